@@ -1,0 +1,96 @@
+# shellcheck shell=bash
+# Sourced by the project's commands (scripts/test.sh, scripts/sandbox.sh, .ci/run).
+# Provisions Node >= 22.12 and a reachable Redis, using only the npm registry and Debian's packages.
+
+SHIFTGATE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SHIFTGATE_TOOLS="$SHIFTGATE_ROOT/.tools"
+SHIFTGATE_NODE_MAJOR=24
+
+sg_say() { printf 'shiftgate: %s\n' "$*" >&2; }
+sg_die() { sg_say "$*"; exit 1; }
+
+# True when the node on PATH is at least 22.12.
+sg_node_ok() {
+  command -v node >/dev/null 2>&1 || return 1
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) ? 0 : 1)'
+}
+
+# Node 24 comes from the npm package node@24, which carries a real Node binary.
+sg_provision_node() {
+  if sg_node_ok; then return 0; fi
+  local dir="$SHIFTGATE_TOOLS/node$SHIFTGATE_NODE_MAJOR"
+  if [ ! -x "$dir/node_modules/.bin/node" ]; then
+    command -v npm >/dev/null 2>&1 || sg_die "npm is needed to provision Node $SHIFTGATE_NODE_MAJOR; install Node.js and npm first"
+    sg_say "Node $(node --version 2>/dev/null || echo 'missing') is older than 22.12; installing node@$SHIFTGATE_NODE_MAJOR from the npm registry into .tools/"
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-save --no-package-lock --loglevel=error "node@$SHIFTGATE_NODE_MAJOR" >&2 ||
+      sg_die "could not install node@$SHIFTGATE_NODE_MAJOR from the npm registry"
+  fi
+  export PATH="$dir/node_modules/.bin:$PATH"
+  sg_node_ok || sg_die "the provisioned Node in $dir does not run"
+}
+
+# Host and port of a redis:// URL (defaults 127.0.0.1:6379).
+sg_redis_hostport() {
+  local rest="${1#*://}"
+  rest="${rest##*@}"
+  rest="${rest%%/*}"
+  local host="${rest%%:*}" port="6379"
+  [ "$rest" != "$host" ] && port="${rest##*:}"
+  printf '%s %s\n' "${host:-127.0.0.1}" "$port"
+}
+
+# True when the Redis at $1 answers PING (NOAUTH also proves a Redis listens there).
+sg_redis_answers() {
+  local host port reply
+  read -r host port < <(sg_redis_hostport "$1")
+  reply=$(timeout 2 bash -c "exec 3<>/dev/tcp/$host/$port && printf 'PING\r\n' >&3 && head -c 7 <&3" 2>/dev/null) || return 1
+  case "$reply" in +PONG* | -NOAUTH*) return 0 ;; *) return 1 ;; esac
+}
+
+sg_install_redis() {
+  command -v redis-server >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && grep -qiE 'debian|ubuntu' /etc/os-release 2>/dev/null; then
+    sg_say "no redis-server found; installing the Debian package redis-server"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >&2 ||
+      sg_die "apt-get could not install redis-server"
+    return 0
+  fi
+  sg_die "no Redis answers at ${REDIS_URL:-redis://127.0.0.1:6379} and redis-server is not installed: install Redis 7 (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL to a running one"
+}
+
+# Uses REDIS_URL when it answers; otherwise starts a private redis-server on a free loopback port,
+# without persistence, and stops it when the calling shell exits.
+sg_provision_redis() {
+  local url="${REDIS_URL:-redis://127.0.0.1:6379}"
+  if sg_redis_answers "$url"; then
+    export REDIS_URL="$url"
+    return 0
+  fi
+  sg_install_redis
+  local port dir
+  port=$(node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/shiftgate-redis.XXXXXX")
+  sg_say "no Redis answers at $url; starting a private redis-server on 127.0.0.1:$port"
+  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --dir "$dir" \
+    --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >/dev/null ||
+    sg_die "redis-server did not start (log: $dir/redis.log)"
+  SHIFTGATE_REDIS_DIR="$dir"
+  trap sg_stop_redis EXIT
+  export REDIS_URL="redis://127.0.0.1:$port"
+  local i
+  for i in $(seq 1 100); do
+    sg_redis_answers "$REDIS_URL" && return 0
+    sleep 0.1
+  done
+  sg_die "the private redis-server on port $port does not answer (log: $dir/redis.log)"
+}
+
+sg_stop_redis() {
+  [ -n "${SHIFTGATE_REDIS_DIR:-}" ] || return 0
+  if [ -f "$SHIFTGATE_REDIS_DIR/redis.pid" ]; then
+    kill "$(cat "$SHIFTGATE_REDIS_DIR/redis.pid")" 2>/dev/null || true
+  fi
+  rm -rf "$SHIFTGATE_REDIS_DIR"
+  SHIFTGATE_REDIS_DIR=""
+}
