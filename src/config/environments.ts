@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { duration } from './duration.ts';
+import { slackUserGroup, slackUserId } from './names.ts';
+
+/** Who: Slack user ids and user groups. Groups are expanded through Slack at the moment of each check. */
+export const principals = z
+  .strictObject({
+    users: z.array(slackUserId).default([]),
+    groups: z.array(slackUserGroup).default([]),
+  })
+  .meta({ description: 'Slack user ids and user-group handles' });
+export type Principals = z.infer<typeof principals>;
+
+const approvalRule = z.strictObject({
+  approvers: principals
+    .optional()
+    .meta({ description: 'Who may approve; defaults to the approvers of forward shifts' }),
+  required: z.int().min(1).max(10).default(1).meta({ description: 'Distinct approvals needed' }),
+  allowSelfApproval: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'Whether the requester may approve their own rollout or rollback' }),
+});
+
+export const approvalPolicy = z
+  .strictObject({
+    approvers: principals,
+    required: z.int().min(1).max(10).default(1).meta({ description: 'Distinct approvals needed per stage' }),
+    allowSelfApproval: z.boolean().default(false),
+    expiresAfter: duration.prefault('1h').meta({ description: 'An approval request left undecided expires' }),
+  })
+  .superRefine((policy, ctx) => {
+    const explicit = policy.approvers.users.length;
+    if (policy.approvers.groups.length === 0 && explicit < policy.required) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['required'],
+        message: `needs ${policy.required} distinct approvers but approvers lists only ${explicit} user(s) and no group`,
+      });
+    }
+  });
+export type ApprovalPolicy = z.infer<typeof approvalPolicy>;
+
+export const rollbackPolicy = z.strictObject({
+  onGateFailure: z.enum(['automatic', 'approve']).default('automatic').meta({
+    description:
+      'automatic: a failing gate rolls back at once (approving the rollout approved its rollback policy); approve: ask for one click first',
+  }),
+  approval: approvalRule.prefault({}).meta({ description: 'What a manual /rollback needs' }),
+  breakGlass: principals.prefault({}).meta({ description: 'May roll back alone, with a mandatory reason' }),
+});
+export type RollbackPolicy = z.infer<typeof rollbackPolicy>;
+
+export const environment = z.strictObject({
+  description: z.string().optional(),
+  deployers: principals.meta({ description: 'May start, pause, resume and abort their rollouts' }),
+  admins: principals.prefault({}).meta({ description: 'May force-unlock, promote now and freeze deploys' }),
+  approval: approvalPolicy,
+  rollback: rollbackPolicy.prefault({}),
+});
+export type Environment = z.infer<typeof environment>;

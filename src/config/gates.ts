@@ -1,0 +1,221 @@
+import { z } from 'zod';
+import { duration } from './duration.ts';
+import { urlPath } from './names.ts';
+
+// One schema per gate kind (DESIGN.md "Gates"); src/gates has one provider for each.
+
+const regex = z.string().refine(
+  (text) => {
+    try {
+      new RegExp(text);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected a valid regular expression' },
+);
+
+const target = z
+  .enum(['canary', 'public'])
+  .default('canary')
+  .meta({ description: 'canary: the canary tag URL of the new revision; public: the service public URL' });
+
+const auth = z.enum(['none', 'access-token']).default('none').meta({
+  description:
+    "access-token: send the service environment's access token as a bearer token; the check is skipped when none is configured",
+});
+
+const headerExpectation = z.union([
+  z.string().meta({ description: 'exact value' }),
+  z.strictObject({ contains: z.string() }),
+  z.strictObject({ matches: regex }),
+  z.strictObject({ absent: z.literal(true) }),
+]);
+
+const httpStatus = z.int().min(100).max(599);
+
+export const httpGate = z.strictObject({
+  kind: z.literal('http'),
+  description: z.string().optional(),
+  target,
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+  path: urlPath,
+  headers: z.record(z.string(), z.string()).optional().meta({ description: 'Request headers' }),
+  body: z.unknown().optional().meta({ description: 'Request body, sent as JSON' }),
+  auth,
+  timeout: duration.prefault('10s'),
+  expect: z
+    .strictObject({
+      status: z.union([httpStatus, z.array(httpStatus).min(1)]).default(200),
+      headers: z.record(z.string(), headerExpectation).optional(),
+      body: z
+        .strictObject({
+          contains: z.string().optional(),
+          matches: regex.optional(),
+          json: z.record(z.string(), z.unknown()).optional().meta({
+            description: 'Dotted JSON paths and the values expected there, e.g. {"decision": "allow"}',
+          }),
+        })
+        .optional(),
+      maxLatency: duration.optional(),
+    })
+    .prefault({}),
+});
+
+export const sseContractGate = z.strictObject({
+  kind: z.literal('sse-contract'),
+  description: z.string().optional(),
+  target,
+  method: z.enum(['GET', 'POST']).default('POST'),
+  path: urlPath,
+  body: z.unknown().optional(),
+  auth,
+  timeout: duration.prefault('30s').meta({ description: 'A stream that has not ended by then fails' }),
+  events: z
+    .array(z.string().min(1))
+    .default(['start', 'start-step', 'finish-step', 'finish'])
+    .meta({ description: 'Chunk types that must appear, in this order' }),
+});
+
+const minRequests = z
+  .int()
+  .min(1)
+  .default(100)
+  .meta({ description: 'Fewer canary requests than this in the window is inconclusive, never a failure' });
+
+const cloudMonitoringErrorRate = z.strictObject({
+  kind: z.literal('cloud-monitoring'),
+  metric: z.literal('error-rate'),
+  description: z.string().optional(),
+  belowPercent: z
+    .number()
+    .gt(0)
+    .max(100)
+    .meta({ description: 'The 5xx share of canary requests must stay below this, in %' }),
+  minRequests,
+});
+
+const cloudMonitoringLatency = z
+  .strictObject({
+    kind: z.literal('cloud-monitoring'),
+    metric: z.literal('latency'),
+    description: z.string().optional(),
+    percentile: z.union([z.literal(50), z.literal(95), z.literal(99)]).default(95),
+    maxIncreasePercent: z
+      .number()
+      .min(0)
+      .optional()
+      .meta({ description: 'Highest regression against the stable revision over the same window, in %' }),
+    maxMs: z.number().positive().optional().meta({ description: 'Absolute bound in milliseconds' }),
+    minRequests,
+  })
+  .refine((gate) => gate.maxIncreasePercent !== undefined || gate.maxMs !== undefined, {
+    error: 'set maxIncreasePercent (against stable), maxMs (absolute), or both',
+  });
+
+const cloudLoggingErrorSpike = z.strictObject({
+  kind: z.literal('cloud-logging'),
+  check: z.literal('error-spike'),
+  description: z.string().optional(),
+  filter: z.string().min(1).meta({
+    description:
+      'Cloud Logging filter for the errors; the revision and the time window are added by shiftgate',
+  }),
+  maxRatioToStable: z
+    .number()
+    .min(1)
+    .default(2)
+    .meta({ description: 'Highest ratio of canary errors per request to stable errors per request' }),
+  minCount: z
+    .int()
+    .min(0)
+    .default(5)
+    .meta({ description: 'Fewer canary errors than this never fails the gate' }),
+});
+
+const cloudLoggingAuditEvents = z.strictObject({
+  kind: z.literal('cloud-logging'),
+  check: z.literal('audit-events'),
+  description: z.string().optional(),
+  events: z.array(z.string().min(1)).min(1),
+  field: z
+    .string()
+    .default('jsonPayload.event')
+    .meta({ description: 'The log field holding the event name' }),
+  minCount: z.int().min(1).default(1).meta({ description: 'Entries needed of each event in the window' }),
+});
+
+export const THRESHOLD_PROFILES = {
+  conservative: { errorRateDeltaPercent: 10, latencyP95DeltaMs: 100 },
+  moderate: { errorRateDeltaPercent: 50, latencyP95DeltaMs: 500 },
+  permissive: { errorRateDeltaPercent: 100, latencyP95DeltaMs: 1000 },
+} as const;
+export type ThresholdProfile = keyof typeof THRESHOLD_PROFILES;
+
+const prometheusGate = z
+  .strictObject({
+    kind: z.literal('prometheus'),
+    description: z.string().optional(),
+    url: z
+      .url()
+      .optional()
+      .meta({ description: "Prometheus base URL; defaults to the service environment's" }),
+    query: z.string().min(1),
+    rule: z.enum(['max', 'min', 'delta', 'delta-percent', 'any-increase']).meta({
+      description:
+        'max/min: absolute bound; delta and delta-percent: against the value captured before the change; any-increase: fails at once',
+    }),
+    limit: z.number().optional(),
+    profile: z
+      .enum(Object.keys(THRESHOLD_PROFILES) as [ThresholdProfile, ...ThresholdProfile[]])
+      .optional()
+      .meta({
+        description:
+          'A threshold profile of seed 003: delta-percent takes its error-rate delta %, delta its p95 delta ms',
+      }),
+  })
+  .superRefine((gate, ctx) => {
+    const needsLimit = gate.rule !== 'any-increase';
+    const hasLimit = gate.limit !== undefined || gate.profile !== undefined;
+    if (needsLimit && !hasLimit) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['limit'],
+        message: `rule "${gate.rule}" needs a limit or a profile`,
+      });
+    }
+    if (gate.limit !== undefined && gate.profile !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['profile'], message: 'set either limit or profile, not both' });
+    }
+    if (gate.profile !== undefined && gate.rule !== 'delta' && gate.rule !== 'delta-percent') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['profile'],
+        message: 'profiles apply to the delta and delta-percent rules',
+      });
+    }
+    if (!needsLimit && hasLimit) {
+      ctx.addIssue({ code: 'custom', path: ['rule'], message: 'any-increase takes no limit or profile' });
+    }
+  });
+
+const routeSplitGate = z.strictObject({
+  kind: z.literal('route-split'),
+  description: z.string().optional(),
+  path: urlPath.meta({ description: 'The application path to evaluate, e.g. /login' }),
+  expect: z.string().min(1).meta({ description: 'The target the route split must answer, e.g. rust' }),
+  cohort: z.record(z.string(), z.string()).optional().meta({ description: 'Extra fields sent to evaluate' }),
+});
+
+// Dispatch on kind first, so a mistake is reported against the one schema that kind means.
+export const gate = z.discriminatedUnion('kind', [
+  httpGate,
+  sseContractGate,
+  z.discriminatedUnion('metric', [cloudMonitoringErrorRate, cloudMonitoringLatency]),
+  z.discriminatedUnion('check', [cloudLoggingErrorSpike, cloudLoggingAuditEvents]),
+  prometheusGate,
+  routeSplitGate,
+]);
+export type Gate = z.infer<typeof gate>;
+export type GateKind = Gate['kind'];

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { duration } from './duration.ts';
+import { name } from './names.ts';
+
+// A runbook is data: its stages, their gates and approvals. The engine (src/runbooks) interprets it.
+
+const gateNames = z.array(name).default([]);
+
+const stageName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, {
+  error: 'expected a short stage name of letters, digits, dashes and underscores, like "A" or "canary-5"',
+});
+
+export const stage = z
+  .strictObject({
+    name: stageName,
+    description: z.string().optional(),
+    traffic: z
+      .int()
+      .min(0)
+      .max(100)
+      .meta({ description: 'Percent of traffic on the canary during this stage' }),
+    approval: z.boolean().optional().meta({
+      description: 'Ask for approval before this stage; defaults to true for every traffic increase',
+    }),
+    watch: duration
+      .prefault('0s')
+      .meta({ description: 'How long the gates are watched before the next stage' }),
+    interval: duration
+      .prefault('1m')
+      .meta({ description: 'How often the gates run during the watch window' }),
+    checks: gateNames.meta({
+      description: 'Gates run once when the stage begins (smoke and post-stage checklist)',
+    }),
+    gates: gateNames.meta({ description: 'Go/no-go gates run every interval through the watch window' }),
+  })
+  .superRefine((s, ctx) => {
+    if (s.watch > 0 && s.interval > s.watch) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['interval'],
+        message: 'must not be longer than the watch window',
+      });
+    }
+    if (s.watch > 0 && s.interval === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['interval'],
+        message: 'must be longer than 0s when there is a watch window',
+      });
+    }
+    if (s.gates.length > 0 && s.watch === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['watch'],
+        message: 'a stage with gates needs a watch window, e.g. "10m"',
+      });
+    }
+  });
+export type Stage = z.infer<typeof stage>;
+
+export const judge = z
+  .strictObject({
+    failureLimit: z.int().min(0).default(1).meta({
+      description: 'Failed ticks tolerated in a stage; one more rolls back (0: the first failure rolls back)',
+    }),
+    alpha: z
+      .number()
+      .gt(0)
+      .max(0.2)
+      .default(0.01)
+      .meta({ description: 'False-alarm rate of the sequential error-count test' }),
+  })
+  .prefault({});
+
+export const canaryRunbook = z
+  .strictObject({
+    kind: z.literal('canary'),
+    description: z.string().optional(),
+    stages: z.array(stage).min(2, { error: 'expected at least two stages: a no-traffic deploy and 100 %' }),
+    judge,
+    rollback: z
+      .strictObject({
+        routeOverride: z.string().min(1).optional().meta({
+          description: 'Route-split target to override to first, e.g. legacy (where the service has one)',
+        }),
+        checks: gateNames.meta({ description: 'Gates run on the stable revision after the rollback' }),
+      })
+      .prefault({}),
+  })
+  .superRefine((runbook, ctx) => {
+    const seen = new Set<string>();
+    runbook.stages.forEach((s, i) => {
+      if (seen.has(s.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', i, 'name'],
+          message: `stage name "${s.name}" is used twice`,
+        });
+      }
+      seen.add(s.name);
+      const previous = runbook.stages[i - 1];
+      if (previous && s.traffic <= previous.traffic) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', i, 'traffic'],
+          message: `must be more than the previous stage's ${previous.traffic} %`,
+        });
+      }
+    });
+    if (runbook.stages[0]?.traffic !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages', 0, 'traffic'],
+        message: 'the first stage deploys the revision with no traffic: expected 0',
+      });
+    }
+    const last = runbook.stages.length - 1;
+    if (runbook.stages[last] && runbook.stages[last].traffic !== 100) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages', last, 'traffic'],
+        message: 'the last stage promotes: expected 100',
+      });
+    }
+  });
+export type CanaryRunbook = z.infer<typeof canaryRunbook>;
+
+export const runbook = z.discriminatedUnion('kind', [canaryRunbook]);
+export type Runbook = z.infer<typeof runbook>;

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { httpsUrl, name, slackChannel } from './names.ts';
+import { secretRef } from './secret-ref.ts';
+
+const gcpProject = z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, {
+  error: 'expected a Google Cloud project id like "my-project-123"',
+});
+const gcpRegion = z
+  .string()
+  .regex(/^[a-z]+-[a-z]+\d+$/, { error: 'expected a Cloud Run region like "us-central1"' });
+const cloudRunName = z.string().regex(/^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$/, {
+  error: 'expected a Cloud Run service name: lower-case letters, digits and dashes, up to 49',
+});
+
+/** Where and how one service runs in one environment. Unset fields fall back to the service's. */
+export const serviceEnvironment = z.strictObject({
+  cloudRunService: cloudRunName,
+  project: gcpProject.optional(),
+  region: gcpRegion.optional(),
+  publicUrl: httpsUrl.meta({ description: 'Public base URL, e.g. https://staging.example.com' }),
+  slackChannel: slackChannel.optional(),
+  runbook: name.optional(),
+  accessToken: secretRef
+    .optional()
+    .meta({ description: 'Token for the authenticated smoke checks (gates with auth: access-token)' }),
+  routeSplit: z
+    .strictObject({
+      baseUrl: httpsUrl.meta({
+        description: 'Route-split control API base, e.g. https://example.com/api/v1/control/route-split',
+      }),
+      token: secretRef.meta({ description: 'Bearer token of an operator allowed to override' }),
+    })
+    .optional(),
+  prometheusUrl: z.url().optional(),
+  migrateJob: cloudRunName
+    .optional()
+    .meta({ description: 'Cloud Run job that migrates this service (seed 002)' }),
+});
+export type ServiceEnvironment = z.infer<typeof serviceEnvironment>;
+
+export const service = z.strictObject({
+  description: z.string().optional(),
+  project: gcpProject.optional(),
+  region: gcpRegion.optional(),
+  slackChannel: slackChannel.optional(),
+  runbook: name.default('canary'),
+  environments: z.record(name, serviceEnvironment),
+});
+export type Service = z.infer<typeof service>;

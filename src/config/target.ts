@@ -1,0 +1,33 @@
+import type { ShiftgateConfig } from './schema.ts';
+import type { ServiceEnvironment } from './services.ts';
+
+/** One service in one environment with the service-level defaults filled in. */
+export interface ServiceTarget extends ServiceEnvironment {
+  service: string;
+  environment: string;
+  project: string;
+  region: string;
+  slackChannel: string;
+  runbook: string;
+}
+
+/** The merged target, or undefined when the config has no such service or environment for it. */
+export function serviceTarget(
+  config: ShiftgateConfig,
+  service: string,
+  environment: string,
+): ServiceTarget | undefined {
+  const svc = config.services[service];
+  const target = svc?.environments[environment];
+  if (!svc || !target) return undefined;
+  // The schema guarantees project, region and slackChannel are set at one of the two levels.
+  return {
+    ...target,
+    service,
+    environment,
+    project: (target.project ?? svc.project) as string,
+    region: (target.region ?? svc.region) as string,
+    slackChannel: (target.slackChannel ?? svc.slackChannel) as string,
+    runbook: target.runbook ?? svc.runbook,
+  };
+}
