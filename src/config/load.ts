@@ -36,7 +36,7 @@ function describe(issue: z.core.$ZodIssue, node: Node | null): string {
   const got = isScalar(node) && node.value !== null ? `, got ${JSON.stringify(node.value)}` : '';
   const plain = (message: string) =>
     message
-      .replace(/^Invalid (input|option|discriminator value)[:.] ?/, '')
+      .replace(/^(Invalid (input|option|discriminator value)|Too (small|big))[:.] ?/, '')
       .replace(/^[Ee]xpected /, 'expected ')
       .replace(/, received \w+$/, '');
   switch (issue.code) {
@@ -72,10 +72,8 @@ export function parseConfig(
     return {
       ok: false,
       issues: doc.errors.map((e) => {
-        const [line, column] = e.linePos?.[0]
-          ? [e.linePos[0].line, e.linePos[0].col]
-          : [undefined, undefined];
-        return { file, path: '', line, column, message: `YAML syntax: ${e.message.split('\n')[0]}` };
+        const { line, col } = lines.linePos(e.pos[0]);
+        return { file, path: '', line, column: col, message: `YAML syntax: ${e.message.split('\n')[0]}` };
       }),
     };
   }
