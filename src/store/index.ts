@@ -1,0 +1,86 @@
+import type { Redis } from 'ioredis';
+import { type Approvals, createApprovals } from './approvals.ts';
+import { type AuditLog, createAuditLog } from './audit.ts';
+import { closeRedis } from './connection.ts';
+import { createIdempotency, type Idempotency } from './idempotency.ts';
+import { createKeys, DEFAULT_PREFIX, type Keys } from './keys.ts';
+import { createLocks, type Locks } from './locks.ts';
+import { createRollouts, DEFAULT_FINISHED_ROLLOUT_TTL_MS, type Rollouts } from './rollouts.ts';
+import type { Clock } from './time.ts';
+import { createTimelines, type Timelines } from './timelines.ts';
+
+export interface StoreOptions {
+  /** Every key starts with it; default `shiftgate:`. */
+  prefix?: string;
+  /** Retention of a rollout record after a terminal status; default 90 days. */
+  finishedRolloutTtlMs?: number;
+  /** Milliseconds since the epoch; default Date.now. Each call may also pass its own `now`/`at`. */
+  clock?: Clock;
+}
+
+export interface Store {
+  keys: Keys;
+  locks: Locks;
+  rollouts: Rollouts;
+  approvals: Approvals;
+  idempotency: Idempotency;
+  audit: AuditLog;
+  timelines: Timelines;
+  /** Quits the connection the store was given, after its pending replies. */
+  close(): Promise<void>;
+}
+
+/** The store over one ioredis connection (see createRedis); each operation is one round trip or two. */
+export function createStore(redis: Redis, options: StoreOptions = {}): Store {
+  const keys = createKeys(options.prefix ?? DEFAULT_PREFIX);
+  const clock = options.clock ?? Date.now;
+  const finishedTtlMs = options.finishedRolloutTtlMs ?? DEFAULT_FINISHED_ROLLOUT_TTL_MS;
+  if (!Number.isInteger(finishedTtlMs) || finishedTtlMs < 1) {
+    throw new TypeError('finishedRolloutTtlMs must be a positive integer');
+  }
+  return {
+    keys,
+    locks: createLocks(redis, keys, clock),
+    rollouts: createRollouts(redis, keys, finishedTtlMs),
+    approvals: createApprovals(redis, keys, clock),
+    idempotency: createIdempotency(redis, keys, clock),
+    audit: createAuditLog(redis, keys, clock),
+    timelines: createTimelines(redis, keys, clock),
+    close: () => closeRedis(redis),
+  };
+}
+
+export type { AddApprovalResult, Approval, Approvals } from './approvals.ts';
+export type { AuditEntry, AuditInput, AuditLog, AuditPage } from './audit.ts';
+export { STORE_AUDIT_ACTIONS } from './audit.ts';
+export { type CreateRedisOptions, closeRedis, createRedis } from './connection.ts';
+export type { Idempotency } from './idempotency.ts';
+export { createKeys, DEFAULT_PREFIX, type Keys } from './keys.ts';
+export type {
+  AcquireInput,
+  AcquireResult,
+  Fence,
+  ForceUnlockResult,
+  Freeze,
+  FreezeResult,
+  Lock,
+  LockKind,
+  Locks,
+  ReleaseResult,
+  UnfreezeResult,
+} from './locks.ts';
+export {
+  type CreateRolloutInput,
+  type CreateRolloutResult,
+  DEFAULT_FINISHED_ROLLOUT_TTL_MS,
+  isTerminalStatus,
+  type RolloutData,
+  type RolloutPatch,
+  type RolloutRecord,
+  type Rollouts,
+  TERMINAL_STATUSES,
+  type TerminalStatus,
+  type TransitionResult,
+} from './rollouts.ts';
+export type { Clock } from './time.ts';
+export type { NewTimelineEntry, TimelineEntry, TimelineSource, Timelines } from './timelines.ts';

@@ -1,0 +1,107 @@
+/**
+ * Every Redis key shiftgate uses, built from one prefix (default `shiftgate:`). Keys are built here
+ * and only here; Lua scripts receive them as KEYS and never build one.
+ *
+ * State of record (no TTL: losing or expiring one would lose a decision or allow a double shift):
+ *   {p}lock:{service}:{env}               HASH    holder of the deploy lock (rolloutId, author, reason,
+ *                                                 since, token, kind). Released by its holder or
+ *                                                 force-unlocked by an admin, never expired.
+ *   {p}fence:{service}:{env}              STRING  fencing-token counter (INCR), monotonic, never reset
+ *   {p}freeze:{service}:{env}             HASH    deploy freeze (author, reason, since)
+ *   {p}locks                              SET     `service:env` of every held lock (for /deploy locks)
+ *   {p}freezes                            SET     `service:env` of every freeze
+ *   {p}rollout:{id}                       HASH    versioned rollout record, while active. A terminal
+ *                                                 status gives it a retention TTL (default 90 days).
+ *   {p}rollouts:active:{service}:{env}    SET     ids of active rollouts of one service/environment
+ *   {p}rollouts:active                    SET     ids of all active rollouts
+ *   {p}approvals:{rolloutId}:{stage}      HASH    userId -> `seq|at`: evidence, kept (no TTL)
+ *   {p}audit                              STREAM  audit trail, never trimmed
+ *   {p}timeline:{incidentId}              ZSET    entry ids by time (ms)
+ *   {p}timeline:{incidentId}:entries      HASH    entries, edits, Slack-ts index, sequence
+ *
+ * Not state of record (always a TTL):
+ *   {p}idem:{key}                         STRING  idempotency claim (Slack event ids, button clicks)
+ *
+ * No hash tags: shiftgate runs on one Redis (BullMQ shares it), not Redis Cluster.
+ * docs/store.md carries the same table with more detail.
+ */
+
+export const DEFAULT_PREFIX = 'shiftgate:';
+
+// Service and environment names are validated upstream as [a-z0-9-]+; re-checked here because a ':'
+// in either would make `service:env` index members and key segments ambiguous.
+const NAME = /^[a-z0-9-]+$/;
+// Rollout ids, incident ids and stage names: no ':' for the same reason, bounded in length.
+const ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export function assertName(kind: string, value: string): void {
+  if (!NAME.test(value))
+    throw new TypeError(`invalid ${kind} name ${JSON.stringify(value)}: expected [a-z0-9-]+`);
+}
+
+export function assertId(kind: string, value: string): void {
+  if (!ID.test(value)) {
+    throw new TypeError(`invalid ${kind} ${JSON.stringify(value)}: expected 1-128 of [A-Za-z0-9._-]`);
+  }
+}
+
+/** The member that stands for one (service, environment) in the lock and freeze index sets. */
+export function scopeMember(service: string, env: string): string {
+  assertName('service', service);
+  assertName('environment', env);
+  return `${service}:${env}`;
+}
+
+export function parseScopeMember(member: string): { service: string; env: string } {
+  const at = member.indexOf(':');
+  return { service: member.slice(0, at), env: member.slice(at + 1) };
+}
+
+export interface Keys {
+  readonly prefix: string;
+  lock(service: string, env: string): string;
+  fence(service: string, env: string): string;
+  freeze(service: string, env: string): string;
+  lockIndex(): string;
+  freezeIndex(): string;
+  rollout(id: string): string;
+  activeRollouts(service: string, env: string): string;
+  activeRolloutsAll(): string;
+  approvals(rolloutId: string, stage: string): string;
+  idempotency(key: string): string;
+  audit(): string;
+  timeline(incidentId: string): string;
+  timelineEntries(incidentId: string): string;
+}
+
+export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
+  const scoped = (kind: string, service: string, env: string) =>
+    `${prefix}${kind}:${scopeMember(service, env)}`;
+  const byId = (kind: string, label: string, id: string) => {
+    assertId(label, id);
+    return `${prefix}${kind}:${id}`;
+  };
+  return {
+    prefix,
+    lock: (service, env) => scoped('lock', service, env),
+    fence: (service, env) => scoped('fence', service, env),
+    freeze: (service, env) => scoped('freeze', service, env),
+    lockIndex: () => `${prefix}locks`,
+    freezeIndex: () => `${prefix}freezes`,
+    rollout: (id) => byId('rollout', 'rollout id', id),
+    activeRollouts: (service, env) => scoped('rollouts:active', service, env),
+    activeRolloutsAll: () => `${prefix}rollouts:active`,
+    approvals: (rolloutId, stage) => {
+      assertId('stage', stage);
+      return `${byId('approvals', 'rollout id', rolloutId)}:${stage}`;
+    },
+    idempotency: (key) => {
+      if (key.length === 0 || key.length > 512)
+        throw new TypeError('idempotency key must be 1-512 characters');
+      return `${prefix}idem:${key}`;
+    },
+    audit: () => `${prefix}audit`,
+    timeline: (incidentId) => byId('timeline', 'incident id', incidentId),
+    timelineEntries: (incidentId) => `${byId('timeline', 'incident id', incidentId)}:entries`,
+  };
+}

@@ -1,0 +1,99 @@
+import type { LuaScript } from './scripts.ts';
+
+// Lua for locks.ts. Replies are flat arrays: a status word, then the lock or freeze hash as HGETALL
+// returned it. Audit entries use the field names documented in audit.ts.
+
+// Builds the JSON of a flat string hash for an audit entry. Safe with cjson: values are strings
+// (plus the integer token), never arrays or floats, which are what cjson mangles.
+const HASH_JSON = `
+local function hash_json(flat)
+  local t = {}
+  for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
+  if t.token then t.token = tonumber(t.token) end
+  return cjson.encode(t)
+end
+`;
+
+/**
+ * KEYS: lock, fence, freeze, lock index.
+ * ARGV: index member, kind, rolloutId, author, reason, since.
+ * A freeze is checked first for kind 'rollout' (it outlasts any holder, so it is the answer that
+ * tells the requester what actually blocks them); kind 'rollback' ignores freezes.
+ */
+export const acquireLock: LuaScript = {
+  name: 'lockAcquire',
+  keys: 4,
+  lua: `
+if ARGV[2] == 'rollout' then
+  local freeze = redis.call('HGETALL', KEYS[3])
+  if #freeze > 0 then return {'frozen', freeze} end
+end
+local holder = redis.call('HGETALL', KEYS[1])
+if #holder > 0 then return {'held', holder} end
+local token = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], 'rolloutId', ARGV[3], 'author', ARGV[4], 'reason', ARGV[5], 'since', ARGV[6],
+  'token', token, 'kind', ARGV[2])
+redis.call('SADD', KEYS[4], ARGV[1])
+return {'acquired', token}
+`,
+};
+
+/** KEYS: lock, lock index. ARGV: index member, token. */
+export const releaseLock: LuaScript = {
+  name: 'lockRelease',
+  keys: 2,
+  lua: `
+local holder = redis.call('HGETALL', KEYS[1])
+if #holder == 0 then return {'not-held'} end
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[2] then return {'stale-token', holder} end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+return {'released', holder}
+`,
+};
+
+/** KEYS: lock, lock index, audit. ARGV: index member, by, reason, at, service, env, what. */
+export const forceUnlock: LuaScript = {
+  name: 'lockForceUnlock',
+  keys: 3,
+  lua: `${HASH_JSON}
+local holder = redis.call('HGETALL', KEYS[1])
+if #holder == 0 then return {'not-held'} end
+local rollout_id = redis.call('HGET', KEYS[1], 'rolloutId')
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+local id = redis.call('XADD', KEYS[3], '*', 'who', ARGV[2], 'what', ARGV[7], 'at', ARGV[4],
+  'rolloutId', rollout_id, 'service', ARGV[5], 'env', ARGV[6], 'reason', ARGV[3], 'before', hash_json(holder))
+return {'unlocked', holder, id}
+`,
+};
+
+/** KEYS: freeze, freeze index, audit. ARGV: index member, author, reason, since, service, env, what, after JSON. */
+export const setFreeze: LuaScript = {
+  name: 'freezeSet',
+  keys: 3,
+  lua: `
+local existing = redis.call('HGETALL', KEYS[1])
+if #existing > 0 then return {'already-frozen', existing} end
+redis.call('HSET', KEYS[1], 'author', ARGV[2], 'reason', ARGV[3], 'since', ARGV[4])
+redis.call('SADD', KEYS[2], ARGV[1])
+local id = redis.call('XADD', KEYS[3], '*', 'who', ARGV[2], 'what', ARGV[7], 'at', ARGV[4],
+  'service', ARGV[5], 'env', ARGV[6], 'reason', ARGV[3], 'after', ARGV[8])
+return {'frozen', id}
+`,
+};
+
+/** KEYS: freeze, freeze index, audit. ARGV: index member, by, at, service, env, what. */
+export const liftFreeze: LuaScript = {
+  name: 'freezeLift',
+  keys: 3,
+  lua: `${HASH_JSON}
+local existing = redis.call('HGETALL', KEYS[1])
+if #existing == 0 then return {'not-frozen'} end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+local id = redis.call('XADD', KEYS[3], '*', 'who', ARGV[2], 'what', ARGV[6], 'at', ARGV[3],
+  'service', ARGV[4], 'env', ARGV[5], 'before', hash_json(existing))
+return {'unfrozen', existing, id}
+`,
+};

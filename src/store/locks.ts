@@ -1,0 +1,282 @@
+import type { Redis } from 'ioredis';
+import { STORE_AUDIT_ACTIONS } from './audit.ts';
+import { assertId, type Keys, parseScopeMember, scopeMember } from './keys.ts';
+import { acquireLock, forceUnlock, liftFreeze, releaseLock, setFreeze } from './locks.lua.ts';
+import { asArray, defineScript, pairsToRecord } from './scripts.ts';
+import { type Clock, iso } from './time.ts';
+
+/**
+ * Deploy locks and freezes per (service, environment).
+ *
+ * A lock has no TTL: a rollout may run for hours, and a lock that expired under it would let a second
+ * rollout shift traffic at the same time. It ends when its holder releases it or an admin
+ * force-unlocks it (audited in the same script). Each acquire takes a new fencing token from a
+ * per-(service, environment) counter that is never reset, so a token names one holding exactly.
+ */
+
+export type LockKind = 'rollout' | 'rollback';
+
+/** What proves the right to change a rollout of (service, env): the lock's fencing token. */
+export interface Fence {
+  service: string;
+  env: string;
+  token: number;
+}
+
+export interface Lock extends Fence {
+  rolloutId: string;
+  author: string;
+  reason: string;
+  /** ISO time the lock was taken. */
+  since: string;
+  kind: LockKind;
+}
+
+export interface Freeze {
+  service: string;
+  env: string;
+  author: string;
+  reason: string;
+  since: string;
+}
+
+export interface AcquireInput {
+  rolloutId: string;
+  author: string;
+  reason: string;
+  kind: LockKind;
+  now?: number;
+}
+
+export type AcquireResult =
+  | { ok: true; lock: Lock }
+  | { ok: false; reason: 'held'; holder: Lock }
+  | { ok: false; reason: 'frozen'; freeze: Freeze };
+
+export type ReleaseResult =
+  | { ok: true; released: Lock }
+  | { ok: false; reason: 'not-held' }
+  | { ok: false; reason: 'stale-token'; holder: Lock };
+
+export type ForceUnlockResult =
+  | { ok: true; previous: Lock; auditId: string }
+  | { ok: false; reason: 'not-held' };
+
+export type FreezeResult =
+  | { ok: true; freeze: Freeze; auditId: string }
+  | { ok: false; reason: 'already-frozen'; freeze: Freeze };
+
+export type UnfreezeResult =
+  | { ok: true; previous: Freeze; auditId: string }
+  | { ok: false; reason: 'not-frozen' };
+
+export interface Locks {
+  acquire(service: string, env: string, input: AcquireInput): Promise<AcquireResult>;
+  /** Only the holder's token releases. */
+  release(service: string, env: string, token: number): Promise<ReleaseResult>;
+  /** Admin override: removes the lock whoever holds it and appends an audit entry, atomically. */
+  forceUnlock(
+    service: string,
+    env: string,
+    input: { by: string; reason: string; now?: number },
+  ): Promise<ForceUnlockResult>;
+  get(service: string, env: string): Promise<Lock | undefined>;
+  /** Blocks new rollouts (never rollbacks); audited in the same script. */
+  freeze(
+    service: string,
+    env: string,
+    input: { author: string; reason: string; now?: number },
+  ): Promise<FreezeResult>;
+  unfreeze(service: string, env: string, input: { by: string; now?: number }): Promise<UnfreezeResult>;
+  getFreeze(service: string, env: string): Promise<Freeze | undefined>;
+  /** Every held lock, sorted by service then environment. */
+  listLocks(): Promise<Lock[]>;
+  listFreezes(): Promise<Freeze[]>;
+}
+
+export function createLocks(redis: Redis, keys: Keys, clock: Clock): Locks {
+  const run = {
+    acquire: defineScript(redis, acquireLock),
+    release: defineScript(redis, releaseLock),
+    forceUnlock: defineScript(redis, forceUnlock),
+    freeze: defineScript(redis, setFreeze),
+    unfreeze: defineScript(redis, liftFreeze),
+  };
+
+  // Index members are read first, then every hash in one pipeline. A lock released in between reads
+  // back empty and is skipped, which is the answer a moment later anyway.
+  async function listIndexed<T>(
+    index: string,
+    keyOf: (service: string, env: string) => string,
+    decode: (service: string, env: string, hash: Record<string, string>) => T,
+  ): Promise<T[]> {
+    const scopes = (await redis.smembers(index))
+      .map(parseScopeMember)
+      .sort((a, b) => compare(a.service, b.service) || compare(a.env, b.env));
+    if (scopes.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const { service, env } of scopes) pipeline.hgetall(keyOf(service, env));
+    const replies = (await pipeline.exec()) ?? [];
+    const out: T[] = [];
+    scopes.forEach(({ service, env }, i) => {
+      const [error, hash] = replies[i] ?? [];
+      if (error) throw error;
+      if (hash && Object.keys(hash).length > 0)
+        out.push(decode(service, env, hash as Record<string, string>));
+    });
+    return out;
+  }
+
+  return {
+    async acquire(service, env, { rolloutId, author, reason, kind, now }) {
+      assertId('rollout id', rolloutId);
+      if (kind !== 'rollout' && kind !== 'rollback') throw new TypeError(`invalid lock kind ${kind}`);
+      const since = iso(now ?? clock());
+      const reply = asArray(
+        await run.acquire(
+          [keys.lock(service, env), keys.fence(service, env), keys.freeze(service, env), keys.lockIndex()],
+          [scopeMember(service, env), kind, rolloutId, author, reason, since],
+        ),
+      );
+      switch (reply[0]) {
+        case 'acquired':
+          return {
+            ok: true,
+            lock: { service, env, rolloutId, author, reason, since, token: Number(reply[1]), kind },
+          };
+        case 'held':
+          return { ok: false, reason: 'held', holder: decodeLock(service, env, pairsToRecord(reply[1])) };
+        case 'frozen':
+          return { ok: false, reason: 'frozen', freeze: decodeFreeze(service, env, pairsToRecord(reply[1])) };
+        default:
+          throw unexpected('acquire', reply);
+      }
+    },
+
+    async release(service, env, token) {
+      const reply = asArray(
+        await run.release([keys.lock(service, env), keys.lockIndex()], [scopeMember(service, env), token]),
+      );
+      switch (reply[0]) {
+        case 'released':
+          return { ok: true, released: decodeLock(service, env, pairsToRecord(reply[1])) };
+        case 'not-held':
+          return { ok: false, reason: 'not-held' };
+        case 'stale-token':
+          return {
+            ok: false,
+            reason: 'stale-token',
+            holder: decodeLock(service, env, pairsToRecord(reply[1])),
+          };
+        default:
+          throw unexpected('release', reply);
+      }
+    },
+
+    async forceUnlock(service, env, { by, reason, now }) {
+      const reply = asArray(
+        await run.forceUnlock(
+          [keys.lock(service, env), keys.lockIndex(), keys.audit()],
+          [
+            scopeMember(service, env),
+            by,
+            reason,
+            iso(now ?? clock()),
+            service,
+            env,
+            STORE_AUDIT_ACTIONS.forceUnlock,
+          ],
+        ),
+      );
+      if (reply[0] === 'not-held') return { ok: false, reason: 'not-held' };
+      if (reply[0] !== 'unlocked') throw unexpected('forceUnlock', reply);
+      return {
+        ok: true,
+        previous: decodeLock(service, env, pairsToRecord(reply[1])),
+        auditId: String(reply[2]),
+      };
+    },
+
+    async get(service, env) {
+      const hash = await redis.hgetall(keys.lock(service, env));
+      return Object.keys(hash).length === 0 ? undefined : decodeLock(service, env, hash);
+    },
+
+    async freeze(service, env, { author, reason, now }) {
+      const since = iso(now ?? clock());
+      const reply = asArray(
+        await run.freeze(
+          [keys.freeze(service, env), keys.freezeIndex(), keys.audit()],
+          [
+            scopeMember(service, env),
+            author,
+            reason,
+            since,
+            service,
+            env,
+            STORE_AUDIT_ACTIONS.freeze,
+            JSON.stringify({ author, reason, since }),
+          ],
+        ),
+      );
+      if (reply[0] === 'already-frozen') {
+        return {
+          ok: false,
+          reason: 'already-frozen',
+          freeze: decodeFreeze(service, env, pairsToRecord(reply[1])),
+        };
+      }
+      if (reply[0] !== 'frozen') throw unexpected('freeze', reply);
+      return { ok: true, freeze: { service, env, author, reason, since }, auditId: String(reply[1]) };
+    },
+
+    async unfreeze(service, env, { by, now }) {
+      const reply = asArray(
+        await run.unfreeze(
+          [keys.freeze(service, env), keys.freezeIndex(), keys.audit()],
+          [scopeMember(service, env), by, iso(now ?? clock()), service, env, STORE_AUDIT_ACTIONS.unfreeze],
+        ),
+      );
+      if (reply[0] === 'not-frozen') return { ok: false, reason: 'not-frozen' };
+      if (reply[0] !== 'unfrozen') throw unexpected('unfreeze', reply);
+      return {
+        ok: true,
+        previous: decodeFreeze(service, env, pairsToRecord(reply[1])),
+        auditId: String(reply[2]),
+      };
+    },
+
+    async getFreeze(service, env) {
+      const hash = await redis.hgetall(keys.freeze(service, env));
+      return Object.keys(hash).length === 0 ? undefined : decodeFreeze(service, env, hash);
+    },
+
+    listLocks: () => listIndexed(keys.lockIndex(), keys.lock, decodeLock),
+    listFreezes: () => listIndexed(keys.freezeIndex(), keys.freeze, decodeFreeze),
+  };
+}
+
+export function decodeLock(service: string, env: string, hash: Record<string, string>): Lock {
+  return {
+    service,
+    env,
+    rolloutId: hash.rolloutId ?? '',
+    author: hash.author ?? '',
+    reason: hash.reason ?? '',
+    since: hash.since ?? '',
+    token: Number(hash.token),
+    kind: hash.kind === 'rollback' ? 'rollback' : 'rollout',
+  };
+}
+
+function decodeFreeze(service: string, env: string, hash: Record<string, string>): Freeze {
+  return { service, env, author: hash.author ?? '', reason: hash.reason ?? '', since: hash.since ?? '' };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function unexpected(operation: string, reply: unknown[]): Error {
+  return new Error(`locks.${operation}: unexpected script reply ${JSON.stringify(reply)}`);
+}
