@@ -27,18 +27,10 @@ export interface AuditInput {
   at?: string;
 }
 
-export interface AuditEntry {
+export interface AuditEntry extends AuditInput {
   /** Stream id; also the paging cursor. */
   id: string;
-  who: string;
-  what: string;
   at: string;
-  rolloutId?: string;
-  service?: string;
-  env?: string;
-  reason?: string;
-  before?: unknown;
-  after?: unknown;
 }
 
 export interface AuditPage {
