@@ -52,19 +52,26 @@ return {'released', holder}
 `,
 };
 
-/** KEYS: lock, lock index, audit. ARGV: index member, by, reason, at, service, env, what. */
-export const forceUnlock: LuaScript = {
-  name: 'lockForceUnlock',
+/**
+ * Removes a lock or a freeze and audits it in the same script (force-unlock, unfreeze).
+ * KEYS: the hash, its index, audit. ARGV: index member, who, reason ('' = none), at, service, env, what.
+ * The audit entry carries the removed hash as `before`, and its rolloutId when it is a lock.
+ */
+export const removeAudited: LuaScript = {
+  name: 'removeAudited',
   keys: 3,
   lua: `${HASH_JSON}
-local holder = redis.call('HGETALL', KEYS[1])
-if #holder == 0 then return {'not-held'} end
+local existing = redis.call('HGETALL', KEYS[1])
+if #existing == 0 then return {'absent'} end
 local rollout_id = redis.call('HGET', KEYS[1], 'rolloutId')
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])
-local id = redis.call('XADD', KEYS[3], '*', 'who', ARGV[2], 'what', ARGV[7], 'at', ARGV[4],
-  'rolloutId', rollout_id, 'service', ARGV[5], 'env', ARGV[6], 'reason', ARGV[3], 'before', hash_json(holder))
-return {'unlocked', holder, id}
+local fields = {'who', ARGV[2], 'what', ARGV[7], 'at', ARGV[4], 'service', ARGV[5], 'env', ARGV[6]}
+if rollout_id then table.insert(fields, 'rolloutId'); table.insert(fields, rollout_id) end
+if ARGV[3] ~= '' then table.insert(fields, 'reason'); table.insert(fields, ARGV[3]) end
+table.insert(fields, 'before'); table.insert(fields, hash_json(existing))
+local id = redis.call('XADD', KEYS[3], '*', unpack(fields))
+return {'removed', existing, id}
 `,
 };
 
@@ -80,20 +87,5 @@ redis.call('SADD', KEYS[2], ARGV[1])
 local id = redis.call('XADD', KEYS[3], '*', 'who', ARGV[2], 'what', ARGV[7], 'at', ARGV[4],
   'service', ARGV[5], 'env', ARGV[6], 'reason', ARGV[3], 'after', ARGV[8])
 return {'frozen', id}
-`,
-};
-
-/** KEYS: freeze, freeze index, audit. ARGV: index member, by, at, service, env, what. */
-export const liftFreeze: LuaScript = {
-  name: 'freezeLift',
-  keys: 3,
-  lua: `${HASH_JSON}
-local existing = redis.call('HGETALL', KEYS[1])
-if #existing == 0 then return {'not-frozen'} end
-redis.call('DEL', KEYS[1])
-redis.call('SREM', KEYS[2], ARGV[1])
-local id = redis.call('XADD', KEYS[3], '*', 'who', ARGV[2], 'what', ARGV[6], 'at', ARGV[3],
-  'service', ARGV[4], 'env', ARGV[5], 'before', hash_json(existing))
-return {'unfrozen', existing, id}
 `,
 };

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { STORE_AUDIT_ACTIONS } from './audit.ts';
 import { assertId, type Keys, parseScopeMember, scopeMember } from './keys.ts';
-import { acquireLock, forceUnlock, liftFreeze, releaseLock, setFreeze } from './locks.lua.ts';
+import { acquireLock, releaseLock, removeAudited, setFreeze } from './locks.lua.ts';
 import { asArray, defineScript, pairsToRecord } from './scripts.ts';
 import { type Clock, iso } from './time.ts';
 
@@ -98,9 +98,8 @@ export function createLocks(redis: Redis, keys: Keys, clock: Clock): Locks {
   const run = {
     acquire: defineScript(redis, acquireLock),
     release: defineScript(redis, releaseLock),
-    forceUnlock: defineScript(redis, forceUnlock),
+    removeAudited: defineScript(redis, removeAudited),
     freeze: defineScript(redis, setFreeze),
-    unfreeze: defineScript(redis, liftFreeze),
   };
 
   // Index members are read first, then every hash in one pipeline. A lock released in between reads
@@ -125,6 +124,33 @@ export function createLocks(redis: Redis, keys: Keys, clock: Clock): Locks {
         out.push(decode(service, env, hash as Record<string, string>));
     });
     return out;
+  }
+
+  // Force-unlock and unfreeze: delete the hash and audit it, in one script.
+  async function remove(
+    key: string,
+    index: string,
+    service: string,
+    env: string,
+    audit: { who: string; what: string; reason?: string; at?: number },
+  ): Promise<{ hash: Record<string, string>; auditId: string } | undefined> {
+    const reply = asArray(
+      await run.removeAudited(
+        [key, index, keys.audit()],
+        [
+          scopeMember(service, env),
+          audit.who,
+          audit.reason ?? '',
+          iso(audit.at ?? clock()),
+          service,
+          env,
+          audit.what,
+        ],
+      ),
+    );
+    if (reply[0] === 'absent') return undefined;
+    if (reply[0] !== 'removed') throw unexpected(audit.what, reply);
+    return { hash: pairsToRecord(reply[1]), auditId: String(reply[2]) };
   }
 
   return {
@@ -174,27 +200,14 @@ export function createLocks(redis: Redis, keys: Keys, clock: Clock): Locks {
     },
 
     async forceUnlock(service, env, { by, reason, now }) {
-      const reply = asArray(
-        await run.forceUnlock(
-          [keys.lock(service, env), keys.lockIndex(), keys.audit()],
-          [
-            scopeMember(service, env),
-            by,
-            reason,
-            iso(now ?? clock()),
-            service,
-            env,
-            STORE_AUDIT_ACTIONS.forceUnlock,
-          ],
-        ),
-      );
-      if (reply[0] === 'not-held') return { ok: false, reason: 'not-held' };
-      if (reply[0] !== 'unlocked') throw unexpected('forceUnlock', reply);
-      return {
-        ok: true,
-        previous: decodeLock(service, env, pairsToRecord(reply[1])),
-        auditId: String(reply[2]),
-      };
+      const removed = await remove(keys.lock(service, env), keys.lockIndex(), service, env, {
+        who: by,
+        reason,
+        at: now,
+        what: STORE_AUDIT_ACTIONS.forceUnlock,
+      });
+      if (!removed) return { ok: false, reason: 'not-held' };
+      return { ok: true, previous: decodeLock(service, env, removed.hash), auditId: removed.auditId };
     },
 
     async get(service, env) {
@@ -231,19 +244,13 @@ export function createLocks(redis: Redis, keys: Keys, clock: Clock): Locks {
     },
 
     async unfreeze(service, env, { by, now }) {
-      const reply = asArray(
-        await run.unfreeze(
-          [keys.freeze(service, env), keys.freezeIndex(), keys.audit()],
-          [scopeMember(service, env), by, iso(now ?? clock()), service, env, STORE_AUDIT_ACTIONS.unfreeze],
-        ),
-      );
-      if (reply[0] === 'not-frozen') return { ok: false, reason: 'not-frozen' };
-      if (reply[0] !== 'unfrozen') throw unexpected('unfreeze', reply);
-      return {
-        ok: true,
-        previous: decodeFreeze(service, env, pairsToRecord(reply[1])),
-        auditId: String(reply[2]),
-      };
+      const removed = await remove(keys.freeze(service, env), keys.freezeIndex(), service, env, {
+        who: by,
+        at: now,
+        what: STORE_AUDIT_ACTIONS.unfreeze,
+      });
+      if (!removed) return { ok: false, reason: 'not-frozen' };
+      return { ok: true, previous: decodeFreeze(service, env, removed.hash), auditId: removed.auditId };
     },
 
     async getFreeze(service, env) {

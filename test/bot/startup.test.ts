@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { REDIS_URL } from '../helpers/redis.ts';
+import { runNode } from '../helpers/run-node.ts';
 
 const VALID = {
   SLACK_BOT_TOKEN: 'xoxb-1-2-abc',
@@ -11,17 +10,8 @@ const VALID = {
   SHIFTGATE_CONFIG: 'examples/shiftgate.yaml',
 };
 
-async function start(env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['src/bot/main.ts'], {
-      env: { PATH: process.env.PATH, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const start = (env: Record<string, string>) =>
+  runNode(['src/bot/main.ts'], { PATH: process.env.PATH, ...env });
 
 describe('start-up', () => {
   it('checks environment, config and Redis, and says what it found', async () => {
