@@ -204,8 +204,19 @@ const routeSplitGate = z.strictObject({
   kind: z.literal('route-split'),
   description: z.string().optional(),
   path: urlPath.meta({ description: 'The application path to evaluate, e.g. /login' }),
-  expect: z.string().min(1).meta({ description: 'The target the route split must answer, e.g. rust' }),
-  cohort: z.record(z.string(), z.string()).optional().meta({ description: 'Extra fields sent to evaluate' }),
+  expect: z
+    .string()
+    .min(1)
+    .meta({
+      description: 'The target the route split must answer: the control service answers rust_shell or legacy',
+    }),
+  cohortKey: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({
+      description: 'Cohort key sent to evaluate, so the decision is the one the intended cohort gets',
+    }),
 });
 
 // Dispatch on kind first, so a mistake is reported against the one schema that kind means.

@@ -83,7 +83,7 @@ describe('examples/shiftgate.yaml encodes seed 000', () => {
     expect(config.gates['audit-events']).toMatchObject({
       events: ['auth.verify.completed', 'sync.token.issued', 'route.split.decision'],
     });
-    expect(config.gates['route-login']).toMatchObject({ kind: 'route-split', expect: 'rust' });
+    expect(config.gates['route-login']).toMatchObject({ kind: 'route-split', expect: 'rust_shell' });
   });
 
   it('rolls back through the route split to legacy, then checks health and auth/session/sync', () => {

@@ -1,0 +1,2 @@
+export { createPrometheus, type PrometheusOptions } from './prometheus.ts';
+export { parseSampleValue } from './responses.ts';

@@ -1,0 +1,1 @@
+export { createRouteSplit, type RouteSplitOptions } from './route-split.ts';
