@@ -1,0 +1,186 @@
+import type { RequestHandler } from 'msw';
+import { Recorder } from '../recorder.ts';
+import { cloudRunHandlers } from './handlers.ts';
+import { type ExecutionSeed, type JobKey, JobStore } from './jobs.ts';
+import { serviceJson } from './render.ts';
+import { type ServiceKey, ServiceStore, serviceName } from './services.ts';
+import { readTraffic } from './traffic.ts';
+import { LATEST, REVISION } from './wire.ts';
+
+// A stateful Cloud Run Admin API v2 twin for msw (and, through msw's getResponse, for the sandbox's
+// HTTP server). It speaks the REST shapes @google-cloud/run sends with `fallback: true`:
+//   GET/PATCH /v2/projects/P/locations/L/services/S     (PATCH answers an Operation)
+//   GET .../services/S/revisions[/R]                    GET /v2/projects/P/locations/L/operations/ID
+//   GET .../jobs/J, .../jobs/J/executions[/E]
+// and validates like the real API: stale etag -> 409 ABORTED, percents not adding to 100 -> 400,
+// a revision in traffic that does not exist -> 404, unknown service -> 404 NOT_FOUND.
+//
+// Faults go through `recorder.inject({match, ...})`, matched against `METHOD /path` (see `routes`):
+//   {status: 403 | 404 | 429 | 500 | 503, retryAfter?, message?}  answered as Google's error body
+//   {delayMs}                                                       a slow answer
+//   on the PATCH, {kind}: 'etag-conflict' (someone else updated first: 409, etag moves),
+//   'operation-failed' (the operation ends with `message`), 'operation-stuck' (never done),
+//   'stale-status' (done, but trafficStatuses keep reporting the previous split)
+
+export type { ExecutionSeed, JobKey, ServiceKey };
+
+export interface CloudRunTwinOptions {
+  baseUrl?: string;
+  /** An update's operation is done on this poll (0: already done in the PATCH answer). Default 1. */
+  operationPolls?: number;
+  now?: () => Date;
+}
+
+export interface ServiceSeed extends ServiceKey {
+  image: string;
+  /** Short name of the first revision; default `<service>-00001-<abc>`. */
+  revision?: string;
+}
+
+export interface TrafficSeed {
+  revision?: string;
+  percent: number;
+  tag?: string;
+  /** A LATEST target (no revision named). */
+  latest?: boolean;
+}
+
+/** The twin's view of a service, short revision names throughout, for tests to check. */
+export interface TwinServiceView {
+  name: string;
+  etag: string;
+  generation: number;
+  image: string;
+  url: string;
+  latestReadyRevision?: string;
+  latestCreatedRevision?: string;
+  traffic: { latest: boolean; revision?: string; percent: number; tag?: string }[];
+  trafficStatuses: { latest: boolean; revision?: string; percent: number; tag?: string; uri?: string }[];
+  /** Served percent per revision, 0 % left out (from trafficStatuses). */
+  split: Record<string, number>;
+  /** Tag -> revision (from trafficStatuses). */
+  tags: Record<string, string>;
+  revisions: { name: string; image: string; ready: boolean }[];
+  reconciling: boolean;
+}
+
+const LOCATION = (k: { project: string; region: string }) =>
+  `/v2/projects/${k.project}/locations/${k.region}`;
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const exact = (method: string, path: string) => new RegExp(`^${method} ${escapeRegExp(path)}$`);
+
+/** Fault matchers for `recorder.inject({match})`, exact so a service's GET does not catch its revisions. */
+export const routes = {
+  getService: (k: ServiceKey) => exact('GET', `${LOCATION(k)}/services/${k.service}`),
+  updateService: (k: ServiceKey) => exact('PATCH', `${LOCATION(k)}/services/${k.service}`),
+  listRevisions: (k: ServiceKey) => exact('GET', `${LOCATION(k)}/services/${k.service}/revisions`),
+  getRevision: (k: ServiceKey, revision?: string) =>
+    revision
+      ? exact('GET', `${LOCATION(k)}/services/${k.service}/revisions/${revision}`)
+      : new RegExp(`^GET ${escapeRegExp(`${LOCATION(k)}/services/${k.service}/revisions/`)}[^/]+$`),
+  getOperation: (k: { project: string; region: string }) =>
+    new RegExp(`^GET ${escapeRegExp(`${LOCATION(k)}/operations/`)}[^/]+$`),
+  getJob: (k: JobKey) => exact('GET', `${LOCATION(k)}/jobs/${k.job}`),
+  listExecutions: (k: JobKey) => exact('GET', `${LOCATION(k)}/jobs/${k.job}/executions`),
+};
+
+export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
+  const baseUrl = (options.baseUrl ?? 'http://run.twin').replace(/\/$/, '');
+  const now = options.now ?? (() => new Date());
+  const recorder = new Recorder();
+  const services = new ServiceStore(options.operationPolls ?? 1, now);
+  const jobs = new JobStore(now);
+  const url = new URL(baseUrl);
+  const protocol: 'http' | 'https' = url.protocol === 'https:' ? 'https' : 'http';
+
+  function view(key: ServiceKey): TwinServiceView {
+    const s = services.get(serviceName(key));
+    const wire = serviceJson(s) as { trafficStatuses: { uri?: string; tag?: string }[]; uri: string };
+    const statuses = s.statuses.map((t, i) => ({
+      latest: t.type === LATEST,
+      percent: t.percent,
+      ...(t.revision ? { revision: t.revision } : {}),
+      ...(t.tag ? { tag: t.tag, uri: wire.trafficStatuses[i]?.uri } : {}),
+    }));
+    const split: Record<string, number> = {};
+    const tags: Record<string, string> = {};
+    for (const t of statuses) {
+      if (t.percent > 0 && t.revision) split[t.revision] = (split[t.revision] ?? 0) + t.percent;
+      if (t.tag && t.revision) tags[t.tag] = t.revision;
+    }
+    const template = s.template as { containers?: { image?: string }[] };
+    return {
+      name: s.name,
+      etag: s.etag,
+      generation: s.generation,
+      image: template.containers?.[0]?.image ?? '',
+      url: wire.uri,
+      ...(s.latestReady ? { latestReadyRevision: s.latestReady } : {}),
+      ...(s.latestCreated ? { latestCreatedRevision: s.latestCreated } : {}),
+      traffic: s.traffic.map((t) => ({
+        latest: t.type === LATEST,
+        percent: t.percent,
+        ...(t.revision ? { revision: t.revision } : {}),
+        ...(t.tag ? { tag: t.tag } : {}),
+      })),
+      trafficStatuses: statuses,
+      split,
+      tags,
+      revisions: [...s.revisions.values()].map((r) => ({ name: r.name, image: r.image, ready: r.ready })),
+      reconciling: s.reconciling,
+    };
+  }
+
+  return {
+    handlers: cloudRunHandlers(baseUrl, recorder, services, jobs) as RequestHandler[],
+    recorder,
+    baseUrl,
+    /** For googleClientOptions({projectId, endpoint}). */
+    endpoint: { host: url.hostname, port: Number(url.port || (protocol === 'https' ? 443 : 80)), protocol },
+    routes,
+
+    /** A service whose one ready revision serves 100 % through a LATEST target; returns its view. */
+    seedService(seed: ServiceSeed): TwinServiceView {
+      const { image, revision, ...key } = seed;
+      services.seed(key, image, revision);
+      return view(key);
+    },
+    /** Another revision of a seeded service (no traffic); returns its short name. */
+    seedRevision(key: ServiceKey, revision: { image: string; name?: string; ready?: boolean }): string {
+      return services.addRevision(
+        services.get(serviceName(key)),
+        revision.image,
+        revision.name,
+        revision.ready,
+      );
+    },
+    service: view,
+    /** An out-of-band traffic change (someone ran gcloud), served at once. */
+    setTraffic(key: ServiceKey, traffic: TrafficSeed[]) {
+      const stored = readTraffic(traffic.map((t) => ({ ...t, type: t.latest ? LATEST : REVISION })));
+      services.setTraffic(services.get(serviceName(key)), stored);
+    },
+    setOperationPolls(polls: number) {
+      services.operationPolls = polls;
+    },
+
+    seedJob(key: JobKey & { image: string; executions?: ExecutionSeed[] }) {
+      const { image, executions = [], ...jobKey } = key;
+      jobs.seed(jobKey, image);
+      for (const e of executions) jobs.addExecution(jobKey, e);
+    },
+    /** A new execution of a seeded job, newer than every other; returns its short name. */
+    addExecution: (key: JobKey, execution: ExecutionSeed) => jobs.addExecution(key, execution),
+    setJobImage: (key: JobKey, image: string) => jobs.setImage(key, image),
+
+    /** Forgets every service, job, operation, request and pending fault. */
+    reset() {
+      services.clear();
+      jobs.clear();
+      recorder.reset();
+      services.operationPolls = options.operationPolls ?? 1;
+    },
+  };
+}
+
+export type CloudRunTwin = ReturnType<typeof createCloudRunTwin>;

@@ -1,0 +1,277 @@
+import { ExecutionsClient, JobsClient, RevisionsClient, ServicesClient } from '@google-cloud/run';
+import type {
+  CloudRun,
+  Deployment,
+  DeployRequest,
+  JobRef,
+  JobState,
+  Revision,
+  ServiceRef,
+  ServiceState,
+  SplitRequest,
+} from '../../runbooks/ports/cloud-run.ts';
+import { GRPC, PlatformError } from '../errors.ts';
+import { googleClientOptions } from '../google.ts';
+import { failure } from './errors.ts';
+import {
+  executionOf,
+  imageOf,
+  isoOf,
+  revisionOf,
+  revisionsNamed,
+  type Service,
+  serviceName,
+  stateOf,
+} from './mapping.ts';
+import { type PendingOperation, settle } from './operation.ts';
+import { call } from './retry.ts';
+import { type CloudRunOptions, type Settings, settingsOf } from './settings.ts';
+import {
+  type Expectation,
+  exactTraffic,
+  expectationOf,
+  mismatch,
+  portTargets,
+  sameTraffic,
+  servingNow,
+  shortName,
+  type Wanted,
+  wireTargets,
+} from './traffic.ts';
+
+// The Cloud Run port over @google-cloud/run v2. Every traffic change is a read-modify-write carrying the
+// etag (retried when someone else updated in between), waits for the operation, then reads the service
+// back and checks the split Cloud Run reports.
+
+const TAG = /^[a-z]([-a-z0-9]{0,44}[a-z0-9])?$/;
+const SUFFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const serviceSubject = (r: ServiceRef) =>
+  `Cloud Run service '${r.service}' (project ${r.project}, region ${r.region})`;
+const revisionSubject = (r: ServiceRef, revision: string) =>
+  `revision '${revision}' of Cloud Run service '${r.service}'`;
+const jobSubject = (r: JobRef) => `Cloud Run job '${r.job}' (project ${r.project}, region ${r.region})`;
+
+interface Plan {
+  /** False when the service already is as asked: nothing to write, only the check. */
+  write: boolean;
+  expect: Expectation;
+}
+
+/** `<service>-<NNNNN>-<abc>`, numbered after the service's generation as Cloud Run numbers its own. */
+function generatedRevision(service: string, generation: unknown): string {
+  const letters = Array.from({ length: 3 }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26)));
+  return `${service}-${String(Number(generation ?? 0) + 1).padStart(5, '0')}-${letters.join('')}`;
+}
+
+/** A stale etag (ABORTED, or FAILED_PRECONDITION naming the etag): read again and retry. */
+function isEtagConflict(error: unknown): boolean {
+  if (!(error instanceof PlatformError) || error.kind !== 'conflict') return false;
+  const code = (error.cause as { code?: unknown })?.code;
+  return code === GRPC.ABORTED || (code === GRPC.FAILED_PRECONDITION && /etag/i.test(error.message));
+}
+
+export class CloudRunAdapter implements CloudRun {
+  private readonly settings: Settings;
+  private readonly services: ServicesClient;
+  private readonly revisions: RevisionsClient;
+  private readonly jobs: JobsClient;
+  private readonly executions: ExecutionsClient;
+
+  constructor(options: CloudRunOptions) {
+    this.settings = settingsOf(options);
+    const clientOptions = googleClientOptions(options.google) as ConstructorParameters<
+      typeof ServicesClient
+    >[0];
+    this.services = new ServicesClient(clientOptions);
+    this.revisions = new RevisionsClient(clientOptions);
+    this.jobs = new JobsClient(clientOptions);
+    this.executions = new ExecutionsClient(clientOptions);
+  }
+
+  /** Our retry and deadline instead of the library's (its GetService retry waits seconds between tries). */
+  private get callOptions() {
+    return { retry: null, timeout: this.settings.callTimeoutMs };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.services, this.revisions, this.jobs, this.executions].map((c) => c.close()));
+  }
+
+  async describe(ref: ServiceRef): Promise<ServiceState> {
+    return this.state(ref, await this.read(ref));
+  }
+
+  async deployNoTraffic(ref: ServiceRef, request: DeployRequest): Promise<Deployment> {
+    const subject = serviceSubject(ref);
+    const tag = request.tag ?? 'canary';
+    if (!request.image) throw failure('invalid', `${subject}: no image to deploy`);
+    if (!TAG.test(tag)) throw failure('invalid', `${subject}: '${tag}' is not a valid traffic tag`);
+    const suffix = request.revisionSuffix;
+    if (suffix !== undefined && (!SUFFIX.test(suffix) || ref.service.length + 1 + suffix.length > 63)) {
+      throw failure('invalid', `${subject}: '${suffix}' is not a valid revision suffix`);
+    }
+    let revision = '';
+    const after = await this.change(ref, (current) => {
+      revision = suffix ? `${ref.service}-${suffix}` : generatedRevision(ref.service, current.generation);
+      const template = current.template ?? {};
+      if (template.revision === revision && imageOf(template.containers) === request.image) {
+        return { write: false, expect: { tags: { [tag]: revision } } }; // a repeated call: already deployed
+      }
+      const traffic = wireTargets(current.traffic);
+      const serving = servingNow(traffic, shortName(current.latestReadyRevision));
+      if (typeof serving === 'string') {
+        throw failure('invalid', `${subject}: cannot keep the current traffic: ${serving}`);
+      }
+      // gcloud run deploy --no-traffic: what serves now keeps serving, pinned by name; the new revision
+      // is named by us so the same update can tag it at 0 %.
+      const wanted: Wanted[] = [...serving, { revision, percent: 0, tag }];
+      const containers = template.containers?.length ? template.containers : [{}];
+      (containers[0] as { image?: string }).image = request.image;
+      current.template = { ...template, revision, containers };
+      current.traffic = exactTraffic(traffic, wanted);
+      return { write: true, expect: expectationOf(wanted) };
+    });
+    const state = await this.state(ref, after);
+    const tagUrl = state.trafficStatuses.find((t) => t.tag === tag)?.url;
+    return { revision, ...(tagUrl ? { tagUrl } : {}), state };
+  }
+
+  async setSplit(ref: ServiceRef, request: SplitRequest): Promise<ServiceState> {
+    const subject = serviceSubject(ref);
+    const { stable, canary, canaryPercent } = request;
+    const tag = request.tag ?? 'canary';
+    if (!Number.isInteger(canaryPercent) || canaryPercent < 0 || canaryPercent > 100) {
+      throw failure(
+        'invalid',
+        `${subject}: canary percent must be a whole number from 0 to 100, got ${canaryPercent}`,
+      );
+    }
+    if (stable === canary)
+      throw failure('invalid', `${subject}: stable and canary are the same revision '${stable}'`);
+    if (!TAG.test(tag)) throw failure('invalid', `${subject}: '${tag}' is not a valid traffic tag`);
+    return this.retarget(ref, [
+      { revision: stable, percent: 100 - canaryPercent },
+      { revision: canary, percent: canaryPercent, tag },
+    ]);
+  }
+
+  /** Tags on other revisions stay at 0 %, so a failed canary's tag URL can still be inspected. */
+  rollbackTo(ref: ServiceRef, revision: string): Promise<ServiceState> {
+    return this.retarget(ref, [{ revision, percent: 100 }]);
+  }
+
+  async listRevisions(ref: ServiceRef): Promise<Revision[]> {
+    const [revisions] = await call(this.settings, `revisions of ${serviceSubject(ref)}`, () =>
+      this.revisions.listRevisions({ parent: serviceName(ref) }, this.callOptions),
+    );
+    return revisions.map(revisionOf).sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
+  }
+
+  async describeJob(ref: JobRef): Promise<JobState> {
+    const subject = jobSubject(ref);
+    const name = `projects/${ref.project}/locations/${ref.region}/jobs/${ref.job}`;
+    const [job] = await call(this.settings, subject, () => this.jobs.getJob({ name }, this.callOptions));
+    const [listed] = await call(this.settings, `executions of ${subject}`, () =>
+      this.executions.listExecutions({ parent: name }, this.callOptions),
+    );
+    const executions = [...listed]
+      .sort((a, b) => (isoOf(b.createTime) ?? '').localeCompare(isoOf(a.createTime) ?? ''))
+      .map(executionOf);
+    const latest = executions[0];
+    const latestSucceeded = executions.find((e) => e.succeeded);
+    return {
+      ref,
+      image: imageOf(job.template?.template?.containers),
+      ...(latest ? { latestExecution: latest } : {}),
+      ...(latestSucceeded ? { latestSucceededExecution: latestSucceeded } : {}),
+    };
+  }
+
+  private async read(ref: ServiceRef): Promise<Service> {
+    const [service] = await call(this.settings, serviceSubject(ref), () =>
+      this.services.getService({ name: serviceName(ref) }, this.callOptions),
+    );
+    return service;
+  }
+
+  private async imageOfRevision(ref: ServiceRef, revision: string): Promise<string> {
+    const [found] = await call(this.settings, revisionSubject(ref, revision), () =>
+      this.revisions.getRevision({ name: `${serviceName(ref)}/revisions/${revision}` }, this.callOptions),
+    );
+    return imageOf(found.containers);
+  }
+
+  /** The port's state, with the image of every revision it names (a deleted one is left out). */
+  private async state(
+    ref: ServiceRef,
+    service: Service,
+    known: Record<string, string> = {},
+  ): Promise<ServiceState> {
+    const images = { ...known };
+    const missing = revisionsNamed(service).filter((name) => !(name in images));
+    await Promise.all(
+      missing.map(async (name) => {
+        try {
+          images[name] = await this.imageOfRevision(ref, name);
+        } catch (error) {
+          if (!(error instanceof PlatformError && error.kind === 'not-found')) throw error;
+        }
+      }),
+    );
+    return stateOf(ref, service, images);
+  }
+
+  /** Exactly this split (a reconcile: asking for what is already set writes nothing). */
+  private async retarget(ref: ServiceRef, wanted: Wanted[]): Promise<ServiceState> {
+    const first = await this.read(ref); // the service first, so a missing service is named as such
+    const images: Record<string, string> = {};
+    for (const { revision } of wanted) images[revision] = await this.imageOfRevision(ref, revision);
+    const expect = expectationOf(wanted);
+    const after = await this.change(
+      ref,
+      (current) => {
+        const traffic = wireTargets(current.traffic);
+        const next = exactTraffic(traffic, wanted);
+        if (sameTraffic(traffic, next)) return { write: false, expect };
+        current.traffic = next;
+        return { write: true, expect };
+      },
+      first,
+    );
+    return this.state(ref, after, images);
+  }
+
+  /** Read, modify, write with the etag, wait, read back and check; again on a stale etag. */
+  private async change(ref: ServiceRef, plan: (current: Service) => Plan, first?: Service): Promise<Service> {
+    const subject = serviceSubject(ref);
+    for (let attempt = 1; ; attempt++) {
+      const current = attempt === 1 && first ? first : await this.read(ref);
+      const { write, expect } = plan(current);
+      if (!write) return this.check(subject, expect, current);
+      try {
+        const [operation] = await call(this.settings, `update of ${subject}`, () =>
+          this.services.updateService({ service: current }, this.callOptions),
+        );
+        await settle(this.settings, `update of ${subject}`, operation as unknown as PendingOperation);
+      } catch (error) {
+        if (!isEtagConflict(error)) throw error;
+        if (attempt < this.settings.conflictAttempts) continue;
+        throw failure(
+          'conflict',
+          `${subject}: the etag changed under each of ${attempt} read-modify-write attempts; someone else keeps updating the service (${(error as Error).message})`,
+          error,
+        );
+      }
+      return this.check(subject, expect, await this.read(ref));
+    }
+  }
+
+  private check(subject: string, expect: Expectation, service: Service): Service {
+    const reported = portTargets(service.trafficStatuses, shortName(service.latestReadyRevision));
+    const wrong = mismatch(expect, reported);
+    if (wrong)
+      throw failure('verify-failed', `${subject}: traffic is not as asked after the change: ${wrong}`);
+    return service;
+  }
+}

@@ -1,0 +1,2 @@
+export { CloudRunAdapter } from './adapter.ts';
+export type { CloudRunOptions } from './settings.ts';

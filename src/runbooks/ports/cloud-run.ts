@@ -1,0 +1,123 @@
+// Cloud Run as the runbooks use it (seed 000: deploy a no-traffic canary, shift traffic in stages, roll
+// back; seed 002: compare a migration job's image and latest execution with the service). Revision names
+// are short (`svc-00002-abc`), as `gcloud run services update-traffic --to-revisions` takes them.
+
+export interface ServiceRef {
+  project: string;
+  region: string;
+  service: string;
+}
+
+export interface JobRef {
+  project: string;
+  region: string;
+  job: string;
+}
+
+export interface TrafficTarget {
+  /** Short revision name. For a `latest` target: the latest ready revision it resolves to ('' if none). */
+  revision: string;
+  percent: number;
+  /** The target follows the latest ready revision instead of naming one. */
+  latest?: boolean;
+  tag?: string;
+  /** The tag's own URL, e.g. https://canary---svc-hash-uc.a.run.app (reported targets only). */
+  url?: string;
+}
+
+export interface ServiceState {
+  ref: ServiceRef;
+  url: string;
+  etag: string;
+  /** The image in the service template: what the latest created revision runs. */
+  image: string;
+  latestReadyRevision?: string;
+  latestCreatedRevision?: string;
+  /** The split asked for (Service.traffic). */
+  traffic: TrafficTarget[];
+  /** The split Cloud Run reports serving (Service.trafficStatuses), with tag URLs. Checks use this. */
+  trafficStatuses: TrafficTarget[];
+  /** Image of every revision named above, by short name. */
+  images: Record<string, string>;
+}
+
+export interface Revision {
+  name: string;
+  image: string;
+  ready: boolean;
+  /** RFC 3339. */
+  createdAt?: string;
+}
+
+export interface DeployRequest {
+  image: string;
+  /** Tag whose URL reaches the new revision without traffic; default 'canary'. */
+  tag?: string;
+  /** The revision is named `<service>-<suffix>`; default `<service>-<NNNNN>-<abc>` like Cloud Run's own. */
+  revisionSuffix?: string;
+}
+
+export interface Deployment {
+  revision: string;
+  /** Absent only when the service has no URLs (default URI disabled). */
+  tagUrl?: string;
+  state: ServiceState;
+}
+
+export interface SplitRequest {
+  stable: string;
+  canary: string;
+  /** Whole percent, 0 to 100; the stable revision gets the rest. */
+  canaryPercent: number;
+  /** Kept on the canary revision; default 'canary'. */
+  tag?: string;
+}
+
+export type ExecutionStatus = 'succeeded' | 'failed' | 'cancelled' | 'running' | 'pending';
+
+export interface JobExecution {
+  name: string;
+  status: ExecutionStatus;
+  succeeded: boolean;
+  /** The image the execution ran. */
+  image?: string;
+  createdAt?: string;
+  completedAt?: string;
+  /** Cloud Run's words when it failed or was cancelled. */
+  message?: string;
+}
+
+export interface JobState {
+  ref: JobRef;
+  /** The image the next execution will run. */
+  image: string;
+  latestExecution?: JobExecution;
+  latestSucceededExecution?: JobExecution;
+}
+
+/**
+ * Every method throws a PlatformError (system 'cloud-run') naming what failed. Traffic changes are
+ * idempotent (asking again for the split that is already set changes nothing) and are read back: a
+ * reported split other than the one asked for is a 'verify-failed' error.
+ */
+export interface CloudRun {
+  describe(ref: ServiceRef): Promise<ServiceState>;
+  /** `gcloud run deploy --no-traffic --tag canary`: current traffic pinned, the new revision at 0 %. */
+  deployNoTraffic(ref: ServiceRef, request: DeployRequest): Promise<Deployment>;
+  /** `gcloud run services update-traffic --to-revisions stable=100-p,canary=p`. */
+  setSplit(ref: ServiceRef, request: SplitRequest): Promise<ServiceState>;
+  /** All traffic to one revision; tags on other revisions stay, at 0 %. */
+  rollbackTo(ref: ServiceRef, revision: string): Promise<ServiceState>;
+  /** Newest first. */
+  listRevisions(ref: ServiceRef): Promise<Revision[]>;
+  describeJob(ref: JobRef): Promise<JobState>;
+}
+
+/** Percent per revision, targets at 0 % left out: what a traffic check compares. */
+export function splitOf(targets: readonly TrafficTarget[]): Record<string, number> {
+  const split: Record<string, number> = {};
+  for (const t of targets) {
+    if (t.percent > 0) split[t.revision] = (split[t.revision] ?? 0) + t.percent;
+  }
+  return split;
+}
