@@ -1,0 +1,69 @@
+// What the cloud-monitoring gates need from Cloud Monitoring: Cloud Run's request metrics per revision
+// over one window, so the canary and the stable revision are compared on the same minutes. Thresholds,
+// minimum traffic and the comparison with stable are the gate's business.
+
+/** A time window. Cloud Monitoring reads it as one alignment period ending at `end`. */
+export interface TimeWindow {
+  start: Date;
+  end: Date;
+}
+
+export type LatencyPercentile = 50 | 95 | 99;
+
+export interface RevisionStatsQuery {
+  project: string;
+  /** Cloud Run service name, e.g. openagents-control-service. */
+  service: string;
+  /** Cloud Run region, e.g. us-central1: a service name is unique per region only. */
+  location?: string;
+  /** Short revision names (svc-00011-def). Each one is in the answer, with zeros when it served nothing. */
+  revisions: readonly string[];
+  /** At least 60 s (Cloud Monitoring's shortest alignment period); whole seconds are used. */
+  window: TimeWindow;
+  /** Latency percentiles to read, one API call each; default [50, 95, 99], [] for counts only. */
+  percentiles?: readonly LatencyPercentile[];
+}
+
+/** Milliseconds; only the percentiles asked for are present. */
+export interface LatencyMs {
+  p50?: number;
+  p95?: number;
+  p99?: number;
+}
+
+export interface RevisionStats {
+  requests: number;
+  /** Requests answered with a 5xx status. */
+  errors5xx: number;
+  /** Undefined when the revision served no request in the window (or no percentile was asked for). */
+  latencyMs: LatencyMs | undefined;
+}
+
+/** One Cloud Monitoring request as sent: what a person re-runs to see the same numbers. */
+export interface MonitoringEvidence {
+  /** 'request-count' or 'latency-p95' etc. */
+  measures: string;
+  filter: string;
+  interval: { startTime: string; endTime: string };
+  aggregation: {
+    alignmentPeriod: string;
+    perSeriesAligner: string;
+    crossSeriesReducer: string;
+    groupByFields: string[];
+  };
+  /** The same request against monitoring.googleapis.com: curl it with `gcloud auth print-access-token`. */
+  url: string;
+}
+
+export interface RevisionStatsResult {
+  /** Keyed by short revision name; every revision asked for is present. */
+  stats: Record<string, RevisionStats>;
+  /** The window as read (whole seconds, ending at the asked end). */
+  window: TimeWindow;
+  evidence: MonitoringEvidence[];
+}
+
+export interface CloudMonitoring {
+  /** Throws a PlatformError (system 'monitoring') when Cloud Monitoring cannot answer. */
+  revisionStats(query: RevisionStatsQuery): Promise<RevisionStatsResult>;
+}

@@ -1,0 +1,138 @@
+import { type Entry, Logging } from '@google-cloud/logging';
+import type {
+  AuditEventQuery,
+  AuditEventResult,
+  CloudLogging,
+  LogCount,
+  LogCountQuery,
+  LogCountResult,
+} from '../../gates/ports/logging.ts';
+import { PlatformError } from '../errors.ts';
+import { type GoogleTarget, googleClientOptions } from '../google.ts';
+import { type CallPolicy, callGoogle, DEFAULT_CALL_POLICY } from '../monitoring/google-call.ts';
+import { entryField } from './entry-field.ts';
+import { anyOf, checkField, scopeFilter, withScope } from './filters.ts';
+
+// Entry counts and audit events through @google-cloud/logging (getEntries -> POST /v2/entries:list).
+// Cloud Logging has no count call: entries are listed, up to 1,000 a page and `maxPages` pages per count,
+// and a count the bound cut short is flagged incomplete (a lower bound). entries.list is rate-limited
+// per project (60 a minute by default), so revisions are read one after another and pages are large.
+
+const SYSTEM = 'logging';
+const ROLE = 'roles/logging.viewer';
+const DEFAULT_FIELD = 'jsonPayload.event';
+
+type ClientOptions = ConstructorParameters<typeof Logging>[0];
+
+export interface CloudLoggingOptions extends Partial<CallPolicy> {
+  /** Production: {projectId}; tests and the sandbox add the twin's endpoint. */
+  target: GoogleTarget;
+  /** Entries a page, at most 1,000 (the API's limit). */
+  pageSize?: number;
+  /** Pages read per count unless the query says otherwise. */
+  maxPages?: number;
+}
+
+export interface CloudLoggingAdapter extends CloudLogging {
+  close(): Promise<void>;
+}
+
+interface Listing {
+  pages: number;
+  complete: boolean;
+}
+
+export function createCloudLogging(options: CloudLoggingOptions): CloudLoggingAdapter {
+  const policy: CallPolicy = {
+    timeoutMs: options.timeoutMs ?? DEFAULT_CALL_POLICY.timeoutMs,
+    attempts: options.attempts ?? DEFAULT_CALL_POLICY.attempts,
+    retryDelayMs: options.retryDelayMs ?? DEFAULT_CALL_POLICY.retryDelayMs,
+  };
+  const pageSize = Math.min(options.pageSize ?? 1_000, 1_000);
+  const defaultMaxPages = options.maxPages ?? 5;
+  const logging = new Logging(googleClientOptions(options.target) as ClientOptions);
+
+  /** Lists entries matching `filter`, handing each to `visit`; `visit` returning true stops after the page. */
+  async function list(
+    project: string,
+    filter: string,
+    maxPages: number,
+    visit: (entry: Entry) => boolean,
+  ): Promise<Listing> {
+    const context = {
+      system: SYSTEM,
+      what: `Cloud Logging entries of projects/${project}`,
+      role: ROLE,
+    } as const;
+    let pageToken: string | undefined;
+    for (let pages = 1; ; pages++) {
+      const request = {
+        resourceNames: [`projects/${project}`],
+        filter,
+        orderBy: 'timestamp asc',
+        pageSize,
+        ...(pageToken ? { pageToken } : {}),
+      };
+      const [entries, next] = await callGoogle(context, policy, (gaxOptions) =>
+        logging.getEntries({ ...request, autoPaginate: false, gaxOptions }),
+      );
+      let stop = false;
+      for (const entry of entries) stop = visit(entry) || stop;
+      pageToken = next?.pageToken || undefined;
+      if (!pageToken) return { pages, complete: true };
+      if (stop || pages >= maxPages) return { pages, complete: false };
+    }
+  }
+
+  async function countEntries(query: LogCountQuery): Promise<LogCountResult> {
+    if (query.revisions.length === 0)
+      throw new PlatformError(SYSTEM, 'invalid', 'no revision to count entries for');
+    const maxPages = bound(query.maxPages ?? defaultMaxPages);
+    const counts: Record<string, LogCount> = {};
+    for (const revision of query.revisions) {
+      const filter = withScope({ ...query, revisions: [revision] }, query.filter);
+      let count = 0;
+      const listing = await list(query.project, filter, maxPages, () => {
+        count += 1;
+        return false;
+      });
+      counts[revision] = { count, ...listing, filter };
+    }
+    return { counts };
+  }
+
+  async function auditEvents(query: AuditEventQuery): Promise<AuditEventResult> {
+    const events = [...new Set(query.events)];
+    if (events.length === 0) throw new PlatformError(SYSTEM, 'invalid', 'no audit event to look for');
+    const field = checkField(query.field ?? DEFAULT_FIELD);
+    const filter = `${scopeFilter(query)} AND ${anyOf(field, events)}`;
+    // Logging matches strings regardless of case, so the tally does too.
+    const byLowerName = new Map(events.map((event) => [event.toLowerCase(), event]));
+    const counts: Record<string, number> = Object.fromEntries(events.map((event) => [event, 0]));
+    const enough = query.enough;
+    const listing = await list(query.project, filter, bound(query.maxPages ?? defaultMaxPages), (entry) => {
+      const value = entryField(entry, field);
+      const event = typeof value === 'string' ? byLowerName.get(value.toLowerCase()) : undefined;
+      if (event !== undefined) counts[event] = (counts[event] ?? 0) + 1;
+      return enough !== undefined && events.every((name) => (counts[name] ?? 0) >= enough);
+    });
+    return { counts, ...listing, filter };
+  }
+
+  async function close(): Promise<void> {
+    await Promise.all([logging.loggingService.close(), logging.configService.close()]);
+  }
+
+  return { countEntries, auditEvents, close };
+}
+
+function bound(maxPages: number): number {
+  if (!Number.isInteger(maxPages) || maxPages < 1) {
+    throw new PlatformError(
+      SYSTEM,
+      'invalid',
+      `maxPages must be a whole number of at least 1, not ${maxPages}`,
+    );
+  }
+  return maxPages;
+}

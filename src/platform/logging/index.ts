@@ -1,0 +1,1 @@
+export { type CloudLoggingAdapter, type CloudLoggingOptions, createCloudLogging } from './cloud-logging.ts';
