@@ -1,4 +1,5 @@
 import { HttpResponse } from 'msw';
+import { googleError as googleErrorBody, STATUS_OF, wantsIntEnums } from '../google-rest.ts';
 
 // JSON as Cloud Run Admin v2 puts it on the wire: Google error bodies, enums as names or (when the
 // client asks with `$alt=json;enum-encoding=int`, as @google-cloud/run's REST transport does) numbers.
@@ -7,19 +8,6 @@ export const SERVICE_TYPE = 'type.googleapis.com/google.cloud.run.v2.Service';
 
 export const LATEST = 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST' as const;
 export const REVISION = 'TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION' as const;
-
-const STATUS_OF: Record<number, string> = {
-  400: 'INVALID_ARGUMENT',
-  401: 'UNAUTHENTICATED',
-  403: 'PERMISSION_DENIED',
-  404: 'NOT_FOUND',
-  409: 'ABORTED',
-  429: 'RESOURCE_EXHAUSTED',
-  500: 'INTERNAL',
-  501: 'UNIMPLEMENTED',
-  503: 'UNAVAILABLE',
-  504: 'DEADLINE_EXCEEDED',
-};
 
 /** Thrown inside the twin, answered as Google's `{error: {code, message, status}}`. */
 export class TwinError extends Error {
@@ -33,22 +21,13 @@ export class TwinError extends Error {
 }
 
 export function googleError(error: TwinError, retryAfterSeconds?: number): Response {
-  const details = retryAfterSeconds
-    ? [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryAfterSeconds}s` }]
-    : undefined;
-  const headers: Record<string, string> = retryAfterSeconds
-    ? { 'retry-after': String(retryAfterSeconds) }
-    : {};
-  return HttpResponse.json(
-    {
-      error: {
-        code: error.code,
-        message: error.message,
-        status: error.status,
-        ...(details ? { details } : {}),
-      },
-    },
-    { status: error.code, headers },
+  if (!retryAfterSeconds) return googleErrorBody(error.code, error.message, {}, error.status);
+  return googleErrorBody(
+    error.code,
+    error.message,
+    { 'retry-after': String(retryAfterSeconds) },
+    error.status,
+    [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryAfterSeconds}s` }],
   );
 }
 
@@ -84,10 +63,6 @@ function encodeEnums(value: unknown): unknown {
     out[key] = number ?? encodeEnums(v);
   }
   return out;
-}
-
-export function wantsIntEnums(request: Request): boolean {
-  return (new URL(request.url).searchParams.get('$alt') ?? '').includes('enum-encoding=int');
 }
 
 /** A 200 answer, with enums encoded the way this request asked for. */

@@ -1,4 +1,4 @@
-import { InvalidArgument } from '../monitoring/google-rest.ts';
+import { InvalidArgument } from '../google-rest.ts';
 
 // The subset of the Logging query language (cloud.google.com/logging/docs/view/logging-query-language,
 // grammar after AIP-160) the twin applies to LogEntry JSON:

@@ -6,7 +6,7 @@ import {
   pageToken,
   readPageToken,
   wantsIntEnums,
-} from '../monitoring/google-rest.ts';
+} from '../google-rest.ts';
 import { Recorder } from '../recorder.ts';
 import { parseLoggingFilter, SEVERITY } from './filter.ts';
 

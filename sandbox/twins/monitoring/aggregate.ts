@@ -1,5 +1,5 @@
+import { InvalidArgument } from '../google-rest.ts';
 import type { MonitoringFilter, SeriesIdentity } from './filter.ts';
-import { InvalidArgument } from './google-rest.ts';
 import { type Batch, percentileOf } from './traffic.ts';
 
 // listTimeSeries over the twin's requests: raw series (one per label set, as Cloud Run writes them),

@@ -1,4 +1,4 @@
-import { InvalidArgument } from './google-rest.ts';
+import { InvalidArgument } from '../google-rest.ts';
 
 // The subset of Cloud Monitoring's filter language the twin applies (cloud.google.com/monitoring/api/v3/filters):
 //   restriction { AND restriction }

@@ -1,7 +1,4 @@
 import { HttpResponse, http, type RequestHandler } from 'msw';
-import { Recorder } from '../recorder.ts';
-import { checkGroupByField, listSeries, METRICS, type SeriesOut } from './aggregate.ts';
-import { parseMonitoringFilter } from './filter.ts';
 import {
   applyFault,
   googleError,
@@ -9,7 +6,10 @@ import {
   pageToken,
   readPageToken,
   wantsIntEnums,
-} from './google-rest.ts';
+} from '../google-rest.ts';
+import { Recorder } from '../recorder.ts';
+import { checkGroupByField, listSeries, METRICS, type SeriesOut } from './aggregate.ts';
+import { parseMonitoringFilter } from './filter.ts';
 import { type Batch, type LatencySpec, spreadLatency, TrafficStore } from './traffic.ts';
 
 // Cloud Monitoring's REST surface as @google-cloud/monitoring calls it with `fallback: true`:

@@ -1,6 +1,6 @@
 import { delay, HttpResponse, http, type RequestHandler } from 'msw';
+import { googleError } from '../google-rest.ts';
 import { Recorder } from '../recorder.ts';
-import { googleError } from './google-error.ts';
 import { SecretStore, type VersionState } from './secrets.ts';
 
 // Secret Manager's REST surface as @google-cloud/secret-manager calls it with `fallback: true`:
@@ -50,10 +50,10 @@ export function createSecretManagerTwin(options: SecretManagerTwinOptions = {}):
       const headers: Record<string, string> = fault.retryAfter
         ? { 'retry-after': String(fault.retryAfter) }
         : {};
-      return googleError(fault.status, fault.message ?? `twin: injected ${fault.status}`, undefined, headers);
+      return googleError(fault.status, fault.message ?? `twin: injected ${fault.status}`, headers);
     }
     const answer = store.access(match[1] as string);
-    if (!answer.ok) return googleError(answer.code, answer.message, answer.status);
+    if (!answer.ok) return googleError(answer.code, answer.message, {}, answer.status);
     const checksum = fault?.kind === 'bad-checksum' ? (answer.crc32c + 1) >>> 0 : answer.crc32c;
     return HttpResponse.json({
       name: answer.name,

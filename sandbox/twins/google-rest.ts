@@ -1,11 +1,11 @@
 import { HttpResponse } from 'msw';
-import type { Fault, Recorder } from '../recorder.ts';
+import type { Fault, Recorder } from './recorder.ts';
 
-// What the Monitoring and Logging twins share: Google's JSON error body (the REST transport of the
+// What the Google twins share: Google's JSON error body (the REST transport of the
 // client libraries turns it into a gRPC code: 400 -> INVALID_ARGUMENT, 403 -> PERMISSION_DENIED ...),
 // enum encoding as the client asks for it, and faults taken from the Recorder.
 
-const STATUS_OF: Record<number, string> = {
+export const STATUS_OF: Record<number, string> = {
   400: 'INVALID_ARGUMENT',
   401: 'UNAUTHENTICATED',
   403: 'PERMISSION_DENIED',
@@ -13,13 +13,20 @@ const STATUS_OF: Record<number, string> = {
   409: 'ABORTED',
   429: 'RESOURCE_EXHAUSTED',
   500: 'INTERNAL',
+  501: 'UNIMPLEMENTED',
   503: 'UNAVAILABLE',
   504: 'DEADLINE_EXCEEDED',
 };
 
-export function googleError(code: number, message: string, headers: Record<string, string> = {}) {
+export function googleError(
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+  status = STATUS_OF[code] ?? 'UNKNOWN',
+  details?: unknown[],
+) {
   return HttpResponse.json(
-    { error: { code, message, status: STATUS_OF[code] ?? 'UNKNOWN' } },
+    { error: { code, message, status, ...(details ? { details } : {}) } },
     { status: code, headers },
   );
 }
@@ -34,8 +41,9 @@ export class InvalidArgument extends Error {
 }
 
 /** The REST client asks `$alt=json;enum-encoding=int`: enums then travel as numbers both ways. */
-export function wantsIntEnums(url: URL): boolean {
-  return (url.searchParams.get('$alt') ?? '').includes('enum-encoding=int');
+export function wantsIntEnums(url: URL | Request): boolean {
+  const { searchParams } = url instanceof URL ? url : new URL(url.url);
+  return (searchParams.get('$alt') ?? '').includes('enum-encoding=int');
 }
 
 const FAULT_MESSAGES: Record<number, string> = {
