@@ -18,8 +18,21 @@ export interface GoogleTarget {
   endpoint?: GoogleEndpoint;
 }
 
+/**
+ * The options every @google-cloud/* client constructor takes, as far as shiftgate sets them. A type
+ * alias, not an interface, so it fits the clients' index-signature option types without a cast.
+ */
+export type GoogleClientOptions = {
+  projectId: string;
+  fallback?: boolean;
+  apiEndpoint?: string;
+  port?: number;
+  protocol?: string;
+  authClient?: PassThroughClient;
+};
+
 /** Constructor options for any @google-cloud/* v2 client. */
-export function googleClientOptions(target: GoogleTarget): Record<string, unknown> {
+export function googleClientOptions(target: GoogleTarget): GoogleClientOptions {
   if (!target.endpoint) return { projectId: target.projectId };
   return {
     projectId: target.projectId,

@@ -80,9 +80,7 @@ export class CloudRunAdapter implements CloudRun {
 
   constructor(options: CloudRunOptions) {
     this.settings = settingsOf(options);
-    const clientOptions = googleClientOptions(options.google) as ConstructorParameters<
-      typeof ServicesClient
-    >[0];
+    const clientOptions = googleClientOptions(options.google);
     this.services = new ServicesClient(clientOptions);
     this.revisions = new RevisionsClient(clientOptions);
     this.jobs = new JobsClient(clientOptions);

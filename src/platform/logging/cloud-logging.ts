@@ -22,8 +22,6 @@ const SYSTEM = 'logging';
 const ROLE = 'roles/logging.viewer';
 const DEFAULT_FIELD = 'jsonPayload.event';
 
-type ClientOptions = ConstructorParameters<typeof Logging>[0];
-
 export interface CloudLoggingOptions extends Partial<CallPolicy> {
   /** Production: {projectId}; tests and the sandbox add the twin's endpoint. */
   target: GoogleTarget;
@@ -50,7 +48,7 @@ export function createCloudLogging(options: CloudLoggingOptions): CloudLoggingAd
   };
   const pageSize = Math.min(options.pageSize ?? 1_000, 1_000);
   const defaultMaxPages = options.maxPages ?? 5;
-  const logging = new Logging(googleClientOptions(options.target) as ClientOptions);
+  const logging = new Logging(googleClientOptions(options.target));
 
   /** Lists entries matching `filter`, handing each to `visit`; `visit` returning true stops after the page. */
   async function list(

@@ -22,8 +22,6 @@ import {
 // Cloud Run's request metrics per revision through @google-cloud/monitoring (listTimeSeries): one call
 // for request and 5xx counts, one per latency percentile, all for every revision at once and in parallel.
 
-type ClientOptions = ConstructorParameters<typeof MetricServiceClient>[0];
-
 const SYSTEM = 'monitoring';
 const ROLE = 'roles/monitoring.viewer';
 const SHORTEST_PERIOD_S = 60; // Cloud Monitoring refuses a shorter alignment period
@@ -46,7 +44,7 @@ export function createCloudMonitoring(options: CloudMonitoringOptions): CloudMon
     retryDelayMs: options.retryDelayMs ?? DEFAULT_CALL_POLICY.retryDelayMs,
   };
   const maxPages = options.maxPages ?? 5;
-  const client = new MetricServiceClient(googleClientOptions(options.target) as ClientOptions);
+  const client = new MetricServiceClient(googleClientOptions(options.target));
 
   async function listAll(series: SeriesRequest, project: string): Promise<SeriesLike[]> {
     const context = {

@@ -28,10 +28,7 @@ export interface SecretManagerOptions {
 
 export function createSecretManager(options: SecretManagerOptions): SecretManager {
   const { timeoutMs = 10_000, attempts = 3, retryDelayMs = 500 } = options;
-  // googleClientOptions is typed loosely, for every Google client; these are this client's options.
-  const clientOptions = googleClientOptions(options.target) as ConstructorParameters<
-    typeof SecretManagerServiceClient
-  >[0];
+  const clientOptions = googleClientOptions(options.target);
   const client = new SecretManagerServiceClient(clientOptions);
 
   async function access(name: string): Promise<string> {
