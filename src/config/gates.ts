@@ -204,19 +204,12 @@ const routeSplitGate = z.strictObject({
   kind: z.literal('route-split'),
   description: z.string().optional(),
   path: urlPath.meta({ description: 'The application path to evaluate, e.g. /login' }),
-  expect: z
-    .string()
-    .min(1)
-    .meta({
-      description: 'The target the route split must answer: the control service answers rust_shell or legacy',
-    }),
-  cohortKey: z
-    .string()
-    .min(1)
-    .optional()
-    .meta({
-      description: 'Cohort key sent to evaluate, so the decision is the one the intended cohort gets',
-    }),
+  expect: z.string().min(1).meta({
+    description: 'The target the route split must answer: the control service answers rust_shell or legacy',
+  }),
+  cohortKey: z.string().min(1).optional().meta({
+    description: 'Cohort key sent to evaluate, so the decision is the one the intended cohort gets',
+  }),
 });
 
 // Dispatch on kind first, so a mistake is reported against the one schema that kind means.
