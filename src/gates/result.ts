@@ -1,0 +1,64 @@
+import type { Gate } from '../config/gates.ts';
+
+// What every gate evaluation returns (DESIGN.md "Gates"): the verdict, the observed value beside the
+// threshold (and the stable baseline where there is one), how much data stood behind it, and evidence
+// a person can re-run. The one-line rendering is in render.ts.
+
+/**
+ * pass / fail: judged. inconclusive: too little data to judge (never a failure). error: the source
+ * could not be reached or answered nonsense (distinct from fail). skipped: not applicable here, e.g.
+ * an authenticated check with no access token configured.
+ */
+export type GateStatus = 'pass' | 'fail' | 'inconclusive' | 'error' | 'skipped';
+
+/** A measured value with its unit: 412 'ms', 0.8 '%', 503 'status', 'rust_shell' (a target). */
+export interface Quantity {
+  value: number | string;
+  unit?: string;
+}
+
+export interface GateResult {
+  /** The gate's name in the config, e.g. "latency-p95". */
+  gate: string;
+  kind: Gate['kind'];
+  status: GateStatus;
+  /** What was measured, in words: "p95 latency", "5xx rate", "GET /healthz". */
+  metric: string;
+  /** Absent only when nothing could be measured (error, skipped). */
+  observed?: Quantity;
+  /** The limit in words, e.g. "< 1 %", "<= +20 % vs stable", "status 200". */
+  threshold: string;
+  /** Stable revision's value over the same window, or the value captured before the change. */
+  baseline?: Quantity;
+  /** Requests, log entries, points or probes behind the observation. */
+  samples: number;
+  /** URL, query or filter that reproduces the observation. */
+  evidence: string;
+  /** Why, in words: the rule that broke, why it is inconclusive, the error message. */
+  reason?: string;
+  /** ISO time of the evaluation. */
+  at: string;
+}
+
+/** Everything a gate needs to know about the rollout at the moment it is evaluated. */
+export interface GateContext {
+  project: string;
+  region: string;
+  /** The Cloud Run service name. */
+  service: string;
+  publicUrl: string;
+  /** Tag URL of the canary revision (https://canary---svc-hash-uc.a.run.app). */
+  canaryUrl?: string;
+  stableRevision: string;
+  canaryRevision: string;
+  /** Share of traffic on the canary, 0..1, during the window. */
+  canaryShare: number;
+  /** The observation window (metrics and logs). */
+  window: { start: Date; end: Date };
+  /** The service environment's access token, resolved; absent when none is configured. */
+  accessToken?: string;
+  /** Values captured before the change, by gate name (prometheus deltas). */
+  before?: Record<string, number>;
+  now: () => Date;
+  signal?: AbortSignal;
+}
