@@ -57,8 +57,18 @@ export interface GateContext {
   window: { start: Date; end: Date };
   /** The service environment's access token, resolved; absent when none is configured. */
   accessToken?: string;
+  /** False-alarm rate of the sequential error-count test (the runbook's judge.alpha). */
+  alpha: number;
   /** Values captured before the change, by gate name (prometheus deltas). */
   before?: Record<string, number>;
   now: () => Date;
   signal?: AbortSignal;
+}
+
+/** The config of one gate kind, e.g. GateOf<'http'>. */
+export type GateOf<K extends Gate['kind']> = Extract<Gate, { kind: K }>;
+
+/** One provider per gate kind; it takes its clients (ports) when created, and evaluates one gate. */
+export interface GateProvider<G extends Gate = Gate> {
+  evaluate(name: string, gate: G, ctx: GateContext): Promise<GateResult>;
 }
