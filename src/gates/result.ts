@@ -32,12 +32,21 @@ export interface GateResult {
   baseline?: Quantity;
   /** Requests, log entries, points or probes behind the observation. */
   samples: number;
+  /** What `samples` counts, plural ('requests', 'log entries', 'series'); render.ts defaults it per kind. */
+  samplesUnit?: string;
+  /** Round trip of a probe in ms (http, sse-contract), shown beside the status: "503 in 40 ms". */
+  latencyMs?: number;
   /** URL, query or filter that reproduces the observation. */
   evidence: string;
   /** Why, in words: the rule that broke, why it is inconclusive, the error message. */
   reason?: string;
   /** ISO time of the evaluation. */
   at: string;
+  /**
+   * A fail of this result fails the stage at once, whatever the judge's failure limit (seed 003: any
+   * increase of a counter such as golden_mismatch). See judge.ts.
+   */
+  failFast?: boolean;
 }
 
 /** Everything a gate needs to know about the rollout at the moment it is evaluated. */
