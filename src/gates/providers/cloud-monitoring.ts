@@ -1,0 +1,192 @@
+import {
+  monitoringEvidence,
+  percentOf,
+  plannedMonitoringEvidence,
+  type RevisionPair,
+  readRevisionPair,
+} from '../baseline.ts';
+import { errorResult, messageOf } from '../error-result.ts';
+import type { CloudMonitoring } from '../ports/monitoring.ts';
+import { formatNumber } from '../render.ts';
+import type { GateContext, GateOf, GateProvider, GateResult, Quantity } from '../result.ts';
+import { sequentialErrorTest } from '../sequential.ts';
+
+// Cloud Run's request metrics of the canary against the stable revision over the same window (seed 000:
+// "HTTP 5xx rate remains below 1 %", "P95 latency does not regress by more than 20 % from stable").
+//
+// error-rate fails when either rule breaks, and the reason says which:
+//   1. the absolute rule of the seed: the canary's 5xx share is not below `belowPercent`;
+//   2. a regression against stable: the sequential test (sequential.ts) finds the canary drawing more
+//      than its traffic share of the 5xx, at the runbook's alpha. A canary at 0.5 % against a stable
+//      0.1 % is under the 1 % bound and five times worse; it is caught, and at 0.1 % base rates
+//      typically within a few thousand canary requests. The test is anytime-valid when each tick reads
+//      the window from the stage start, so reading it at every tick does not inflate false alarms. It
+//      needs stable traffic to compare with: at 100 % canary (or 0 %) only the absolute rule applies.
+// latency compares the canary's pN with stable's pN and/or an absolute bound; a stable revision with
+// fewer than minRequests requests (idle, or 100 % canary) is no baseline: only maxMs judges then, and
+// without maxMs the gate is inconclusive.
+// Fewer than minRequests canary requests is inconclusive, never fail. Cloud Monitoring failing is error.
+
+type CloudMonitoringGate = GateOf<'cloud-monitoring'>;
+type ErrorRateGate = Extract<CloudMonitoringGate, { metric: 'error-rate' }>;
+type LatencyGate = Extract<CloudMonitoringGate, { metric: 'latency' }>;
+
+export interface CloudMonitoringGateDeps {
+  monitoring: CloudMonitoring;
+}
+
+export function createCloudMonitoringGate(deps: CloudMonitoringGateDeps): GateProvider<CloudMonitoringGate> {
+  return {
+    evaluate(name, gate, ctx) {
+      return gate.metric === 'error-rate' ? errorRate(deps, name, gate, ctx) : latency(deps, name, gate, ctx);
+    },
+  };
+}
+
+async function errorRate(
+  deps: CloudMonitoringGateDeps,
+  name: string,
+  gate: ErrorRateGate,
+  ctx: GateContext,
+): Promise<GateResult> {
+  const metric = '5xx rate';
+  const sequential = ctx.canaryShare > 0 && ctx.canaryShare < 1 && ctx.alpha > 0 && ctx.alpha < 1;
+  const regression = sequential ? `, no regression vs stable (alpha ${formatNumber(ctx.alpha)})` : '';
+  const threshold = `< ${formatNumber(gate.belowPercent)} %${regression}`;
+  let pair: RevisionPair;
+  try {
+    pair = await readRevisionPair(deps.monitoring, ctx, []);
+  } catch (error) {
+    const evidence = plannedMonitoringEvidence(ctx, 'request_count');
+    return errorResult(name, gate, ctx, { metric, threshold, evidence, reason: messageOf(error) });
+  }
+  const { canary, stable } = pair;
+  const base = {
+    gate: name,
+    kind: 'cloud-monitoring' as const,
+    metric,
+    threshold,
+    observed: { value: percentOf(canary.errors5xx, canary.requests), unit: '%' },
+    ...(stable.requests > 0
+      ? { baseline: { value: percentOf(stable.errors5xx, stable.requests), unit: '%' } }
+      : {}),
+    samples: canary.requests,
+    samplesUnit: 'canary requests',
+    evidence: monitoringEvidence(pair.evidence, 'request-count'),
+    at: ctx.now().toISOString(),
+  };
+  if (canary.requests < gate.minRequests) {
+    return { ...base, status: 'inconclusive', reason: tooFew(gate.minRequests) };
+  }
+
+  const overBound = (100 * canary.errors5xx) / canary.requests >= gate.belowPercent;
+  const test = sequential
+    ? sequentialErrorTest({
+        canaryErrors: canary.errors5xx,
+        stableErrors: stable.errors5xx,
+        rho: ctx.canaryShare,
+        alpha: ctx.alpha,
+      })
+    : undefined;
+  const share = test
+    ? `${formatNumber(test.canaryErrors)} of ${formatNumber(test.canaryErrors + test.stableErrors)} 5xx` +
+      ` on the canary at ${formatNumber(100 * test.rho)} % traffic, sequential p = ${formatP(test.pValue)}`
+    : undefined;
+  const reasons: string[] = [];
+  if (overBound) reasons.push(`not below ${formatNumber(gate.belowPercent)} %`);
+  if (test?.reject) reasons.push(`regression vs stable: ${share}`);
+  if (reasons.length > 0) return { ...base, status: 'fail', reason: reasons.join('; and ') };
+  return { ...base, status: 'pass', ...(share ? { reason: share } : {}) };
+}
+
+async function latency(
+  deps: CloudMonitoringGateDeps,
+  name: string,
+  gate: LatencyGate,
+  ctx: GateContext,
+): Promise<GateResult> {
+  const metric = `p${gate.percentile} latency`;
+  const measures = `latency-p${gate.percentile}`;
+  const key = `p${gate.percentile}` as const;
+  let pair: RevisionPair;
+  try {
+    pair = await readRevisionPair(deps.monitoring, ctx, [gate.percentile]);
+  } catch (error) {
+    const evidence = plannedMonitoringEvidence(ctx, `request_latencies p${gate.percentile}`);
+    return errorResult(name, gate, ctx, {
+      metric,
+      threshold: thresholdText(gate),
+      evidence,
+      reason: messageOf(error),
+    });
+  }
+  const { canary, stable } = pair;
+  const canaryMs = canary.latencyMs?.[key];
+  // Too little stable traffic is no baseline: a percentile of a handful of requests is noise.
+  const stableMs = stable.requests >= gate.minRequests ? stable.latencyMs?.[key] : undefined;
+  const limitMs =
+    gate.maxIncreasePercent !== undefined && stableMs !== undefined
+      ? stableMs * (1 + gate.maxIncreasePercent / 100)
+      : undefined;
+  const base = {
+    gate: name,
+    kind: 'cloud-monitoring' as const,
+    metric,
+    threshold: thresholdText(gate, limitMs),
+    ...(canaryMs !== undefined ? { observed: ms(canaryMs) } : {}),
+    ...(stableMs !== undefined ? { baseline: ms(stableMs) } : {}),
+    samples: canary.requests,
+    samplesUnit: 'canary requests',
+    evidence: monitoringEvidence(pair.evidence, measures),
+    at: ctx.now().toISOString(),
+  };
+  if (canary.requests < gate.minRequests) {
+    return { ...base, status: 'inconclusive', reason: tooFew(gate.minRequests) };
+  }
+  if (canaryMs === undefined) {
+    return { ...base, status: 'inconclusive', reason: `Cloud Monitoring reported no ${key} for the canary` };
+  }
+  const noBaseline =
+    stableMs === undefined ? `no stable baseline (${formatNumber(stable.requests)} stable requests` : '';
+  if (noBaseline && gate.maxMs === undefined) {
+    return {
+      ...base,
+      status: 'inconclusive',
+      reason: `${noBaseline}, fewer than ${formatNumber(gate.minRequests)})`,
+    };
+  }
+
+  const overStable = limitMs !== undefined && canaryMs > limitMs;
+  const overBound = gate.maxMs !== undefined && canaryMs > gate.maxMs;
+  const reasons: string[] = [];
+  if (noBaseline) reasons.push(`${noBaseline}): judged on ${formatNumber(gate.maxMs ?? 0)} ms only`);
+  if (overStable) reasons.push(`more than ${formatNumber(gate.maxIncreasePercent ?? 0)} % above stable`);
+  if (overBound) reasons.push(`over the ${formatNumber(gate.maxMs ?? 0)} ms bound`);
+  return {
+    ...base,
+    status: overStable || overBound ? 'fail' : 'pass',
+    ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
+  };
+}
+
+/** "+20 % (360 ms)", "+20 % vs stable" (no baseline yet), "<= 500 ms", or both joined by "and". */
+function thresholdText(gate: LatencyGate, limitMs?: number): string {
+  const parts: string[] = [];
+  if (gate.maxIncreasePercent !== undefined) {
+    const at = limitMs === undefined ? ' vs stable' : ` (${formatNumber(limitMs)} ms)`;
+    parts.push(`+${formatNumber(gate.maxIncreasePercent)} %${at}`);
+  }
+  if (gate.maxMs !== undefined) parts.push(`<= ${formatNumber(gate.maxMs)} ms`);
+  return parts.join(' and ');
+}
+
+function tooFew(minRequests: number): string {
+  return `fewer than the ${formatNumber(minRequests)} canary requests needed to judge`;
+}
+
+const ms = (value: number): Quantity => ({ value, unit: 'ms' });
+
+/** 0.41, 0.0032, 8.2e-5. */
+function formatP(p: number): string {
+  return p >= 0.001 ? String(Number(p.toPrecision(2))) : p.toExponential(1);
+}

@@ -1,0 +1,107 @@
+import type { Gate } from '../config/gates.ts';
+import { errorResult, messageOf } from './error-result.ts';
+import type { CloudLogging } from './ports/logging.ts';
+import type { CloudMonitoring } from './ports/monitoring.ts';
+import type { RouteSplitEvaluator } from './ports/route-split.ts';
+import { createCloudLoggingGate } from './providers/cloud-logging.ts';
+import { createCloudMonitoringGate } from './providers/cloud-monitoring.ts';
+import { createHttpGate } from './providers/http.ts';
+import { createPrometheusGate, type PrometheusFactory } from './providers/prometheus.ts';
+import { createRouteSplitGate } from './providers/route-split.ts';
+import { createSseContractGate } from './providers/sse-contract.ts';
+import { redactResult } from './redact.ts';
+import type { GateContext, GateProvider, GateResult } from './result.ts';
+
+// One entry point for the engine: evaluate(name, gate, ctx) dispatches on the gate's kind to its
+// provider, built once from the ports it needs. It never throws: a provider that throws, or a kind whose
+// port was not given, is an `error` result naming why, so a bug in one gate cannot stop a rollout's
+// other gates (and the judge treats it as an error, never as a fail).
+
+export interface GatePorts {
+  /** For http and sse-contract; the global fetch by default. */
+  fetch?: typeof fetch;
+  routeSplit?: RouteSplitEvaluator;
+  /** routeSplit.baseUrl, shown in route-split evidence. */
+  routeSplitUrl?: string;
+  prometheus?: PrometheusFactory;
+  monitoring?: CloudMonitoring;
+  logging?: CloudLogging;
+}
+
+export interface GateRegistry {
+  evaluate(name: string, gate: Gate, ctx: GateContext): Promise<GateResult>;
+}
+
+type Built = { provider: GateProvider<never> } | { missing: string };
+
+export function createGateRegistry(ports: GatePorts = {}): GateRegistry {
+  const fetchPort = ports.fetch ? { fetch: ports.fetch } : {};
+  const built = new Map<string, Built>();
+
+  // Built on first use: a rollout without prometheus gates never needs a Prometheus client.
+  function providerFor(gate: Gate): Built {
+    const key = gate.kind;
+    const cached = built.get(key);
+    if (cached) return cached;
+    const made = build(gate);
+    built.set(key, made);
+    return made;
+  }
+
+  function build(gate: Gate): Built {
+    const { routeSplit, prometheus, monitoring, logging } = ports;
+    const kind = gate.kind;
+    switch (kind) {
+      case 'http':
+        return { provider: createHttpGate(fetchPort) };
+      case 'sse-contract':
+        return { provider: createSseContractGate(fetchPort) };
+      case 'route-split':
+        if (!routeSplit)
+          return { missing: 'no route-split client is configured (routeSplit of the environment)' };
+        return {
+          provider: createRouteSplitGate({
+            evaluator: routeSplit,
+            ...(ports.routeSplitUrl ? { baseUrl: ports.routeSplitUrl } : {}),
+          }),
+        };
+      case 'prometheus':
+        if (!prometheus) return { missing: 'no Prometheus client is configured' };
+        return { provider: createPrometheusGate({ prometheus }) };
+      case 'cloud-monitoring':
+        if (!monitoring) return { missing: 'no Cloud Monitoring client is configured' };
+        return { provider: createCloudMonitoringGate({ monitoring }) };
+      case 'cloud-logging':
+        if (!logging || !monitoring) {
+          return { missing: `no Cloud ${logging ? 'Monitoring' : 'Logging'} client is configured` };
+        }
+        return { provider: createCloudLoggingGate({ logging, monitoring }) };
+      default: {
+        // Unreachable for a parsed config (the compiler checks every kind is above); kept for raw input.
+        const unknown: never = kind;
+        return { missing: `no provider for gate kind "${String(unknown)}"` };
+      }
+    }
+  }
+
+  async function evaluate(name: string, gate: Gate, ctx: GateContext): Promise<GateResult> {
+    const failed = (reason: string) =>
+      errorResult(name, gate, ctx, {
+        metric: `${gate.kind} gate ${name}`,
+        threshold: '-',
+        evidence: '-',
+        reason,
+      });
+    let result: GateResult;
+    try {
+      const made = providerFor(gate);
+      if ('missing' in made) return failed(made.missing);
+      result = await (made.provider as GateProvider<Gate>).evaluate(name, gate, ctx);
+    } catch (error) {
+      result = failed(`the ${gate.kind} gate broke unexpectedly: ${messageOf(error)}`);
+    }
+    return redactResult(result, ctx.accessToken);
+  }
+
+  return { evaluate };
+}
