@@ -1,0 +1,230 @@
+import type { CanaryRunbook } from '../config/runbooks.ts';
+import type { StageVerdict } from '../gates/judge.ts';
+import type { GateResult } from '../gates/result.ts';
+
+// The contract between the pure runbooks (canary.ts, rollback.ts) and the executor (executor.ts).
+// A runbook is a function (state, event) -> (state, effects, refused?). It never does I/O: the executor
+// performs each effect through the ports, feeds the outcome back as an event, and persists every state
+// with the store's compare-and-set under the lock's fencing token. Times are ISO strings carried by the
+// events, so a step is deterministic and can be replayed in a test.
+
+/** Percent of traffic per revision (short names), as Cloud Run reports it; 0 % entries left out. */
+export type Split = Record<string, number>;
+
+export type RolloutStatus =
+  | 'deploying' // stage A: the no-traffic revision is being deployed
+  | 'checking' // a stage's checks run once (smoke tests, post-stage checklist)
+  | 'awaiting-approval' // the next traffic increase waits for approvals
+  | 'shifting' // a traffic change is in flight
+  | 'watching' // gates run every interval through the watch window
+  | 'paused' // a person paused it; `pausedFrom` says where it resumes
+  | 'needs-attention' // retries exhausted, an inconclusive window, an expired approval: people decide
+  | 'rolling-back' // the rollback procedure runs (`rollback` holds its state)
+  | 'promoted'
+  | 'rolled-back'
+  | 'aborted'
+  | 'failed';
+
+/** A line of the rollout's own timeline (bot actions), for the thread and the report. */
+export interface TimelineEntry {
+  at: string;
+  what: string;
+  by?: string;
+}
+
+export interface Approval {
+  userId: string;
+  at: string;
+}
+
+export interface StageProgress {
+  index: number;
+  name: string;
+  traffic: number;
+  approvals: Approval[];
+  approvalRequestedAt?: string;
+  approvalExpiresAt?: string;
+  /** When the stage's traffic was confirmed (its watch window starts here). */
+  startedAt?: string;
+  windowEndsAt?: string;
+  checks?: GateResult[];
+  /** One entry per tick: the results of the stage's gates at that tick. */
+  ticks: GateResult[][];
+  extensionsUsed: number;
+  verdict?: StageVerdict;
+  endedAt?: string;
+}
+
+/** What the executor needs to know about the environment's policies at each step (from config). */
+export interface RunbookPolicy {
+  /** Distinct approvals needed per stage. */
+  requiredApprovals: number;
+  allowSelfApproval: boolean;
+  approvalTtlMs: number;
+  /** automatic: a failing gate rolls back at once; approve: ask for one click first. */
+  onGateFailure: 'automatic' | 'approve';
+  /** Retries of a failing effect (Cloud Run, Monitoring) before needs-attention. */
+  maxAttempts: number;
+  /** Backoff before retry n (1-based), in ms. */
+  backoffMs: (attempt: number) => number;
+}
+
+export interface RollbackState {
+  trigger: 'gate' | 'manual';
+  reason: string;
+  by?: string;
+  /** The stage that failed, or where the rollout stood when a person rolled back. */
+  failedStage?: string;
+  /** The revision that gets 100 % (the stable one, a named one, or the previous ready one). */
+  toRevision: string;
+  /** The revision being rolled away from, when known. */
+  fromRevision?: string;
+  mode: 'full' | 'route-only' | 'traffic-only';
+  status: 'overriding-route' | 'shifting' | 'verifying' | 'checking' | 'done' | 'needs-attention';
+  routeOverride?: string;
+  trafficBefore?: Split;
+  trafficAfter?: Split;
+  checks?: GateResult[];
+  startedAt: string;
+  endedAt?: string;
+}
+
+export interface CanaryState {
+  kind: 'canary';
+  id: string;
+  service: string;
+  env: string;
+  image: string;
+  /** The image tag asked for, e.g. v1.42.0. */
+  tag: string;
+  requestedBy: string;
+  dryRun: boolean;
+  status: RolloutStatus;
+  /** Where `resume` goes back to. */
+  pausedFrom?: RolloutStatus;
+  /** Index into the runbook's stages. */
+  stage: number;
+  stages: StageProgress[];
+  stableRevision?: string;
+  canaryRevision?: string;
+  canaryUrl?: string;
+  trafficBefore?: Split;
+  trafficNow?: Split;
+  /** Prometheus values captured before the change, by gate name. */
+  before?: Record<string, number>;
+  /** The effect in flight that may fail and be retried. */
+  pending?: { effect: Effect['type']; attempts: number; lastError?: string };
+  attention?: { reason: string; at: string };
+  rollback?: RollbackState;
+  timeline: TimelineEntry[];
+  startedAt: string;
+  endedAt?: string;
+}
+
+/** A manual /rollback with no rollout active: its own record, lock kind 'rollback'. */
+export interface StandaloneRollbackState {
+  kind: 'rollback';
+  id: string;
+  service: string;
+  env: string;
+  requestedBy: string;
+  dryRun: boolean;
+  status: 'rolling-back' | 'needs-attention' | 'rolled-back' | 'failed';
+  rollback: RollbackState;
+  timeline: TimelineEntry[];
+  startedAt: string;
+  endedAt?: string;
+}
+
+export type RunbookState = CanaryState | StandaloneRollbackState;
+
+// Events: what happened. Effect outcomes carry what the platform reported, never what was assumed.
+export type RunbookEvent =
+  | { type: 'start'; at: string }
+  | {
+      type: 'deployed';
+      at: string;
+      revision: string;
+      stableRevision: string;
+      canaryUrl?: string;
+      traffic: Split;
+    }
+  | { type: 'before-captured'; at: string; values: Record<string, number> }
+  | { type: 'traffic-set'; at: string; traffic: Split }
+  | { type: 'route-overridden'; at: string; target: string }
+  | { type: 'checks-done'; at: string; results: GateResult[] }
+  | { type: 'tick'; at: string; stage: number }
+  | { type: 'gates-done'; at: string; stage: number; results: GateResult[] }
+  /** Already checked against the approval policy's "who" by the caller; the runbook checks the rest. */
+  | { type: 'approve'; at: string; userId: string; stage: number }
+  | { type: 'approval-expired'; at: string; stage: number }
+  | { type: 'abort'; at: string; by: string; reason?: string }
+  | { type: 'pause'; at: string; by: string }
+  | { type: 'resume'; at: string; by: string }
+  | { type: 'promote-now'; at: string; by: string }
+  | {
+      type: 'rollback';
+      at: string;
+      by: string;
+      reason: string;
+      toRevision?: string;
+      mode?: RollbackState['mode'];
+    }
+  | { type: 'effect-failed'; at: string; effect: Effect['type']; error: string; retryable: boolean }
+  | { type: 'retry'; at: string; effect: Effect['type'] }
+  | { type: 'report-written'; at: string };
+
+/** Abstract notifications; src/blocks turns them into Slack messages. The engine knows no Block Kit. */
+export type Notification =
+  | { kind: 'rollout-started' }
+  | { kind: 'stage-started'; stage: number }
+  | { kind: 'approval-requested'; stage: number; required: number; expiresAt: string }
+  | { kind: 'approval-recorded'; stage: number; userId: string; count: number; required: number }
+  | { kind: 'checks'; stage: number; results: GateResult[] }
+  | { kind: 'gates'; stage: number; tick: number; results: GateResult[]; verdict: StageVerdict }
+  | { kind: 'stage-passed'; stage: number }
+  | { kind: 'paused'; by: string }
+  | { kind: 'resumed'; by: string }
+  | { kind: 'needs-attention'; reason: string }
+  | { kind: 'rolling-back'; reason: string; trigger: RollbackState['trigger'] }
+  | { kind: 'rolled-back' }
+  | { kind: 'promoted' }
+  | { kind: 'aborted'; by: string; reason?: string };
+
+/** Timers are BullMQ delayed jobs with deterministic ids (`${rolloutId}:${timer}:${key}`): duplicates collapse. */
+export type Timer = 'tick' | 'approval-expiry' | 'retry';
+
+// Effects: what the executor must do. Each names everything it needs; none reads state behind its back.
+export type Effect =
+  | { type: 'deploy'; image: string; tag: string }
+  | { type: 'capture-before'; gates: string[] }
+  /** Reconcile: read what Cloud Run reports, then set exactly this split if it differs. */
+  | { type: 'set-traffic'; stable: string; canary: string; canaryPercent: number }
+  | { type: 'rollback-traffic'; toRevision: string }
+  | { type: 'route-override'; target: string }
+  | {
+      type: 'evaluate';
+      phase: 'checks' | 'gates' | 'rollback-checks';
+      stage: number;
+      gates: string[];
+      window: { start: string; end: string };
+    }
+  | { type: 'schedule'; timer: Timer; at: string; key: string; event: RunbookEvent }
+  | { type: 'cancel'; timer: Timer; key: string }
+  | { type: 'notify'; notification: Notification }
+  | { type: 'open-incident'; failedStage?: string; symptom: string; revisions: { from?: string; to: string } }
+  | { type: 'release-lock' }
+  | { type: 'write-report' };
+
+export interface StepResult<S extends RunbookState = RunbookState> {
+  state: S;
+  effects: Effect[];
+  /** Set when the event was refused (stale stage, already decided, not allowed now): nothing changed. */
+  refused?: string;
+}
+
+/** What a runbook needs besides state and event: its definition and the environment's policy. */
+export interface StepContext {
+  runbook: CanaryRunbook;
+  policy: RunbookPolicy;
+}
