@@ -61,7 +61,7 @@ function checkReferences(config: LooseConfig, issue: (path: Path, message: strin
       if (!(envName in environments)) {
         issue(at, unknown('environment', envName, environments));
       }
-      for (const field of ['project', 'region', 'slackChannel'] as const) {
+      for (const field of ['project', 'region', 'image', 'slackChannel'] as const) {
         if (!target?.[field] && !svc?.[field])
           issue([...at, field], `missing: set it here or at ${base.join('.')}.${field}`);
       }

@@ -8,6 +8,10 @@ const gcpProject = z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, {
 const gcpRegion = z
   .string()
   .regex(/^[a-z]+-[a-z]+\d+$/, { error: 'expected a Cloud Run region like "us-central1"' });
+const imageRepository = z.string().regex(/^[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)+$/, {
+  error: 'expected an image repository without tag, like "us-central1-docker.pkg.dev/my-project/repo/image"',
+});
+
 const cloudRunName = z.string().regex(/^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$/, {
   error: 'expected a Cloud Run service name: lower-case letters, digits and dashes, up to 49',
 });
@@ -18,6 +22,7 @@ export const serviceEnvironment = z.strictObject({
   project: gcpProject.optional(),
   region: gcpRegion.optional(),
   publicUrl: httpsUrl.meta({ description: 'Public base URL, e.g. https://staging.example.com' }),
+  image: imageRepository.optional(),
   slackChannel: slackChannel.optional(),
   runbook: name.optional(),
   accessToken: secretRef
@@ -42,6 +47,9 @@ export const service = z.strictObject({
   description: z.string().optional(),
   project: gcpProject.optional(),
   region: gcpRegion.optional(),
+  image: imageRepository
+    .optional()
+    .meta({ description: 'Image repository without tag; /canary start <tag> deploys <image>:<tag>' }),
   slackChannel: slackChannel.optional(),
   runbook: name.default('canary'),
   environments: z.record(name, serviceEnvironment),

@@ -7,6 +7,8 @@ export interface ServiceTarget extends ServiceEnvironment {
   environment: string;
   project: string;
   region: string;
+  /** Image repository without tag. */
+  image: string;
   slackChannel: string;
   runbook: string;
 }
@@ -20,13 +22,14 @@ export function serviceTarget(
   const svc = config.services[service];
   const target = svc?.environments[environment];
   if (!svc || !target) return undefined;
-  // The schema guarantees project, region and slackChannel are set at one of the two levels.
+  // The schema guarantees project, region, image and slackChannel are set at one of the two levels.
   return {
     ...target,
     service,
     environment,
     project: (target.project ?? svc.project) as string,
     region: (target.region ?? svc.region) as string,
+    image: (target.image ?? svc.image) as string,
     slackChannel: (target.slackChannel ?? svc.slackChannel) as string,
     runbook: target.runbook ?? svc.runbook,
   };

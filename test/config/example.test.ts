@@ -104,6 +104,7 @@ describe('examples/shiftgate.yaml encodes seed 000', () => {
       cloudRunService: 'openagents-control-service',
       project: 'openagentsgemini',
       region: 'us-central1',
+      image: 'us-central1-docker.pkg.dev/openagentsgemini/openagents-control-service/control',
       slackChannel: '#deploys',
       runbook: 'canary',
       accessToken: { source: 'secret-manager' },
