@@ -6,21 +6,12 @@
 //
 // Environment: BENCH_SEED (20261123), BENCH_HEALTHY_RUNS (10000), BENCH_DETECT_RUNS (2000),
 // BENCH_SWEEP_RUNS (1000, per prior concentration; 0 skips the sweep), BENCH_ALPHA (0.01).
-// Deterministic for a seed: a tiny PRNG (mulberry32), no library.
-//
-// The simulation draws the request stream from error to error (the test changes only at errors): the
-// gap to the next error is geometric, and the error lands on the canary with probability
-// rho ec / (rho ec + (1 - rho) es). "Canary requests" at detection is rho times the requests served by
-// then (what the canary served at its share of 100 rps).
+// Deterministic for a seed; the simulation itself is in bench/sequential-sim.ts.
 
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import {
-  createSequentialErrorTest,
-  DEFAULT_CONCENTRATION,
-  logGamma,
-  logRegularizedBeta,
-} from '../src/gates/sequential.ts';
+import { DEFAULT_CONCENTRATION, logGamma, logRegularizedBeta } from '../src/gates/sequential.ts';
+import { mulberry32, type Outcome, quantile, simulate as simulateStreams } from './sequential-sim.ts';
 
 const SEED = intFromEnv('BENCH_SEED', 20261123);
 const HEALTHY_RUNS = intFromEnv('BENCH_HEALTHY_RUNS', 10_000);
@@ -42,18 +33,6 @@ function intFromEnv(name: string, fallback: number, min = 1): number {
   return value;
 }
 
-/** mulberry32: a 32-bit seeded PRNG, uniform on [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Scenario {
   /** Stable error rate per request. */
   base: number;
@@ -63,91 +42,19 @@ interface Scenario {
   horizon: number;
 }
 
-interface Outcome {
-  /** Runs that rejected within the horizon. */
-  rejected: number;
-  /** Canary requests served when each rejecting run rejected, sorted. */
-  canaryRequests: number[];
-}
-
 /**
- * Runs the sequential test, read after every error, over `runs` simulated request streams; `naive` also
- * reads a one-sided z-test at the same alpha after every error (the peeking a fixed test forbids).
+ * Runs the sequential test, read after every error, over `runs` simulated request streams of the scenario
+ * at the canary's share RHO; `naiveRejected` counts a one-sided z-test at ALPHA read after every error.
  */
 function simulate(
   scenario: Scenario,
   runs: number,
   random: () => number,
   concentration = DEFAULT_CONCENTRATION,
-): Outcome & { naiveRejected: number } {
-  const test = createSequentialErrorTest(RHO, concentration);
-  const line = -Math.log(ALPHA);
-  const z = normalQuantile(1 - ALPHA);
-  const canaryRate = RHO * scenario.base * scenario.ratio;
-  const anyRate = canaryRate + (1 - RHO) * scenario.base;
-  const logMiss = Math.log1p(-anyRate);
-  const onCanary = canaryRate / anyRate;
-  const canaryRequests: number[] = [];
-  let naiveRejected = 0;
-  for (let run = 0; run < runs; run++) {
-    let served = 0;
-    let x = 0;
-    let y = 0;
-    let naive = false;
-    for (;;) {
-      served += 1 + Math.floor(Math.log(1 - random()) / logMiss);
-      if (served > scenario.horizon) break;
-      if (random() < onCanary) x++;
-      else y++;
-      const n = x + y;
-      if (!naive && (x - n * RHO) / Math.sqrt(n * RHO * (1 - RHO)) >= z) naive = true;
-      if (test.logBayesFactor(x, y) >= line) {
-        canaryRequests.push(served * RHO);
-        break;
-      }
-    }
-    if (naive) naiveRejected++;
-  }
-  canaryRequests.sort((a, b) => a - b);
-  return { rejected: canaryRequests.length, canaryRequests, naiveRejected };
-}
-
-function quantile(sorted: readonly number[], q: number, total: number): number {
-  // Over all runs: a run that never rejected counts as beyond the horizon.
-  const index = Math.ceil(q * total) - 1;
-  return index < sorted.length ? (sorted[Math.max(0, index)] as number) : Number.POSITIVE_INFINITY;
-}
-
-/** Acklam's rational approximation of the standard normal quantile (enough for a z line). */
-function normalQuantile(p: number): number {
-  const a = [
-    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
-    2.506628277459239,
-  ];
-  const b = [
-    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572,
-  ];
-  const c = [
-    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
-    2.938163982698783,
-  ];
-  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
-  const [a0, a1, a2, a3, a4, a5] = a as [number, number, number, number, number, number];
-  const [b0, b1, b2, b3, b4] = b as [number, number, number, number, number];
-  const [c0, c1, c2, c3, c4, c5] = c as [number, number, number, number, number, number];
-  const [d0, d1, d2, d3] = d as [number, number, number, number];
-  if (p > 0.02425 && p < 0.97575) {
-    const q = p - 0.5;
-    const r = q * q;
-    return (
-      ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) /
-      (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1)
-    );
-  }
-  const q = Math.sqrt(-2 * Math.log(p > 0.5 ? 1 - p : p));
-  const value =
-    (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1);
-  return p > 0.5 ? -value : value;
+): Outcome {
+  const { base, ratio, horizon } = scenario;
+  const stream = { rho: RHO, stable: base, canary: base * ratio, horizon, alpha: ALPHA, concentration };
+  return simulateStreams(stream, runs, random);
 }
 
 // The fixed-window test at the same alpha: after `requests` requests, reject when the canary's share of

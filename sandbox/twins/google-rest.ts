@@ -3,7 +3,8 @@ import type { Fault, Recorder } from './recorder.ts';
 
 // What the Google twins share: Google's JSON error body (the REST transport of the
 // client libraries turns it into a gRPC code: 400 -> INVALID_ARGUMENT, 403 -> PERMISSION_DENIED ...),
-// enum encoding as the client asks for it, and faults taken from the Recorder.
+// enum encoding as the client asks for it, faults taken from the Recorder, and the Cloud Run service
+// a twin assumes when a test leaves it out.
 
 export const STATUS_OF: Record<number, string> = {
   400: 'INVALID_ARGUMENT',
@@ -40,6 +41,15 @@ export class InvalidArgument extends Error {
   }
 }
 
+/** The project, service and location a twin's data is about unless a test says otherwise. */
+export function serviceDefaults(options: { project?: string; service?: string; location?: string }) {
+  return {
+    project: options.project ?? 'p',
+    service: options.service ?? 'svc',
+    location: options.location ?? 'us-central1',
+  };
+}
+
 /** The REST client asks `$alt=json;enum-encoding=int`: enums then travel as numbers both ways. */
 export function wantsIntEnums(url: URL | Request): boolean {
   const { searchParams } = url instanceof URL ? url : new URL(url.url);
@@ -70,6 +80,25 @@ export async function applyFault(recorder: Recorder, request: Request): Promise<
     fault.message ?? FAULT_MESSAGES[fault.status] ?? 'twin: injected fault',
     headers,
   );
+}
+
+/**
+ * A Google call as a twin answers it: the request recorded and a pending fault applied (see applyFault),
+ * then `answer`; an InvalidArgument it throws is Google's error body with that code.
+ */
+export async function answerGoogleCall(
+  recorder: Recorder,
+  request: Request,
+  answer: () => Response | Promise<Response>,
+): Promise<Response> {
+  const faulted = await applyFault(recorder, request);
+  if (faulted) return faulted;
+  try {
+    return await answer();
+  } catch (error) {
+    if (error instanceof InvalidArgument) return googleError(error.code, error.message);
+    throw error;
+  }
 }
 
 function waitUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {

@@ -5,7 +5,7 @@ import type {
   MonitoringEvidence,
   RevisionStats,
 } from './ports/monitoring.ts';
-import type { GateContext } from './result.ts';
+import type { GateContext, GateResult } from './result.ts';
 
 // The canary and its stable baseline, read together: Cloud Run's request counts (and latency
 // percentiles) of both revisions over the same window, as the gates that compare them need.
@@ -52,6 +52,30 @@ export function plannedMonitoringEvidence(ctx: GateContext, measures: string): s
     `Cloud Monitoring ${measures} of ${revisions} (project ${ctx.project}, ${ctx.region})` +
     ` from ${start.toISOString()} to ${end.toISOString()}`
   );
+}
+
+/** A revision's errors and the requests they were counted among. */
+export interface ErrorCount {
+  errors: number;
+  requests: number;
+}
+
+/**
+ * The canary's errors per request as the observed value, stable's as the baseline when stable served
+ * requests to compare with, and the canary's requests as the samples behind them.
+ */
+export function errorRates(
+  canary: ErrorCount,
+  stable: ErrorCount,
+): Pick<GateResult, 'observed' | 'baseline' | 'samples' | 'samplesUnit'> {
+  return {
+    observed: { value: percentOf(canary.errors, canary.requests), unit: '%' },
+    ...(stable.requests > 0
+      ? { baseline: { value: percentOf(stable.errors, stable.requests), unit: '%' } }
+      : {}),
+    samples: canary.requests,
+    samplesUnit: 'canary requests',
+  };
 }
 
 /** A share of requests in %, to four significant digits (0.3333 %, 12.5 %). */

@@ -1,79 +1,35 @@
-import { readFileSync } from 'node:fs';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { createLoggingTwin } from '../../sandbox/twins/logging/index.ts';
-import { createMonitoringTwin } from '../../sandbox/twins/monitoring/index.ts';
-import { gate as gateSchema } from '../../src/config/gates.ts';
+import { describe, expect, it } from 'vitest';
 import { createCloudLoggingGate } from '../../src/gates/providers/cloud-logging.ts';
 import { renderGate } from '../../src/gates/render.ts';
-import type { GateContext, GateOf } from '../../src/gates/result.ts';
-import { createCloudLogging } from '../../src/platform/logging/index.ts';
-import { createCloudMonitoring } from '../../src/platform/monitoring/index.ts';
-import { useTwins } from '../helpers/msw.ts';
+import {
+  CANARY,
+  context,
+  END,
+  exampleGate,
+  gateOf,
+  minute,
+  STABLE,
+  twinLogging,
+  twinMonitoring,
+  useObservabilityTwins,
+} from '../helpers/observability-twins.ts';
 
 // The cloud-logging gates through the real Logging and Monitoring adapters against their twins: errors
 // and audit events are log entries the twin filters, request counts come from the Monitoring twin.
 
-const logs = createLoggingTwin({ project: 'p', service: 'svc' });
-const metrics = createMonitoringTwin({ project: 'p', service: 'svc' });
-useTwins(...logs.handlers, ...metrics.handlers);
-
-const endpoint = (host: string) => ({ host, port: 80, protocol: 'http' as const });
-const logging = createCloudLogging({
-  target: { projectId: 'p', endpoint: endpoint('logging.twin') },
-  retryDelayMs: 1,
-});
-const monitoring = createCloudMonitoring({
-  target: { projectId: 'p', endpoint: endpoint('monitoring.twin') },
-  retryDelayMs: 1,
-});
+const { logs, metrics } = useObservabilityTwins();
+const logging = twinLogging();
+const monitoring = twinMonitoring();
 // Pages of 10 and the adapter's default bound of 5 pages: a count stops at 50 entries.
-const boundedLogging = createCloudLogging({
-  target: { projectId: 'p', endpoint: endpoint('logging.twin') },
-  pageSize: 10,
-  retryDelayMs: 1,
-});
-afterAll(async () => {
-  await Promise.all([logging.close(), monitoring.close(), boundedLogging.close()]);
-});
+const boundedLogging = twinLogging({ pageSize: 10 });
 const gates = createCloudLoggingGate({ logging, monitoring });
 const bounded = createCloudLoggingGate({ logging: boundedLogging, monitoring });
 
-const START = new Date('2026-11-20T10:00:00Z');
-const END = new Date('2026-11-20T10:10:00Z');
-const minute = (n: number) => new Date(START.getTime() + n * 60_000);
-const STABLE = 'svc-00010-abc';
-const CANARY = 'svc-00011-def';
+const loggingGate = (input: unknown) => gateOf('cloud-logging', input);
 
-function context(overrides: Partial<GateContext> = {}): GateContext {
-  return {
-    project: 'p',
-    region: 'us-central1',
-    service: 'svc',
-    publicUrl: 'https://svc-hash-uc.a.run.app',
-    stableRevision: STABLE,
-    canaryRevision: CANARY,
-    canaryShare: 0.05,
-    window: { start: START, end: END },
-    alpha: 0.01,
-    now: () => END,
-    ...overrides,
-  };
-}
-
-const example = parse(readFileSync(new URL('../../examples/shiftgate.yaml', import.meta.url), 'utf8')) as {
-  gates: Record<string, unknown>;
-};
-
-function loggingGate(input: unknown): GateOf<'cloud-logging'> {
-  const parsed = gateSchema.parse(input);
-  if (parsed.kind !== 'cloud-logging') throw new Error(`not a cloud-logging gate: ${parsed.kind}`);
-  return parsed;
-}
-
-const AUTH_VERIFY_ERRORS = loggingGate(example.gates['auth-verify-errors']); // 2x stable, from 5 errors
-const SYNC_TOKEN_ERRORS = loggingGate(example.gates['sync-token-errors']);
-const AUDIT_EVENTS = loggingGate(example.gates['audit-events']); // the three events, 1 each
+const AUTH_VERIFY_ERRORS = exampleGate('cloud-logging', 'auth-verify-errors'); // 2x stable, from 5 errors
+const SYNC_TOKEN_ERRORS = exampleGate('cloud-logging', 'sync-token-errors');
+const AUDIT_EVENTS = exampleGate('cloud-logging', 'audit-events'); // the three events, 1 each
 const EVENTS = ['auth.verify.completed', 'sync.token.issued', 'route.split.decision'];
 
 /** Requests served in the window, as Cloud Monitoring counts them. */
@@ -90,11 +46,6 @@ function authFailures(revision: string, count: number) {
     });
   }
 }
-
-beforeEach(() => {
-  logs.reset();
-  metrics.reset();
-});
 
 describe('error-spike', () => {
   it("passes when the canary's errors per request are no more than twice stable's", async () => {

@@ -1,59 +1,30 @@
-import { readFileSync } from 'node:fs';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { createMonitoringTwin } from '../../sandbox/twins/monitoring/index.ts';
-import { gate as gateSchema } from '../../src/config/gates.ts';
+import { describe, expect, it } from 'vitest';
 import { createCloudMonitoringGate } from '../../src/gates/providers/cloud-monitoring.ts';
 import { renderGate } from '../../src/gates/render.ts';
-import type { GateContext, GateOf } from '../../src/gates/result.ts';
-import { createCloudMonitoring } from '../../src/platform/monitoring/index.ts';
-import { useTwins } from '../helpers/msw.ts';
+import {
+  CANARY,
+  context,
+  END,
+  exampleGate,
+  gateOf,
+  minute,
+  STABLE,
+  START,
+  twinMonitoring,
+  useObservabilityTwins,
+} from '../helpers/observability-twins.ts';
 
 // The cloud-monitoring gates through the real Monitoring adapter against the stateful twin: the canary
 // and stable traffic fed in is what the gate judges.
 
-const twin = createMonitoringTwin({ project: 'p', service: 'svc' });
-useTwins(...twin.handlers);
-
-const target = { projectId: 'p', endpoint: { host: 'monitoring.twin', port: 80, protocol: 'http' as const } };
-const monitoring = createCloudMonitoring({ target, timeoutMs: 2_000, retryDelayMs: 1 });
-afterAll(() => monitoring.close());
+const { metrics: twin } = useObservabilityTwins();
+const monitoring = twinMonitoring({ timeoutMs: 2_000 });
 const gates = createCloudMonitoringGate({ monitoring });
 
-const START = new Date('2026-11-20T10:00:00Z');
-const END = new Date('2026-11-20T10:10:00Z');
-const minute = (n: number) => new Date(START.getTime() + n * 60_000);
-const STABLE = 'svc-00010-abc';
-const CANARY = 'svc-00011-def';
+const monitoringGate = (input: unknown) => gateOf('cloud-monitoring', input);
 
-function context(overrides: Partial<GateContext> = {}): GateContext {
-  return {
-    project: 'p',
-    region: 'us-central1',
-    service: 'svc',
-    publicUrl: 'https://svc-hash-uc.a.run.app',
-    stableRevision: STABLE,
-    canaryRevision: CANARY,
-    canaryShare: 0.05,
-    window: { start: START, end: END },
-    alpha: 0.01,
-    now: () => END,
-    ...overrides,
-  };
-}
-
-const example = parse(readFileSync(new URL('../../examples/shiftgate.yaml', import.meta.url), 'utf8')) as {
-  gates: Record<string, unknown>;
-};
-
-function monitoringGate(input: unknown): GateOf<'cloud-monitoring'> {
-  const parsed = gateSchema.parse(input);
-  if (parsed.kind !== 'cloud-monitoring') throw new Error(`not a cloud-monitoring gate: ${parsed.kind}`);
-  return parsed;
-}
-
-const ERROR_RATE = monitoringGate(example.gates['error-rate']); // < 1 %, 100 requests
-const LATENCY_P95 = monitoringGate(example.gates['latency-p95']); // +20 % vs stable, 100 requests
+const ERROR_RATE = exampleGate('cloud-monitoring', 'error-rate'); // < 1 %, 100 requests
+const LATENCY_P95 = exampleGate('cloud-monitoring', 'latency-p95'); // +20 % vs stable, 100 requests
 
 /** A 10-minute window at 100 requests a second, 5 % on the canary: 57,000 stable and 3,000 canary requests. */
 function traffic(
@@ -79,8 +50,6 @@ function traffic(
 function urlIn(evidence: string): string {
   return /'(https:[^']+)'$/.exec(evidence)?.[1] ?? '';
 }
-
-beforeEach(() => twin.reset());
 
 describe('error-rate', () => {
   it('passes a canary below 1 % and no worse than stable, showing both and the evidence', async () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  mulberry32,
+  quantile,
+  type Stream,
+  simulate as simulateStreams,
+} from '../../bench/sequential-sim.ts';
+import {
   createSequentialErrorTest,
   DEFAULT_CONCENTRATION,
   logGamma,
@@ -12,70 +18,17 @@ import {
 // canary at 5 % traffic caught within a measured number of canary requests). bench/sequential.ts prints
 // the same figures at larger run counts for docs/benchmarks.md.
 
-/** mulberry32: a 32-bit seeded PRNG, uniform on [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface Stream {
-  rho: number;
-  /** Error rates per request. */
-  stable: number;
-  canary: number;
-  /** Requests served in all before the run stops. */
-  horizon: number;
-  alpha?: number;
-}
-
 /**
- * Simulated canaries: a request stream at share rho, read after every error (the test changes only
- * then). Returns, per run, the canary requests served when the test rejected, or undefined. `peek` also
- * reads a one-sided z-test at the same alpha after every error, which a fixed-sample test forbids.
+ * Simulated canaries (bench/sequential-sim.ts) from a seed: the share of runs the test rejected, the
+ * share a z-test read after every error (peeking) rejected, and the canary requests at detection.
  */
 function simulate(stream: Stream, runs: number, seed: number) {
-  const random = mulberry32(seed);
-  const alpha = stream.alpha ?? 0.01;
-  const test = createSequentialErrorTest(stream.rho);
-  const onCanary = stream.rho * stream.canary;
-  const anyError = onCanary + (1 - stream.rho) * stream.stable;
-  const logMiss = Math.log1p(-anyError);
-  const detections: (number | undefined)[] = [];
-  let peekedFails = 0;
-  for (let run = 0; run < runs; run++) {
-    let served = 0;
-    let x = 0;
-    let y = 0;
-    let detected: number | undefined;
-    let peeked = false;
-    for (;;) {
-      served += 1 + Math.floor(Math.log(1 - random()) / logMiss); // requests up to the next error
-      if (served > stream.horizon) break;
-      if (random() < onCanary / anyError) x++;
-      else y++;
-      const n = x + y;
-      if ((x - n * stream.rho) / Math.sqrt(n * stream.rho * (1 - stream.rho)) >= 2.326) peeked = true;
-      if (test.logBayesFactor(x, y) >= -Math.log(alpha)) {
-        detected = served * stream.rho;
-        break;
-      }
-    }
-    detections.push(detected);
-    if (peeked) peekedFails++;
-  }
-  const found = detections.filter((d): d is number => d !== undefined).sort((a, b) => a - b);
-  const quantile = (q: number) => found[Math.ceil(q * runs) - 1] ?? Number.POSITIVE_INFINITY;
+  const outcome = simulateStreams(stream, runs, mulberry32(seed));
   return {
-    rate: found.length / runs,
-    peekedRate: peekedFails / runs,
-    median: quantile(0.5),
-    p90: quantile(0.9),
+    rate: outcome.rejected / runs,
+    peekedRate: outcome.naiveRejected / runs,
+    median: quantile(outcome.canaryRequests, 0.5, runs),
+    p90: quantile(outcome.canaryRequests, 0.9, runs),
   };
 }
 

@@ -1,10 +1,10 @@
 import { HttpResponse, http, type RequestHandler } from 'msw';
 import {
-  applyFault,
-  googleError,
+  answerGoogleCall,
   InvalidArgument,
   pageToken,
   readPageToken,
+  serviceDefaults,
   wantsIntEnums,
 } from '../google-rest.ts';
 import { Recorder } from '../recorder.ts';
@@ -103,11 +103,7 @@ const BODY_FIELDS = new Set(['resourceNames', 'filter', 'orderBy', 'pageSize', '
 
 export function createLoggingTwin(options: LoggingTwinOptions = {}): LoggingTwin {
   const origin = options.origin ?? LOGGING_TWIN_ORIGIN;
-  const defaults = {
-    project: options.project ?? 'p',
-    service: options.service ?? 'svc',
-    location: options.location ?? 'us-central1',
-  };
+  const defaults = serviceDefaults(options);
   const now = options.now ?? Date.now;
   const entries: LogEntry[] = [];
   const recorder = new Recorder();
@@ -115,10 +111,8 @@ export function createLoggingTwin(options: LoggingTwinOptions = {}): LoggingTwin
 
   // The path has a colon, which msw's string patterns read as a parameter: match it exactly instead.
   const path = new RegExp(`^${origin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/v2/entries:list$`);
-  const list = http.post(path, async ({ request }) => {
-    const faulted = await applyFault(recorder, request);
-    if (faulted) return faulted;
-    try {
+  const list = http.post(path, ({ request }) =>
+    answerGoogleCall(recorder, request, async () => {
       const body = await request.json().catch(() => {
         throw new InvalidArgument('Invalid JSON payload received.');
       });
@@ -131,11 +125,8 @@ export function createLoggingTwin(options: LoggingTwinOptions = {}): LoggingTwin
         ...(out.length ? { entries: out } : {}),
         ...(next ? { nextPageToken: next } : {}),
       });
-    } catch (error) {
-      if (error instanceof InvalidArgument) return googleError(error.code, error.message);
-      throw error;
-    }
-  });
+    }),
+  );
 
   function answer(body: unknown): { page: LogEntry[]; next?: string } {
     if (body === null || typeof body !== 'object')

@@ -1,10 +1,10 @@
 import { HttpResponse, http, type RequestHandler } from 'msw';
 import {
-  applyFault,
-  googleError,
+  answerGoogleCall,
   InvalidArgument,
   pageToken,
   readPageToken,
+  serviceDefaults,
   wantsIntEnums,
 } from '../google-rest.ts';
 import { Recorder } from '../recorder.ts';
@@ -134,39 +134,27 @@ const KNOWN_PARAMS = new Set([
 
 export function createMonitoringTwin(options: MonitoringTwinOptions = {}): MonitoringTwin {
   const origin = options.origin ?? MONITORING_TWIN_ORIGIN;
-  const defaults = {
-    project: options.project ?? 'p',
-    service: options.service ?? 'svc',
-    location: options.location ?? 'us-central1',
-  };
+  const defaults = serviceDefaults(options);
   const now = options.now ?? Date.now;
   const store = new TrafficStore();
   const recorder = new Recorder();
 
-  const listTimeSeries = http.get(
-    `${origin}/v3/projects/:project/timeSeries`,
-    async ({ request, params }) => {
-      const faulted = await applyFault(recorder, request);
-      if (faulted) return faulted;
+  const listTimeSeries = http.get(`${origin}/v3/projects/:project/timeSeries`, ({ request, params }) =>
+    answerGoogleCall(recorder, request, () => {
       const url = new URL(request.url);
-      try {
-        const { series, next } = answer(String(params.project), url);
-        const ints = wantsIntEnums(url);
-        const timeSeries = series.map((one) => ({
-          ...one,
-          metricKind: ints ? METRIC_KIND[one.metricKind] : one.metricKind,
-          valueType: ints ? VALUE_TYPE[one.valueType] : one.valueType,
-        }));
-        // proto3 JSON leaves empty fields out: no series is an empty object.
-        return HttpResponse.json({
-          ...(timeSeries.length ? { timeSeries } : {}),
-          ...(next ? { nextPageToken: next } : {}),
-        });
-      } catch (error) {
-        if (error instanceof InvalidArgument) return googleError(error.code, error.message);
-        throw error;
-      }
-    },
+      const { series, next } = answer(String(params.project), url);
+      const ints = wantsIntEnums(url);
+      const timeSeries = series.map((one) => ({
+        ...one,
+        metricKind: ints ? METRIC_KIND[one.metricKind] : one.metricKind,
+        valueType: ints ? VALUE_TYPE[one.valueType] : one.valueType,
+      }));
+      // proto3 JSON leaves empty fields out: no series is an empty object.
+      return HttpResponse.json({
+        ...(timeSeries.length ? { timeSeries } : {}),
+        ...(next ? { nextPageToken: next } : {}),
+      });
+    }),
   );
 
   function answer(project: string, url: URL): { series: SeriesOut[]; next?: string } {

@@ -1,4 +1,4 @@
-import { percentOf, plannedMonitoringEvidence, type RevisionPair, readRevisionPair } from '../baseline.ts';
+import { errorRates, plannedMonitoringEvidence, type RevisionPair, readRevisionPair } from '../baseline.ts';
 import { shellQuote } from '../curl.ts';
 import { errorResult, messageOf } from '../error-result.ts';
 import type { AuditEventResult, CloudLogging, LogCount, LogCountResult } from '../ports/logging.ts';
@@ -84,12 +84,10 @@ async function errorSpike(
     kind: 'cloud-logging' as const,
     metric,
     threshold,
-    observed: { value: percentOf(canary.count, requests.canary), unit: '%' },
-    ...(requests.stable > 0
-      ? { baseline: { value: percentOf(stable.count, requests.stable), unit: '%' } }
-      : {}),
-    samples: requests.canary,
-    samplesUnit: 'canary requests',
+    ...errorRates(
+      { errors: canary.count, requests: requests.canary },
+      { errors: stable.count, requests: requests.stable },
+    ),
     evidence: `gcloud logging read ${shellQuote(canary.filter)} --project ${shellQuote(ctx.project)}`,
     at: ctx.now().toISOString(),
   };

@@ -1,6 +1,6 @@
 import {
+  errorRates,
   monitoringEvidence,
-  percentOf,
   plannedMonitoringEvidence,
   type RevisionPair,
   readRevisionPair,
@@ -66,12 +66,10 @@ async function errorRate(
     kind: 'cloud-monitoring' as const,
     metric,
     threshold,
-    observed: { value: percentOf(canary.errors5xx, canary.requests), unit: '%' },
-    ...(stable.requests > 0
-      ? { baseline: { value: percentOf(stable.errors5xx, stable.requests), unit: '%' } }
-      : {}),
-    samples: canary.requests,
-    samplesUnit: 'canary requests',
+    ...errorRates(
+      { errors: canary.errors5xx, requests: canary.requests },
+      { errors: stable.errors5xx, requests: stable.requests },
+    ),
     evidence: monitoringEvidence(pair.evidence, 'request-count'),
     at: ctx.now().toISOString(),
   };
