@@ -44,9 +44,17 @@ export interface StageProgress {
   approvals: Approval[];
   approvalRequestedAt?: string;
   approvalExpiresAt?: string;
+  /** How many times approval was requested for this stage (a re-request after expiry or a pause adds one). */
+  approvalRequests?: number;
   /** When the stage's traffic was confirmed (its watch window starts here). */
   startedAt?: string;
   windowEndsAt?: string;
+  /**
+   * Set when people restarted the watch window (resume after needs-attention): the current window's start,
+   * and the index of its first tick. Earlier ticks stay in `ticks` for the report but are not judged again.
+   */
+  windowStartedAt?: string;
+  windowFromTick?: number;
   checks?: GateResult[];
   /** One entry per tick: the results of the stage's gates at that tick. */
   ticks: GateResult[][];
@@ -85,9 +93,41 @@ export interface RollbackState {
   trafficBefore?: Split;
   trafficAfter?: Split;
   checks?: GateResult[];
+  /** false: no incident at the end (an abort that returns traffic: nothing failed). Default true. */
+  incident?: boolean;
+  /** Why the procedure needs attention, or what went wrong after it (failing rollback checks). */
+  attention?: string;
   startedAt: string;
   endedAt?: string;
 }
+
+/**
+ * The effect in flight that awaits its result event (deploy, capture-before, set-traffic, rollback-traffic,
+ * route-override, evaluate). Fire-and-forget effects (notify, schedule, cancel, open-incident, release-lock,
+ * write-report) are never pending: the executor retries those itself.
+ */
+export interface Pending {
+  effect: Effect['type'];
+  /** Attempts made so far, the first one included. */
+  attempts: number;
+  lastError?: string;
+  /** The effect itself, re-emitted as is on retry or resume. */
+  payload?: Effect;
+  /** Key of the scheduled retry timer, while one is scheduled (cancelled when the state moves on). */
+  retryKey?: string;
+}
+
+/** Why a rollout needs attention: it decides what `resume` does (see canary.ts, "People"). */
+export type AttentionCause =
+  | 'effect-failed' // retries exhausted: resume re-emits the effect
+  | 'traffic-mismatch' // Cloud Run reports another split than asked: resume asks again
+  | 'approval-expired' // resume asks for approval again
+  | 'checks-error' // a check could not be run: resume runs the checks again
+  | 'gates' // the judge found a gate nobody is watching: resume restarts the watch window
+  | 'inconclusive' // no gate could judge the window: resume accepts the stage and goes on
+  | 'gate-failed' // a gate failed and the policy asks for one click: only rollback (or abort) goes on
+  | 'rollback' // the rollback procedure is stuck: resume retries its step
+  | 'rollback-checks'; // terminal: rolled back, but the checks on the stable revision failed
 
 export interface CanaryState {
   kind: 'canary';
@@ -100,8 +140,14 @@ export interface CanaryState {
   requestedBy: string;
   dryRun: boolean;
   status: RolloutStatus;
-  /** Where `resume` goes back to. */
+  /** Where `resume` goes back to (from paused, and from needs-attention). */
   pausedFrom?: RolloutStatus;
+  /** When it was paused: resuming extends the watch window by the paused time. */
+  pausedAt?: string;
+  /** Set by an admin's promote-now: no more approval waits or watch windows; gates still run once. */
+  promoteNow?: { by: string; at: string };
+  /** Set by an abort: the rollout ends `aborted` (after returning traffic to stable if it had any). */
+  aborted?: { by: string; reason?: string; at: string };
   /** Index into the runbook's stages. */
   stage: number;
   stages: StageProgress[];
@@ -113,8 +159,8 @@ export interface CanaryState {
   /** Prometheus values captured before the change, by gate name. */
   before?: Record<string, number>;
   /** The effect in flight that may fail and be retried. */
-  pending?: { effect: Effect['type']; attempts: number; lastError?: string };
-  attention?: { reason: string; at: string };
+  pending?: Pending;
+  attention?: { reason: string; at: string; cause?: AttentionCause };
   rollback?: RollbackState;
   timeline: TimelineEntry[];
   startedAt: string;
@@ -131,6 +177,9 @@ export interface StandaloneRollbackState {
   dryRun: boolean;
   status: 'rolling-back' | 'needs-attention' | 'rolled-back' | 'failed';
   rollback: RollbackState;
+  /** The effect in flight that may fail and be retried. */
+  pending?: Pending;
+  attention?: { reason: string; at: string };
   timeline: TimelineEntry[];
   startedAt: string;
   endedAt?: string;
@@ -189,7 +238,10 @@ export type Notification =
   | { kind: 'rolling-back'; reason: string; trigger: RollbackState['trigger'] }
   | { kind: 'rolled-back' }
   | { kind: 'promoted' }
-  | { kind: 'aborted'; by: string; reason?: string };
+  | { kind: 'aborted'; by: string; reason?: string }
+  /** Stage A's checks failed on the no-traffic revision: nothing served it, so nothing to roll back. */
+  | { kind: 'failed'; reason: string }
+  | { kind: 'promote-now'; by: string };
 
 /** Timers are BullMQ delayed jobs with deterministic ids (`${rolloutId}:${timer}:${key}`): duplicates collapse. */
 export type Timer = 'tick' | 'approval-expiry' | 'retry';
