@@ -1,0 +1,169 @@
+import type { Gate } from '../config/gates.ts';
+import type { ShiftgateConfig } from '../config/schema.ts';
+import type { GateResult } from '../gates/result.ts';
+import {
+  desiredSplit,
+  type EffectContext,
+  type EffectPerformer,
+  evaluatedEvent,
+  type Outcome,
+  servingRevision,
+  targetOf,
+} from './effects.ts';
+import type { CloudRun } from './ports/cloud-run.ts';
+import { splitOf } from './ports/cloud-run.ts';
+import { timerJobId } from './scheduler.ts';
+import type { Effect } from './types.ts';
+
+// Dry-run: the runbook runs exactly as it would, but no effect changes Cloud Run or the route split. Each
+// effect is recorded in the rollout's plan, in order, and answered with a plausible outcome:
+//
+// - deploy: the service is read (reads change nothing) for the revision that serves now and its split;
+//   the new revision is named `<service>-dryrun` and its tag URL made up from the service URL.
+// - set-traffic / rollback-traffic: traffic-set with exactly the split asked for.
+// - route-override: route-overridden with the target asked for.
+// - capture-before: no values (the delta gates would read them).
+// - evaluate: gates are NOT run. The canary revision does not exist, so every gate aimed at it would
+//   measure nothing and the judge would stop the plan at the first stage as inconclusive; instead each
+//   gate answers `pass` with reason "dry-run: not evaluated", so the plan shows every stage the runbook
+//   would walk. Its evidence says what it would have checked.
+// - tick and retry timers fire at once, carrying their due time, so a plan of 40 minutes of watch windows
+//   is written in milliseconds; approval-expiry timers stay real, since people answer in real time.
+// - open-incident: recorded in the plan only. notify, release-lock, write-report and approval timers are
+//   performed for real: they change nothing outside shiftgate, and people see the plan through them.
+
+/** One line of a dry-run's plan: an effect the runbook asked for, in order. */
+export interface PlanEntry {
+  /** Position in the plan, from 1. */
+  n: number;
+  /** The time of the event whose step asked for it. */
+  at: string;
+  /** The event that led to it. */
+  after: string;
+  effect: Effect;
+}
+
+export const DRY_RUN_REVISION_SUFFIX = 'dryrun';
+
+/** The plan after a step: what it had, and this step's effects. */
+export function extendPlan(
+  plan: readonly PlanEntry[],
+  effects: readonly Effect[],
+  at: string,
+  after: string,
+): PlanEntry[] {
+  const next = [...plan];
+  for (const effect of effects) next.push({ n: next.length + 1, at, after, effect });
+  return next;
+}
+
+function describeGate(name: string, gate: Gate | undefined): string {
+  if (!gate) return `gate ${name} (not in the config)`;
+  switch (gate.kind) {
+    case 'http':
+    case 'sse-contract':
+      return `${gate.kind} ${gate.method} ${gate.path} on the ${gate.target} URL`;
+    case 'cloud-monitoring':
+      return `Cloud Monitoring ${gate.metric} of the canary revision`;
+    case 'cloud-logging':
+      return `Cloud Logging ${gate.check}`;
+    case 'prometheus':
+      return `PromQL ${gate.query}`;
+    case 'route-split':
+      return `route split of ${gate.path}, expecting ${gate.expect}`;
+    default:
+      return `gate ${name}`;
+  }
+}
+
+export function dryRunResult(name: string, gate: Gate | undefined, at: string): GateResult {
+  return {
+    gate: name,
+    kind: gate?.kind ?? 'http',
+    status: 'pass',
+    metric: gate?.description ?? name,
+    threshold: '-',
+    samples: 0,
+    evidence: `dry-run: would check ${describeGate(name, gate)}`,
+    reason: 'dry-run: not evaluated',
+    at,
+  };
+}
+
+export interface DryRunPorts {
+  config: ShiftgateConfig;
+  /** Read only: describe. */
+  cloudRun: Pick<CloudRun, 'describe'>;
+  /** The real performer, for the effects a dry-run performs for real. */
+  real: EffectPerformer;
+}
+
+export function createDryRunEffects(ports: DryRunPorts): EffectPerformer {
+  const { config, real } = ports;
+
+  async function perform(effect: Effect, ctx: EffectContext): Promise<Outcome | undefined> {
+    const at = ctx.at();
+    const { state } = ctx;
+    switch (effect.type) {
+      case 'deploy': {
+        const { ref } = targetOf(config, state.service, state.env);
+        const service = await ports.cloudRun.describe(ref);
+        const traffic = splitOf(service.trafficStatuses);
+        const url = new URL(service.url);
+        url.hostname = `canary---${url.hostname}`;
+        return {
+          event: {
+            type: 'deployed',
+            at,
+            revision: `${ref.service}-${DRY_RUN_REVISION_SUFFIX}`,
+            stableRevision: servingRevision(traffic) ?? service.latestReadyRevision ?? '',
+            canaryUrl: url.origin,
+            traffic,
+          },
+        };
+      }
+      case 'capture-before':
+        return { event: { type: 'before-captured', at, values: {} } };
+      case 'set-traffic':
+        return {
+          event: {
+            type: 'traffic-set',
+            at,
+            traffic: desiredSplit(effect.stable, effect.canary, effect.canaryPercent),
+          },
+        };
+      case 'rollback-traffic':
+        return { event: { type: 'traffic-set', at, traffic: { [effect.toRevision]: 100 } } };
+      case 'route-override':
+        return { event: { type: 'route-overridden', at, target: effect.target } };
+      case 'evaluate':
+        return {
+          event: evaluatedEvent(
+            effect,
+            at,
+            effect.gates.map((name) => dryRunResult(name, config.gates[name], at)),
+          ),
+        };
+      case 'open-incident':
+        return undefined;
+      case 'schedule':
+        if (effect.timer === 'approval-expiry') return real.perform(effect, ctx);
+        // Fast-forward: the timer fires now, carrying its due time.
+        return {
+          event: effect.event,
+          eventId: `${timerJobId(ctx.rolloutId, effect.timer, effect.key)}@${effect.at}`,
+        };
+      case 'cancel':
+      case 'notify':
+      case 'release-lock':
+      case 'write-report':
+        return real.perform(effect, ctx);
+      default: {
+        const unknown: never = effect;
+        throw new TypeError(`unknown effect ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  return { perform };
+}

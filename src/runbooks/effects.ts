@@ -1,0 +1,535 @@
+import { createHash } from 'node:crypto';
+import type { Gate } from '../config/gates.ts';
+import type { CanaryRunbook } from '../config/runbooks.ts';
+import type { ShiftgateConfig } from '../config/schema.ts';
+import type { SecretResolver } from '../config/secret-resolver.ts';
+import { type ServiceTarget, serviceTarget } from '../config/target.ts';
+import { messageOf } from '../gates/error-result.ts';
+import { captureBefore, type PrometheusFactory } from '../gates/providers/prometheus.ts';
+import type { GateRegistry } from '../gates/registry.ts';
+import type { GateContext, GateResult } from '../gates/result.ts';
+import { PlatformError } from '../platform/errors.ts';
+import type { Fence, Store } from '../store/index.ts';
+import type { PlanEntry } from './dry-run.ts';
+import type { CloudRun, ServiceRef, ServiceState } from './ports/cloud-run.ts';
+import { splitOf } from './ports/cloud-run.ts';
+import type { RouteSplitControl } from './ports/route-split.ts';
+import type { Scheduler } from './scheduler.ts';
+import type { Effect, Notification, RunbookEvent, RunbookState, Split } from './types.ts';
+
+// How each effect a runbook asks for is performed for real, and what event its outcome becomes. Traffic
+// effects reconcile: they read the split Cloud Run reports first and write only when it differs from the
+// one asked for, and every event carries what Cloud Run reported afterwards, never what was asked.
+// Before any write to Cloud Run or the route split the rollout record is read again: if another step has
+// been persisted since this effect was decided, the effect is dropped (see Superseded).
+
+/** Where one effect runs: the transition that emitted it, and the means to check it is still current. */
+export interface EffectContext {
+  rolloutId: string;
+  /** Version of the record written by the transition that emitted the effect. */
+  version: number;
+  /** The state that transition wrote. */
+  state: RunbookState;
+  /** The lock the rollout holds (its fencing token). */
+  fence: Fence;
+  /** The runbook definition the rollout runs (pinned when it started). */
+  runbook: CanaryRunbook;
+  /** The id of the timer job running this step, if any (a timer rescheduled from itself). */
+  jobId?: string;
+  /** Dry-run: the plan so far, for the report. */
+  plan?: readonly PlanEntry[];
+  /** Time for outcome events. */
+  at(): string;
+  /** Throws Superseded when the record has moved past `version` (or cannot be read). */
+  ensureCurrent(): Promise<void>;
+}
+
+/** An effect's outcome, fed back to the runbook as an event. */
+export interface Outcome {
+  event: RunbookEvent;
+  /** Default: derived from the transition and the effect's position, so a redrive yields the same id. */
+  eventId?: string;
+}
+
+export interface EffectPerformer {
+  perform(effect: Effect, ctx: EffectContext): Promise<Outcome | undefined>;
+}
+
+/**
+ * The rest of this step must not run: the record moved on (another replica or person decided since), or
+ * Redis could not confirm it did not. Not an effect failure: nothing is reported to the runbook.
+ */
+export class Superseded extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'Superseded';
+  }
+}
+
+/** Effects whose failure the runbook hears about (effect-failed) and retries on its schedule. */
+export const PLATFORM_EFFECTS: ReadonlySet<Effect['type']> = new Set([
+  'deploy',
+  'capture-before',
+  'set-traffic',
+  'rollback-traffic',
+  'route-override',
+  'evaluate',
+]);
+
+/** Effects that answer with an event. */
+export const OUTCOME_EFFECTS: ReadonlySet<Effect['type']> = new Set([...PLATFORM_EFFECTS, 'write-report']);
+
+const RETRYABLE_KINDS = new Set(['unavailable', 'rate-limited', 'timeout', 'conflict', 'verify-failed']);
+
+/**
+ * Worth another attempt: unavailable, rate-limited, timeout, conflict (after the adapter's own bounded
+ * retries), and verify-failed (the next attempt reads the split again and moves toward it). not-found,
+ * permission-denied, unauthorized, invalid and operation-failed need people; so does anything that is not
+ * a PlatformError (a bug).
+ */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof PlatformError && RETRYABLE_KINDS.has(error.kind);
+}
+
+export interface IncidentInput {
+  rolloutId: string;
+  service: string;
+  env: string;
+  failedStage?: string;
+  symptom: string;
+  revisions: { from?: string; to: string };
+  at: string;
+}
+
+/** Where incidents open; Slack threads come later. The default records the incident in the store's timelines. */
+export type IncidentPort = (incident: IncidentInput) => Promise<void>;
+
+export type Notify = (rolloutId: string, notification: Notification) => Promise<void>;
+
+export interface Logger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface EffectPorts {
+  store: Store;
+  /** For the report key (the store has no report API yet). */
+  writeReport(rolloutId: string, report: unknown): Promise<void>;
+  cloudRun: CloudRun;
+  routeSplit?: (service: string, env: string) => RouteSplitControl | undefined;
+  gates: GateRegistry;
+  config: ShiftgateConfig;
+  notify: Notify;
+  scheduler: Scheduler;
+  secrets?: SecretResolver;
+  prometheus?: PrometheusFactory;
+  incidents?: IncidentPort;
+  log: Logger;
+  now: () => Date;
+  /** Attempts of a fire-and-forget effect (notify, schedule, ...) before giving up; default 3. */
+  localAttempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface Targeted {
+  target: ServiceTarget;
+  ref: ServiceRef;
+}
+
+export function targetOf(config: ShiftgateConfig, service: string, env: string): Targeted {
+  const target = serviceTarget(config, service, env);
+  if (!target) throw new TypeError(`no service "${service}" in environment "${env}" in the config`);
+  return {
+    target,
+    ref: { project: target.project, region: target.region, service: target.cloudRunService },
+  };
+}
+
+/** Percent per revision, zeros left out, as the runbooks compare splits. */
+export function desiredSplit(stable: string, canary: string, canaryPercent: number): Split {
+  const split: Split = {};
+  if (100 - canaryPercent > 0) split[stable] = 100 - canaryPercent;
+  if (canaryPercent > 0) split[canary] = (split[canary] ?? 0) + canaryPercent;
+  return split;
+}
+
+export function sameSplit(a: Split, b: Split): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+/** The revision with the most traffic, leaving out `except`: what serves now. */
+export function servingRevision(split: Split, except?: string): string | undefined {
+  let best: string | undefined;
+  for (const [revision, percent] of Object.entries(split)) {
+    if (revision === except) continue;
+    if (best === undefined || percent > (split[best] ?? 0)) best = revision;
+  }
+  return best;
+}
+
+/**
+ * `<tag>-<6 hex of the rollout id>`, so a redriven deploy names the same revision (the adapter then sees
+ * it is already deployed) and two rollouts of one tag never collide. Cloud Run limits the whole name
+ * `<service>-<suffix>` to 63 characters.
+ */
+export function revisionSuffix(cloudRunService: string, tag: string, rolloutId: string): string {
+  const hash = createHash('sha256').update(rolloutId).digest('hex').slice(0, 6);
+  const room = 63 - cloudRunService.length - 1 - hash.length - 1;
+  const cleaned = tag
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, Math.max(0, room))
+    .replace(/^-+|-+$/g, '');
+  return cleaned ? `${cleaned}-${hash}` : hash;
+}
+
+/** The gates' view of the rollout at the moment of an evaluate effect. */
+export function gateContextOf(
+  effect: Extract<Effect, { type: 'evaluate' }>,
+  state: RunbookState,
+  target: ServiceTarget,
+  runbook: CanaryRunbook,
+  now: () => Date,
+  accessToken: string | undefined,
+): GateContext {
+  const window = { start: new Date(effect.window.start), end: new Date(effect.window.end) };
+  const base = {
+    project: target.project,
+    region: target.region,
+    service: target.cloudRunService,
+    publicUrl: target.publicUrl,
+    window,
+    alpha: runbook.judge.alpha,
+    now,
+    ...(accessToken === undefined ? {} : { accessToken }),
+  };
+  const rollback = state.rollback;
+  // The rollback checks run against what serves after the rollback: the stable revision, through the
+  // public URL (seed 000, rollback step 4), whatever target each gate names.
+  if (effect.phase === 'rollback-checks' && rollback) {
+    return {
+      ...base,
+      canaryUrl: target.publicUrl,
+      stableRevision: rollback.toRevision,
+      canaryRevision: rollback.toRevision,
+      canaryShare: 0,
+    };
+  }
+  if (state.kind !== 'canary') {
+    return { ...base, stableRevision: '', canaryRevision: '', canaryShare: 0 };
+  }
+  const canary = state.canaryRevision ?? '';
+  const reported = canary ? state.trafficNow?.[canary] : undefined;
+  const stageTraffic = state.stages[effect.stage]?.traffic ?? runbook.stages[effect.stage]?.traffic ?? 0;
+  return {
+    ...base,
+    ...(state.canaryUrl ? { canaryUrl: state.canaryUrl } : {}),
+    stableRevision: state.stableRevision ?? '',
+    canaryRevision: canary,
+    canaryShare: (reported ?? stageTraffic) / 100,
+    ...(state.before ? { before: state.before } : {}),
+  };
+}
+
+/** A result for a gate name the config does not know (a config loaded through the schema never has one). */
+export function unknownGate(name: string, at: string): GateResult {
+  return {
+    gate: name,
+    kind: 'http',
+    status: 'error',
+    metric: `gate ${name}`,
+    threshold: '-',
+    samples: 0,
+    evidence: '-',
+    reason: `no gate named "${name}" in the config`,
+    at,
+  };
+}
+
+export function evaluatedEvent(
+  effect: Extract<Effect, { type: 'evaluate' }>,
+  at: string,
+  results: GateResult[],
+): RunbookEvent {
+  return effect.phase === 'gates'
+    ? { type: 'gates-done', at, stage: effect.stage, results }
+    : { type: 'checks-done', at, results };
+}
+
+export function incidentId(rolloutId: string): string {
+  return `incident-${rolloutId}`.slice(0, 128);
+}
+
+function serviceOf(state: RunbookState) {
+  return { service: state.service, env: state.env };
+}
+
+export function createEffects(ports: EffectPorts): EffectPerformer {
+  const { store, cloudRun, config, log, now } = ports;
+  const attempts = ports.localAttempts ?? 3;
+  const sleep = ports.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const tokens = new Map<string, Promise<string>>();
+
+  async function audit(
+    ctx: EffectContext,
+    what: string,
+    fields: { before?: unknown; after?: unknown; reason?: string },
+  ) {
+    try {
+      await store.audit.append({
+        who: 'shiftgate',
+        what,
+        rolloutId: ctx.rolloutId,
+        ...serviceOf(ctx.state),
+        ...fields,
+        at: ctx.at(),
+      });
+    } catch (error) {
+      // The change happened; a missing audit line must not undo the step that follows it.
+      log.error('audit append failed', { rolloutId: ctx.rolloutId, what, error: messageOf(error) });
+    }
+  }
+
+  /** Fire-and-forget effects are retried here, a few times, quickly; then the step stops (Superseded). */
+  async function locally<T>(what: string, ctx: EffectContext, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (attempt >= attempts) {
+          throw new Superseded(`${what} failed ${attempt} times: ${messageOf(error)}`, { cause: error });
+        }
+        log.warn(`${what} failed, retrying`, { rolloutId: ctx.rolloutId, attempt, error: messageOf(error) });
+        await sleep(100 * 4 ** (attempt - 1));
+      }
+    }
+  }
+
+  function accessToken(target: ServiceTarget): Promise<string | undefined> {
+    const ref = target.accessToken;
+    if (!ref) return Promise.resolve(undefined);
+    if (!ports.secrets) return Promise.reject(new Error(`${ref.ref}: no secret resolver is configured`));
+    let pending = tokens.get(ref.ref);
+    if (!pending) {
+      pending = ports.secrets.resolve(ref);
+      tokens.set(ref.ref, pending);
+      pending.catch(() => tokens.delete(ref.ref)); // a failed read is tried again next time
+    }
+    return pending;
+  }
+
+  async function reported(ref: ServiceRef): Promise<ServiceState> {
+    return cloudRun.describe(ref);
+  }
+
+  const perform: EffectPerformer['perform'] = async (effect, ctx) => {
+    const { state } = ctx;
+    switch (effect.type) {
+      case 'deploy': {
+        if (state.kind !== 'canary') throw new TypeError('deploy is a canary effect');
+        const { ref } = targetOf(config, state.service, state.env);
+        await ctx.ensureCurrent();
+        const deployment = await cloudRun.deployNoTraffic(ref, {
+          image: effect.image,
+          revisionSuffix: revisionSuffix(ref.service, effect.tag, ctx.rolloutId),
+        });
+        const traffic = splitOf(deployment.state.trafficStatuses);
+        const stableRevision = servingRevision(traffic, deployment.revision) ?? '';
+        await audit(ctx, 'cloud-run.deploy', {
+          after: { revision: deployment.revision, image: effect.image, traffic },
+        });
+        return {
+          event: {
+            type: 'deployed',
+            at: ctx.at(),
+            revision: deployment.revision,
+            stableRevision,
+            ...(deployment.tagUrl ? { canaryUrl: deployment.tagUrl } : {}),
+            traffic,
+          },
+        };
+      }
+
+      case 'capture-before': {
+        const gates: Record<string, Gate> = {};
+        for (const name of effect.gates) {
+          const gate = config.gates[name];
+          if (gate?.kind === 'prometheus') gates[name] = gate;
+        }
+        if (Object.keys(gates).length === 0)
+          return { event: { type: 'before-captured', at: ctx.at(), values: {} } };
+        if (!ports.prometheus) {
+          log.warn('capture-before: no Prometheus client; delta gates will be inconclusive', {
+            rolloutId: ctx.rolloutId,
+          });
+          return { event: { type: 'before-captured', at: ctx.at(), values: {} } };
+        }
+        const captured = await captureBefore(gates, ports.prometheus, now());
+        return { event: { type: 'before-captured', at: ctx.at(), values: captured.values } };
+      }
+
+      case 'set-traffic': {
+        const { ref } = targetOf(config, state.service, state.env);
+        const wanted = desiredSplit(effect.stable, effect.canary, effect.canaryPercent);
+        const before = splitOf((await reported(ref)).trafficStatuses);
+        if (sameSplit(before, wanted)) {
+          await audit(ctx, 'cloud-run.traffic', {
+            before,
+            after: before,
+            reason: 'already as asked: nothing written',
+          });
+          return { event: { type: 'traffic-set', at: ctx.at(), traffic: before } };
+        }
+        await ctx.ensureCurrent();
+        const after = splitOf(
+          (
+            await cloudRun.setSplit(ref, {
+              stable: effect.stable,
+              canary: effect.canary,
+              canaryPercent: effect.canaryPercent,
+            })
+          ).trafficStatuses,
+        );
+        await audit(ctx, 'cloud-run.traffic', { before, after });
+        return { event: { type: 'traffic-set', at: ctx.at(), traffic: after } };
+      }
+
+      case 'rollback-traffic': {
+        const { ref } = targetOf(config, state.service, state.env);
+        const wanted: Split = { [effect.toRevision]: 100 };
+        const before = splitOf((await reported(ref)).trafficStatuses);
+        if (sameSplit(before, wanted)) {
+          await audit(ctx, 'cloud-run.rollback', {
+            before,
+            after: before,
+            reason: 'already as asked: nothing written',
+          });
+          return { event: { type: 'traffic-set', at: ctx.at(), traffic: before } };
+        }
+        await ctx.ensureCurrent();
+        const after = splitOf((await cloudRun.rollbackTo(ref, effect.toRevision)).trafficStatuses);
+        await audit(ctx, 'cloud-run.rollback', { before, after });
+        return { event: { type: 'traffic-set', at: ctx.at(), traffic: after } };
+      }
+
+      case 'route-override': {
+        const control = ports.routeSplit?.(state.service, state.env);
+        if (!control) {
+          throw new PlatformError(
+            'route-split',
+            'invalid',
+            `no route-split control is configured for ${state.service} in ${state.env}`,
+          );
+        }
+        await ctx.ensureCurrent();
+        const status = await control.override(effect.target);
+        await audit(ctx, 'route-split.override', {
+          after: { target: effect.target, override: status.override },
+        });
+        return { event: { type: 'route-overridden', at: ctx.at(), target: effect.target } };
+      }
+
+      case 'evaluate': {
+        const { target } = targetOf(config, state.service, state.env);
+        const token = await accessToken(target);
+        const gateCtx = gateContextOf(effect, state, target, ctx.runbook, now, token);
+        const results = await Promise.all(
+          effect.gates.map((name) => {
+            const gate = config.gates[name];
+            return gate
+              ? ports.gates.evaluate(name, gate, gateCtx)
+              : Promise.resolve(unknownGate(name, ctx.at()));
+          }),
+        );
+        return { event: evaluatedEvent(effect, ctx.at(), results) };
+      }
+
+      case 'schedule':
+        await locally(`schedule ${effect.timer} ${effect.key}`, ctx, () =>
+          ports.scheduler.schedule(
+            ctx.rolloutId,
+            effect.timer,
+            effect.key,
+            effect.at,
+            effect.event,
+            ctx.jobId,
+          ),
+        );
+        return undefined;
+
+      case 'cancel':
+        await locally(`cancel ${effect.timer} ${effect.key}`, ctx, () =>
+          ports.scheduler.cancel(ctx.rolloutId, effect.timer, effect.key),
+        );
+        return undefined;
+
+      case 'notify':
+        // Slack is not the state of record: a message that cannot be posted is logged, not fatal.
+        try {
+          await locally(`notify ${effect.notification.kind}`, ctx, () =>
+            ports.notify(ctx.rolloutId, effect.notification),
+          );
+        } catch (error) {
+          log.error('notification lost', {
+            rolloutId: ctx.rolloutId,
+            kind: effect.notification.kind,
+            error: messageOf(error),
+          });
+        }
+        return undefined;
+
+      case 'open-incident': {
+        const incident: IncidentInput = {
+          rolloutId: ctx.rolloutId,
+          ...serviceOf(state),
+          symptom: effect.symptom,
+          revisions: effect.revisions,
+          at: ctx.at(),
+          ...(effect.failedStage === undefined ? {} : { failedStage: effect.failedStage }),
+        };
+        await locally('open incident', ctx, () => (ports.incidents ?? recordIncident(store))(incident));
+        await audit(ctx, 'incident.open', { after: { id: incidentId(ctx.rolloutId), ...incident } });
+        return undefined;
+      }
+
+      case 'release-lock': {
+        const released = await locally('release lock', ctx, () =>
+          store.locks.release(ctx.fence.service, ctx.fence.env, ctx.fence.token),
+        );
+        if (released.ok) await audit(ctx, 'lock.release', { before: released.released });
+        else log.warn('lock already gone at release', { rolloutId: ctx.rolloutId, reason: released.reason });
+        return undefined;
+      }
+
+      case 'write-report':
+        await locally('write report', ctx, () =>
+          ports.writeReport(ctx.rolloutId, { state, ...(ctx.plan ? { plan: ctx.plan } : {}) }),
+        );
+        return { event: { type: 'report-written', at: ctx.at() } };
+
+      default: {
+        const unknown: never = effect;
+        throw new TypeError(`unknown effect ${JSON.stringify(unknown)}`);
+      }
+    }
+  };
+
+  return { perform };
+}
+
+/** The default incident port: a bot entry in the store's timeline of the rollout's incident. */
+export function recordIncident(store: Store): IncidentPort {
+  return async (incident) => {
+    const stage = incident.failedStage ? ` at stage ${incident.failedStage}` : '';
+    const from = incident.revisions.from ? `${incident.revisions.from} -> ` : '';
+    await store.timelines.add(incidentId(incident.rolloutId), {
+      at: incident.at,
+      author: 'shiftgate',
+      source: 'bot',
+      // A fixed ts: opening the incident again (a redriven step) adds nothing.
+      ts: 'shiftgate-open-incident',
+      text: `Incident opened${stage}: ${incident.symptom}. Revisions: ${from}${incident.revisions.to}.`,
+    });
+  };
+}

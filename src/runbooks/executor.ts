@@ -1,0 +1,512 @@
+import type { CanaryRunbook } from '../config/runbooks.ts';
+import { messageOf } from '../gates/error-result.ts';
+import { type Fence, isTerminalStatus, type RolloutRecord, type Store } from '../store/index.ts';
+import { extendPlan, type PlanEntry } from './dry-run.ts';
+import {
+  type EffectContext,
+  type EffectPerformer,
+  isRetryable,
+  type Logger,
+  OUTCOME_EFFECTS,
+  type Outcome,
+  PLATFORM_EFFECTS,
+  Superseded,
+} from './effects.ts';
+import type { Effect, RunbookEvent, RunbookPolicy, RunbookState, StepContext, StepResult } from './types.ts';
+
+// The executor: load the record, step the runbook, persist, then perform the effects and feed their
+// outcomes back, until the rollout waits for a timer or a person.
+//
+//   1. load      store.rollouts.get (skipped when the previous step of the same chain left the record)
+//   2. step      the pure runbook: (state, event, ctx) -> (state, effects) or refused
+//   3. persist   store.rollouts.transition(id, version, fence, {status, state, outbox, applied}): a
+//                compare-and-set on the version, under the lock's fencing token. On a version conflict
+//                the record is read again and the event stepped again on what is there now (the runbook
+//                refuses it if it no longer applies); a fencing conflict (the lock was taken away) drops it.
+//   4. perform   only after the write succeeded, in order. If persisting fails (Redis unreachable),
+//                nothing is performed, so nothing changes traffic on a decision that was not recorded.
+//   5. feed      each outcome (deployed, traffic-set, gates-done, effect-failed, ...) is an event of its
+//                own, back to 1.
+//
+// Never twice: every event has an id; the record keeps the ids of its last applied events (`applied`), so
+// a second delivery (a timer job run again after its replica died, two replicas working the same chain,
+// a redrive) is dropped. Outcome ids derive from the transition that emitted the effect and the effect's
+// position, so the same effect performed twice yields the same id and only the first one counts.
+//
+// Crash safety: the effects of a transition are written with it (`outbox`). If a replica dies between the
+// write and the end of its effects, `redrive` performs that outbox again: every effect is idempotent
+// (traffic effects reconcile with what Cloud Run reports, the deploy names its revision deterministically,
+// timers have deterministic ids, the incident and the report are keyed by rollout), and the outcomes
+// carry the same ids as the first time. The engine's sweep calls redrive for records left unsettled.
+
+/** The record's data fields, each stored as JSON in its own hash field. */
+export type RolloutFields = {
+  state: RunbookState;
+  /** The runbook definition, pinned when the rollout started: a config reload does not change its stages. */
+  runbook: CanaryRunbook;
+  /** The effects of the last transition, for redrive. */
+  outbox?: Outbox;
+  /** Ids of the last applied events, newest last. */
+  applied?: string[];
+  /** Dry-run only: every effect asked for, in order. */
+  plan?: PlanEntry[];
+};
+
+export interface Outbox {
+  /** The version the transition wrote. */
+  version: number;
+  /** When it was written (ISO, the executor's clock): the sweep redrives outboxes older than its lease. */
+  writtenAt: string;
+  /** The event that was applied. */
+  cause: { id: string; type: RunbookEvent['type']; at: string };
+  effects: Effect[];
+  /** Some effect answers with an event: the chain goes on after it. */
+  awaits: boolean;
+}
+
+export type Step = (state: RunbookState, event: RunbookEvent, ctx: StepContext) => StepResult;
+
+export type Refusal = 'not-found' | 'finished' | 'refused' | 'duplicate' | 'fenced' | 'conflict' | 'error';
+
+export type ApplyResult =
+  | {
+      ok: true;
+      rolloutId: string;
+      eventId: string;
+      event: RunbookEvent;
+      version: number;
+      before: RunbookState;
+      state: RunbookState;
+      effects: Effect[];
+      fence: Fence;
+      runbook: CanaryRunbook;
+      /** The record as written, for the next step of the chain. */
+      record: RolloutRecord<RolloutFields>;
+    }
+  | { ok: false; reason: Refusal; message: string; state?: RunbookState };
+
+export type DispatchResult =
+  | (Extract<ApplyResult, { ok: true }> & { settled: Promise<ChainEnd> })
+  | Extract<ApplyResult, { ok: false }>;
+
+/** How a chain of steps ended. */
+export interface ChainEnd {
+  /** Transitions persisted, the first one included. */
+  steps: number;
+  /** Why it stopped early (superseded, Redis unreachable), if it did. */
+  stopped?: string;
+}
+
+export interface ExecutorOptions {
+  store: Store;
+  step: Step;
+  policyOf(state: RunbookState): RunbookPolicy;
+  /** Performs effects for real. */
+  effects: EffectPerformer;
+  /** Performs them for a dry-run record. */
+  dryRunEffects: EffectPerformer;
+  /** The record's version, read cheaply (HGET); undefined when it is gone. Throws when Redis is unreachable. */
+  readVersion(rolloutId: string): Promise<number | undefined>;
+  now: () => Date;
+  log: Logger;
+  /** Ids of applied events kept per record; default 32. */
+  appliedMemory?: number;
+  /** Version conflicts in a row before giving up on an event; default 16. */
+  maxConflicts?: number;
+}
+
+export interface Executor {
+  /**
+   * Applies `event` to the rollout. Resolves once it is persisted (or refused); `settled` resolves when
+   * its effects, and the chain of outcomes they lead to, are done. `settled` never rejects.
+   */
+  dispatch(
+    rolloutId: string,
+    event: RunbookEvent,
+    options?: { eventId?: string; jobId?: string },
+  ): Promise<DispatchResult>;
+  /** Performs the outbox of the record's current version again (crash recovery); then its chain. */
+  redrive(rolloutId: string, version?: number): Promise<ChainEnd | undefined>;
+  /** Rollouts with a chain running in this process. */
+  busy(rolloutId: string): boolean;
+  /** Resolves when no chain (or audit line) is under way in this process. */
+  idle(): Promise<void>;
+}
+
+const PERSON_EVENTS = new Set<RunbookEvent['type']>([
+  'start',
+  'approve',
+  'abort',
+  'pause',
+  'resume',
+  'promote-now',
+  'rollback',
+]);
+
+/** Statuses whose arrival is an action worth an audit line even when no person caused it. */
+const AUDITED_STATUSES = new Set([
+  'needs-attention',
+  'rolling-back',
+  'promoted',
+  'rolled-back',
+  'aborted',
+  'failed',
+]);
+
+function whoOf(event: RunbookEvent, state: RunbookState): string {
+  if ('by' in event) return event.by;
+  if (event.type === 'approve') return event.userId;
+  if (event.type === 'start') return state.requestedBy;
+  return 'shiftgate';
+}
+
+function summary(state: RunbookState): Record<string, unknown> {
+  return state.kind === 'canary'
+    ? { status: state.status, stage: state.stages[state.stage]?.name ?? state.stage }
+    : { status: state.status, rollback: state.rollback.status };
+}
+
+export function createExecutor(options: ExecutorOptions): Executor {
+  const { store, step, log } = options;
+  const memory = options.appliedMemory ?? 32;
+  const maxConflicts = options.maxConflicts ?? 16;
+  // One step at a time per rollout in this process: fewer version conflicts. Effects run outside it.
+  const turns = new Map<string, Promise<unknown>>();
+  const chains = new Map<string, number>();
+  const running = new Set<Promise<unknown>>();
+
+  function exclusive<T>(rolloutId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = turns.get(rolloutId) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const tail = next.catch(() => {});
+    turns.set(rolloutId, tail);
+    void tail.then(() => {
+      if (turns.get(rolloutId) === tail) turns.delete(rolloutId);
+    });
+    return next;
+  }
+
+  async function audit(
+    applied: { rolloutId: string; before: RunbookState; state: RunbookState },
+    event: RunbookEvent,
+    refused?: string,
+  ): Promise<void> {
+    const { before, state } = applied;
+    const person = PERSON_EVENTS.has(event.type);
+    const statusChanged = before.status !== state.status && AUDITED_STATUSES.has(state.status);
+    if (!person && !statusChanged && refused === undefined) return;
+    if (!person && refused !== undefined) return; // a stale outcome or timer: not an action
+    const attention = 'attention' in state ? state.attention?.reason : undefined;
+    try {
+      await store.audit.append({
+        who: whoOf(event, before),
+        what: person
+          ? `rollout.${event.type}${refused === undefined ? '' : '.refused'}`
+          : `rollout.${state.status}`,
+        rolloutId: applied.rolloutId,
+        service: before.service,
+        env: before.env,
+        before: summary(before),
+        after: summary(state),
+        at: event.at,
+        ...(refused !== undefined
+          ? { reason: refused }
+          : 'reason' in event && event.reason
+            ? { reason: event.reason }
+            : attention && statusChanged
+              ? { reason: attention }
+              : {}),
+      });
+    } catch (error) {
+      log.error('audit append failed', { rolloutId: applied.rolloutId, error: messageOf(error) });
+    }
+  }
+
+  /** Steps 1 to 3 for one event. */
+  async function apply(
+    rolloutId: string,
+    event: RunbookEvent,
+    eventId: string,
+    known?: RolloutRecord<RolloutFields>,
+  ): Promise<ApplyResult> {
+    let cached = known;
+    for (let attempt = 1; attempt <= maxConflicts; attempt++) {
+      const record = cached ?? (await store.rollouts.get<RolloutFields>(rolloutId));
+      cached = undefined;
+      if (!record) return { ok: false, reason: 'not-found', message: `no rollout ${rolloutId}` };
+      const data = record.data;
+      const applied = data.applied ?? [];
+      if (applied.includes(eventId)) {
+        return {
+          ok: false,
+          reason: 'duplicate',
+          message: `${event.type} ${eventId} was applied already`,
+          state: data.state,
+        };
+      }
+      if (isTerminalStatus(record.status)) {
+        return {
+          ok: false,
+          reason: 'finished',
+          message: `the rollout has finished (${record.status})`,
+          state: data.state,
+        };
+      }
+      let result: StepResult;
+      try {
+        result = step(data.state, event, { runbook: data.runbook, policy: options.policyOf(data.state) });
+      } catch (error) {
+        log.error('runbook step threw', { rolloutId, event: event.type, error: messageOf(error) });
+        return {
+          ok: false,
+          reason: 'error',
+          message: `the runbook failed on ${event.type}: ${messageOf(error)}`,
+        };
+      }
+      if (result.refused !== undefined) {
+        track(audit({ rolloutId, before: data.state, state: data.state }, event, result.refused));
+        return { ok: false, reason: 'refused', message: result.refused, state: data.state };
+      }
+      const version = record.version + 1;
+      const outbox: Outbox = {
+        version,
+        writtenAt: options.now().toISOString(),
+        cause: { id: eventId, type: event.type, at: event.at },
+        effects: result.effects,
+        awaits: result.effects.some((e) => OUTCOME_EFFECTS.has(e.type)),
+      };
+      const fields: RolloutFields = {
+        state: result.state,
+        runbook: data.runbook,
+        outbox,
+        applied: [...applied.slice(-(memory - 1)), eventId],
+        ...(result.state.dryRun
+          ? { plan: extendPlan(data.plan ?? [], result.effects, event.at, event.type) }
+          : {}),
+      };
+      const fence: Fence = { service: record.service, env: record.env, token: record.fencingToken };
+      const { runbook: _pinned, ...patch } = fields;
+      const moved = await store.rollouts.transition(rolloutId, record.version, fence, {
+        status: result.state.status,
+        ...patch,
+      });
+      if (moved.ok) {
+        const written: RolloutRecord<RolloutFields> = {
+          ...record,
+          version: moved.version,
+          status: result.state.status,
+          data: fields,
+        };
+        const ok: ApplyResult = {
+          ok: true,
+          rolloutId,
+          eventId,
+          event,
+          version: moved.version,
+          before: data.state,
+          state: result.state,
+          effects: result.effects,
+          fence,
+          runbook: data.runbook,
+          record: written,
+        };
+        track(audit(ok, event));
+        return ok;
+      }
+      if (moved.conflict === 'version') continue;
+      if (moved.conflict === 'not-found')
+        return { ok: false, reason: 'not-found', message: `no rollout ${rolloutId}` };
+      const holder = moved.holder ? ` (held by ${moved.holder.rolloutId}, token ${moved.holder.token})` : '';
+      log.warn('transition fenced: the rollout no longer holds its lock', { rolloutId, event: event.type });
+      return {
+        ok: false,
+        reason: 'fenced',
+        message: `the rollout no longer holds the lock of ${record.service}/${record.env}${holder}`,
+        state: data.state,
+      };
+    }
+    return {
+      ok: false,
+      reason: 'conflict',
+      message: `${event.type}: ${maxConflicts} version conflicts in a row`,
+    };
+  }
+
+  function contextOf(applied: Extract<ApplyResult, { ok: true }>, jobId: string | undefined): EffectContext {
+    const dryRun = applied.state.dryRun;
+    const causeAt = Date.parse(applied.event.at);
+    return {
+      rolloutId: applied.rolloutId,
+      version: applied.version,
+      state: applied.state,
+      fence: applied.fence,
+      runbook: applied.runbook,
+      ...(jobId === undefined ? {} : { jobId }),
+      ...(applied.record.data.plan ? { plan: applied.record.data.plan } : {}),
+      // A dry-run's fast-forwarded timers run ahead of the clock: its outcomes never go back in time.
+      at: () => {
+        const now = options.now().getTime();
+        return new Date(dryRun && causeAt > now ? causeAt : now).toISOString();
+      },
+      ensureCurrent: async () => {
+        let current: number | undefined;
+        try {
+          current = await options.readVersion(applied.rolloutId);
+        } catch (error) {
+          throw new Superseded(
+            `cannot confirm the rollout is still at version ${applied.version}: ${messageOf(error)}`,
+            {
+              cause: error,
+            },
+          );
+        }
+        if (current !== applied.version) {
+          throw new Superseded(`the rollout moved from version ${applied.version} to ${current ?? 'gone'}`);
+        }
+      },
+    };
+  }
+
+  /** Step 4: the effects of one transition, in order; returns the outcomes to feed back. */
+  async function perform(
+    applied: Extract<ApplyResult, { ok: true }>,
+    jobId: string | undefined,
+  ): Promise<{ event: RunbookEvent; eventId: string }[]> {
+    const performer = applied.state.dryRun ? options.dryRunEffects : options.effects;
+    const ctx = contextOf(applied, jobId);
+    const outcomes: { event: RunbookEvent; eventId: string }[] = [];
+    const terminal = isTerminalStatus(applied.state.status);
+    for (const [index, effect] of applied.effects.entries()) {
+      const eventId = `o${applied.version}.${index}`;
+      let outcome: Outcome | undefined;
+      try {
+        outcome = await performer.perform(effect, ctx);
+      } catch (error) {
+        if (error instanceof Superseded) throw error;
+        if (!PLATFORM_EFFECTS.has(effect.type)) {
+          throw new Superseded(`${effect.type} failed: ${messageOf(error)}`, { cause: error });
+        }
+        log.warn('effect failed', {
+          rolloutId: applied.rolloutId,
+          effect: effect.type,
+          error: messageOf(error),
+        });
+        // The effects after a failed one were decided assuming it would succeed: the runbook decides again.
+        outcomes.push({
+          eventId,
+          event: {
+            type: 'effect-failed',
+            at: ctx.at(),
+            effect: effect.type,
+            error: messageOf(error),
+            retryable: isRetryable(error),
+          },
+        });
+        break;
+      }
+      // A finished rollout takes no more events (its lock is released with its last effects).
+      if (outcome && !terminal) outcomes.push({ event: outcome.event, eventId: outcome.eventId ?? eventId });
+    }
+    return outcomes;
+  }
+
+  /** Steps 4 and 5 until the chain waits: depth first, so each effect runs against the version that asked for it. */
+  async function follow(
+    first: Extract<ApplyResult, { ok: true }>,
+    jobId: string | undefined,
+  ): Promise<ChainEnd> {
+    const rolloutId = first.rolloutId;
+    let steps = 1;
+    let next: Extract<ApplyResult, { ok: true }> | undefined = first;
+    const pending: { event: RunbookEvent; eventId: string }[] = [];
+    let known: RolloutRecord<RolloutFields> | undefined = first.record;
+    chains.set(rolloutId, (chains.get(rolloutId) ?? 0) + 1);
+    try {
+      while (next || pending.length > 0) {
+        if (next) {
+          const outcomes = await perform(next, jobId);
+          pending.unshift(...outcomes);
+          next = undefined;
+          continue;
+        }
+        const { event, eventId } = pending.shift() as { event: RunbookEvent; eventId: string };
+        const base: RolloutRecord<RolloutFields> | undefined = known;
+        const result: ApplyResult = await exclusive(
+          rolloutId,
+          (): Promise<ApplyResult> => apply(rolloutId, event, eventId, base),
+        );
+        if (result.ok) {
+          steps += 1;
+          known = result.record;
+          next = result;
+        } else {
+          known = undefined;
+          if (result.reason !== 'refused' && result.reason !== 'duplicate' && result.reason !== 'finished') {
+            log.warn('outcome not applied', { rolloutId, event: event.type, reason: result.message });
+          }
+        }
+      }
+      return { steps };
+    } catch (error) {
+      const stopped = messageOf(error);
+      if (error instanceof Superseded) log.warn('chain stopped', { rolloutId, reason: stopped });
+      else log.error('chain failed', { rolloutId, error: stopped });
+      return { steps, stopped };
+    } finally {
+      const left = (chains.get(rolloutId) ?? 1) - 1;
+      if (left === 0) chains.delete(rolloutId);
+      else chains.set(rolloutId, left);
+    }
+  }
+
+  function track<T>(promise: Promise<T>): Promise<T> {
+    running.add(promise);
+    promise.finally(() => running.delete(promise)).catch(() => {});
+    return promise;
+  }
+
+  return {
+    async dispatch(rolloutId, event, { eventId, jobId } = {}) {
+      const id =
+        eventId ?? `e${options.now().getTime().toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
+      const result = await exclusive(rolloutId, () => apply(rolloutId, event, id));
+      if (!result.ok) return result;
+      return { ...result, settled: track(follow(result, jobId)) };
+    },
+
+    async redrive(rolloutId, version) {
+      const record = await store.rollouts.get<RolloutFields>(rolloutId);
+      const outbox = record?.data.outbox;
+      if (!record || !outbox || isTerminalStatus(record.status)) return undefined;
+      if (outbox.version !== record.version || (version !== undefined && version !== record.version))
+        return undefined;
+      const state = record.data.state;
+      const before = state;
+      const replay: Extract<ApplyResult, { ok: true }> = {
+        ok: true,
+        rolloutId,
+        eventId: outbox.cause.id,
+        event: { type: 'start', at: outbox.cause.at },
+        version: record.version,
+        before,
+        state,
+        effects: outbox.effects,
+        fence: { service: record.service, env: record.env, token: record.fencingToken },
+        runbook: record.data.runbook,
+        record,
+      };
+      log.warn('redriving the effects of an unsettled step', {
+        rolloutId,
+        version: record.version,
+        cause: outbox.cause.type,
+      });
+      return track(follow(replay, undefined));
+    },
+
+    busy: (rolloutId) => chains.has(rolloutId) || turns.has(rolloutId),
+
+    async idle() {
+      while (running.size > 0) await Promise.allSettled([...running]);
+    },
+  };
+}

@@ -1,0 +1,310 @@
+import { HttpResponse, http } from 'msw';
+import { afterAll, afterEach, beforeEach, expect, vi } from 'vitest';
+import { createCloudRunTwin } from '../../sandbox/twins/cloud-run/index.ts';
+import { createMonitoringTwin } from '../../sandbox/twins/monitoring/index.ts';
+import {
+  createRouteSplitTwin,
+  ROUTE_SPLIT_TWIN_BASE_URL,
+  ROUTE_SPLIT_TWIN_TOKEN,
+} from '../../sandbox/twins/route-split/index.ts';
+import { type ShiftgateConfig, shiftgateConfig } from '../../src/config/schema.ts';
+import type { CloudMonitoring } from '../../src/gates/ports/monitoring.ts';
+import { createGateRegistry } from '../../src/gates/registry.ts';
+import { CloudRunAdapter } from '../../src/platform/cloud-run/index.ts';
+import { createCloudMonitoring } from '../../src/platform/monitoring/index.ts';
+import { createRouteSplit } from '../../src/platform/route-split/index.ts';
+import { revisionSuffix } from '../../src/runbooks/effects.ts';
+import {
+  createEngine,
+  type Engine,
+  type EngineOptions,
+  type RolloutView,
+} from '../../src/runbooks/engine.ts';
+import type { Notification } from '../../src/runbooks/types.ts';
+import { useTwins } from './msw.ts';
+import { openTestStore, REDIS_URL, type TestStore } from './redis.ts';
+
+// The world the engine tests run in: the Cloud Run, Cloud Monitoring and route-split twins answering the
+// real adapters, a healthz endpoint for the http checks, a runbook config with short stage windows, a
+// fresh Redis prefix per test, and engines built on all of it (closed after each test).
+
+export const PROJECT = 'proj-test';
+export const REGION = 'us-central1';
+export const SERVICE = 'web';
+export const ENV = 'prod';
+export const CLOUD_RUN_SERVICE = 'web-prod';
+export const IMAGE_REPO = 'europe-docker.pkg.dev/proj-test/web/web';
+export const STABLE_REVISION = 'web-prod-00001-stb';
+export const REQUESTER = 'UDEPLOYER';
+export const APPROVERS = ['UAPPROVE1', 'UAPPROVE2'] as const;
+export const OUTSIDER = 'UOUTSIDER';
+export const ADMIN = 'UADMIN01';
+export const REF = { project: PROJECT, region: REGION, service: CLOUD_RUN_SERVICE };
+
+export interface ConfigKnobs {
+  /** Watch window and tick interval of stages B-E. */
+  watch?: string;
+  interval?: string;
+  required?: number;
+  expiresAfter?: string;
+  onGateFailure?: 'automatic' | 'approve';
+}
+
+export function testConfig(knobs: ConfigKnobs = {}): ShiftgateConfig {
+  const watch = knobs.watch ?? '1s';
+  const interval = knobs.interval ?? '250ms';
+  const gated = (name: string, traffic: number) => ({
+    name,
+    traffic,
+    watch,
+    interval,
+    checks: ['healthz'],
+    gates: ['error-rate'],
+  });
+  return shiftgateConfig.parse({
+    environments: {
+      [ENV]: {
+        deployers: { users: [REQUESTER] },
+        admins: { users: [ADMIN] },
+        approval: {
+          approvers: { users: [...APPROVERS, REQUESTER] },
+          required: knobs.required ?? 1,
+          allowSelfApproval: false,
+          expiresAfter: knobs.expiresAfter ?? '1h',
+        },
+        rollback: { onGateFailure: knobs.onGateFailure ?? 'automatic' },
+      },
+    },
+    services: {
+      [SERVICE]: {
+        project: PROJECT,
+        region: REGION,
+        image: IMAGE_REPO,
+        slackChannel: '#deploys',
+        environments: {
+          [ENV]: {
+            cloudRunService: CLOUD_RUN_SERVICE,
+            publicUrl: 'https://web.example.test',
+            routeSplit: { baseUrl: ROUTE_SPLIT_TWIN_BASE_URL, token: 'env:ROUTE_SPLIT_TOKEN' },
+          },
+        },
+      },
+    },
+    runbooks: {
+      canary: {
+        kind: 'canary',
+        judge: { failureLimit: 0 },
+        stages: [
+          { name: 'A', traffic: 0, approval: false, checks: ['healthz'] },
+          gated('B', 5),
+          gated('C', 25),
+          gated('D', 50),
+          gated('E', 100),
+        ],
+        rollback: { routeOverride: 'legacy', checks: ['healthz'] },
+      },
+    },
+    gates: {
+      healthz: { kind: 'http', path: '/healthz', timeout: '2s' },
+      'error-rate': { kind: 'cloud-monitoring', metric: 'error-rate', belowPercent: 1, minRequests: 20 },
+    },
+  });
+}
+
+/**
+ * Cloud Monitoring's shortest alignment period is 60 s, and the adapter refuses shorter windows. The
+ * tests' watch windows last a second, so their windows are widened to the minute before they end; the
+ * traffic fed to the twin covers that minute.
+ */
+function widened(monitoring: CloudMonitoring): CloudMonitoring {
+  return {
+    revisionStats: (query) => {
+      const end = query.window.end;
+      const start = new Date(Math.min(query.window.start.getTime(), end.getTime() - 61_000));
+      return monitoring.revisionStats({ ...query, window: { start, end } });
+    },
+  };
+}
+
+export interface WorldLog {
+  warnings: string[];
+  errors: string[];
+}
+
+export function useEngineWorld(label: string) {
+  const cloudRun = createCloudRunTwin();
+  const metrics = createMonitoringTwin({ project: PROJECT, service: CLOUD_RUN_SERVICE, location: REGION });
+  const routeSplit = createRouteSplitTwin();
+  const health = { healthy: true, probes: 0 };
+  const healthz = http.get(/^https:\/\/[^/]+\/healthz$/, () => {
+    health.probes += 1;
+    return health.healthy ? HttpResponse.text('ok') : HttpResponse.text('down', { status: 503 });
+  });
+  useTwins(...cloudRun.handlers, ...metrics.handlers, ...routeSplit.handlers, healthz);
+
+  const cloudRunAdapter = new CloudRunAdapter({
+    google: { projectId: PROJECT, endpoint: cloudRun.endpoint },
+    pollMs: 2,
+    maxPollMs: 10,
+    operationTimeoutMs: 5_000,
+    transientAttempts: 1,
+    backoffMs: () => 1,
+  });
+  const monitoringAdapter = createCloudMonitoring({
+    target: { projectId: PROJECT, endpoint: { host: 'monitoring.twin', port: 80, protocol: 'http' } },
+    retryDelayMs: 1,
+  });
+  const routeSplitClient = createRouteSplit({
+    baseUrl: ROUTE_SPLIT_TWIN_BASE_URL,
+    token: ROUTE_SPLIT_TWIN_TOKEN,
+  });
+  const gates = createGateRegistry({ monitoring: widened(monitoringAdapter) });
+
+  const notifications: { rolloutId: string; notification: Notification }[] = [];
+  const log: WorldLog = { warnings: [], errors: [] };
+  let testStore: TestStore | undefined;
+  let engines: Engine[] = [];
+  let ids = 0;
+
+  beforeEach(() => {
+    cloudRun.reset();
+    metrics.reset();
+    routeSplit.reset();
+    health.healthy = true;
+    health.probes = 0;
+    notifications.length = 0;
+    log.warnings.length = 0;
+    log.errors.length = 0;
+    testStore = openTestStore(label);
+  });
+
+  afterEach(async () => {
+    // Let what is under way finish (audit lines, last effects), but not forever: a test's dead replica
+    // never finishes its step.
+    const settled = (engine: Engine) =>
+      Promise.race([engine.idle(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    await Promise.all(engines.map((engine) => settled(engine)));
+    await Promise.all(engines.map((engine) => engine.close({ force: true }).catch(() => {})));
+    engines = [];
+    await testStore?.cleanup();
+  });
+
+  afterAll(async () => {
+    await Promise.all([cloudRunAdapter.close(), monitoringAdapter.close()]);
+  });
+
+  const world = {
+    cloudRun,
+    metrics,
+    routeSplit,
+    health,
+    notifications,
+    log,
+    gates,
+    cloudRunAdapter,
+    get store() {
+      return (testStore as TestStore).store;
+    },
+    get testStore() {
+      return testStore as TestStore;
+    },
+
+    /** An engine over this test's prefix (its own store connection unless one is given); closed after the test. */
+    engine(options: Partial<EngineOptions> & { config?: ShiftgateConfig } = {}): Engine {
+      const t = testStore as TestStore;
+      const engine = createEngine({
+        store: options.store ?? t.store,
+        redisUrl: REDIS_URL,
+        cloudRun: cloudRunAdapter,
+        routeSplit: () => routeSplitClient,
+        gates,
+        config: options.config ?? testConfig(),
+        notify: async (rolloutId, notification) => {
+          notifications.push({ rolloutId, notification });
+        },
+        retry: { maxAttempts: 3, backoffMs: () => 50 },
+        worker: { lockDurationMs: 1_000, stalledIntervalMs: 500 },
+        sweep: { intervalMs: 0 },
+        newId: () => `r${++ids}-${Math.random().toString(36).slice(2, 8)}`,
+        log: {
+          warn: (message, fields) => log.warnings.push(`${message} ${JSON.stringify(fields ?? {})}`),
+          error: (message, fields) => log.errors.push(`${message} ${JSON.stringify(fields ?? {})}`),
+        },
+        ...options,
+      });
+      engines.push(engine);
+      return engine;
+    },
+
+    /** The service serving 100 % from its one stable revision, with healthy traffic on it. */
+    seed(): string {
+      const view = cloudRun.seedService({ ...REF, image: `${IMAGE_REPO}:v1.0.0`, revision: STABLE_REVISION });
+      world.feed(STABLE_REVISION);
+      return view.latestReadyRevision as string;
+    },
+
+    /** The revision a canary of `tag` deploys (the executor names it deterministically). */
+    canaryRevision(rolloutId: string, tag: string): string {
+      return `${CLOUD_RUN_SERVICE}-${revisionSuffix(CLOUD_RUN_SERVICE, tag, rolloutId)}`;
+    },
+
+    /** Requests served by `revision` every second from 70 s ago to 60 s ahead; `errorPercent` of them 5xx. */
+    feed(revision: string, errorPercent = 0): void {
+      const now = Date.now();
+      for (let t = -70; t <= 60; t++) {
+        const requests = 20;
+        metrics.addTraffic(revision, {
+          requests,
+          errors5xx: Math.round((requests * errorPercent) / 100),
+          at: now + t * 1000,
+          service: CLOUD_RUN_SERVICE,
+        });
+      }
+    },
+
+    /** The split Cloud Run serves now. */
+    split(): Record<string, number> {
+      return cloudRun.service(REF).split;
+    },
+
+    /** Every update of the service (deploys and traffic changes), in order. */
+    patches() {
+      return cloudRun.recorder.requests.filter((r) => r.method === 'PATCH');
+    },
+
+    /** The split each PATCH asked for, in order (0 % entries left out). */
+    patchedSplits(): Record<string, number>[] {
+      return world.patches().map((p) => {
+        const body = p.body as { traffic?: { revision?: string; percent?: number }[] };
+        const split: Record<string, number> = {};
+        for (const t of body.traffic ?? []) {
+          if ((t.percent ?? 0) > 0)
+            split[(t.revision ?? '').split('/').pop() as string] = t.percent as number;
+        }
+        return split;
+      });
+    },
+
+    /** Polls the rollout until `check` passes (it throws on a mismatch, like expect). */
+    async until(
+      engine: Engine,
+      rolloutId: string,
+      check: (view: RolloutView) => void,
+      timeout = 10_000,
+    ): Promise<RolloutView> {
+      let last: RolloutView | undefined;
+      await vi.waitFor(
+        async () => {
+          last = await engine.get(rolloutId);
+          expect(last).toBeDefined();
+          check(last as RolloutView);
+        },
+        { timeout, interval: 20 },
+      );
+      return last as RolloutView;
+    },
+  };
+  return world;
+}
+
+export type EngineWorld = ReturnType<typeof useEngineWorld>;
