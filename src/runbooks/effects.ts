@@ -11,6 +11,7 @@ import type { GateContext, GateResult } from '../gates/result.ts';
 import { PlatformError } from '../platform/errors.ts';
 import type { Fence, Store } from '../store/index.ts';
 import type { PlanEntry } from './dry-run.ts';
+import { AWAITS_RESULT } from './in-flight.ts';
 import type { CloudRun, ServiceRef, ServiceState } from './ports/cloud-run.ts';
 import { splitOf } from './ports/cloud-run.ts';
 import type { RouteSplitControl } from './ports/route-split.ts';
@@ -67,14 +68,7 @@ export class Superseded extends Error {
 }
 
 /** Effects whose failure the runbook hears about (effect-failed) and retries on its schedule. */
-export const PLATFORM_EFFECTS: ReadonlySet<Effect['type']> = new Set([
-  'deploy',
-  'capture-before',
-  'set-traffic',
-  'rollback-traffic',
-  'route-override',
-  'evaluate',
-]);
+export const PLATFORM_EFFECTS = AWAITS_RESULT;
 
 /** Effects that answer with an event. */
 export const OUTCOME_EFFECTS: ReadonlySet<Effect['type']> = new Set([...PLATFORM_EFFECTS, 'write-report']);

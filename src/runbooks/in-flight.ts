@@ -21,7 +21,8 @@ export function draft<S>(state: S): Draft<S> {
   return { s: structuredClone(state), effects: [] };
 }
 
-const AWAITS_RESULT = new Set<Effect['type']>([
+/** Effects whose failure the runbook hears about (effect-failed) and retries on its schedule. */
+export const AWAITS_RESULT: ReadonlySet<Effect['type']> = new Set<Effect['type']>([
   'deploy',
   'capture-before',
   'set-traffic',

@@ -20,7 +20,7 @@ import {
   type EngineOptions,
   type RolloutView,
 } from '../../src/runbooks/engine.ts';
-import type { Notification } from '../../src/runbooks/types.ts';
+import type { CanaryState, Notification } from '../../src/runbooks/types.ts';
 import { useTwins } from './msw.ts';
 import { openTestStore, REDIS_URL, type TestStore } from './redis.ts';
 
@@ -308,3 +308,18 @@ export function useEngineWorld(label: string) {
 }
 
 export type EngineWorld = ReturnType<typeof useEngineWorld>;
+
+/** Starts a canary of `tag` and waits until it asks for stage B's approval. */
+export async function startAtB(world: EngineWorld, engine: Engine, tag: string) {
+  const stable = world.seed();
+  const started = await engine.startCanary({ service: SERVICE, env: ENV, tag, requestedBy: REQUESTER });
+  if (!started.ok) throw new Error(started.message);
+  const id = started.rolloutId;
+  const revision = world.canaryRevision(id, tag);
+  world.feed(revision);
+  await world.until(engine, id, (v) => {
+    expect(v.status).toBe('awaiting-approval');
+    expect((v.state as CanaryState).stage).toBe(1);
+  });
+  return { id, stable, revision };
+}

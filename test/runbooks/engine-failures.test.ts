@@ -10,6 +10,7 @@ import {
   REF,
   REQUESTER,
   SERVICE,
+  startAtB as startAtBOf,
   testConfig,
   useEngineWorld,
 } from '../helpers/engine-world.ts';
@@ -21,19 +22,7 @@ const world = useEngineWorld('engine-failures');
 const TAG = 'v3.0.0';
 const canary = (view: { state: unknown }) => view.state as CanaryState;
 
-async function startAtB(engine: Engine) {
-  const stable = world.seed();
-  const started = await engine.startCanary({ service: SERVICE, env: ENV, tag: TAG, requestedBy: REQUESTER });
-  if (!started.ok) throw new Error(started.message);
-  const id = started.rolloutId;
-  const revision = world.canaryRevision(id, TAG);
-  world.feed(revision);
-  await world.until(engine, id, (v) => {
-    expect(v.status).toBe('awaiting-approval');
-    expect(canary(v).stage).toBe(1);
-  });
-  return { id, stable, revision };
-}
+const startAtB = (engine: Engine) => startAtBOf(world, engine, TAG);
 
 /** No split asked for twice in a row, deploys aside: nothing was applied twice. */
 function expectNoRepeats(splits: Record<string, number>[]): void {

@@ -8,6 +8,7 @@ import {
   OUTSIDER,
   REQUESTER,
   SERVICE,
+  startAtB as startAtBOf,
   testConfig,
   useEngineWorld,
 } from '../helpers/engine-world.ts';
@@ -18,19 +19,7 @@ const world = useEngineWorld('engine-people');
 const TAG = 'v2.0.0';
 const canary = (view: { state: unknown }) => view.state as CanaryState;
 
-async function startAtB(engine: Engine) {
-  const stable = world.seed();
-  const started = await engine.startCanary({ service: SERVICE, env: ENV, tag: TAG, requestedBy: REQUESTER });
-  if (!started.ok) throw new Error(started.message);
-  const id = started.rolloutId;
-  const revision = world.canaryRevision(id, TAG);
-  world.feed(revision);
-  await world.until(engine, id, (v) => {
-    expect(v.status).toBe('awaiting-approval');
-    expect(canary(v).stage).toBe(1);
-  });
-  return { id, stable, revision };
-}
+const startAtB = (engine: Engine) => startAtBOf(world, engine, TAG);
 
 async function timersOf(engine: Engine, id: string): Promise<string[]> {
   const jobs = await engine.scheduler.queue.getJobs(['delayed', 'wait', 'active']);
