@@ -37,6 +37,8 @@ import { createCloudMonitoring } from '../src/platform/monitoring/index.ts';
 import { revisionSuffix } from '../src/runbooks/effects.ts';
 import { createEngine, type TimerObservation } from '../src/runbooks/engine.ts';
 import { closeRedis, createRedis, createStore, type Store } from '../src/store/index.ts';
+import { intFromEnv } from './env.ts';
+import { percentile } from './percentile.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SIZES = (process.env.BENCH_SIZES ?? '100,250,500').split(',').map(Number);
@@ -46,19 +48,6 @@ const WARMUP_MS = intFromEnv('BENCH_WARMUP_MS', 4000);
 const CONCURRENCY = intFromEnv('BENCH_CONCURRENCY', 100);
 const GATE = process.env.BENCH_GATE === 'monitoring' ? 'monitoring' : 'http';
 const TARGETS = { p99Ms: 50, commandsPerTick: 10, memoryMb500: 300 };
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 interface Result {
   rollouts: number;

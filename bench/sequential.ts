@@ -11,6 +11,7 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_CONCENTRATION, logGamma, logRegularizedBeta } from '../src/gates/sequential.ts';
+import { intFromEnv } from './env.ts';
 import { mulberry32, type Outcome, quantile, simulate as simulateStreams } from './sequential-sim.ts';
 
 const SEED = intFromEnv('BENCH_SEED', 20261123);
@@ -24,14 +25,6 @@ const RPS = 100;
 const WINDOW_REQUESTS = 10 * 60 * RPS; // a fixed 10-minute window: 60,000 requests
 const WINDOW_CANARY = WINDOW_REQUESTS * RHO; // 3,000 on the canary
 const HORIZON = 20_000_000; // give up on a detection run after this many requests
-
-function intFromEnv(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number >= ${min}`);
-  return value;
-}
 
 interface Scenario {
   /** Stable error rate per request. */

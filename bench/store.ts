@@ -12,6 +12,8 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { closeRedis, createRedis, createStore, type Lock, type Store } from '../src/store/index.ts';
+import { intFromEnv } from './env.ts';
+import { percentile } from './percentile.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONCURRENCY = intFromEnv('BENCH_CONCURRENCY', 50);
@@ -27,19 +29,6 @@ interface CycleStats {
   cyclesPerSecond: number;
   p50Ms: number;
   p99Ms: number;
-}
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 /** Prepares one service lock and rollout per caller, then runs cycles for warm-up + duration. */
