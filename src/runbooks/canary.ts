@@ -3,6 +3,7 @@ import type { CanaryRunbook, Stage } from '../config/runbooks.ts';
 import { judgeStage, type StageJudgement } from '../gates/judge.ts';
 import { renderGate } from '../gates/render.ts';
 import type { GateResult } from '../gates/result.ts';
+import { isTerminalStatus } from '../store/rollouts.ts';
 import { approvalRefusal, needsApproval } from './approvals.ts';
 import { ask, cancelRetry, type Draft, draft, effectFailed, redo, retry, settle } from './in-flight.ts';
 import {
@@ -20,7 +21,6 @@ import type {
   AttentionCause,
   CanaryState,
   Notification,
-  RolloutStatus,
   RunbookEvent,
   StageProgress,
   StepContext,
@@ -56,8 +56,6 @@ type D = Draft<CanaryState>;
 type Ev<T extends RunbookEvent['type']> = Extract<RunbookEvent, { type: T }>;
 /** A refusal reason, or undefined when the event was taken. */
 type Outcome = string | undefined;
-
-const TERMINAL = new Set<RolloutStatus>(['promoted', 'rolled-back', 'aborted', 'failed']);
 
 export function newCanary(input: {
   id: string;
@@ -100,7 +98,9 @@ export function canaryStep(
   event: RunbookEvent,
   ctx: StepContext,
 ): StepResult<CanaryState> {
-  if (TERMINAL.has(state.status)) return { state, effects: [], refused: `rollout already ${state.status}` };
+  // The store's list: a status it ends is one the store drops from the active index.
+  if (isTerminalStatus(state.status))
+    return { state, effects: [], refused: `rollout already ${state.status}` };
   const d = draft(state);
   const refused = handle(d, event, ctx);
   // A refused event changes nothing: the original state, no effects.
