@@ -267,11 +267,6 @@ export function createEngine(options: EngineOptions): Engine {
       : { stalledIntervalMs: options.worker.stalledIntervalMs }),
   });
 
-  const reportKey = (rolloutId: string) => {
-    store.keys.rollout(rolloutId); // validates the id
-    return `${prefix}report:${rolloutId}`;
-  };
-
   const real = createEffects({
     store,
     cloudRun,
@@ -283,7 +278,7 @@ export function createEngine(options: EngineOptions): Engine {
     now,
     writeReport: async (rolloutId, report) => {
       await redis.set(
-        reportKey(rolloutId),
+        store.keys.report(rolloutId),
         JSON.stringify({ ...(report as object), writtenAt: now().toISOString() }),
         'PX',
         REPORT_TTL_MS,
@@ -684,7 +679,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     async report(rolloutId) {
-      const text = await redis.get(reportKey(rolloutId));
+      const text = await redis.get(store.keys.report(rolloutId));
       return text === null ? undefined : JSON.parse(text);
     },
 

@@ -72,6 +72,7 @@ export interface Keys {
   audit(): string;
   timeline(incidentId: string): string;
   timelineEntries(incidentId: string): string;
+  report(rolloutId: string): string;
 }
 
 export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
@@ -103,5 +104,6 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     audit: () => `${prefix}audit`,
     timeline: (incidentId) => byId('timeline', 'incident id', incidentId),
     timelineEntries: (incidentId) => `${byId('timeline', 'incident id', incidentId)}:entries`,
+    report: (rolloutId) => byId('report', 'rollout id', rolloutId),
   };
 }
