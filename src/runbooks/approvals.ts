@@ -1,4 +1,5 @@
 import type { CanaryRunbook } from '../config/runbooks.ts';
+import { describePrincipals, isMember } from './principals.ts';
 import type { StageProgress } from './types.ts';
 
 // Approval rules (DESIGN.md "Roles, locks and approvals"), pure. Two questions, asked by different callers:
@@ -21,29 +22,21 @@ export function checkApprover(input: {
   requestedBy: string;
   userId: string;
   groupsOfUser: string[];
+  /** What was requested, for the refusal; default rollout. */
+  subject?: string;
 }): ApproverCheck {
   const { policy, requestedBy, userId } = input;
   if (userId === requestedBy && !policy.allowSelfApproval) {
-    return { ok: false, reason: 'you requested this rollout: someone else has to approve it' };
+    return {
+      ok: false,
+      reason: `you requested this ${input.subject ?? 'rollout'}: someone else has to approve it`,
+    };
   }
-  if (policy.approvers.users.includes(userId)) return { ok: true };
-  // Config names groups by handle (@release-approvers) or id (S0614TZR7); the caller may resolve either.
-  const mine = new Set(input.groupsOfUser.map(groupKey));
-  if (policy.approvers.groups.some((g) => mine.has(groupKey(g)))) return { ok: true };
-  return { ok: false, reason: `you are not an approver here: approvers are ${describeApprovers(policy)}` };
-}
-
-function groupKey(group: string): string {
-  return group.replace(/^@/, '').toLowerCase();
-}
-
-function describeApprovers(policy: ApproverPolicy): string {
-  const users = policy.approvers.users.map((u) => `<@${u}>`);
-  const groups = policy.approvers.groups.map((g) =>
-    g.startsWith('@') || /^S[A-Z0-9]+$/.test(g) ? g : `@${g}`,
-  );
-  const all = [...users, ...groups.map((g) => `members of ${g}`)];
-  return all.length === 0 ? 'nobody (no approvers are configured)' : all.join(', ');
+  if (isMember(policy.approvers, { userId, groups: input.groupsOfUser })) return { ok: true };
+  return {
+    ok: false,
+    reason: `you are not an approver here: approvers are ${describePrincipals(policy.approvers)}`,
+  };
 }
 
 /**

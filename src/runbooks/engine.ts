@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Environment } from '../config/environments.ts';
 import type { CanaryRunbook } from '../config/runbooks.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import type { SecretResolver } from '../config/secret-resolver.ts';
@@ -35,7 +36,15 @@ import {
 } from './executor.ts';
 import { type CloudRun, type Revision, splitOf } from './ports/cloud-run.ts';
 import type { RouteSplitControl } from './ports/route-split.ts';
+import { isMember, type Person } from './principals.ts';
+import { mayControl, mayRollBack, mayStart } from './roles.ts';
 import { newStandaloneRollback, standaloneRollbackStep } from './rollback.ts';
+import {
+  createRollbackRequests,
+  type RequestDecision,
+  type RollbackAsk,
+  type RollbackRequest,
+} from './rollback-requests.ts';
 import { createScheduler, type Scheduler } from './scheduler.ts';
 import type { RollbackState, RunbookEvent, RunbookPolicy, RunbookState, Timer } from './types.ts';
 
@@ -128,6 +137,13 @@ export type StartResult =
       message: string;
     };
 
+export type RollbackStartResult =
+  | (StartResult & { via?: 'rollout' })
+  /** The requester may not roll back alone: the request waits for the environment's approvals. */
+  | { ok: true; pending: true; request: RollbackRequest };
+
+export type RollbackDecision = RequestDecision<StartResult & { via?: 'rollout' }>;
+
 export type SendResult =
   | { ok: true; status: string; version: number; state: RunbookState; settled: Promise<unknown> }
   | { ok: false; reason: string; message: string };
@@ -152,7 +168,11 @@ export interface Engine {
     requestedBy: string;
     dryRun?: boolean;
   }): Promise<StartResult>;
-  /** A manual rollback with no rollout active (during an active canary: that canary's own rollback). */
+  /**
+   * A manual rollback with no rollout active (during an active canary: that canary's own rollback),
+   * following the environment's rollback policy: break-glass users and admins act alone, others wait for
+   * approvals (roles.ts). A dry-run asks nobody: it changes nothing.
+   */
   startRollback(input: {
     service: string;
     env: string;
@@ -162,7 +182,12 @@ export interface Engine {
     toRevision?: string;
     mode?: RollbackState['mode'];
     dryRun?: boolean;
-  }): Promise<StartResult & { via?: 'rollout' }>;
+  }): Promise<RollbackStartResult>;
+  /** An approval of a pending rollback request; the one that completes it starts the rollback. */
+  approveRollback(requestId: string, userId: string): Promise<RollbackDecision>;
+  /** The requester (or an admin) withdraws a pending rollback request. */
+  cancelRollback(requestId: string, by: string): Promise<RollbackDecision>;
+  rollbackRequest(requestId: string): Promise<RollbackRequest | undefined>;
   /** A person's decision. Approvals are checked against the environment's approvers first. */
   send(rolloutId: string, input: PersonInput, options?: { eventId?: string }): Promise<SendResult>;
   get(rolloutId: string): Promise<RolloutView | undefined>;
@@ -462,45 +487,90 @@ export function createEngine(options: EngineOptions): Engine {
     };
   }
 
+  const personOf = async (userId: string): Promise<Person> => ({
+    userId,
+    groups: options.groupsOf ? await options.groupsOf(userId) : [],
+  });
+
+  async function refused(
+    who: string,
+    what: string,
+    scope: { rolloutId?: string; service: string; env: string },
+    why: string,
+    reason = 'not-allowed',
+  ): Promise<{ ok: false; reason: string; message: string }> {
+    await store.audit
+      .append({ who, what: `${what}.refused`, ...scope, reason: why, at: now().toISOString() })
+      .catch((error: unknown) => log.error('audit append failed', { ...scope, error: messageOf(error) }));
+    return { ok: false, reason, message: why };
+  }
+
+  const gateFailed = (state: RunbookState | undefined) =>
+    state?.kind === 'canary' &&
+    state.status === 'needs-attention' &&
+    state.attention?.cause === 'gate-failed';
+
+  /** Whether this person may send this event to this rollout, by the environment's roles. */
+  async function permission(
+    state: RunbookState,
+    event: PersonEvent,
+  ): Promise<{ ok: true } | { ok: false; reason: string; message: string }> {
+    const environment = config.environments[state.env];
+    if (!environment)
+      return { ok: false, reason: 'invalid', message: `no environment ${state.env} in the config` };
+    const person = await personOf(event.type === 'approve' ? event.userId : event.by);
+    let check: { ok: true } | { ok: false; reason: string };
+    let reason = 'not-allowed';
+    if (event.type === 'approve') {
+      check = checkApprover({
+        policy: {
+          approvers: environment.approval.approvers,
+          allowSelfApproval: environment.approval.allowSelfApproval,
+        },
+        requestedBy: state.requestedBy,
+        userId: person.userId,
+        groupsOfUser: person.groups,
+      });
+    } else if (event.type === 'rollback') {
+      const right = mayRollBack(environment, person, {
+        gateFailed: gateFailed(state),
+        requestedBy: state.requestedBy,
+      });
+      check = right;
+      if (right.ok && !right.alone) {
+        reason = 'needs-approval';
+        check = {
+          ok: false,
+          reason: `a rollback you ask for needs ${environment.rollback.approval.required} approval(s) here: ask with /rollback ${state.service} ${state.env} --reason "<why>"`,
+        };
+      }
+    } else {
+      check = mayControl(environment, person, event.type, state.requestedBy);
+    }
+    if (check.ok) return check;
+    const scope = { rolloutId: state.id, service: state.service, env: state.env };
+    return refused(person.userId, `rollout.${event.type}`, scope, check.reason, reason);
+  }
+
   async function send(
     rolloutId: string,
     input: PersonInput,
     sendOptions: { eventId?: string } = {},
   ): Promise<SendResult> {
     const event = { ...input, at: input.at ?? now().toISOString() } as PersonEvent;
-    if (event.type === 'approve') {
-      const record = await store.rollouts.get<RolloutFields>(rolloutId);
-      if (!record) return { ok: false, reason: 'not-found', message: `no rollout ${rolloutId}` };
-      const environment = config.environments[record.env];
-      if (!environment)
-        return { ok: false, reason: 'invalid', message: `no environment ${record.env} in the config` };
-      const state = record.data.state;
-      const check = checkApprover({
-        policy: {
-          approvers: environment.approval.approvers,
-          allowSelfApproval: environment.approval.allowSelfApproval,
-        },
-        requestedBy: state.requestedBy,
-        userId: event.userId,
-        groupsOfUser: options.groupsOf ? await options.groupsOf(event.userId) : [],
-      });
-      if (!check.ok) {
-        await store.audit
-          .append({
-            who: event.userId,
-            what: 'rollout.approve.refused',
-            rolloutId,
-            service: record.service,
-            env: record.env,
-            reason: check.reason,
-            at: event.at,
-          })
-          .catch((error: unknown) =>
-            log.error('audit append failed', { rolloutId, error: messageOf(error) }),
-          );
-        return { ok: false, reason: 'not-allowed', message: check.reason };
-      }
-    }
+    const record = await store.rollouts.get<RolloutFields>(rolloutId);
+    if (!record) return { ok: false, reason: 'not-found', message: `no rollout ${rolloutId}` };
+    const allowed = await permission(record.data.state, event);
+    if (!allowed.ok) return allowed;
+    return dispatchPerson(rolloutId, event, sendOptions);
+  }
+
+  /** A person's event, already allowed. */
+  async function dispatchPerson(
+    rolloutId: string,
+    event: PersonEvent,
+    sendOptions: { eventId?: string } = {},
+  ): Promise<SendResult> {
     const dispatched = await executor.dispatch(
       rolloutId,
       event,
@@ -518,6 +588,100 @@ export function createEngine(options: EngineOptions): Engine {
     }
     return resultOf(dispatched);
   }
+
+  /** The named revision, ready; or why not. */
+  function revisionProblem(
+    revisions: readonly Revision[],
+    name: string,
+    service: string,
+  ): string | undefined {
+    return revisions.some((r) => r.name === name && r.ready)
+      ? undefined
+      : `no ready revision ${name} of ${service}`;
+  }
+
+  /** A rollback allowed to run now: into the active canary, or as its own record. */
+  async function runRollback(
+    ask: RollbackAsk,
+    id: string,
+    dryRun: boolean,
+  ): Promise<StartResult & { via?: 'rollout' }> {
+    const { service, env, requestedBy, reason } = ask;
+    const targeted = targetOf(config, service, env);
+    const runbook = config.runbooks[targeted.target.runbook];
+    if (!runbook) return { ok: false, reason: 'invalid', message: `no runbook "${targeted.target.runbook}"` };
+    const at = now();
+    const acquired = await store.locks.acquire(service, env, {
+      rolloutId: id,
+      author: requestedBy,
+      reason: `rollback: ${reason}`,
+      kind: 'rollback',
+      now: at.getTime(),
+    });
+    if (!acquired.ok) {
+      // A canary under way rolls back itself: its stable revision, its own procedure.
+      if (acquired.reason === 'held' && acquired.holder.kind === 'rollout') {
+        const sent = await dispatchPerson(acquired.holder.rolloutId, {
+          type: 'rollback',
+          at: at.toISOString(),
+          by: requestedBy,
+          reason,
+          ...(ask.toRevision === undefined ? {} : { toRevision: ask.toRevision }),
+          ...(ask.mode === undefined ? {} : { mode: ask.mode }),
+        });
+        if (!sent.ok) return { ok: false, reason: 'refused', message: sent.message, via: 'rollout' };
+        return {
+          ok: true,
+          rolloutId: acquired.holder.rolloutId,
+          state: sent.state,
+          settled: sent.settled,
+          via: 'rollout',
+        };
+      }
+      return refusedLock(acquired, service, env);
+    }
+    const lock = acquired.lock;
+    let toRevision = ask.toRevision;
+    let fromRevision: string | undefined;
+    try {
+      const described = await cloudRun.describe(targeted.ref);
+      fromRevision = servingRevision(splitOf(described.trafficStatuses));
+      const revisions = await cloudRun.listRevisions(targeted.ref);
+      if (toRevision === undefined) {
+        toRevision = previousReady(revisions, fromRevision);
+        if (!toRevision)
+          throw new Error(`no ready revision before ${fromRevision ?? 'the serving one'} to roll back to`);
+      } else {
+        const problem = revisionProblem(revisions, toRevision, targeted.ref.service);
+        if (problem) throw new Error(problem);
+      }
+    } catch (error) {
+      await store.locks.release(service, env, lock.token).catch(() => {});
+      return { ok: false, reason: 'invalid', message: messageOf(error) };
+    }
+    const state = newStandaloneRollback({
+      id,
+      service,
+      env,
+      requestedBy,
+      reason,
+      toRevision,
+      ...(fromRevision === undefined || fromRevision === toRevision ? {} : { fromRevision }),
+      mode: ask.mode ?? 'full',
+      dryRun,
+      at: at.toISOString(),
+    });
+    return create(lock, state, runbook);
+  }
+
+  const requests = createRollbackRequests({
+    store,
+    redis,
+    config,
+    now,
+    log,
+    run: (request) => runRollback(request, request.id, false),
+  });
 
   return {
     executor,
@@ -548,6 +712,11 @@ export function createEngine(options: EngineOptions): Engine {
           reason: 'invalid',
           message: 'give an image tag (the image is <services.X.image>:<tag>) or an image',
         };
+      }
+      const allowed = mayStart(config.environments[env] as Environment, await personOf(requestedBy));
+      if (!allowed.ok) {
+        await refused(requestedBy, 'rollout.start', { service, env }, allowed.reason);
+        return { ok: false, reason: 'not-allowed', message: allowed.reason };
       }
       const tag = input.tag ?? tagOfImage(image);
       const at = now();
@@ -597,71 +766,60 @@ export function createEngine(options: EngineOptions): Engine {
       } catch (error) {
         return { ok: false, reason: 'invalid', message: messageOf(error) };
       }
-      const runbook = config.runbooks[targeted.target.runbook];
-      if (!runbook)
+      if (!config.runbooks[targeted.target.runbook])
         return { ok: false, reason: 'invalid', message: `no runbook "${targeted.target.runbook}"` };
-      const at = now();
-      const id = options.newId ? options.newId(service, env) : defaultId(service, env, at);
-      const acquired = await store.locks.acquire(service, env, {
-        rolloutId: id,
-        author: requestedBy,
-        reason: `rollback: ${reason}`,
-        kind: 'rollback',
-        now: at.getTime(),
+      const environment = config.environments[env];
+      if (!environment)
+        return { ok: false, reason: 'invalid', message: `no environment "${env}" in the config` };
+      const holder = await store.locks.get(service, env);
+      const canary =
+        holder?.kind === 'rollout'
+          ? (await store.rollouts.get<RolloutFields>(holder.rolloutId))?.data.state
+          : undefined;
+      const right = mayRollBack(environment, await personOf(requestedBy), {
+        gateFailed: gateFailed(canary),
+        ...(canary ? { requestedBy: canary.requestedBy } : {}),
       });
-      if (!acquired.ok) {
-        // A canary under way rolls back itself: its stable revision, its own procedure.
-        if (acquired.reason === 'held' && acquired.holder.kind === 'rollout') {
-          const sent = await send(acquired.holder.rolloutId, {
-            type: 'rollback',
-            by: requestedBy,
-            reason,
-            ...(input.toRevision === undefined ? {} : { toRevision: input.toRevision }),
-            ...(input.mode === undefined ? {} : { mode: input.mode }),
-          });
-          if (!sent.ok) return { ok: false, reason: 'refused', message: sent.message, via: 'rollout' };
-          return {
-            ok: true,
-            rolloutId: acquired.holder.rolloutId,
-            state: sent.state,
-            settled: sent.settled,
-            via: 'rollout',
-          };
-        }
-        return refusedLock(acquired, service, env);
+      if (!right.ok) {
+        await refused(requestedBy, 'rollback.start', { service, env }, right.reason);
+        return { ok: false, reason: 'not-allowed', message: right.reason };
       }
-      const lock = acquired.lock;
-      let toRevision = input.toRevision;
-      let fromRevision: string | undefined;
-      try {
-        const described = await cloudRun.describe(targeted.ref);
-        fromRevision = servingRevision(splitOf(described.trafficStatuses));
-        const revisions = await cloudRun.listRevisions(targeted.ref);
-        if (toRevision === undefined) {
-          toRevision = previousReady(revisions, fromRevision);
-          if (!toRevision)
-            throw new Error(`no ready revision before ${fromRevision ?? 'the serving one'} to roll back to`);
-        } else if (!revisions.some((r) => r.name === toRevision && r.ready)) {
-          throw new Error(`no ready revision ${toRevision} of ${targeted.ref.service}`);
-        }
-      } catch (error) {
-        await store.locks.release(service, env, lock.token).catch(() => {});
-        return { ok: false, reason: 'invalid', message: messageOf(error) };
-      }
-      const state = newStandaloneRollback({
-        id,
+      const ask: RollbackAsk = {
         service,
         env,
         requestedBy,
         reason,
-        toRevision,
-        ...(fromRevision === undefined || fromRevision === toRevision ? {} : { fromRevision }),
-        mode: input.mode ?? 'full',
-        dryRun: input.dryRun ?? false,
-        at: at.toISOString(),
-      });
-      return create(lock, state, runbook);
+        ...(input.toRevision === undefined ? {} : { toRevision: input.toRevision }),
+        ...(input.mode === undefined ? {} : { mode: input.mode }),
+      };
+      const id = options.newId ? options.newId(service, env) : defaultId(service, env, now());
+      if (right.alone || input.dryRun) return runRollback(ask, id, input.dryRun ?? false);
+      // Waiting for approvers: say now what is wrong with the target, not after they approved.
+      if (input.toRevision !== undefined && !canary) {
+        try {
+          const problem = revisionProblem(
+            await cloudRun.listRevisions(targeted.ref),
+            input.toRevision,
+            targeted.ref.service,
+          );
+          if (problem) return { ok: false, reason: 'invalid', message: problem };
+        } catch (error) {
+          return { ok: false, reason: 'error', message: messageOf(error) };
+        }
+      }
+      return { ok: true, pending: true, request: await requests.create(id, ask) };
     },
+
+    approveRollback: async (requestId, userId) => requests.approve(requestId, await personOf(userId)),
+
+    async cancelRollback(requestId, by) {
+      const request = await requests.get(requestId);
+      const admins = request ? config.environments[request.env]?.admins : undefined;
+      const isAdmin = admins !== undefined && isMember(admins, await personOf(by));
+      return requests.cancel(requestId, by, isAdmin);
+    },
+
+    rollbackRequest: (requestId) => requests.get(requestId),
 
     send,
 

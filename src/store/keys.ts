@@ -21,6 +21,10 @@
  *
  * Not state of record (always a TTL):
  *   {p}idem:{key}                         STRING  idempotency claim (Slack event ids, button clicks)
+ *   {p}rollback-request:{id}              STRING  JSON of a manual rollback waiting for approval; lives
+ *                                                 until a day after it expires (its approvals, under
+ *                                                 approvals:{id}:rollback, and the audit keep evidence)
+ *   {p}report:{rolloutId}                 STRING  JSON report of a finished rollout (90 days)
  *
  * No hash tags: shiftgate runs on one Redis (BullMQ shares it), not Redis Cluster.
  * docs/store.md carries the same table with more detail.
@@ -73,6 +77,7 @@ export interface Keys {
   timeline(incidentId: string): string;
   timelineEntries(incidentId: string): string;
   report(rolloutId: string): string;
+  rollbackRequest(id: string): string;
 }
 
 export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
@@ -105,5 +110,6 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     timeline: (incidentId) => byId('timeline', 'incident id', incidentId),
     timelineEntries: (incidentId) => `${byId('timeline', 'incident id', incidentId)}:entries`,
     report: (rolloutId) => byId('report', 'rollout id', rolloutId),
+    rollbackRequest: (id) => byId('rollback-request', 'request id', id),
   };
 }

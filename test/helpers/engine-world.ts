@@ -18,6 +18,7 @@ import {
   createEngine,
   type Engine,
   type EngineOptions,
+  type RollbackStartResult,
   type RolloutView,
 } from '../../src/runbooks/engine.ts';
 import type { CanaryState, Notification } from '../../src/runbooks/types.ts';
@@ -39,6 +40,10 @@ export const REQUESTER = 'UDEPLOYER';
 export const APPROVERS = ['UAPPROVE1', 'UAPPROVE2'] as const;
 export const OUTSIDER = 'UOUTSIDER';
 export const ADMIN = 'UADMIN01';
+/** May roll back alone (rollback.breakGlass). */
+export const ON_CALL = 'UONCALL1';
+/** A second deployer: may start rollouts, not control someone else's. */
+export const DEPLOYER_2 = 'UDEPLOYER2';
 export const REF = { project: PROJECT, region: REGION, service: CLOUD_RUN_SERVICE };
 
 export interface ConfigKnobs {
@@ -48,6 +53,8 @@ export interface ConfigKnobs {
   required?: number;
   expiresAfter?: string;
   onGateFailure?: 'automatic' | 'approve';
+  /** Approvals a manual rollback needs. */
+  rollbackRequired?: number;
 }
 
 export function testConfig(knobs: ConfigKnobs = {}): ShiftgateConfig {
@@ -64,7 +71,7 @@ export function testConfig(knobs: ConfigKnobs = {}): ShiftgateConfig {
   return shiftgateConfig.parse({
     environments: {
       [ENV]: {
-        deployers: { users: [REQUESTER] },
+        deployers: { users: [REQUESTER, DEPLOYER_2] },
         admins: { users: [ADMIN] },
         approval: {
           approvers: { users: [...APPROVERS, REQUESTER] },
@@ -72,7 +79,11 @@ export function testConfig(knobs: ConfigKnobs = {}): ShiftgateConfig {
           allowSelfApproval: false,
           expiresAfter: knobs.expiresAfter ?? '1h',
         },
-        rollback: { onGateFailure: knobs.onGateFailure ?? 'automatic' },
+        rollback: {
+          onGateFailure: knobs.onGateFailure ?? 'automatic',
+          approval: { required: knobs.rollbackRequired ?? 1 },
+          breakGlass: { users: [ON_CALL] },
+        },
       },
     },
     services: {
@@ -322,4 +333,11 @@ export async function startAtB(world: EngineWorld, engine: Engine, tag: string) 
     expect((v.state as CanaryState).stage).toBe(1);
   });
   return { id, stable, revision };
+}
+
+/** A rollback that ran at once (not refused, not waiting for approval), or the test fails here. */
+export function ran(result: RollbackStartResult): { rolloutId: string } {
+  if (!result.ok || 'pending' in result)
+    throw new Error(`expected a running rollback: ${JSON.stringify(result)}`);
+  return result;
 }

@@ -32,7 +32,7 @@ describe('checkApprover: who may approve', () => {
     expect(
       check('U0OTHER', [], { approvers: { users: [], groups: [] }, allowSelfApproval: false }),
     ).toMatchObject({
-      reason: 'you are not an approver here: approvers are nobody (no approvers are configured)',
+      reason: 'you are not an approver here: approvers are nobody (none are configured)',
     });
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CanaryState } from '../../src/runbooks/types.ts';
 import {
   APPROVERS,
+  DEPLOYER_2,
   ENV,
   IMAGE_REPO,
   REQUESTER,
@@ -151,7 +152,7 @@ describe('a canary rollout', () => {
       service: SERVICE,
       env: ENV,
       tag: 'v2',
-      requestedBy: APPROVERS[0],
+      requestedBy: DEPLOYER_2,
     });
     expect(second).toMatchObject({
       ok: false,

@@ -1,0 +1,229 @@
+import type { Redis } from 'ioredis';
+import type { ShiftgateConfig } from '../config/schema.ts';
+import { messageOf } from '../gates/error-result.ts';
+import type { Approval, Store } from '../store/index.ts';
+import type { Logger } from './effects.ts';
+import type { Person } from './principals.ts';
+import { describePrincipals } from './principals.ts';
+import { mayApproveRollback } from './roles.ts';
+import type { RollbackState } from './types.ts';
+
+// A manual /rollback asked for by someone who may not run one alone (roles.ts) waits here for the
+// environment's rollback approvals: distinct approvers other than the requester, before it expires.
+// Whoever wins the claim on the request (the approval that completes it, or a cancel) is its only writer
+// after that, so two replicas or two clicks never start it twice.
+
+export interface RollbackAsk {
+  service: string;
+  env: string;
+  requestedBy: string;
+  reason: string;
+  toRevision?: string;
+  mode?: RollbackState['mode'];
+}
+
+export interface RollbackRequest extends RollbackAsk {
+  /** Also the id of the standalone rollback it starts (with no canary active). */
+  id: string;
+  status: 'pending' | 'started' | 'cancelled' | 'failed';
+  required: number;
+  at: string;
+  expiresAt: string;
+  /** Who may approve, for the message that asks. */
+  approvers: string;
+  approvals: Approval[];
+  /** The rollout that ran it (the canary's own id when a canary was active). */
+  rolloutId?: string;
+  decidedBy?: string;
+  /** Why it failed to start. */
+  message?: string;
+}
+
+/** What running an approved request gave: the engine's start result, reduced to what is kept. */
+export type RunResult = { ok: true; rolloutId: string } | { ok: false; message: string };
+
+export type RequestDecision<R extends RunResult> =
+  | { ok: true; status: 'pending'; request: RollbackRequest }
+  | { ok: true; status: 'started' | 'failed'; request: RollbackRequest; run: R }
+  | { ok: true; status: 'cancelled'; request: RollbackRequest }
+  | {
+      ok: false;
+      reason: 'not-found' | 'not-allowed' | 'expired' | 'decided' | 'already-approved';
+      message: string;
+      request?: RollbackRequest;
+    };
+
+export interface RollbackRequests<R extends RunResult> {
+  create(id: string, ask: RollbackAsk): Promise<RollbackRequest>;
+  get(id: string): Promise<RollbackRequest | undefined>;
+  approve(id: string, person: Person): Promise<RequestDecision<R>>;
+  /** The requester or an admin withdraws a pending request. */
+  cancel(id: string, by: string, isAdmin: boolean): Promise<RequestDecision<R>>;
+}
+
+const DAY_MS = 86_400_000;
+const STAGE = 'rollback';
+
+export function createRollbackRequests<R extends RunResult>(deps: {
+  store: Store;
+  redis: Redis;
+  config: ShiftgateConfig;
+  now: () => Date;
+  log: Logger;
+  /** Runs the approved rollback (the engine's start, with no policy check left to make). */
+  run: (request: RollbackRequest) => Promise<R>;
+}): RollbackRequests<R> {
+  const { store, redis, config, now } = deps;
+  type Stored = Omit<RollbackRequest, 'approvals'>;
+
+  const environmentOf = (env: string) => {
+    const environment = config.environments[env];
+    if (!environment) throw new TypeError(`no environment "${env}" in the config`);
+    return environment;
+  };
+
+  async function read(id: string): Promise<Stored | undefined> {
+    const text = await redis.get(store.keys.rollbackRequest(id));
+    return text === null ? undefined : (JSON.parse(text) as Stored);
+  }
+
+  async function get(id: string): Promise<RollbackRequest | undefined> {
+    const stored = await read(id);
+    if (!stored) return undefined;
+    return { ...stored, approvals: await store.approvals.list(id, STAGE) };
+  }
+
+  async function write(stored: Stored, ttlMs?: number): Promise<void> {
+    const key = store.keys.rollbackRequest(stored.id);
+    const text = JSON.stringify(stored);
+    if (ttlMs === undefined) await redis.set(key, text, 'KEEPTTL');
+    else await redis.set(key, text, 'PX', ttlMs);
+  }
+
+  const audit = (stored: Stored, who: string, what: string, reason?: string) =>
+    store.audit
+      .append({
+        who,
+        what: `rollback.request.${what}`,
+        rolloutId: stored.id,
+        service: stored.service,
+        env: stored.env,
+        ...(reason === undefined ? {} : { reason }),
+        at: now().toISOString(),
+      })
+      .catch((error: unknown) =>
+        deps.log.error('audit append failed', { requestId: stored.id, error: messageOf(error) }),
+      );
+
+  /** First caller wins the right to decide the request's outcome. */
+  const claim = (id: string) => store.idempotency.claim(`rollback-request:${id}`, 2 * DAY_MS);
+
+  function unusable(stored: Stored): RequestDecision<R> | undefined {
+    if (stored.status !== 'pending') {
+      const how =
+        stored.status === 'started'
+          ? `started as ${stored.rolloutId}`
+          : stored.status === 'failed'
+            ? `failed to start: ${stored.message}`
+            : `cancelled by <@${stored.decidedBy}>`;
+      return { ok: false, reason: 'decided', message: `this rollback request was already ${how}` };
+    }
+    if (now().getTime() >= Date.parse(stored.expiresAt)) {
+      return {
+        ok: false,
+        reason: 'expired',
+        message: `this rollback request expired at ${stored.expiresAt}: ask again with /rollback`,
+      };
+    }
+    return undefined;
+  }
+
+  return {
+    get,
+
+    async create(id, ask) {
+      const environment = environmentOf(ask.env);
+      const at = now();
+      const stored: Stored = {
+        ...ask,
+        id,
+        status: 'pending',
+        required: environment.rollback.approval.required,
+        at: at.toISOString(),
+        expiresAt: new Date(at.getTime() + environment.approval.expiresAfter).toISOString(),
+        approvers: describePrincipals(
+          environment.rollback.approval.approvers ?? environment.approval.approvers,
+        ),
+      };
+      await write(stored, environment.approval.expiresAfter + DAY_MS);
+      await audit(stored, ask.requestedBy, 'created', ask.reason);
+      return { ...stored, approvals: [] };
+    },
+
+    async approve(id, person) {
+      const stored = await read(id);
+      if (!stored) return { ok: false, reason: 'not-found', message: `no rollback request ${id}` };
+      const refusal = unusable(stored);
+      if (refusal) return refusal;
+      const check = mayApproveRollback(environmentOf(stored.env), person, stored.requestedBy);
+      if (!check.ok) {
+        await audit(stored, person.userId, 'approve.refused', check.reason);
+        return { ok: false, reason: 'not-allowed', message: check.reason };
+      }
+      const added = await store.approvals.add(id, STAGE, { userId: person.userId, at: now().toISOString() });
+      if (!added.counted) {
+        return { ok: false, reason: 'already-approved', message: 'you already approved this rollback' };
+      }
+      await audit(stored, person.userId, 'approved');
+      if (added.count < stored.required || !(await claim(id))) {
+        return { ok: true, status: 'pending', request: (await get(id)) ?? { ...stored, approvals: [] } };
+      }
+      const request = { ...stored, approvals: await store.approvals.list(id, STAGE) };
+      let run: R;
+      try {
+        run = await deps.run(request);
+      } catch (error) {
+        run = { ok: false, message: messageOf(error) } as R;
+      }
+      const decided: Stored = run.ok
+        ? { ...stored, status: 'started', rolloutId: run.rolloutId, decidedBy: person.userId }
+        : { ...stored, status: 'failed', message: run.message, decidedBy: person.userId };
+      await write(decided);
+      await audit(decided, person.userId, decided.status, decided.message);
+      return {
+        ok: true,
+        status: decided.status as 'started' | 'failed',
+        request: { ...request, ...decided },
+        run,
+      };
+    },
+
+    async cancel(id, by, isAdmin) {
+      const stored = await read(id);
+      if (!stored) return { ok: false, reason: 'not-found', message: `no rollback request ${id}` };
+      const refusal = unusable(stored);
+      if (refusal && refusal.ok === false && refusal.reason === 'decided') return refusal;
+      if (by !== stored.requestedBy && !isAdmin) {
+        return {
+          ok: false,
+          reason: 'not-allowed',
+          message: `only <@${stored.requestedBy}> (who asked) or an admin may cancel this rollback request`,
+        };
+      }
+      if (!(await claim(id))) {
+        const now = await read(id);
+        return (
+          (now && unusable(now)) ?? { ok: false, reason: 'decided', message: 'this request is being started' }
+        );
+      }
+      const cancelled: Stored = { ...stored, status: 'cancelled', decidedBy: by };
+      await write(cancelled);
+      await audit(cancelled, by, 'cancelled');
+      return {
+        ok: true,
+        status: 'cancelled',
+        request: { ...cancelled, approvals: await store.approvals.list(id, STAGE) },
+      };
+    },
+  };
+}
