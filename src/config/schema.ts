@@ -56,6 +56,10 @@ function checkReferences(config: LooseConfig, issue: (path: Path, message: strin
 
   for (const [serviceName, svc] of Object.entries(config.services ?? {})) {
     const base: Path = ['services', serviceName];
+    const fallback = svc?.defaultEnvironment;
+    if (fallback !== undefined && !(fallback in (svc?.environments ?? {}))) {
+      issue([...base, 'defaultEnvironment'], unknown('environment', fallback, svc?.environments ?? {}));
+    }
     for (const [envName, target] of Object.entries(svc?.environments ?? {})) {
       const at: Path = [...base, 'environments', envName];
       if (!(envName in environments)) {

@@ -52,6 +52,10 @@ export const service = z.strictObject({
     .meta({ description: 'Image repository without tag; /canary start <tag> deploys <image>:<tag>' }),
   slackChannel: slackChannel.optional(),
   runbook: name.default('canary'),
+  defaultEnvironment: name.optional().meta({
+    description:
+      'The environment a slash command means when it names none and several run from its channel (pick the safer one)',
+  }),
   environments: z.record(name, serviceEnvironment),
 });
 export type Service = z.infer<typeof service>;

@@ -1,0 +1,81 @@
+import type { ShiftgateConfig } from '../config/schema.ts';
+import { check, imageTag, type Parsed, words } from './args.ts';
+import { isEnvironment, isService } from './scope.ts';
+
+// `/canary start [service] <tag> [env] [--dry-run]`, `status|pause|resume|promote [service] [env]`,
+// `abort [service] [env] [reason]`, `list`, `help`. Words that name a configured service or environment
+// are taken as such; the tag is the word that is neither.
+
+export type CanaryIntent =
+  | { sub: 'start'; service?: string; env?: string; tag: string; dryRun: boolean }
+  | { sub: 'status' | 'pause' | 'resume' | 'promote'; service?: string; env?: string }
+  | { sub: 'abort'; service?: string; env?: string; reason?: string }
+  | { sub: 'list' | 'help' };
+
+export const CANARY_SUBCOMMANDS = ['start', 'status', 'list', 'pause', 'resume', 'abort', 'promote', 'help'];
+
+export function parseCanary(text: string, config: ShiftgateConfig): Parsed<CanaryIntent> {
+  const parsed = words(text, { 'dry-run': { type: 'boolean' } });
+  if (!parsed.ok) return parsed;
+  const [sub, ...rest] = parsed.value.positionals;
+  const dryRun = parsed.value.flags['dry-run'] === true;
+  if (dryRun && sub !== 'start') return { ok: false, error: '`--dry-run` goes with `/canary start` only.' };
+  switch (sub) {
+    case undefined:
+    case 'help':
+      return { ok: true, value: { sub: 'help' } };
+    case 'list':
+      return rest.length > 0
+        ? { ok: false, error: '`/canary list` takes nothing more.' }
+        : { ok: true, value: { sub: 'list' } };
+    case 'start':
+      return parseStart(rest, dryRun, config);
+    case 'status':
+    case 'pause':
+    case 'resume':
+    case 'promote': {
+      const scope = leadingScope(rest, config);
+      if (scope.rest.length > 0) return { ok: false, error: unexpected(scope.rest[0] as string) };
+      return { ok: true, value: { sub, ...scope.typed } };
+    }
+    case 'abort': {
+      const scope = leadingScope(rest, config);
+      const reason = scope.rest.join(' ').trim();
+      return { ok: true, value: { sub, ...scope.typed, ...(reason ? { reason } : {}) } };
+    }
+    default:
+      return {
+        ok: false,
+        error: `Unknown subcommand \`${sub}\`. Use one of ${CANARY_SUBCOMMANDS.map((s) => `\`${s}\``).join(', ')}.`,
+      };
+  }
+}
+
+function parseStart(rest: string[], dryRun: boolean, config: ShiftgateConfig): Parsed<CanaryIntent> {
+  const service = isService(config, rest[0]) ? rest.shift() : undefined;
+  const tagWord = rest.shift();
+  if (tagWord === undefined) return { ok: false, error: 'Give the image tag to deploy.' };
+  const env = isEnvironment(config, rest[0]) ? rest.shift() : undefined;
+  if (rest.length > 0) return { ok: false, error: unexpected(rest[0] as string) };
+  if (isEnvironment(config, tagWord) && service !== undefined) {
+    return { ok: false, error: `\`${tagWord}\` is an environment: give the image tag before it.` };
+  }
+  const tag = check(imageTag, tagWord, 'image tag');
+  if (!tag.ok) return tag;
+  return {
+    ok: true,
+    value: { sub: 'start', tag: tag.value, dryRun, ...(service ? { service } : {}), ...(env ? { env } : {}) },
+  };
+}
+
+/** `[service] [env]` at the front of the words, each only when it names one. */
+export function leadingScope(rest: string[], config: ShiftgateConfig) {
+  const left = [...rest];
+  const service = isService(config, left[0]) ? left.shift() : undefined;
+  const env = isEnvironment(config, left[0]) ? left.shift() : undefined;
+  return { typed: { ...(service ? { service } : {}), ...(env ? { env } : {}) }, rest: left };
+}
+
+export function unexpected(word: string): string {
+  return `Unexpected \`${word}\`: it is not a service or environment in the config.`;
+}
