@@ -20,6 +20,8 @@ export interface StoreOptions {
 
 export interface Store {
   keys: Keys;
+  /** The connection the store runs on, for modules that keep their own keys (built by `keys`). */
+  redis: Redis;
   locks: Locks;
   rollouts: Rollouts;
   approvals: Approvals;
@@ -40,6 +42,7 @@ export function createStore(redis: Redis, options: StoreOptions = {}): Store {
   }
   return {
     keys,
+    redis,
     locks: createLocks(redis, keys, clock),
     rollouts: createRollouts(redis, keys, finishedTtlMs),
     approvals: createApprovals(redis, keys, clock),

@@ -25,6 +25,11 @@
  *                                                 until a day after it expires (its approvals, under
  *                                                 approvals:{id}:rollback, and the audit keep evidence)
  *   {p}report:{rolloutId}                 STRING  JSON report of a finished rollout (90 days)
+ *   {p}slack:{owner}                      HASH    purpose -> `channel ts` of the Slack messages the bot
+ *                                                 owns for a rollout or incident (90 days)
+ *   {p}incident:{id}                      STRING  JSON of an incident: channel and ts of its card, status
+ *   {p}incidents:open                     HASH    channel -> id of the incident open there (newest)
+ *   {p}history                            ZSET    ids of finished rollouts by end time (newest 200)
  *
  * No hash tags: shiftgate runs on one Redis (BullMQ shares it), not Redis Cluster.
  * docs/store.md carries the same table with more detail.
@@ -78,6 +83,10 @@ export interface Keys {
   timelineEntries(incidentId: string): string;
   report(rolloutId: string): string;
   rollbackRequest(id: string): string;
+  slackMessages(owner: string): string;
+  incident(id: string): string;
+  openIncidents(): string;
+  history(): string;
 }
 
 export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
@@ -111,5 +120,9 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     timelineEntries: (incidentId) => `${byId('timeline', 'incident id', incidentId)}:entries`,
     report: (rolloutId) => byId('report', 'rollout id', rolloutId),
     rollbackRequest: (id) => byId('rollback-request', 'request id', id),
+    slackMessages: (owner) => byId('slack', 'message owner', owner),
+    incident: (id) => byId('incident', 'incident id', id),
+    openIncidents: () => `${prefix}incidents:open`,
+    history: () => `${prefix}history`,
   };
 }

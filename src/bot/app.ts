@@ -1,0 +1,72 @@
+import type { Server } from 'node:http';
+import { App, type CustomRoute } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { registerSurface } from '../commands/register.ts';
+import type { Surface } from '../commands/surface.ts';
+import { boltLogger } from './log.ts';
+
+// The Bolt app: the HTTP receiver in production (Slack verifies and retries against a URL Cloud Run
+// serves), Socket Mode when an app-level token is given (local development behind no public URL).
+// /healthz answers while the process lives; /readyz only when Redis answers and the config is loaded.
+
+export interface BotOptions {
+  signingSecret: string;
+  botToken: string;
+  /** xapp-…: Socket Mode instead of the HTTP receiver. */
+  appToken?: string;
+  /** The Web API's base URL; Slack's by default (the sandbox and tests point it at the twin). */
+  slackApiUrl?: string;
+  surface: Surface;
+  /** Undefined when ready, else why not. */
+  notReady: () => Promise<string | undefined>;
+  log: Logger;
+}
+
+export interface Bot {
+  app: App;
+  /** Listens on `port` (HTTP mode: also the Slack endpoint /slack/events). */
+  start(port: number): Promise<Server | undefined>;
+  stop(): Promise<void>;
+}
+
+function json(res: Parameters<CustomRoute['handler']>[1], status: number, body: object): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+export function createBot(options: BotOptions): Bot {
+  const customRoutes: CustomRoute[] = [
+    { path: '/healthz', method: ['GET'], handler: (_req, res) => json(res, 200, { ok: true }) },
+    {
+      path: '/readyz',
+      method: ['GET'],
+      handler: (_req, res) => {
+        options.notReady().then(
+          (why) => json(res, why ? 503 : 200, why ? { ok: false, why } : { ok: true }),
+          (error: unknown) => json(res, 503, { ok: false, why: (error as Error).message }),
+        );
+      },
+    },
+  ];
+  const app = new App({
+    token: options.botToken,
+    signingSecret: options.signingSecret,
+    customRoutes,
+    logger: boltLogger(options.log),
+    ...(options.slackApiUrl ? { clientOptions: { slackApiUrl: options.slackApiUrl } } : {}),
+    ...(options.appToken ? { appToken: options.appToken, socketMode: true } : {}),
+  });
+  app.error(async (error) => {
+    options.log.error({ error: error.message, code: (error as { code?: string }).code }, 'Slack request failed');
+  });
+  registerSurface(app, options.surface);
+
+  return {
+    app,
+    async start(port) {
+      const started = (await app.start(port)) as unknown;
+      return options.appToken ? undefined : (started as Server);
+    },
+    stop: () => app.stop().then(() => undefined),
+  };
+}

@@ -1,0 +1,70 @@
+import { help, rolloutList, rolloutStatus, usage } from '../blocks/index.ts';
+import type { CanaryRunbook } from '../config/runbooks.ts';
+import { serviceTarget } from '../config/target.ts';
+import type { CanaryState } from '../runbooks/types.ts';
+import { type CanaryIntent, parseCanary } from './canary-args.ts';
+import { findRollout } from './find-rollout.ts';
+import { lockAnswer } from './lock-answer.ts';
+import { resolveScope } from './scope.ts';
+import { activeStates, type Invocation, type Reply, type Surface, say } from './surface.ts';
+
+// /canary: start a rollout, show it, and the people's controls (pause, resume, abort, promote now).
+
+export function parseCanaryCommand(text: string, surface: Surface) {
+  return parseCanary(text, surface.config);
+}
+
+export async function runCanary(intent: CanaryIntent, who: Invocation, surface: Surface): Promise<Reply> {
+  const { engine, config } = surface;
+  switch (intent.sub) {
+    case 'help':
+      return help('/canary');
+    case 'list': {
+      const states = await activeStates(surface.store);
+      return rolloutList(states);
+    }
+    case 'start': {
+      const scope = resolveScope(config, intent, who.channel);
+      if (!scope.ok) return say(`${scope.error}\n${usage('/canary', 'start')}`);
+      const started = await engine.startCanary({
+        service: scope.service,
+        env: scope.env,
+        tag: intent.tag,
+        requestedBy: who.userId,
+        dryRun: intent.dryRun,
+      });
+      if (!started.ok) {
+        if (started.reason === 'held' || started.reason === 'frozen') return lockAnswer(surface, scope, started);
+        return say(started.message);
+      }
+      const dry = intent.dryRun ? ' as a dry-run (nothing will change)' : '';
+      return say(`Started ${scope.service} ${intent.tag} in ${scope.env}${dry}: \`${started.rolloutId}\`. The rollout card is in this channel; everything else goes in its thread.`);
+    }
+    case 'status': {
+      const found = await findRollout(surface, intent, who);
+      if (!found.ok) return say(found.error);
+      const state = found.state;
+      if (state.kind !== 'canary') return say(`\`${state.service}\` in \`${state.env}\` is rolling back: ${state.rollback.reason}`);
+      return rolloutStatus(state, runbookOf(surface, state));
+    }
+    default: {
+      const found = await findRollout(surface, intent, who);
+      if (!found.ok) return say(`${found.error}\n${usage('/canary', intent.sub)}`);
+      const id = found.state.id;
+      const sent = await engine.send(
+        id,
+        intent.sub === 'abort'
+          ? { type: 'abort', by: who.userId, ...(intent.reason ? { reason: intent.reason } : {}) }
+          : { type: intent.sub === 'promote' ? 'promote-now' : intent.sub, by: who.userId },
+      );
+      if (!sent.ok) return say(sent.message);
+      const done: Record<string, string> = { pause: 'Paused', resume: 'Resumed', abort: 'Aborting', promote: 'Promoting now (gates still run)' };
+      return say(`${done[intent.sub]} \`${id}\`.`);
+    }
+  }
+}
+
+export function runbookOf(surface: Surface, state: CanaryState): CanaryRunbook {
+  const target = serviceTarget(surface.config, state.service, state.env);
+  return surface.config.runbooks[target?.runbook ?? 'canary'] as CanaryRunbook;
+}

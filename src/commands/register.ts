@@ -1,0 +1,124 @@
+import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import { usage } from '../blocks/index.ts';
+import type { Parsed } from './args.ts';
+import { ACTIONS } from '../blocks/actions.ts';
+import { runClick } from './buttons.ts';
+import { parseCanary } from './canary-args.ts';
+import { runCanary } from './canary.ts';
+import { parseDeploy } from './deploy-args.ts';
+import { runDeploy } from './deploy.ts';
+import { parseIncident } from './incident-args.ts';
+import { runIncident } from './incident.ts';
+import { parseRollback } from './rollback-args.ts';
+import { runRollback } from './rollback.ts';
+import type { Invocation, Reply, Surface } from './surface.ts';
+
+// The Slack surface on Bolt: every slash command and button. Parsing is synchronous and cheap, so bad
+// input is answered in the ack itself; good input is acked empty at once and the work answers through
+// response_url afterwards (Slack wants the ack within 3 s). Events API retries are dropped by event id.
+
+export const COMMANDS = ['/canary', '/rollback', '/incident', '/deploy'] as const;
+type CommandName = (typeof COMMANDS)[number];
+
+const EVENT_DEDUPE_MS = 60 * 60_000; // Slack retries within 5 minutes
+
+export function registerSurface(app: App, surface: Surface): void {
+  // Events API retries carry the same event_id: only the first delivery is processed.
+  app.use(async ({ body, next }) => {
+    const eventId = (body as { event_id?: unknown }).event_id;
+    if (typeof eventId === 'string' && !(await surface.store.idempotency.claim(`event.${eventId}`, EVENT_DEDUPE_MS))) {
+      return;
+    }
+    await next();
+  });
+
+  for (const name of COMMANDS) {
+    app.command(name, async ({ command, ack, respond }) => {
+      const parsed = parse(name, command.text, surface);
+      if (!parsed.ok) {
+        await ack({ response_type: 'ephemeral', text: `${parsed.error}\n${usage(name)}` });
+        return;
+      }
+      await ack();
+      const who: Invocation = {
+        userId: command.user_id,
+        channel: { id: command.channel_id, name: command.channel_name },
+      };
+      await answer(respond, () => run(name, parsed.value, who, surface), surface);
+    });
+  }
+
+  for (const actionId of Object.values(ACTIONS)) {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
+      await ack();
+      if (action.type !== 'button') return;
+      await answer(
+        respond,
+        () =>
+          runClick(
+            {
+              actionId: action.action_id,
+              value: action.value,
+              userId: body.user.id,
+              channelId: body.channel?.id ?? (body.container as { channel_id?: string }).channel_id ?? '',
+              actionTs: action.action_ts,
+            },
+            surface,
+          ),
+        surface,
+      );
+    });
+  }
+
+  app.event('app_home_opened', async ({ event }) => {
+    if (event.tab === 'home') await surface.publishHome(event.user);
+  });
+}
+
+function parse(name: CommandName, text: string, surface: Surface): Parsed<unknown> {
+  switch (name) {
+    case '/canary':
+      return parseCanary(text, surface.config);
+    case '/rollback':
+      return parseRollback(text, surface.config);
+    case '/incident':
+      return parseIncident(text, surface.config);
+    case '/deploy':
+      return parseDeploy(text, surface.config);
+  }
+}
+
+function run(name: CommandName, intent: unknown, who: Invocation, surface: Surface): Promise<Reply | undefined> {
+  switch (name) {
+    case '/canary':
+      return runCanary(intent as Parameters<typeof runCanary>[0], who, surface);
+    case '/rollback':
+      return runRollback(intent as Parameters<typeof runRollback>[0], who, surface);
+    case '/incident':
+      return runIncident(intent as Parameters<typeof runIncident>[0], who, surface);
+    case '/deploy':
+      return runDeploy(intent as Parameters<typeof runDeploy>[0], who, surface);
+  }
+}
+
+/** Runs the work after the ack and answers the person; a failure is answered too, never swallowed. */
+async function answer(
+  respond: RespondFn | undefined,
+  work: () => Promise<Reply | undefined>,
+  surface: Surface,
+): Promise<void> {
+  let reply: Reply | undefined;
+  try {
+    reply = await work();
+  } catch (error) {
+    surface.log.error({ error: (error as Error).message }, 'command failed');
+    reply = { text: `Something went wrong on shiftgate's side: ${(error as Error).message}. Nothing was changed by this request unless its thread says so.` };
+  }
+  if (!reply || !respond) return;
+  await respond({
+    response_type: reply.inChannel ? 'in_channel' : 'ephemeral',
+    replace_original: false,
+    text: reply.text,
+    ...(reply.blocks ? { blocks: reply.blocks } : {}),
+  }).catch((error: unknown) => surface.log.warn({ error: (error as Error).message }, 'respond failed'));
+}

@@ -1,0 +1,45 @@
+import type { KnownBlock } from '@slack/types';
+import type { Logger } from 'pino';
+import type { ShiftgateConfig } from '../config/schema.ts';
+import type { Incidents } from '../incidents/incidents.ts';
+import type { Poster } from '../platform/slack/poster.ts';
+import type { Engine } from '../runbooks/engine.ts';
+import type { RunbookState } from '../runbooks/types.ts';
+import type { Store } from '../store/index.ts';
+import type { Channel } from './scope.ts';
+
+// What the command and button handlers work with. They turn Slack input into engine calls and answer the
+// person; the rules (who may, what is allowed now) live in the engine.
+
+export interface Surface {
+  config: ShiftgateConfig;
+  engine: Engine;
+  store: Store;
+  incidents: Incidents;
+  poster: Poster;
+  /** The config's Slack user groups the user belongs to. */
+  groupsOf(userId: string): Promise<string[]>;
+  /** Publishes the App Home of a user. */
+  publishHome(userId: string): Promise<void>;
+  log: Logger;
+}
+
+export interface Invocation {
+  userId: string;
+  channel: Channel;
+}
+
+/** An answer to the person who acted: ephemeral unless `inChannel`. */
+export interface Reply {
+  text: string;
+  blocks?: KnownBlock[];
+  inChannel?: boolean;
+}
+
+export const say = (text: string): Reply => ({ text });
+
+/** The active rollouts (of one service, in one environment when given). */
+export async function activeStates(store: Store, service?: string, env?: string): Promise<RunbookState[]> {
+  const records = await store.rollouts.listActive(service, service === undefined ? undefined : env);
+  return records.map((r) => (r.data as { state: RunbookState }).state).filter((s) => s !== undefined);
+}

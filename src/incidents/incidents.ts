@@ -1,0 +1,177 @@
+import type { Redis } from 'ioredis';
+import { incidentCard } from '../blocks/index.ts';
+import type { ShiftgateConfig } from '../config/schema.ts';
+import { serviceTarget } from '../config/target.ts';
+import type { Poster } from '../platform/slack/poster.ts';
+import type { IncidentInput } from '../runbooks/effects.ts';
+import { incidentId, recordIncident } from '../runbooks/effects.ts';
+import type { Split } from '../runbooks/types.ts';
+import type { Store } from '../store/index.ts';
+
+// Incidents: opened by every rollback (the engine's IncidentPort) and by `/incident open`. Each has a
+// card, posted in the service's channel, whose thread is the incident's; its timeline (store.timelines)
+// collects bot actions and people's notes; `/incident close` or the Resolve button resolves it.
+
+export interface Incident {
+  id: string;
+  service: string;
+  env: string;
+  symptom: string;
+  openedBy: string;
+  openedAt: string;
+  channel: string;
+  ts?: string;
+  rolloutId?: string;
+  failedStage?: string;
+  revisions?: { from?: string; to: string };
+  trafficBefore?: Split;
+  trafficAfter?: Split;
+  routeOverride?: string;
+  status: 'open' | 'resolved';
+  resolvedBy?: string;
+  resolvedAt?: string;
+  summary?: string;
+}
+
+export type IncidentResult = { ok: true; incident: Incident } | { ok: false; message: string };
+
+export interface Incidents {
+  /** The engine's IncidentPort: a rollback opened it. */
+  fromRollback(input: IncidentInput): Promise<void>;
+  open(input: { service: string; env: string; symptom: string; by: string; at?: string }): Promise<Incident>;
+  get(id: string): Promise<Incident | undefined>;
+  /** The newest incident open in a channel. */
+  openIn(channel: string): Promise<Incident | undefined>;
+  listOpen(): Promise<Incident[]>;
+  note(incident: Incident, input: { by: string; text: string; at?: string; ts?: string }): Promise<void>;
+  resolve(id: string, input: { by: string; summary?: string }): Promise<IncidentResult>;
+}
+
+export function createIncidents(deps: {
+  store: Store;
+  redis: Redis;
+  config: ShiftgateConfig;
+  poster: Poster;
+  now?: () => Date;
+}): Incidents {
+  const { store, redis, poster } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  const save = (incident: Incident) => redis.set(store.keys.incident(incident.id), JSON.stringify(incident));
+  const read = async (id: string) => {
+    const text = await redis.get(store.keys.incident(id));
+    return text === null ? undefined : (JSON.parse(text) as Incident);
+  };
+  const card = (incident: Incident) =>
+    incidentCard({
+      incidentId: incident.id,
+      service: incident.service,
+      env: incident.env,
+      symptom: incident.symptom,
+      revisions: incident.revisions ?? { to: '(unchanged)' },
+      status: incident.status,
+      at: incident.openedAt,
+      ...(incident.failedStage ? { failedStage: incident.failedStage } : {}),
+      ...(incident.trafficBefore ? { trafficBefore: incident.trafficBefore } : {}),
+      ...(incident.trafficAfter ? { trafficAfter: incident.trafficAfter } : {}),
+      ...(incident.routeOverride ? { routeOverride: incident.routeOverride } : {}),
+      ...(incident.resolvedBy ? { resolvedBy: incident.resolvedBy } : {}),
+    });
+
+  async function publish(incident: Incident): Promise<Incident> {
+    // Saved first: a retried open (a redriven step) finds it and posts no second card.
+    await save(incident);
+    const ref = await poster.upsert(incident.id, 'card', { channel: incident.channel }, card(incident));
+    const posted = { ...incident, channel: ref.channel, ts: ref.ts };
+    await save(posted);
+    await redis
+      .multi()
+      .hset(store.keys.openIncidents(), ref.channel, incident.id)
+      .hset(store.keys.openIncidents(), `id:${incident.id}`, ref.channel)
+      .exec();
+    return posted;
+  }
+
+  function channelOf(service: string, env: string): string {
+    const target = serviceTarget(deps.config, service, env);
+    if (!target) throw new Error(`no service "${service}" in environment "${env}" in the config`);
+    return target.slackChannel;
+  }
+
+  return {
+    async fromRollback(input) {
+      const id = incidentId(input.rolloutId);
+      const existing = await read(id);
+      if (existing?.ts) return;
+      await recordIncident(store)(input);
+      await publish({
+        id,
+        service: input.service,
+        env: input.env,
+        symptom: input.symptom,
+        openedBy: 'shiftgate',
+        openedAt: input.at,
+        channel: channelOf(input.service, input.env),
+        rolloutId: input.rolloutId,
+        revisions: input.revisions,
+        status: 'open',
+        ...(input.failedStage ? { failedStage: input.failedStage } : {}),
+      });
+    },
+
+    async open({ service, env, symptom, by, at }) {
+      const when = at ?? now().toISOString();
+      const stamp = when.replace(/[-:]/g, '').slice(0, 15);
+      const id = `incident-${service}-${env}-${stamp}`;
+      await store.timelines.add(id, { at: when, author: by, source: 'bot', ts: 'shiftgate-open-incident', text: `Incident opened by <@${by}>: ${symptom}` });
+      return publish({ id, service, env, symptom, openedBy: by, openedAt: when, channel: channelOf(service, env), status: 'open' });
+    },
+
+    get: read,
+
+    async openIn(channel) {
+      const id = await redis.hget(store.keys.openIncidents(), channel);
+      return id === null ? undefined : read(id);
+    },
+
+    async listOpen() {
+      const hash = await redis.hgetall(store.keys.openIncidents());
+      const ids = Object.keys(hash).filter((k) => k.startsWith('id:')).map((k) => k.slice(3));
+      const all = await Promise.all(ids.map(read));
+      return all.filter((i): i is Incident => i?.status === 'open');
+    },
+
+    async note(incident, { by, text, at, ts }) {
+      await store.timelines.add(incident.id, {
+        at: at ?? now().toISOString(),
+        author: by,
+        source: 'human',
+        text,
+        ...(ts ? { ts } : {}),
+      });
+    },
+
+    async resolve(id, { by, summary }) {
+      const incident = await read(id);
+      if (!incident) return { ok: false, message: `no incident ${id}` };
+      if (incident.status === 'resolved') {
+        return { ok: false, message: `this incident was already resolved by <@${incident.resolvedBy}> at ${incident.resolvedAt}` };
+      }
+      const resolved: Incident = {
+        ...incident,
+        status: 'resolved',
+        resolvedBy: by,
+        resolvedAt: now().toISOString(),
+        ...(summary ? { summary } : {}),
+      };
+      await save(resolved);
+      await store.timelines.add(id, { at: resolved.resolvedAt as string, author: by, source: 'bot', ts: 'shiftgate-resolved', text: `Resolved by <@${by}>${summary ? `: ${summary}` : ''}` });
+      // Only the newest incident of the channel is indexed by channel; the id index goes in any case.
+      const script = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+redis.call('HDEL', KEYS[1], 'id:' .. ARGV[2]) return 1`;
+      await redis.eval(script, 1, store.keys.openIncidents(), incident.channel, id);
+      await poster.update(id, 'card', card(resolved));
+      return { ok: true, incident: resolved };
+    },
+  };
+}

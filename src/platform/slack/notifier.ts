@@ -1,0 +1,156 @@
+import {
+  approvalDecided,
+  approvalRequest,
+  gateResultsMessage,
+  rollingBackMessage,
+  rolloutCard,
+} from '../../blocks/index.ts';
+import { message, section } from '../../blocks/message.ts';
+import type { CanaryRunbook } from '../../config/runbooks.ts';
+import type { ShiftgateConfig } from '../../config/schema.ts';
+import { serviceTarget } from '../../config/target.ts';
+import type { Logger, Notify } from '../../runbooks/effects.ts';
+import type { CanaryState, Notification, RunbookState } from '../../runbooks/types.ts';
+import { isTerminalStatus, type Store } from '../../store/index.ts';
+import type { Poster } from './poster.ts';
+
+// The engine's notifications as Slack messages. One rollout card per rollout in its service's channel,
+// edited as the rollout moves; everything else in the card's thread: one approval request per stage
+// (edited when decided), one gate-results message per stage (edited at every tick), the rollback, and a
+// line for each person's action. Every message is upserted by (rollout, purpose), so a retried or
+// redriven notification edits what it posted before.
+
+export interface SlackNotifierDeps {
+  store: Store;
+  poster: Poster;
+  config: ShiftgateConfig;
+  log: Logger;
+  /** Called once a rollout has ended (App Home history). */
+  ended?: (state: RunbookState) => Promise<void>;
+}
+
+export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
+  const { store, poster, config } = deps;
+
+  const runbookOf = (state: RunbookState): CanaryRunbook | undefined => {
+    const target = serviceTarget(config, state.service, state.env);
+    const runbook = target ? config.runbooks[target.runbook] : undefined;
+    return runbook?.kind === 'canary' ? runbook : undefined;
+  };
+  const required = (state: RunbookState) => config.environments[state.env]?.approval.required ?? 1;
+  const approvalPurpose = (state: CanaryState, stage: number) =>
+    `approval:${stage}:${state.stages[stage]?.approvalRequests ?? 1}`;
+
+  function card(state: RunbookState) {
+    const runbook = runbookOf(state);
+    return state.kind === 'canary' && runbook ? rolloutCard(state, runbook) : rollingBackMessage(state);
+  }
+
+  /** Edits every approval request still open into its decided form. */
+  async function closeApprovals(state: CanaryState, why: string): Promise<void> {
+    for (const [index, stage] of state.stages.entries()) {
+      if (stage.approvalRequestedAt === undefined) continue;
+      const approved = stage.approvals.length >= required(state);
+      const outcome = approved
+        ? ({ kind: 'approved', by: stage.approvals } as const)
+        : state.aborted
+          ? ({ kind: 'aborted', by: state.aborted.by, at: state.aborted.at } as const)
+          : ({ kind: 'superseded', why } as const);
+      await poster.update(state.id, approvalPurpose(state, index), approvalDecided(state, index, outcome));
+    }
+  }
+
+  return async (rolloutId, notification) => {
+    const record = await store.rollouts.get<{ state: RunbookState }>(rolloutId);
+    const state = record?.data.state;
+    if (!state) return;
+    const target = serviceTarget(config, state.service, state.env);
+    if (!target) return;
+    const root = await poster.upsert(rolloutId, 'card', { channel: target.slackChannel }, card(state));
+    const thread = { channel: root.channel, threadTs: root.ts };
+    const line = (text: string) => poster.post(thread, message(text, [section(text)]));
+    const n: Notification = notification;
+
+    if (state.kind === 'canary') {
+      switch (n.kind) {
+        case 'approval-requested':
+          await poster.upsert(
+            rolloutId,
+            approvalPurpose(state, n.stage),
+            thread,
+            approvalRequest(state, n.stage, {
+              required: n.required,
+              expiresAt: n.expiresAt,
+              onGateFailure: config.environments[state.env]?.rollback.onGateFailure ?? 'automatic',
+            }),
+          );
+          break;
+        case 'approval-recorded': {
+          const purpose = approvalPurpose(state, n.stage);
+          const stage = state.stages[n.stage];
+          const rendered =
+            n.count >= n.required && stage
+              ? approvalDecided(state, n.stage, { kind: 'approved', by: stage.approvals })
+              : approvalRequest(state, n.stage, {
+                  required: n.required,
+                  expiresAt: stage?.approvalExpiresAt ?? '',
+                  onGateFailure: config.environments[state.env]?.rollback.onGateFailure ?? 'automatic',
+                });
+          await poster.update(rolloutId, purpose, rendered);
+          break;
+        }
+        case 'checks':
+          await poster.upsert(rolloutId, `checks:${n.stage}`, thread, gateResultsMessage(state, n.stage, { phase: 'checks', results: n.results }));
+          break;
+        case 'gates':
+          await poster.upsert(
+            rolloutId,
+            `gates:${n.stage}`,
+            thread,
+            gateResultsMessage(state, n.stage, { phase: 'gates', tick: n.tick, results: n.results, verdict: n.verdict }),
+          );
+          break;
+        case 'needs-attention': {
+          if (state.attention?.cause === 'approval-expired') {
+            const stage = state.stages[state.stage];
+            await poster.update(rolloutId, approvalPurpose(state, state.stage), approvalDecided(state, state.stage, { kind: 'expired', at: stage?.approvalExpiresAt ?? state.attention.at }));
+          }
+          await line(`:warning: <@${state.requestedBy}> needs attention: ${n.reason}`);
+          break;
+        }
+        case 'rolling-back':
+          await closeApprovals(state, 'the rollout is rolling back');
+          await poster.upsert(rolloutId, 'rollback', thread, rollingBackMessage(state));
+          break;
+        case 'rolled-back':
+          await poster.upsert(rolloutId, 'rollback', thread, rollingBackMessage(state));
+          break;
+        case 'paused':
+          await line(`:double_vertical_bar: Paused by <@${n.by}>.`);
+          break;
+        case 'resumed':
+          await line(`:arrow_forward: Resumed by <@${n.by}>.`);
+          break;
+        case 'promote-now':
+          await line(`:fast_forward: <@${n.by}> promotes now: no more approval waits or watch windows; every stage's gates still run.`);
+          break;
+        case 'promoted':
+          await line(':white_check_mark: Promoted: 100 % of traffic on the new revision.');
+          break;
+        case 'aborted':
+          await closeApprovals(state, 'the rollout was aborted');
+          await line(`:no_entry_sign: Aborted by <@${n.by}>${n.reason ? `: ${n.reason}` : ''}.`);
+          break;
+        case 'failed':
+          await closeApprovals(state, 'the rollout failed');
+          await line(`:x: Failed: ${n.reason}`);
+          break;
+        default:
+          break;
+      }
+    } else if (n.kind === 'needs-attention' || n.kind === 'failed') {
+      await line(`:warning: <@${state.requestedBy}> the rollback needs attention: ${n.reason}`);
+    }
+    if (isTerminalStatus(state.status) && deps.ended) await deps.ended(state);
+  };
+}

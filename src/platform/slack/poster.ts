@@ -1,0 +1,74 @@
+import type { WebClient } from '@slack/web-api';
+import type { SlackMessage } from '../../blocks/message.ts';
+import type { MessageRef, MessageRefs } from './message-refs.ts';
+
+// Posting the bot's messages. `upsert` keeps one message per (owner, purpose): the first call posts it
+// and records its ts, every later call (a new tick, a retried or redriven notification) edits it.
+
+export interface Poster {
+  upsert(
+    owner: string,
+    purpose: string,
+    where: { channel: string; threadTs?: string },
+    message: SlackMessage,
+  ): Promise<MessageRef>;
+  /** Edits a message recorded earlier; false when there is none. */
+  update(owner: string, purpose: string, message: SlackMessage): Promise<boolean>;
+  post(where: { channel: string; threadTs?: string }, message: SlackMessage): Promise<MessageRef>;
+  ref(owner: string, purpose: string): Promise<MessageRef | undefined>;
+  permalink(ref: MessageRef): Promise<string | undefined>;
+}
+
+export function createPoster(client: WebClient, refs: MessageRefs): Poster {
+  async function post(where: { channel: string; threadTs?: string }, message: SlackMessage) {
+    const posted = await client.chat.postMessage({
+      channel: where.channel,
+      text: message.text,
+      blocks: message.blocks,
+      ...(where.threadTs ? { thread_ts: where.threadTs } : {}),
+      unfurl_links: false,
+    });
+    if (!posted.ts || !posted.channel) throw new Error('chat.postMessage answered without channel or ts');
+    return { channel: posted.channel, ts: posted.ts };
+  }
+
+  async function edit(ref: MessageRef, message: SlackMessage): Promise<void> {
+    await client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks });
+  }
+
+  return {
+    post,
+    ref: (owner, purpose) => refs.get(owner, purpose),
+
+    async upsert(owner, purpose, where, message) {
+      const known = await refs.get(owner, purpose);
+      if (known) {
+        await edit(known, message);
+        return known;
+      }
+      const ref = await post(where, message);
+      if (await refs.setFirst(owner, purpose, ref)) return ref;
+      // Another replica posted the same purpose at the same moment: its message is the one kept.
+      const winner = (await refs.get(owner, purpose)) as MessageRef;
+      await edit(winner, message);
+      await client.chat.delete({ channel: ref.channel, ts: ref.ts }).catch(() => {});
+      return winner;
+    },
+
+    async update(owner, purpose, message) {
+      const known = await refs.get(owner, purpose);
+      if (!known) return false;
+      await edit(known, message);
+      return true;
+    },
+
+    async permalink(ref) {
+      try {
+        const answer = await client.chat.getPermalink({ channel: ref.channel, message_ts: ref.ts });
+        return answer.permalink;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
