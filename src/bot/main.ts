@@ -1,28 +1,81 @@
+import { WebClient } from '@slack/web-api';
 import { ConfigError, EnvError, formatIssue } from '../config/index.ts';
-import {
-  createSecretManager,
-  createSecretResolver,
-  type SecretManager,
-} from '../platform/secret-manager/index.ts';
+import { createSecretManager, createSecretResolver, type SecretManager } from '../platform/secret-manager/index.ts';
+import { createEngine } from '../runbooks/engine.ts';
+import { closeRedis, createRedis, createStore } from '../store/index.ts';
+import { createBot } from './app.ts';
+import { createLogger, engineLogger } from './log.ts';
+import { buildPlatform, googleEndpoint } from './platform.ts';
 import { checkStartup } from './startup.ts';
+import { buildSlackSide, surfaceOf } from './wiring.ts';
 
-// `npm start`. The Slack surface (Bolt receivers, workers) arrives with its issue; until then the
-// bot makes its start-up checks, says what it found and exits.
+// `npm start`: the composition root. Start-up checks (environment, secrets, config, Redis), then the
+// platform adapters, the Slack side, the engine (with its timer worker) and the Bolt app. SIGTERM (Cloud
+// Run's stop) stops taking work, lets the steps under way finish, and closes Redis.
 
 let secretManager: SecretManager | undefined;
 try {
+  const endpoint = googleEndpoint(process.env.GOOGLE_API_ENDPOINT);
   const { env, config } = await checkStartup(process.env, {
-    // Production: Application Default Credentials, the project of GOOGLE_CLOUD_PROJECT.
     secrets: (env) => {
-      secretManager = createSecretManager({ target: { projectId: env.GOOGLE_CLOUD_PROJECT } });
+      secretManager = createSecretManager({
+        target: { projectId: env.GOOGLE_CLOUD_PROJECT, ...(endpoint ? { endpoint } : {}) },
+      });
       return createSecretResolver({ secretManager });
     },
   });
-  const services = Object.keys(config.services).join(', ');
-  console.log(
-    `shiftgate: environment valid, ${env.SHIFTGATE_CONFIG} valid (services: ${services}), Redis answers. ` +
-      'The Slack surface is not built yet, so there is nothing to serve: exiting.',
-  );
+  const log = createLogger({ level: env.LOG_LEVEL });
+  // The config's own references (route-split tokens, access tokens) may be sm:// even when the
+  // environment's are not.
+  secretManager ??= createSecretManager({
+    target: { projectId: env.GOOGLE_CLOUD_PROJECT, ...(endpoint ? { endpoint } : {}) },
+  });
+  const secrets = createSecretResolver({ secretManager });
+  const platform = await buildPlatform({ projectId: env.GOOGLE_CLOUD_PROJECT, config, secrets, endpoint });
+  const redis = createRedis(env.REDIS_URL, { connectionName: 'shiftgate-store' });
+  const store = createStore(redis);
+  const client = new WebClient(env.SLACK_BOT_TOKEN, env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {});
+  const slack = buildSlackSide({ config, store, client, log });
+  const engine = createEngine({
+    store,
+    redisUrl: env.REDIS_URL,
+    cloudRun: platform.cloudRun,
+    routeSplit: platform.routeSplit,
+    gates: platform.gates,
+    prometheus: platform.prometheus,
+    secrets,
+    config,
+    notify: slack.notify,
+    incidents: (incident) => slack.incidents.fromRollback(incident),
+    groupsOf: slack.groupsOf,
+    log: engineLogger(log),
+  });
+  const bot = createBot({
+    signingSecret: env.SLACK_SIGNING_SECRET,
+    botToken: env.SLACK_BOT_TOKEN,
+    ...(env.SLACK_APP_TOKEN ? { appToken: env.SLACK_APP_TOKEN } : {}),
+    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+    surface: surfaceOf(slack, { config, store, engine, log }),
+    notReady: async () => ((await redis.ping().catch(() => 'down')) === 'PONG' ? undefined : 'Redis does not answer'),
+    log,
+  });
+  await bot.start(env.PORT);
+  log.info({ port: env.PORT, mode: env.SLACK_APP_TOKEN ? 'socket' : 'http', services: Object.keys(config.services) }, 'shiftgate is up');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: no new work; finishing the steps under way');
+    await bot.stop().catch((error: unknown) => log.warn({ error: (error as Error).message }, 'receiver stop failed'));
+    await engine.close();
+    await platform.close();
+    await secretManager?.close();
+    await closeRedis(redis);
+    log.info('stopped');
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
 } catch (error) {
   const lines =
     error instanceof EnvError
@@ -30,8 +83,8 @@ try {
       : error instanceof ConfigError
         ? error.issues.map(formatIssue)
         : [(error as Error).message];
+  // Plain lines on stderr: a start that fails is read by a person at a terminal or in the deploy log.
   for (const line of lines) console.error(`shiftgate: ${line}`);
-  process.exitCode = 1;
-} finally {
   await secretManager?.close();
+  process.exitCode = 1;
 }

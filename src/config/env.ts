@@ -19,6 +19,8 @@ const VARIABLES = {
   SHIFTGATE_CONFIG: z.string().min(1),
   PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  SLACK_API_URL: z.url().optional(),
+  GOOGLE_API_ENDPOINT: z.url().optional(),
 };
 
 /** Which variables hold secrets: only these may be sm:// references. */
@@ -38,6 +40,8 @@ const WHAT: Record<keyof typeof VARIABLES, string> = {
   SHIFTGATE_CONFIG: 'the path of the runbook config (YAML)',
   PORT: 'a TCP port number from 1 to 65535',
   LOG_LEVEL: 'one of trace, debug, info, warn, error, fatal, silent',
+  SLACK_API_URL: "the Slack Web API's base URL ending in /api/ (the sandbox's Slack twin); unset in production",
+  GOOGLE_API_ENDPOINT: "a URL that answers the Google APIs (the sandbox's twins); unset in production",
 };
 
 const envSchema = z.object(VARIABLES);

@@ -1,0 +1,68 @@
+import type { ShiftgateConfig } from '../config/schema.ts';
+import type { SecretResolver } from '../config/secret-resolver.ts';
+import { serviceTarget } from '../config/target.ts';
+import { createGateRegistry, type GateRegistry } from '../gates/registry.ts';
+import { CloudRunAdapter } from '../platform/cloud-run/index.ts';
+import type { GoogleEndpoint } from '../platform/google.ts';
+import { createCloudLogging } from '../platform/logging/index.ts';
+import { createCloudMonitoring } from '../platform/monitoring/index.ts';
+import { createPrometheus } from '../platform/prometheus/index.ts';
+import { createRouteSplit } from '../platform/route-split/index.ts';
+import type { RouteSplitControl } from '../runbooks/ports/route-split.ts';
+
+// The platform adapters one replica needs, built from the environment and the config: Google clients
+// (Application Default Credentials in production; a twin's endpoint in the sandbox), one route-split
+// client per service environment that has one (its token resolved now, so a bad reference stops the
+// start instead of a rollback), and the gate registry over them.
+
+export interface Platform {
+  cloudRun: CloudRunAdapter;
+  routeSplit: (service: string, env: string) => RouteSplitControl | undefined;
+  gates: GateRegistry;
+  prometheus: (url: string | undefined) => ReturnType<typeof createPrometheus>;
+  close(): Promise<void>;
+}
+
+/** `http://127.0.0.1:8790` -> the endpoint the Google clients take. */
+export function googleEndpoint(url: string | undefined): GoogleEndpoint | undefined {
+  if (!url) return undefined;
+  const parsed = new URL(url);
+  const protocol = parsed.protocol === 'https:' ? 'https' : 'http';
+  return { host: parsed.hostname, port: Number(parsed.port || (protocol === 'https' ? 443 : 80)), protocol };
+}
+
+export async function buildPlatform(input: {
+  projectId: string;
+  config: ShiftgateConfig;
+  secrets: SecretResolver;
+  endpoint?: GoogleEndpoint | undefined;
+}): Promise<Platform> {
+  const google = { projectId: input.projectId, ...(input.endpoint ? { endpoint: input.endpoint } : {}) };
+  const cloudRun = new CloudRunAdapter({ google });
+  const monitoring = createCloudMonitoring({ target: google });
+  const logging = createCloudLogging({ target: google });
+
+  const controls = new Map<string, RouteSplitControl>();
+  for (const [service, svc] of Object.entries(input.config.services)) {
+    for (const env of Object.keys(svc.environments)) {
+      const split = serviceTarget(input.config, service, env)?.routeSplit;
+      if (!split) continue;
+      const token = await input.secrets.resolve(split.token);
+      controls.set(`${service}/${env}`, createRouteSplit({ baseUrl: split.baseUrl, token, tokenSource: split.token.ref }));
+    }
+  }
+  const prometheus = (url: string | undefined) => {
+    if (!url) throw new Error('no Prometheus URL: set prometheusUrl on the service environment or url on the gate');
+    return createPrometheus({ baseUrl: url });
+  };
+
+  return {
+    cloudRun,
+    routeSplit: (service, env) => controls.get(`${service}/${env}`),
+    gates: createGateRegistry({ monitoring, logging, prometheus }),
+    prometheus,
+    async close() {
+      await Promise.allSettled([cloudRun.close(), monitoring.close(), logging.close()]);
+    },
+  };
+}

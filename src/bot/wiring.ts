@@ -1,0 +1,64 @@
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
+import { createHome } from '../commands/home.ts';
+import type { Surface } from '../commands/surface.ts';
+import type { ShiftgateConfig } from '../config/schema.ts';
+import { createIncidents, type Incidents } from '../incidents/incidents.ts';
+import { createMessageRefs } from '../platform/slack/message-refs.ts';
+import { createSlackNotifier } from '../platform/slack/notifier.ts';
+import { createPoster, type Poster } from '../platform/slack/poster.ts';
+import { createGroupResolver } from '../platform/slack/usergroups.ts';
+import type { Notify } from '../runbooks/effects.ts';
+import type { Engine } from '../runbooks/engine.ts';
+import type { Store } from '../store/index.ts';
+import { engineLogger } from './log.ts';
+
+// The Slack side of a replica, built before the engine (which notifies through it and opens incidents
+// with it) and completed into the command surface once the engine exists. main.ts, the tests and the
+// sandbox build a replica the same way.
+
+export interface SlackSide {
+  poster: Poster;
+  incidents: Incidents;
+  notify: Notify;
+  groupsOf(userId: string): Promise<string[]>;
+  home: ReturnType<typeof createHome>;
+}
+
+export function buildSlackSide(deps: {
+  config: ShiftgateConfig;
+  store: Store;
+  client: WebClient;
+  log: Logger;
+  groupsTtlMs?: number;
+}): SlackSide {
+  const { config, store, client } = deps;
+  const log = engineLogger(deps.log);
+  const poster = createPoster(client, createMessageRefs(store.redis, store.keys));
+  const incidents = createIncidents({ store, redis: store.redis, config, poster });
+  const home = createHome({ client, store, incidents });
+  const notify = createSlackNotifier({ store, poster, config, log, ended: (state) => home.ended(state) });
+  const groups = createGroupResolver({
+    client,
+    config,
+    log,
+    ...(deps.groupsTtlMs === undefined ? {} : { ttlMs: deps.groupsTtlMs }),
+  });
+  return { poster, incidents, notify, groupsOf: (userId) => groups.groupsOf(userId), home };
+}
+
+export function surfaceOf(
+  slack: SlackSide,
+  deps: { config: ShiftgateConfig; store: Store; engine: Engine; log: Logger },
+): Surface {
+  return {
+    config: deps.config,
+    store: deps.store,
+    engine: deps.engine,
+    incidents: slack.incidents,
+    poster: slack.poster,
+    groupsOf: slack.groupsOf,
+    publishHome: (userId) => slack.home.publish(userId),
+    log: deps.log,
+  };
+}
