@@ -24,8 +24,8 @@ export interface BotOptions {
 
 export interface Bot {
   app: App;
-  /** Listens on `port` (HTTP mode: also the Slack endpoint /slack/events). */
-  start(port: number): Promise<Server | undefined>;
+  /** Listens on `port` (HTTP mode: also the Slack endpoint /slack/events); 0 picks a free one. */
+  start(port: number, host?: string): Promise<Server | undefined>;
   stop(): Promise<void>;
 }
 
@@ -63,8 +63,8 @@ export function createBot(options: BotOptions): Bot {
 
   return {
     app,
-    async start(port) {
-      const started = (await app.start(port)) as unknown;
+    async start(port, host) {
+      const started = (await app.start(host ? { port, host } : port)) as unknown;
       return options.appToken ? undefined : (started as Server);
     },
     stop: () => app.stop().then(() => undefined),

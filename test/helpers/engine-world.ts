@@ -1,4 +1,4 @@
-import { HttpResponse, http } from 'msw';
+import { HttpResponse, http, type RequestHandler } from 'msw';
 import { afterAll, afterEach, beforeEach, expect, vi } from 'vitest';
 import { createCloudRunTwin } from '../../sandbox/twins/cloud-run/index.ts';
 import { createMonitoringTwin } from '../../sandbox/twins/monitoring/index.ts';
@@ -142,7 +142,8 @@ export interface WorldLog {
   errors: string[];
 }
 
-export function useEngineWorld(label: string) {
+/** `extra`: more twins' handlers for the same msw server (the Slack twin in the Slack tests). */
+export function useEngineWorld(label: string, extra: RequestHandler[] = []) {
   const cloudRun = createCloudRunTwin();
   const metrics = createMonitoringTwin({ project: PROJECT, service: CLOUD_RUN_SERVICE, location: REGION });
   const routeSplit = createRouteSplitTwin();
@@ -151,7 +152,7 @@ export function useEngineWorld(label: string) {
     health.probes += 1;
     return health.healthy ? HttpResponse.text('ok') : HttpResponse.text('down', { status: 503 });
   });
-  useTwins(...cloudRun.handlers, ...metrics.handlers, ...routeSplit.handlers, healthz);
+  useTwins(...cloudRun.handlers, ...metrics.handlers, ...routeSplit.handlers, healthz, ...extra);
 
   const cloudRunAdapter = new CloudRunAdapter({
     google: { projectId: PROJECT, endpoint: cloudRun.endpoint },

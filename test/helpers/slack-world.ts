@@ -1,0 +1,152 @@
+import type { AddressInfo } from 'node:net';
+import { WebClient } from '@slack/web-api';
+import { http, passthrough } from 'msw';
+import { pino } from 'pino';
+import { afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
+import { createSlackTwin } from '../../sandbox/twins/slack/index.ts';
+import type { TwinMessage } from '../../sandbox/twins/slack/state.ts';
+import { blockActionsBody, sendToBot, slashCommandBody } from '../../sandbox/twins/slack/sign.ts';
+import { type Bot, createBot } from '../../src/bot/app.ts';
+import { buildSlackSide, type SlackSide, surfaceOf } from '../../src/bot/wiring.ts';
+import type { ShiftgateConfig } from '../../src/config/schema.ts';
+import type { Engine } from '../../src/runbooks/engine.ts';
+import { testConfig, useEngineWorld } from './engine-world.ts';
+
+// The engine world plus Slack: the Slack twin answering the real WebClient, the real Bolt HTTP receiver on
+// a loopback port, and helpers that act as Slack does (signed slash commands and button clicks). A test
+// drives the bot through Slack alone and reads what it posted from the twin.
+
+export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
+export const CHANNEL = '#deploys';
+
+export function useSlackWorld(label: string) {
+  const slack = createSlackTwin();
+  const world = useEngineWorld(label, [
+    ...slack.handlers,
+    // The bot's own port is real HTTP: let those requests through.
+    http.all(/^http:\/\/127\.0\.0\.1:\d+\//, () => passthrough()),
+  ]);
+  const log = pino({ level: 'silent' });
+  let client: WebClient;
+  let bots: Bot[] = [];
+  let current: { url: string; engine: Engine; side: SlackSide } | undefined;
+
+  // The client keeps the fetch it sees when built: build it once msw listens.
+  beforeAll(() => {
+    client = new WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
+  });
+  beforeEach(() => {
+    slack.reset();
+    current = undefined;
+  });
+  afterEach(async () => {
+    await Promise.all(bots.map((bot) => bot.stop().catch(() => {})));
+    bots = [];
+  });
+
+  const channelId = () => slack.channelId(CHANNEL);
+
+  const api = {
+    slack,
+    world,
+    /** Starts a replica (engine + Bolt app) over this test's store. */
+    async start(config: ShiftgateConfig = testConfig()) {
+      const side = buildSlackSide({ config, store: world.store, client, log });
+      const engine = world.engine({
+        config,
+        notify: side.notify,
+        incidents: (incident) => side.incidents.fromRollback(incident),
+        groupsOf: side.groupsOf,
+      });
+      const bot = createBot({
+        signingSecret: SIGNING_SECRET,
+        botToken: slack.botToken,
+        slackApiUrl: slack.apiUrl,
+        surface: surfaceOf(side, { config, store: world.store, engine, log }),
+        notReady: async () => undefined,
+        log,
+      });
+      bots.push(bot);
+      const server = await bot.start(0, '127.0.0.1');
+      const url = `http://127.0.0.1:${(server?.address() as AddressInfo).port}/slack/events`;
+      current = { url, engine, side };
+      return current;
+    },
+
+    get url() {
+      return (current as { url: string }).url;
+    },
+
+    /** Types a slash command as `userId` in #deploys; resolves to the HTTP answer and the first reply. */
+    async command(userId: string, command: string, text: string, channel = CHANNEL) {
+      const responseUrl = slack.responseUrl(userId, slack.channelId(channel));
+      const body = slashCommandBody({
+        command,
+        text,
+        userId,
+        channelId: slack.channelId(channel),
+        channelName: channel.replace(/^#/, ''),
+        responseUrl,
+      });
+      const response = await sendToBot(api.url, SIGNING_SECRET, body);
+      const ack = await response.text();
+      // A bad input is answered in the ack; good input later, through response_url.
+      if (ack) return { status: response.status, text: (JSON.parse(ack) as { text: string }).text };
+      const reply = await vi.waitFor(
+        () => {
+          const [first] = slack.responses(responseUrl);
+          expect(first).toBeDefined();
+          return first as { text?: string };
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+      return { status: response.status, text: reply.text ?? '' };
+    },
+
+    /** Clicks the button `actionId` of a message the bot posted; resolves to the clicker's reply, if any. */
+    async click(userId: string, message: TwinMessage, actionId: string) {
+      const button = buttonsOf(message).find((b) => b.action_id === actionId);
+      if (!button) throw new Error(`no ${actionId} button on: ${message.text}`);
+      const responseUrl = slack.responseUrl(userId, message.channel, message.ts);
+      const body = blockActionsBody({
+        userId,
+        channelId: message.channel,
+        messageTs: message.ts,
+        actionId,
+        value: button.value,
+        responseUrl,
+        message,
+        ...(message.thread_ts ? { threadTs: message.thread_ts } : {}),
+      });
+      const response = await sendToBot(api.url, SIGNING_SECRET, body);
+      expect(response.status).toBe(200);
+      return responseUrl;
+    },
+
+    channelMessages: () => slack.channel(channelId()),
+    thread: (ts: string) => slack.thread(channelId(), ts),
+
+    /** Waits for a message in #deploys or its threads matching `test`. */
+    async waitForMessage(test: (m: TwinMessage) => boolean, timeout = 10_000): Promise<TwinMessage> {
+      return vi.waitFor(
+        () => {
+          const all = slack.channel(channelId()).flatMap((m) => [m, ...slack.thread(channelId(), m.ts)]);
+          const found = all.find(test);
+          expect(found, 'a matching message').toBeDefined();
+          return found as TwinMessage;
+        },
+        { timeout, interval: 20 },
+      );
+    },
+  };
+  return api;
+}
+
+export function buttonsOf(message: TwinMessage): { action_id: string; value: string; text: string }[] {
+  const blocks = (message.blocks ?? []) as { type: string; elements?: { type: string; action_id: string; value: string; text: { text: string } }[] }[];
+  return blocks
+    .filter((b) => b.type === 'actions')
+    .flatMap((b) => b.elements ?? [])
+    .filter((e) => e.type === 'button')
+    .map((e) => ({ action_id: e.action_id, value: e.value, text: e.text.text }));
+}
