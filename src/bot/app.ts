@@ -57,7 +57,10 @@ export function createBot(options: BotOptions): Bot {
     ...(options.appToken ? { appToken: options.appToken, socketMode: true } : {}),
   });
   app.error(async (error) => {
-    options.log.error({ error: error.message, code: (error as { code?: string }).code }, 'Slack request failed');
+    options.log.error(
+      { error: error.message, code: (error as { code?: string }).code },
+      'Slack request failed',
+    );
   });
   registerSurface(app, options.surface);
 

@@ -1,6 +1,6 @@
 import type { Logger as BoltLogger } from '@slack/bolt';
 import { LogLevel } from '@slack/bolt';
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { Logger as EngineLogger } from '../runbooks/effects.ts';
 
 // Structured JSON logs, one object a line, in the shape Cloud Logging reads from stdout: `severity` and
@@ -63,7 +63,8 @@ export function engineLogger(log: Logger): EngineLogger {
 /** Bolt's logger interface over pino. */
 export function boltLogger(log: Logger): BoltLogger {
   const child = log.child({ component: 'bolt' });
-  const text = (args: unknown[]) => args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+  const text = (args: unknown[]) =>
+    args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
   let level = LogLevel.INFO;
   return {
     debug: (...args) => child.debug(text(args)),

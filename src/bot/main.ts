@@ -1,6 +1,10 @@
 import { WebClient } from '@slack/web-api';
 import { ConfigError, EnvError, formatIssue } from '../config/index.ts';
-import { createSecretManager, createSecretResolver, type SecretManager } from '../platform/secret-manager/index.ts';
+import {
+  createSecretManager,
+  createSecretResolver,
+  type SecretManager,
+} from '../platform/secret-manager/index.ts';
 import { createEngine } from '../runbooks/engine.ts';
 import { closeRedis, createRedis, createStore } from '../store/index.ts';
 import { createBot } from './app.ts';
@@ -34,7 +38,10 @@ try {
   const platform = await buildPlatform({ projectId: env.GOOGLE_CLOUD_PROJECT, config, secrets, endpoint });
   const redis = createRedis(env.REDIS_URL, { connectionName: 'shiftgate-store' });
   const store = createStore(redis);
-  const client = new WebClient(env.SLACK_BOT_TOKEN, env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {});
+  const client = new WebClient(
+    env.SLACK_BOT_TOKEN,
+    env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {},
+  );
   const slack = buildSlackSide({ config, store, client, log });
   const engine = createEngine({
     store,
@@ -56,18 +63,24 @@ try {
     ...(env.SLACK_APP_TOKEN ? { appToken: env.SLACK_APP_TOKEN } : {}),
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     surface: surfaceOf(slack, { config, store, engine, log }),
-    notReady: async () => ((await redis.ping().catch(() => 'down')) === 'PONG' ? undefined : 'Redis does not answer'),
+    notReady: async () =>
+      (await redis.ping().catch(() => 'down')) === 'PONG' ? undefined : 'Redis does not answer',
     log,
   });
   await bot.start(env.PORT);
-  log.info({ port: env.PORT, mode: env.SLACK_APP_TOKEN ? 'socket' : 'http', services: Object.keys(config.services) }, 'shiftgate is up');
+  log.info(
+    { port: env.PORT, mode: env.SLACK_APP_TOKEN ? 'socket' : 'http', services: Object.keys(config.services) },
+    'shiftgate is up',
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping: no new work; finishing the steps under way');
-    await bot.stop().catch((error: unknown) => log.warn({ error: (error as Error).message }, 'receiver stop failed'));
+    await bot
+      .stop()
+      .catch((error: unknown) => log.warn({ error: (error as Error).message }, 'receiver stop failed'));
     await engine.close();
     await platform.close();
     await secretManager?.close();

@@ -48,11 +48,15 @@ export async function buildPlatform(input: {
       const split = serviceTarget(input.config, service, env)?.routeSplit;
       if (!split) continue;
       const token = await input.secrets.resolve(split.token);
-      controls.set(`${service}/${env}`, createRouteSplit({ baseUrl: split.baseUrl, token, tokenSource: split.token.ref }));
+      controls.set(
+        `${service}/${env}`,
+        createRouteSplit({ baseUrl: split.baseUrl, token, tokenSource: split.token.ref }),
+      );
     }
   }
   const prometheus = (url: string | undefined) => {
-    if (!url) throw new Error('no Prometheus URL: set prometheusUrl on the service environment or url on the gate');
+    if (!url)
+      throw new Error('no Prometheus URL: set prometheusUrl on the service environment or url on the gate');
     return createPrometheus({ baseUrl: url });
   };
 

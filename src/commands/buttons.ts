@@ -20,11 +20,15 @@ export interface Click {
 
 export async function runClick(click: Click, surface: Surface): Promise<Reply | undefined> {
   const value = decodeValue(click.value);
-  if (!value) return say('This button is not one of shiftgate’s, or it is from an older version: use the slash command.');
+  if (!value)
+    return say(
+      'This button is not one of shiftgate’s, or it is from an older version: use the slash command.',
+    );
   const by = click.userId;
   const eventId = `click.${click.actionId}.${by}.${click.actionTs}`;
   const { engine } = surface;
-  const answer = (result: { ok: boolean; message?: string }) => (result.ok ? undefined : say(result.message ?? 'refused'));
+  const answer = (result: { ok: boolean; message?: string }) =>
+    result.ok ? undefined : say(result.message ?? 'refused');
 
   switch (click.actionId as ActionId) {
     case ACTIONS.approve:
@@ -33,11 +37,19 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
     case ACTIONS.approvalAbort:
     case ACTIONS.abort:
       if (!value.r) break;
-      return answer(await engine.send(value.r, { type: 'abort', by, reason: 'aborted from Slack' }, { eventId }));
+      return answer(
+        await engine.send(value.r, { type: 'abort', by, reason: 'aborted from Slack' }, { eventId }),
+      );
     case ACTIONS.pause:
     case ACTIONS.resume:
       if (!value.r) break;
-      return answer(await engine.send(value.r, { type: click.actionId === ACTIONS.pause ? 'pause' : 'resume', by }, { eventId }));
+      return answer(
+        await engine.send(
+          value.r,
+          { type: click.actionId === ACTIONS.pause ? 'pause' : 'resume', by },
+          { eventId },
+        ),
+      );
     case ACTIONS.promote:
       if (!value.r) break;
       return answer(await engine.send(value.r, { type: 'promote-now', by }, { eventId }));
@@ -49,11 +61,18 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
       // Not one to roll back alone: ask the approvers, as /rollback would.
       const view = await engine.get(value.r);
       if (!view) return say(`No rollout ${value.r}.`);
-      const asked = await engine.startRollback({ service: view.state.service, env: view.state.env, requestedBy: by, reason });
+      const asked = await engine.startRollback({
+        service: view.state.service,
+        env: view.state.env,
+        requestedBy: by,
+        reason,
+      });
       if (!asked.ok) return say(asked.message);
       if ('pending' in asked) {
         await postRequest(surface, asked.request, click.channelId);
-        return say(`Your rollback needs ${asked.request.required} approval(s) from ${asked.request.approvers}: the request is posted in the channel.`);
+        return say(
+          `Your rollback needs ${asked.request.required} approval(s) from ${asked.request.approvers}: the request is posted in the channel.`,
+        );
       }
       return undefined;
     }
@@ -66,7 +85,8 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
           : await engine.cancelRollback(value.q, by);
       const request = decided.ok ? decided.request : await engine.rollbackRequest(value.q);
       if (request) await surface.poster.update(request.id, 'request', rollbackRequestCard(request));
-      if (decided.ok && decided.status === 'failed' && 'run' in decided) return say(`The rollback could not start: ${decided.run.ok ? '' : decided.run.message}`);
+      if (decided.ok && decided.status === 'failed' && 'run' in decided)
+        return say(`The rollback could not start: ${decided.run.ok ? '' : decided.run.message}`);
       return decided.ok ? undefined : say(decided.message);
     }
     case ACTIONS.resolve: {
@@ -77,8 +97,14 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
       const person = { userId: by, groups: await surface.groupsOf(by) };
       const allowed =
         environment !== undefined &&
-        [environment.deployers, environment.admins, environment.approval.approvers, environment.rollback.breakGlass].some((p) => isMember(p, person));
-      if (!allowed) return say('Only deployers, approvers and admins of this environment may resolve its incidents.');
+        [
+          environment.deployers,
+          environment.admins,
+          environment.approval.approvers,
+          environment.rollback.breakGlass,
+        ].some((p) => isMember(p, person));
+      if (!allowed)
+        return say('Only deployers, approvers and admins of this environment may resolve its incidents.');
       const resolved = await surface.incidents.resolve(value.i, { by });
       return resolved.ok ? undefined : say(resolved.message);
     }

@@ -34,17 +34,21 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
         dryRun: intent.dryRun,
       });
       if (!started.ok) {
-        if (started.reason === 'held' || started.reason === 'frozen') return lockAnswer(surface, scope, started);
+        if (started.reason === 'held' || started.reason === 'frozen')
+          return lockAnswer(surface, scope, started);
         return say(started.message);
       }
       const dry = intent.dryRun ? ' as a dry-run (nothing will change)' : '';
-      return say(`Started ${scope.service} ${intent.tag} in ${scope.env}${dry}: \`${started.rolloutId}\`. The rollout card is in this channel; everything else goes in its thread.`);
+      return say(
+        `Started ${scope.service} ${intent.tag} in ${scope.env}${dry}: \`${started.rolloutId}\`. The rollout card is in this channel; everything else goes in its thread.`,
+      );
     }
     case 'status': {
       const found = await findRollout(surface, intent, who);
       if (!found.ok) return say(found.error);
       const state = found.state;
-      if (state.kind !== 'canary') return say(`\`${state.service}\` in \`${state.env}\` is rolling back: ${state.rollback.reason}`);
+      if (state.kind !== 'canary')
+        return say(`\`${state.service}\` in \`${state.env}\` is rolling back: ${state.rollback.reason}`);
       return rolloutStatus(state, runbookOf(surface, state));
     }
     default: {
@@ -58,7 +62,12 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
           : { type: intent.sub === 'promote' ? 'promote-now' : intent.sub, by: who.userId },
       );
       if (!sent.ok) return say(sent.message);
-      const done: Record<string, string> = { pause: 'Paused', resume: 'Resumed', abort: 'Aborting', promote: 'Promoting now (gates still run)' };
+      const done: Record<string, string> = {
+        pause: 'Paused',
+        resume: 'Resumed',
+        abort: 'Aborting',
+        promote: 'Promoting now (gates still run)',
+      };
       return say(`${done[intent.sub]} \`${id}\`.`);
     }
   }

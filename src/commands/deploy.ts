@@ -24,10 +24,15 @@ export async function runDeploy(intent: DeployIntent, who: Invocation, surface: 
       const deployer = environment !== undefined && isMember(environment.deployers, person);
       if (intent.sub === 'lock') {
         if (!admin && !deployer) return say('Only deployers and admins may freeze deploys here.');
-        const frozen = await store.locks.freeze(scope.service, scope.env, { author: who.userId, reason: intent.reason });
+        const frozen = await store.locks.freeze(scope.service, scope.env, {
+          author: who.userId,
+          reason: intent.reason,
+        });
         if (!frozen.ok) {
           const f = frozen.freeze;
-          return say(`\`${scope.service}\` in \`${scope.env}\` is already frozen by <@${f.author}> since ${f.since}: ${f.reason}`);
+          return say(
+            `\`${scope.service}\` in \`${scope.env}\` is already frozen by <@${f.author}> since ${f.since}: ${f.reason}`,
+          );
         }
         return {
           text: `Deploys of \`${scope.service}\` in \`${scope.env}\` are frozen by <@${who.userId}>: ${intent.reason}. Rollbacks still run.`,
@@ -40,7 +45,10 @@ export async function runDeploy(intent: DeployIntent, who: Invocation, surface: 
         return say(`Only <@${freeze.author}> (who froze it) or an admin may lift this freeze.`);
       }
       await store.locks.unfreeze(scope.service, scope.env, { by: who.userId });
-      return { text: `Deploys of \`${scope.service}\` in \`${scope.env}\` are open again (<@${who.userId}>).`, inChannel: true };
+      return {
+        text: `Deploys of \`${scope.service}\` in \`${scope.env}\` are open again (<@${who.userId}>).`,
+        inChannel: true,
+      };
     }
   }
 }

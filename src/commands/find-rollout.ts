@@ -18,14 +18,18 @@ export async function findRollout(
   if (typed.env === undefined) {
     const scope = resolveScope(config, { service: typed.service }, who.channel);
     const service = scope.ok ? scope.service : typed.service;
-    if (!scope.ok && (service === undefined || !config.services[service])) return { ok: false, error: scope.error };
+    if (!scope.ok && (service === undefined || !config.services[service]))
+      return { ok: false, error: scope.error };
     const here = (await activeStates(surface.store, service)).filter((s) => {
       const target = serviceTarget(config, s.service, s.env);
       return target !== undefined && inChannel(target.slackChannel, who.channel);
     });
     if (here.length === 1) return { ok: true, state: here[0] as RunbookState };
     if (here.length > 1) {
-      return { ok: false, error: `Name the environment: \`${service}\` has rollouts in ${here.map((s) => `\`${s.env}\``).join(' and ')}.` };
+      return {
+        ok: false,
+        error: `Name the environment: \`${service}\` has rollouts in ${here.map((s) => `\`${s.env}\``).join(' and ')}.`,
+      };
     }
     if (!scope.ok) return { ok: false, error: scope.error };
     return { ok: false, error: `No rollout of \`${service}\` is active here.` };
@@ -33,5 +37,7 @@ export async function findRollout(
   const scope = resolveScope(config, typed, who.channel);
   if (!scope.ok) return scope;
   const [state] = await activeStates(surface.store, scope.service, scope.env);
-  return state ? { ok: true, state } : { ok: false, error: `No rollout of \`${scope.service}\` in \`${scope.env}\` is active.` };
+  return state
+    ? { ok: true, state }
+    : { ok: false, error: `No rollout of \`${scope.service}\` in \`${scope.env}\` is active.` };
 }

@@ -18,7 +18,11 @@ export function createHome(deps: { client: WebClient; store: Store; incidents: I
     /** Remembers a finished rollout for the history list (idempotent: a rollout is listed once). */
     async ended(state: RunbookState): Promise<void> {
       const at = Date.parse(state.endedAt ?? new Date().toISOString());
-      await store.redis.multi().zadd(historyKey(), at, state.id).zremrangebyrank(historyKey(), 0, -201).exec();
+      await store.redis
+        .multi()
+        .zadd(historyKey(), at, state.id)
+        .zremrangebyrank(historyKey(), 0, -201)
+        .exec();
     },
 
     async publish(userId: string): Promise<void> {
@@ -32,7 +36,17 @@ export function createHome(deps: { client: WebClient; store: Store; incidents: I
       const ended = await Promise.all(ids.map((id) => store.rollouts.get<{ state: RunbookState }>(id)));
       const history = ended.flatMap((record) => {
         const state = record?.data.state;
-        return state ? [{ id: state.id, service: state.service, env: state.env, status: state.status, endedAt: state.endedAt ?? '' }] : [];
+        return state
+          ? [
+              {
+                id: state.id,
+                service: state.service,
+                env: state.env,
+                status: state.status,
+                endedAt: state.endedAt ?? '',
+              },
+            ]
+          : [];
       });
       await deps.client.views.publish({
         user_id: userId,
@@ -40,7 +54,13 @@ export function createHome(deps: { client: WebClient; store: Store; incidents: I
           rollouts,
           locks,
           freezes,
-          incidents: incidents.map((i) => ({ id: i.id, service: i.service, env: i.env, symptom: i.symptom, at: i.openedAt })),
+          incidents: incidents.map((i) => ({
+            id: i.id,
+            service: i.service,
+            env: i.env,
+            symptom: i.symptom,
+            at: i.openedAt,
+          })),
           history,
         }),
       });

@@ -1,16 +1,16 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import { ACTIONS } from '../blocks/actions.ts';
 import { usage } from '../blocks/index.ts';
 import type { Parsed } from './args.ts';
-import { ACTIONS } from '../blocks/actions.ts';
 import { runClick } from './buttons.ts';
-import { parseCanary } from './canary-args.ts';
 import { runCanary } from './canary.ts';
-import { parseDeploy } from './deploy-args.ts';
+import { parseCanary } from './canary-args.ts';
 import { runDeploy } from './deploy.ts';
-import { parseIncident } from './incident-args.ts';
+import { parseDeploy } from './deploy-args.ts';
 import { runIncident } from './incident.ts';
-import { parseRollback } from './rollback-args.ts';
+import { parseIncident } from './incident-args.ts';
 import { runRollback } from './rollback.ts';
+import { parseRollback } from './rollback-args.ts';
 import type { Invocation, Reply, Surface } from './surface.ts';
 
 // The Slack surface on Bolt: every slash command and button. Parsing is synchronous and cheap, so bad
@@ -26,7 +26,10 @@ export function registerSurface(app: App, surface: Surface): void {
   // Events API retries carry the same event_id: only the first delivery is processed.
   app.use(async ({ body, next }) => {
     const eventId = (body as { event_id?: unknown }).event_id;
-    if (typeof eventId === 'string' && !(await surface.store.idempotency.claim(`event.${eventId}`, EVENT_DEDUPE_MS))) {
+    if (
+      typeof eventId === 'string' &&
+      !(await surface.store.idempotency.claim(`event.${eventId}`, EVENT_DEDUPE_MS))
+    ) {
       return;
     }
     await next();
@@ -88,7 +91,12 @@ function parse(name: CommandName, text: string, surface: Surface): Parsed<unknow
   }
 }
 
-function run(name: CommandName, intent: unknown, who: Invocation, surface: Surface): Promise<Reply | undefined> {
+function run(
+  name: CommandName,
+  intent: unknown,
+  who: Invocation,
+  surface: Surface,
+): Promise<Reply | undefined> {
   switch (name) {
     case '/canary':
       return runCanary(intent as Parameters<typeof runCanary>[0], who, surface);
@@ -112,7 +120,9 @@ async function answer(
     reply = await work();
   } catch (error) {
     surface.log.error({ error: (error as Error).message }, 'command failed');
-    reply = { text: `Something went wrong on shiftgate's side: ${(error as Error).message}. Nothing was changed by this request unless its thread says so.` };
+    reply = {
+      text: `Something went wrong on shiftgate's side: ${(error as Error).message}. Nothing was changed by this request unless its thread says so.`,
+    };
   }
   if (!reply || !respond) return;
   await respond({

@@ -37,10 +37,16 @@ export async function runRollback(
   }
   const into = started.via === 'rollout' ? ' (the active canary rolls itself back)' : '';
   const dry = intent.dryRun ? ' as a dry-run: nothing will change' : '';
-  return say(`Rolling back \`${scope.service}\` in \`${scope.env}\`${into}${dry}: \`${started.rolloutId}\`. Follow it in the thread.`);
+  return say(
+    `Rolling back \`${scope.service}\` in \`${scope.env}\`${into}${dry}: \`${started.rolloutId}\`. Follow it in the thread.`,
+  );
 }
 
 /** Posts (or updates) the card of a rollback request. */
-export async function postRequest(surface: Surface, request: RollbackRequest, channel: string): Promise<void> {
+export async function postRequest(
+  surface: Surface,
+  request: RollbackRequest,
+  channel: string,
+): Promise<void> {
   await surface.poster.upsert(request.id, 'request', { channel }, rollbackRequestCard(request));
 }

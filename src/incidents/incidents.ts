@@ -123,8 +123,23 @@ export function createIncidents(deps: {
       const when = at ?? now().toISOString();
       const stamp = when.replace(/[-:]/g, '').slice(0, 15);
       const id = `incident-${service}-${env}-${stamp}`;
-      await store.timelines.add(id, { at: when, author: by, source: 'bot', ts: 'shiftgate-open-incident', text: `Incident opened by <@${by}>: ${symptom}` });
-      return publish({ id, service, env, symptom, openedBy: by, openedAt: when, channel: channelOf(service, env), status: 'open' });
+      await store.timelines.add(id, {
+        at: when,
+        author: by,
+        source: 'bot',
+        ts: 'shiftgate-open-incident',
+        text: `Incident opened by <@${by}>: ${symptom}`,
+      });
+      return publish({
+        id,
+        service,
+        env,
+        symptom,
+        openedBy: by,
+        openedAt: when,
+        channel: channelOf(service, env),
+        status: 'open',
+      });
     },
 
     get: read,
@@ -136,7 +151,9 @@ export function createIncidents(deps: {
 
     async listOpen() {
       const hash = await redis.hgetall(store.keys.openIncidents());
-      const ids = Object.keys(hash).filter((k) => k.startsWith('id:')).map((k) => k.slice(3));
+      const ids = Object.keys(hash)
+        .filter((k) => k.startsWith('id:'))
+        .map((k) => k.slice(3));
       const all = await Promise.all(ids.map(read));
       return all.filter((i): i is Incident => i?.status === 'open');
     },
@@ -155,7 +172,10 @@ export function createIncidents(deps: {
       const incident = await read(id);
       if (!incident) return { ok: false, message: `no incident ${id}` };
       if (incident.status === 'resolved') {
-        return { ok: false, message: `this incident was already resolved by <@${incident.resolvedBy}> at ${incident.resolvedAt}` };
+        return {
+          ok: false,
+          message: `this incident was already resolved by <@${incident.resolvedBy}> at ${incident.resolvedAt}`,
+        };
       }
       const resolved: Incident = {
         ...incident,
@@ -165,7 +185,13 @@ export function createIncidents(deps: {
         ...(summary ? { summary } : {}),
       };
       await save(resolved);
-      await store.timelines.add(id, { at: resolved.resolvedAt as string, author: by, source: 'bot', ts: 'shiftgate-resolved', text: `Resolved by <@${by}>${summary ? `: ${summary}` : ''}` });
+      await store.timelines.add(id, {
+        at: resolved.resolvedAt as string,
+        author: by,
+        source: 'bot',
+        ts: 'shiftgate-resolved',
+        text: `Resolved by <@${by}>${summary ? `: ${summary}` : ''}`,
+      });
       // Only the newest incident of the channel is indexed by channel; the id index goes in any case.
       const script = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
 redis.call('HDEL', KEYS[1], 'id:' .. ARGV[2]) return 1`;

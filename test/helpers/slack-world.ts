@@ -4,8 +4,8 @@ import { http, passthrough } from 'msw';
 import { pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import { createSlackTwin } from '../../sandbox/twins/slack/index.ts';
-import type { TwinMessage } from '../../sandbox/twins/slack/state.ts';
 import { blockActionsBody, sendToBot, slashCommandBody } from '../../sandbox/twins/slack/sign.ts';
+import type { TwinMessage } from '../../sandbox/twins/slack/state.ts';
 import { type Bot, createBot } from '../../src/bot/app.ts';
 import { buildSlackSide, type SlackSide, surfaceOf } from '../../src/bot/wiring.ts';
 import type { ShiftgateConfig } from '../../src/config/schema.ts';
@@ -68,7 +68,8 @@ export function useSlackWorld(label: string) {
       });
       bots.push(bot);
       const server = await bot.start(0, '127.0.0.1');
-      const url = `http://127.0.0.1:${(server?.address() as AddressInfo).port}/slack/events`;
+      if (!server) throw new Error('the bot started without an HTTP server');
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
       current = { url, engine, side };
       return current;
     },
@@ -143,7 +144,10 @@ export function useSlackWorld(label: string) {
 }
 
 export function buttonsOf(message: TwinMessage): { action_id: string; value: string; text: string }[] {
-  const blocks = (message.blocks ?? []) as { type: string; elements?: { type: string; action_id: string; value: string; text: { text: string } }[] }[];
+  const blocks = (message.blocks ?? []) as {
+    type: string;
+    elements?: { type: string; action_id: string; value: string; text: { text: string } }[];
+  }[];
   return blocks
     .filter((b) => b.type === 'actions')
     .flatMap((b) => b.elements ?? [])

@@ -100,20 +100,37 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
           break;
         }
         case 'checks':
-          await poster.upsert(rolloutId, `checks:${n.stage}`, thread, gateResultsMessage(state, n.stage, { phase: 'checks', results: n.results }));
+          await poster.upsert(
+            rolloutId,
+            `checks:${n.stage}`,
+            thread,
+            gateResultsMessage(state, n.stage, { phase: 'checks', results: n.results }),
+          );
           break;
         case 'gates':
           await poster.upsert(
             rolloutId,
             `gates:${n.stage}`,
             thread,
-            gateResultsMessage(state, n.stage, { phase: 'gates', tick: n.tick, results: n.results, verdict: n.verdict }),
+            gateResultsMessage(state, n.stage, {
+              phase: 'gates',
+              tick: n.tick,
+              results: n.results,
+              verdict: n.verdict,
+            }),
           );
           break;
         case 'needs-attention': {
           if (state.attention?.cause === 'approval-expired') {
             const stage = state.stages[state.stage];
-            await poster.update(rolloutId, approvalPurpose(state, state.stage), approvalDecided(state, state.stage, { kind: 'expired', at: stage?.approvalExpiresAt ?? state.attention.at }));
+            await poster.update(
+              rolloutId,
+              approvalPurpose(state, state.stage),
+              approvalDecided(state, state.stage, {
+                kind: 'expired',
+                at: stage?.approvalExpiresAt ?? state.attention.at,
+              }),
+            );
           }
           await line(`:warning: <@${state.requestedBy}> needs attention: ${n.reason}`);
           break;
@@ -132,7 +149,9 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
           await line(`:arrow_forward: Resumed by <@${n.by}>.`);
           break;
         case 'promote-now':
-          await line(`:fast_forward: <@${n.by}> promotes now: no more approval waits or watch windows; every stage's gates still run.`);
+          await line(
+            `:fast_forward: <@${n.by}> promotes now: no more approval waits or watch windows; every stage's gates still run.`,
+          );
           break;
         case 'promoted':
           await line(':white_check_mark: Promoted: 100 % of traffic on the new revision.');

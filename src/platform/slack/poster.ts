@@ -33,7 +33,12 @@ export function createPoster(client: WebClient, refs: MessageRefs): Poster {
   }
 
   async function edit(ref: MessageRef, message: SlackMessage): Promise<void> {
-    await client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks });
+    await client.chat.update({
+      channel: ref.channel,
+      ts: ref.ts,
+      text: message.text,
+      blocks: message.blocks,
+    });
   }
 
   return {
