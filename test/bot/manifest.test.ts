@@ -27,7 +27,13 @@ describe('manifest.yaml', () => {
   it('has the scopes, events and interactivity the bot uses', async () => {
     const manifest = parse(await readFile('manifest.yaml', 'utf8')) as Manifest;
     expect(manifest.oauth_config.scopes.bot).toEqual(
-      expect.arrayContaining(['commands', 'chat:write', 'usergroups:read', 'files:write', 'channels:history']),
+      expect.arrayContaining([
+        'commands',
+        'chat:write',
+        'usergroups:read',
+        'files:write',
+        'channels:history',
+      ]),
     );
     expect(manifest.settings.event_subscriptions.bot_events).toEqual(
       expect.arrayContaining(['app_home_opened', 'message.channels']),

@@ -78,6 +78,12 @@ export function useSlackWorld(label: string) {
       return (current as { url: string }).url;
     },
 
+    /** The replica started last. */
+    get current() {
+      if (!current) throw new Error('start() the bot first');
+      return current;
+    },
+
     /** Types a slash command as `userId` in #deploys; resolves to the HTTP answer and the first reply. */
     async command(userId: string, command: string, text: string, channel = CHANNEL) {
       const responseUrl = slack.responseUrl(userId, slack.channelId(channel));
