@@ -1,0 +1,255 @@
+import type {
+  AttentionCause,
+  CanaryState,
+  RolloutStatus,
+  RunbookState,
+  Split,
+  StageProgress,
+  StandaloneRollbackState,
+} from '../runbooks/types.ts';
+import { isTerminalStatus } from '../store/rollouts.ts';
+import { code, escape, mention } from './message.ts';
+import { relative, slackDate, when } from './time.ts';
+
+// A rollout's state in words, shared by the card, /canary status and list, and App Home: the stage
+// bar, what it is doing now, how it ended, the traffic split.
+
+export const STATUS_EMOJI: Record<RolloutStatus, string> = {
+  deploying: ':package:',
+  checking: ':mag:',
+  'awaiting-approval': ':raised_hand:',
+  shifting: ':arrows_counterclockwise:',
+  watching: ':eyes:',
+  paused: ':double_vertical_bar:',
+  'needs-attention': ':warning:',
+  'rolling-back': ':rewind:',
+  promoted: ':white_check_mark:',
+  'rolled-back': ':leftwards_arrow_with_hook:',
+  aborted: ':no_entry_sign:',
+  failed: ':x:',
+};
+
+export const isTerminal = (state: RunbookState): boolean => isTerminalStatus(state.status);
+
+/** What `resume` does for each cause (canary.ts, "People"), for the card and the button's label. */
+export const ATTENTION: Record<AttentionCause, { hint: string; resume?: string }> = {
+  'effect-failed': { hint: 'Resume retries the step that failed.', resume: 'Retry' },
+  'traffic-mismatch': { hint: 'Resume asks Cloud Run for the split again.', resume: 'Set traffic again' },
+  'approval-expired': { hint: 'Resume asks for approval again.', resume: 'Ask for approval again' },
+  'checks-error': { hint: 'Resume runs the checks again.', resume: 'Run checks again' },
+  gates: { hint: 'Resume watches the gates over a fresh window.', resume: 'Restart watch window' },
+  inconclusive: {
+    hint: 'Resume accepts this stage and goes on to the next.',
+    resume: 'Accept stage and go on',
+  },
+  'gate-failed': { hint: 'The rollback policy asks for one click: roll back, or abort.' },
+  rollback: {
+    hint: 'Resume retries the rollback step; Stop hands the rollback over to people.',
+    resume: 'Retry rollback step',
+  },
+  'rollback-checks': { hint: 'The rollback is done, but the checks on the stable revision did not pass.' },
+};
+
+export function stageLabel(stage: Pick<StageProgress, 'name' | 'traffic'>): string {
+  return `stage ${stage.name} (${stage.traffic} %)`;
+}
+
+export function currentStage(state: CanaryState): StageProgress | undefined {
+  return state.stages[state.stage];
+}
+
+/**
+ * `A 0 % ✓ → *B 5 % ●* → C 25 % → D 50 % → E 100 %`: ✓ done, ● current, ✗ failed, ■ where it stopped.
+ */
+export function stageBar(state: CanaryState): string {
+  const failed = state.rollback?.failedStage;
+  return state.stages
+    .map((stage, i) => {
+      const mark = stageMark(state, stage, i, failed);
+      const text = `${stage.name} ${stage.traffic} %${mark ? ` ${mark}` : ''}`;
+      return i === state.stage && !isTerminal(state) ? `*${text}*` : text;
+    })
+    .join(' → ');
+}
+
+function stageMark(state: CanaryState, stage: StageProgress, i: number, failed: string | undefined): string {
+  if (stage.verdict === 'fail' || (failed === stage.name && state.rollback?.trigger === 'gate')) return '✗';
+  if (i < state.stage || stage.verdict === 'pass') return '✓';
+  if (i !== state.stage) return '';
+  if (state.status === 'promoted') return '✓';
+  return isTerminal(state) ? '■' : '●';
+}
+
+/** Plain words, no mrkdwn or user text: for fallback texts and one-line lists. */
+export function statusWords(state: RunbookState): string {
+  if (state.kind === 'rollback') return rollbackWords(state);
+  const stage = currentStage(state);
+  const at = stage ? stageLabel(stage) : `stage ${state.stage}`;
+  switch (state.status) {
+    case 'deploying':
+      return `deploying ${state.tag} with no traffic`;
+    case 'checking':
+      return `running the checks of ${at}`;
+    case 'awaiting-approval':
+      return `awaiting approval for ${at}`;
+    case 'shifting':
+      return `shifting traffic for ${at}`;
+    case 'watching':
+      return `watching the gates of ${at}`;
+    case 'paused':
+      return `paused at ${at}`;
+    case 'needs-attention':
+      return `needs attention at ${at}`;
+    case 'rolling-back':
+      return `rolling back to ${state.rollback?.toRevision ?? 'stable'}`;
+    case 'promoted':
+      return `promoted: ${state.canaryRevision ?? state.tag} serves 100 %`;
+    case 'rolled-back':
+      return `rolled back to ${state.rollback?.toRevision ?? 'stable'}`;
+    case 'aborted':
+      return `aborted at ${at}`;
+    case 'failed':
+      return `failed at ${at}`;
+  }
+}
+
+function rollbackWords(state: StandaloneRollbackState): string {
+  const to = state.rollback.toRevision;
+  switch (state.status) {
+    case 'rolling-back':
+      return `rolling back to ${to}`;
+    case 'needs-attention':
+      return `rollback to ${to} needs attention`;
+    case 'rolled-back':
+      return `rolled back to ${to}`;
+    case 'failed':
+      return `rollback to ${to} stopped`;
+  }
+}
+
+/** "control prod v1.42.0" and the like, for fallback texts (escaped: Slack parses them too). */
+export function plainTitle(state: RunbookState): string {
+  const what = state.kind === 'canary' ? ` ${state.tag}` : ' rollback';
+  return escape(`${state.service} ${state.env}${what}${state.dryRun ? ' (dry run)' : ''}`);
+}
+
+/** What the rollout is doing now (or how it ended), in mrkdwn, with the person and the reason. */
+export function statusText(state: CanaryState, now: number, required?: number): string {
+  const stage = currentStage(state);
+  const at = stage ? stageLabel(stage) : `stage ${state.stage}`;
+  const emoji = STATUS_EMOJI[state.status];
+  switch (state.status) {
+    case 'deploying':
+      return `${emoji} *Deploying ${code(state.tag)} as a revision with no traffic*`;
+    case 'checking':
+      return `${emoji} *Running the checks of ${at}*`;
+    case 'awaiting-approval': {
+      const count = stage?.approvals.length ?? 0;
+      const of = required === undefined ? `${count} so far` : `${count} of ${required}`;
+      const expires = stage?.approvalExpiresAt ? `, expires ${when(stage.approvalExpiresAt, now)}` : '';
+      return `${emoji} *Waiting for approval to shift to ${stage?.traffic ?? '?'} % (stage ${stage?.name})*: approvals ${of}${expires}`;
+    }
+    case 'shifting':
+      return `${emoji} *Shifting traffic: ${stage?.traffic ?? '?'} % to the canary (stage ${stage?.name})*`;
+    case 'watching':
+      return `${emoji} *Watching the gates of ${at}*${stage ? `: ${windowText(stage, now)}` : ''}`;
+    case 'paused': {
+      const by = lastBy(state, 'paused');
+      const from =
+        state.pausedFrom === 'awaiting-approval' ? 'waiting for approval' : (state.pausedFrom ?? '');
+      const since = state.pausedAt ? ` ${relative(state.pausedAt, now)}` : '';
+      return `${emoji} *Paused* at ${at}${by ? ` by ${mention(by)}` : ''}${since}${from ? ` (was ${from})` : ''}`;
+    }
+    case 'needs-attention': {
+      const reason = state.attention?.reason ?? 'see the thread';
+      const hint = state.attention?.cause ? `\n${ATTENTION[state.attention.cause].hint}` : '';
+      return `${emoji} *Needs attention* at ${at}: ${escape(reason)}${hint}`;
+    }
+    case 'rolling-back': {
+      const rb = state.rollback;
+      const why = rb ? `: ${escape(rb.reason)}` : '';
+      return `${emoji} *Rolling back to ${code(rb?.toRevision ?? 'stable')}*${why}`;
+    }
+    default:
+      return endedText(state);
+  }
+}
+
+/** How a finished rollout ended: what, when, who and why. */
+export function endedText(state: CanaryState): string {
+  const emoji = STATUS_EMOJI[state.status];
+  const ended = state.endedAt ? ` ${slackDate(state.endedAt)}` : '';
+  const took = state.endedAt ? durationOf(state.startedAt, state.endedAt) : '';
+  const rb = state.rollback;
+  switch (state.status) {
+    case 'promoted':
+      return `${emoji} *Promoted*${ended}: ${code(state.canaryRevision ?? state.tag)} serves 100 %${took}`;
+    case 'rolled-back': {
+      const trigger =
+        rb?.trigger === 'gate'
+          ? `a gate failed${rb.failedStage ? ` at stage ${escape(rb.failedStage)}` : ''}`
+          : `rolled back by ${rb?.by ? mention(rb.by) : 'a person'}`;
+      const checks =
+        state.attention?.cause === 'rollback-checks' ? `\n:warning: ${escape(state.attention.reason)}` : '';
+      return `${emoji} *Rolled back* to ${code(rb?.toRevision ?? 'stable')}${ended} (${trigger}): ${escape(rb?.reason ?? '')}${checks}`;
+    }
+    case 'aborted': {
+      const by = state.aborted ? ` by ${mention(state.aborted.by)}` : '';
+      const why = state.aborted?.reason ? `: ${escape(state.aborted.reason)}` : '';
+      const back = rb ? `\nTraffic returned to ${code(rb.toRevision)}.` : '';
+      return `${emoji} *Aborted*${by}${ended}${why}${back}`;
+    }
+    case 'failed': {
+      const last = state.timeline.findLast((t) => /^(failed|stopped)/.test(t.what));
+      const by = last?.by ? ` by ${mention(last.by)}` : '';
+      return `${emoji} *Failed*${ended}${by}: ${escape(last?.what ?? 'see the thread')}`;
+    }
+    default:
+      return `${emoji} *${state.status}*`;
+  }
+}
+
+function durationOf(from: string, to: string): string {
+  const ms = Date.parse(to) - Date.parse(from);
+  if (Number.isNaN(ms)) return '';
+  return `, after ${relative(from, Date.parse(to)).replace(/ ago$/, '')}`;
+}
+
+/** "tick 3, window ends <date> (in 7 min)". */
+export function windowText(stage: StageProgress, now: number): string {
+  const tick = `tick ${stage.ticks.length}`;
+  const ext = stage.extensionsUsed > 0 ? `, extended ${stage.extensionsUsed}×` : '';
+  if (!stage.windowEndsAt) return `${tick}${ext}`;
+  const verb = Date.parse(stage.windowEndsAt) > now ? 'ends' : 'ended';
+  return `${tick}, window ${verb} ${when(stage.windowEndsAt, now)}${ext}`;
+}
+
+/** The latest person who did `what` (a timeline line starting with it), e.g. who paused. */
+export function lastBy(
+  state: { timeline: { what: string; by?: string }[] },
+  what: string,
+): string | undefined {
+  return state.timeline.findLast((t) => t.what.startsWith(what) && t.by !== undefined)?.by;
+}
+
+/** One line per revision, largest share first, naming which is stable and which the canary. */
+export function splitText(
+  split: Split | undefined,
+  roles: { stable?: string; canary?: string } = {},
+): string {
+  const entries = Object.entries(split ?? {})
+    .filter(([, pct]) => pct > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  if (entries.length === 0) return 'no traffic reported yet';
+  return entries
+    .map(([rev, pct]) => {
+      const role = rev === roles.stable ? ' (stable)' : rev === roles.canary ? ' (canary)' : '';
+      return `${code(rev)} ${pct} %${role}`;
+    })
+    .join('\n');
+}
+
+/** Share of traffic on the canary now, as Cloud Run reported it. */
+export function canaryShare(state: CanaryState): number {
+  return state.canaryRevision === undefined ? 0 : (state.trafficNow?.[state.canaryRevision] ?? 0);
+}
