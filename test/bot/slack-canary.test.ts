@@ -31,8 +31,8 @@ describe('requests Slack did not sign', () => {
     const old = Math.floor(Date.now() / 1000) - 6 * 60;
     const replayed = await sendToBot(s.url, SIGNING_SECRET, body, { timestamp: old });
     expect(replayed.status).toBe(401);
-    // Nothing reached the handlers.
-    expect(slack.recorder.requests).toHaveLength(0);
+    // Nothing reached the handlers (Bolt's own token check at start is the only call).
+    expect(slack.recorder.requests.filter((r) => !r.path.endsWith('auth.test'))).toHaveLength(0);
     expect(signRequest(SIGNING_SECRET, body)['X-Slack-Signature']).toMatch(/^v0=[0-9a-f]{64}$/);
   });
 });

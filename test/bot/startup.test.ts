@@ -19,13 +19,6 @@ const start = (env: Record<string, string>) =>
   runNode(['src/bot/main.ts'], { PATH: process.env.PATH, ...env });
 
 describe('start-up', () => {
-  it('checks environment, config and Redis, and says what it found', async () => {
-    const result = await start(VALID);
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain('examples/shiftgate.yaml valid (services: control), Redis answers');
-  });
-
   it('stops with one line naming a missing variable', async () => {
     const { SLACK_SIGNING_SECRET: _, ...rest } = VALID;
     const result = await start(rest);

@@ -103,11 +103,12 @@ export function useSlackWorld(label: string) {
         () => {
           const [first] = slack.responses(responseUrl);
           expect(first).toBeDefined();
-          return first as { text?: string };
+          return first as { text?: string; blocks?: unknown[] };
         },
         { timeout: 10_000, interval: 20 },
       );
-      return { status: response.status, text: reply.text ?? '' };
+      // What the person reads: the fallback text and every text in the blocks.
+      return { status: response.status, text: [reply.text ?? '', ...textsOf(reply.blocks)].join('\n') };
     },
 
     /** Clicks the button `actionId` of a message the bot posted; resolves to the clicker's reply, if any. */
@@ -147,6 +148,22 @@ export function useSlackWorld(label: string) {
     },
   };
   return api;
+}
+
+/** Every text inside Block Kit blocks, in order. */
+export function textsOf(blocks: unknown): string[] {
+  const out: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'text' && typeof value === 'string') out.push(value);
+        else walk(value);
+      }
+    }
+  };
+  walk(blocks);
+  return out;
 }
 
 export function buttonsOf(message: TwinMessage): { action_id: string; value: string; text: string }[] {
