@@ -34,7 +34,7 @@ export function gateResultsMessage(
     section(`*${title}*: ${countText(input.results)}`),
     ...lineSections(
       input.results.map((r) => gateLine(r, 600)),
-      { maxSections: 40, more: 'see the report' },
+      { maxSections: 3, more: 'see the report' },
     ),
     ...(progress || verdict
       ? [context(...[progress, verdict].filter((t): t is string => t !== undefined))]

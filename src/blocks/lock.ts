@@ -64,6 +64,6 @@ export function locksList(locks: Lock[], freezes: Freeze[], options: { now?: Dat
   ];
   return message(
     `${locks.length} lock(s), ${freezes.length} freeze(s)`,
-    lineSections(lines, { maxSections: 45 }),
+    lineSections(lines, { maxSections: 3, maxLine: 400 }),
   );
 }

@@ -62,7 +62,7 @@ export function rollingBackMessage(state: RunbookState): SlackMessage {
     ]),
     ...lineSections(
       (rb.checks ?? []).map((r) => gateLine(r, 600)),
-      { maxSections: 10 },
+      { maxSections: 3, more: 'see the report' },
     ),
     ...(rb.attention ? [context(`:warning: ${escape(rb.attention)}`)] : []),
   ]);

@@ -38,7 +38,7 @@ export function rolloutList(states: RunbookState[]): SlackMessage {
   );
   return message(`${states.length} active`, [
     section(`*${states.length} active*`),
-    ...lineSections(lines, { maxSections: 45 }),
+    ...lineSections(lines, { maxSections: 3, maxLine: 400 }),
   ]);
 }
 
