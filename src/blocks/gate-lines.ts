@@ -1,6 +1,6 @@
 import { renderGate } from '../gates/render.ts';
 import type { GateResult, GateStatus } from '../gates/result.ts';
-import { escape, truncateMrkdwn } from './message.ts';
+import { escapeText, truncateMrkdwn } from './message.ts';
 
 // Gate results as Slack lines: renderGate's line (observed value beside the threshold) with a status
 // emoji and the gate's name, and the short counts the card and lists show.
@@ -24,8 +24,8 @@ export function gateLine(result: GateResult, max = 3000): string {
   const line = renderGate(result);
   const threshold = result.threshold.trim();
   const missing = threshold !== '' && threshold !== '-' && !line.includes(threshold);
-  const text = `${GATE_EMOJI[result.status]} *${escape(result.gate)}* ${escape(line)}${
-    missing ? ` (threshold ${escape(threshold)})` : ''
+  const text = `${GATE_EMOJI[result.status]} *${escapeText(result.gate)}* ${escapeText(line)}${
+    missing ? ` (threshold ${escapeText(threshold)})` : ''
   }`;
   return truncateMrkdwn(text, max);
 }

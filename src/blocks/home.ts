@@ -1,7 +1,7 @@
 import type { HomeView } from '@slack/types';
 import type { RunbookState } from '../runbooks/types.ts';
 import type { Freeze, Lock } from '../store/index.ts';
-import { code, context, divider, escape, header, lineSections, mention, section } from './message.ts';
+import { code, context, divider, escapeText, header, lineSections, mention } from './message.ts';
 import { plainTitle, statusWords } from './rollout-words.ts';
 import { slackDate } from './time.ts';
 
@@ -44,7 +44,7 @@ export function appHome(input: HomeInput): HomeView {
           ),
           ...input.freezes.map(
             (f) =>
-              `:snowflake: ${code(f.service)} ${code(f.env)}: frozen by ${mention(f.author)}: ${escape(f.reason)}`,
+              `:snowflake: ${code(f.service)} ${code(f.env)}: frozen by ${mention(f.author)}: ${escapeText(f.reason)}`,
           ),
         ],
         'No locks or freezes.',
@@ -53,7 +53,7 @@ export function appHome(input: HomeInput): HomeView {
         'Open incidents',
         input.incidents.map(
           (i) =>
-            `:rotating_light: ${code(i.service)} ${code(i.env)}: ${escape(i.symptom)} (${slackDate(i.at)})`,
+            `:rotating_light: ${code(i.service)} ${code(i.env)}: ${escapeText(i.symptom)} (${slackDate(i.at)})`,
         ),
         'No open incidents.',
       ),

@@ -2,7 +2,7 @@ import type { Freeze, Lock } from '../store/index.ts';
 import {
   code,
   context,
-  escape,
+  escapeText,
   lineSections,
   link,
   mention,
@@ -31,7 +31,7 @@ export function lockRefusal(input: {
     const f = input.freeze;
     return message(`${input.service} ${input.env} is frozen`, [
       section(
-        `:snowflake: Deploys of ${what} are frozen by ${mention(f.author)} since ${since(f.since, now)}: ${escape(f.reason)}`,
+        `:snowflake: Deploys of ${what} are frozen by ${mention(f.author)} since ${since(f.since, now)}: ${escapeText(f.reason)}`,
       ),
       context('Rollbacks still run. The freeze is lifted with `/deploy unlock`.'),
     ]);
@@ -40,7 +40,7 @@ export function lockRefusal(input: {
   const kind = h.kind === 'rollback' ? 'a rollback' : 'a rollout';
   return message(`${input.service} ${input.env} is locked by ${h.author}`, [
     section(
-      `:lock: ${what} is locked by ${mention(h.author)} for ${kind} since ${since(h.since, now)}: ${escape(h.reason)}`,
+      `:lock: ${what} is locked by ${mention(h.author)} for ${kind} since ${since(h.since, now)}: ${escapeText(h.reason)}`,
     ),
     context(
       `${link(input.threadLink, 'Open its thread')} · \`${h.rolloutId}\` · one rollout at a time per service and environment`,
@@ -55,11 +55,11 @@ export function locksList(locks: Lock[], freezes: Freeze[], options: { now?: Dat
   const lines = [
     ...locks.map(
       (l) =>
-        `:lock: ${code(l.service)} ${code(l.env)}: ${l.kind} \`${l.rolloutId}\` by ${mention(l.author)} since ${since(l.since, now)}: ${escape(l.reason)}`,
+        `:lock: ${code(l.service)} ${code(l.env)}: ${l.kind} \`${l.rolloutId}\` by ${mention(l.author)} since ${since(l.since, now)}: ${escapeText(l.reason)}`,
     ),
     ...freezes.map(
       (f) =>
-        `:snowflake: ${code(f.service)} ${code(f.env)}: frozen by ${mention(f.author)} since ${since(f.since, now)}: ${escape(f.reason)}`,
+        `:snowflake: ${code(f.service)} ${code(f.env)}: frozen by ${mention(f.author)} since ${since(f.since, now)}: ${escapeText(f.reason)}`,
     ),
   ];
   return message(

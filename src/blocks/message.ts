@@ -13,7 +13,7 @@ import { LIMITS } from './limits.ts';
 // What every builder returns, and the small builders they are made of. Each builder cuts its text to
 // Slack's limit itself, so no state (a long reason, 40 gates) can produce a message Slack refuses.
 // Text given to `section`, `fields` and `context` is mrkdwn the caller composed: anything a person typed
-// goes through `escape` (or `code`) first.
+// goes through `escapeText` (or `code`) first.
 
 /** A chat.postMessage / chat.update body: `text` is the notification fallback, plain and short. */
 export interface SlackMessage {
@@ -26,25 +26,25 @@ export function message(text: string, blocks: KnownBlock[]): SlackMessage {
 }
 
 /** Slack's mrkdwn control characters; without this a reason could hold `<!channel>` or a fake link. */
-export function escape(text: string): string {
+export function escapeText(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
 /** Inline code of user text: escaped, and a backtick in it cannot close the code span early. */
 export function code(text: string): string {
-  return `\`${escape(text).replaceAll('`', "'")}\``;
+  return `\`${escapeText(text).replaceAll('`', "'")}\``;
 }
 
 /** A user mention for a Slack user id; anything else ("cli", a name) is shown as escaped text. */
 export function mention(userId: string): string {
-  return /^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : escape(userId);
+  return /^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : escapeText(userId);
 }
 
 /** A link when the URL is one Slack can carry (no spaces, `|` or `>`), else just the label. */
 export function link(url: string | undefined, label: string): string {
   return url !== undefined && /^https?:\/\/[^\s<>|]+$/.test(url)
-    ? `<${url}|${escape(label)}>`
-    : escape(label);
+    ? `<${url}|${escapeText(label)}>`
+    : escapeText(label);
 }
 
 /** Cut to at most `max` chars, ending with an ellipsis; never splits an emoji's surrogate pair. */

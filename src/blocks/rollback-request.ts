@@ -5,7 +5,7 @@ import {
   button,
   code,
   context,
-  escape,
+  escapeText,
   mention,
   message,
   type SlackMessage,
@@ -20,7 +20,7 @@ export function rollbackRequestCard(request: RollbackRequest, options: { now?: D
   const expired =
     request.status === 'pending' && (options.now ?? new Date()).getTime() >= Date.parse(request.expiresAt);
   const target = request.toRevision ? ` to ${code(request.toRevision)}` : ' to the previous revision';
-  const ask = `${mention(request.requestedBy)} asks to roll back *${escape(request.service)}* in *${escape(request.env)}*${target} (${request.mode ?? 'full'}): ${escape(request.reason)}`;
+  const ask = `${mention(request.requestedBy)} asks to roll back *${escapeText(request.service)}* in *${escapeText(request.env)}*${target} (${request.mode ?? 'full'}): ${escapeText(request.reason)}`;
   const approvals = request.approvals.map((a) => mention(a.userId)).join(', ');
   const state =
     request.status === 'started'
@@ -28,7 +28,7 @@ export function rollbackRequestCard(request: RollbackRequest, options: { now?: D
       : request.status === 'cancelled'
         ? `:heavy_minus_sign: Cancelled by ${mention(request.decidedBy ?? '')}`
         : request.status === 'failed'
-          ? `:x: Approved but could not start: ${escape(request.message ?? '')}`
+          ? `:x: Approved but could not start: ${escapeText(request.message ?? '')}`
           : expired
             ? `:hourglass: Expired ${slackDate(request.expiresAt)}: ask again with /rollback`
             : `Approvals ${request.approvals.length} of ${request.required}${approvals ? ` (${approvals})` : ''} from ${request.approvers}; expires ${slackDate(request.expiresAt)}`;

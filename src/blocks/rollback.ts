@@ -6,7 +6,7 @@ import {
   button,
   code,
   context,
-  escape,
+  escapeText,
   fields,
   header,
   lineSections,
@@ -43,7 +43,7 @@ export function rollingBackMessage(state: RunbookState): SlackMessage {
   if (!rb) return message(`${plainTitle(state)}: ${statusWords(state)}`, [section(statusWords(state))]);
   const trigger =
     rb.trigger === 'gate'
-      ? `a gate failed${rb.failedStage ? ` at stage ${escape(rb.failedStage)}` : ''}`
+      ? `a gate failed${rb.failedStage ? ` at stage ${escapeText(rb.failedStage)}` : ''}`
       : `asked by ${rb.by ? mention(rb.by) : 'a person'}`;
   const done = rb.status === 'done';
   return message(`${plainTitle(state)}: ${statusWords(state)}`, [
@@ -51,7 +51,7 @@ export function rollingBackMessage(state: RunbookState): SlackMessage {
       ? [header(`Rollback ${state.service} → ${state.env}${state.dryRun ? ' [dry run]' : ''}`)]
       : []),
     section(
-      `${done ? ':leftwards_arrow_with_hook: *Rolled back*' : ':rotating_light: *Rolling back*'} to ${code(rb.toRevision)} (${trigger}): ${escape(rb.reason)}`,
+      `${done ? ':leftwards_arrow_with_hook: *Rolled back*' : ':rotating_light: *Rolling back*'} to ${code(rb.toRevision)} (${trigger}): ${escapeText(rb.reason)}`,
     ),
     section(stepsLine(rb)),
     fields([
@@ -64,7 +64,7 @@ export function rollingBackMessage(state: RunbookState): SlackMessage {
       (rb.checks ?? []).map((r) => gateLine(r, 600)),
       { maxSections: 3, more: 'see the report' },
     ),
-    ...(rb.attention ? [context(`:warning: ${escape(rb.attention)}`)] : []),
+    ...(rb.attention ? [context(`:warning: ${escapeText(rb.attention)}`)] : []),
   ]);
 }
 
@@ -88,9 +88,9 @@ export function incidentCard(input: IncidentCardInput): SlackMessage {
   const revisions = `${input.revisions.from ? `${code(input.revisions.from)} → ` : ''}${code(input.revisions.to)}`;
   return message(`Incident ${input.service} ${input.env}: ${input.symptom}`, [
     header(`${open ? 'Incident' : 'Resolved incident'}: ${input.service} ${input.env}`),
-    section(`${open ? ':rotating_light:' : ':white_check_mark:'} ${escape(input.symptom)}`),
+    section(`${open ? ':rotating_light:' : ':white_check_mark:'} ${escapeText(input.symptom)}`),
     fields([
-      `*Failed stage*\n${input.failedStage ? escape(input.failedStage) : '–'}`,
+      `*Failed stage*\n${input.failedStage ? escapeText(input.failedStage) : '–'}`,
       `*Revisions*\n${revisions}`,
       `*Traffic before*\n${splitText(input.trafficBefore)}`,
       `*Traffic after*\n${splitText(input.trafficAfter)}`,

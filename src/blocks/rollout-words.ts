@@ -8,7 +8,7 @@ import type {
   StandaloneRollbackState,
 } from '../runbooks/types.ts';
 import { isTerminalStatus } from '../store/rollouts.ts';
-import { code, escape, mention } from './message.ts';
+import { code, escapeText, mention } from './message.ts';
 import { relative, slackDate, when } from './time.ts';
 
 // A rollout's state in words, shared by the card, /canary status and list, and App Home: the stage
@@ -130,7 +130,7 @@ function rollbackWords(state: StandaloneRollbackState): string {
 /** "control prod v1.42.0" and the like, for fallback texts (escaped: Slack parses them too). */
 export function plainTitle(state: RunbookState): string {
   const what = state.kind === 'canary' ? ` ${state.tag}` : ' rollback';
-  return escape(`${state.service} ${state.env}${what}${state.dryRun ? ' (dry run)' : ''}`);
+  return escapeText(`${state.service} ${state.env}${what}${state.dryRun ? ' (dry run)' : ''}`);
 }
 
 /** What the rollout is doing now (or how it ended), in mrkdwn, with the person and the reason. */
@@ -163,11 +163,11 @@ export function statusText(state: CanaryState, now: number, required?: number): 
     case 'needs-attention': {
       const reason = state.attention?.reason ?? 'see the thread';
       const hint = state.attention?.cause ? `\n${ATTENTION[state.attention.cause].hint}` : '';
-      return `${emoji} *Needs attention* at ${at}: ${escape(reason)}${hint}`;
+      return `${emoji} *Needs attention* at ${at}: ${escapeText(reason)}${hint}`;
     }
     case 'rolling-back': {
       const rb = state.rollback;
-      const why = rb ? `: ${escape(rb.reason)}` : '';
+      const why = rb ? `: ${escapeText(rb.reason)}` : '';
       return `${emoji} *Rolling back to ${code(rb?.toRevision ?? 'stable')}*${why}`;
     }
     default:
@@ -187,22 +187,24 @@ export function endedText(state: CanaryState): string {
     case 'rolled-back': {
       const trigger =
         rb?.trigger === 'gate'
-          ? `a gate failed${rb.failedStage ? ` at stage ${escape(rb.failedStage)}` : ''}`
+          ? `a gate failed${rb.failedStage ? ` at stage ${escapeText(rb.failedStage)}` : ''}`
           : `rolled back by ${rb?.by ? mention(rb.by) : 'a person'}`;
       const checks =
-        state.attention?.cause === 'rollback-checks' ? `\n:warning: ${escape(state.attention.reason)}` : '';
-      return `${emoji} *Rolled back* to ${code(rb?.toRevision ?? 'stable')}${ended} (${trigger}): ${escape(rb?.reason ?? '')}${checks}`;
+        state.attention?.cause === 'rollback-checks'
+          ? `\n:warning: ${escapeText(state.attention.reason)}`
+          : '';
+      return `${emoji} *Rolled back* to ${code(rb?.toRevision ?? 'stable')}${ended} (${trigger}): ${escapeText(rb?.reason ?? '')}${checks}`;
     }
     case 'aborted': {
       const by = state.aborted ? ` by ${mention(state.aborted.by)}` : '';
-      const why = state.aborted?.reason ? `: ${escape(state.aborted.reason)}` : '';
+      const why = state.aborted?.reason ? `: ${escapeText(state.aborted.reason)}` : '';
       const back = rb ? `\nTraffic returned to ${code(rb.toRevision)}.` : '';
       return `${emoji} *Aborted*${by}${ended}${why}${back}`;
     }
     case 'failed': {
       const last = state.timeline.findLast((t) => /^(failed|stopped)/.test(t.what));
       const by = last?.by ? ` by ${mention(last.by)}` : '';
-      return `${emoji} *Failed*${ended}${by}: ${escape(last?.what ?? 'see the thread')}`;
+      return `${emoji} *Failed*${ended}${by}: ${escapeText(last?.what ?? 'see the thread')}`;
     }
     default:
       return `${emoji} *${state.status}*`;

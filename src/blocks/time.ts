@@ -1,4 +1,4 @@
-import { escape } from './message.ts';
+import { escapeText } from './message.ts';
 
 // Times in messages: an absolute time Slack shows in each reader's own time zone, and a relative
 // duration computed here ("12 min"). Builders take `now` as an option so they stay pure and testable.
@@ -15,7 +15,7 @@ export function nowOf(options: Clock | undefined): number {
 /** `<!date^UNIX^{date_short_pretty} {time}|ISO>`: Slack renders it in the reader's time zone. */
 export function slackDate(iso: string): string {
   const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return escape(iso);
+  if (Number.isNaN(ms)) return escapeText(iso);
   return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${new Date(ms).toISOString()}>`;
 }
 

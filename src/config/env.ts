@@ -40,7 +40,8 @@ const WHAT: Record<keyof typeof VARIABLES, string> = {
   SHIFTGATE_CONFIG: 'the path of the runbook config (YAML)',
   PORT: 'a TCP port number from 1 to 65535',
   LOG_LEVEL: 'one of trace, debug, info, warn, error, fatal, silent',
-  SLACK_API_URL: "the Slack Web API's base URL ending in /api/ (the sandbox's Slack twin); unset in production",
+  SLACK_API_URL:
+    "the Slack Web API's base URL ending in /api/ (the sandbox's Slack twin); unset in production",
   GOOGLE_API_ENDPOINT: "a URL that answers the Google APIs (the sandbox's twins); unset in production",
 };
 

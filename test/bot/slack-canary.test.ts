@@ -66,9 +66,7 @@ describe('a canary through Slack', () => {
       await world.until(s.current.engine, id, (v) => {
         const state = v.state as CanaryState;
         expect(state.stage >= stage && (state.status !== 'shifting' || state.stage > stage)).toBe(true);
-        expect((state.trafficNow ?? {})[world.canaryRevision(id, 'v2.0.0')] ?? 0).toBeGreaterThanOrEqual(
-          percent,
-        );
+        expect(state.trafficNow?.[world.canaryRevision(id, 'v2.0.0')] ?? 0).toBeGreaterThanOrEqual(percent);
       });
       // The decided request has lost its buttons and says who approved.
       const decided = slack.message(request.channel, request.ts);
