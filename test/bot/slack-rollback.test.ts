@@ -3,10 +3,9 @@ import { ACTIONS } from '../../src/blocks/actions.ts';
 import {
   ADMIN,
   APPROVERS,
+  BAD_REVISION,
   ENV,
-  IMAGE_REPO,
   ON_CALL,
-  REF,
   REQUESTER,
   SERVICE,
   STABLE_REVISION,
@@ -17,13 +16,6 @@ import { buttonsOf, useSlackWorld } from '../helpers/slack-world.ts';
 
 const s = useSlackWorld('slack-rollback');
 const { world, slack } = s;
-const BAD = 'web-prod-00002-bad';
-
-function seedBadRelease(): void {
-  world.seed();
-  world.cloudRun.seedRevision(REF, { image: `${IMAGE_REPO}:v1.1.0`, name: BAD });
-  world.cloudRun.setTraffic(REF, [{ revision: BAD, percent: 100 }]);
-}
 
 const responseText = (url: string) =>
   vi.waitFor(
@@ -38,10 +30,10 @@ const responseText = (url: string) =>
 describe('/rollback through Slack', () => {
   it('by a deployer posts a request; an approver clicks it; traffic goes back and an incident opens', async () => {
     await s.start();
-    seedBadRelease();
+    world.seedBadRelease();
     const asked = await s.command(REQUESTER, '/rollback', `${SERVICE} --reason "5xx spike"`);
     expect(asked.text).toContain('needs 1 approval(s)');
-    expect(world.split()).toEqual({ [BAD]: 100 });
+    expect(world.split()).toEqual({ [BAD_REVISION]: 100 });
     const request = await s.waitForMessage((m) =>
       buttonsOf(m).some((b) => b.action_id === ACTIONS.rollbackApprove),
     );
@@ -77,7 +69,7 @@ describe('/rollback through Slack', () => {
 
   it('by break-glass runs at once, during a freeze', async () => {
     await s.start();
-    seedBadRelease();
+    world.seedBadRelease();
     expect((await s.command(REQUESTER, '/deploy', `lock ${SERVICE} release freeze`)).text).toContain(
       'frozen',
     );

@@ -45,6 +45,8 @@ export const ON_CALL = 'UONCALL1';
 /** A second deployer: may start rollouts, not control someone else's. */
 export const DEPLOYER_2 = 'UDEPLOYER2';
 export const REF = { project: PROJECT, region: REGION, service: CLOUD_RUN_SERVICE };
+/** A second release serving everything (seedBadRelease): the one a rollback undoes. */
+export const BAD_REVISION = 'web-prod-00002-bad';
 
 export interface ConfigKnobs {
   /** Watch window and tick interval of stages B-E. */
@@ -253,6 +255,13 @@ export function useEngineWorld(label: string, extra: RequestHandler[] = []) {
       const view = cloudRun.seedService({ ...REF, image: `${IMAGE_REPO}:v1.0.0`, revision: STABLE_REVISION });
       world.feed(STABLE_REVISION);
       return view.latestReadyRevision as string;
+    },
+
+    /** The stable revision, then a bad release serving 100 %: what a manual rollback undoes. */
+    seedBadRelease(): void {
+      world.seed();
+      cloudRun.seedRevision(REF, { image: `${IMAGE_REPO}:v1.1.0`, name: BAD_REVISION });
+      cloudRun.setTraffic(REF, [{ revision: BAD_REVISION, percent: 100 }]);
     },
 
     /** The revision a canary of `tag` deploys (the executor names it deterministically). */

@@ -3,12 +3,11 @@ import type { CanaryState, StandaloneRollbackState } from '../../src/runbooks/ty
 import {
   ADMIN,
   APPROVERS,
+  BAD_REVISION,
   DEPLOYER_2,
   ENV,
-  IMAGE_REPO,
   ON_CALL,
   OUTSIDER,
-  REF,
   REQUESTER,
   SERVICE,
   STABLE_REVISION,
@@ -21,13 +20,6 @@ import {
 // manual rollback policy: a deployer's /rollback waits for an approver, break-glass and admins act alone.
 
 const world = useEngineWorld('engine-policy');
-const BAD_REVISION = 'web-prod-00002-bad';
-
-function seedBadRelease(): void {
-  world.seed();
-  world.cloudRun.seedRevision(REF, { image: `${IMAGE_REPO}:v1.1.0`, name: BAD_REVISION });
-  world.cloudRun.setTraffic(REF, [{ revision: BAD_REVISION, percent: 100 }]);
-}
 
 async function auditWhat(): Promise<string[]> {
   return (await world.store.audit.read({ limit: 100 })).entries.map((e) => `${e.who} ${e.what}`);
@@ -88,7 +80,7 @@ describe('roles', () => {
 
 describe('a manual rollback', () => {
   it('by a deployer waits for an approver other than the requester, then runs the whole procedure', async () => {
-    seedBadRelease();
+    world.seedBadRelease();
     const { engine, asked } = await askRollback(REQUESTER);
     if (!asked.ok || !('pending' in asked)) throw new Error(JSON.stringify(asked));
     const { request } = asked;
@@ -141,7 +133,7 @@ describe('a manual rollback', () => {
   });
 
   it('counts distinct approvers up to the required number, and starts once when two approve at once', async () => {
-    seedBadRelease();
+    world.seedBadRelease();
     const engine = world.engine({ config: testConfig({ rollbackRequired: 2 }) });
     const other = world.engine({ config: testConfig({ rollbackRequired: 2 }) });
     const asked = await engine.startRollback({
@@ -166,7 +158,7 @@ describe('a manual rollback', () => {
   });
 
   it('expires: a late approval is refused and nothing changes', async () => {
-    seedBadRelease();
+    world.seedBadRelease();
     let offset = 0;
     const engine = world.engine({
       config: testConfig({ expiresAfter: '10m' }),
@@ -189,7 +181,7 @@ describe('a manual rollback', () => {
   });
 
   it('can be cancelled by its requester (not by others); a cancelled request is not started', async () => {
-    seedBadRelease();
+    world.seedBadRelease();
     const { engine, asked } = await askRollback(REQUESTER);
     if (!asked.ok || !('pending' in asked)) throw new Error(JSON.stringify(asked));
     const id = asked.request.id;
@@ -204,7 +196,7 @@ describe('a manual rollback', () => {
   });
 
   it('by break-glass or an admin runs at once; by someone with no role is refused', async () => {
-    seedBadRelease();
+    world.seedBadRelease();
     const { engine, asked } = await askRollback(ON_CALL);
     if (!asked.ok || 'pending' in asked) throw new Error(JSON.stringify(asked));
     await world.until(engine, asked.rolloutId, (v) => expect(v.status).toBe('rolled-back'));
@@ -223,7 +215,7 @@ describe('a manual rollback', () => {
   });
 
   it('to a revision that does not exist is refused before anyone is asked', async () => {
-    seedBadRelease();
+    world.seedBadRelease();
     const { asked } = await askRollback(REQUESTER, { toRevision: 'web-prod-99999-zzz' });
     expect(asked).toMatchObject({
       ok: false,

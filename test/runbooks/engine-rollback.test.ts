@@ -4,10 +4,9 @@ import type { CanaryState, Effect, StandaloneRollbackState } from '../../src/run
 import {
   ADMIN,
   APPROVERS,
+  BAD_REVISION,
   ENV,
-  IMAGE_REPO,
   ON_CALL,
-  REF,
   REQUESTER,
   ran,
   SERVICE,
@@ -18,14 +17,6 @@ import {
 // Manual rollbacks (standalone, during a freeze, into an active canary) and dry-runs of both runbooks.
 
 const world = useEngineWorld('engine-rollback');
-const BAD_REVISION = 'web-prod-00002-bad';
-
-/** A second revision serving everything: the release someone wants to undo. */
-function seedBadRelease(): void {
-  world.seed();
-  world.cloudRun.seedRevision(REF, { image: `${IMAGE_REPO}:v1.1.0`, name: BAD_REVISION });
-  world.cloudRun.setTraffic(REF, [{ revision: BAD_REVISION, percent: 100 }]);
-}
 
 const overrides = () => world.routeSplit.recorder.requests.filter((r) => r.path.endsWith('/override'));
 const describeEffect = (e: Effect): string => {
@@ -46,7 +37,7 @@ const describeEffect = (e: Effect): string => {
 
 describe('a manual rollback with no rollout active', () => {
   it('goes back to the previous ready revision, during a deploy freeze, with the full procedure', async () => {
-    seedBadRelease();
+    world.seedBadRelease();
     await world.store.locks.freeze(SERVICE, ENV, { author: APPROVERS[0], reason: 'incident' });
     const engine = world.engine();
     const started = ran(
@@ -72,7 +63,7 @@ describe('a manual rollback with no rollout active', () => {
   });
 
   it('refuses a revision that does not exist, and frees the lock', async () => {
-    seedBadRelease();
+    world.seedBadRelease();
     const engine = world.engine();
     const refused = await engine.startRollback({
       service: SERVICE,
@@ -162,7 +153,7 @@ describe('dry-run', () => {
   });
 
   it('of a manual rollback plans the route override, the traffic and the incident, and performs none', async () => {
-    seedBadRelease();
+    world.seedBadRelease();
     const engine = world.engine();
     const started = await engine.startRollback({
       service: SERVICE,

@@ -41,6 +41,13 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
   const approvalPurpose = (state: CanaryState, stage: number) =>
     `approval:${stage}:${state.stages[stage]?.approvalRequests ?? 1}`;
 
+  const request = (state: CanaryState, stage: number, required: number, expiresAt: string) =>
+    approvalRequest(state, stage, {
+      required,
+      expiresAt,
+      onGateFailure: config.environments[state.env]?.rollback.onGateFailure ?? 'automatic',
+    });
+
   function card(state: RunbookState) {
     const runbook = runbookOf(state);
     return state.kind === 'canary' && runbook ? rolloutCard(state, runbook) : rollingBackMessage(state);
@@ -78,11 +85,7 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
             rolloutId,
             approvalPurpose(state, n.stage),
             thread,
-            approvalRequest(state, n.stage, {
-              required: n.required,
-              expiresAt: n.expiresAt,
-              onGateFailure: config.environments[state.env]?.rollback.onGateFailure ?? 'automatic',
-            }),
+            request(state, n.stage, n.required, n.expiresAt),
           );
           break;
         case 'approval-recorded': {
@@ -91,11 +94,7 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
           const rendered =
             n.count >= n.required && stage
               ? approvalDecided(state, n.stage, { kind: 'approved', by: stage.approvals })
-              : approvalRequest(state, n.stage, {
-                  required: n.required,
-                  expiresAt: stage?.approvalExpiresAt ?? '',
-                  onGateFailure: config.environments[state.env]?.rollback.onGateFailure ?? 'automatic',
-                });
+              : request(state, n.stage, n.required, stage?.approvalExpiresAt ?? '');
           await poster.update(rolloutId, purpose, rendered);
           break;
         }
