@@ -25,7 +25,8 @@ export async function serveHandlers(handlers: RequestHandler[], port = 0): Promi
       ),
       ...(body.length > 0 && req.method !== 'GET' && req.method !== 'HEAD' ? { body } : {}),
     });
-    const response = (await getResponse(handlers, request)) ?? new Response('no twin answers this', { status: 404 });
+    const response =
+      (await getResponse(handlers, request)) ?? new Response('no twin answers this', { status: 404 });
     res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(Buffer.from(await response.arrayBuffer()));
   });
