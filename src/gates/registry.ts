@@ -57,11 +57,10 @@ export function createGateRegistry(ports: GatePorts = {}): GateRegistry {
       case 'sse-contract':
         return { provider: createSseContractGate(fetchPort) };
       case 'route-split':
-        if (!routeSplit)
-          return { missing: 'no route-split client is configured (routeSplit of the environment)' };
+        // The rollout's own control comes in the context; this one serves when none does.
         return {
           provider: createRouteSplitGate({
-            evaluator: routeSplit,
+            ...(routeSplit ? { evaluator: routeSplit } : {}),
             ...(ports.routeSplitUrl ? { baseUrl: ports.routeSplitUrl } : {}),
           }),
         };

@@ -1,4 +1,5 @@
 import type { Gate } from '../config/gates.ts';
+import type { RouteSplitEvaluator } from './ports/route-split.ts';
 
 // What every gate evaluation returns (DESIGN.md "Gates"): the verdict, the observed value beside the
 // threshold (and the stable baseline where there is one), how much data stood behind it, and evidence
@@ -70,6 +71,8 @@ export interface GateContext {
   alpha: number;
   /** Values captured before the change, by gate name (prometheus deltas). */
   before?: Record<string, number>;
+  /** This service environment's route-split control, when it has one (each service has its own API). */
+  routeSplit?: { evaluator: RouteSplitEvaluator; baseUrl?: string };
   now: () => Date;
   signal?: AbortSignal;
 }

@@ -427,7 +427,13 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
       case 'evaluate': {
         const { target } = targetOf(config, state.service, state.env);
         const token = await accessToken(target);
-        const gateCtx = gateContextOf(effect, state, target, ctx.runbook, now, token);
+        const control = ports.routeSplit?.(state.service, state.env);
+        const gateCtx = {
+          ...gateContextOf(effect, state, target, ctx.runbook, now, token),
+          ...(control && target.routeSplit
+            ? { routeSplit: { evaluator: control, baseUrl: target.routeSplit.baseUrl } }
+            : {}),
+        };
         const results = await Promise.all(
           effect.gates.map((name) => {
             const gate = config.gates[name];

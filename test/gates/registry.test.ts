@@ -137,6 +137,26 @@ describe('dispatch of the other kinds', () => {
   });
 });
 
+describe('route-split gates of several services', () => {
+  it("use the rollout's own control from the context", async () => {
+    const bare = createGateRegistry();
+    const gate = config.gates['route-login'] as Gate & { path: string; expect: string };
+    const asked: string[] = [];
+    const evaluator = {
+      evaluate: async (path: string) => {
+        asked.push(path);
+        return { path, target: gate.expect, reason: 'mode_rust' };
+      },
+    };
+    const result = await bare.evaluate('route-login', gate, {
+      ...ctx,
+      routeSplit: { evaluator, baseUrl: 'https://svc.example.test/api/v1/control/route-split' },
+    });
+    expect(asked).toEqual([gate.path]);
+    expect(result).toMatchObject({ status: 'pass', evidence: expect.stringContaining('svc.example.test') });
+  });
+});
+
 describe('the registry never throws', () => {
   it('names the missing port of a kind as an error result', async () => {
     const bare = createGateRegistry();

@@ -9,7 +9,8 @@ import type { GateContext, GateOf, GateProvider, GateResult } from '../result.ts
 type RouteSplitGate = GateOf<'route-split'>;
 
 export interface RouteSplitGateDeps {
-  evaluator: RouteSplitEvaluator;
+  /** Used when the context carries none (a single-service set-up, the tests). */
+  evaluator?: RouteSplitEvaluator;
   /** The control API base (routeSplit.baseUrl), for the evidence line; without it the line names the call. */
   baseUrl?: string;
 }
@@ -18,10 +19,12 @@ export function createRouteSplitGate(deps: RouteSplitGateDeps): GateProvider<Rou
   async function evaluate(name: string, gate: RouteSplitGate, ctx: GateContext): Promise<GateResult> {
     const metric = `route ${gate.path}`;
     const body = { path: gate.path, ...(gate.cohortKey ? { cohort_key: gate.cohortKey } : {}) };
-    const evidence = deps.baseUrl
+    const baseUrl = ctx.routeSplit?.baseUrl ?? deps.baseUrl;
+    const evaluator = ctx.routeSplit?.evaluator ?? deps.evaluator;
+    const evidence = baseUrl
       ? curlCommand({
           method: 'POST',
-          url: `${deps.baseUrl.replace(/\/+$/, '')}/evaluate`,
+          url: `${baseUrl.replace(/\/+$/, '')}/evaluate`,
           headers: { 'content-type': 'application/json' },
           body,
           bearer: true,
@@ -29,7 +32,8 @@ export function createRouteSplitGate(deps: RouteSplitGateDeps): GateProvider<Rou
       : `route-split evaluate ${JSON.stringify(body)}`;
     let decision: Awaited<ReturnType<RouteSplitEvaluator['evaluate']>>;
     try {
-      decision = await deps.evaluator.evaluate(gate.path, gate.cohortKey);
+      if (!evaluator) throw new Error('no route-split client is configured (routeSplit of the environment)');
+      decision = await evaluator.evaluate(gate.path, gate.cohortKey);
     } catch (error) {
       // A PlatformError (unreachable, 401, unexpected answer) or anything else: not measured, not failed.
       return errorResult(name, gate, ctx, {
