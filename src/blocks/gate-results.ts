@@ -1,43 +1,123 @@
+import type { KnownBlock } from '@slack/types';
 import type { StageVerdict } from '../gates/judge.ts';
 import type { GateResult } from '../gates/result.ts';
 import type { CanaryState } from '../runbooks/types.ts';
-import { countText, gateLine } from './gate-lines.ts';
-import { context, lineSections, message, type SlackMessage, section } from './message.ts';
+import { countText, gateLine, tickMarks, troubled } from './gate-lines.ts';
+import {
+  context,
+  escapeText,
+  fitting,
+  lineSections,
+  message,
+  type SlackMessage,
+  section,
+  truncateMrkdwn,
+} from './message.ts';
 import { plainTitle, windowText } from './rollout-words.ts';
-import { type Clock, nowOf } from './time.ts';
+import { type Clock, nowOf, slackDate } from './time.ts';
 
-// One message per stage in the thread, edited at every tick: every gate's observed value beside its
-// threshold (renderGate), the tick and window, and the verdict once there is one.
+// One message per stage and phase in the thread, edited at every tick: every gate's observed value beside
+// its threshold (renderGate), the tick and window, and the verdict. Every gate keeps its line however
+// many there are: lines are shortened to fit Slack's size limit rather than dropped.
 
-const PHASE: Record<'checks' | 'gates' | 'rollback-checks', string> = {
+export type GatePhase = 'checks' | 'gates' | 'rollback-checks';
+
+export interface GateResultsInput {
+  phase: GatePhase;
+  tick?: number;
+  results: GateResult[];
+  verdict?: StageVerdict;
+}
+
+const PHASE: Record<GatePhase, string> = {
   checks: 'Checks',
   gates: 'Gates',
   'rollback-checks': 'Checks after the rollback',
 };
 
+const VERDICT: Record<StageVerdict, string> = {
+  continue: ':eyes: no failure beyond the limit so far: watching goes on',
+  pass: ':white_check_mark: *stage passed*',
+  fail: ':x: *stage failed*: the rollback procedure starts (or waits for one click, if the policy says so)',
+  'needs-attention':
+    ':warning: *needs attention*: a gate could not be watched; people decide on the rollout card',
+  extend: ':hourglass: no gate could judge the window yet: watching longer',
+  inconclusive:
+    ':grey_question: *inconclusive*: no gate could judge the window; people decide on the rollout card',
+};
+
+/** Chars of gate lines a message may carry: the rest of the 12k ceiling is headings and context. */
+const LINE_BUDGET = 8000;
+/** Failing gates whose evidence (query, URL, filter) is shown, so a person can re-run them. */
+const EVIDENCE = 5;
+
 export function gateResultsMessage(
   state: CanaryState,
   index: number,
-  input: {
-    phase: 'checks' | 'gates' | 'rollback-checks';
-    tick?: number;
-    results: GateResult[];
-    verdict?: StageVerdict;
-  },
+  input: GateResultsInput,
   options: Clock = {},
 ): SlackMessage {
   const stage = state.stages[index];
-  const title = `${PHASE[input.phase]} of stage ${stage?.name ?? index} (${stage?.traffic ?? '?'} %)`;
-  const progress = input.phase === 'gates' && stage ? windowText(stage, nowOf(options)) : undefined;
-  const verdict = input.verdict ? `verdict: *${input.verdict}*` : undefined;
-  return message(`${plainTitle(state)}: ${title}: ${countText(input.results)}`, [
-    section(`*${title}*: ${countText(input.results)}`),
-    ...lineSections(
-      input.results.map((r) => gateLine(r, 600)),
-      { maxSections: 3, more: 'see the report' },
-    ),
-    ...(progress || verdict
-      ? [context(...[progress, verdict].filter((t): t is string => t !== undefined))]
-      : []),
-  ]);
+  const name = stage ? `stage ${escapeText(stage.name)} (${stage.traffic} %)` : 'the rollback';
+  const title = `${PHASE[input.phase]} of ${name}`;
+  const text = `${plainTitle(state)}: ${PHASE[input.phase]} of ${stage ? `stage ${stage.name}` : 'the rollback'}: ${countText(input.results)}`;
+  const now = nowOf(options);
+  // Shorter lines, then no evidence, until the whole message fits.
+  const blocks = fitting(
+    (budget) => build(state, index, input, title, now, budget, budget > LINE_BUDGET / 2),
+    LINE_BUDGET,
+  );
+  return message(text, blocks);
+}
+
+function build(
+  state: CanaryState,
+  index: number,
+  input: GateResultsInput,
+  title: string,
+  now: number,
+  budget: number,
+  evidence: boolean,
+): KnownBlock[] {
+  const stage = state.stages[index];
+  const heading = [`*${title}*: ${countText(input.results)}`];
+  if (input.phase === 'gates' && stage) {
+    const tick = input.tick ?? stage.ticks.length;
+    heading.push(`${windowText({ ...stage, ticks: stage.ticks.slice(0, tick) }, now)}`);
+    if (stage.ticks.length > 0) heading.push(`Ticks: ${tickMarks(stage.ticks)}`);
+  }
+  if (input.phase === 'rollback-checks' && state.rollback) {
+    heading.push(`On ${escapeText(state.rollback.toRevision)}, which serves all traffic now`);
+  }
+  const perLine = Math.max(80, Math.min(600, Math.floor(budget / Math.max(1, input.results.length))));
+  const lines = input.results.map((r) => gateLine(r, perLine));
+  const blocks: KnownBlock[] = [
+    section(heading.join('\n')),
+    ...(lines.length > 0 ? lineSections(lines, { maxLine: perLine }) : [section('_No gate results._')]),
+  ];
+  const bad = evidence ? troubled(input.results).slice(0, EVIDENCE) : [];
+  if (bad.length > 0) {
+    blocks.push(
+      context(
+        ...bad.map((r) => `${escapeText(r.gate)}: ${truncateMrkdwn(escapeText(oneLine(r.evidence)), 280)}`),
+      ),
+    );
+  }
+  const footer = [input.verdict ? `Verdict: ${VERDICT[input.verdict]}` : undefined, lastAt(input.results)];
+  const shown = footer.filter((t): t is string => t !== undefined);
+  if (shown.length > 0) blocks.push(context(...shown));
+  if (state.dryRun) blocks.push(context(':test_tube: Dry run: these results change nothing.'));
+  return blocks;
+}
+
+function lastAt(results: readonly GateResult[]): string | undefined {
+  const at = results
+    .map((r) => r.at)
+    .sort()
+    .at(-1);
+  return at ? `Evaluated ${slackDate(at)}` : undefined;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim() || '-';
 }

@@ -1,44 +1,88 @@
-import { lineSections, message, type SlackMessage, section } from './message.ts';
+import { escapeText, header, lineSections, message, type SlackMessage, section } from './message.ts';
 
-// Each command's help, and the one-line right form that follows every error message.
+// Each command's help, and the right form that follows every error message. The forms are the ones the
+// parsers in src/commands accept. Angle brackets are escaped: Slack reads `<tag>` as a link otherwise.
 
-type Command = '/canary' | '/rollback' | '/incident' | '/deploy';
+export type Command = '/canary' | '/rollback' | '/incident' | '/deploy';
 
-const FORMS: Record<Command, Record<string, string>> = {
+interface Form {
+  form: string;
+  does: string;
+}
+
+const FORMS: Record<Command, Record<string, Form>> = {
   '/canary': {
-    start: '/canary start [service] <tag> [env] [--dry-run]',
-    status: '/canary status [service] [env]',
-    list: '/canary list',
-    pause: '/canary pause [service] [env]',
-    resume: '/canary resume [service] [env]',
-    abort: '/canary abort [service] [env] [reason]',
-    promote: '/canary promote [service] [env]   (admins: skips the waits, never the gates)',
+    start: {
+      form: '/canary start [service] <tag> [env] [--dry-run]',
+      does: 'Start a canary of the image tag. The service may be left out in a channel tied to one service.',
+    },
+    status: { form: '/canary status [service] [env]', does: 'Where a rollout stands (only you see it).' },
+    list: { form: '/canary list', does: 'Every active rollout and rollback.' },
+    pause: {
+      form: '/canary pause [service] [env]',
+      does: 'Hold it at its approval wait or between gate ticks.',
+    },
+    resume: {
+      form: '/canary resume [service] [env]',
+      does: 'Go on after a pause, or after people looked at it.',
+    },
+    abort: {
+      form: '/canary abort [service] [env] [reason]',
+      does: 'Stop it; any canary traffic returns to the stable revision first.',
+    },
+    promote: {
+      form: '/canary promote [service] [env]',
+      does: 'Admins: no more approval waits or watch windows; every stage still runs its gates once.',
+    },
+    help: { form: '/canary help', does: 'This help.' },
   },
   '/rollback': {
-    rollback:
-      '/rollback <service> [env] [--to <revision>] [--route-only | --traffic-only] [--dry-run] --reason "<text>"',
+    rollback: {
+      form: '/rollback <service> [env] [--to <revision>] [--route-only | --traffic-only] [--dry-run] --reason "<text>"',
+      does: 'The deterministic rollback: route override, traffic back to stable (or --to), verify, checks. Opens an incident. Break-glass and admins run it at once; others post a request for approval.',
+    },
+    help: { form: '/rollback help', does: 'This help.' },
   },
   '/incident': {
-    open: '/incident open <service> [env] <summary>',
-    note: '/incident note <text>',
-    close: '/incident close [summary]',
+    open: {
+      form: '/incident open <service> [env] <summary>',
+      does: 'Open an incident thread; every reply is a note.',
+    },
+    note: { form: '/incident note <text>', does: "Add a note to this channel's open incident." },
+    close: {
+      form: '/incident close [summary]',
+      does: 'Close it and write the incident report into its thread.',
+    },
+    help: { form: '/incident help', does: 'This help.' },
   },
   '/deploy': {
-    lock: '/deploy lock <service> [env] <reason>',
-    unlock: '/deploy unlock <service> [env]',
-    locks: '/deploy locks',
+    lock: {
+      form: '/deploy lock <service> [env] <reason>',
+      does: 'Freeze deploys: no new rollout starts. Rollbacks still run.',
+    },
+    unlock: { form: '/deploy unlock <service> [env]', does: 'Lift the freeze.' },
+    locks: { form: '/deploy locks', does: 'Every deploy lock and freeze.' },
+    help: { form: '/deploy help', does: 'This help.' },
   },
+};
+
+const TITLE: Record<Command, string> = {
+  '/canary': '/canary: staged canary rollouts',
+  '/rollback': '/rollback: roll a service back now',
+  '/incident': '/incident: incident threads and reports',
+  '/deploy': '/deploy: deploy freezes',
 };
 
 const EXAMPLES: Record<Command, string[]> = {
   '/canary': [
     '/canary start v1.42.0',
     '/canary start control v1.42.0 prod --dry-run',
-    '/canary abort wrong tag',
+    '/canary status control',
+    '/canary abort control wrong tag',
   ],
   '/rollback': [
     '/rollback control prod --reason "5xx spike after v1.42.0"',
-    '/rollback control --to control-00041-abc --reason "bad migration"',
+    '/rollback control --to control-00041-abc --traffic-only --reason "bad migration"',
   ],
   '/incident': [
     '/incident open control prod login errors',
@@ -52,24 +96,25 @@ const EXAMPLES: Record<Command, string[]> = {
   ],
 };
 
-/** The right form: of one subcommand, or every form of the command. */
+const inline = (text: string) => `\`${escapeText(text)}\``;
+
+/** The right form of one subcommand ("Usage: `...`"), or every form of the command, one a line. */
 export function usage(command: Command, sub?: string): string {
   const forms = FORMS[command];
-  const one = sub ? forms[sub] : undefined;
-  return one
-    ? `Usage: \`${one}\``
-    : `Usage:\n${Object.values(forms)
-        .map((f) => `\`${f}\``)
-        .join('\n')}`;
+  const one = sub === undefined ? undefined : forms[sub];
+  if (one) return `Usage: ${inline(one.form)}`;
+  if (command === '/rollback') return `Usage: ${inline(forms.rollback?.form ?? command)}`;
+  return `Usage:\n${Object.values(forms)
+    .map((f) => inline(f.form))
+    .join('\n')}`;
 }
 
 export function help(command: Command): SlackMessage {
-  const forms = Object.values(FORMS[command]).map((f) => `• \`${f}\``);
-  const examples = EXAMPLES[command].map((e) => `• \`${e}\``);
+  const forms = Object.values(FORMS[command]).map((f) => `${inline(f.form)}\n${escapeText(f.does)}\n`);
+  const examples = EXAMPLES[command].map((e) => `• ${inline(e)}`);
   return message(`${command} help`, [
-    section(`*${command}*`),
+    header(TITLE[command]),
     ...lineSections(forms),
-    section('*Examples*'),
-    ...lineSections(examples),
+    section(`*Examples*\n${examples.join('\n')}`),
   ]);
 }

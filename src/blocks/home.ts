@@ -1,14 +1,25 @@
-import type { HomeView } from '@slack/types';
+import type { HomeView, KnownBlock } from '@slack/types';
 import type { RunbookState } from '../runbooks/types.ts';
 import type { Freeze, Lock } from '../store/index.ts';
-import { code, context, divider, escapeText, header, lineSections, mention } from './message.ts';
-import { plainTitle, statusWords } from './rollout-words.ts';
-import { slackDate } from './time.ts';
+import {
+  code,
+  context,
+  divider,
+  escapeText,
+  header,
+  lineSections,
+  link,
+  mention,
+  section,
+} from './message.ts';
+import { STATUS_EMOJI, stageBar } from './rollout-words.ts';
+import { listLine } from './status.ts';
+import { type Clock, nowOf, slackDate, when } from './time.ts';
 
-// App Home: active rollouts, locks and freezes, open incidents, recent history. Lists are cut to keep
-// the view within Slack's 100 blocks.
+// App Home: active rollouts, locks and freezes, open incidents, recent history. Every list is cut (with
+// "and N more") so the view stays within Slack's 100 blocks whatever the numbers.
 
-export interface HomeInput {
+export interface HomeInput extends Clock {
   rollouts: RunbookState[];
   locks: Lock[];
   freezes: Freeze[];
@@ -16,56 +27,68 @@ export interface HomeInput {
   history: { id: string; service: string; env: string; status: string; endedAt: string }[];
 }
 
-function list(title: string, lines: string[], empty: string) {
-  return [
-    header(title),
-    ...(lines.length ? lineSections(lines, { maxSections: 15, maxLines: 50 }) : [context(empty)]),
-    divider(),
-  ];
-}
+/** Active rollouts shown one section each (with their stage bar); the rest are counted. */
+const MAX_ROLLOUTS = 20;
+/** Lines of each other list. */
+const MAX_LINES = 25;
+
+const ENDED: Record<string, string> = {
+  promoted: STATUS_EMOJI.promoted,
+  'rolled-back': STATUS_EMOJI['rolled-back'],
+  aborted: STATUS_EMOJI.aborted,
+  failed: STATUS_EMOJI.failed,
+};
 
 export function appHome(input: HomeInput): HomeView {
-  return {
-    type: 'home',
-    blocks: [
-      ...list(
-        'Active rollouts',
-        input.rollouts.map(
-          (s) => `*${plainTitle(s)}*: ${statusWords(s)} · \`${s.id}\` · ${mention(s.requestedBy)}`,
+  const now = nowOf(input);
+  const rollouts = input.rollouts
+    .slice(0, MAX_ROLLOUTS)
+    .map((s) => section(s.kind === 'canary' ? `${listLine(s, now)}\n${stageBar(s)}` : listLine(s, now)));
+  const moreRollouts = input.rollouts.length - rollouts.length;
+  const blocks: KnownBlock[] = [
+    header(`Active rollouts (${input.rollouts.length})`),
+    ...(rollouts.length > 0 ? rollouts : [context('Nothing is rolling out.')]),
+    ...(moreRollouts > 0 ? [context(`_and ${moreRollouts} more: \`/canary list\` shows them all_`)] : []),
+    divider(),
+    ...list(
+      `Locks and freezes (${input.locks.length + input.freezes.length})`,
+      [
+        ...input.locks.map(
+          (l) =>
+            `:lock: ${code(l.service)} ${code(l.env)}: ${l.kind} by ${mention(l.author)} since ${when(l.since, now)}: ${escapeText(l.reason)}`,
         ),
-        'Nothing is rolling out.',
-      ),
-      ...list(
-        'Locks and freezes',
-        [
-          ...input.locks.map(
-            (l) =>
-              `:lock: ${code(l.service)} ${code(l.env)}: ${l.kind} by ${mention(l.author)} since ${slackDate(l.since)}`,
-          ),
-          ...input.freezes.map(
-            (f) =>
-              `:snowflake: ${code(f.service)} ${code(f.env)}: frozen by ${mention(f.author)}: ${escapeText(f.reason)}`,
-          ),
-        ],
-        'No locks or freezes.',
-      ),
-      ...list(
-        'Open incidents',
-        input.incidents.map(
-          (i) =>
-            `:rotating_light: ${code(i.service)} ${code(i.env)}: ${escapeText(i.symptom)} (${slackDate(i.at)})`,
+        ...input.freezes.map(
+          (f) =>
+            `:snowflake: ${code(f.service)} ${code(f.env)}: frozen by ${mention(f.author)} since ${when(f.since, now)}: ${escapeText(f.reason)}`,
         ),
-        'No open incidents.',
+      ],
+      'No locks or freezes.',
+    ),
+    ...list(
+      `Open incidents (${input.incidents.length})`,
+      input.incidents.map(
+        (i) =>
+          `:rotating_light: ${code(i.service)} ${code(i.env)}: ${escapeText(i.symptom)} · opened ${when(i.at, now)} · ${link(i.link, 'thread')}`,
       ),
-      ...list(
-        'Recent history',
-        input.history.map(
-          (h) =>
-            `${code(h.service)} ${code(h.env)}: ${h.status} ${h.endedAt ? slackDate(h.endedAt) : ''} · \`${h.id}\``,
-        ),
-        'Nothing has finished yet.',
+      'No open incidents.',
+    ),
+    ...list(
+      'Recent history',
+      input.history.map(
+        (h) =>
+          `${ENDED[h.status] ?? ':grey_question:'} ${code(h.service)} ${code(h.env)}: ${escapeText(h.status)}${h.endedAt ? ` ${slackDate(h.endedAt)}` : ''} · ${code(h.id)}`,
       ),
-      context('`/canary help`, `/rollback help`, `/incident help`, `/deploy help`'),
-    ],
-  };
+      'Nothing has finished yet.',
+    ),
+    context('`/canary help` · `/rollback help` · `/incident help` · `/deploy help`'),
+  ];
+  return { type: 'home', blocks };
+}
+
+function list(title: string, lines: string[], empty: string): KnownBlock[] {
+  return [
+    header(title),
+    ...(lines.length > 0 ? lineSections(lines, { maxLines: MAX_LINES, maxLine: 300 }) : [context(empty)]),
+    divider(),
+  ];
 }

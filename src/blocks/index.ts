@@ -1,13 +1,14 @@
 // Pure functions from engine state to Block Kit: what the bot posts, each within Slack's limits.
 export { ACTIONS, decodeValue, encodeValue } from './actions.ts';
-export { type ApprovalOutcome, approvalDecided, approvalRequest } from './approval.ts';
-export { gateResultsMessage } from './gate-results.ts';
-export { help, usage } from './help.ts';
+export { type ApprovalDetails, type ApprovalOutcome, approvalDecided, approvalRequest } from './approval.ts';
+export { type GatePhase, type GateResultsInput, gateResultsMessage } from './gate-results.ts';
+export { type Command, help, usage } from './help.ts';
 export { appHome, type HomeInput } from './home.ts';
-export { blockKitProblems } from './limits.ts';
-export { lockRefusal, locksList } from './lock.ts';
-export type { SlackMessage } from './message.ts';
-export { incidentCard, rollingBackMessage } from './rollback.ts';
+export { blockKitProblems, LIMITS } from './limits.ts';
+export { type LockRefusalInput, lockRefusal, locksList } from './lock.ts';
+export { escapeText, type SlackMessage, truncate } from './message.ts';
+export { type IncidentCardInput, incidentCard, rollingBackMessage } from './rollback.ts';
 export { rollbackRequestCard } from './rollback-request.ts';
-export { rolloutCard } from './rollout-card.ts';
+export { type RolloutCardOptions, rolloutCard } from './rollout-card.ts';
 export { rolloutList, rolloutStatus } from './status.ts';
+export type { Clock } from './time.ts';

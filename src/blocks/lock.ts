@@ -3,6 +3,7 @@ import {
   code,
   context,
   escapeText,
+  header,
   lineSections,
   link,
   mention,
@@ -10,60 +11,73 @@ import {
   type SlackMessage,
   section,
 } from './message.ts';
-import { humanDuration, slackDate } from './time.ts';
+import { type Clock, nowOf, when } from './time.ts';
 
 // A start refused by the deploy lock or a freeze (who, why, since when, where to look), and the list of
 // every lock and freeze for /deploy locks.
 
-const since = (iso: string, now: number) => `${slackDate(iso)} (${humanDuration(now - Date.parse(iso))} ago)`;
-
-export function lockRefusal(input: {
+export interface LockRefusalInput extends Clock {
   service: string;
   env: string;
   holder?: Lock;
   freeze?: Freeze;
+  /** Permalink of the holder's rollout card: its thread has the whole story. */
   threadLink?: string;
-  now?: Date;
-}): SlackMessage {
-  const now = (input.now ?? new Date()).getTime();
+}
+
+export function lockRefusal(input: LockRefusalInput): SlackMessage {
+  const now = nowOf(input);
   const what = `${code(input.service)} in ${code(input.env)}`;
+  const plain = escapeText(`${input.service} ${input.env}`);
   if (input.freeze) {
     const f = input.freeze;
-    return message(`${input.service} ${input.env} is frozen`, [
+    return message(`${plain} is frozen by ${mention(f.author)}: no new rollout`, [
       section(
-        `:snowflake: Deploys of ${what} are frozen by ${mention(f.author)} since ${since(f.since, now)}: ${escapeText(f.reason)}`,
+        `:snowflake: Deploys of ${what} are frozen by ${mention(f.author)} since ${when(f.since, now)}: ${escapeText(f.reason)}`,
       ),
-      context('Rollbacks still run. The freeze is lifted with `/deploy unlock`.'),
+      context(
+        `A freeze blocks new rollouts, never a rollback. ${mention(f.author)} or an admin lifts it with ${code(`/deploy unlock ${input.service} ${input.env}`)}.`,
+      ),
     ]);
   }
-  const h = input.holder as Lock;
+  const h = input.holder;
+  if (!h) {
+    return message(`${plain} is locked`, [
+      section(`:lock: ${what} is locked by another rollout. Try again later.`),
+    ]);
+  }
   const kind = h.kind === 'rollback' ? 'a rollback' : 'a rollout';
-  return message(`${input.service} ${input.env} is locked by ${h.author}`, [
+  return message(`${plain} is locked by ${mention(h.author)} for ${kind}`, [
     section(
-      `:lock: ${what} is locked by ${mention(h.author)} for ${kind} since ${since(h.since, now)}: ${escapeText(h.reason)}`,
+      `:lock: ${what} is locked by ${mention(h.author)} for ${kind} since ${when(h.since, now)}: ${escapeText(h.reason)}`,
     ),
     context(
-      `${link(input.threadLink, 'Open its thread')} · \`${h.rolloutId}\` · one rollout at a time per service and environment`,
+      `${link(input.threadLink, 'Open its thread')} · ${code(h.rolloutId)} · one rollout at a time per service and environment; it is released when that one ends.`,
     ),
   ]);
 }
 
-export function locksList(locks: Lock[], freezes: Freeze[], options: { now?: Date } = {}): SlackMessage {
-  const now = (options.now ?? new Date()).getTime();
-  if (locks.length === 0 && freezes.length === 0)
-    return message('No locks or freezes', [section('No deploy locks or freezes.')]);
+/** Longest list /deploy locks shows; the rest are counted. */
+const MAX_LINES = 40;
+
+export function locksList(locks: Lock[], freezes: Freeze[], options: Clock = {}): SlackMessage {
+  const now = nowOf(options);
+  if (locks.length === 0 && freezes.length === 0) {
+    return message('No deploy locks or freezes', [section(':unlock: No deploy locks or freezes.')]);
+  }
   const lines = [
     ...locks.map(
       (l) =>
-        `:lock: ${code(l.service)} ${code(l.env)}: ${l.kind} \`${l.rolloutId}\` by ${mention(l.author)} since ${since(l.since, now)}: ${escapeText(l.reason)}`,
+        `:lock: ${code(l.service)} ${code(l.env)}: ${l.kind} ${code(l.rolloutId)} by ${mention(l.author)} since ${when(l.since, now)}: ${escapeText(l.reason)}`,
     ),
     ...freezes.map(
       (f) =>
-        `:snowflake: ${code(f.service)} ${code(f.env)}: frozen by ${mention(f.author)} since ${since(f.since, now)}: ${escapeText(f.reason)}`,
+        `:snowflake: ${code(f.service)} ${code(f.env)}: frozen by ${mention(f.author)} since ${when(f.since, now)}: ${escapeText(f.reason)}`,
     ),
   ];
-  return message(
-    `${locks.length} lock(s), ${freezes.length} freeze(s)`,
-    lineSections(lines, { maxSections: 3, maxLine: 400 }),
-  );
+  const services = [...new Set([...locks, ...freezes].map((x) => `${x.service} ${x.env}`))].slice(0, 5);
+  return message(`${locks.length} lock(s), ${freezes.length} freeze(s): ${escapeText(services.join(', '))}`, [
+    header(`Deploy locks (${locks.length}) and freezes (${freezes.length})`),
+    ...lineSections(lines, { maxLines: MAX_LINES, maxLine: 220 }),
+  ]);
 }

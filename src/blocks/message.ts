@@ -179,6 +179,17 @@ export function lineSections(
   return kept.map((c) => section(c.join('\n')));
 }
 
+/**
+ * Blocks built with a shrinking budget (chars for their longest parts) until they fit the size ceiling
+ * of a message: long content is shortened rather than the message refused.
+ */
+export function fitting(build: (budget: number) => KnownBlock[], start: number): KnownBlock[] {
+  for (let budget = start; ; budget = Math.floor(budget * 0.75)) {
+    const blocks = build(budget);
+    if (JSON.stringify(blocks).length <= LIMITS.messageJson || budget < 200) return blocks;
+  }
+}
+
 /** Slack refuses empty text objects. */
 function nonEmpty(text: string): string {
   return text.trim().length === 0 ? '-' : text;

@@ -6,41 +6,59 @@ import {
   code,
   context,
   escapeText,
+  fields,
   mention,
   message,
   type SlackMessage,
   section,
 } from './message.ts';
-import { slackDate } from './time.ts';
+import { type Clock, nowOf, slackDate, when } from './time.ts';
 
 // A manual /rollback waiting for approval, with one-click Approve and Cancel while pending; edited to
-// its outcome (started, cancelled, failed) once decided.
+// its outcome (started, cancelled, expired, failed to start) once decided, without buttons.
 
-export function rollbackRequestCard(request: RollbackRequest, options: { now?: Date } = {}): SlackMessage {
-  const expired =
-    request.status === 'pending' && (options.now ?? new Date()).getTime() >= Date.parse(request.expiresAt);
-  const target = request.toRevision ? ` to ${code(request.toRevision)}` : ' to the previous revision';
-  const ask = `${mention(request.requestedBy)} asks to roll back *${escapeText(request.service)}* in *${escapeText(request.env)}*${target} (${request.mode ?? 'full'}): ${escapeText(request.reason)}`;
-  const approvals = request.approvals.map((a) => mention(a.userId)).join(', ');
-  const state =
+const MODE: Record<NonNullable<RollbackRequest['mode']>, string> = {
+  full: 'route override, traffic back, verify, checks',
+  'route-only': 'route-split override only',
+  'traffic-only': 'traffic back only (no route override)',
+};
+
+export function rollbackRequestCard(request: RollbackRequest, options: Clock = {}): SlackMessage {
+  const now = nowOf(options);
+  const expired = request.status === 'pending' && now >= Date.parse(request.expiresAt);
+  const target = request.toRevision ? code(request.toRevision) : 'the stable revision';
+  const approvals = request.approvals.map((a) => `${mention(a.userId)} ${slackDate(a.at)}`).join(', ');
+  const outcome =
     request.status === 'started'
-      ? `:white_check_mark: Approved${approvals ? ` by ${approvals}` : ''}: started as \`${request.rolloutId}\``
+      ? `:white_check_mark: *Approved*${approvals ? ` by ${approvals}` : ''}: started as ${code(request.rolloutId ?? '?')}`
       : request.status === 'cancelled'
-        ? `:heavy_minus_sign: Cancelled by ${mention(request.decidedBy ?? '')}`
+        ? `:heavy_minus_sign: *Cancelled* by ${mention(request.decidedBy ?? 'someone')}`
         : request.status === 'failed'
-          ? `:x: Approved but could not start: ${escapeText(request.message ?? '')}`
+          ? `:x: *Approved but failed to start*: ${escapeText(request.message ?? 'no reason given')}`
           : expired
-            ? `:hourglass: Expired ${slackDate(request.expiresAt)}: ask again with /rollback`
-            : `Approvals ${request.approvals.length} of ${request.required}${approvals ? ` (${approvals})` : ''} from ${request.approvers}; expires ${slackDate(request.expiresAt)}`;
+            ? `:hourglass: *Expired* ${slackDate(request.expiresAt)} with ${request.approvals.length} of ${request.required} approvals: ask again with \`/rollback\``
+            : undefined;
+  const open = outcome === undefined;
   const value = encodeValue({ q: request.id });
-  return message(`Rollback of ${request.service} ${request.env} ${request.status}`, [
-    section(`:leftwards_arrow_with_hook: ${ask}`),
-    context(state),
-    ...(request.status === 'pending' && !expired
-      ? actions([
-          button('Approve rollback', ACTIONS.rollbackApprove, value, 'primary'),
-          button('Cancel', ACTIONS.rollbackCancel, value),
-        ])
-      : []),
-  ]);
+  return message(
+    `Rollback of ${escapeText(`${request.service} ${request.env}`)}: ${open ? 'waiting for approval' : expired ? 'expired' : request.status}`,
+    [
+      section(
+        `:leftwards_arrow_with_hook: ${mention(request.requestedBy)} asks to roll back ${code(request.service)} in ${code(request.env)} to ${target}: ${escapeText(request.reason)}`,
+      ),
+      fields([
+        `*Approvals*\n${request.approvals.length} of ${request.required}${approvals ? `: ${approvals}` : ''}`,
+        `*${open ? 'Expires' : 'Expiry'}*\n${open ? when(request.expiresAt, now) : slackDate(request.expiresAt)}`,
+        `*Procedure*\n${MODE[request.mode ?? 'full']}`,
+        `*Asked*\n${slackDate(request.at)}`,
+      ]),
+      ...(open ? [context(`May approve: ${request.approvers}`)] : [section(outcome)]),
+      ...(open
+        ? actions([
+            button('Approve rollback', ACTIONS.rollbackApprove, value, 'primary'),
+            button('Cancel', ACTIONS.rollbackCancel, value),
+          ])
+        : []),
+    ],
+  );
 }

@@ -1,6 +1,7 @@
+import type { Button } from '@slack/types';
 import type { RollbackState, RunbookState, Split } from '../runbooks/types.ts';
 import { ACTIONS, encodeValue } from './actions.ts';
-import { gateLine } from './gate-lines.ts';
+import { countText, gateLine } from './gate-lines.ts';
 import {
   actions,
   button,
@@ -8,64 +9,143 @@ import {
   context,
   escapeText,
   fields,
+  fitting,
   header,
   lineSections,
   mention,
   message,
   type SlackMessage,
   section,
+  truncateMrkdwn,
 } from './message.ts';
 import { plainTitle, splitText, statusWords } from './rollout-words.ts';
-import { slackDate } from './time.ts';
+import { between, slackDate } from './time.ts';
 
 // The rollback procedure as it runs (in the rollout's thread, or as the card of a manual rollback), and
 // the incident card every rollback opens, with its Resolve button while it is open.
 
-const STEPS: { status: RollbackState['status']; label: string }[] = [
-  { status: 'overriding-route', label: 'route override' },
-  { status: 'shifting', label: 'traffic to stable' },
-  { status: 'verifying', label: 'verify the split' },
-  { status: 'checking', label: 'health and auth checks' },
-];
+type StepState = 'done' | 'running' | 'stuck' | 'failed' | 'skipped' | 'pending';
+const MARK: Record<StepState, string> = {
+  done: ':white_check_mark:',
+  running: ':arrows_counterclockwise:',
+  stuck: ':warning:',
+  failed: ':x:',
+  skipped: ':heavy_minus_sign:',
+  pending: ':white_circle:',
+};
 
-function stepsLine(rb: RollbackState): string {
-  const at = STEPS.findIndex((s) => s.status === rb.status);
-  return STEPS.map((step, i) => {
-    const skipped =
-      (step.status === 'overriding-route' && !rb.routeOverride) || (rb.mode === 'route-only' && i > 0);
-    const mark = skipped ? '–' : rb.status === 'done' || (at >= 0 && i < at) ? '✓' : i === at ? '●' : '·';
-    return `${mark} ${step.label}`;
-  }).join('   ');
+/**
+ * The four steps of seed 000's procedure with what is known of each (runbooks/rollback.ts, nextStep):
+ * the first step not confirmed is the one running, or stuck when people have to look.
+ */
+function steps(rb: RollbackState, hostStuck: boolean): string[] {
+  const stuck = hostStuck || rb.status === 'needs-attention';
+  const current: StepState = stuck ? 'stuck' : 'running';
+  const to = code(rb.toRevision);
+  const verified =
+    rb.trafficAfter !== undefined &&
+    rb.trafficAfter[rb.toRevision] === 100 &&
+    Object.values(rb.trafficAfter).filter((pct) => pct > 0).length === 1;
+
+  let route: [StepState, string];
+  if (rb.mode === 'traffic-only') route = ['skipped', 'traffic-only rollback'];
+  else if (rb.status === 'overriding-route') route = [current, 'overriding the route split'];
+  else if (rb.routeOverride === undefined) route = ['skipped', 'no route-split override for this service'];
+  else if (rb.status === 'needs-attention' && rb.trafficAfter === undefined && rb.mode !== 'route-only') {
+    route = ['stuck', `the route split reports an override to ${code(rb.routeOverride)}`];
+  } else route = ['done', `override to ${code(rb.routeOverride)}`];
+
+  let traffic: [StepState, string];
+  let verify: [StepState, string];
+  if (rb.mode === 'route-only') {
+    traffic = ['skipped', 'route-only rollback'];
+    verify = ['skipped', 'route-only rollback'];
+  } else if (rb.trafficAfter !== undefined) {
+    traffic = ['done', `Cloud Run reports ${splitText(rb.trafficAfter).replaceAll('\n', ', ')}`];
+    verify = verified ? ['done', `${to} serves 100 %`] : ['failed', `expected ${to} 100 %`];
+  } else {
+    traffic = [rb.status === 'shifting' ? current : 'pending', `100 % to ${to}`];
+    verify = ['pending', `expect ${to} 100 %`];
+  }
+
+  const bad = rb.checks?.filter((r) => r.status === 'fail' || r.status === 'error') ?? [];
+  let checks: [StepState, string];
+  if (rb.checks !== undefined) checks = [bad.length > 0 ? 'failed' : 'done', countText(rb.checks)];
+  else if (rb.status === 'checking') checks = [current, 'running on the stable revision'];
+  else if (rb.status === 'done') checks = ['skipped', 'none configured'];
+  else checks = ['pending', 'once the traffic is verified'];
+
+  const rows: [string, [StepState, string]][] = [
+    ['1. Route override', route],
+    ['2. Traffic back', traffic],
+    ['3. Verify the split', verify],
+    ['4. Health and auth checks', checks],
+  ];
+  return rows.map(([label, [state, detail]]) => `${MARK[state]} *${label}*: ${detail}`);
 }
 
 export function rollingBackMessage(state: RunbookState): SlackMessage {
   const rb = state.rollback;
-  if (!rb) return message(`${plainTitle(state)}: ${statusWords(state)}`, [section(statusWords(state))]);
+  if (!rb)
+    return message(`${plainTitle(state)}: ${statusWords(state)}`, [section(escapeText(statusWords(state)))]);
   const trigger =
     rb.trigger === 'gate'
       ? `a gate failed${rb.failedStage ? ` at stage ${escapeText(rb.failedStage)}` : ''}`
       : `asked by ${rb.by ? mention(rb.by) : 'a person'}`;
   const done = rb.status === 'done';
-  return message(`${plainTitle(state)}: ${statusWords(state)}`, [
-    ...(state.kind === 'rollback'
-      ? [header(`Rollback ${state.service} → ${state.env}${state.dryRun ? ' [dry run]' : ''}`)]
-      : []),
-    section(
-      `${done ? ':leftwards_arrow_with_hook: *Rolled back*' : ':rotating_light: *Rolling back*'} to ${code(rb.toRevision)} (${trigger}): ${escapeText(rb.reason)}`,
-    ),
-    section(stepsLine(rb)),
-    fields([
-      `*Before*\n${splitText(rb.trafficBefore)}`,
-      `*After*\n${rb.trafficAfter ? splitText(rb.trafficAfter) : 'not yet verified'}`,
-      `*Route*\n${rb.routeOverride ? `override to ${code(rb.routeOverride)}` : 'no route-split override'}`,
-      `*Mode*\n${rb.mode}`,
-    ]),
-    ...lineSections(
-      (rb.checks ?? []).map((r) => gateLine(r, 600)),
-      { maxSections: 3, more: 'see the report' },
-    ),
-    ...(rb.attention ? [context(`:warning: ${escapeText(rb.attention)}`)] : []),
-  ]);
+  const head = done
+    ? ':leftwards_arrow_with_hook: *Rolled back*'
+    : rb.status === 'needs-attention'
+      ? ':warning: *Rollback needs attention*'
+      : ':rewind: *Rolling back*';
+  const took = done ? between(rb.startedAt, rb.endedAt) : undefined;
+  const checks = rb.checks ?? [];
+  // Long reasons and many checks share what the message may hold.
+  const blocks = fitting(
+    (budget) => [
+      ...(state.kind === 'rollback'
+        ? [header(`Rollback ${state.service} → ${state.env}${state.dryRun ? ' (dry run)' : ''}`)]
+        : []),
+      section(
+        truncateMrkdwn(
+          `${head} to ${code(rb.toRevision)} (${trigger}): ${escapeText(rb.reason)}`,
+          budget / 2,
+        ),
+      ),
+      section(steps(rb, state.status === 'needs-attention').join('\n')),
+      fields([
+        `*Traffic before*\n${splitText(rb.trafficBefore)}`,
+        `*Traffic after*\n${rb.trafficAfter ? splitText(rb.trafficAfter) : 'not yet verified'}`,
+        `*From → to*\n${rb.fromRevision ? `${code(rb.fromRevision)} → ` : ''}${code(rb.toRevision)}`,
+        `*Started*\n${slackDate(rb.startedAt)}${took ? `, took ${took}` : ''}`,
+      ]),
+      ...lineSections(
+        checks.map((r) => gateLine(r, Math.max(80, Math.min(400, Math.floor(budget / checks.length))))),
+        { maxSections: 3, more: 'see the report' },
+      ),
+      ...(rb.attention ? [context(truncateMrkdwn(`:warning: ${escapeText(rb.attention)}`, budget / 3))] : []),
+      ...(state.dryRun
+        ? [context(':test_tube: Dry run: nothing was changed; these are the steps it would take.')]
+        : []),
+      ...actions(state.kind === 'rollback' ? standaloneButtons(state.id, state.status) : []),
+    ],
+    6000,
+  );
+  return message(`${plainTitle(state)}: ${statusWords(state)}`, blocks);
+}
+
+/** A manual rollback has no rollout card: its own message carries Retry and Stop when it is stuck. */
+function standaloneButtons(id: string, status: string): Button[] {
+  if (status !== 'needs-attention') return [];
+  const value = encodeValue({ r: id });
+  return [
+    button('Retry the step', ACTIONS.resume, value, 'primary'),
+    button('Stop and take over', ACTIONS.abort, value, 'danger', {
+      title: 'Stop the rollback?',
+      text: 'The bot stops here and people finish the rollback by hand. The lock is released.',
+      confirm: 'Stop',
+    }),
+  ];
 }
 
 export interface IncidentCardInput {
@@ -80,37 +160,44 @@ export interface IncidentCardInput {
   routeOverride?: string;
   status: 'open' | 'resolved';
   resolvedBy?: string;
+  /** When it was opened. */
   at: string;
+  resolvedAt?: string;
 }
 
 export function incidentCard(input: IncidentCardInput): SlackMessage {
   const open = input.status === 'open';
   const revisions = `${input.revisions.from ? `${code(input.revisions.from)} → ` : ''}${code(input.revisions.to)}`;
-  return message(`Incident ${input.service} ${input.env}: ${input.symptom}`, [
-    header(`${open ? 'Incident' : 'Resolved incident'}: ${input.service} ${input.env}`),
-    section(`${open ? ':rotating_light:' : ':white_check_mark:'} ${escapeText(input.symptom)}`),
-    fields([
-      `*Failed stage*\n${input.failedStage ? escapeText(input.failedStage) : '–'}`,
-      `*Revisions*\n${revisions}`,
-      `*Traffic before*\n${splitText(input.trafficBefore)}`,
-      `*Traffic after*\n${splitText(input.trafficAfter)}`,
-      ...(input.routeOverride ? [`*Route*\noverride to ${code(input.routeOverride)}`] : []),
-    ]),
-    context(
-      `Opened ${slackDate(input.at)}`,
-      open
-        ? 'Reply in this thread: every reply is an incident note.'
-        : `Resolved by ${input.resolvedBy ? mention(input.resolvedBy) : 'someone'}`,
-      `\`${input.incidentId}\``,
-    ),
-    ...(open
-      ? actions([
-          button('Resolve', ACTIONS.resolve, encodeValue({ i: input.incidentId }), 'primary', {
-            title: 'Resolve the incident?',
-            text: 'The incident report is written into this thread.',
-            confirm: 'Resolve',
-          }),
-        ])
-      : []),
-  ]);
+  const resolved = `Resolved by ${input.resolvedBy ? mention(input.resolvedBy) : 'someone'}${
+    input.resolvedAt ? ` ${slackDate(input.resolvedAt)}` : ''
+  }`;
+  return message(
+    `${open ? 'Incident' : 'Resolved incident'} ${escapeText(`${input.service} ${input.env}`)}: ${escapeText(input.symptom)}`,
+    [
+      header(`${open ? 'Incident' : 'Resolved incident'}: ${input.service} ${input.env}`),
+      section(`${open ? ':rotating_light:' : ':white_check_mark:'} ${escapeText(input.symptom)}`),
+      fields([
+        `*Failed stage*\n${input.failedStage ? escapeText(input.failedStage) : '–'}`,
+        `*Revisions*\n${revisions}`,
+        `*Traffic before*\n${splitText(input.trafficBefore)}`,
+        `*Traffic after*\n${splitText(input.trafficAfter)}`,
+        `*Route*\n${input.routeOverride ? `override to ${code(input.routeOverride)}` : 'no route-split override'}`,
+        `*Status*\n${open ? 'open' : resolved}`,
+      ]),
+      context(
+        `Opened ${slackDate(input.at)}`,
+        open ? 'Reply in this thread: every reply is an incident note.' : resolved,
+        `Incident ${code(input.incidentId)}`,
+      ),
+      ...(open
+        ? actions([
+            button('Resolve', ACTIONS.resolve, encodeValue({ i: input.incidentId }), 'primary', {
+              title: 'Resolve the incident?',
+              text: 'The incident report is written into this thread.',
+              confirm: 'Resolve',
+            }),
+          ])
+        : []),
+    ],
+  );
 }

@@ -1,8 +1,8 @@
-import type { Button } from '@slack/types';
+import type { Button, KnownBlock } from '@slack/types';
 import type { CanaryRunbook } from '../config/runbooks.ts';
 import type { CanaryState } from '../runbooks/types.ts';
 import { ACTIONS, encodeValue } from './actions.ts';
-import { countText } from './gate-lines.ts';
+import { countText, gateLine, troubled } from './gate-lines.ts';
 import {
   actions,
   button,
@@ -16,6 +16,7 @@ import {
   section,
 } from './message.ts';
 import {
+  ATTENTION,
   canaryShare,
   currentStage,
   isTerminal,
@@ -25,66 +26,155 @@ import {
   statusText,
   statusWords,
 } from './rollout-words.ts';
-import { type Clock, nowOf, slackDate } from './time.ts';
+import { type Clock, nowOf, slackDate, when } from './time.ts';
 
-// The rollout card: one message per rollout in the service's channel, edited as it moves. Everything
-// else goes into its thread.
+// The rollout card: the one message in the channel a rollout owns, updated in place on every change.
+// Everything else (approvals, gate results, the rollback) goes into its thread.
 
-export function rolloutCard(state: CanaryState, runbook: CanaryRunbook, options: Clock = {}): SlackMessage {
+export interface RolloutCardOptions extends Clock {
+  /** Distinct approvals the environment asks for, to show "1 of 2" while waiting. */
+  requiredApprovals?: number;
+}
+
+/** At most this many failing gate lines on the card; the thread's gate message has them all. */
+const TROUBLE_LINES = 5;
+
+export function rolloutCard(
+  state: CanaryState,
+  runbook: CanaryRunbook,
+  options: RolloutCardOptions = {},
+): SlackMessage {
   const now = nowOf(options);
-  const stage = currentStage(state);
-  const lastTick = stage?.ticks.at(-1);
-  const gates = lastTick
-    ? `Gates of stage ${stage?.name}, tick ${stage?.ticks.length}: ${countText(lastTick)}`
-    : undefined;
-  const blocks = [
-    header(`${state.dryRun ? '[dry run] ' : ''}Canary ${state.service} ${state.tag} → ${state.env}`),
-    section(statusText(state, now)),
-    section(stageBar(state)),
-    fields([
-      `*Traffic now*\n${splitText(state.trafficNow, { ...(state.stableRevision ? { stable: state.stableRevision } : {}), ...(state.canaryRevision ? { canary: state.canaryRevision } : {}) })}`,
-      `*Revisions*\nstable ${code(state.stableRevision ?? '?')}\ncanary ${code(state.canaryRevision ?? 'deploying')}`,
-      `*Requested by*\n${mention(state.requestedBy)} ${slackDate(state.startedAt)}`,
-      `*Runbook*\n${runbook.stages.length} stages, ${runbook.stages.map((s) => `${s.traffic} %`).join(' → ')}`,
-    ]),
-    ...(gates ? [context(gates)] : []),
-    ...actions(cardButtons(state)),
+  const blocks: KnownBlock[] = [
+    header(`Canary ${state.service} ${state.tag} → ${state.env}${state.dryRun ? ' (dry run)' : ''}`),
+    section(`${statusText(state, now, options.requiredApprovals)}\n${stageBar(state)}`),
+    fields(cardFields(state, runbook, now)),
   ];
+  const trouble = troubleLines(state);
+  if (trouble.length > 0) blocks.push(section(trouble.join('\n')));
+  blocks.push(
+    context(
+      `Rollout ${code(state.id)} · image ${code(`${state.image}:${state.tag}`)}`,
+      state.dryRun
+        ? ':test_tube: Dry run: nothing is changed on Cloud Run; the thread says what would have been done.'
+        : 'Approvals, gate results and the rollback are in the thread.',
+    ),
+  );
+  blocks.push(...actions(cardButtons(state)));
   return message(`${plainTitle(state)}: ${statusWords(state)}`, blocks);
 }
 
+function cardFields(state: CanaryState, runbook: CanaryRunbook, now: number): string[] {
+  const revisions = [
+    `stable ${state.stableRevision ? code(state.stableRevision) : '_not known yet_'}`,
+    `canary ${state.canaryRevision ? code(state.canaryRevision) : '_not deployed yet_'}`,
+  ].join('\n');
+  const out = [
+    `*Requested by*\n${mention(state.requestedBy)}`,
+    `*Started*\n${slackDate(state.startedAt)}`,
+    `*Traffic now*\n${splitText(state.trafficNow, { stable: state.stableRevision, canary: state.canaryRevision })}`,
+    `*Revisions*\n${revisions}`,
+    `*Gates*\n${gateSummary(state, runbook)}`,
+  ];
+  if (state.promoteNow) {
+    out.push(`*Promote now*\nby ${mention(state.promoteNow.by)} ${when(state.promoteNow.at, now)}`);
+  }
+  return out;
+}
+
+/** The current stage's latest tick and checks in counts; the rollback's checks while it runs. */
+function gateSummary(state: CanaryState, runbook: CanaryRunbook): string {
+  const stage = currentStage(state);
+  if (!stage) return 'no stage';
+  const def = runbook.stages[state.stage];
+  const lines: string[] = [];
+  const last = stage.ticks.at(-1);
+  if (last) {
+    const total = def && def.watch > 0 && def.interval > 0 ? Math.floor(def.watch / def.interval) : undefined;
+    const of = total === undefined ? '' : ` of ${total}`;
+    lines.push(`stage ${stage.name}, tick ${stage.ticks.length}${of}: ${countText(last)}`);
+  }
+  if (stage.checks) lines.push(`stage ${stage.name} checks: ${countText(stage.checks)}`);
+  if (state.rollback?.checks) lines.push(`rollback checks: ${countText(state.rollback.checks)}`);
+  if (lines.length === 0) {
+    const gates = def?.gates.length ?? 0;
+    const checks = def?.checks.length ?? 0;
+    lines.push(`stage ${stage.name}: ${checks} checks, ${gates} gates; none run yet`);
+  }
+  return lines.join('\n');
+}
+
+/** What failed or could not be measured in the current stage's latest results, observed vs threshold. */
+function troubleLines(state: CanaryState): string[] {
+  const stage = currentStage(state);
+  if (!stage) return [];
+  const latest = [...(stage.ticks.at(-1) ?? []), ...(stage.checks ?? []), ...(state.rollback?.checks ?? [])];
+  const bad = troubled(latest);
+  if (bad.length === 0) return [];
+  const shown = bad.slice(0, TROUBLE_LINES).map((r) => gateLine(r, 500));
+  const more = bad.length > TROUBLE_LINES ? [`_and ${bad.length - TROUBLE_LINES} more in the thread_`] : [];
+  return [`*Not passing at stage ${stage.name}:*`, ...shown, ...more];
+}
+
+/**
+ * The buttons the rollout accepts now (canary.ts decides what each does; the server checks who):
+ * - Pause: awaiting approval or watching (the waits the engine can hold; deploy, checks and traffic
+ *   changes finish in seconds and refuse a pause).
+ * - Resume: paused, or needs-attention for any cause resume handles (not a failed gate).
+ * - Abort: any active status but rolling-back (a rollback under way cannot be aborted; when it is stuck,
+ *   the button stops it and hands over to people).
+ * - Promote now: before the last stage, once, and not while people must decide something else first.
+ * - Roll back: while the canary has traffic, or when a failed gate waits for its one click.
+ */
 function cardButtons(state: CanaryState): Button[] {
   if (isTerminal(state) || state.status === 'rolling-back') return [];
   const value = encodeValue({ r: state.id });
+  const cause = state.status === 'needs-attention' ? state.attention?.cause : undefined;
   const out: Button[] = [];
-  if (state.status === 'paused' || state.status === 'needs-attention')
+  if (state.status === 'awaiting-approval' || state.status === 'watching') {
+    out.push(button('Pause', ACTIONS.pause, value));
+  }
+  if (state.status === 'paused') out.push(button('Resume', ACTIONS.resume, value, 'primary'));
+  if (cause !== undefined && ATTENTION[cause].resume !== undefined) {
+    out.push(button(ATTENTION[cause].resume ?? 'Resume', ACTIONS.resume, value, 'primary'));
+  } else if (state.status === 'needs-attention' && cause === undefined) {
     out.push(button('Resume', ACTIONS.resume, value, 'primary'));
-  else out.push(button('Pause', ACTIONS.pause, value));
-  const gateFailed = state.attention?.cause === 'gate-failed';
-  if (gateFailed || canaryShare(state) > 0) {
+  }
+  const last = state.stages.length - 1;
+  const promotable =
+    state.promoteNow === undefined &&
+    state.stage < last &&
+    (state.status !== 'needs-attention' || cause === 'approval-expired' || cause === 'inconclusive');
+  if (promotable) {
     out.push(
-      button(gateFailed ? 'Roll back now' : 'Roll back', ACTIONS.rollback, value, 'danger', {
+      button('Promote now', ACTIONS.promote, value, undefined, {
+        title: 'Promote now?',
+        text: 'No more approval waits or watch windows: every remaining stage still shifts its traffic and runs its checks and gates once. Admins only.',
+        confirm: 'Promote now',
+      }),
+    );
+  }
+  const gateFailed = cause === 'gate-failed';
+  if (state.canaryRevision !== undefined && cause !== 'rollback' && (canaryShare(state) > 0 || gateFailed)) {
+    out.push(
+      button(gateFailed ? 'Roll back now (gate failed)' : 'Roll back', ACTIONS.rollback, value, 'danger', {
         title: 'Roll back?',
-        text: 'Traffic goes back to the stable revision, and an incident opens.',
+        text: `Runs the rollback procedure: route override, 100 % of traffic to ${state.stableRevision ?? 'the stable revision'}, verify, checks. It opens an incident.`,
         confirm: 'Roll back',
       }),
     );
   }
+  const stop = cause === 'rollback';
   out.push(
-    button('Abort', ACTIONS.abort, value, undefined, {
-      title: 'Abort the rollout?',
-      text: 'Any canary traffic returns to stable first.',
-      confirm: 'Abort',
+    button(stop ? 'Stop and take over' : 'Abort', ACTIONS.abort, value, undefined, {
+      title: stop ? 'Stop the rollback?' : 'Abort the rollout?',
+      text: stop
+        ? 'The bot stops here and people finish the rollback by hand. The lock is released.'
+        : canaryShare(state) > 0
+          ? 'Traffic returns to the stable revision, then the rollout ends aborted.'
+          : 'The rollout ends aborted. No traffic has moved to the canary.',
+      confirm: stop ? 'Stop' : 'Abort',
     }),
   );
-  if (state.stage < state.stages.length - 1 && !state.promoteNow) {
-    out.push(
-      button('Promote now', ACTIONS.promote, value, undefined, {
-        title: 'Promote now?',
-        text: 'Skips the remaining approvals and watch windows (admins only); every stage still runs its gates once.',
-        confirm: 'Promote',
-      }),
-    );
-  }
   return out;
 }

@@ -9,7 +9,7 @@ import type {
 } from '../runbooks/types.ts';
 import { isTerminalStatus } from '../store/rollouts.ts';
 import { code, escapeText, mention } from './message.ts';
-import { relative, slackDate, when } from './time.ts';
+import { between, relative, slackDate, when } from './time.ts';
 
 // A rollout's state in words, shared by the card, /canary status and list, and App Home: the stage
 // bar, what it is doing now, how it ended, the traffic split.
@@ -212,9 +212,8 @@ export function endedText(state: CanaryState): string {
 }
 
 function durationOf(from: string, to: string): string {
-  const ms = Date.parse(to) - Date.parse(from);
-  if (Number.isNaN(ms)) return '';
-  return `, after ${relative(from, Date.parse(to)).replace(/ ago$/, '')}`;
+  const took = between(from, to);
+  return took === undefined ? '' : `, after ${took}`;
 }
 
 /** "tick 3, window ends <date> (in 7 min)". */

@@ -1,8 +1,19 @@
 import type { CanaryRunbook } from '../config/runbooks.ts';
-import type { CanaryState, RunbookState } from '../runbooks/types.ts';
+import type { RunbookState } from '../runbooks/types.ts';
 import { countText } from './gate-lines.ts';
-import { code, context, lineSections, mention, message, type SlackMessage, section } from './message.ts';
 import {
+  code,
+  context,
+  escapeText,
+  fields,
+  lineSections,
+  mention,
+  message,
+  type SlackMessage,
+  section,
+} from './message.ts';
+import {
+  canaryShare,
   currentStage,
   plainTitle,
   STATUS_EMOJI,
@@ -11,35 +22,77 @@ import {
   statusText,
   statusWords,
 } from './rollout-words.ts';
-import { type Clock, nowOf } from './time.ts';
+import { type Clock, nowOf, relative, when } from './time.ts';
 
 // /canary status (one rollout, for the person who asked) and /canary list (every active one).
 
-export function rolloutStatus(state: CanaryState, runbook: CanaryRunbook, options: Clock = {}): SlackMessage {
+export function rolloutStatus(
+  state: RunbookState,
+  runbook?: CanaryRunbook,
+  options: Clock = {},
+): SlackMessage {
+  const now = nowOf(options);
+  const text = `${plainTitle(state)}: ${statusWords(state)}`;
+  if (state.kind === 'rollback') {
+    const rb = state.rollback;
+    return message(text, [
+      section(
+        `${STATUS_EMOJI[state.status]} *Rollback of ${code(state.service)} in ${code(state.env)}* ${code(state.id)}\n${escapeText(statusWords(state))}: ${escapeText(rb.reason)}`,
+      ),
+      context(`Asked by ${mention(state.requestedBy)} ${when(state.startedAt, now)}`, `Mode: ${rb.mode}`),
+    ]);
+  }
   const stage = currentStage(state);
   const last = stage?.ticks.at(-1);
-  return message(`${plainTitle(state)}: ${statusWords(state)}`, [
-    section(`*${plainTitle(state)}* \`${state.id}\`\n${statusText(state, nowOf(options))}`),
-    section(stageBar(state)),
-    context(
-      `Traffic: ${splitText(state.trafficNow)}`,
-      last ? `Gates at tick ${stage?.ticks.length}: ${countText(last)}` : `${runbook.stages.length} stages`,
-      `Requested by ${mention(state.requestedBy)}`,
+  const gates = last
+    ? `tick ${stage?.ticks.length}: ${countText(last)}`
+    : stage?.checks
+      ? `checks: ${countText(stage.checks)}`
+      : 'none run yet in this stage';
+  const total = runbook ? ` of ${runbook.stages.length}` : '';
+  return message(text, [
+    section(
+      `*${escapeText(`${state.service} ${state.tag} → ${state.env}`)}*${state.dryRun ? ' (dry run)' : ''} ${code(state.id)}\n${statusText(state, now)}\n${stageBar(state)}`,
     ),
+    fields([
+      `*Traffic now*\n${splitText(state.trafficNow, { stable: state.stableRevision, canary: state.canaryRevision })}`,
+      `*Gates, stage ${escapeText(stage?.name ?? '?')}*${total ? ` (stage ${state.stage + 1}${total})` : ''}\n${gates}`,
+    ]),
+    context(`Requested by ${mention(state.requestedBy)} ${when(state.startedAt, now)}`),
   ]);
 }
 
-export function rolloutList(states: RunbookState[]): SlackMessage {
-  if (states.length === 0)
-    return message('No active rollouts', [section('No rollout or rollback is active.')]);
-  const lines = states.map(
-    (s) =>
-      `${s.kind === 'canary' ? STATUS_EMOJI[s.status] : ':leftwards_arrow_with_hook:'} ${plainTitle(s)}: ${statusWords(s)} · \`${s.id}\` · ${mention(s.requestedBy)}${s.kind === 'canary' ? ` · ${code(String(canary(s)))} %` : ''}`,
+/** Longest list /canary list shows; the rest are counted. */
+const MAX_LINES = 40;
+
+export function rolloutList(states: RunbookState[], options: Clock = {}): SlackMessage {
+  const now = nowOf(options);
+  if (states.length === 0) {
+    return message('No rollout or rollback is active', [section('No rollout or rollback is active.')]);
+  }
+  const lines = states.map((s) => listLine(s, now));
+  const names = escapeText(
+    states
+      .slice(0, 5)
+      .map((s) => `${s.service} ${s.env}`)
+      .join(', '),
   );
-  return message(`${states.length} active`, [
+  return message(`${states.length} active: ${names}${states.length > 5 ? ', …' : ''}`, [
     section(`*${states.length} active*`),
-    ...lineSections(lines, { maxSections: 3, maxLine: 400 }),
+    ...lineSections(lines, {
+      maxLines: MAX_LINES,
+      maxLine: 250,
+      more: '`/canary status &lt;service&gt;` shows one',
+    }),
   ]);
 }
 
-const canary = (s: CanaryState) => (s.canaryRevision ? (s.trafficNow?.[s.canaryRevision] ?? 0) : 0);
+/** One line of a list: what, where, doing what, since when, by whom. */
+export function listLine(s: RunbookState, now: number): string {
+  const since = relative(s.startedAt, now).replace(/ ago$/, '');
+  if (s.kind === 'rollback') {
+    return `${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* rollback: ${escapeText(statusWords(s))} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;
+  }
+  const share = s.canaryRevision ? ` · canary ${canaryShare(s)} %` : '';
+  return `${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* ${code(s.tag)}${s.dryRun ? ' (dry run)' : ''}: ${escapeText(statusWords(s))}${share} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;
+}

@@ -1,7 +1,6 @@
+import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
-import { decodeValue } from '../../src/blocks/actions.ts';
 import {
-  ACTIONS,
   appHome,
   approvalDecided,
   approvalRequest,
@@ -17,292 +16,215 @@ import {
   rolloutList,
   rolloutStatus,
 } from '../../src/blocks/index.ts';
-import type { GateResult } from '../../src/gates/result.ts';
-import type { RollbackRequest } from '../../src/runbooks/rollback-requests.ts';
-import type { CanaryState, RolloutStatus, StandaloneRollbackState } from '../../src/runbooks/types.ts';
-import { testConfig } from '../helpers/engine-world.ts';
+import type { CanaryState } from '../../src/runbooks/types.ts';
+import { at, GATES, result, runbook, SCENARIOS, type Scenario, scenario, standalone } from './fixtures.ts';
 
-// Every message the bot builds, from ordinary and extreme states, within Slack's Block Kit limits; and the
-// content that matters: each gate's observed value and threshold, who decided, which buttons when.
+// blockKitProblems finds every limit of platform-facts.md; then every message the bot can build, from
+// every state the engine reaches and from extreme input, has none.
 
-const runbook = testConfig().runbooks.canary as never;
-const LONG = `<!channel> ${'a very long reason '.repeat(400)}`;
-const AT = '2026-11-23T10:00:00.000Z';
+const msg = (blocks: unknown[], text = 'fallback') => ({ text, blocks: blocks as KnownBlock[] });
+const plain = (text: string) => ({ type: 'plain_text', text });
+const mrkdwn = (text: string) => ({ type: 'mrkdwn', text });
+const btn = (label: string, id = 'a', value = '{}') => ({
+  type: 'button',
+  text: plain(label),
+  action_id: id,
+  value,
+});
 
-function gate(i: number, status: GateResult['status'] = 'pass'): GateResult {
-  return {
-    gate: `error-rate-${i}`,
-    kind: 'cloud-monitoring',
-    metric: '5xx rate',
-    status,
-    observed: { value: 0.4 + i, unit: '%' },
-    threshold: `< ${i + 1} %`,
-    samples: 5210,
-    evidence: `https://console.cloud.google.com/monitoring?q=${'x'.repeat(300)}`,
-    at: AT,
-  } as GateResult;
-}
-
-function canary(status: RolloutStatus, extra: Partial<CanaryState> = {}): CanaryState {
-  const stages = ['A', 'B', 'C', 'D', 'E'].map((name, index) => ({
-    index,
-    name,
-    traffic: [0, 5, 25, 50, 100][index] as number,
-    approvals: index === 1 ? [{ userId: 'UAPPROVE1', at: AT }] : [],
-    ticks: index === 1 ? Array.from({ length: 40 }, () => Array.from({ length: 40 }, (_, i) => gate(i))) : [],
-    extensionsUsed: 0,
-    ...(index === 1
-      ? { approvalRequestedAt: AT, approvalExpiresAt: AT, windowEndsAt: AT, startedAt: AT }
-      : {}),
-  }));
-  return {
-    kind: 'canary',
-    id: 'web-prod-20261123T100000-abcd',
-    service: 'web',
-    env: 'prod',
-    image: 'europe-docker.pkg.dev/p/web/web:v1.42.0',
-    tag: 'v1.42.0',
-    requestedBy: 'UDEPLOYER',
-    dryRun: false,
-    status,
-    stage: 1,
-    stages,
-    stableRevision: 'web-prod-00001-stb',
-    canaryRevision: 'web-prod-00002-can',
-    trafficNow: { 'web-prod-00001-stb': 95, 'web-prod-00002-can': 5 },
-    timeline: [],
-    startedAt: AT,
-    ...(status === 'rolling-back' || status === 'rolled-back'
-      ? {
-          rollback: {
-            trigger: 'gate',
-            reason: LONG,
-            failedStage: 'B',
-            toRevision: 'web-prod-00001-stb',
-            mode: 'full',
-            status: status === 'rolled-back' ? 'done' : 'shifting',
-            routeOverride: 'legacy',
-            checks: Array.from({ length: 40 }, (_, i) => gate(i, 'fail')),
-            startedAt: AT,
-          },
-        }
-      : {}),
-    ...extra,
-  } as CanaryState;
-}
-
-const STATUSES: RolloutStatus[] = [
-  'deploying',
-  'checking',
-  'awaiting-approval',
-  'shifting',
-  'watching',
-  'paused',
-  'needs-attention',
-  'rolling-back',
-  'promoted',
-  'rolled-back',
-  'aborted',
-  'failed',
-];
-
-type Msg = { blocks: unknown[] };
-const buttons = (m: Msg) =>
-  (m.blocks as { type: string; elements?: { type: string; action_id: string; value: string }[] }[])
-    .filter((b) => b.type === 'actions')
-    .flatMap((b) => b.elements ?? []);
-const textOf = (m: Msg) => JSON.stringify(m.blocks);
-
-describe('every message is within Block Kit limits', () => {
-  it.each(STATUSES)('rollout card, status and gate results when %s', (status) => {
-    const state = canary(status);
-    for (const m of [
-      rolloutCard(state, runbook),
-      rolloutStatus(state, runbook),
-      gateResultsMessage(state, 1, {
-        phase: 'gates',
-        tick: 40,
-        results: Array.from({ length: 40 }, (_, i) => gate(i, 'fail')),
-        verdict: 'fail',
-      }),
-      rollingBackMessage(state),
-      approvalRequest(state, 1, { required: 2, expiresAt: AT, onGateFailure: 'automatic' }),
-      approvalDecided(state, 1, { kind: 'approved', by: state.stages[1]?.approvals ?? [] }),
-      approvalDecided(state, 1, { kind: 'superseded', why: LONG }),
-    ]) {
-      expect(blockKitProblems(m)).toEqual([]);
-    }
+describe('blockKitProblems', () => {
+  it('accepts a plain valid message', () => {
+    expect(blockKitProblems(msg([{ type: 'section', text: mrkdwn('hi') }]))).toEqual([]);
   });
 
-  it('lists, locks, requests, incidents, help and a crowded App Home', () => {
-    const states = Array.from({ length: 60 }, (_, i) => canary('watching', { id: `r-${i}` }));
-    const lock = {
-      service: 'web',
-      env: 'prod',
-      rolloutId: 'r-1',
-      author: 'UDEPLOYER',
-      reason: LONG,
-      since: AT,
-      kind: 'rollout',
-      token: 1,
-    } as const;
-    const freeze = { service: 'web', env: 'prod', author: 'UADMIN01', reason: LONG, since: AT };
-    const request: RollbackRequest = {
-      id: 'q1',
-      service: 'web',
-      env: 'prod',
-      requestedBy: 'UDEPLOYER',
-      reason: LONG,
-      status: 'pending',
-      required: 1,
-      at: AT,
-      expiresAt: '2099-01-01T00:00:00.000Z',
-      approvers: '<@UAPPROVE1>',
-      approvals: [],
-    };
-    const standalone: StandaloneRollbackState = {
-      kind: 'rollback',
-      id: 'rb1',
-      service: 'web',
-      env: 'prod',
-      requestedBy: 'UONCALL1',
-      dryRun: true,
-      status: 'rolling-back',
-      rollback: {
-        trigger: 'manual',
-        by: 'UONCALL1',
-        reason: LONG,
-        toRevision: 'web-prod-00001-stb',
-        mode: 'full',
-        status: 'overriding-route',
-        startedAt: AT,
-      },
-      timeline: [],
-      startedAt: AT,
-    };
-    const messages = [
-      rolloutList(states),
-      lockRefusal({
-        service: 'web',
-        env: 'prod',
-        holder: lock,
-        threadLink: 'https://slack.example/archives/C1/p1',
-      }),
-      lockRefusal({ service: 'web', env: 'prod', freeze }),
-      locksList(
-        Array.from({ length: 80 }, () => lock),
-        Array.from({ length: 80 }, () => freeze),
-      ),
-      rollbackRequestCard(request),
-      rollbackRequestCard({ ...request, status: 'started', rolloutId: 'q1' }),
-      rollingBackMessage(standalone),
-      incidentCard({
-        incidentId: 'incident-r1',
-        service: 'web',
-        env: 'prod',
-        symptom: LONG,
-        revisions: { from: 'a', to: 'b' },
-        status: 'open',
-        at: AT,
-      }),
-      help('/canary'),
-      help('/rollback'),
-      help('/incident'),
-      help('/deploy'),
-    ];
-    for (const m of messages) expect(blockKitProblems(m)).toEqual([]);
-    const home = appHome({
-      rollouts: states,
-      locks: Array.from({ length: 80 }, () => lock),
-      freezes: [freeze],
-      incidents: Array.from({ length: 80 }, (_, i) => ({
-        id: `i${i}`,
-        service: 'web',
-        env: 'prod',
-        symptom: LONG,
-        at: AT,
-      })),
-      history: Array.from({ length: 80 }, (_, i) => ({
-        id: `h${i}`,
-        service: 'web',
-        env: 'prod',
-        status: 'promoted',
-        endedAt: AT,
-      })),
+  it.each([
+    ['51 blocks', msg(Array.from({ length: 51 }, () => ({ type: 'divider' }))), '51 blocks, limit 50'],
+    [
+      'a long header',
+      msg([{ type: 'header', text: plain('h'.repeat(151)) }]),
+      'text is 151 chars, limit 150',
+    ],
+    ['a mrkdwn header', msg([{ type: 'header', text: mrkdwn('h') }]), 'must be plain_text'],
+    ['a long section', msg([{ type: 'section', text: mrkdwn('s'.repeat(3001)) }]), 'limit 3000'],
+    ['an empty section', msg([{ type: 'section', text: mrkdwn(' ') }]), 'text is empty'],
+    [
+      '11 fields',
+      msg([{ type: 'section', fields: Array.from({ length: 11 }, () => mrkdwn('f')) }]),
+      '11 fields, limit 10',
+    ],
+    ['a long field', msg([{ type: 'section', fields: [mrkdwn('f'.repeat(2001))] }]), 'field 0 is 2001 chars'],
+    [
+      'a long button label',
+      msg([{ type: 'actions', elements: [btn('b'.repeat(76))] }]),
+      'button text is 76 chars',
+    ],
+    [
+      '26 buttons',
+      msg([{ type: 'actions', elements: Array.from({ length: 26 }, (_, i) => btn('b', `a${i}`)) }]),
+      '26 elements, limit 25',
+    ],
+    [
+      'a long value',
+      msg([{ type: 'actions', elements: [btn('b', 'a', 'v'.repeat(2001))] }]),
+      'value is 2001 chars',
+    ],
+    [
+      'a long action_id',
+      msg([{ type: 'actions', elements: [btn('b', 'a'.repeat(256))] }]),
+      'action_id longer',
+    ],
+    ['a repeated action_id', msg([{ type: 'actions', elements: [btn('b'), btn('c')] }]), 'used twice'],
+    ['an empty actions block', msg([{ type: 'actions', elements: [] }]), 'no elements'],
+    [
+      '11 context elements',
+      msg([{ type: 'context', elements: Array.from({ length: 11 }, () => mrkdwn('c')) }]),
+      '11 elements, limit 10',
+    ],
+    ['a long block_id', msg([{ type: 'divider', block_id: 'b'.repeat(256) }]), 'block_id longer than 255'],
+    [
+      'too many chars of blocks',
+      msg(Array.from({ length: 5 }, () => ({ type: 'section', text: mrkdwn('x'.repeat(2900)) }))),
+      'chars of JSON, limit 12000',
+    ],
+    ['no fallback text', msg([{ type: 'divider' }], ''), 'no fallback text'],
+    [
+      'a long confirm text',
+      msg([
+        {
+          type: 'actions',
+          elements: [{ ...btn('b'), confirm: { title: plain('t'), text: plain('x'.repeat(301)) } }],
+        },
+      ]),
+      'confirm text is 301 chars',
+    ],
+  ])('finds %s', (_, message, problem) => {
+    const problems = blockKitProblems(message);
+    expect(problems.join('\n')).toContain(problem);
+  });
+
+  it('allows App Home 100 blocks, not 101, and no size ceiling', () => {
+    const home = (n: number) => ({
+      type: 'home' as const,
+      blocks: Array.from({ length: n }, () => ({ type: 'divider' })),
     });
-    expect(blockKitProblems(home)).toEqual([]);
+    expect(blockKitProblems(home(100))).toEqual([]);
+    expect(blockKitProblems(home(101))).toEqual(['101 blocks, limit 100']);
   });
 });
 
-describe('content', () => {
-  it('a gate line shows what was observed beside its threshold', () => {
-    const m = gateResultsMessage(canary('watching'), 1, {
-      phase: 'gates',
-      tick: 3,
-      results: [gate(0, 'fail')],
-    });
-    expect(textOf(m)).toContain('0.4 %');
-    expect(textOf(m)).toContain('&lt; 1 %'); // escaped for mrkdwn
+describe('every message the bot builds is within the limits', () => {
+  const LONG = `<!channel> ${'a very long reason & more '.repeat(800)}`;
+  const forty = Array.from({ length: 40 }, (_, i) => ({
+    ...result(GATES[i % GATES.length] as string, i % 3 === 0 ? 'fail' : 'pass', at(i)),
+    gate: `gate-${i}`,
+    reason: LONG,
+    evidence: LONG,
+  }));
+
+  /** Every message about one canary state, the extreme ones included. */
+  function messages(state: CanaryState) {
+    const stage = Math.max(1, state.stage);
+    const details = { required: 2, expiresAt: at(30), onGateFailure: 'automatic' as const, approvers: LONG };
+    return [
+      rolloutCard(state, runbook),
+      rolloutStatus(state, runbook),
+      rolloutList([state]),
+      rollingBackMessage(state),
+      approvalRequest(state, stage, details),
+      approvalDecided(state, stage, { kind: 'approved', by: state.stages[stage]?.approvals ?? [] }),
+      approvalDecided(state, stage, { kind: 'aborted', by: 'UREQUEST1', at: at(1) }),
+      approvalDecided(state, stage, { kind: 'expired', at: at(30) }),
+      approvalDecided(state, stage, { kind: 'superseded', why: LONG }),
+      gateResultsMessage(state, stage, { phase: 'gates', tick: 40, results: forty, verdict: 'fail' }),
+      gateResultsMessage(state, stage, { phase: 'checks', results: forty }),
+      gateResultsMessage(state, stage, { phase: 'rollback-checks', results: forty }),
+    ];
+  }
+
+  it.each(Object.keys(SCENARIOS) as Scenario[])('%s', (name) => {
+    for (const m of messages(scenario(name))) expect(blockKitProblems(m)).toEqual([]);
   });
 
-  it('user text is escaped: no mention of the whole channel slips through', () => {
-    const m = incidentCard({
-      incidentId: 'i',
-      service: 'web',
-      env: 'prod',
-      symptom: '<!channel> down',
-      revisions: { to: 'b' },
-      status: 'open',
-      at: AT,
-    });
-    expect(textOf(m)).not.toContain('<!channel>');
-    expect(textOf(m)).toContain('&lt;!channel&gt;');
-  });
-
-  it('buttons exactly where they belong, with values naming what they are about', () => {
-    const request = approvalRequest(canary('awaiting-approval'), 1, {
-      required: 1,
-      expiresAt: AT,
-      onGateFailure: 'automatic',
-    });
-    expect(buttons(request).map((b) => b.action_id)).toEqual([ACTIONS.approve, ACTIONS.approvalAbort]);
-    expect(decodeValue(buttons(request)[0]?.value)).toEqual({ r: 'web-prod-20261123T100000-abcd', s: 1 });
-    expect(textOf(request)).toContain('a failing gate rolls back on its own');
-    expect(
-      buttons(
-        approvalDecided(canary('watching'), 1, { kind: 'approved', by: [{ userId: 'UAPPROVE1', at: AT }] }),
-      ),
-    ).toEqual([]);
-
-    const watching = buttons(rolloutCard(canary('watching'), runbook)).map((b) => b.action_id);
-    expect(watching).toEqual([ACTIONS.pause, ACTIONS.rollback, ACTIONS.abort, ACTIONS.promote]);
-    const paused = buttons(rolloutCard(canary('paused'), runbook)).map((b) => b.action_id);
-    expect(paused).toContain(ACTIONS.resume);
-    for (const status of ['promoted', 'rolled-back', 'aborted', 'failed', 'rolling-back'] as const) {
-      expect(buttons(rolloutCard(canary(status), runbook)), status).toEqual([]);
+  it('with long user text everywhere', () => {
+    const state = scenario('rolled-back');
+    state.requestedBy = LONG;
+    state.tag = 'v'.repeat(128);
+    state.service = 's'.repeat(200);
+    if (state.rollback) {
+      state.rollback.reason = LONG;
+      state.rollback.checks = forty;
     }
-    const open = incidentCard({
-      incidentId: 'incident-1',
-      service: 'web',
-      env: 'prod',
-      symptom: 's',
-      revisions: { to: 'b' },
-      status: 'open',
-      at: AT,
+    state.aborted = { by: LONG, reason: LONG, at: at(5) };
+    state.attention = { reason: LONG, at: at(5), cause: 'rollback-checks' };
+    const stage = state.stages[1];
+    if (stage) stage.ticks = Array.from({ length: 40 }, () => forty);
+    messages(state).forEach((m, i) => {
+      expect(blockKitProblems(m), `message ${i}`).toEqual([]);
     });
-    expect(decodeValue(buttons(open)[0]?.value)).toEqual({ i: 'incident-1' });
-    expect(
-      buttons(
-        incidentCard({
-          incidentId: 'incident-1',
-          service: 'web',
-          env: 'prod',
-          symptom: 's',
-          revisions: { to: 'b' },
-          status: 'resolved',
-          at: AT,
-        }),
+    const s = standalone().state;
+    s.rollback.reason = LONG;
+    s.rollback.checks = forty;
+    expect(blockKitProblems(rollingBackMessage(s))).toEqual([]);
+    expect(blockKitProblems(rolloutStatus(s))).toEqual([]);
+    const lock = {
+      service: LONG,
+      env: 'prod',
+      rolloutId: 'r',
+      author: LONG,
+      reason: LONG,
+      since: at(0),
+      kind: 'rollout',
+      token: 1,
+    } as const;
+    const freeze = { service: LONG, env: 'prod', author: LONG, reason: LONG, since: at(0) };
+    for (const m of [
+      lockRefusal({
+        service: LONG,
+        env: LONG,
+        holder: lock,
+        threadLink: `https://x.example/${'p'.repeat(5000)}`,
+      }),
+      lockRefusal({ service: LONG, env: LONG, freeze }),
+      locksList(
+        Array.from({ length: 100 }, () => lock),
+        Array.from({ length: 100 }, () => freeze),
       ),
-    ).toEqual([]);
+      incidentCard({
+        incidentId: 'i',
+        service: LONG,
+        env: LONG,
+        failedStage: LONG,
+        symptom: LONG,
+        revisions: { from: LONG, to: LONG },
+        routeOverride: LONG,
+        status: 'open',
+        at: at(0),
+      }),
+      rollbackRequestCard({
+        id: 'q',
+        service: LONG,
+        env: LONG,
+        requestedBy: LONG,
+        reason: LONG,
+        status: 'failed',
+        message: LONG,
+        required: 1,
+        at: at(0),
+        expiresAt: at(30),
+        approvers: LONG,
+        approvals: [],
+      }),
+      help('/rollback'),
+    ]) {
+      expect(blockKitProblems(m)).toEqual([]);
+    }
+    const home = appHome({
+      rollouts: Array.from({ length: 100 }, () => state),
+      locks: Array.from({ length: 100 }, () => lock),
+      freezes: [freeze],
+      incidents: [{ id: 'i', service: LONG, env: LONG, symptom: LONG, at: at(0), link: LONG }],
+      history: [{ id: LONG, service: LONG, env: LONG, status: LONG, endedAt: at(0) }],
+    });
+    expect(blockKitProblems(home)).toEqual([]);
   });
 });

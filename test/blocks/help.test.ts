@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { type Command, help, usage } from '../../src/blocks/help.ts';
+import { blockKitProblems } from '../../src/blocks/limits.ts';
+import { textOf } from './fixtures.ts';
+
+const COMMANDS: Command[] = ['/canary', '/rollback', '/incident', '/deploy'];
+
+describe('help', () => {
+  it.each(COMMANDS)('%s: every form with what it does, and examples, within limits', (command) => {
+    const m = help(command);
+    expect(blockKitProblems(m)).toEqual([]);
+    expect(textOf(m)).toContain('*Examples*');
+    expect(textOf(m)).toContain(`\`${command} help\``);
+  });
+
+  it('shows the forms people type, angle brackets escaped for mrkdwn', () => {
+    const canary = textOf(help('/canary'));
+    for (const form of [
+      '/canary start [service] &lt;tag&gt; [env] [--dry-run]',
+      '/canary status [service] [env]',
+      '/canary list',
+      '/canary pause [service] [env]',
+      '/canary resume [service] [env]',
+      '/canary abort [service] [env] [reason]',
+      '/canary promote [service] [env]',
+    ]) {
+      expect(canary).toContain(`\`${form}\``);
+    }
+    expect(canary).not.toMatch(/<tag>/);
+    expect(canary).toContain('/canary start control v1.42.0 prod --dry-run');
+    expect(textOf(help('/rollback'))).toContain(
+      '/rollback &lt;service&gt; [env] [--to &lt;revision&gt;] [--route-only | --traffic-only] [--dry-run] --reason "&lt;text&gt;"',
+    );
+    const incident = textOf(help('/incident'));
+    expect(incident).toContain('/incident open &lt;service&gt; [env] &lt;summary&gt;');
+    expect(incident).toContain('/incident note &lt;text&gt;');
+    expect(incident).toContain('/incident close [summary]');
+    const deploy = textOf(help('/deploy'));
+    expect(deploy).toContain('/deploy lock &lt;service&gt; [env] &lt;reason&gt;');
+    expect(deploy).toContain('/deploy unlock &lt;service&gt; [env]');
+    expect(deploy).toContain('/deploy locks');
+  });
+});
+
+describe('usage', () => {
+  it('gives the one right form of a subcommand, for error messages', () => {
+    expect(usage('/canary', 'start')).toBe('Usage: `/canary start [service] &lt;tag&gt; [env] [--dry-run]`');
+    expect(usage('/deploy', 'unlock')).toBe('Usage: `/deploy unlock &lt;service&gt; [env]`');
+    expect(usage('/incident', 'note')).toBe('Usage: `/incident note &lt;text&gt;`');
+    expect(usage('/rollback')).toContain('Usage: `/rollback &lt;service&gt; [env]');
+    expect(usage('/rollback', 'whatever')).toBe(usage('/rollback'));
+  });
+
+  it('without a known subcommand, lists every form, one a line', () => {
+    const all = usage('/canary', 'frobnicate');
+    expect(all.split('\n')).toHaveLength(1 + 8);
+    expect(all).toContain('`/canary list`');
+    expect(usage('/deploy')).toContain('`/deploy locks`');
+  });
+});

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { ACTIONS, decodeValue } from '../../src/blocks/actions.ts';
+import { blockKitProblems } from '../../src/blocks/limits.ts';
+import { rolloutCard } from '../../src/blocks/rollout-card.ts';
+import { renderGate } from '../../src/gates/render.ts';
+import {
+  actionIds,
+  buttons,
+  CANARY,
+  Canary,
+  NOW,
+  REQUESTER,
+  result,
+  runbook,
+  SCENARIOS,
+  type Scenario,
+  STABLE,
+  scenario,
+  textOf,
+  unescapeMrkdwn,
+} from './fixtures.ts';
+
+const card = (name: Scenario) => rolloutCard(scenario(name), runbook, NOW);
+
+describe('the rollout card', () => {
+  it.each(Object.keys(SCENARIOS) as Scenario[])('is within Block Kit limits when %s', (name) => {
+    expect(blockKitProblems(card(name))).toEqual([]);
+  });
+
+  it('names the service, tag, environment, requester, revisions and traffic now', () => {
+    const m = card('watching');
+    const text = textOf(m);
+    expect(m.blocks[0]).toMatchObject({ type: 'header', text: { text: 'Canary control v1.42.0 → prod' } });
+    expect(text).toContain(`<@${REQUESTER}>`);
+    expect(text).toContain(`stable \`${STABLE}\``);
+    expect(text).toContain(`canary \`${CANARY}\``);
+    expect(text).toContain(`\`${STABLE}\` 95 % (stable)`);
+    expect(text).toContain(`\`${CANARY}\` 5 % (canary)`);
+    expect(m.text).toBe('control prod v1.42.0: watching the gates of stage B (5 %)');
+  });
+
+  it('shows the stage bar: done, current, pending', () => {
+    expect(textOf(card('watching'))).toContain('A 0 % ✓ → *B 5 % ●* → C 25 % → D 50 % → E 100 %');
+    expect(textOf(card('promoted'))).toContain('A 0 % ✓ → B 5 % ✓ → C 25 % ✓ → D 50 % ✓ → E 100 % ✓');
+  });
+
+  it('marks the failed stage', () => {
+    expect(textOf(card('rolling-back'))).toContain('A 0 % ✓ → *B 5 % ✗* → C 25 %');
+    expect(textOf(card('failed'))).toContain('A 0 % ✗ → B 5 %');
+  });
+
+  it("summarises the current stage's gates at the last tick, and shows what fails with value and threshold", () => {
+    const watching = textOf(card('watching'));
+    expect(watching).toContain('stage B, tick 3 of 10: 5 pass');
+    expect(watching).toContain('stage B checks: 1 pass');
+    const failing = textOf(card('rolling-back'));
+    expect(failing).toContain('tick 4 of 10: 1 fail · 4 pass');
+    const line = renderGate(result('latency-p95', 'fail'));
+    expect(unescapeMrkdwn(failing)).toContain(line);
+    expect(failing).toContain('412 ms');
+    expect(failing).toContain('+20 %');
+  });
+
+  it('says what it is doing in words, with the reason when people must decide', () => {
+    expect(textOf(card('awaiting-approval'))).toContain('Waiting for approval to shift to 5 % (stage B)');
+    expect(textOf(card('paused'))).toMatch(/Paused\* at stage B \(5 %\) by <@UREQUEST1>/);
+    const expired = textOf(card('needs-attention (approval expired)'));
+    expect(expired).toContain('Needs attention');
+    expect(expired).toContain('expired after 30m (0 of 2 approvals)');
+    expect(expired).toContain('Resume asks for approval again.');
+  });
+
+  it('says how it ended, and shows no buttons once it has', () => {
+    const endings: [Scenario, RegExp][] = [
+      ['promoted', /Promoted\*.*`control-00042-new` serves 100 %, after \d+ min/],
+      ['rolled-back', /Rolled back\* to `control-00041-old`.*\(a gate failed at stage B\)/],
+      [
+        'rolled-back (checks failing after)',
+        /rollback checks on control-00041-old did not pass: auth-session/,
+      ],
+      ['aborted (before traffic)', /Aborted\* by <@UREQUEST1>.*: wrong tag &lt;!here&gt;/],
+      ['aborted (traffic returned)', /Traffic returned to `control-00041-old`/],
+      ['failed', /Failed\*.*stage A checks failed/],
+    ];
+    for (const [name, said] of endings) {
+      const m = card(name);
+      expect(textOf(m), name).toMatch(said);
+      expect(buttons(m), name).toEqual([]);
+    }
+    expect(buttons(card('rolling-back'))).toEqual([]);
+  });
+
+  it('marks a dry run in the header and says nothing changes', () => {
+    const m = card('dry run');
+    expect(m.blocks[0]).toMatchObject({ text: { text: 'Canary control v1.42.0 → prod (dry run)' } });
+    expect(textOf(m)).toContain('Dry run: nothing is changed on Cloud Run');
+    expect(m.text).toContain('(dry run)');
+  });
+
+  it('escapes what people typed', () => {
+    const text = textOf(card('aborted (before traffic)'));
+    expect(text).not.toContain('<!here>');
+  });
+});
+
+describe('the rollout card buttons', () => {
+  const expected: Record<Scenario, string[]> = {
+    deploying: [ACTIONS.promote, ACTIONS.abort],
+    checking: [ACTIONS.promote, ACTIONS.abort],
+    'awaiting-approval': [ACTIONS.pause, ACTIONS.promote, ACTIONS.abort],
+    shifting: [ACTIONS.promote, ACTIONS.abort],
+    watching: [ACTIONS.pause, ACTIONS.promote, ACTIONS.rollback, ACTIONS.abort],
+    paused: [ACTIONS.resume, ACTIONS.promote, ACTIONS.rollback, ACTIONS.abort],
+    'needs-attention (approval expired)': [ACTIONS.resume, ACTIONS.promote, ACTIONS.abort],
+    'needs-attention (gate failed, policy asks)': [ACTIONS.rollback, ACTIONS.abort],
+    'needs-attention (inconclusive)': [ACTIONS.resume, ACTIONS.promote, ACTIONS.rollback, ACTIONS.abort],
+    'needs-attention (rollback stuck)': [ACTIONS.resume, ACTIONS.abort],
+    'needs-attention (effect failed)': [ACTIONS.resume, ACTIONS.abort],
+    'rolling-back': [],
+    'rolled-back': [],
+    'rolled-back (checks failing after)': [],
+    promoted: [],
+    'aborted (before traffic)': [],
+    'aborted (traffic returned)': [],
+    failed: [],
+    'dry run': [ACTIONS.pause, ACTIONS.promote, ACTIONS.rollback, ACTIONS.abort],
+    'promote-now': [ACTIONS.pause, ACTIONS.rollback, ACTIONS.abort],
+  };
+
+  it.each(Object.keys(expected) as Scenario[])('are exactly the ones the rollout accepts when %s', (name) => {
+    expect(actionIds(card(name))).toEqual(expected[name]);
+  });
+
+  it('carry the rollout id, which decodeValue reads back', () => {
+    const state = scenario('watching');
+    for (const b of buttons(rolloutCard(state, runbook, NOW))) {
+      expect(decodeValue(b.value)).toEqual({ r: state.id });
+    }
+  });
+
+  it('are labelled by what they do', () => {
+    const label = (name: Scenario, action: string) =>
+      buttons(card(name)).find((b) => b.action_id === action)?.text?.text;
+    expect(label('needs-attention (gate failed, policy asks)', ACTIONS.rollback)).toBe(
+      'Roll back now (gate failed)',
+    );
+    expect(label('watching', ACTIONS.rollback)).toBe('Roll back');
+    expect(label('needs-attention (approval expired)', ACTIONS.resume)).toBe('Ask for approval again');
+    expect(label('needs-attention (inconclusive)', ACTIONS.resume)).toBe('Accept stage and go on');
+    expect(label('needs-attention (rollback stuck)', ACTIONS.abort)).toBe('Stop and take over');
+    expect(label('paused', ACTIONS.resume)).toBe('Resume');
+  });
+
+  it('offer no promote-now at the last stage', () => {
+    const c = new Canary().deploy();
+    while (c.state.stage < 4) c.approveAll().shifted().checked().watchThrough();
+    expect(c.state.status).toBe('awaiting-approval');
+    expect(actionIds(rolloutCard(c.state, runbook, NOW))).toEqual([
+      ACTIONS.pause,
+      ACTIONS.rollback,
+      ACTIONS.abort,
+    ]);
+  });
+
+  it('ask for confirmation before aborting, rolling back or promoting', () => {
+    for (const b of buttons(card('watching'))) {
+      if (b.action_id === ACTIONS.pause) continue;
+      expect(b, b.action_id).toHaveProperty('confirm');
+    }
+  });
+});
