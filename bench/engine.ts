@@ -1,15 +1,18 @@
 // Engine benchmark: N concurrent canary rollouts in one process, each watching its stage-B gate every
 // interval, against local Redis and the twins. Prints ticks per second, tick latency (p50/p99), Redis
 // commands per tick and memory, at 100, 250 and 500 rollouts, each size in a fresh child process so its
-// memory is its own. Run: node bench/engine.ts (docs/benchmarks.md, "Engine").
+// memory is its own. The Cloud Run and Monitoring twins run in a third process (bench/twins-server.ts,
+// started and stopped by each child), so the child holds the engine alone, as a bot replica does.
+// Run: node bench/engine.ts (docs/benchmarks.md, "Engine").
 //
 // Environment: REDIS_URL (redis://127.0.0.1:6379), BENCH_SIZES (100,250,500), BENCH_INTERVAL_MS (10000,
 // the gate interval; the seed's is 60000), BENCH_DURATION_MS (20000, measured), BENCH_WARMUP_MS (4000),
 // BENCH_CONCURRENCY (100, timer jobs at once per worker), BENCH_GATE (http: a probe of a service that
 // answers at once | monitoring: the error-rate gate through the real Cloud Monitoring adapter and twin),
 // BENCH_NODE_FLAGS (V8 flags of the children; default a heap sized as in a 512 MiB container),
-// BENCH_TRACE=1 (time per awaited call, commands per tick by name, live heap at each phase; needs
-// --expose-gc, which the children get), BENCH_SNAPSHOT=1 (heap snapshots into /tmp/prof).
+// BENCH_TRACE=1 (time per awaited call, commands per tick by name, live heap at each phase with the twin
+// process's memory and request counts; needs --expose-gc, which the children get), BENCH_SNAPSHOT=1 (heap
+// snapshots into /tmp/prof).
 //
 // A tick is one timer job of kind 'tick' end to end: the worker picks it up, the executor loads the record,
 // steps the canary runbook, persists (compare-and-set with fencing), evaluates the stage's gate, persists
@@ -17,28 +20,25 @@
 // is pick-up minus due time. Redis commands are counted on the client (every command any ioredis
 // connection of the process sends, BullMQ's included, idle polling included) and on the server (INFO
 // commandstats: also the commands the Lua scripts run inside Redis). Rollouts are approved spread over
-// one interval, so their ticks arrive evenly, as rollouts started at different times would.
+// one interval (over several if that means more than 50 approvals a second, each round offset), so their
+// ticks arrive evenly, as rollouts started at different times would.
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { Redis } from 'ioredis';
-import { getResponse, type RequestHandler } from 'msw';
-import { createCloudRunTwin } from '../sandbox/twins/cloud-run/index.ts';
-import { createMonitoringTwin } from '../sandbox/twins/monitoring/index.ts';
 import { shiftgateConfig } from '../src/config/schema.ts';
 import type { CloudMonitoring } from '../src/gates/ports/monitoring.ts';
 import { createGateRegistry, type GateRegistry } from '../src/gates/registry.ts';
 import { CloudRunAdapter } from '../src/platform/cloud-run/index.ts';
 import { createCloudMonitoring } from '../src/platform/monitoring/index.ts';
-import { revisionSuffix } from '../src/runbooks/effects.ts';
 import { createEngine, type TimerObservation } from '../src/runbooks/engine.ts';
 import { closeRedis, createRedis, createStore, type Store } from '../src/store/index.ts';
 import { intFromEnv } from './env.ts';
 import { percentile } from './percentile.ts';
+import type { TwinsSpec } from './twins-server.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SIZES = (process.env.BENCH_SIZES ?? '100,250,500').split(',').map(Number);
@@ -48,6 +48,8 @@ const WARMUP_MS = intFromEnv('BENCH_WARMUP_MS', 4000);
 const CONCURRENCY = intFromEnv('BENCH_CONCURRENCY', 100);
 const GATE = process.env.BENCH_GATE === 'monitoring' ? 'monitoring' : 'http';
 const TARGETS = { p99Ms: 50, commandsPerTick: 10, memoryMb500: 300 };
+/** Approvals per second the set-up sends at most (it keeps up with 50 on 2 cores). */
+const APPROVALS_PER_SECOND = 50;
 
 interface Result {
   rollouts: number;
@@ -139,29 +141,60 @@ function trace(store: Store, gates: GateRegistry) {
   };
 }
 
-/** An HTTP server on loopback answering with msw handlers (filled in by the caller). */
-async function serve(handlers: RequestHandler[]): Promise<{ server: Server; origin: string }> {
-  const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
-    const request = new Request(`http://${req.headers.host}${req.url}`, {
-      method: req.method ?? 'GET',
-      headers: Object.entries(req.headers).flatMap(([k, v]) =>
-        v === undefined ? [] : (Array.isArray(v) ? v : [v]).map((one) => [k, one] as [string, string]),
-      ),
-      ...(body.length > 0 && req.method !== 'GET' && req.method !== 'HEAD' ? { body } : {}),
-    });
-    const response =
-      (await getResponse(handlers, request)) ?? new Response('no twin answers this', { status: 404 });
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(Buffer.from(await response.arrayBuffer()));
+interface TwinStats {
+  cloudRunRequests: number;
+  monitoringRequests: number;
+  batches: number;
+  rssMb: number;
+  heapMb: number;
+}
+
+interface Twins {
+  origin: string;
+  /** A bench-only admin route of the twin process (bench/twins-server.ts). */
+  admin<T>(path: string, body?: unknown): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** The twin process, seeded; resolves once it serves. It also ends by itself when this process exits. */
+function startTwins(spec: TwinsSpec): Promise<Twins> {
+  const script = new URL('./twins-server.ts', import.meta.url).pathname;
+  const proc = spawn(process.execPath, [script, JSON.stringify(spec)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: process.env,
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return { server, origin: `http://127.0.0.1:${address.port}` };
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const end = out.indexOf('\n');
+      if (end < 0) return;
+      proc.stdout.off('data', onData);
+      proc.off('exit', onExit);
+      const { origin } = JSON.parse(out.slice(0, end)) as { origin: string };
+      resolve({
+        origin,
+        async admin<T>(path: string, body?: unknown): Promise<T> {
+          const response = await fetch(`${origin}${path}`, {
+            method: body === undefined ? 'GET' : 'POST',
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+            headers: { 'content-type': 'application/json' },
+          });
+          if (!response.ok) throw new Error(`twins ${path}: ${response.status} ${await response.text()}`);
+          return (await response.json()) as T;
+        },
+        async stop() {
+          proc.stdin.end(); // the twin process exits when its stdin closes
+          await exited;
+        },
+      });
+    };
+    const onExit = (code: number | null) => reject(new Error(`the twin process exited with ${code}: ${out}`));
+    proc.stdout.on('data', onData);
+    proc.once('exit', onExit);
+    proc.once('error', reject);
+  });
 }
 
 async function child(rollouts: number): Promise<Result> {
@@ -177,235 +210,235 @@ async function child(rollouts: number): Promise<Result> {
 
   const project = 'proj-bench';
   const region = 'us-central1';
-  // The twins answer over loopback HTTP, in this process, through msw's getResponse (as the sandbox serves
-  // them): msw's in-process interception retains every request it sees (mswjs/msw#2735,
-  // mswjs/interceptors#783), which would be measured as the engine's memory.
-  const handlers: RequestHandler[] = [];
-  const { server, origin } = await serve(handlers);
-  const cloudRun = createCloudRunTwin({ operationPolls: 0, baseUrl: origin });
-  const metrics = createMonitoringTwin({ project, service: 'svc-0', location: region, origin });
-  handlers.push(...cloudRun.handlers, ...metrics.handlers);
-  const port = Number(new URL(origin).port);
-
   const names = Array.from({ length: rollouts }, (_, i) => `svc-${i}`);
-  const config = shiftgateConfig.parse({
-    environments: {
-      bench: {
-        deployers: { users: ['UBENCH1'] },
-        approval: { approvers: { users: ['UBENCH2'] }, required: 1, expiresAfter: '1d' },
-      },
-    },
-    services: Object.fromEntries(
-      names.map((name) => [
-        name,
-        {
-          project,
-          region,
-          image: 'europe-docker.pkg.dev/proj-bench/svc/svc',
-          slackChannel: '#bench',
-          environments: { bench: { cloudRunService: name, publicUrl: `https://${name}.bench.test` } },
+  // The twins run in a process of their own and answer over loopback HTTP (as the sandbox serves them):
+  // their state (a service and its revisions per rollout, request batches, request logs) and their HTTP
+  // server are not the engine's, and a bot replica holds none of them. (In this process, msw's
+  // interception would also retain every request it sees: mswjs/msw#2735, mswjs/interceptors#783.)
+  const twins = await startTwins({
+    project,
+    region,
+    image: 'europe-docker.pkg.dev/proj-bench/svc/svc:v1',
+    services: names,
+  });
+  try {
+    const port = Number(new URL(twins.origin).port);
+    const endpoint = { host: '127.0.0.1', port, protocol: 'http' as const };
+    const config = shiftgateConfig.parse({
+      environments: {
+        bench: {
+          deployers: { users: ['UBENCH1'] },
+          approval: { approvers: { users: ['UBENCH2'] }, required: 1, expiresAfter: '1d' },
         },
-      ]),
-    ),
-    runbooks: {
-      canary: {
-        kind: 'canary',
-        judge: { failureLimit: 3 },
-        stages: [
-          { name: 'A', traffic: 0, approval: false },
-          { name: 'B', traffic: 5, watch: '1d', interval: `${INTERVAL_MS}ms`, gates: ['probe'] },
-          { name: 'E', traffic: 100 },
-        ],
       },
-    },
-    gates: {
-      probe:
-        GATE === 'http'
-          ? {
-              kind: 'http',
-              target: 'public',
-              path: '/healthz',
-              timeout: process.env.BENCH_GATE_TIMEOUT ?? '10s',
-            }
-          : { kind: 'cloud-monitoring', metric: 'error-rate', belowPercent: 1, minRequests: 1 },
-    },
-  });
-  for (const name of names) {
-    cloudRun.seedService({
-      project,
-      region,
-      service: name,
-      image: 'europe-docker.pkg.dev/proj-bench/svc/svc:v1',
+      services: Object.fromEntries(
+        names.map((name) => [
+          name,
+          {
+            project,
+            region,
+            image: 'europe-docker.pkg.dev/proj-bench/svc/svc',
+            slackChannel: '#bench',
+            environments: { bench: { cloudRunService: name, publicUrl: `https://${name}.bench.test` } },
+          },
+        ]),
+      ),
+      runbooks: {
+        canary: {
+          kind: 'canary',
+          judge: { failureLimit: 3 },
+          stages: [
+            { name: 'A', traffic: 0, approval: false },
+            { name: 'B', traffic: 5, watch: '1d', interval: `${INTERVAL_MS}ms`, gates: ['probe'] },
+            { name: 'E', traffic: 100 },
+          ],
+        },
+      },
+      gates: {
+        probe:
+          GATE === 'http'
+            ? {
+                kind: 'http',
+                target: 'public',
+                path: '/healthz',
+                timeout: process.env.BENCH_GATE_TIMEOUT ?? '10s',
+              }
+            : { kind: 'cloud-monitoring', metric: 'error-rate', belowPercent: 1, minRequests: 1 },
+      },
     });
-  }
 
-  const prefix = `sgbench:engine:${randomBytes(4).toString('hex')}:`;
-  const storeRedis = createRedis(REDIS_URL);
-  const store = createStore(storeRedis, { prefix });
-  const adapter = new CloudRunAdapter({
-    google: { projectId: project, endpoint: cloudRun.endpoint },
-    pollMs: 1,
-    maxPollMs: 5,
-  });
-  const monitoring = createCloudMonitoring({
-    target: { projectId: project, endpoint: { host: '127.0.0.1', port, protocol: 'http' } },
-    retryDelayMs: 1,
-  });
-  const observations: TimerObservation[] = [];
-  let measuring = false;
-  // The http gate's service answers at once, in process: a tick then costs the engine and nothing else.
-  const gates = createGateRegistry({
-    monitoring: widened(monitoring),
-    fetch: async () => new Response('ok', { status: 200 }),
-  });
-  const traced = process.env.BENCH_TRACE === '1' ? trace(store, gates) : undefined;
-  const engine = createEngine({
-    store,
-    redisUrl: REDIS_URL,
-    cloudRun: adapter,
-    gates,
-    config,
-    notify: async () => {},
-    sweep: { intervalMs: 0 },
-    worker: { concurrency: CONCURRENCY },
-    newId: (service) => `bench-${service}`,
-    log: { warn: () => {}, error: (message, fields) => console.error(message, fields) },
-    metrics: {
-      timer: (o) => {
-        if (measuring && o.timer === 'tick') observations.push(o);
+    const prefix = `sgbench:engine:${randomBytes(4).toString('hex')}:`;
+    const storeRedis = createRedis(REDIS_URL);
+    const store = createStore(storeRedis, { prefix });
+    const adapter = new CloudRunAdapter({
+      google: { projectId: project, endpoint },
+      pollMs: 1,
+      maxPollMs: 5,
+    });
+    const monitoring = createCloudMonitoring({
+      target: { projectId: project, endpoint },
+      retryDelayMs: 1,
+    });
+    const observations: TimerObservation[] = [];
+    let measuring = false;
+    // The http gate's service answers at once, in process: a tick then costs the engine and nothing else.
+    const gates = createGateRegistry({
+      monitoring: widened(monitoring),
+      fetch: async () => new Response('ok', { status: 200 }),
+    });
+    const traced = process.env.BENCH_TRACE === '1' ? trace(store, gates) : undefined;
+    const engine = createEngine({
+      store,
+      redisUrl: REDIS_URL,
+      cloudRun: adapter,
+      gates,
+      config,
+      notify: async () => {},
+      sweep: { intervalMs: 0 },
+      worker: { concurrency: CONCURRENCY },
+      newId: (service) => `bench-${service}`,
+      log: { warn: () => {}, error: (message, fields) => console.error(message, fields) },
+      metrics: {
+        timer: (o) => {
+          if (measuring && o.timer === 'tick') observations.push(o);
+        },
       },
-    },
-  });
-  traced?.wrap(engine.scheduler, 'schedule', 'scheduler.schedule');
-  const live = (label: string) => {
-    const gc = (globalThis as { gc?: () => void }).gc;
-    if (!traced || !gc) return;
-    gc();
-    const m = process.memoryUsage();
-    if (process.env.BENCH_SNAPSHOT)
-      console.error(v8.writeHeapSnapshot(`/tmp/prof/${label.replace(/ /g, '-')}.heapsnapshot`));
-    console.error(
-      `${label}: live heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MB, rss ${(m.rss / 2 ** 20).toFixed(1)} MB, cloud run twin requests ${cloudRun.recorder.requests.length}`,
-    );
-  };
-  live('engine created');
+    });
+    traced?.wrap(engine.scheduler, 'schedule', 'scheduler.schedule');
+    const live = async (label: string) => {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (!traced || !gc) return;
+      gc();
+      const m = process.memoryUsage();
+      if (process.env.BENCH_SNAPSHOT)
+        console.error(v8.writeHeapSnapshot(`/tmp/prof/${label.replace(/ /g, '-')}.heapsnapshot`));
+      const t = await twins.admin<TwinStats>('/__bench/stats');
+      console.error(
+        `${label}: live heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MB, rss ${(m.rss / 2 ** 20).toFixed(1)} MB; ` +
+          `twin process: rss ${t.rssMb.toFixed(1)} MB, heap ${t.heapMb.toFixed(1)} MB, ` +
+          `cloud run requests ${t.cloudRunRequests}, monitoring requests ${t.monitoringRequests}, traffic batches ${t.batches}`,
+      );
+    };
+    await live('engine created');
 
-  // Start every rollout (deploy through the twin) until it awaits approval of stage B.
-  const queue = [...names];
-  const ids: string[] = [];
-  await Promise.all(
-    Array.from({ length: 25 }, async () => {
-      for (let name = queue.shift(); name; name = queue.shift()) {
-        const started = await engine.startCanary({
-          service: name,
-          env: 'bench',
-          tag: 'v2',
-          requestedBy: 'UBENCH1',
-        });
-        if (!started.ok) throw new Error(started.message);
-        await started.settled;
-        ids.push(started.rolloutId);
-      }
-    }),
-  );
-  live('all deployed');
-  // Approve them spread over one interval, as rollouts started at different times would be: their ticks
-  // then arrive evenly rather than all at the same instant.
-  const approvedFrom = performance.now();
-  await Promise.all(
-    ids.map(async (id, i) => {
-      const wait = approvedFrom + (i * INTERVAL_MS) / ids.length - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      const sent = await engine.send(id, { type: 'approve', userId: 'UBENCH2', stage: 1 });
-      if (!sent.ok) throw new Error(sent.message);
-      await sent.settled;
-    }),
-  );
-  // The twin's request log is the harness's, not the engine's: drop it so memory is the engine's and the twins'.
-  cloudRun.recorder.requests.length = 0;
-  live('all watching');
-  if (GATE === 'monitoring') {
-    // Healthy traffic on both revisions of every service, around the measured minute.
-    const now = Date.now();
-    for (const name of names) {
-      const stable = cloudRun.service({ project, region, service: name }).revisions[0]?.name ?? '';
-      const canary = `${name}-${revisionSuffix(name, 'v2', `bench-${name}`)}`;
-      for (let k = -7; k <= 7; k++) {
-        for (const revision of [stable, canary]) {
-          metrics.addTraffic(revision, { requests: 50, at: now + k * 10_000, service: name });
+    // Start every rollout (deploy through the twin) until it awaits approval of stage B.
+    const queue = [...names];
+    const ids: string[] = [];
+    await Promise.all(
+      Array.from({ length: 25 }, async () => {
+        for (let name = queue.shift(); name; name = queue.shift()) {
+          const started = await engine.startCanary({
+            service: name,
+            env: 'bench',
+            tag: 'v2',
+            requestedBy: 'UBENCH1',
+          });
+          if (!started.ok) throw new Error(started.message);
+          await started.settled;
+          ids.push(started.rolloutId);
         }
-      }
-    }
-  }
-  const active = await store.rollouts.listActive();
-  const watching = active.filter((r) => r.status === 'watching').length;
-  if (watching !== rollouts) throw new Error(`only ${watching} of ${rollouts} rollouts are watching`);
-  const setupSeconds = (performance.now() - setupStarted) / 1000;
-
-  await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
-  const stats = new Redis(REDIS_URL);
-  const callsBefore = await serverCalls(stats);
-  memory.rss = 0;
-  memory.heap = 0;
-  sample();
-  const sentBefore = commandsSent;
-  commandsByName.clear();
-  measuring = true;
-  const started = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, DURATION_MS));
-  measuring = false;
-  const elapsed = (performance.now() - started) / 1000;
-  const sent = commandsSent - sentBefore;
-  const callsAfter = await serverCalls(stats);
-  sample();
-  clearInterval(sampler);
-  // What stays after a full collection (needs --expose-gc): the live set, beside the peaks with garbage.
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const retained = process.memoryUsage();
-
-  if (traced) {
-    traced.print();
-    const perTick = [...commandsByName].sort((a, b) => b[1] - a[1]);
-    const tickCount = observations.filter((o) => o.steps > 0).length;
-    console.error(
-      `commands per tick: ${perTick.map(([n, c]) => `${n} ${(c / tickCount).toFixed(2)}`).join(', ')}`,
+      }),
     );
-  }
-  live('measured');
-  const ticks = observations.filter((o) => o.steps > 0);
-  const durations = ticks.map((o) => o.durationMs).sort((a, b) => a - b);
-  const late = ticks.map((o) => o.lateMs).sort((a, b) => a - b);
-  const result: Result = {
-    rollouts,
-    intervalMs: INTERVAL_MS,
-    gate: GATE,
-    ticks: ticks.length,
-    ticksPerSecond: ticks.length / elapsed,
-    offeredPerSecond: rollouts / (INTERVAL_MS / 1000),
-    p50Ms: percentile(durations, 50),
-    p99Ms: percentile(durations, 99),
-    lateP99Ms: percentile(late, 99),
-    clientCommandsPerTick: sent / ticks.length,
-    serverCallsPerTick: (callsAfter - callsBefore) / ticks.length,
-    peakRssMb: memory.rss / 2 ** 20,
-    peakHeapMb: memory.heap / 2 ** 20,
-    retainedHeapMb: gc ? retained.heapUsed / 2 ** 20 : Number.NaN,
-    retainedRssMb: gc ? retained.rss / 2 ** 20 : Number.NaN,
-    setupSeconds,
-  };
+    await live('all deployed');
+    // Approve them spread over one interval, as rollouts started at different times would be: their ticks
+    // then arrive evenly rather than all at the same instant. Set-up approves about 50 a second; when one
+    // interval is too short for that (500 at 2 s), they are approved over as many whole intervals as it
+    // takes, each round offset so that every rollout still has a phase of the interval of its own. (Sent
+    // faster, approvals pile up and complete in bursts, and so do the ticks for the rest of the run.)
+    const rounds = Math.max(1, Math.ceil(ids.length / ((APPROVALS_PER_SECOND * INTERVAL_MS) / 1000)));
+    const perRound = Math.ceil(ids.length / rounds);
+    const approvedFrom = performance.now();
+    await Promise.all(
+      ids.map(async (id, i) => {
+        const round = Math.floor(i / perRound);
+        const phase = (i % perRound) * rounds + round;
+        const at = round * INTERVAL_MS + (phase * INTERVAL_MS) / ids.length;
+        const wait = approvedFrom + at - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const sent = await engine.send(id, { type: 'approve', userId: 'UBENCH2', stage: 1 });
+        if (!sent.ok) throw new Error(sent.message);
+        await sent.settled;
+      }),
+    );
+    // Every rollout is watching: the twin process drops its request logs (the trace then counts the
+    // measured phase's requests) and, for the monitoring gate, feeds healthy traffic on both revisions of
+    // every service (the stable one and the canary), around the measured minute.
+    const { fed } = await twins.admin<{ fed: number }>('/__bench/watching', { feed: GATE === 'monitoring' });
+    if (GATE === 'monitoring' && fed !== 2 * rollouts)
+      throw new Error(`the twins fed ${fed} revisions, not ${2 * rollouts}`);
+    await live('all watching');
+    const active = await store.rollouts.listActive();
+    const watching = active.filter((r) => r.status === 'watching').length;
+    if (watching !== rollouts) throw new Error(`only ${watching} of ${rollouts} rollouts are watching`);
+    const setupSeconds = (performance.now() - setupStarted) / 1000;
 
-  await engine.close(); // after the jobs under way, so nothing writes under the prefix once it is cleaned
-  // Clean the prefix (SCAN + UNLINK), then close everything.
-  let cursor = '0';
-  do {
-    const [next, keys] = await stats.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await stats.unlink(...keys);
-  } while (cursor !== '0');
-  await Promise.all([closeRedis(stats), store.close(), adapter.close(), monitoring.close()]);
-  await new Promise((resolve) => server.close(resolve));
-  return result;
+    await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
+    const stats = new Redis(REDIS_URL);
+    const callsBefore = await serverCalls(stats);
+    memory.rss = 0;
+    memory.heap = 0;
+    sample();
+    const sentBefore = commandsSent;
+    commandsByName.clear();
+    measuring = true;
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, DURATION_MS));
+    measuring = false;
+    const elapsed = (performance.now() - started) / 1000;
+    const sent = commandsSent - sentBefore;
+    const callsAfter = await serverCalls(stats);
+    sample();
+    clearInterval(sampler);
+    // What stays after a full collection (needs --expose-gc): the live set, beside the peaks with garbage.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const retained = process.memoryUsage();
+
+    if (traced) {
+      traced.print();
+      const perTick = [...commandsByName].sort((a, b) => b[1] - a[1]);
+      const tickCount = observations.filter((o) => o.steps > 0).length;
+      console.error(
+        `commands per tick: ${perTick.map(([n, c]) => `${n} ${(c / tickCount).toFixed(2)}`).join(', ')}`,
+      );
+    }
+    await live('measured');
+    const ticks = observations.filter((o) => o.steps > 0);
+    const durations = ticks.map((o) => o.durationMs).sort((a, b) => a - b);
+    const late = ticks.map((o) => o.lateMs).sort((a, b) => a - b);
+    const result: Result = {
+      rollouts,
+      intervalMs: INTERVAL_MS,
+      gate: GATE,
+      ticks: ticks.length,
+      ticksPerSecond: ticks.length / elapsed,
+      offeredPerSecond: rollouts / (INTERVAL_MS / 1000),
+      p50Ms: percentile(durations, 50),
+      p99Ms: percentile(durations, 99),
+      lateP99Ms: percentile(late, 99),
+      clientCommandsPerTick: sent / ticks.length,
+      serverCallsPerTick: (callsAfter - callsBefore) / ticks.length,
+      peakRssMb: memory.rss / 2 ** 20,
+      peakHeapMb: memory.heap / 2 ** 20,
+      retainedHeapMb: gc ? retained.heapUsed / 2 ** 20 : Number.NaN,
+      retainedRssMb: gc ? retained.rss / 2 ** 20 : Number.NaN,
+      setupSeconds,
+    };
+
+    await engine.close(); // after the jobs under way, so nothing writes under the prefix once it is cleaned
+    // Clean the prefix (SCAN + UNLINK), then close everything.
+    let cursor = '0';
+    do {
+      const [next, keys] = await stats.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await stats.unlink(...keys);
+    } while (cursor !== '0');
+    await Promise.all([closeRedis(stats), store.close(), adapter.close(), monitoring.close()]);
+    return result;
+  } finally {
+    clearInterval(sampler);
+    await twins.stop();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
