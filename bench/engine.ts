@@ -29,13 +29,14 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { Redis } from 'ioredis';
+import { widened } from '../sandbox/twins/monitoring/widened.ts';
 import { shiftgateConfig } from '../src/config/schema.ts';
-import type { CloudMonitoring } from '../src/gates/ports/monitoring.ts';
 import { createGateRegistry, type GateRegistry } from '../src/gates/registry.ts';
 import { CloudRunAdapter } from '../src/platform/cloud-run/index.ts';
 import { createCloudMonitoring } from '../src/platform/monitoring/index.ts';
 import { createEngine, type TimerObservation } from '../src/runbooks/engine.ts';
 import { closeRedis, createRedis, createStore, type Store } from '../src/store/index.ts';
+import { startJsonChild } from './child.ts';
 import { intFromEnv } from './env.ts';
 import { percentile } from './percentile.ts';
 import type { TwinsSpec } from './twins-server.ts';
@@ -98,17 +99,6 @@ async function serverCalls(redis: Redis): Promise<number> {
   return calls;
 }
 
-/** Cloud Monitoring's 60 s minimum window, widened as in the engine tests. */
-function widened(monitoring: CloudMonitoring): CloudMonitoring {
-  return {
-    revisionStats: (query) => {
-      const end = query.window.end;
-      const start = new Date(Math.min(query.window.start.getTime(), end.getTime() - 61_000));
-      return monitoring.revisionStats({ ...query, window: { start, end } });
-    },
-  };
-}
-
 /** BENCH_TRACE=1: where a tick's time goes, per awaited call (to stderr). */
 function trace(store: Store, gates: GateRegistry) {
   const times: Record<string, number[]> = {};
@@ -157,44 +147,23 @@ interface Twins {
 }
 
 /** The twin process, seeded; resolves once it serves. It also ends by itself when this process exits. */
-function startTwins(spec: TwinsSpec): Promise<Twins> {
+async function startTwins(spec: TwinsSpec): Promise<Twins> {
   const script = new URL('./twins-server.ts', import.meta.url).pathname;
-  const proc = spawn(process.execPath, [script, JSON.stringify(spec)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: process.env,
-  });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const end = out.indexOf('\n');
-      if (end < 0) return;
-      proc.stdout.off('data', onData);
-      proc.off('exit', onExit);
-      const { origin } = JSON.parse(out.slice(0, end)) as { origin: string };
-      resolve({
-        origin,
-        async admin<T>(path: string, body?: unknown): Promise<T> {
-          const response = await fetch(`${origin}${path}`, {
-            method: body === undefined ? 'GET' : 'POST',
-            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-            headers: { 'content-type': 'application/json' },
-          });
-          if (!response.ok) throw new Error(`twins ${path}: ${response.status} ${await response.text()}`);
-          return (await response.json()) as T;
-        },
-        async stop() {
-          proc.stdin.end(); // the twin process exits when its stdin closes
-          await exited;
-        },
+  const started = await startJsonChild<{ origin: string }>(script, [JSON.stringify(spec)]);
+  const { origin } = started.line;
+  return {
+    origin,
+    async admin<T>(path: string, body?: unknown): Promise<T> {
+      const response = await fetch(`${origin}${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        headers: { 'content-type': 'application/json' },
       });
-    };
-    const onExit = (code: number | null) => reject(new Error(`the twin process exited with ${code}: ${out}`));
-    proc.stdout.on('data', onData);
-    proc.once('exit', onExit);
-    proc.once('error', reject);
-  });
+      if (!response.ok) throw new Error(`twins ${path}: ${response.status} ${await response.text()}`);
+      return (await response.json()) as T;
+    },
+    stop: () => started.stop(),
+  };
 }
 
 async function child(rollouts: number): Promise<Result> {

@@ -22,7 +22,6 @@
 // Environment: REDIS_URL (redis://127.0.0.1:6379), BENCH_REQUESTS (2000 per target, kind and
 // concurrency), BENCH_WARMUP (200), BENCH_CONCURRENCY (50,200).
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
@@ -43,6 +42,7 @@ import { createGateRegistry } from '../src/gates/registry.ts';
 import { CloudRunAdapter } from '../src/platform/cloud-run/index.ts';
 import { createEngine } from '../src/runbooks/engine.ts';
 import { closeRedis, createRedis, createStore } from '../src/store/index.ts';
+import { startJsonChild } from './child.ts';
 import { intFromEnv } from './env.ts';
 import { percentile } from './percentile.ts';
 
@@ -202,41 +202,9 @@ async function bots(twinsOrigin: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------
 // Parent: the load generator.
 
-interface Child {
-  line: Record<string, string>;
-  stop(): Promise<void>;
-}
-
-/** This file in a child process; resolves to the JSON line it prints once it serves. */
-function startChild(args: string[]): Promise<Child> {
-  const proc: ChildProcess = spawn(process.execPath, [new URL(import.meta.url).pathname, ...args], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: process.env,
-  });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (!line || !out.includes('\n', out.indexOf(line))) return;
-      proc.stdout?.off('data', onData);
-      proc.stdout?.resume();
-      proc.off('exit', onExit);
-      resolve({
-        line: JSON.parse(line) as Record<string, string>,
-        async stop() {
-          proc.stdin?.end();
-          await exited;
-        },
-      });
-    };
-    const onExit = (code: number | null) => reject(new Error(`${args[0]} exited with ${code}: ${out}`));
-    proc.stdout?.on('data', onData);
-    proc.once('exit', onExit);
-    proc.once('error', reject);
-  });
-}
+/** This file in a child process (--twins or --bots); resolves to the JSON line it prints once it serves. */
+const startChild = (args: string[]) =>
+  startJsonChild<Record<string, string>>(new URL(import.meta.url).pathname, args);
 
 type Kind = 'status' | 'bad-start' | 'click';
 const KINDS: Kind[] = ['status', 'bad-start', 'click'];

@@ -46,7 +46,7 @@ import {
   type RollbackRequest,
 } from './rollback-requests.ts';
 import { createScheduler, type Scheduler } from './scheduler.ts';
-import type { RollbackState, RunbookEvent, RunbookPolicy, RunbookState, Timer } from './types.ts';
+import type { RunbookEvent, RunbookPolicy, RunbookState, Timer } from './types.ts';
 
 // The runbook engine as the Slack commands use it: start a canary, start a rollback, send a person's
 // decision to a rollout. It composes the store (state of record), the executor (step, persist, perform),
@@ -173,16 +173,7 @@ export interface Engine {
    * following the environment's rollback policy: break-glass users and admins act alone, others wait for
    * approvals (roles.ts). A dry-run asks nobody: it changes nothing.
    */
-  startRollback(input: {
-    service: string;
-    env: string;
-    requestedBy: string;
-    reason: string;
-    /** Default: the ready revision before the one serving now. */
-    toRevision?: string;
-    mode?: RollbackState['mode'];
-    dryRun?: boolean;
-  }): Promise<RollbackStartResult>;
+  startRollback(input: RollbackAsk & { dryRun?: boolean }): Promise<RollbackStartResult>;
   /** An approval of a pending rollback request; the one that completes it starts the rollback. */
   approveRollback(requestId: string, userId: string): Promise<RollbackDecision>;
   /** The requester (or an admin) withdraws a pending rollback request. */

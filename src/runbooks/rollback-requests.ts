@@ -18,6 +18,7 @@ export interface RollbackAsk {
   env: string;
   requestedBy: string;
   reason: string;
+  /** Default: the ready revision before the one serving now. */
   toRevision?: string;
   mode?: RollbackState['mode'];
 }

@@ -28,7 +28,8 @@
  *   {p}slack:{owner}                      HASH    purpose -> `channel ts` of the Slack messages the bot
  *                                                 owns for a rollout or incident (90 days)
  *   {p}incident:{id}                      STRING  JSON of an incident: channel and ts of its card, status
- *   {p}incidents:open                     HASH    channel -> id of the incident open there (newest)
+ *   {p}incidents:open                     HASH    channel -> id of the incident open there (newest), and
+ *                                                 `id:{incidentId}` -> channel for every open incident
  *   {p}history                            ZSET    ids of finished rollouts by end time (newest 200)
  *
  * No hash tags: shiftgate runs on one Redis (BullMQ shares it), not Redis Cluster.

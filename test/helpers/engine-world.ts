@@ -2,13 +2,13 @@ import { HttpResponse, http, type RequestHandler } from 'msw';
 import { afterAll, afterEach, beforeEach, expect, vi } from 'vitest';
 import { createCloudRunTwin } from '../../sandbox/twins/cloud-run/index.ts';
 import { createMonitoringTwin } from '../../sandbox/twins/monitoring/index.ts';
+import { widened } from '../../sandbox/twins/monitoring/widened.ts';
 import {
   createRouteSplitTwin,
   ROUTE_SPLIT_TWIN_BASE_URL,
   ROUTE_SPLIT_TWIN_TOKEN,
 } from '../../sandbox/twins/route-split/index.ts';
 import { type ShiftgateConfig, shiftgateConfig } from '../../src/config/schema.ts';
-import type { CloudMonitoring } from '../../src/gates/ports/monitoring.ts';
 import { createGateRegistry } from '../../src/gates/registry.ts';
 import { CloudRunAdapter } from '../../src/platform/cloud-run/index.ts';
 import { createCloudMonitoring } from '../../src/platform/monitoring/index.ts';
@@ -122,21 +122,6 @@ export function testConfig(knobs: ConfigKnobs = {}): ShiftgateConfig {
       'error-rate': { kind: 'cloud-monitoring', metric: 'error-rate', belowPercent: 1, minRequests: 20 },
     },
   });
-}
-
-/**
- * Cloud Monitoring's shortest alignment period is 60 s, and the adapter refuses shorter windows. The
- * tests' watch windows last a second, so their windows are widened to the minute before they end; the
- * traffic fed to the twin covers that minute.
- */
-function widened(monitoring: CloudMonitoring): CloudMonitoring {
-  return {
-    revisionStats: (query) => {
-      const end = query.window.end;
-      const start = new Date(Math.min(query.window.start.getTime(), end.getTime() - 61_000));
-      return monitoring.revisionStats({ ...query, window: { start, end } });
-    },
-  };
 }
 
 export interface WorldLog {
