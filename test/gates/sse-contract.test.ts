@@ -565,7 +565,12 @@ describe('the SSE parser', () => {
   it('reads JSON events as the ai package client does (property, parseJsonEventStream as the oracle)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.jsonValue(), { maxLength: 6 }),
+        // The client parses with secure-json-parse, which refuses `__proto__` and `constructor` keys
+        // (a JSON question, not a framing one): the property is asked about values it accepts.
+        fc.array(
+          fc.jsonValue().filter((v) => !/"(__proto__|constructor)":/.test(JSON.stringify(v))),
+          { maxLength: 6 },
+        ),
         endings,
         fc.array(fc.nat(), { maxLength: 12 }),
         async (values, ending, cuts) => {
