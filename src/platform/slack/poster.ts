@@ -17,6 +17,22 @@ export interface Poster {
   post(where: { channel: string; threadTs?: string }, message: SlackMessage): Promise<MessageRef>;
   ref(owner: string, purpose: string): Promise<MessageRef | undefined>;
   permalink(ref: MessageRef): Promise<string | undefined>;
+  /**
+   * Uploads files into a channel or thread (files.uploadV2) once per (owner, purpose): a retried or
+   * redriven step finds the upload recorded and sends nothing again. Returns the first file's id.
+   */
+  attach(
+    owner: string,
+    purpose: string,
+    where: { channel: string; threadTs?: string },
+    upload: { comment?: string; files: readonly AttachedFile[] },
+  ): Promise<string>;
+}
+
+export interface AttachedFile {
+  filename: string;
+  title?: string;
+  content: string;
 }
 
 export function createPoster(client: WebClient, refs: MessageRefs): Poster {
@@ -65,6 +81,27 @@ export function createPoster(client: WebClient, refs: MessageRefs): Poster {
       if (!known) return false;
       await edit(known, message);
       return true;
+    },
+
+    async attach(owner, purpose, where, { comment, files }) {
+      const known = await refs.get(owner, purpose);
+      if (known) return known.ts;
+      const answer = await client.filesUploadV2({
+        channel_id: where.channel,
+        ...(where.threadTs ? { thread_ts: where.threadTs } : {}),
+        ...(comment ? { initial_comment: comment } : {}),
+        file_uploads: files.map((f) => ({
+          file: Buffer.from(f.content, 'utf8'),
+          filename: f.filename,
+          title: f.title ?? f.filename,
+        })),
+      });
+      const completions = answer.files as unknown as { files?: { id?: string }[] }[] | undefined;
+      const fileId = completions?.[0]?.files?.[0]?.id;
+      if (!fileId) throw new Error('files.uploadV2 answered without a file id');
+      // The file id stands in for a ts: the purpose is recorded as done.
+      await refs.setFirst(owner, purpose, { channel: where.channel, ts: fileId });
+      return fileId;
     },
 
     async permalink(ref) {

@@ -1,0 +1,46 @@
+import { WebClient } from '@slack/web-api';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSlackTwin } from '../../sandbox/twins/slack/index.ts';
+import { createMessageRefs } from '../../src/platform/slack/message-refs.ts';
+import { createPoster, type Poster } from '../../src/platform/slack/poster.ts';
+import { useTwins } from '../helpers/msw.ts';
+import { openTestStore } from '../helpers/redis.ts';
+
+// Files into threads (reports, results.tsv): uploaded through the real WebClient's filesUploadV2 to the
+// Slack twin, once per (owner, purpose) however often the step that attaches them is repeated.
+
+const slack = createSlackTwin();
+useTwins(...slack.handlers);
+const db = openTestStore('poster');
+let poster: Poster;
+
+beforeAll(() => {
+  const client = new WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
+  poster = createPoster(client, createMessageRefs(db.redis, db.store.keys));
+});
+beforeEach(() => slack.reset());
+afterAll(() => db.cleanup());
+
+describe('poster.attach', () => {
+  it('uploads every file into the thread with one comment, and only once per purpose', async () => {
+    const root = await poster.post({ channel: '#deploys' }, { text: 'Canary web', blocks: [] });
+    const where = { channel: root.channel, threadTs: root.ts };
+    const files = [
+      { filename: 'summary.json', content: '{"ok":true}\n' },
+      { filename: 'SUMMARY.md', title: 'Summary', content: '# Rollout\n' },
+    ];
+    const first = await poster.attach('r1', 'report', where, { comment: 'Evidence report', files });
+    const again = await poster.attach('r1', 'report', where, { comment: 'Evidence report', files });
+
+    expect(again).toBe(first);
+    // The WebClient uploads the files concurrently: their order is not kept.
+    const byName = [...slack.files()].sort((a, b) => a.name.localeCompare(b.name));
+    expect(byName).toMatchObject([
+      { name: 'SUMMARY.md', title: 'Summary', content: '# Rollout\n', completed: true },
+      { name: 'summary.json', title: 'summary.json', content: '{"ok":true}\n', completed: true },
+    ]);
+    const replies = slack.thread(root.channel, root.ts);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]).toMatchObject({ text: 'Evidence report', thread_ts: root.ts });
+  });
+});
