@@ -34,7 +34,7 @@ describe('poster.attach', () => {
 
     expect(again).toBe(first);
     // The WebClient uploads the files concurrently: their order is not kept.
-    const byName = [...slack.files()].sort((a, b) => a.name.localeCompare(b.name));
+    const byName = [...slack.files()].sort((a, b) => (a.name < b.name ? -1 : 1));
     expect(byName).toMatchObject([
       { name: 'SUMMARY.md', title: 'Summary', content: '# Rollout\n', completed: true },
       { name: 'summary.json', title: 'summary.json', content: '{"ok":true}\n', completed: true },
