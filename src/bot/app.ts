@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { App, type CustomRoute } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { createAfterAck } from '../commands/after-ack.ts';
 import { registerSurface } from '../commands/register.ts';
 import type { Surface } from '../commands/surface.ts';
 import { boltLogger } from './log.ts';
@@ -53,6 +54,9 @@ export function createBot(options: BotOptions): Bot {
     signingSecret: options.signingSecret,
     customRoutes,
     logger: boltLogger(options.log),
+    // Bolt's in-memory conversation store is per process (useless across replicas) and costs each request
+    // a thrown lookup; nothing here reads it.
+    convoStore: false,
     ...(options.slackApiUrl ? { clientOptions: { slackApiUrl: options.slackApiUrl } } : {}),
     ...(options.appToken ? { appToken: options.appToken, socketMode: true } : {}),
   });
@@ -62,7 +66,8 @@ export function createBot(options: BotOptions): Bot {
       'Slack request failed',
     );
   });
-  registerSurface(app, options.surface);
+  const afterAck = createAfterAck();
+  registerSurface(app, options.surface, afterAck);
 
   return {
     app,
@@ -70,6 +75,11 @@ export function createBot(options: BotOptions): Bot {
       const started = (await app.start(host ? { port, host } : port)) as unknown;
       return options.appToken ? undefined : (started as Server);
     },
-    stop: () => app.stop().then(() => undefined),
+    // Stop taking requests, then let the work already acked finish (its people are waiting for an answer).
+    stop: () =>
+      app
+        .stop()
+        .then(() => afterAck.drained())
+        .then(() => undefined),
   };
 }

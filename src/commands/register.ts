@@ -1,6 +1,7 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import { ACTIONS } from '../blocks/actions.ts';
 import { usage } from '../blocks/index.ts';
+import type { AfterAck } from './after-ack.ts';
 import type { Parsed } from './args.ts';
 import { runClick } from './buttons.ts';
 import { runCanary } from './canary.ts';
@@ -15,14 +16,15 @@ import type { Invocation, Reply, Surface } from './surface.ts';
 
 // The Slack surface on Bolt: every slash command and button. Parsing is synchronous and cheap, so bad
 // input is answered in the ack itself; good input is acked empty at once and the work answers through
-// response_url afterwards (Slack wants the ack within 3 s). Events API retries are dropped by event id.
+// response_url afterwards (Slack wants the ack within 3 s), queued in `afterAck` so that a burst of work
+// never delays the acks of later requests. Events API retries are dropped by event id.
 
 export const COMMANDS = ['/canary', '/rollback', '/incident', '/deploy'] as const;
 type CommandName = (typeof COMMANDS)[number];
 
 const EVENT_DEDUPE_MS = 60 * 60_000; // Slack retries within 5 minutes
 
-export function registerSurface(app: App, surface: Surface): void {
+export function registerSurface(app: App, surface: Surface, afterAck: AfterAck): void {
   // Events API retries carry the same event_id: only the first delivery is processed.
   app.use(async ({ body, next }) => {
     const eventId = (body as { event_id?: unknown }).event_id;
@@ -47,7 +49,7 @@ export function registerSurface(app: App, surface: Surface): void {
         userId: command.user_id,
         channel: { id: command.channel_id, name: command.channel_name },
       };
-      await answer(respond, () => run(name, parsed.value, who, surface), surface);
+      await afterAck.run(() => answer(respond, () => run(name, parsed.value, who, surface), surface));
     });
   }
 
@@ -55,26 +57,19 @@ export function registerSurface(app: App, surface: Surface): void {
     app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
       await ack();
       if (action.type !== 'button') return;
-      await answer(
-        respond,
-        () =>
-          runClick(
-            {
-              actionId: action.action_id,
-              value: action.value,
-              userId: body.user.id,
-              channelId: body.channel?.id ?? (body.container as { channel_id?: string }).channel_id ?? '',
-              actionTs: action.action_ts,
-            },
-            surface,
-          ),
-        surface,
-      );
+      const click = {
+        actionId: action.action_id,
+        value: action.value,
+        userId: body.user.id,
+        channelId: body.channel?.id ?? (body.container as { channel_id?: string }).channel_id ?? '',
+        actionTs: action.action_ts,
+      };
+      await afterAck.run(() => answer(respond, () => runClick(click, surface), surface));
     });
   }
 
   app.event('app_home_opened', async ({ event }) => {
-    if (event.tab === 'home') await surface.publishHome(event.user);
+    if (event.tab === 'home') await afterAck.run(() => surface.publishHome(event.user));
   });
 }
 

@@ -1,0 +1,52 @@
+// The work that follows an ack (engine calls, the answer through response_url) runs at most `limit` at a
+// time. Acks share the event loop with that work, and Slack wants them within 3 s: under a burst of
+// commands or clicks every request is acked at once while its work waits its turn, instead of every
+// piece of work slowing every ack. Replies may come later under a burst; response_urls stay valid 30 min.
+
+export interface AfterAck {
+  /** Runs `work` when a slot is free; never rejects (work handles its own failures). */
+  run(work: () => Promise<void>): Promise<void>;
+  /** Waiting and running pieces of work. */
+  pending(): number;
+  /** Resolves once nothing waits or runs (shutdown lets the accepted work finish). */
+  drained(): Promise<void>;
+}
+
+export const AFTER_ACK_LIMIT = 4;
+
+export function createAfterAck(limit = AFTER_ACK_LIMIT): AfterAck {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  let idle: (() => void)[] = [];
+
+  const release = () => {
+    running -= 1;
+    const next = waiting.shift();
+    if (next) {
+      running += 1;
+      next();
+    } else if (running === 0) {
+      for (const done of idle) done();
+      idle = [];
+    }
+  };
+
+  return {
+    async run(work) {
+      if (running < limit) running += 1;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      try {
+        await work();
+      } catch {
+        // The work answers its own failures; nothing may escape into Bolt's listener.
+      } finally {
+        release();
+      }
+    },
+    pending: () => running + waiting.length,
+    drained: () =>
+      running === 0 && waiting.length === 0
+        ? Promise.resolve()
+        : new Promise((resolve) => idle.push(resolve)),
+  };
+}
