@@ -3,6 +3,7 @@ import { delay, HttpResponse, http, type RequestHandler } from 'msw';
 import { type Fault, Recorder } from '../recorder.ts';
 import { channelIdOf, TWIN_APP_ID, TWIN_BOT_ID, TWIN_BOT_USER_ID, TWIN_TEAM_ID } from './ids.ts';
 import { methods, type Workspace } from './methods.ts';
+import { createPeople } from './people.ts';
 import { answerResponseUrl } from './respond.ts';
 import {
   SlackState,
@@ -178,6 +179,9 @@ export function createSlackTwin(options: SlackTwinOptions = {}) {
     home: (user: string): Record<string, unknown> | undefined => clone(state.homes.get(user)),
     /** Files whose bytes were uploaded; `completed` once files.completeUploadExternal shared them. */
     files: (): TwinFile[] => clone([...state.files.values()].filter((f) => f.bytes)),
+
+    /** People saying, editing, deleting and reacting; each returns the event Slack would deliver. */
+    people: createPeople(state, ws.teamId),
 
     /** A response_url for an interaction of `user` in `channel` (on the message `messageTs`, if any). */
     responseUrl(user: string, channel: string, messageTs?: string): string {

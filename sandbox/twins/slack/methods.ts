@@ -62,19 +62,31 @@ const fileJson = (file: TwinFile | undefined, ws: Workspace) =>
   };
 
 export function messageJson(m: TwinMessage, ws: Workspace): Record<string, unknown> {
+  const byBot = m.user === ws.botUserId;
   return {
     type: 'message',
     ...(m.subtype ? { subtype: m.subtype } : {}),
     text: m.text,
     user: m.user,
-    bot_id: ws.botId,
-    app_id: ws.appId,
+    ...(byBot ? { bot_id: ws.botId, app_id: ws.appId } : {}),
     team: ws.teamId,
     ts: m.ts,
     ...(m.blocks ? { blocks: m.blocks } : {}),
     ...(m.thread_ts ? { thread_ts: m.thread_ts, parent_user_id: ws.botUserId } : {}),
     ...(m.files ? { files: m.files.map((f) => fileJson(ws.state.files.get(f.id), ws)), upload: true } : {}),
   };
+}
+
+/** The messages within `oldest`..`latest` (ts strings of equal width compare as numbers). */
+function inRange(messages: TwinMessage[], args: Args): TwinMessage[] {
+  const inclusive = bool(args, 'inclusive');
+  const latest = str(args, 'latest');
+  const oldest = str(args, 'oldest');
+  return messages.filter(
+    (m) =>
+      (latest === undefined || (inclusive ? m.ts <= latest : m.ts < latest)) &&
+      (oldest === undefined || (inclusive ? m.ts >= oldest : m.ts > oldest)),
+  );
 }
 
 function usergroupsAllowed(ws: Workspace): void {
@@ -206,6 +218,36 @@ export const methods: Record<string, Method> = {
       ...(withCount ? { user_count: group.users.length } : {}),
     }));
     return { usergroups };
+  },
+
+  // History, newest first, as Slack answers it: `latest`/`oldest` bound the ts range (exclusive unless
+  // `inclusive`); replies of a thread only come through conversations.replies.
+  'conversations.history': (args, ws) => {
+    const channel = requireChannel(args);
+    const messages = inRange(ws.state.channel(channel), args).reverse();
+    const limit = Number(str(args, 'limit') ?? 100) || 100;
+    return {
+      messages: messages.slice(0, limit).map((m) => messageJson(m, ws)),
+      has_more: messages.length > limit,
+    };
+  },
+
+  'conversations.replies': (args, ws) => {
+    const channel = requireChannel(args);
+    const ts = str(args, 'ts');
+    if (!ts) throw invalidArguments('missing required field: ts');
+    const found = ws.state.find(channel, ts);
+    if (!found) throw new SlackError('thread_not_found');
+    // A reply's ts stands for its thread: Slack answers the parent, then the replies, oldest first.
+    const parentTs = found.thread_ts ?? found.ts;
+    const parent = ws.state.find(channel, parentTs);
+    const thread = [...(parent ? [parent] : []), ...ws.state.thread(channel, parentTs)];
+    const messages = inRange(thread, args);
+    const limit = Number(str(args, 'limit') ?? 1000) || 1000;
+    return {
+      messages: messages.slice(0, limit).map((m) => messageJson(m, ws)),
+      has_more: messages.length > limit,
+    };
   },
 
   'usergroups.users.list': (args, ws) => {

@@ -12,7 +12,7 @@ export interface TwinFileRef {
 export interface TwinMessage {
   channel: string;
   ts: string;
-  /** Always the bot user: the twin only sees what the bot posts. */
+  /** The bot user for what the bot posts; a person's id for what people say (people.ts). */
   user: string;
   text: string;
   blocks?: unknown[];
