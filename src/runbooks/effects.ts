@@ -16,7 +16,7 @@ import type { CloudRun, ServiceRef, ServiceState } from './ports/cloud-run.ts';
 import { splitOf } from './ports/cloud-run.ts';
 import type { RouteSplitControl } from './ports/route-split.ts';
 import type { Scheduler } from './scheduler.ts';
-import type { Effect, Notification, RunbookEvent, RunbookState, Split } from './types.ts';
+import type { Effect, Notification, RollbackState, RunbookEvent, RunbookState, Split } from './types.ts';
 
 // How each effect a runbook asks for is performed for real, and what event its outcome becomes. Traffic
 // effects reconcile: they read the split Cloud Run reports first and write only when it differs from the
@@ -93,6 +93,12 @@ export interface IncidentInput {
   symptom: string;
   revisions: { from?: string; to: string };
   at: string;
+  /** What the rollback saw and left (for the incident card and report). */
+  trafficBefore?: Split;
+  trafficAfter?: Split;
+  routeOverride?: string;
+  /** Who rolled back by hand ('shiftgate' for a failed gate). */
+  by?: string;
 }
 
 /** Where incidents open; Slack threads come later. The default records the incident in the store's timelines. */
@@ -487,6 +493,7 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
           revisions: effect.revisions,
           at: ctx.at(),
           ...(effect.failedStage === undefined ? {} : { failedStage: effect.failedStage }),
+          ...rollbackFacts(state.rollback),
         };
         await locally('open incident', ctx, () => (ports.incidents ?? recordIncident(store))(incident));
         await audit(ctx, 'incident.open', { after: { id: incidentId(ctx.rolloutId), ...incident } });
@@ -519,6 +526,16 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
 }
 
 /** The default incident port: a bot entry in the store's timeline of the rollout's incident. */
+function rollbackFacts(rb: RollbackState | undefined): Partial<IncidentInput> {
+  if (!rb) return {};
+  return {
+    ...(rb.trafficBefore ? { trafficBefore: rb.trafficBefore } : {}),
+    ...(rb.trafficAfter ? { trafficAfter: rb.trafficAfter } : {}),
+    ...(rb.routeOverride ? { routeOverride: rb.routeOverride } : {}),
+    by: rb.by ?? 'shiftgate',
+  };
+}
+
 export function recordIncident(store: Store): IncidentPort {
   return async (incident) => {
     const stage = incident.failedStage ? ` at stage ${incident.failedStage}` : '';
