@@ -35,6 +35,11 @@ export interface ServiceSeed extends ServiceKey {
   image: string;
   /** Short name of the first revision; default `<service>-00001-<abc>`. */
   revision?: string;
+  /**
+   * Where the service (no tag) and its tags are served; default Cloud Run's `https://[tag---]svc-hash-uc.a.run.app`.
+   * The sandbox serves them on loopback, so the bot's smoke checks reach what the twin reports.
+   */
+  urls?: (tag?: string) => string;
 }
 
 export interface TrafficSeed {
@@ -141,8 +146,9 @@ export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
 
     /** A service whose one ready revision serves 100 % through a LATEST target; returns its view. */
     seedService(seed: ServiceSeed): TwinServiceView {
-      const { image, revision, ...key } = seed;
-      services.seed(key, image, revision);
+      const { image, revision, urls, ...key } = seed;
+      const stored = services.seed(key, image, revision);
+      if (urls) stored.urls = urls;
       return view(key);
     },
     /** Another revision of a seeded service (no traffic); returns its short name. */

@@ -19,7 +19,8 @@ function condition(type: string, ok: boolean, at: string, message?: string) {
 
 export function serviceJson(s: StoredService): Record<string, unknown> {
   const { project, region, service } = s.key;
-  const uri = serviceUrl(project, region, service);
+  const urlOf = s.urls ?? ((tag?: string) => serviceUrl(project, region, service, tag));
+  const uri = urlOf();
   const ok = !s.failure;
   return {
     name: s.name,
@@ -44,7 +45,7 @@ export function serviceJson(s: StoredService): Record<string, unknown> {
     ...(s.latestCreated ? { latestCreatedRevision: revisionPath(s, s.latestCreated) } : {}),
     trafficStatuses: s.statuses.map((t) => ({
       ...t,
-      ...(t.tag ? { uri: serviceUrl(project, region, service, t.tag) } : {}),
+      ...(t.tag ? { uri: urlOf(t.tag) } : {}),
     })),
     uri,
     urls: [uri],

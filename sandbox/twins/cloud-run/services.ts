@@ -41,6 +41,8 @@ export interface StoredService {
   revisions: Map<string, StoredRevision>;
   /** Number in the last generated revision name (`svc-00007-abc`). */
   lastNumber: number;
+  /** Where it is served (see ServiceSeed.urls); Cloud Run's URLs when absent. */
+  urls?: (tag?: string) => string;
 }
 
 /** How an update's operation ends, chosen by a fault on the PATCH. */

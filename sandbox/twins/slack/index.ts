@@ -183,6 +183,21 @@ export function createSlackTwin(options: SlackTwinOptions = {}) {
     /** People saying, editing, deleting and reacting; each returns the event Slack would deliver. */
     people: createPeople(state, ws.teamId),
 
+    /**
+     * A body in the bot's ack of a slash command, as Slack shows it: to `user` alone, or in the channel
+     * with response_type 'in_channel' (the sandbox page, which plays Slack, hands acks over here).
+     */
+    ackReply(
+      user: string,
+      channel: string,
+      body: { text?: string; blocks?: unknown[]; response_type?: string },
+    ) {
+      const shown = { text: body.text ?? '', ...(Array.isArray(body.blocks) ? { blocks: body.blocks } : {}) };
+      if (body.response_type === 'in_channel') {
+        state.post({ channel: channelIdOf(channel), user: ws.botUserId, ...shown });
+      } else state.addEphemeral({ channel: channelIdOf(channel), user, ...shown, source: 'ack' });
+    },
+
     /** A response_url for an interaction of `user` in `channel` (on the message `messageTs`, if any). */
     responseUrl(user: string, channel: string, messageTs?: string): string {
       const id = randomBytes(9).toString('base64url');

@@ -34,7 +34,8 @@ export interface TwinEphemeral {
   text: string;
   blocks?: unknown[];
   thread_ts?: string;
-  source: 'chat.postEphemeral' | 'response_url';
+  /** 'ack': the body of an ack, which Slack shows the user who typed or clicked (ackReply). */
+  source: 'chat.postEphemeral' | 'response_url' | 'ack';
 }
 
 export interface TwinFile extends TwinFileRef {
