@@ -12,7 +12,7 @@ describe('shiftgate config validate', () => {
     const result = await run('config', 'validate', 'examples/shiftgate.yaml');
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toBe(
-      'examples/shiftgate.yaml: valid (2 environments, 1 service, 1 runbook, 19 gates)\n',
+      'examples/shiftgate.yaml: valid (2 environments, 2 services, 2 runbooks, 21 gates)\n',
     );
   });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from './duration.ts';
 import { slackUserGroup, slackUserId } from './names.ts';
+import { validationMatrix } from './validation.ts';
 
 /** Who: Slack user ids and user groups. Groups are expanded through Slack at the moment of each check. */
 export const principals = z
@@ -57,5 +58,6 @@ export const environment = z.strictObject({
   admins: principals.prefault({}).meta({ description: 'May force-unlock, promote now and freeze deploys' }),
   approval: approvalPolicy,
   rollback: rollbackPolicy.prefault({}),
+  validation: validationMatrix.optional(),
 });
 export type Environment = z.infer<typeof environment>;

@@ -4,6 +4,7 @@ import { gate } from './gates.ts';
 import { closest, namedMap } from './names.ts';
 import { runbook } from './runbooks.ts';
 import { service } from './services.ts';
+import { checkValidationReferences, type LooseValidationConfig } from './validation.ts';
 
 // The runbook config (examples/shiftgate.yaml). Each part is checked on its own, then the references
 // between parts: environments named by services, runbooks named by services, gates named by stages.
@@ -103,6 +104,7 @@ function checkReferences(config: LooseConfig, issue: (path: Path, message: strin
       }
     }
   }
+  checkValidationReferences(config as LooseValidationConfig, issue);
 }
 
 export const shiftgateConfig = configObject.superRefine(
