@@ -1,0 +1,134 @@
+import { code, escapeText, message, section, truncate } from '../../blocks/message.ts';
+import type { ShiftgateConfig } from '../../config/schema.ts';
+import { serviceTarget } from '../../config/target.ts';
+import { messageOf } from '../../gates/error-result.ts';
+import { type RolloutSummary, rolloutSummary, type SummaryInput } from '../../reports/rollout-summary.ts';
+import { SUMMARY_JSON, summaryJson } from '../../reports/summary-json.ts';
+import { outcomeWord, SUMMARY_MD, summaryMarkdown } from '../../reports/summary-md.ts';
+import type { PlanEntry } from '../../runbooks/dry-run.ts';
+import type { Logger } from '../../runbooks/effects.ts';
+import type { RunbookState } from '../../runbooks/types.ts';
+import { isTerminalStatus, type Store } from '../../store/index.ts';
+import type { AttachedFile, Poster } from './poster.ts';
+
+// The evidence report into the rollout's thread when it ends: summary.json and SUMMARY.md as files, in one
+// upload with a short comment naming the outcome. Files have no message size limit to speak of, so a report
+// of hours of gate ticks goes whole; the comment stays a line.
+//
+// Once per rollout, however many times the ending is notified (a redriven step, two replicas): the upload
+// recorded by poster.attach ends it, and a claim in Redis keeps two replicas from uploading side by side.
+// The report saved in Redis by the engine stays the state of record: the files are rebuilt from the same
+// state, and when the upload fails the thread is told that the report is kept, where, and the required
+// fields are posted as a message so the thread still holds the evidence that matters most.
+
+export const REPORT_PURPOSE = 'report';
+const KEPT_PURPOSE = 'report-kept';
+/** Long enough for one upload; short enough that an upload cut off by a dying replica can be tried again. */
+const CLAIM_TTL_MS = 15 * 60_000;
+const REPORT_KEPT_DAYS = 90;
+
+export interface ReportUploadDeps {
+  store: Store;
+  poster: Poster;
+  config: ShiftgateConfig;
+  log: Logger;
+}
+
+/** The two files of a report, built from what the engine saves ({state, plan}) and where the service runs. */
+export function rolloutReportFiles(
+  report: Pick<SummaryInput, 'state' | 'plan'>,
+  config: ShiftgateConfig,
+): { summary: RolloutSummary; files: AttachedFile[] } {
+  const target = serviceTarget(config, report.state.service, report.state.env);
+  const summary = rolloutSummary({
+    state: report.state,
+    ...(report.plan ? { plan: report.plan } : {}),
+    ...(target
+      ? {
+          target: { project: target.project, region: target.region, cloudRunService: target.cloudRunService },
+        }
+      : {}),
+  });
+  return {
+    summary,
+    files: [
+      { filename: SUMMARY_JSON, title: `${summary.rolloutId} summary.json`, content: summaryJson(summary) },
+      { filename: SUMMARY_MD, title: `${summary.rolloutId} SUMMARY.md`, content: summaryMarkdown(summary) },
+    ],
+  };
+}
+
+/** Never throws: the report is evidence, not state; a failure is logged and said in the thread. */
+export function createReportUpload(deps: ReportUploadDeps) {
+  const { store, poster, config, log } = deps;
+
+  return async function uploadReport(
+    state: RunbookState,
+    thread: { channel: string; threadTs: string },
+  ): Promise<void> {
+    if (!isTerminalStatus(state.status)) return;
+    const id = state.id;
+    let built: ReturnType<typeof rolloutReportFiles>;
+    try {
+      if (await poster.ref(id, REPORT_PURPOSE)) return;
+      if (!(await store.idempotency.claim(`report-upload:${id}`, CLAIM_TTL_MS))) return;
+      const record = await store.rollouts.get<{ plan?: PlanEntry[] }>(id);
+      built = rolloutReportFiles({ state, ...(record?.data.plan ? { plan: record.data.plan } : {}) }, config);
+    } catch (error) {
+      log.error('evidence report not built', { rolloutId: id, error: messageOf(error) });
+      return;
+    }
+    try {
+      await poster.attach(id, REPORT_PURPOSE, thread, {
+        comment: comment(built.summary),
+        files: built.files,
+      });
+    } catch (error) {
+      log.error('evidence report upload failed; the report stays in Redis', {
+        rolloutId: id,
+        key: store.keys.report(id),
+        error: messageOf(error),
+      });
+      await poster
+        .upsert(id, KEPT_PURPOSE, thread, kept(built.summary, store.keys.report(id), messageOf(error)))
+        .catch((e: unknown) =>
+          log.error('report fallback not posted', { rolloutId: id, error: messageOf(e) }),
+        );
+    }
+  };
+}
+
+/** The upload's comment: one line naming the outcome. */
+export function comment(summary: RolloutSummary): string {
+  const subject =
+    summary.kind === 'canary'
+      ? `${summary.service} ${summary.image.tag ?? ''}`
+      : `${summary.service} rollback`;
+  const dry = summary.dryRun ? ' (dry run)' : '';
+  const reason = truncate(summary.outcome.reason, 160);
+  return `:page_facing_up: Evidence report${dry}: *${outcomeWord(summary)}*, ${escapeText(subject.trim())} in ${escapeText(summary.env)}: ${escapeText(reason)}`;
+}
+
+/** When the files could not be attached: what is kept and where, and the fields seed 001 requires. */
+function kept(summary: RolloutSummary, key: string, error: string) {
+  const none = (path: string) => `_${escapeText(summary.missing[path] ?? 'none')}_`;
+  const val = (path: string, v: string | null) => (v === null ? none(path) : code(v));
+  const split = (path: string, s: Record<string, number> | null) =>
+    s === null
+      ? none(path)
+      : Object.entries(s)
+          .map(([rev, pct]) => `${code(rev)} ${pct} %`)
+          .join(', ') || 'no traffic';
+  const head = `:warning: The evidence report (${SUMMARY_JSON}, ${SUMMARY_MD}) could not be attached: ${escapeText(truncate(error, 200))}. Nothing is lost: the full report is kept with the rollout for ${REPORT_KEPT_DAYS} days (Redis key ${code(key)}; an operator reads it with ${code(`redis-cli GET ${key}`)}).`;
+  const fields = [
+    `*${outcomeWord(summary)}*: ${escapeText(truncate(summary.outcome.reason, 300))}`,
+    `• Image: ${val('image.ref', summary.image.ref)}`,
+    `• Stable revision: ${val('revisions.stable', summary.revisions.stable)}; canary revision: ${val('revisions.canary', summary.revisions.canary)}`,
+    `• Traffic before: ${split('traffic.before', summary.traffic.before)}; after: ${split('traffic.after', summary.traffic.after)}`,
+    `• Rollback: ${val('rollback.command', summary.rollback.command)}`,
+  ].join('\n');
+  return message(`The evidence report of ${summary.rolloutId} could not be attached; it is kept.`, [
+    section(head),
+    section(fields),
+  ]);
+}
