@@ -3,8 +3,10 @@ import type { Logger } from 'pino';
 import { createHome } from '../commands/home.ts';
 import type { Surface } from '../commands/surface.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
+import { type Capture, createCapture } from '../incidents/capture.ts';
 import { createIncidents, type Incidents } from '../incidents/incidents.ts';
 import { createMessageRefs } from '../platform/slack/message-refs.ts';
+import { fetchMessage } from '../platform/slack/messages.ts';
 import { createSlackNotifier } from '../platform/slack/notifier.ts';
 import { createPoster, type Poster } from '../platform/slack/poster.ts';
 import { createGroupResolver } from '../platform/slack/usergroups.ts';
@@ -20,6 +22,7 @@ import { engineLogger } from './log.ts';
 export interface SlackSide {
   poster: Poster;
   incidents: Incidents;
+  capture: Capture;
   notify: Notify;
   groupsOf(userId: string): Promise<string[]>;
   home: ReturnType<typeof createHome>;
@@ -44,7 +47,11 @@ export function buildSlackSide(deps: {
     log,
     ...(deps.groupsTtlMs === undefined ? {} : { ttlMs: deps.groupsTtlMs }),
   });
-  return { poster, incidents, notify, groupsOf: (userId) => groups.groupsOf(userId), home };
+  const capture = createCapture({
+    incidents,
+    fetchMessage: (channel, ts) => fetchMessage(client, channel, ts),
+  });
+  return { poster, incidents, capture, notify, groupsOf: (userId) => groups.groupsOf(userId), home };
 }
 
 export function surfaceOf(
@@ -56,6 +63,7 @@ export function surfaceOf(
     store: deps.store,
     engine: deps.engine,
     incidents: slack.incidents,
+    capture: slack.capture,
     poster: slack.poster,
     groupsOf: slack.groupsOf,
     publishHome: (userId) => slack.home.publish(userId),

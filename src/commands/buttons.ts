@@ -1,6 +1,6 @@
 import { ACTIONS, type ActionId, decodeValue } from '../blocks/actions.ts';
 import { rollbackRequestCard } from '../blocks/index.ts';
-import { isMember } from '../runbooks/principals.ts';
+import { closedAnswer, mayNotResolve } from './incident.ts';
 import { postRequest } from './rollback.ts';
 import { type Reply, type Surface, say } from './surface.ts';
 
@@ -93,20 +93,12 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
       if (!value.i) break;
       const incident = await surface.incidents.get(value.i);
       if (!incident) return say(`No incident ${value.i}.`);
-      const environment = surface.config.environments[incident.env];
-      const person = { userId: by, groups: await surface.groupsOf(by) };
-      const allowed =
-        environment !== undefined &&
-        [
-          environment.deployers,
-          environment.admins,
-          environment.approval.approvers,
-          environment.rollback.breakGlass,
-        ].some((p) => isMember(p, person));
-      if (!allowed)
-        return say('Only deployers, approvers and admins of this environment may resolve its incidents.');
+      const refused = await mayNotResolve(surface, incident, by);
+      if (refused) return say(refused);
       const resolved = await surface.incidents.resolve(value.i, { by });
-      return resolved.ok ? undefined : say(resolved.message);
+      // The card shows the outcome; only a report that could not be posted needs saying.
+      if (resolved.ok) return resolved.report.uploadError ? closedAnswer(resolved) : undefined;
+      return say(resolved.message);
     }
   }
   return say('This button is missing what it is about: use the slash command.');

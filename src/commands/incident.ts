@@ -1,9 +1,12 @@
 import { help, usage } from '../blocks/index.ts';
+import type { Incident, IncidentResult } from '../incidents/incidents.ts';
+import { isMember } from '../runbooks/principals.ts';
 import type { IncidentIntent } from './incident-args.ts';
 import { resolveScope } from './scope.ts';
 import { type Invocation, type Reply, type Surface, say } from './surface.ts';
 
-// /incident: open one by hand, add a note to the one open in this channel, close it.
+// /incident: open one by hand, add a note (to the incident open in this channel, or to the only one open
+// anywhere), close it with its report.
 
 export async function runIncident(intent: IncidentIntent, who: Invocation, surface: Surface): Promise<Reply> {
   const { incidents } = surface;
@@ -22,20 +25,73 @@ export async function runIncident(intent: IncidentIntent, who: Invocation, surfa
       return say(`Incident \`${incident.id}\` is open: reply in its thread to add notes.`);
     }
     case 'note': {
-      const incident = await incidents.openIn(who.channel.id);
-      if (!incident)
-        return say(`No incident is open in this channel. Open one with ${usage('/incident', 'open')}`);
-      await incidents.note(incident, { by: who.userId, text: intent.text });
-      return say(`Noted on \`${incident.id}\`.`);
+      const found = await incidentFor(surface, who);
+      if (!found.ok) return say(found.message);
+      await incidents.note(found.incident, { by: who.userId, text: intent.text });
+      return say(
+        `Noted on \`${found.incident.id}\`${found.elsewhere ? ` (open in <#${found.incident.channel}>)` : ''}.`,
+      );
     }
     case 'close': {
       const incident = await incidents.openIn(who.channel.id);
       if (!incident) return say('No incident is open in this channel: nothing to close.');
+      const refused = await mayNotResolve(surface, incident, who.userId);
+      if (refused) return say(refused);
       const resolved = await incidents.resolve(incident.id, {
         by: who.userId,
         ...(intent.summary ? { summary: intent.summary } : {}),
       });
-      return say(resolved.ok ? `Closed \`${incident.id}\`; the report is in its thread.` : resolved.message);
+      return resolved.ok ? closedAnswer(resolved) : say(resolved.message);
     }
   }
+}
+
+/** The incident of this channel; from another channel, the only incident open anywhere. */
+async function incidentFor(
+  surface: Surface,
+  who: Invocation,
+): Promise<{ ok: true; incident: Incident; elsewhere: boolean } | { ok: false; message: string }> {
+  const here = await surface.incidents.openIn(who.channel.id);
+  if (here) return { ok: true, incident: here, elsewhere: false };
+  const open = await surface.incidents.listOpen();
+  if (open.length === 1) return { ok: true, incident: open[0] as Incident, elsewhere: true };
+  if (open.length === 0)
+    return { ok: false, message: `No incident is open. Open one with ${usage('/incident', 'open')}` };
+  const list = open.map((i) => `\`${i.id}\` in <#${i.channel}>`).join(', ');
+  return {
+    ok: false,
+    message: `${open.length} incidents are open (${list}): run \`/incident note\` in the incident's channel, or reply in its thread.`,
+  };
+}
+
+/** Deployers, approvers, break-glass and admins of the incident's environment may resolve it. */
+export async function mayNotResolve(
+  surface: Surface,
+  incident: Incident,
+  userId: string,
+): Promise<string | undefined> {
+  const environment = surface.config.environments[incident.env];
+  const person = { userId, groups: await surface.groupsOf(userId) };
+  const allowed =
+    environment !== undefined &&
+    [
+      environment.deployers,
+      environment.admins,
+      environment.approval.approvers,
+      environment.rollback.breakGlass,
+    ].some((p) => isMember(p, person));
+  return allowed
+    ? undefined
+    : 'Only deployers, approvers and admins of this environment may resolve its incidents.';
+}
+
+export function closedAnswer(resolved: Extract<IncidentResult, { ok: true }>): Reply {
+  const { incident, report } = resolved;
+  const notes = report.report.timeline.filter((e) => e.source === 'human').length;
+  if (report.uploadError) {
+    return say(
+      `Closed \`${incident.id}\`. Its report (${notes} notes) is saved, but could not be posted into the thread: ${report.uploadError}. Ask an admin to read \`incident-report:${incident.id}\` from Redis, or check the bot's Slack scopes (files:write).`,
+    );
+  }
+  return say(`Closed \`${incident.id}\`; the report (${notes} notes) is in its thread.`);
 }

@@ -1,6 +1,7 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import { ACTIONS } from '../blocks/actions.ts';
 import { usage } from '../blocks/index.ts';
+import type { Captured, MessageEvent, ReactionEvent } from '../incidents/capture.ts';
 import type { AfterAck } from './after-ack.ts';
 import type { Parsed } from './args.ts';
 import { runClick } from './buttons.ts';
@@ -68,9 +69,30 @@ export function registerSurface(app: App, surface: Surface, afterAck: AfterAck):
     });
   }
 
+  // Incident notes: replies in an incident's thread (with their edits and deletions) and :memo: reactions.
+  app.event('message', async ({ event }) => {
+    await afterAck.run(() =>
+      captured(surface, () => surface.capture.message(event as unknown as MessageEvent)),
+    );
+  });
+  app.event('reaction_added', async ({ event }) => {
+    await afterAck.run(() => captured(surface, () => surface.capture.reaction(event as ReactionEvent)));
+  });
+
   app.event('app_home_opened', async ({ event }) => {
     if (event.tab === 'home') await afterAck.run(() => surface.publishHome(event.user));
   });
+}
+
+/** Events have no one to answer: a failure is logged with what was lost. */
+async function captured(surface: Surface, work: () => Promise<Captured>): Promise<void> {
+  try {
+    const result = await work();
+    if (result.kind !== 'ignored')
+      surface.log.info({ incidentId: result.incidentId }, `incident note ${result.kind}`);
+  } catch (error) {
+    surface.log.error({ error: (error as Error).message }, 'an incident note could not be captured');
+  }
 }
 
 function parse(name: CommandName, text: string, surface: Surface): Parsed<unknown> {

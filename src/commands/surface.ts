@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { Logger } from 'pino';
 import type { ShiftgateConfig } from '../config/schema.ts';
+import type { Capture } from '../incidents/capture.ts';
 import type { Incidents } from '../incidents/incidents.ts';
 import type { Poster } from '../platform/slack/poster.ts';
 import type { Engine } from '../runbooks/engine.ts';
@@ -16,6 +17,8 @@ export interface Surface {
   engine: Engine;
   store: Store;
   incidents: Incidents;
+  /** Incident notes from thread replies and :memo: reactions. */
+  capture: Capture;
   poster: Poster;
   /** The config's Slack user groups the user belongs to. */
   groupsOf(userId: string): Promise<string[]>;

@@ -89,12 +89,14 @@ export function judgeStage(input: StageTicks, options: JudgeOptions): StageJudge
 
   // Rule 1: the first fail-fast or critical fail decides.
   const fast = ticks.flat().find((r) => r.status === 'fail' && (r.failFast || critical.has(r.gate)));
-  if (fast) return verdict('fail', `${fast.gate} failed, and it fails the stage at once`, [fast]);
+  if (fast) return verdict('fail', `${line(fast)}, and it fails the stage at once`, [fast]);
 
   // Rule 2 (with 5): failed ticks beyond the limit.
   if (failedTicks > options.failureLimit) {
+    // The reason names each failing gate with its observed value and threshold: it becomes the rollback's
+    // reason and the incident's symptom, which a person reads without opening the gate results.
     const failing = latestWith(history, 'fail');
-    const names = failing.map((r) => r.gate).join(', ');
+    const names = failing.map(line).join('; ');
     const tolerated = options.failureLimit === 0 ? 'none tolerated' : `limit ${options.failureLimit}`;
     const counted = `${failedTicks} failed tick${failedTicks === 1 ? '' : 's'}`;
     return verdict('fail', `${counted} (${tolerated}): ${names}`, failing);

@@ -5,8 +5,9 @@ import { serviceTarget } from '../config/target.ts';
 import type { Poster } from '../platform/slack/poster.ts';
 import type { IncidentInput } from '../runbooks/effects.ts';
 import { incidentId, recordIncident } from '../runbooks/effects.ts';
-import type { Split } from '../runbooks/types.ts';
+import type { RunbookState, Split } from '../runbooks/types.ts';
 import type { Store } from '../store/index.ts';
+import { type WrittenReport, writeIncidentReport } from './report.ts';
 
 // Incidents: opened by every rollback (the engine's IncidentPort) and by `/incident open`. Each has a
 // card, posted in the service's channel, whose thread is the incident's; its timeline (store.timelines)
@@ -27,13 +28,17 @@ export interface Incident {
   trafficBefore?: Split;
   trafficAfter?: Split;
   routeOverride?: string;
+  /** Who rolled back by hand, for an incident opened by a manual rollback. */
+  rolledBackBy?: string;
   status: 'open' | 'resolved';
   resolvedBy?: string;
   resolvedAt?: string;
   summary?: string;
 }
 
-export type IncidentResult = { ok: true; incident: Incident } | { ok: false; message: string };
+export type IncidentResult =
+  | { ok: true; incident: Incident; report: WrittenReport }
+  | { ok: false; message: string };
 
 export interface Incidents {
   /** The engine's IncidentPort: a rollback opened it. */
@@ -43,7 +48,14 @@ export interface Incidents {
   /** The newest incident open in a channel. */
   openIn(channel: string): Promise<Incident | undefined>;
   listOpen(): Promise<Incident[]>;
-  note(incident: Incident, input: { by: string; text: string; at?: string; ts?: string }): Promise<void>;
+  /** The open incident whose card starts the thread `threadTs` in `channel`. */
+  ofThread(channel: string, threadTs: string): Promise<Incident | undefined>;
+  /** False when a note with this Slack ts was taken already (an Events API retry, a second :memo:). */
+  note(incident: Incident, input: { by: string; text: string; at?: string; ts?: string }): Promise<boolean>;
+  /** A note's new text (a `message_changed`); false when no note has that Slack ts. */
+  edit(incident: Incident, ts: string, text: string, editedAt: string): Promise<boolean>;
+  /** Removes the note with that Slack ts (a `message_deleted`). */
+  unnote(incident: Incident, ts: string): Promise<boolean>;
   resolve(id: string, input: { by: string; summary?: string }): Promise<IncidentResult>;
 }
 
@@ -88,6 +100,7 @@ export function createIncidents(deps: {
       .multi()
       .hset(store.keys.openIncidents(), ref.channel, incident.id)
       .hset(store.keys.openIncidents(), `id:${incident.id}`, ref.channel)
+      .hset(store.keys.incidentThreads(), `${ref.channel} ${ref.ts}`, incident.id)
       .exec();
     return posted;
   }
@@ -116,6 +129,10 @@ export function createIncidents(deps: {
         revisions: input.revisions,
         status: 'open',
         ...(input.failedStage ? { failedStage: input.failedStage } : {}),
+        ...(input.trafficBefore ? { trafficBefore: input.trafficBefore } : {}),
+        ...(input.trafficAfter ? { trafficAfter: input.trafficAfter } : {}),
+        ...(input.routeOverride ? { routeOverride: input.routeOverride } : {}),
+        ...(input.by && input.by !== 'shiftgate' ? { rolledBackBy: input.by } : {}),
       });
     },
 
@@ -158,15 +175,25 @@ export function createIncidents(deps: {
       return all.filter((i): i is Incident => i?.status === 'open');
     },
 
+    async ofThread(channel, threadTs) {
+      const id = await redis.hget(store.keys.incidentThreads(), `${channel} ${threadTs}`);
+      const incident = id === null ? undefined : await read(id);
+      return incident?.status === 'open' ? incident : undefined;
+    },
+
     async note(incident, { by, text, at, ts }) {
-      await store.timelines.add(incident.id, {
+      const { added } = await store.timelines.add(incident.id, {
         at: at ?? now().toISOString(),
         author: by,
         source: 'human',
         text,
         ...(ts ? { ts } : {}),
       });
+      return added;
     },
+
+    edit: (incident, ts, text, editedAt) => store.timelines.edit(incident.id, ts, text, editedAt),
+    unnote: (incident, ts) => store.timelines.remove(incident.id, ts),
 
     async resolve(id, { by, summary }) {
       const incident = await read(id);
@@ -192,12 +219,27 @@ export function createIncidents(deps: {
         ts: 'shiftgate-resolved',
         text: `Resolved by <@${by}>${summary ? `: ${summary}` : ''}`,
       });
+      // The report first: it is the evidence, kept in Redis before anything is posted.
+      const rollout = incident.rolloutId ? await store.rollouts.get(incident.rolloutId) : undefined;
+      const report = await writeIncidentReport(
+        { store, poster, now },
+        resolved,
+        (rollout?.data as { state?: RunbookState } | undefined)?.state?.timeline,
+      );
       // Only the newest incident of the channel is indexed by channel; the id index goes in any case.
       const script = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
-redis.call('HDEL', KEYS[1], 'id:' .. ARGV[2]) return 1`;
-      await redis.eval(script, 1, store.keys.openIncidents(), incident.channel, id);
+redis.call('HDEL', KEYS[1], 'id:' .. ARGV[2]) redis.call('HDEL', KEYS[2], ARGV[3]) return 1`;
+      await redis.eval(
+        script,
+        2,
+        store.keys.openIncidents(),
+        store.keys.incidentThreads(),
+        incident.channel,
+        id,
+        `${incident.channel} ${incident.ts}`,
+      );
       await poster.update(id, 'card', card(resolved));
-      return { ok: true, incident: resolved };
+      return { ok: true, incident: resolved, report };
     },
   };
 }

@@ -30,6 +30,9 @@
  *   {p}incident:{id}                      STRING  JSON of an incident: channel and ts of its card, status
  *   {p}incidents:open                     HASH    channel -> id of the incident open there (newest), and
  *                                                 `id:{incidentId}` -> channel for every open incident
+ *   {p}incidents:threads                  HASH    `channel ts` of an open incident's card -> its id
+ *                                                 (thread replies become notes)
+ *   {p}incident-report:{id}               STRING  JSON report of a resolved incident (evidence, kept)
  *   {p}history                            ZSET    ids of finished rollouts by end time (newest 200)
  *
  * No hash tags: shiftgate runs on one Redis (BullMQ shares it), not Redis Cluster.
@@ -87,6 +90,8 @@ export interface Keys {
   slackMessages(owner: string): string;
   incident(id: string): string;
   openIncidents(): string;
+  incidentThreads(): string;
+  incidentReport(id: string): string;
   history(): string;
 }
 
@@ -124,6 +129,8 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     slackMessages: (owner) => byId('slack', 'message owner', owner),
     incident: (id) => byId('incident', 'incident id', id),
     openIncidents: () => `${prefix}incidents:open`,
+    incidentThreads: () => `${prefix}incidents:threads`,
+    incidentReport: (id) => byId('incident-report', 'incident id', id),
     history: () => `${prefix}history`,
   };
 }

@@ -32,7 +32,7 @@ describe('rule 2: failed ticks beyond the failure limit', () => {
     );
     expect(judged).toMatchObject({
       verdict: 'fail',
-      reason: '1 failed tick (none tolerated): error-rate',
+      reason: '1 failed tick (none tolerated): error-rate: error-rate 1 over 100 requests (limit < 1): FAIL',
       gates: ['error-rate'],
       lines: ['error-rate: error-rate 1 over 100 requests (limit < 1): FAIL'],
       failedTicks: 1,
@@ -52,7 +52,8 @@ describe('rule 2: failed ticks beyond the failure limit', () => {
     const judged = judgeStage({ ticks: [first, calm, second], windowComplete: false }, options);
     expect(judged).toMatchObject({
       verdict: 'fail',
-      reason: '2 failed ticks (limit 1): error-rate, latency-p95',
+      reason:
+        '2 failed ticks (limit 1): error-rate: error-rate 1 over 100 requests (limit < 1): FAIL; latency-p95: latency-p95 1 over 100 requests (limit < 1): FAIL',
       gates: ['error-rate', 'latency-p95'],
     });
   });
@@ -83,7 +84,8 @@ describe('rule 1: fail-fast and critical gates', () => {
     );
     expect(judged).toMatchObject({
       verdict: 'fail',
-      reason: 'golden-mismatch failed, and it fails the stage at once',
+      reason:
+        'golden-mismatch: golden-mismatch 1 (sum of 100 series) (limit < 1): FAIL, and it fails the stage at once',
       gates: ['golden-mismatch'],
     });
   });

@@ -4,7 +4,14 @@ import { http, passthrough } from 'msw';
 import { pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import { createSlackTwin } from '../../sandbox/twins/slack/index.ts';
-import { blockActionsBody, sendToBot, slashCommandBody } from '../../sandbox/twins/slack/sign.ts';
+import type { DeliveredEvent } from '../../sandbox/twins/slack/people.ts';
+import {
+  blockActionsBody,
+  eventCallbackBody,
+  type SendOptions,
+  sendToBot,
+  slashCommandBody,
+} from '../../sandbox/twins/slack/sign.ts';
 import type { TwinMessage } from '../../sandbox/twins/slack/state.ts';
 import { type Bot, createBot } from '../../src/bot/app.ts';
 import { buildSlackSide, type SlackSide, surfaceOf } from '../../src/bot/wiring.ts';
@@ -129,6 +136,13 @@ export function useSlackWorld(label: string) {
       const response = await sendToBot(api.url, SIGNING_SECRET, body);
       expect(response.status).toBe(200);
       return responseUrl;
+    },
+
+    /** Delivers an Events API event (from slack.people) as Slack does: signed, with its event id. */
+    async deliver(delivered: DeliveredEvent, options: SendOptions = {}) {
+      const body = eventCallbackBody({ event: delivered.event, eventId: delivered.eventId });
+      const response = await sendToBot(api.url, SIGNING_SECRET, body, options);
+      expect(response.status).toBe(200);
     },
 
     channelMessages: () => slack.channel(channelId()),
