@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { renderGate } from '../../src/gates/render.ts';
+import type { GateResult } from '../../src/gates/result.ts';
 import { type CloudRunTarget, rolloutSummary, SUMMARY_SCHEMA } from '../../src/reports/rollout-summary.ts';
 import type { PlanEntry } from '../../src/runbooks/dry-run.ts';
 import type { CanaryState } from '../../src/runbooks/types.ts';
@@ -75,8 +77,9 @@ describe('a promoted rollout', () => {
 
   it("carries the smoke checks' one-line results and evidence", () => {
     expect(s.smokeChecks.map((c) => [c.gate, c.status, c.line, c.evidence])).toEqual([
-      ['healthz', 'pass', 'GET /healthz 200 in 40 ms (expected status 200): pass', 'evidence of healthz'],
-      ['readyz', 'pass', 'GET /readyz 200 in 40 ms (expected status 200): pass', 'evidence of readyz'],
+      // The line is the one the thread showed for the same result.
+      ['healthz', 'pass', renderGate(result('healthz', 'pass')), 'evidence of healthz'],
+      ['readyz', 'pass', renderGate(result('readyz', 'pass')), 'evidence of readyz'],
     ]);
     expect(s.smokeChecks[0]).toMatchObject({
       kind: 'http',
@@ -146,7 +149,7 @@ describe('a promoted rollout', () => {
       reason: null,
       at: b?.ticks[0]?.results[0]?.at,
       failFast: false,
-      line: 'p95 latency 310 ms vs stable 300 ms over 5,210 requests (+3.33 %, limit +20 %): pass',
+      line: renderGate(state.stages[1]?.ticks[0]?.find((r) => r.gate === 'latency-p95') as GateResult),
     });
     expect(b?.window).toEqual({
       startedAt: state.stages[1]?.startedAt,
@@ -199,7 +202,7 @@ describe('a rollout rolled back after a gate failed at stage B', () => {
     expect(s.outcome.stage).toBe('B');
     expect(s.outcome.by).toBeNull();
     expect(s.outcome.reason).toBe(state.rollback?.reason);
-    expect(s.outcome.reason).toBe('stage B: 1 failed tick (none tolerated): latency-p95');
+    expect(s.outcome.reason).toMatch(/^stage B: .*latency-p95/);
     // What failed, with the observed value beside the threshold.
     expect(s.outcome.failures).toHaveLength(1);
     expect(s.outcome.failures[0]).toMatchObject({
@@ -227,7 +230,7 @@ describe('a rollout rolled back after a gate failed at stage B', () => {
       threshold: '+20 %',
       baseline: { value: 300, unit: 'ms' },
       samples: 5210,
-      line: 'p95 latency 412 ms vs stable 300 ms over 5,210 requests (+37.3 %, limit +20 %): FAIL',
+      line: renderGate(failing as GateResult),
     });
     // Earlier ticks are all there, the inconclusive one included.
     expect(b?.ticks.flatMap((t) => t.results).filter((r) => r.status === 'inconclusive')).toHaveLength(1);
@@ -344,7 +347,7 @@ describe('a rollout failed at stage A', () => {
     expect(s.outcome.status).toBe('failed');
     expect(s.outcome.stage).toBe('A');
     expect(s.outcome.reason).toBe(
-      'stage A checks failed: healthz: GET /healthz 503 in 40 ms (expected status 200): FAIL; the new revision never had traffic',
+      `stage A checks failed: healthz: ${renderGate(result('healthz', 'fail'))}; the new revision never had traffic`,
     );
     expect(s.smokeChecks.map((c) => [c.gate, c.status, c.observed])).toEqual([
       ['healthz', 'fail', { value: 503, unit: 'status' }],
