@@ -27,13 +27,21 @@ export function channelIdOf(channel: string): string {
 
 /**
  * Strictly increasing message timestamps in Slack's 'seconds.micros' form, from 1700000000.000100.
- * Deterministic rather than wall-clock so tests can predict them.
+ * Deterministic rather than wall-clock so tests can predict them; with `wall` (the sandbox, where people
+ * read the times) never earlier than now.
  */
 export class TsClock {
   private micros = 1_700_000_000_000_000n;
+  private readonly wall: boolean;
+
+  constructor(options: { wall?: boolean } = {}) {
+    this.wall = options.wall ?? false;
+  }
 
   next(): string {
     this.micros += 100n;
+    const now = this.wall ? BigInt(Date.now()) * 1000n : 0n;
+    if (now > this.micros) this.micros = now;
     const text = this.micros.toString();
     return `${text.slice(0, -6)}.${text.slice(-6)}`;
   }

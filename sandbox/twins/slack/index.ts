@@ -41,6 +41,8 @@ export interface SlackTwinOptions {
   usergroups?: Record<string, Usergroup>;
   /** A free workspace: usergroups.* answer plan_upgrade_required. */
   planUpgradeRequired?: boolean;
+  /** Message ts from the wall clock (the sandbox, where people read them); default deterministic ones. */
+  wallClock?: boolean;
 }
 
 /** An error code answered with HTTP 200, or an HTTP status (429 with Retry-After seconds). */
@@ -78,7 +80,7 @@ export function createSlackTwin(options: SlackTwinOptions = {}) {
   const { origin, pathname: apiPath } = new URL(apiUrl);
   const botToken = options.botToken ?? SLACK_TWIN_TOKEN;
   const recorder = new Recorder();
-  const state = new SlackState();
+  const state = new SlackState({ wallClock: options.wallClock ?? false });
   const ws: Workspace = {
     state,
     origin,

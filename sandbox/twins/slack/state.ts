@@ -73,7 +73,7 @@ export interface ResponseUrl {
 }
 
 export class SlackState {
-  readonly clock = new TsClock();
+  readonly clock: TsClock;
   private readonly top = new Map<string, TwinMessage[]>();
   private readonly replies = new Map<string, TwinMessage[]>();
   private readonly index = new Map<string, TwinMessage>();
@@ -82,6 +82,10 @@ export class SlackState {
   readonly files = new Map<string, TwinFile>();
   readonly responseUrls = new Map<string, ResponseUrl>();
   readonly responses: TwinResponse[] = [];
+
+  constructor(options: { wallClock?: boolean } = {}) {
+    this.clock = new TsClock({ wall: options.wallClock ?? false });
+  }
 
   /** Posts at the top level, or into a thread (and the channel too with `broadcast`). */
   post(fields: Omit<TwinMessage, 'ts' | 'edits' | 'history'> & { broadcast?: boolean }): TwinMessage {
