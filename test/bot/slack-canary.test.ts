@@ -56,6 +56,8 @@ describe('a canary through Slack', () => {
           buttonsOf(m).some((b) => b.action_id === ACTIONS.approve && JSON.parse(b.value).s === stage),
       );
       if (stage === 1) {
+        // The request says who may approve, before anyone tries.
+        expect(JSON.stringify(request.blocks)).toMatch(/May approve: [^"]*<@UAPPROVE1>/);
         // The requester may not approve their own rollout: answered to them alone, nothing changes.
         const mine = await s.click(REQUESTER, request, ACTIONS.approve);
         const refusal = await waitForResponse(mine);

@@ -10,9 +10,11 @@ import type { CanaryRunbook } from '../../config/runbooks.ts';
 import type { ShiftgateConfig } from '../../config/schema.ts';
 import { serviceTarget } from '../../config/target.ts';
 import type { Logger, Notify } from '../../runbooks/effects.ts';
+import { describePrincipals } from '../../runbooks/principals.ts';
 import type { CanaryState, Notification, RunbookState } from '../../runbooks/types.ts';
 import { isTerminalStatus, type Store } from '../../store/index.ts';
 import type { Poster } from './poster.ts';
+import { createReportUpload } from './report-upload.ts';
 
 // The engine's notifications as Slack messages. One rollout card per rollout in its service's channel,
 // edited as the rollout moves; everything else in the card's thread: one approval request per stage
@@ -31,6 +33,7 @@ export interface SlackNotifierDeps {
 
 export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
   const { store, poster, config } = deps;
+  const uploadReport = createReportUpload({ store, poster, config, log: deps.log });
 
   const runbookOf = (state: RunbookState): CanaryRunbook | undefined => {
     const target = serviceTarget(config, state.service, state.env);
@@ -41,16 +44,27 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
   const approvalPurpose = (state: CanaryState, stage: number) =>
     `approval:${stage}:${state.stages[stage]?.approvalRequests ?? 1}`;
 
-  const request = (state: CanaryState, stage: number, required: number, expiresAt: string) =>
-    approvalRequest(state, stage, {
+  const request = (state: CanaryState, stage: number, required: number, expiresAt: string) => {
+    const environment = config.environments[state.env];
+    return approvalRequest(state, stage, {
       required,
       expiresAt,
-      onGateFailure: config.environments[state.env]?.rollback.onGateFailure ?? 'automatic',
+      onGateFailure: environment?.rollback.onGateFailure ?? 'automatic',
+      // Who may click, and whether the requester's own click counts, shown before anyone tries.
+      ...(environment
+        ? {
+            approvers: describePrincipals(environment.approval.approvers),
+            allowSelfApproval: environment.approval.allowSelfApproval,
+          }
+        : {}),
     });
+  };
 
   function card(state: RunbookState) {
     const runbook = runbookOf(state);
-    return state.kind === 'canary' && runbook ? rolloutCard(state, runbook) : rollingBackMessage(state);
+    return state.kind === 'canary' && runbook
+      ? rolloutCard(state, runbook, { requiredApprovals: required(state) })
+      : rollingBackMessage(state);
   }
 
   /** Edits every approval request still open into its decided form. */
@@ -169,6 +183,8 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
     } else if (n.kind === 'needs-attention' || n.kind === 'failed') {
       await line(`:warning: <@${state.requestedBy}> the rollback needs attention: ${n.reason}`);
     }
+    // The evidence report into the thread, once per rollout (report-upload.ts); it never throws.
+    if (isTerminalStatus(state.status)) await uploadReport(state, thread);
     if (isTerminalStatus(state.status) && deps.ended) await deps.ended(state);
   };
 }
