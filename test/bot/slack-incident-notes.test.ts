@@ -3,7 +3,7 @@ import { ACTIONS } from '../../src/blocks/actions.ts';
 import type { IncidentReport } from '../../src/reports/incident-report.ts';
 import type { CanaryState } from '../../src/runbooks/types.ts';
 import { APPROVERS, REQUESTER } from '../helpers/engine-world.ts';
-import { buttonsOf, useSlackWorld } from '../helpers/slack-world.ts';
+import { buttonsOf, textsOf, useSlackWorld } from '../helpers/slack-world.ts';
 
 // Issue 7's "done when": an incident opened by an automatic rollback ends with a report that holds the
 // notes typed in its thread. People reply in the thread (Events API message events), edit and delete,
@@ -36,6 +36,10 @@ describe('incident notes from the thread', () => {
       buttonsOf(m).some((b) => b.action_id === ACTIONS.resolve),
     );
     const channel = incidentCard.channel;
+    // The card of an automatic rollback shows the traffic it found and the traffic it left.
+    const fields = textsOf(incidentCard.blocks);
+    expect(fields).toContain(`*Traffic before*\n\`${stable}\` 95 %\n\`${canary}\` 5 %`);
+    expect(fields).toContain(`*Traffic after*\n\`${stable}\` 100 %`);
     const say = async (user: string, text: string) => {
       const { message, delivered } = slack.people.say(user, channel, text, incidentCard.ts);
       await s.deliver(delivered);
