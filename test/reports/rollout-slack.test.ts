@@ -32,6 +32,18 @@ async function startCanary(tag: string): Promise<string> {
   return id;
 }
 
+/** Approves stages B to E by clicking each approval request in the card's thread as it comes. */
+async function approveEveryStage(cardTs: string): Promise<void> {
+  for (const stage of [1, 2, 3, 4]) {
+    const request = await s.waitForMessage(
+      (m) =>
+        m.thread_ts === cardTs &&
+        buttonsOf(m).some((b) => b.action_id === ACTIONS.approve && JSON.parse(b.value).s === stage),
+    );
+    await s.click(APPROVERS[0], request, ACTIONS.approve);
+  }
+}
+
 const uploads = () => slack.recorder.requests.filter((r) => r.path.endsWith('files.completeUploadExternal'));
 
 describe('a finished canary', () => {
@@ -41,14 +53,7 @@ describe('a finished canary', () => {
     const id = await startCanary('v2.0.0');
     const canary = world.canaryRevision(id, 'v2.0.0');
     const card = await s.waitForMessage((m) => m.thread_ts === undefined && m.text.includes('v2.0.0'));
-    for (const stage of [1, 2, 3, 4]) {
-      const request = await s.waitForMessage(
-        (m) =>
-          m.thread_ts === card.ts &&
-          buttonsOf(m).some((b) => b.action_id === ACTIONS.approve && JSON.parse(b.value).s === stage),
-      );
-      await s.click(APPROVERS[0], request, ACTIONS.approve);
-    }
+    await approveEveryStage(card.ts);
     await world.until(s.current.engine, id, (v) => expect(v.status).toBe('promoted'), 15_000);
     const files = await waitFor(() => {
       const done = slack.files().filter((f) => f.completed);
@@ -141,6 +146,31 @@ describe('a finished canary', () => {
     expect(slack.files()).toHaveLength(2);
     expect(slack.thread(card.channel, card.ts).filter((m) => m.files)).toHaveLength(1);
     expect(await first.side.poster.ref(id, REPORT_PURPOSE)).toBeDefined();
+  });
+
+  it('a dry run: the report says nothing changed and carries the plan', async () => {
+    await s.start();
+    world.seed();
+    const started = await s.command(REQUESTER, '/canary', 'start v4.0.0 --dry-run');
+    const id = /`([^`]+)`/.exec(started.text)?.[1] as string;
+    const card = await s.waitForMessage((m) => m.thread_ts === undefined && m.text.includes('v4.0.0'));
+    await approveEveryStage(card.ts);
+    await world.until(s.current.engine, id, (v) => expect(v.status).toBe('promoted'), 15_000);
+    const json = await waitFor(() => {
+      const file = slack.files().find((f) => f.name === 'summary.json' && f.completed);
+      expect(file).toBeDefined();
+      return file?.content as string;
+    });
+    const summary = JSON.parse(json) as RolloutSummary;
+    expect(summary.dryRun).toBe(true);
+    expect(summary.notes[0]).toMatch(/^Dry run: nothing was changed/);
+    const said = summary.plan?.map((p) => p.what);
+    expect(said).toContain(`deploy ${IMAGE_REPO}:v4.0.0 as a revision with no traffic, tagged canary`);
+    expect(said).toContain('write this report');
+    const plan = (await s.current.engine.get(id))?.plan ?? [];
+    expect(summary.plan?.map((p) => p.n)).toEqual(plan.map((p) => p.n));
+    // Nothing moved in Cloud Run.
+    expect(world.split()).toEqual({ [STABLE_REVISION]: 100 });
   });
 
   it('an upload that fails is said in the thread; the report stays in Redis', async () => {
