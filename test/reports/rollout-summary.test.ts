@@ -367,6 +367,32 @@ describe('a rollout failed at stage A', () => {
   });
 });
 
+describe('a rollout whose rollback got stuck and people took over', () => {
+  it('failed: what the person said, why the rollback was stuck, and the traffic as last reported', () => {
+    const c = rollingBack()
+      .send({ type: 'route-overridden', target: 'legacy' })
+      .send({ type: 'traffic-set', traffic: { [STABLE]: 90, [CANARY]: 10 } });
+    const stuck = c.state.rollback?.attention;
+    const state = c.send({ type: 'abort', by: REQUESTER, reason: 'fixing it by hand' }).state;
+    const s = summaryOf(state);
+    expect(stuck).toContain(`expected ${STABLE} 100 %`);
+    expect(s.outcome).toMatchObject({
+      status: 'failed',
+      ended: true,
+      reason: `stopped while the rollback needed attention: fixing it by hand; the rollback was stuck: ${stuck}`,
+      by: REQUESTER,
+      stage: 'B',
+      attention: null,
+    });
+    expect(s.traffic.after).toEqual({ [STABLE]: 90, [CANARY]: 10 });
+    expect(s.rollback.procedure).toMatchObject({
+      status: 'needs-attention',
+      attention: stuck,
+      endedAt: null,
+    });
+  });
+});
+
 describe('other runs', () => {
   it('a dry run says it changed nothing and carries its plan in words', () => {
     const state = new Canary({ dryRun: true }).deploy().promote().state;
