@@ -3,7 +3,7 @@ import { escapeText, header, lineSections, message, type SlackMessage, section }
 // Each command's help, and the right form that follows every error message. The forms are the ones the
 // parsers in src/commands accept. Angle brackets are escaped: Slack reads `<tag>` as a link otherwise.
 
-export type Command = '/canary' | '/rollback' | '/incident' | '/deploy';
+export type Command = '/canary' | '/rollback' | '/incident' | '/deploy' | '/validate';
 
 interface Form {
   form: string;
@@ -64,6 +64,17 @@ const FORMS: Record<Command, Record<string, Form>> = {
     locks: { form: '/deploy locks', does: 'Every deploy lock and freeze.' },
     help: { form: '/deploy help', does: 'This help.' },
   },
+  '/validate': {
+    run: {
+      form: '/validate <env> [--baseline]',
+      does: "Run the environment's validation matrix (seed 002): a card in this channel, results.tsv and SUMMARY.md in its thread, then the go/no-go verdict. --baseline records without gating (pre-cutover capture). Deployers, approvers and admins of the environment may run it.",
+    },
+    files: {
+      form: '/validate files <run-id>',
+      does: 'Upload the files of a finished run into its thread again, when the upload failed.',
+    },
+    help: { form: '/validate help', does: 'This help.' },
+  },
 };
 
 const TITLE: Record<Command, string> = {
@@ -71,6 +82,7 @@ const TITLE: Record<Command, string> = {
   '/rollback': '/rollback: roll a service back now',
   '/incident': '/incident: incident threads and reports',
   '/deploy': '/deploy: deploy freezes',
+  '/validate': '/validate: the validation matrix and its go/no-go verdict',
 };
 
 const EXAMPLES: Record<Command, string[]> = {
@@ -93,6 +105,11 @@ const EXAMPLES: Record<Command, string[]> = {
     '/deploy lock control prod end-of-quarter freeze',
     '/deploy unlock control prod',
     '/deploy locks',
+  ],
+  '/validate': [
+    '/validate staging',
+    '/validate prod --baseline',
+    '/validate files val-staging-20261130T101500-1a2b',
   ],
 };
 

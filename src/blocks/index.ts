@@ -12,3 +12,4 @@ export { rollbackRequestCard } from './rollback-request.ts';
 export { type RolloutCardOptions, rolloutCard } from './rollout-card.ts';
 export { rolloutList, rolloutStatus } from './status.ts';
 export type { Clock } from './time.ts';
+export { validationCard, validationFilesComment, validationFilesFailed } from './validation.ts';

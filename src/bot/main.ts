@@ -62,7 +62,19 @@ try {
     botToken: env.SLACK_BOT_TOKEN,
     ...(env.SLACK_APP_TOKEN ? { appToken: env.SLACK_APP_TOKEN } : {}),
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
-    surface: surfaceOf(slack, { config, store, engine, log }),
+    surface: surfaceOf(slack, {
+      config,
+      store,
+      engine,
+      log,
+      validation: {
+        cloudRun: platform.cloudRun,
+        gates: platform.gates,
+        logging: platform.logging,
+        routeSplit: platform.routeSplit,
+        secrets,
+      },
+    }),
     notReady: async () =>
       (await redis.ping().catch(() => 'down')) === 'PONG' ? undefined : 'Redis does not answer',
     log,

@@ -1,6 +1,7 @@
 import type { ShiftgateConfig } from '../config/schema.ts';
 import type { SecretResolver } from '../config/secret-resolver.ts';
 import { serviceTarget } from '../config/target.ts';
+import type { CloudLogging } from '../gates/ports/logging.ts';
 import { createGateRegistry, type GateRegistry } from '../gates/registry.ts';
 import { CloudRunAdapter } from '../platform/cloud-run/index.ts';
 import type { GoogleEndpoint } from '../platform/google.ts';
@@ -19,6 +20,8 @@ export interface Platform {
   cloudRun: CloudRunAdapter;
   routeSplit: (service: string, env: string) => RouteSplitControl | undefined;
   gates: GateRegistry;
+  /** For the validation matrix's log probes (the gates reach it through the registry). */
+  logging: CloudLogging;
   prometheus: (url: string | undefined) => ReturnType<typeof createPrometheus>;
   close(): Promise<void>;
 }
@@ -64,6 +67,7 @@ export async function buildPlatform(input: {
     cloudRun,
     routeSplit: (service, env) => controls.get(`${service}/${env}`),
     gates: createGateRegistry({ monitoring, logging, prometheus }),
+    logging,
     prometheus,
     async close() {
       await Promise.allSettled([cloudRun.close(), monitoring.close(), logging.close()]);

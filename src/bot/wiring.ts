@@ -13,6 +13,7 @@ import { createGroupResolver } from '../platform/slack/usergroups.ts';
 import type { Notify } from '../runbooks/effects.ts';
 import type { Engine } from '../runbooks/engine.ts';
 import type { Store } from '../store/index.ts';
+import { createValidation, type ValidationDeps } from '../validation/index.ts';
 import { engineLogger } from './log.ts';
 
 // The Slack side of a replica, built before the engine (which notifies through it and opens incidents
@@ -56,8 +57,23 @@ export function buildSlackSide(deps: {
 
 export function surfaceOf(
   slack: SlackSide,
-  deps: { config: ShiftgateConfig; store: Store; engine: Engine; log: Logger },
+  deps: {
+    config: ShiftgateConfig;
+    store: Store;
+    engine: Engine;
+    log: Logger;
+    /** The ports /validate runs through; without them the command says it is not available. */
+    validation?: Omit<ValidationDeps, 'config' | 'store' | 'log'>;
+  },
 ): Surface {
+  const validation = deps.validation
+    ? createValidation({
+        ...deps.validation,
+        config: deps.config,
+        store: deps.store,
+        log: engineLogger(deps.log),
+      })
+    : undefined;
   return {
     config: deps.config,
     store: deps.store,
@@ -65,6 +81,7 @@ export function surfaceOf(
     incidents: slack.incidents,
     capture: slack.capture,
     poster: slack.poster,
+    ...(validation ? { validation } : {}),
     groupsOf: slack.groupsOf,
     publishHome: (userId) => slack.home.publish(userId),
     log: deps.log,

@@ -14,13 +14,15 @@ import { parseIncident } from './incident-args.ts';
 import { runRollback } from './rollback.ts';
 import { parseRollback } from './rollback-args.ts';
 import type { Invocation, Reply, Surface } from './surface.ts';
+import { runValidate } from './validate.ts';
+import { parseValidate } from './validate-args.ts';
 
 // The Slack surface on Bolt: every slash command and button. Parsing is synchronous and cheap, so bad
 // input is answered in the ack itself; good input is acked empty at once and the work answers through
 // response_url afterwards (Slack wants the ack within 3 s), queued in `afterAck` so that a burst of work
 // never delays the acks of later requests. Events API retries are dropped by event id.
 
-export const COMMANDS = ['/canary', '/rollback', '/incident', '/deploy'] as const;
+export const COMMANDS = ['/canary', '/rollback', '/incident', '/deploy', '/validate'] as const;
 type CommandName = (typeof COMMANDS)[number];
 
 const EVENT_DEDUPE_MS = 60 * 60_000; // Slack retries within 5 minutes
@@ -105,6 +107,8 @@ function parse(name: CommandName, text: string, surface: Surface): Parsed<unknow
       return parseIncident(text, surface.config);
     case '/deploy':
       return parseDeploy(text, surface.config);
+    case '/validate':
+      return parseValidate(text, surface.config);
   }
 }
 
@@ -123,6 +127,8 @@ function run(
       return runIncident(intent as Parameters<typeof runIncident>[0], who, surface);
     case '/deploy':
       return runDeploy(intent as Parameters<typeof runDeploy>[0], who, surface);
+    case '/validate':
+      return runValidate(intent as Parameters<typeof runValidate>[0], who, surface);
   }
 }
 

@@ -7,6 +7,7 @@ import type { Poster } from '../platform/slack/poster.ts';
 import type { Engine } from '../runbooks/engine.ts';
 import type { RunbookState } from '../runbooks/types.ts';
 import type { Store } from '../store/index.ts';
+import type { Validation } from '../validation/index.ts';
 import type { Channel } from './scope.ts';
 
 // What the command and button handlers work with. They turn Slack input into engine calls and answer the
@@ -20,6 +21,8 @@ export interface Surface {
   /** Incident notes from thread replies and :memo: reactions. */
   capture: Capture;
   poster: Poster;
+  /** Validation runs (/validate); absent in a replica built without their ports. */
+  validation?: Validation;
   /** The config's Slack user groups the user belongs to. */
   groupsOf(userId: string): Promise<string[]>;
   /** Publishes the App Home of a user. */

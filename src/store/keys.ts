@@ -34,6 +34,12 @@
  *                                                 (thread replies become notes)
  *   {p}incident-report:{id}               STRING  JSON report of a resolved incident (evidence, kept)
  *   {p}history                            ZSET    ids of finished rollouts by end time (newest 200)
+ *   {p}validation:{runId}                 STRING  JSON of a /validate run: each check's result and the
+ *                                                 verdict (90 days)
+ *   {p}validations:{env}                  ZSET    ids of an environment's validation runs by start time
+ *                                                 (newest 50; 90 days, renewed)
+ *   {p}validation-running:{env}           STRING  id of the validation run under way: one at a time per
+ *                                                 environment (15 minutes, deleted when it ends)
  *
  * No hash tags: shiftgate runs on one Redis (BullMQ shares it), not Redis Cluster.
  * docs/store.md carries the same table with more detail.
@@ -93,6 +99,9 @@ export interface Keys {
   incidentThreads(): string;
   incidentReport(id: string): string;
   history(): string;
+  validation(runId: string): string;
+  validations(env: string): string;
+  validationRunning(env: string): string;
 }
 
 export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
@@ -132,5 +141,14 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     incidentThreads: () => `${prefix}incidents:threads`,
     incidentReport: (id) => byId('incident-report', 'incident id', id),
     history: () => `${prefix}history`,
+    validation: (runId) => byId('validation', 'validation run id', runId),
+    validations: (env) => {
+      assertName('environment', env);
+      return `${prefix}validations:${env}`;
+    },
+    validationRunning: (env) => {
+      assertName('environment', env);
+      return `${prefix}validation-running:${env}`;
+    },
   };
 }

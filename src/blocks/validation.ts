@@ -1,0 +1,164 @@
+import type { KnownBlock } from '@slack/types';
+import { laneSummaries, notPassed } from '../validation/lanes.ts';
+import type { CheckStatus, ValidationRun, Verdict } from '../validation/types.ts';
+import { verdictSentence, verdictTitle } from '../validation/verdict.ts';
+import {
+  code,
+  context,
+  escapeText,
+  fitting,
+  header,
+  lineSections,
+  mention,
+  message,
+  type SlackMessage,
+  section,
+  truncate,
+} from './message.ts';
+import { humanDuration, slackDate } from './time.ts';
+
+// The validation card (/validate): posted in the channel when the run starts, edited when it ends to
+// show the verdict, a table of lanes and the checks that did not pass. Everything else (every row, the
+// evidence) is in results.tsv and SUMMARY.md in its thread, so the card cuts what does not fit and says
+// where the rest is, instead of growing past Slack's limits.
+
+const STATUS_EMOJI: Record<CheckStatus, string> = {
+  pass: ':white_check_mark:',
+  fail: ':x:',
+  error: ':warning:',
+  skip: ':heavy_minus_sign:',
+};
+
+/** Lanes shown in the card's table; the rest are counted and left to SUMMARY.md. */
+const MAX_LANES = 40;
+const MAX_PROBLEMS = 12;
+
+export function validationCard(run: ValidationRun): SlackMessage {
+  if (run.status === 'running') return runningCard(run);
+  if (run.status === 'abandoned' || !run.verdict) return abandonedCard(run);
+  return finishedCard(run, run.verdict);
+}
+
+function title(run: ValidationRun, what: string): string {
+  return `Validation of ${run.env}: ${what}`;
+}
+
+function modeWords(run: ValidationRun): string {
+  return run.mode === 'gating'
+    ? 'gating mode: every required check must pass'
+    : 'baseline mode: recorded without gating, not a go/no-go decision';
+}
+
+function footer(run: ValidationRun, ...more: string[]) {
+  return context(
+    [
+      `Run ${code(run.id)}`,
+      `asked by ${mention(run.requestedBy)}`,
+      `started ${slackDate(run.startedAt)}`,
+      ...more,
+    ].join(' · '),
+  );
+}
+
+function runningCard(run: ValidationRun): SlackMessage {
+  const lanes = new Set(run.plan.map((p) => p.lane)).size;
+  const done = run.results.length > 0 ? ` ${run.results.length} of ${run.plan.length} done.` : '';
+  return message(`${title(run, 'running')} (${run.plan.length} checks)`, [
+    header(title(run, 'running')),
+    section(
+      `:hourglass_flowing_sand: Running *${run.plan.length} checks* in *${lanes} lanes* of ${code(run.env)}, in ${escapeText(modeWords(run))}.${done}`,
+    ),
+    footer(run, 'results.tsv and SUMMARY.md will be in the thread'),
+  ]);
+}
+
+function abandonedCard(run: ValidationRun): SlackMessage {
+  return message(title(run, 'not run'), [
+    header(title(run, 'not run')),
+    section(`:heavy_minus_sign: ${escapeText(run.note ?? 'The run ended before its checks ran.')}`),
+    footer(run),
+  ]);
+}
+
+function verdictEmoji(verdict: Verdict): string {
+  if (verdict.mode === 'baseline') return ':clipboard:';
+  if (verdict.outcome === 'no-go') return ':red_circle:';
+  return verdict.warnings.length > 0 ? ':large_yellow_circle:' : ':large_green_circle:';
+}
+
+function finishedCard(run: ValidationRun, verdict: Verdict): SlackMessage {
+  const took = run.finishedAt
+    ? humanDuration(Date.parse(run.finishedAt) - Date.parse(run.startedAt))
+    : undefined;
+  const problems = notPassed(run.results);
+  const blocks = fitting(
+    (budget) => [
+      header(title(run, verdictTitle(verdict))),
+      section(`${verdictEmoji(verdict)} ${escapeText(verdictSentence(verdict))}`),
+      ...laneTable(run),
+      ...(problems.length > 0
+        ? lineSections(
+            [
+              '*Did not pass*',
+              ...problems.map(
+                (r) =>
+                  `${STATUS_EMOJI[r.status]} *${escapeText(`${r.lane} / ${r.check}`)}* (${escapeText(r.service)}, ${r.required ? 'required' : 'optional'}): ${escapeText(truncate(r.line, budget))}`,
+              ),
+            ],
+            { maxLines: MAX_PROBLEMS + 1, maxSections: 3, more: 'every row is in results.tsv in the thread' },
+          )
+        : []),
+      ...(run.note ? [section(`:warning: ${escapeText(run.note)}`)] : []),
+      footer(run, ...(took ? [`took ${took}`] : []), 'results.tsv and SUMMARY.md in the thread'),
+    ],
+    600,
+  );
+  return message(
+    `${title(run, verdictTitle(verdict))}: ${verdict.counts.passed} of ${verdict.counts.total} checks passed`,
+    blocks,
+  );
+}
+
+/** The lanes as a fixed-width table in code blocks, as many sections as it takes. */
+function laneTable(run: ValidationRun): KnownBlock[] {
+  const lanes = laneSummaries(run);
+  const shown = lanes.slice(0, MAX_LANES);
+  const width = Math.min(24, Math.max(4, ...shown.map((l) => l.lane.length)));
+  const cell = (text: string, n: number) => truncate(text, n).padEnd(n);
+  const num = (value: number) => String(value).padStart(4);
+  const head = `${cell('lane', width)}  req  pass fail  err skip  result`;
+  const rows = shown.map(
+    (l) =>
+      `${cell(l.lane, width)}  ${l.required ? 'yes' : 'no '} ${num(l.passed)} ${num(l.failed)} ${num(l.errors)} ${num(l.skipped)}  ${l.notRun > 0 ? `${l.notRun} not run` : (l.status ?? '-').toUpperCase()}`,
+  );
+  const sections: KnownBlock[] = [];
+  let chunk: string[] = [head];
+  const flush = () => {
+    sections.push(section(`\`\`\`${escapeText(chunk.join('\n'))}\`\`\``));
+    chunk = [head];
+  };
+  for (const row of rows) {
+    if ([...chunk, row].join('\n').length > 2_800) flush();
+    chunk.push(row);
+  }
+  flush();
+  if (lanes.length > shown.length) {
+    sections.push(context(`and ${lanes.length - shown.length} more lanes: see SUMMARY.md in the thread`));
+  }
+  return sections;
+}
+
+/** The comment the files are uploaded with. */
+export function validationFilesComment(run: ValidationRun): string {
+  const verdict = run.verdict ? verdictTitle(run.verdict) : 'no verdict';
+  return `results.tsv and SUMMARY.md of validation run ${run.id} (${run.env}): ${verdict}`;
+}
+
+/** Said in the thread when the files could not be uploaded: nothing is lost, and how to get them. */
+export function validationFilesFailed(run: ValidationRun, error: string): SlackMessage {
+  return message(`The results of ${run.id} could not be uploaded`, [
+    section(
+      `:warning: results.tsv and SUMMARY.md could not be uploaded here: ${escapeText(error)}.\nNothing is lost: the run and every result are kept as ${code(run.id)} for 90 days. \`/validate files ${escapeText(run.id)}\` uploads them into this thread again.`,
+    ),
+  ]);
+}

@@ -1,0 +1,59 @@
+import { closest } from '../config/names.ts';
+import type { ShiftgateConfig } from '../config/schema.ts';
+import { type Parsed, words } from './args.ts';
+
+// `/validate <env> [--baseline]`, `/validate files <run-id>`, `/validate help`. The environment must be
+// one of the config's and have a validation matrix; both are answered here, in the ack.
+
+export type ValidateIntent =
+  | { sub: 'run'; env: string; baseline: boolean }
+  | { sub: 'files'; runId: string }
+  | { sub: 'help' };
+
+const RUN_ID = /^val-[a-z0-9-]+-\d{8}T\d{6}-[0-9a-f]{4}$/;
+
+export function parseValidate(text: string, config: ShiftgateConfig): Parsed<ValidateIntent> {
+  const parsed = words(text, { baseline: { type: 'boolean' } });
+  if (!parsed.ok) return parsed;
+  const { positionals, flags } = parsed.value;
+  const baseline = flags.baseline === true;
+  const [first, ...rest] = positionals;
+  if (first === undefined && !baseline) return { ok: true, value: { sub: 'help' } };
+  if (first === 'help' && rest.length === 0 && !baseline) return { ok: true, value: { sub: 'help' } };
+  if (first === 'files' && !Object.hasOwn(config.environments, 'files')) {
+    if (baseline) return { ok: false, error: '`--baseline` goes with a run: `/validate <env> --baseline`.' };
+    const [runId, ...more] = rest;
+    if (runId === undefined) return { ok: false, error: 'Name the run: `/validate files <run-id>`.' };
+    if (more.length > 0)
+      return { ok: false, error: `\`/validate files\` takes one run id, not \`${more[0]}\`.` };
+    if (!RUN_ID.test(runId)) {
+      return {
+        ok: false,
+        error: `\`${runId}\` is not a validation run id (they look like \`val-staging-20261130T101500-1a2b\`).`,
+      };
+    }
+    return { ok: true, value: { sub: 'files', runId } };
+  }
+  const known = Object.keys(config.environments);
+  if (first === undefined) return { ok: false, error: 'Name the environment to validate.' };
+  if (!Object.hasOwn(config.environments, first)) {
+    const near = closest(first, known);
+    const hint = near ? ` Did you mean \`${near}\`?` : '';
+    return {
+      ok: false,
+      error: `Unknown environment \`${first}\`.${hint} Known environments: ${known.map((k) => `\`${k}\``).join(', ')}.`,
+    };
+  }
+  if (rest.length > 0)
+    return { ok: false, error: `\`/validate\` takes one environment; \`${rest[0]}\` is one word too many.` };
+  if (!config.environments[first]?.validation) {
+    const ready = known.filter((env) => config.environments[env]?.validation);
+    const others =
+      ready.length > 0 ? ` Environments with one: ${ready.map((k) => `\`${k}\``).join(', ')}.` : '';
+    return {
+      ok: false,
+      error: `\`${first}\` has no validation matrix: add \`environments.${first}.validation.lanes\` to the config.${others}`,
+    };
+  }
+  return { ok: true, value: { sub: 'run', env: first, baseline } };
+}

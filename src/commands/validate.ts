@@ -1,0 +1,171 @@
+import { help, validationCard, validationFilesComment, validationFilesFailed } from '../blocks/index.ts';
+import { messageOf } from '../gates/error-result.ts';
+import type { AttachedFile } from '../platform/slack/poster.ts';
+import { VALIDATION_SUMMARY_MD, validationSummaryMarkdown } from '../reports/validation-summary.ts';
+import { RESULTS_TSV, resultsTsv } from '../reports/validation-tsv.ts';
+import { describePrincipals, isMember } from '../runbooks/principals.ts';
+import type { Validation, ValidationRun } from '../validation/index.ts';
+import { channelMention } from './scope.ts';
+import { type Invocation, type Reply, type Surface, say } from './surface.ts';
+import type { ValidateIntent } from './validate-args.ts';
+
+// /validate: the validation matrix of seed 002. The card goes in the channel the command was typed in
+// (the validation is about an environment, not one service's channel; whoever asks reads the answer
+// there). The matrix runs after the answer, results.tsv and SUMMARY.md go in the card's thread, and the
+// card is edited to the verdict.
+//
+// Who may run it: the environment's deployers, approvers and admins. A run only reads, but it sends
+// authenticated requests with the environment's access token (sessions, sync-token mints) and its
+// verdict is a release decision, so it is theirs to make; everyone else reads the card and the files.
+// One run at a time per environment.
+
+const ANSWER = {
+  noPorts:
+    'Validation is not available on this replica: it was started without the Cloud Run and Cloud Logging ports it needs.',
+};
+
+export async function runValidate(intent: ValidateIntent, who: Invocation, surface: Surface): Promise<Reply> {
+  switch (intent.sub) {
+    case 'help':
+      return help('/validate');
+    case 'files':
+      return uploadAgain(intent.runId, surface);
+    case 'run':
+      return start(intent.env, intent.baseline, who, surface);
+  }
+}
+
+async function start(env: string, baseline: boolean, who: Invocation, surface: Surface): Promise<Reply> {
+  const { config, poster } = surface;
+  const validation = surface.validation;
+  if (!validation) return say(ANSWER.noPorts);
+  const environment = config.environments[env];
+  if (!environment) return say(`Unknown environment \`${env}\`.`);
+  const person = { userId: who.userId, groups: await surface.groupsOf(who.userId) };
+  const roles = [environment.deployers, environment.approval.approvers, environment.admins];
+  if (!roles.some((role) => isMember(role, person))) {
+    return say(
+      `Only deployers, approvers and admins of \`${env}\` may run its validation (${describePrincipals(...roles)}): it calls the services with the environment's access token and its verdict is a release decision. Anyone can read a run's card and files.`,
+    );
+  }
+
+  const begun = await validation.begin({
+    env,
+    mode: baseline ? 'baseline' : 'gating',
+    requestedBy: who.userId,
+  });
+  if (!begun.ok) {
+    if (begun.reason !== 'running') return say(`Cannot validate \`${env}\`: ${begun.message}.`);
+    const card = await poster.ref(begun.holder, 'card');
+    const link = card ? await poster.permalink(card) : undefined;
+    const by = begun.running
+      ? ` (asked by <@${begun.running.requestedBy}> at ${begun.running.startedAt})`
+      : '';
+    const where = link
+      ? `<${link}|Its card>`
+      : card
+        ? `Its card in ${channelMention(card.channel)}`
+        : 'Its card';
+    return say(
+      `A validation of \`${env}\` is already running: \`${begun.holder}\`${by}. ${where} gets the verdict; start another when it is done.`,
+    );
+  }
+  const run = begun.run;
+  let card: { channel: string; ts: string };
+  try {
+    card = await poster.upsert(run.id, 'card', { channel: who.channel.id }, validationCard(run));
+  } catch (error) {
+    const why = messageOf(error);
+    await validation.abandon(run, `the card could not be posted: ${why}`);
+    return say(
+      `Could not post the validation card in this channel (${why}), so nothing was run. Invite shiftgate here (\`/invite @shiftgate\`) or run \`/validate ${env}\` from a channel it is in.`,
+    );
+  }
+  // The matrix runs after this answer; a failure in publishing is reported in the thread, never thrown.
+  void publish(validation, run, card, surface);
+  const mode = baseline ? ' as a baseline (recorded without gating)' : '';
+  return say(
+    `Validation of \`${env}\` started${mode}: \`${run.id}\`, ${run.plan.length} checks. The card is in this channel; results.tsv and SUMMARY.md go in its thread, then the verdict.`,
+  );
+}
+
+/** Runs the matrix, uploads the files into the card's thread, and edits the card to the verdict. */
+async function publish(
+  validation: Validation,
+  begun: ValidationRun,
+  card: { channel: string; ts: string },
+  surface: Surface,
+): Promise<void> {
+  const log = surface.log;
+  let run = await validation.execute(begun);
+  try {
+    await surface.poster.attach(
+      run.id,
+      'files',
+      { channel: card.channel, threadTs: card.ts },
+      {
+        comment: validationFilesComment(run),
+        files: validationFiles(run),
+      },
+    );
+  } catch (error) {
+    const why = messageOf(error);
+    log.warn({ runId: run.id, error: why }, 'validation files not uploaded');
+    run = await validation
+      .note(run, `results.tsv and SUMMARY.md could not be uploaded: ${why}`)
+      .catch(() => run);
+    await surface.poster
+      .post({ channel: card.channel, threadTs: card.ts }, validationFilesFailed(run, why))
+      .catch((e: unknown) =>
+        log.warn({ runId: run.id, error: messageOf(e) }, 'validation upload failure not posted'),
+      );
+  }
+  await surface.poster
+    .update(run.id, 'card', validationCard(run))
+    .catch((error: unknown) =>
+      log.warn({ runId: run.id, error: messageOf(error) }, 'validation card not updated'),
+    );
+}
+
+export function validationFiles(run: ValidationRun): AttachedFile[] {
+  return [
+    { filename: RESULTS_TSV, content: resultsTsv(run) },
+    {
+      filename: VALIDATION_SUMMARY_MD,
+      title: `SUMMARY.md (${run.id})`,
+      content: validationSummaryMarkdown(run),
+    },
+  ];
+}
+
+/** `/validate files <run-id>`: the files of a kept run into its card's thread again. Anyone may. */
+async function uploadAgain(runId: string, surface: Surface): Promise<Reply> {
+  const validation = surface.validation;
+  if (!validation) return say(ANSWER.noPorts);
+  const run = await validation.get(runId);
+  if (!run) return say(`No validation run \`${runId}\` is kept (runs are kept 90 days).`);
+  if (run.status === 'running') return say(`\`${runId}\` is still running: its files come when it ends.`);
+  if (run.status === 'abandoned')
+    return say(`\`${runId}\` never ran (${run.note ?? 'abandoned'}): it has no results.`);
+  const card = await surface.poster.ref(runId, 'card');
+  if (!card) return say(`The card of \`${runId}\` is no longer known, so there is no thread to upload into.`);
+  try {
+    await surface.poster.attach(
+      runId,
+      'files',
+      { channel: card.channel, threadTs: card.ts },
+      {
+        comment: validationFilesComment(run),
+        files: validationFiles(run),
+      },
+    );
+  } catch (error) {
+    return say(
+      `Still could not upload the files of \`${runId}\`: ${messageOf(error)}. The run stays kept; try again later.`,
+    );
+  }
+  const link = await surface.poster.permalink(card);
+  return say(
+    `results.tsv and SUMMARY.md of \`${runId}\` are in its thread${link ? `: <${link}|open it>` : ''}.`,
+  );
+}

@@ -1,0 +1,60 @@
+import type { ShiftgateConfig } from '../../config/schema.ts';
+import type { SecretResolver } from '../../config/secret-resolver.ts';
+import type { ServiceTarget } from '../../config/target.ts';
+import type { ValidationLane } from '../../config/validation.ts';
+import type { CloudLogging } from '../../gates/ports/logging.ts';
+import type { RouteSplitEvaluator } from '../../gates/ports/route-split.ts';
+import type { GateRegistry } from '../../gates/registry.ts';
+import type { CloudRun, ServiceState } from '../../runbooks/ports/cloud-run.ts';
+import type { Store } from '../../store/index.ts';
+import type { CheckResult } from '../types.ts';
+
+// What a check needs: the ports (Cloud Run, the gate registry, Cloud Logging, the store, secrets), never
+// an SDK, and the row's service in this environment with reads shared by the rows of one service.
+
+export interface ValidationPorts {
+  cloudRun: Pick<CloudRun, 'describe' | 'describeJob'>;
+  gates: GateRegistry;
+  logging: CloudLogging;
+  store: Pick<Store, 'rollouts' | 'locks'>;
+  /** Resolves services' access tokens for authenticated gates; without it they are skipped. */
+  secrets?: SecretResolver;
+  /** The route-split control of a service environment, for route-split gates. */
+  routeSplit?: (service: string, env: string) => RouteSplitEvaluator | undefined;
+}
+
+export interface CheckContext {
+  config: ShiftgateConfig;
+  env: string;
+  lane: ValidationLane;
+  target: ServiceTarget;
+  now: () => Date;
+  signal: AbortSignal;
+  /** The Cloud Run service as it is now, read once per run and service. */
+  describe(): Promise<ServiceState>;
+  /** The service's access token, resolved once per run; undefined when none is configured. */
+  accessToken(): Promise<string | undefined>;
+}
+
+/** What one check found; the runner adds the row, the time and the duration. */
+export type Observation = Pick<CheckResult, 'status' | 'observed' | 'expected' | 'line' | 'evidence'> & {
+  reason?: string;
+};
+
+/** The window a lane reads, ending now. */
+export function windowOf(ctx: CheckContext): { start: Date; end: Date } {
+  const end = ctx.now();
+  return { start: new Date(end.getTime() - ctx.lane.window), end };
+}
+
+/** A check that could not be measured, in the words of the gates' error lines. */
+export function notMeasured(what: string, expected: string, evidence: string, reason: string): Observation {
+  return {
+    status: 'error',
+    observed: '-',
+    expected,
+    line: `${what} could not be measured: ${reason}: ERROR`,
+    evidence,
+    reason,
+  };
+}

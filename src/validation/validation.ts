@@ -1,0 +1,217 @@
+import { randomBytes } from 'node:crypto';
+import type { ShiftgateConfig } from '../config/schema.ts';
+import { messageOf } from '../gates/error-result.ts';
+import type { Store } from '../store/index.ts';
+import type { ValidationPorts } from './checks/context.ts';
+import { planOf } from './plan.ts';
+import { createValidationRecords, type ValidationRecords } from './records.ts';
+import { runMatrix } from './runner.ts';
+import type { CheckResult, ValidationMode, ValidationRun } from './types.ts';
+import { verdictOf } from './verdict.ts';
+
+// Validation runs as the Slack surface uses them: begin (claim the environment, record the run, audit
+// who asked), execute (run the matrix, saving each result as it lands, then the verdict; audited;
+// releases the claim), or abandon a run that cannot go on. Every step writes to Redis before the next
+// one acts, so whatever was measured is kept even when posting it somewhere fails.
+
+export interface ValidationDeps extends Omit<ValidationPorts, 'store'> {
+  config: ShiftgateConfig;
+  store: Store;
+  now?: () => Date;
+  /** New run ids; default `val-<env>-<yyyymmddThhmmss>-<4 hex>`. */
+  newId?: (env: string, now: Date) => string;
+  log?: { warn(message: string, fields?: object): void; error(message: string, fields?: object): void };
+  concurrency?: number;
+  checkTimeoutMs?: number;
+}
+
+export type BeginResult =
+  | { ok: true; run: ValidationRun }
+  | { ok: false; reason: 'unknown-environment' | 'no-matrix'; message: string }
+  | { ok: false; reason: 'running'; message: string; holder: string; running?: ValidationRun };
+
+export interface Validation {
+  /** Checks the environment has a matrix and no run under way, then records the run (status running). */
+  begin(input: { env: string; mode: ValidationMode; requestedBy: string }): Promise<BeginResult>;
+  /** Runs a begun run's checks and its verdict; never rejects. `onResult` sees each result as it lands. */
+  execute(
+    run: ValidationRun,
+    hooks?: { onResult?: (result: CheckResult, run: ValidationRun) => void | Promise<void> },
+  ): Promise<ValidationRun>;
+  /** Ends a begun run without running it (its card could not be posted, say), saying why. */
+  abandon(run: ValidationRun, why: string): Promise<ValidationRun>;
+  /** Records a note on a finished run (what went wrong publishing it). */
+  note(run: ValidationRun, note: string): Promise<ValidationRun>;
+  get(runId: string): Promise<ValidationRun | undefined>;
+  readonly records: ValidationRecords;
+  /** Resolves when no run executes in this replica. */
+  idle(): Promise<void>;
+}
+
+function defaultId(env: string, now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').slice(0, 15);
+  return `val-${env}-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+export function createValidation(deps: ValidationDeps): Validation {
+  const { config, store } = deps;
+  const now = deps.now ?? (() => new Date());
+  const newId = deps.newId ?? defaultId;
+  const records = createValidationRecords(store.redis, store.keys);
+  const ports: ValidationPorts = { ...deps, store };
+  const executing = new Set<Promise<unknown>>();
+
+  const warn = (message: string, fields: object) => deps.log?.warn(message, fields);
+
+  async function audit(what: string, run: ValidationRun, who: string, after: object) {
+    try {
+      await store.audit.append({
+        who,
+        what,
+        env: run.env,
+        reason: run.mode,
+        after: { runId: run.id, ...after },
+      });
+    } catch (error) {
+      // The run is recorded under its own key; a missing audit line must not stop it.
+      deps.log?.error('audit append failed', { runId: run.id, what, error: messageOf(error) });
+    }
+  }
+
+  async function begin(input: {
+    env: string;
+    mode: ValidationMode;
+    requestedBy: string;
+  }): Promise<BeginResult> {
+    const planned = planOf(config, input.env);
+    if (!planned.ok) return planned;
+    const startedAt = now();
+    const id = newId(input.env, startedAt);
+    const claimed = await records.claim(input.env, id);
+    if (!claimed.ok) {
+      const running = await records.get(claimed.holder).catch(() => undefined);
+      return {
+        ok: false,
+        reason: 'running',
+        holder: claimed.holder,
+        ...(running ? { running } : {}),
+        message: `a validation of ${input.env} is already running (${claimed.holder})`,
+      };
+    }
+    const run: ValidationRun = {
+      id,
+      env: input.env,
+      mode: input.mode,
+      requestedBy: input.requestedBy,
+      status: 'running',
+      startedAt: startedAt.toISOString(),
+      ...(planned.matrix.description ? { description: planned.matrix.description } : {}),
+      targets: planned.targets,
+      plan: planned.plan,
+      results: [],
+    };
+    try {
+      await records.save(run);
+    } catch (error) {
+      await records.release(input.env, id).catch(() => {});
+      throw error;
+    }
+    await audit('validation.start', run, input.requestedBy, { mode: run.mode, checks: run.plan.length });
+    return { ok: true, run };
+  }
+
+  async function execute(
+    begun: ValidationRun,
+    hooks: { onResult?: (result: CheckResult, run: ValidationRun) => void | Promise<void> } = {},
+  ): Promise<ValidationRun> {
+    const planned = planOf(config, begun.env);
+    const run: ValidationRun = { ...begun, results: [] };
+    const slots: (CheckResult | undefined)[] = new Array(run.plan.length);
+    // Saves are chained: each writes the results so far, in matrix order, after the one before it.
+    let saving: Promise<void> = Promise.resolve();
+    const save = () => {
+      const snapshot = structuredClone(run);
+      saving = saving
+        .then(() => records.save(snapshot))
+        .catch((error: unknown) =>
+          warn('validation run not saved', { runId: run.id, error: messageOf(error) }),
+        );
+      return saving;
+    };
+    const work = (async () => {
+      if (planned.ok) {
+        await runMatrix({
+          config,
+          env: run.env,
+          matrix: planned.matrix,
+          plan: run.plan,
+          ports,
+          now,
+          ...(deps.concurrency === undefined ? {} : { concurrency: deps.concurrency }),
+          ...(deps.checkTimeoutMs === undefined ? {} : { checkTimeoutMs: deps.checkTimeoutMs }),
+          onResult: async (index, result) => {
+            slots[index] = result;
+            run.results = slots.filter((r): r is CheckResult => r !== undefined);
+            await save();
+            await Promise.resolve(hooks.onResult?.(result, run)).catch((error: unknown) =>
+              warn('validation progress hook failed', { runId: run.id, error: messageOf(error) }),
+            );
+          },
+        });
+      } else {
+        run.note = `the matrix is gone from the config: ${planned.message}`;
+      }
+      run.status = 'finished';
+      run.finishedAt = now().toISOString();
+      run.verdict = verdictOf(run.results, run.mode);
+      await save();
+      await audit('validation.finish', run, 'shiftgate', {
+        outcome: run.verdict.outcome,
+        mode: run.mode,
+        counts: run.verdict.counts,
+      });
+      await records
+        .release(run.env, run.id)
+        .catch((error: unknown) =>
+          warn('validation claim not released (it expires)', { runId: run.id, error: messageOf(error) }),
+        );
+      return run;
+    })();
+    executing.add(work);
+    try {
+      return await work;
+    } finally {
+      executing.delete(work);
+    }
+  }
+
+  async function abandon(begun: ValidationRun, why: string): Promise<ValidationRun> {
+    const run: ValidationRun = { ...begun, status: 'abandoned', finishedAt: now().toISOString(), note: why };
+    await records
+      .save(run)
+      .catch((error: unknown) =>
+        warn('validation run not saved', { runId: run.id, error: messageOf(error) }),
+      );
+    await audit('validation.abandon', run, 'shiftgate', { why });
+    await records.release(run.env, run.id).catch(() => {});
+    return run;
+  }
+
+  async function note(run: ValidationRun, text: string): Promise<ValidationRun> {
+    const noted = { ...run, note: run.note ? `${run.note}; ${text}` : text };
+    await records.save(noted);
+    return noted;
+  }
+
+  return {
+    begin,
+    execute,
+    abandon,
+    note,
+    get: (runId) => records.get(runId),
+    records,
+    async idle() {
+      while (executing.size > 0) await Promise.allSettled([...executing]);
+    },
+  };
+}
