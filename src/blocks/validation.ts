@@ -129,7 +129,7 @@ function laneTable(run: ValidationRun): KnownBlock[] {
   const head = `${cell('lane', width)}  req  pass fail  err skip  result`;
   const rows = shown.map(
     (l) =>
-      `${cell(l.lane, width)}  ${l.required ? 'yes' : 'no '} ${num(l.passed)} ${num(l.failed)} ${num(l.errors)} ${num(l.skipped)}  ${l.notRun > 0 ? `${l.notRun} not run` : (l.status ?? '-').toUpperCase()}`,
+      `${cell(l.lane, width)}  ${l.required ? 'yes' : 'no '}  ${num(l.passed)} ${num(l.failed)} ${num(l.errors)} ${num(l.skipped)}  ${l.notRun > 0 ? `${l.notRun} not run` : (l.status ?? '-').toUpperCase()}`,
   );
   const sections: KnownBlock[] = [];
   let chunk: string[] = [head];

@@ -1,0 +1,246 @@
+import type { AddressInfo } from 'node:net';
+import { WebClient } from '@slack/web-api';
+import { HttpResponse, http, passthrough } from 'msw';
+import { pino } from 'pino';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createSlackTwin } from '../../sandbox/twins/slack/index.ts';
+import { sendToBot, slashCommandBody } from '../../sandbox/twins/slack/sign.ts';
+import type { TwinMessage } from '../../sandbox/twins/slack/state.ts';
+import { type Bot, createBot } from '../../src/bot/app.ts';
+import { buildSlackSide, surfaceOf } from '../../src/bot/wiring.ts';
+import { TSV_COLUMNS } from '../../src/reports/validation-tsv.ts';
+import { createEngine, type Engine } from '../../src/runbooks/engine.ts';
+import type { ValidationRun } from '../../src/validation/index.ts';
+import { REDIS_URL } from '../helpers/redis.ts';
+import { textsOf } from '../helpers/slack-world.ts';
+import { DEPLOYER, matrixConfig, OUTSIDER, RUNTIME_URL, useValidationWorld } from './world.ts';
+
+// /validate through Slack alone: signed slash commands to the real Bolt receiver, the card and the files
+// read back from the Slack twin, the matrix run against the Cloud Run, Logging and service twins.
+
+const SIGNING_SECRET = 'validation-signing-secret-0123456789';
+const CHANNEL = '#deploys';
+const slack = createSlackTwin();
+const world = useValidationWorld('validation-slack', [
+  ...slack.handlers,
+  http.all(/^http:\/\/127\.0\.0\.1:\d+\//, () => passthrough()),
+]);
+const log = pino({ level: 'silent' });
+let client: WebClient;
+let running: { bot: Bot; engine: Engine; url: string } | undefined;
+
+beforeAll(() => {
+  client = new WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
+});
+afterEach(async () => {
+  if (running) {
+    await running.bot.stop().catch(() => {});
+    await running.engine.close({ force: true }).catch(() => {});
+  }
+  running = undefined;
+  slack.reset();
+});
+
+async function startBot(config = matrixConfig()) {
+  const side = buildSlackSide({ config, store: world.store, client, log });
+  const engine = createEngine({
+    store: world.store,
+    redisUrl: REDIS_URL,
+    cloudRun: world.ports.cloudRun,
+    gates: world.ports.gates,
+    config,
+    notify: side.notify,
+    worker: { start: false },
+    sweep: { intervalMs: 0 },
+  });
+  const bot = createBot({
+    signingSecret: SIGNING_SECRET,
+    botToken: slack.botToken,
+    slackApiUrl: slack.apiUrl,
+    surface: surfaceOf(side, { config, store: world.store, engine, log, validation: world.ports }),
+    notReady: async () => undefined,
+    log,
+  });
+  const server = await bot.start(0, '127.0.0.1');
+  if (!server) throw new Error('no HTTP server');
+  running = { bot, engine, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events` };
+  return running;
+}
+
+/** Types `/validate <text>` as `userId` in #deploys: the ack's text, or the first reply's. */
+async function validate(userId: string, text: string): Promise<{ ephemeral: boolean; text: string }> {
+  const channelId = slack.channelId(CHANNEL);
+  const responseUrl = slack.responseUrl(userId, channelId);
+  const body = slashCommandBody({
+    command: '/validate',
+    text,
+    userId,
+    channelId,
+    channelName: CHANNEL.slice(1),
+    responseUrl,
+  });
+  const response = await sendToBot((running as { url: string }).url, SIGNING_SECRET, body);
+  expect(response.status).toBe(200);
+  const ack = await response.text();
+  if (ack) {
+    const parsed = JSON.parse(ack) as { text: string; response_type?: string };
+    return { ephemeral: parsed.response_type === 'ephemeral', text: parsed.text };
+  }
+  const reply = await vi.waitFor(
+    () => {
+      const [first] = slack.responses(responseUrl);
+      expect(first).toBeDefined();
+      return first as { text?: string; blocks?: unknown[]; response_type: string };
+    },
+    { timeout: 10_000, interval: 20 },
+  );
+  return {
+    ephemeral: reply.response_type === 'ephemeral',
+    text: [reply.text ?? '', ...textsOf(reply.blocks)].join('\n'),
+  };
+}
+
+const runIdOf = (text: string) => /`(val-[^`]+)`/.exec(text)?.[1] as string;
+
+/** The card once edited to a verdict. */
+function finishedCard(runId: string): Promise<TwinMessage> {
+  return vi.waitFor(
+    () => {
+      const card = slack
+        .channel(slack.channelId(CHANNEL))
+        .find(
+          (m) =>
+            JSON.stringify(m.blocks).includes(runId) &&
+            /Validation of staging: (GO|NO-GO|BASELINE)/.test(m.text),
+        );
+      expect(card, 'the card with its verdict').toBeDefined();
+      return card as TwinMessage;
+    },
+    { timeout: 15_000, interval: 25 },
+  );
+}
+
+describe('/validate through Slack', () => {
+  it('acks, posts a card, runs the matrix, puts results.tsv and SUMMARY.md in its thread and edits the card', async () => {
+    world.seed();
+    await startBot();
+    const answer = await validate(DEPLOYER, 'staging');
+    expect(answer.ephemeral).toBe(true);
+    expect(answer.text).toMatch(
+      /^Validation of `staging` started: `val-staging-\d{8}T\d{6}-[0-9a-f]{4}`, 12 checks\./,
+    );
+    const runId = runIdOf(answer.text);
+
+    const card = await finishedCard(runId);
+    expect(card.thread_ts).toBeUndefined();
+    expect(card.edits).toBeGreaterThanOrEqual(1);
+    expect(card.history[0]?.text).toBe('Validation of staging: running (12 checks)');
+    expect(card.text).toBe('Validation of staging: GO: 12 of 12 checks passed');
+    const cardText = textsOf(card.blocks).join('\n');
+    expect(cardText).toContain(
+      ':large_green_circle: Go: every required check passed (12 of 12 checks passed).',
+    );
+    expect(cardText).toContain('control-health      yes     2    0    0    0  PASS');
+    expect(cardText).toContain('migration-drift     yes     1    0    0    0  PASS');
+
+    // The files are in the card's thread, uploaded once, with the comment naming the run and verdict.
+    const files = await vi.waitFor(() => {
+      const found = slack.files().filter((f) => f.thread_ts === card.ts);
+      expect(found).toHaveLength(2);
+      return found;
+    });
+    const byName = Object.fromEntries(files.map((f) => [f.name, f]));
+    expect(byName['results.tsv']).toMatchObject({ completed: true, channel: card.channel });
+    const [head, ...rows] = (byName['results.tsv']?.content ?? '').trimEnd().split('\n');
+    expect(head).toBe(TSV_COLUMNS.join('\t'));
+    expect(rows).toHaveLength(12);
+    expect(rows.every((r) => r.split('\t')[4] === 'pass')).toBe(true);
+    expect(byName['SUMMARY.md']?.content).toContain('# Validation matrix: staging');
+    expect(byName['SUMMARY.md']?.content).toContain('**GO.**');
+    expect(byName['SUMMARY.md']?.title).toBe(`SUMMARY.md (${runId})`);
+    const replies = slack.thread(card.channel, card.ts);
+    expect(replies.map((m) => m.text)).toEqual([
+      `results.tsv and SUMMARY.md of validation run ${runId} (staging): GO`,
+    ]);
+  });
+
+  it('answers who may not run it, unknown environments and missing matrices, and changes nothing', async () => {
+    world.seed();
+    await startBot();
+    const outsider = await validate(OUTSIDER, 'staging');
+    expect(outsider).toMatchObject({ ephemeral: true });
+    expect(outsider.text).toContain(
+      'Only deployers, approvers and admins of `staging` may run its validation',
+    );
+    expect(outsider.text).toContain('Anyone can read');
+
+    const unknown = await validate(DEPLOYER, 'stagin');
+    expect(unknown.ephemeral).toBe(true);
+    expect(unknown.text).toContain('Unknown environment `stagin`. Did you mean `staging`?');
+    expect(unknown.text).toContain('Usage:');
+    const noMatrix = await validate(DEPLOYER, 'dev');
+    expect(noMatrix.text).toContain('`dev` has no validation matrix');
+
+    expect(slack.channel(slack.channelId(CHANNEL))).toEqual([]);
+    expect(await world.store.redis.keys(`${world.store.keys.prefix}validation*`)).toEqual([]);
+  });
+
+  it('answers a second run while one is under way with the first one', async () => {
+    world.seed();
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    world.server.use(
+      http.get(`${RUNTIME_URL}/healthz`, async () => {
+        await released;
+        return HttpResponse.text('ok');
+      }),
+    );
+    await startBot();
+    const first = await validate(DEPLOYER, 'staging');
+    const runId = runIdOf(first.text);
+    const second = await validate(DEPLOYER, 'staging --baseline');
+    expect(second.text).toContain(`A validation of \`staging\` is already running: \`${runId}\``);
+    expect(second.text).toContain(`asked by <@${DEPLOYER}>`);
+    release();
+    await finishedCard(runId);
+    expect(slack.channel(slack.channelId(CHANNEL))).toHaveLength(1);
+  });
+
+  it('keeps the results when the files cannot be uploaded, says so in the thread, and uploads them on request', async () => {
+    world.seed();
+    world.services.state.healthy = false;
+    await startBot();
+    slack.failNext('files.getUploadURLExternal', 'file_uploads_disabled');
+    const answer = await validate(DEPLOYER, 'staging');
+    const runId = runIdOf(answer.text);
+
+    const card = await finishedCard(runId);
+    expect(card.text).toMatch(/^Validation of staging: NO-GO/);
+    expect(textsOf(card.blocks).join('\n')).toContain(
+      'could not be uploaded: An API error occurred: file_uploads_disabled',
+    );
+    const [notice] = await vi.waitFor(() => {
+      const replies = slack.thread(card.channel, card.ts);
+      expect(replies).toHaveLength(1);
+      return replies;
+    });
+    expect(textsOf(notice?.blocks).join('\n')).toContain(`\`/validate files ${runId}\` uploads them`);
+    expect(slack.files()).toEqual([]);
+    // Nothing measured was lost: the run is in Redis with every result.
+    const kept = JSON.parse(
+      (await world.store.redis.get(world.store.keys.validation(runId))) as string,
+    ) as ValidationRun;
+    expect(kept).toMatchObject({ status: 'finished', verdict: { outcome: 'no-go' } });
+    expect(kept.results).toHaveLength(12);
+
+    const again = await validate(OUTSIDER, `files ${runId}`);
+    expect(again.text).toContain(`results.tsv and SUMMARY.md of \`${runId}\` are in its thread`);
+    const files = slack.files().filter((f) => f.thread_ts === card.ts);
+    expect(files.map((f) => f.name).sort()).toEqual(['SUMMARY.md', 'results.tsv']);
+    expect(files.find((f) => f.name === 'results.tsv')?.content.split('\n')[1]).toMatch(
+      /^control-health\thealthz\tcontrol\trequired\tfail\t503 in/,
+    );
+  });
+});
