@@ -82,7 +82,9 @@ async function start(env: string, baseline: boolean, who: Invocation, surface: S
     );
   }
   // The matrix runs after this answer; a failure in publishing is reported in the thread, never thrown.
-  void publish(validation, run, card, surface);
+  void publish(validation, run, card, surface).catch((error: unknown) =>
+    surface.log.error({ runId: run.id, error: messageOf(error) }, 'validation publishing failed'),
+  );
   const mode = baseline ? ' as a baseline (recorded without gating)' : '';
   return say(
     `Validation of \`${env}\` started${mode}: \`${run.id}\`, ${run.plan.length} checks. The card is in this channel; results.tsv and SUMMARY.md go in its thread, then the verdict.`,
