@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { createAfterAck } from '../commands/after-ack.ts';
 import { registerSurface } from '../commands/register.ts';
 import type { Surface } from '../commands/surface.ts';
+import { healthz, type NotReady, readyz } from './health.ts';
 import { boltLogger } from './log.ts';
 
 // The Bolt app: the HTTP receiver in production (Slack verifies and retries against a URL Cloud Run
@@ -19,7 +20,7 @@ export interface BotOptions {
   slackApiUrl?: string;
   surface: Surface;
   /** Undefined when ready, else why not. */
-  notReady: () => Promise<string | undefined>;
+  notReady: NotReady;
   log: Logger;
 }
 
@@ -30,24 +31,10 @@ export interface Bot {
   stop(): Promise<void>;
 }
 
-function json(res: Parameters<CustomRoute['handler']>[1], status: number, body: object): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
 export function createBot(options: BotOptions): Bot {
   const customRoutes: CustomRoute[] = [
-    { path: '/healthz', method: ['GET'], handler: (_req, res) => json(res, 200, { ok: true }) },
-    {
-      path: '/readyz',
-      method: ['GET'],
-      handler: (_req, res) => {
-        options.notReady().then(
-          (why) => json(res, why ? 503 : 200, why ? { ok: false, why } : { ok: true }),
-          (error: unknown) => json(res, 503, { ok: false, why: (error as Error).message }),
-        );
-      },
-    },
+    { path: '/healthz', method: ['GET'], handler: healthz },
+    { path: '/readyz', method: ['GET'], handler: readyz(options.notReady) },
   ];
   const app = new App({
     token: options.botToken,

@@ -8,6 +8,7 @@ import {
 import { createEngine } from '../runbooks/engine.ts';
 import { closeRedis, createRedis, createStore } from '../store/index.ts';
 import { createBot } from './app.ts';
+import { serveHealth } from './health.ts';
 import { createLogger, engineLogger } from './log.ts';
 import { buildPlatform, googleEndpoint } from './platform.ts';
 import { checkStartup } from './startup.ts';
@@ -16,6 +17,8 @@ import { buildSlackSide, surfaceOf } from './wiring.ts';
 // `npm start`: the composition root. Start-up checks (environment, secrets, config, Redis), then the
 // platform adapters, the Slack side, the engine (with its timer worker) and the Bolt app. SIGTERM (Cloud
 // Run's stop) stops taking work, lets the steps under way finish, and closes Redis.
+// SHIFTGATE_ROLE splits a deployment in two: `slack` serves Slack without the timer worker and sweep (its
+// CPU may be throttled between requests), `worker` runs timers and sweep behind /healthz alone.
 
 let secretManager: SecretManager | undefined;
 try {
@@ -56,32 +59,43 @@ try {
     incidents: (incident) => slack.incidents.fromRollback(incident),
     groupsOf: slack.groupsOf,
     log: engineLogger(log),
+    ...(env.SHIFTGATE_ROLE === 'slack' ? { worker: { start: false }, sweep: { intervalMs: 0 } } : {}),
   });
-  const bot = createBot({
-    signingSecret: env.SLACK_SIGNING_SECRET,
-    botToken: env.SLACK_BOT_TOKEN,
-    ...(env.SLACK_APP_TOKEN ? { appToken: env.SLACK_APP_TOKEN } : {}),
-    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
-    surface: surfaceOf(slack, {
-      config,
-      store,
-      engine,
-      log,
-      validation: {
-        cloudRun: platform.cloudRun,
-        gates: platform.gates,
-        logging: platform.logging,
-        routeSplit: platform.routeSplit,
-        secrets,
-      },
-    }),
-    notReady: async () =>
-      (await redis.ping().catch(() => 'down')) === 'PONG' ? undefined : 'Redis does not answer',
-    log,
-  });
-  await bot.start(env.PORT);
+  const notReady = async () =>
+    (await redis.ping().catch(() => 'down')) === 'PONG' ? undefined : 'Redis does not answer';
+  const worker = env.SHIFTGATE_ROLE === 'worker';
+  const bot = worker
+    ? undefined
+    : createBot({
+        signingSecret: env.SLACK_SIGNING_SECRET,
+        botToken: env.SLACK_BOT_TOKEN,
+        ...(env.SLACK_APP_TOKEN ? { appToken: env.SLACK_APP_TOKEN } : {}),
+        ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+        surface: surfaceOf(slack, {
+          config,
+          store,
+          engine,
+          log,
+          validation: {
+            cloudRun: platform.cloudRun,
+            gates: platform.gates,
+            logging: platform.logging,
+            routeSplit: platform.routeSplit,
+            secrets,
+          },
+        }),
+        notReady,
+        log,
+      });
+  const healthOnly = worker ? await serveHealth(env.PORT, notReady) : undefined;
+  await bot?.start(env.PORT);
   log.info(
-    { port: env.PORT, mode: env.SLACK_APP_TOKEN ? 'socket' : 'http', services: Object.keys(config.services) },
+    {
+      port: env.PORT,
+      role: env.SHIFTGATE_ROLE,
+      mode: worker ? 'worker' : env.SLACK_APP_TOKEN ? 'socket' : 'http',
+      services: Object.keys(config.services),
+    },
     'shiftgate is up',
   );
 
@@ -90,8 +104,9 @@ try {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping: no new work; finishing the steps under way');
+    if (healthOnly) await new Promise((resolve) => healthOnly.close(resolve));
     await bot
-      .stop()
+      ?.stop()
       .catch((error: unknown) => log.warn({ error: (error as Error).message }, 'receiver stop failed'));
     await engine.close();
     await platform.close();

@@ -19,6 +19,7 @@ const VARIABLES = {
   SHIFTGATE_CONFIG: z.string().min(1),
   PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  SHIFTGATE_ROLE: z.enum(['all', 'slack', 'worker']).default('all'),
   SLACK_API_URL: z.url().optional(),
   GOOGLE_API_ENDPOINT: z.url().optional(),
 };
@@ -40,6 +41,8 @@ const WHAT: Record<keyof typeof VARIABLES, string> = {
   SHIFTGATE_CONFIG: 'the path of the runbook config (YAML)',
   PORT: 'a TCP port number from 1 to 65535',
   LOG_LEVEL: 'one of trace, debug, info, warn, error, fatal, silent',
+  SHIFTGATE_ROLE:
+    'all (Slack app and timer worker), slack (the Slack app only) or worker (timers and recovery sweep only)',
   SLACK_API_URL:
     "the Slack Web API's base URL ending in /api/ (the sandbox's Slack twin); unset in production",
   GOOGLE_API_ENDPOINT: "a URL that answers the Google APIs (the sandbox's twins); unset in production",

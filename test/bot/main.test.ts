@@ -49,4 +49,33 @@ describe('npm start', () => {
     expect(bot.stdout).toContain('"message":"stopped"');
     expect(bot.stderr).toBe('');
   });
+
+  it('SHIFTGATE_ROLE=worker runs the timers behind /healthz alone: no Slack endpoint, no Slack call at start', async () => {
+    const port = await freePort();
+    const calls = twin.slack.recorder.requests.length;
+    const worker = spawnBot(['src/bot/main.ts'], {
+      env: { ...(await minimalEnv(dir, twin, port)), SHIFTGATE_ROLE: 'worker' },
+    });
+    try {
+      await worker.healthy(port);
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/slack/events`, { method: 'POST' })).status).toBe(404);
+      const up = worker.stdout.split('\n').find((l) => l.includes('shiftgate is up'));
+      expect(JSON.parse(up as string)).toMatchObject({ role: 'worker', mode: 'worker' });
+      expect(twin.slack.recorder.requests.length).toBe(calls);
+      expect(await worker.stop()).toBe(0);
+      expect(worker.stderr).toBe('');
+    } finally {
+      worker.child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses an unknown SHIFTGATE_ROLE with one line naming it', async () => {
+    const port = await freePort();
+    const wrong = spawnBot(['src/bot/main.ts'], {
+      env: { ...(await minimalEnv(dir, twin, port)), SHIFTGATE_ROLE: 'web' },
+    });
+    expect(await wrong.exited).toBe(1);
+    expect(wrong.stderr).toMatch(/SHIFTGATE_ROLE.*all .*slack .*worker/);
+  });
 });
