@@ -1,0 +1,52 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { loadConfig, type ServiceTarget, type ShiftgateConfig, serviceTarget } from '../src/config/index.ts';
+
+// examples/sandbox.yaml, made to fit one run: its publicUrl and route-split baseUrl name placeholder ports,
+// replaced here with the ones this sandbox listens on, in a copy under the run's folder (comments kept).
+// The copy is then loaded through the bot's own loader, so the sandbox seeds its twins from exactly what
+// the bot will read.
+
+export const SANDBOX_CONFIG = new URL('../examples/sandbox.yaml', import.meta.url).pathname;
+export const SERVICE = 'demo';
+export const ENVIRONMENT = 'sandbox';
+
+export interface SandboxConfig {
+  file: string;
+  config: ShiftgateConfig;
+  target: ServiceTarget;
+  /** The first deployer and the first approver of the environment: the page's two people. */
+  requester: string;
+  approver: string;
+}
+
+export async function writeRunConfig(
+  runDir: string,
+  urls: { publicUrl: string; routeSplitBaseUrl: string },
+  source = SANDBOX_CONFIG,
+): Promise<SandboxConfig> {
+  const doc = parseDocument(await readFile(source, 'utf8'));
+  const at = ['services', SERVICE, 'environments', ENVIRONMENT];
+  if (!doc.hasIn(at)) throw new Error(`${source}: no services.${SERVICE}.environments.${ENVIRONMENT}`);
+  doc.setIn([...at, 'publicUrl'], urls.publicUrl);
+  if (doc.hasIn([...at, 'routeSplit'])) doc.setIn([...at, 'routeSplit', 'baseUrl'], urls.routeSplitBaseUrl);
+  const file = join(runDir, 'shiftgate.yaml');
+  await writeFile(file, doc.toString());
+  return loadSandboxConfig(file);
+}
+
+/** A sandbox config loaded through the bot's own loader, with what the sandbox needs from it. */
+export async function loadSandboxConfig(file = SANDBOX_CONFIG): Promise<SandboxConfig> {
+  const config = await loadConfig(file);
+  const target = serviceTarget(config, SERVICE, ENVIRONMENT);
+  const env = config.environments[ENVIRONMENT];
+  const requester = env?.deployers.users[0];
+  const approver = env?.approval.approvers.users[0];
+  if (!target || !requester || !approver) {
+    throw new Error(
+      `${file}: the sandbox needs service ${SERVICE} in environment ${ENVIRONMENT}, with a deployer and an approver by user id`,
+    );
+  }
+  return { file, config, target, requester, approver };
+}

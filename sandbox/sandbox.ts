@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RequestHandler } from 'msw';
+import { type Child, startNodeChild } from './children.ts';
+import { loadSandboxConfig, writeRunConfig } from './config.ts';
+import { startLoad } from './demo/load.ts';
+import { type DemoProxy, startProxy } from './demo/proxy.ts';
+import { startRedis } from './redis.ts';
+import { startPageServer } from './slack-page/server.ts';
+import { createCloudRunTwin } from './twins/cloud-run/index.ts';
+import { createLoggingTwin } from './twins/logging/index.ts';
+import { createMonitoringTwin } from './twins/monitoring/index.ts';
+import { createRouteSplitTwin } from './twins/route-split/index.ts';
+import { serveHandlers } from './twins/serve.ts';
+import { createSlackTwin } from './twins/slack/index.ts';
+
+// The whole sandbox, on 127.0.0.1 only, with nothing configured:
+//   - a private Redis (redis.ts);
+//   - the twins of Slack's Web API, Cloud Run, Monitoring, Logging and the route-split control API, served
+//     over real HTTP from the handlers the tests use (one loopback origin);
+//   - the demo service: its `good` and `bad` builds as two processes behind the traffic proxy, which
+//     follows the Cloud Run twin's split and feeds Monitoring and Logging with what it served, and a load
+//     generator keeping steady traffic on it;
+//   - the bot (bot.ts) in its own process, configured by examples/sandbox.yaml;
+//   - the Slack page (slack-page/), the way in for a person.
+// startSandbox() resolves once everything answers; stop() stops all of it, the bot before Redis.
+// `npm run sandbox` runs main.ts, which calls this; the browser test calls it too.
+
+export interface SandboxOptions {
+  /** Logs, the run's config and Redis' folder go here; default a fresh folder under the temp dir. */
+  runDir?: string;
+  /** Requests a second on the demo service; default 40 (2 a second reach the canary at 5 %). */
+  rps?: number;
+}
+
+export interface Sandbox {
+  /** The Slack page. */
+  pageUrl: string;
+  botUrl: string;
+  runDir: string;
+  /** The demo service's URL (the proxy), and its tag URLs. */
+  proxy: DemoProxy;
+  twins: {
+    slack: ReturnType<typeof createSlackTwin>;
+    cloudRun: ReturnType<typeof createCloudRunTwin>;
+    monitoring: ReturnType<typeof createMonitoringTwin>;
+    logging: ReturnType<typeof createLoggingTwin>;
+    routeSplit: ReturnType<typeof createRouteSplitTwin>;
+  };
+  /** The Cloud Run service the demo is, as the twin knows it. */
+  service: { project: string; region: string; service: string };
+  /** #deploys, as the bot's config names it. */
+  channel: string;
+  people: { requester: string; approver: string };
+  stop(): Promise<void>;
+}
+
+const here = (file: string) => new URL(file, import.meta.url).pathname;
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const runDir = options.runDir ?? (await mkdtemp(join(tmpdir(), 'shiftgate-sandbox-')));
+  await mkdir(runDir, { recursive: true });
+  const stops: { what: string; stop: () => Promise<unknown> }[] = [];
+  const stop = async () => {
+    // In reverse order of start: the load first, the bot before its Redis.
+    for (const { what, stop: one } of stops.splice(0).reverse()) {
+      await one().catch((error: unknown) =>
+        console.error(`sandbox: stopping ${what}: ${(error as Error).message}`),
+      );
+    }
+  };
+
+  try {
+    const redis = await startRedis(runDir);
+    stops.push({ what: 'Redis', stop: () => redis.stop() });
+
+    const handlers: RequestHandler[] = [];
+    const twinsServer = await serveHandlers(handlers);
+    stops.push({ what: 'the twins', stop: () => twinsServer.close() });
+    const { origin } = twinsServer;
+    const routeSplitToken = randomBytes(12).toString('hex');
+    const routeSplit = createRouteSplitTwin({
+      baseUrl: `${origin}/api/v1/control/route-split`,
+      tokens: { [routeSplitToken]: 'operator' },
+    });
+
+    const builds = await Promise.all(
+      (['good', 'bad'] as const).map((build) =>
+        startNodeChild<{ origin: string }>(here('./demo/app.ts'), [build], {
+          env: { PATH: process.env.PATH },
+          logFile: join(runDir, `demo-${build}.log`),
+        }),
+      ),
+    );
+    for (const child of builds) stops.push({ what: 'a demo build', stop: () => child.stop() });
+    const [good, bad] = builds as [Child<{ origin: string }>, Child<{ origin: string }>];
+
+    // The config names the service; its URLs are the proxy's, which needs the twins: proxy first.
+    const cloudRun = createCloudRunTwin({ baseUrl: origin, operationPolls: 1 });
+    const { target } = await loadSandboxConfig();
+    const service = { project: target.project, region: target.region, service: target.cloudRunService };
+    const defaults = { project: target.project, service: target.cloudRunService, location: target.region };
+    const monitoring = createMonitoringTwin({ origin, ...defaults });
+    const logging = createLoggingTwin({ origin, ...defaults });
+    const slack = createSlackTwin({ apiUrl: `${origin}/slack/api/`, wallClock: true });
+    // Cloud Run's handlers answer any other /v2/ path with an error: Logging's /v2/entries:list goes first.
+    handlers.push(
+      ...slack.handlers,
+      ...logging.handlers,
+      ...monitoring.handlers,
+      ...routeSplit.handlers,
+      ...cloudRun.handlers,
+    );
+
+    const proxy = await startProxy({
+      cloudRun,
+      service,
+      builds: { good: good.line.origin, bad: bad.line.origin },
+      monitoring,
+      logging,
+    });
+    stops.push({ what: 'the proxy', stop: () => proxy.stop() });
+    // The stable revision runs the good build (any tag but `bad` does).
+    cloudRun.seedService({ ...service, image: `${target.image}:v1`, urls: (tag) => proxy.url(tag) });
+
+    const run = await writeRunConfig(runDir, {
+      publicUrl: proxy.url(),
+      routeSplitBaseUrl: `${origin}/api/v1/control/route-split`,
+    });
+
+    const signingSecret = randomBytes(16).toString('hex');
+    const bot = await startNodeChild<{ url: string }>(here('./bot.ts'), [], {
+      env: {
+        PATH: process.env.PATH,
+        SLACK_BOT_TOKEN: slack.botToken,
+        SLACK_SIGNING_SECRET: signingSecret,
+        SLACK_API_URL: slack.apiUrl,
+        REDIS_URL: redis.url,
+        ...(redis.prefix ? { SANDBOX_REDIS_PREFIX: redis.prefix } : {}),
+        GOOGLE_CLOUD_PROJECT: target.project,
+        GOOGLE_API_ENDPOINT: origin,
+        SHIFTGATE_CONFIG: run.file,
+        SANDBOX_ROUTE_SPLIT_TOKEN: routeSplitToken,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      },
+      logFile: join(runDir, 'bot.log'),
+      graceMs: 15_000,
+    });
+    stops.push({ what: 'the bot', stop: () => bot.stop() });
+
+    const people = [
+      { id: run.requester, name: 'Riley', role: 'requester' },
+      { id: run.approver, name: 'Avery', role: 'approver' },
+    ];
+    const page = await startPageServer({
+      slack,
+      botUrl: bot.line.url,
+      signingSecret,
+      channel: target.slackChannel,
+      people,
+      service: () => ({ name: target.cloudRunService, url: proxy.url(), revisions: proxy.traffic() }),
+    });
+    stops.push({ what: 'the page', stop: () => page.stop() });
+
+    const load = startLoad(proxy.url(), options.rps ?? 40);
+    stops.push({ what: 'the load', stop: () => load.stop() });
+
+    return {
+      pageUrl: page.url,
+      botUrl: bot.line.url,
+      runDir,
+      proxy,
+      twins: { slack, cloudRun, monitoring, logging, routeSplit },
+      service,
+      channel: target.slackChannel,
+      people: { requester: run.requester, approver: run.approver },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
