@@ -94,3 +94,26 @@ sg_stop_redis() {
   rm -rf "$SHIFTGATE_REDIS_DIR"
   SHIFTGATE_REDIS_DIR=""
 }
+
+# Debian's Chromium for the browser test (test/sandbox), driven by playwright-core, which downloads no
+# browser of its own. As root on Debian/Ubuntu it installs the `chromium` package when missing (with a
+# colour emoji font, so the page's screenshots show the bot's emoji); anywhere else it says what to install.
+# SHIFTGATE_CHROMIUM names another binary.
+sg_provision_chromium() {
+  local bin="${SHIFTGATE_CHROMIUM:-/usr/bin/chromium}"
+  local fonts=""
+  [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || fonts="fonts-noto-color-emoji"
+  if [ -x "$bin" ] && [ -z "$fonts" ]; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && grep -qiE 'debian|ubuntu' /etc/os-release 2>/dev/null; then
+    local packages="$fonts"
+    [ -x "$bin" ] || packages="chromium $packages"
+    sg_say "installing the Debian packages $packages for the browser test"
+    # shellcheck disable=SC2086 # one word per package
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages) >&2 ||
+      sg_die "apt-get could not install $packages"
+    [ -x "$bin" ] || sg_die "the chromium package did not install $bin; set SHIFTGATE_CHROMIUM to a Chromium binary"
+    return 0
+  fi
+  [ -x "$bin" ] && return 0 # no emoji font: the page still works, its emoji show as boxes
+  sg_die "the browser test needs Chromium at $bin: install it (Debian/Ubuntu: apt-get install chromium) or set SHIFTGATE_CHROMIUM to a Chromium binary"
+}

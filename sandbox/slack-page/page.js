@@ -50,6 +50,8 @@ const EMOJI = {
   bell: '🔔',
   octagonal_sign: '🛑',
   construction: '🚧',
+  page_facing_up: '📄',
+  clipboard: '📋',
 };
 
 const escapeHtml = (text) =>
@@ -196,7 +198,11 @@ function messageNode(message, { ephemeral = false, inThread = false } = {}) {
   if (message.blocks?.length) for (const block of message.blocks) body.append(blockNode(block, message));
   else if (message.text) body.append(el('div', 'blk', mrkdwn(message.text)));
   for (const file of message.files ?? []) {
-    const f = el('div', 'file', `📄 <b>${escapeHtml(file.title || file.name)}</b>`);
+    const f = el(
+      'div',
+      'file',
+      `📄 <b>${escapeHtml(file.title || file.name)}</b><span class="name">${escapeHtml(file.name)}</span>`,
+    );
     const link = el('a', '', 'View');
     link.href = file.url;
     link.target = '_blank';
@@ -205,9 +211,15 @@ function messageNode(message, { ephemeral = false, inThread = false } = {}) {
     body.append(f);
   }
   const replies = message.replies?.length ?? 0;
-  if (!inThread && !ephemeral && replies > 0) {
-    const open = el('button', 'replies', `${replies} ${replies === 1 ? 'reply' : 'replies'}`);
+  if (!inThread && !ephemeral) {
+    // "N replies" opens the thread, as in Slack; "Reply in thread" starts one.
+    const open = el(
+      'button',
+      'replies',
+      replies > 0 ? `${replies} ${replies === 1 ? 'reply' : 'replies'}` : 'Reply in thread',
+    );
     open.type = 'button';
+    if (replies === 0) open.classList.add('start');
     open.addEventListener('click', () => showThread(message.ts));
     body.append(open);
   }

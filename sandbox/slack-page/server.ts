@@ -197,6 +197,10 @@ export async function startPageServer(options: PageOptions): Promise<PageServer>
       res.end(content);
       return;
     }
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
     if (req.method === 'GET' && url.pathname === '/api/state') {
       // An unknown or missing user (a first visit, a choice left from another run) is the first person.
       const asked = people.find((p) => p.id === url.searchParams.get('user')) ?? (people[0] as Person);

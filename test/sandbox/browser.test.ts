@@ -1,0 +1,164 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
+
+// The sandbox end to end, through its Slack page in Debian's Chromium (playwright-core; scripts/env.sh
+// sg_provision_chromium installs it): the real sandbox (startSandbox, as `npm run sandbox` runs it), a
+// person typing slash commands and clicking buttons, the bot answering through the Slack twin, traffic
+// split by the Cloud Run twin. Every wait is on a condition (page text, twin state), bounded.
+// Screenshots of the rollout card and the incident thread go to reports/screenshots/.
+
+const CHROMIUM = process.env.SHIFTGATE_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = join(process.cwd(), 'reports', 'screenshots');
+const RUN_DIR = join(process.cwd(), 'reports', 'sandbox');
+const NOTE = 'Bad build: 503s from the new connection pool, Avery';
+
+let sandbox: Sandbox;
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+
+beforeAll(async () => {
+  await rm(RUN_DIR, { recursive: true, force: true });
+  await mkdir(ARTIFACTS, { recursive: true });
+  sandbox = await startSandbox({ runDir: RUN_DIR });
+  profile = await mkdtemp(join(tmpdir(), 'shiftgate-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  context.setDefaultTimeout(30_000);
+  page = await context.newPage();
+  await page.goto(sandbox.pageUrl);
+  await page.getByRole('button', { name: /Riley/ }).waitFor();
+}, 120_000);
+
+afterAll(async () => {
+  await context?.close();
+  await sandbox?.stop();
+  if (profile) await rm(profile, { recursive: true, force: true });
+}, 60_000);
+
+const channel = () => page.locator('#messages');
+const thread = () => page.locator('#thread-messages');
+
+/** Switches the page to a person, as the user switcher in its header does. */
+async function as(name: 'Riley' | 'Avery') {
+  const button = page.getByRole('button', { name: new RegExp(`^${name} ·`) });
+  await button.click();
+  await page.locator(`#who button[aria-pressed="true"]`, { hasText: name }).waitFor();
+}
+
+/** Types into a composer and sends; waits until the page took it (the input is cleared). */
+async function type(text: string, where: 'channel' | 'thread' = 'channel') {
+  const input = page.locator(where === 'channel' ? '#compose' : '#thread-compose');
+  await input.fill(text);
+  await input.press('Enter');
+  await expect.poll(() => input.inputValue(), { timeout: 15_000 }).toBe('');
+}
+
+/** A top-level message of #deploys holding `text`. */
+const message = (text: string): Locator => channel().locator('.msg', { hasText: text }).first();
+
+async function openThread(of: Locator) {
+  await of.locator('button.replies').click();
+  await page.locator('#thread').waitFor({ state: 'visible' });
+}
+
+/** Approves, as the person now shown, the approval request for `stage` in the open thread. */
+async function approve(stage: string) {
+  const request = thread()
+    .locator('.msg', { hasText: `stage ${stage}` })
+    .filter({
+      has: page.locator('button[data-action-id="approval.approve"]'),
+    });
+  await request.waitFor({ timeout: 120_000 });
+  await request.locator('button[data-action-id="approval.approve"]').click();
+  // The request is edited once decided: its buttons go.
+  await request.waitFor({ state: 'detached', timeout: 30_000 });
+}
+
+const twinService = () => sandbox.twins.cloudRun.service(sandbox.service);
+
+describe('the sandbox through its Slack page', () => {
+  it('promotes a good build stage by stage, each shift approved by the approver', async () => {
+    await as('Riley');
+    await type('/canary start demo good');
+    // Only the requester sees the command's answer.
+    await channel().locator('.msg.ephemeral', { hasText: 'Started demo good in sandbox' }).waitFor();
+    const card = message('Canary demo good → sandbox');
+    await card.waitFor();
+    await openThread(card);
+
+    await as('Avery');
+    await expect(channel().locator('.msg.ephemeral', { hasText: 'Started demo good' }).count()).resolves.toBe(
+      0,
+    );
+    for (const stage of ['B', 'C', 'D', 'E']) await approve(stage);
+
+    await card.locator('text=Promoted').waitFor({ timeout: 180_000 });
+    const view = twinService();
+    const canary = view.tags.canary as string;
+    expect(view.revisions.find((r) => r.name === canary)?.image).toMatch(/:good$/);
+    expect(view.split).toEqual({ [canary]: 100 });
+    // The proxy follows the twin: the service URL's answers now all come from the new revision.
+    await vi.waitFor(
+      async () => {
+        const response = await fetch(sandbox.proxy.url());
+        expect(response.headers.get('x-served-by')).toBe(canary);
+      },
+      { timeout: 10_000 },
+    );
+    await card.screenshot({ path: join(ARTIFACTS, 'rollout-card.png') });
+    await page.screenshot({ path: join(ARTIFACTS, 'rollout-thread.png') });
+  }, 300_000);
+
+  it('rolls a bad build back by itself at the 5 % stage and opens an incident thread', async () => {
+    const stable = twinService().tags.canary as string; // the good revision promoted above
+    await as('Riley');
+    await type('/canary start demo bad');
+    const card = message('Canary demo bad → sandbox');
+    await card.waitFor();
+    await openThread(card);
+    await as('Avery');
+    await approve('B');
+
+    await card.locator('text=Rolled back').waitFor({ timeout: 120_000 });
+    await card.locator('text=a gate failed at stage B').waitFor();
+    expect(twinService().split).toEqual({ [stable]: 100 });
+    const incident = message('Incident: demo sandbox');
+    await incident.waitFor({ timeout: 30_000 });
+    await incident.locator('text=Reply in this thread').waitFor();
+    expect(await incident.innerText()).toContain('5xx rate');
+  }, 180_000);
+
+  it('takes a reply in the incident thread as a note of the incident report', async () => {
+    const incident = message('Incident: demo sandbox');
+    await openThread(incident);
+    await type(NOTE, 'thread');
+    await thread().locator('.msg', { hasText: NOTE }).waitFor();
+    await type('/incident close', 'thread');
+
+    const report = thread().locator('.file', { hasText: '.md' });
+    await report.waitFor({ timeout: 60_000 });
+    const href = (await report.locator('a').getAttribute('href')) as string;
+    const markdown = await (await context.request.get(new URL(href, sandbox.pageUrl).toString())).text();
+    expect(markdown).toContain('# Incident report: demo (sandbox)');
+    expect(markdown).toContain(NOTE);
+    await message('Resolved incident: demo sandbox').waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'incident-thread.png') });
+  }, 120_000);
+});
