@@ -35,13 +35,20 @@ return 1
 `,
 };
 
-/** ARGV: Slack ts. Reply: 1 if the entry existed. */
+/**
+ * ARGV: Slack ts. Reply: 1 if the entry existed. A removal that arrives before its message (events are
+ * not ordered) leaves the tombstone all the same, so the message never comes in after it.
+ */
 export const removeTimelineEntry: LuaScript = {
   name: 'timelineRemove',
   keys: 2,
   lua: `
 local id = redis.call('HGET', KEYS[2], 't:' .. ARGV[1])
-if not id or id == '' then return 0 end
+if not id then
+  redis.call('HSET', KEYS[2], 't:' .. ARGV[1], '')
+  return 0
+end
+if id == '' then return 0 end
 redis.call('HDEL', KEYS[2], 'e:' .. id, 'x:' .. id)
 redis.call('HSET', KEYS[2], 't:' .. ARGV[1], '')
 redis.call('ZREM', KEYS[1], id)

@@ -87,6 +87,13 @@ describe('timelines', () => {
     expect((await timelines.list('inc-3')).map((e) => e.text)).toEqual(['keep']);
   });
 
+  it('a removal that arrives before its message keeps the message out', async () => {
+    expect(await timelines.remove('inc-5', '5.1')).toBe(false);
+    const late = await timelines.add('inc-5', { author: 'U_A', text: 'secret', source: 'human', ts: '5.1' });
+    expect(late).toEqual({ added: false });
+    expect(await timelines.list('inc-5')).toEqual([]);
+  });
+
   it('keeps incidents apart and lists an unknown incident as empty', async () => {
     await timelines.add('inc-4', { at: at(1), author: 'U_A', text: 'a', source: 'human', ts: '3.1' });
     expect((await timelines.list('inc-4')).map((e) => e.text)).toEqual(['a']);
