@@ -29,6 +29,8 @@ export interface Bot {
   /** Listens on `port` (HTTP mode: also the Slack endpoint /slack/events); 0 picks a free one. */
   start(port: number, host?: string): Promise<Server | undefined>;
   stop(): Promise<void>;
+  /** Resolves once the work already acknowledged has finished (tests wait on it instead of sleeping). */
+  idle(): Promise<void>;
 }
 
 export function createBot(options: BotOptions): Bot {
@@ -53,8 +55,14 @@ export function createBot(options: BotOptions): Bot {
       'Slack request failed',
     );
   });
-  const afterAck = createAfterAck();
+  // Two queues: a flood of channel messages (every message event, :memo: lookups) never delays the answer
+  // to a command or a click.
+  const failed = (error: unknown) =>
+    options.log.error({ error: (error as Error).message }, 'work after an acknowledgement failed');
+  const afterAck = { people: createAfterAck(undefined, failed), events: createAfterAck(undefined, failed) };
   registerSurface(app, options.surface, afterAck);
+  const drained = () =>
+    Promise.all([afterAck.people.drained(), afterAck.events.drained()]).then(() => undefined);
 
   return {
     app,
@@ -62,11 +70,12 @@ export function createBot(options: BotOptions): Bot {
       const started = (await app.start(host ? { port, host } : port)) as unknown;
       return options.appToken ? undefined : (started as Server);
     },
+    idle: drained,
     // Stop taking requests, then let the work already acked finish (its people are waiting for an answer).
     stop: () =>
       app
         .stop()
-        .then(() => afterAck.drained())
+        .then(drained)
         .then(() => undefined),
   };
 }

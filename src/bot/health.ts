@@ -31,6 +31,13 @@ export async function serveHealth(port: number, notReady: NotReady, host?: strin
     else if (req.method === 'GET' && path === '/readyz') ready(req, res);
     else json(res, 404, { ok: false, why: 'a worker replica serves /healthz and /readyz only' });
   });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  // A port in use is a start-up error (one line), not an uncaught exception.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   return server;
 }

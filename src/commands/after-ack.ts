@@ -14,7 +14,10 @@ export interface AfterAck {
 
 export const AFTER_ACK_LIMIT = 4;
 
-export function createAfterAck(limit = AFTER_ACK_LIMIT): AfterAck {
+export function createAfterAck(
+  limit = AFTER_ACK_LIMIT,
+  onError: (error: unknown) => void = () => {},
+): AfterAck {
   let running = 0;
   const waiting: (() => void)[] = [];
   let idle: (() => void)[] = [];
@@ -37,8 +40,9 @@ export function createAfterAck(limit = AFTER_ACK_LIMIT): AfterAck {
       else await new Promise<void>((resolve) => waiting.push(resolve));
       try {
         await work();
-      } catch {
-        // The work answers its own failures; nothing may escape into Bolt's listener.
+      } catch (error) {
+        // Nothing may escape into Bolt's listener; work that has a person to answer did so already.
+        onError(error);
       } finally {
         release();
       }

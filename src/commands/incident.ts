@@ -90,7 +90,7 @@ export function closedAnswer(resolved: Extract<IncidentResult, { ok: true }>): R
   const notes = report.report.timeline.filter((e) => e.source === 'human').length;
   if (report.uploadError) {
     return say(
-      `Closed \`${incident.id}\`. Its report (${notes} notes) is saved, but could not be posted into the thread: ${report.uploadError}. Ask an admin to read \`incident-report:${incident.id}\` from Redis, or check the bot's Slack scopes (files:write).`,
+      `Closed \`${incident.id}\`. Its report (${notes} notes) is saved, but could not be posted into the thread: ${report.uploadError}. It is kept in Redis under \`${report.key}\`; check the bot's Slack scopes (files:write).`,
     );
   }
   return say(`Closed \`${incident.id}\`; the report (${notes} notes) is in its thread.`);

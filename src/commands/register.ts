@@ -27,7 +27,11 @@ type CommandName = (typeof COMMANDS)[number];
 
 const EVENT_DEDUPE_MS = 60 * 60_000; // Slack retries within 5 minutes
 
-export function registerSurface(app: App, surface: Surface, afterAck: AfterAck): void {
+export function registerSurface(
+  app: App,
+  surface: Surface,
+  afterAck: { people: AfterAck; events: AfterAck },
+): void {
   // Events API retries carry the same event_id: only the first delivery is processed.
   app.use(async ({ body, next }) => {
     const eventId = (body as { event_id?: unknown }).event_id;
@@ -52,7 +56,7 @@ export function registerSurface(app: App, surface: Surface, afterAck: AfterAck):
         userId: command.user_id,
         channel: { id: command.channel_id, name: command.channel_name },
       };
-      await afterAck.run(() => answer(respond, () => run(name, parsed.value, who, surface), surface));
+      await afterAck.people.run(() => answer(respond, () => run(name, parsed.value, who, surface), surface));
     });
   }
 
@@ -67,22 +71,24 @@ export function registerSurface(app: App, surface: Surface, afterAck: AfterAck):
         channelId: body.channel?.id ?? (body.container as { channel_id?: string }).channel_id ?? '',
         actionTs: action.action_ts,
       };
-      await afterAck.run(() => answer(respond, () => runClick(click, surface), surface));
+      await afterAck.people.run(() => answer(respond, () => runClick(click, surface), surface));
     });
   }
 
   // Incident notes: replies in an incident's thread (with their edits and deletions) and :memo: reactions.
   app.event('message', async ({ event }) => {
-    await afterAck.run(() =>
+    await afterAck.events.run(() =>
       captured(surface, () => surface.capture.message(event as unknown as MessageEvent)),
     );
   });
   app.event('reaction_added', async ({ event }) => {
-    await afterAck.run(() => captured(surface, () => surface.capture.reaction(event as ReactionEvent)));
+    await afterAck.events.run(() =>
+      captured(surface, () => surface.capture.reaction(event as ReactionEvent)),
+    );
   });
 
   app.event('app_home_opened', async ({ event }) => {
-    if (event.tab === 'home') await afterAck.run(() => surface.publishHome(event.user));
+    if (event.tab === 'home') await afterAck.events.run(() => surface.publishHome(event.user));
   });
 }
 

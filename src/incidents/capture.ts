@@ -22,10 +22,10 @@ export interface MessageEvent {
     ts: string;
     thread_ts?: string;
     subtype?: string;
+    edited?: { user?: string; ts: string };
   };
-  previous_message?: { ts: string; thread_ts?: string };
+  previous_message?: { ts: string; thread_ts?: string; text?: string };
   deleted_ts?: string;
-  edited?: { ts: string };
 }
 
 export interface ReactionEvent {
@@ -41,6 +41,7 @@ export interface FetchedMessage {
   bot_id?: string;
   text?: string;
   ts: string;
+  thread_ts?: string;
 }
 
 export type Captured =
@@ -68,14 +69,12 @@ export function createCapture(deps: {
         const m = event.message;
         if (!m?.thread_ts || m.thread_ts === m.ts) return { kind: 'ignored', why: 'not a thread reply' };
         if (m.bot_id) return { kind: 'ignored', why: 'a bot message' };
+        // Slack also sends message_changed when it unfurls a link: only a changed text is an edit.
+        if (!m.edited && m.text === event.previous_message?.text)
+          return { kind: 'ignored', why: 'not an edit of the text' };
         const incident = await incidents.ofThread(event.channel, m.thread_ts);
         if (!incident) return { kind: 'ignored', why: 'not an open incident thread' };
-        const edited = await incidents.edit(
-          incident,
-          m.ts,
-          m.text ?? '',
-          timeOf(event.edited?.ts ?? event.ts),
-        );
+        const edited = await incidents.edit(incident, m.ts, m.text ?? '', timeOf(m.edited?.ts ?? event.ts));
         // An edit of a reply never captured (sent while the bot was not subscribed) becomes a note.
         if (!edited && m.user)
           await incidents.note(incident, { by: m.user, text: m.text ?? '', at: timeOf(m.ts), ts: m.ts });
@@ -109,10 +108,13 @@ export function createCapture(deps: {
       const { channel, ts } = event.item;
       if (event.reaction !== NOTE_REACTION || event.item.type !== 'message' || !channel || !ts)
         return { kind: 'ignored', why: `not a :${NOTE_REACTION}: on a message` };
-      const incident = await incidents.openIn(channel);
-      if (!incident) return { kind: 'ignored', why: 'no incident is open in this channel' };
       const message = await deps.fetchMessage(channel, ts);
       if (!message?.text) return { kind: 'ignored', why: 'the message could not be read' };
+      // A reply in an incident's thread belongs to that incident; anything else to the newest open here.
+      const incident =
+        (message.thread_ts ? await incidents.ofThread(channel, message.thread_ts) : undefined) ??
+        (await incidents.openIn(channel));
+      if (!incident) return { kind: 'ignored', why: 'no incident is open in this channel' };
       const author = message.user ?? (message.bot_id ? 'shiftgate' : event.user);
       await incidents.note(incident, {
         by: author,

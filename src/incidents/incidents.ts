@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { incidentCard } from '../blocks/index.ts';
+import { message, section } from '../blocks/message.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import { serviceTarget } from '../config/target.ts';
 import type { Poster } from '../platform/slack/poster.ts';
@@ -7,7 +9,7 @@ import type { IncidentInput } from '../runbooks/effects.ts';
 import { incidentId, recordIncident } from '../runbooks/effects.ts';
 import type { RunbookState, Split } from '../runbooks/types.ts';
 import type { Store } from '../store/index.ts';
-import { type WrittenReport, writeIncidentReport } from './report.ts';
+import { saveIncidentReport, uploadIncidentReport, type WrittenReport } from './report.ts';
 
 // Incidents: opened by every rollback (the engine's IncidentPort) and by `/incident open`. Each has a
 // card, posted in the service's channel, whose thread is the incident's; its timeline (store.timelines)
@@ -59,6 +61,18 @@ export interface Incidents {
   resolve(id: string, input: { by: string; summary?: string }): Promise<IncidentResult>;
 }
 
+/** Long enough for one resolution to finish; a replica that dies meanwhile frees it for a retry. */
+const RESOLVE_CLAIM_MS = 5 * 60_000;
+
+function notMember() {
+  const text =
+    ':warning: I am not a member of this channel, so Slack does not send me its messages: replies in this thread will not become notes. Invite me with `/invite @shiftgate`; until then, `/incident note <text>` adds notes.';
+  return message('shiftgate cannot read this channel: invite it to capture incident notes', [section(text)]);
+}
+
+const alreadyResolved = (incident: Incident) =>
+  `this incident was already resolved by <@${incident.resolvedBy}> at ${incident.resolvedAt}`;
+
 export function createIncidents(deps: {
   store: Store;
   redis: Redis;
@@ -96,13 +110,37 @@ export function createIncidents(deps: {
     const ref = await poster.upsert(incident.id, 'card', { channel: incident.channel }, card(incident));
     const posted = { ...incident, channel: ref.channel, ts: ref.ts };
     await save(posted);
+    await index(posted);
+    // Slack delivers a channel's messages (the thread replies that become notes) only to members.
+    if (!(await poster.join(ref.channel))) {
+      await poster.upsert(
+        incident.id,
+        'not-a-member',
+        { channel: ref.channel, threadTs: ref.ts },
+        notMember(),
+      );
+    }
+    return posted;
+  }
+
+  /** The open-incident indexes: by id (App Home, the channel's open incidents) and by thread (notes). */
+  async function index(incident: Incident): Promise<void> {
     await redis
       .multi()
-      .hset(store.keys.openIncidents(), ref.channel, incident.id)
-      .hset(store.keys.openIncidents(), `id:${incident.id}`, ref.channel)
-      .hset(store.keys.incidentThreads(), `${ref.channel} ${ref.ts}`, incident.id)
+      .hset(store.keys.openIncidents(), `id:${incident.id}`, incident.channel)
+      .hset(store.keys.incidentThreads(), `${incident.channel} ${incident.ts}`, incident.id)
       .exec();
-    return posted;
+  }
+
+  async function listOpen(): Promise<Incident[]> {
+    const hash = await redis.hgetall(store.keys.openIncidents());
+    const ids = Object.keys(hash)
+      .filter((k) => k.startsWith('id:'))
+      .map((k) => k.slice(3));
+    const all = await Promise.all(ids.map(read));
+    return all
+      .filter((i): i is Incident => i?.status === 'open')
+      .sort((a, b) => Date.parse(b.openedAt) - Date.parse(a.openedAt));
   }
 
   function channelOf(service: string, env: string): string {
@@ -115,7 +153,11 @@ export function createIncidents(deps: {
     async fromRollback(input) {
       const id = incidentId(input.rolloutId);
       const existing = await read(id);
-      if (existing?.ts) return;
+      // Posted already (a redriven step): only the indexes are written again, in case a crash cut them.
+      if (existing?.ts) {
+        if (existing.status === 'open') await index(existing);
+        return;
+      }
       await recordIncident(store)(input);
       await publish({
         id,
@@ -138,8 +180,9 @@ export function createIncidents(deps: {
 
     async open({ service, env, symptom, by, at }) {
       const when = at ?? now().toISOString();
+      // The time to the second reads well; the random part keeps two opened in one second apart.
       const stamp = when.replace(/[-:]/g, '').slice(0, 15);
-      const id = `incident-${service}-${env}-${stamp}`;
+      const id = `incident-${service}-${env}-${stamp}-${randomBytes(2).toString('hex')}`;
       await store.timelines.add(id, {
         at: when,
         author: by,
@@ -161,19 +204,9 @@ export function createIncidents(deps: {
 
     get: read,
 
-    async openIn(channel) {
-      const id = await redis.hget(store.keys.openIncidents(), channel);
-      return id === null ? undefined : read(id);
-    },
-
-    async listOpen() {
-      const hash = await redis.hgetall(store.keys.openIncidents());
-      const ids = Object.keys(hash)
-        .filter((k) => k.startsWith('id:'))
-        .map((k) => k.slice(3));
-      const all = await Promise.all(ids.map(read));
-      return all.filter((i): i is Incident => i?.status === 'open');
-    },
+    // The newest open in the channel: closing it leaves the older ones reachable.
+    openIn: async (channel) => (await listOpen()).find((i) => i.channel === channel),
+    listOpen,
 
     async ofThread(channel, threadTs) {
       const id = await redis.hget(store.keys.incidentThreads(), `${channel} ${threadTs}`);
@@ -198,48 +231,63 @@ export function createIncidents(deps: {
     async resolve(id, { by, summary }) {
       const incident = await read(id);
       if (!incident) return { ok: false, message: `no incident ${id}` };
-      if (incident.status === 'resolved') {
+      if (incident.status === 'resolved') return { ok: false, message: alreadyResolved(incident) };
+      // One resolution, however many clicks and replicas: the first claim writes the report.
+      const claim = `incident.resolve.${id}`;
+      if (!(await store.idempotency.claim(claim, RESOLVE_CLAIM_MS))) {
+        const now = await read(id);
         return {
           ok: false,
-          message: `this incident was already resolved by <@${incident.resolvedBy}> at ${incident.resolvedAt}`,
+          message:
+            now?.status === 'resolved'
+              ? alreadyResolved(now)
+              : 'this incident is being resolved by someone else right now; its report will be in the thread',
         };
       }
-      const resolved: Incident = {
-        ...incident,
-        status: 'resolved',
-        resolvedBy: by,
-        resolvedAt: now().toISOString(),
-        ...(summary ? { summary } : {}),
-      };
-      await save(resolved);
-      await store.timelines.add(id, {
-        at: resolved.resolvedAt as string,
-        author: by,
-        source: 'bot',
-        ts: 'shiftgate-resolved',
-        text: `Resolved by <@${by}>${summary ? `: ${summary}` : ''}`,
-      });
-      // The report first: it is the evidence, kept in Redis before anything is posted.
-      const rollout = incident.rolloutId ? await store.rollouts.get(incident.rolloutId) : undefined;
-      const report = await writeIncidentReport(
-        { store, poster, now },
-        resolved,
-        (rollout?.data as { state?: RunbookState } | undefined)?.state?.timeline,
-      );
-      // Only the newest incident of the channel is indexed by channel; the id index goes in any case.
-      const script = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
-redis.call('HDEL', KEYS[1], 'id:' .. ARGV[2]) redis.call('HDEL', KEYS[2], ARGV[3]) return 1`;
-      await redis.eval(
-        script,
-        2,
-        store.keys.openIncidents(),
-        store.keys.incidentThreads(),
-        incident.channel,
-        id,
-        `${incident.channel} ${incident.ts}`,
-      );
-      await poster.update(id, 'card', card(resolved));
-      return { ok: true, incident: resolved, report };
+      try {
+        const resolved: Incident = {
+          ...incident,
+          status: 'resolved',
+          resolvedBy: by,
+          resolvedAt: now().toISOString(),
+          ...(summary ? { summary } : {}),
+        };
+        await store.timelines.add(id, {
+          at: resolved.resolvedAt as string,
+          author: by,
+          source: 'bot',
+          ts: 'shiftgate-resolved',
+          text: `Resolved by <@${by}>${summary ? `: ${summary}` : ''}`,
+        });
+        // The report before the status: a failure here leaves the incident open, to be resolved again.
+        const rollout = incident.rolloutId ? await store.rollouts.get(incident.rolloutId) : undefined;
+        const report = await saveIncidentReport(
+          store,
+          resolved,
+          (rollout?.data as { state?: RunbookState } | undefined)?.state?.timeline,
+          now,
+        );
+        await save(resolved);
+        await redis
+          .multi()
+          .hdel(store.keys.openIncidents(), `id:${id}`)
+          .hdel(store.keys.incidentThreads(), `${incident.channel} ${incident.ts}`)
+          .exec();
+        const uploadError = await uploadIncidentReport(poster, resolved, report);
+        await poster.update(id, 'card', card(resolved));
+        return {
+          ok: true,
+          incident: resolved,
+          report: {
+            report,
+            key: store.keys.incidentReport(id),
+            ...(uploadError ? { uploadError } : {}),
+          },
+        };
+      } catch (error) {
+        await store.idempotency.release(claim);
+        throw error;
+      }
     },
   };
 }

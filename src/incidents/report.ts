@@ -11,29 +11,39 @@ import type { Incident } from './incidents.ts';
 
 // Writing an incident's report when it is resolved: built from the incident, its timeline and the
 // rollout's own actions; saved in Redis first (the evidence stays even when Slack is down), then
-// uploaded into the incident thread as Markdown and JSON, once (a repeated resolve uploads nothing new).
+// uploaded into the incident thread as Markdown and JSON, once (recorded by poster.attach).
 
 export interface WrittenReport {
   report: IncidentReport;
+  /** The Redis key that holds it. */
+  key: string;
   /** Why the files could not be posted into the thread (the report is saved all the same). */
   uploadError?: string;
 }
 
-export async function writeIncidentReport(
-  deps: { store: Store; poster: Poster; now: () => Date },
+export async function saveIncidentReport(
+  store: Store,
   incident: Incident,
-  rolloutActions?: readonly RolloutNote[],
-): Promise<WrittenReport> {
-  const { store, poster } = deps;
+  rolloutActions: readonly RolloutNote[] | undefined,
+  now: () => Date,
+): Promise<IncidentReport> {
   const report = incidentReport({
     incident,
     notes: await store.timelines.list(incident.id),
     ...(rolloutActions ? { rolloutActions } : {}),
-    now: deps.now().toISOString(),
+    now: now().toISOString(),
   });
-  const json = incidentReportJson(report);
-  await store.redis.set(store.keys.incidentReport(incident.id), json);
-  if (!incident.ts) return { report, uploadError: 'the incident has no Slack thread' };
+  await store.redis.set(store.keys.incidentReport(incident.id), incidentReportJson(report));
+  return report;
+}
+
+/** Undefined once the files are in the thread, else why not. */
+export async function uploadIncidentReport(
+  poster: Poster,
+  incident: Incident,
+  report: IncidentReport,
+): Promise<string | undefined> {
+  if (!incident.ts) return 'the incident has no Slack thread';
   const notes = report.timeline.filter((e) => e.source === 'human').length;
   try {
     await poster.attach(
@@ -48,21 +58,16 @@ export async function writeIncidentReport(
             title: 'Incident report (Markdown)',
             content: incidentReportMarkdown(report),
           },
-          { filename: `${incident.id}.json`, title: 'Incident report (JSON)', content: json },
+          {
+            filename: `${incident.id}.json`,
+            title: 'Incident report (JSON)',
+            content: incidentReportJson(report),
+          },
         ],
       },
     );
-    return { report };
+    return undefined;
   } catch (error) {
-    return { report, uploadError: (error as Error).message };
+    return (error as Error).message;
   }
-}
-
-/** The report saved for an incident, if it was resolved. */
-export async function savedIncidentReport(
-  store: Store,
-  incidentId: string,
-): Promise<IncidentReport | undefined> {
-  const text = await store.redis.get(store.keys.incidentReport(incidentId));
-  return text === null ? undefined : (JSON.parse(text) as IncidentReport);
 }

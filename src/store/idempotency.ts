@@ -9,6 +9,8 @@ import type { Clock } from './time.ts';
 export interface Idempotency {
   /** True for the first claim of `key` within `ttlMs`, false for every later one. */
   claim(key: string, ttlMs: number): Promise<boolean>;
+  /** Gives a claim back (the work it guarded failed and may be tried again). */
+  release(key: string): Promise<void>;
 }
 
 export function createIdempotency(redis: Redis, keys: Keys, clock: Clock): Idempotency {
@@ -18,6 +20,9 @@ export function createIdempotency(redis: Redis, keys: Keys, clock: Clock): Idemp
         throw new TypeError('idempotency ttlMs must be a positive integer');
       // The value (claim time) is only there for whoever inspects the key by hand.
       return (await redis.set(keys.idempotency(key), String(clock()), 'PX', ttlMs, 'NX')) === 'OK';
+    },
+    async release(key) {
+      await redis.del(keys.idempotency(key));
     },
   };
 }

@@ -137,6 +137,7 @@ describe('incident notes from the thread', () => {
     expect((await s.command(APPROVERS[1], '/incident', 'note too late')).text).toContain(
       'No incident is open',
     );
+    await s.current.bot.idle();
     expect(await notes()).toHaveLength(4);
   });
 });

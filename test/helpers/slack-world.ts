@@ -36,7 +36,7 @@ export function useSlackWorld(label: string) {
   const log = pino({ level: 'silent' });
   let client: WebClient;
   let bots: Bot[] = [];
-  let current: { url: string; engine: Engine; side: SlackSide } | undefined;
+  let current: { url: string; engine: Engine; side: SlackSide; bot: Bot } | undefined;
 
   // The client keeps the fetch it sees when built: build it once msw listens.
   beforeAll(() => {
@@ -77,7 +77,7 @@ export function useSlackWorld(label: string) {
       const server = await bot.start(0, '127.0.0.1');
       if (!server) throw new Error('the bot started without an HTTP server');
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
-      current = { url, engine, side };
+      current = { url, engine, side, bot };
       return current;
     },
 

@@ -119,7 +119,6 @@ describe('the evidence report in the thread', () => {
     const thread = await threadOf(poster);
     slack.failNext('files.getUploadURLExternal', 'internal_error');
     await expect(upload(state, thread)).resolves.toBeUndefined();
-    await upload(state, thread); // notified again: no second notice
 
     expect(slack.files()).toEqual([]);
     const key = `${db.prefix}report:${state.id}`;
@@ -136,5 +135,16 @@ describe('the evidence report in the thread', () => {
     expect(text).toContain(
       `gcloud run services update-traffic ${CLOUD_RUN_SERVICE} --region ${REGION} --project ${PROJECT} --to-revisions ${STABLE}=100`,
     );
+
+    // The claim was given back: the next notification of the ending uploads the files, once.
+    await upload(state, thread);
+    await upload(state, thread);
+    expect(
+      slack
+        .files()
+        .map((f) => f.name)
+        .sort(),
+    ).toEqual(['SUMMARY.md', 'summary.json']);
+    expect(slack.thread(thread.channel, thread.threadTs)).toHaveLength(2);
   });
 });

@@ -17,12 +17,14 @@ const hashId = (prefix: string, seed: string) =>
 
 /**
  * A channel's id as Slack would answer it: ids pass through, a user id stands for the bot's DM with
- * that user, and a name ('#deploys' or 'deploys') maps to a stable fake 'C…' id.
+ * that user, and a name ('#deploys' or 'deploys') maps to a stable fake 'C…' id ('G…' for a name
+ * starting 'private-': a private channel, which the bot cannot join).
  */
 export function channelIdOf(channel: string): string {
   if (/^[CGD][A-Z0-9]+$/.test(channel)) return channel;
   if (/^[UW][A-Z0-9]{2,}$/.test(channel)) return hashId('D', channel);
-  return hashId('C', channel.replace(/^#/, '').toLowerCase());
+  const name = channel.replace(/^#/, '').toLowerCase();
+  return hashId(name.startsWith('private-') ? 'G' : 'C', name);
 }
 
 /**

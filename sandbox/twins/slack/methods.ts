@@ -232,6 +232,13 @@ export const methods: Record<string, Method> = {
     };
   },
 
+  // Public channels (C…) may be joined; private ones (G…) need an invitation, as in Slack.
+  'conversations.join': (args) => {
+    const channel = requireChannel(args);
+    if (channel.startsWith('G')) throw new SlackError('method_not_supported_for_channel_type');
+    return { channel: { id: channel, is_channel: true, is_member: true } };
+  },
+
   'conversations.replies': (args, ws) => {
     const channel = requireChannel(args);
     const ts = str(args, 'ts');

@@ -26,5 +26,6 @@ export async function fetchMessage(
     ...(message.user ? { user: message.user } : {}),
     ...(message.bot_id ? { bot_id: message.bot_id } : {}),
     ...(message.text ? { text: message.text } : {}),
+    ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}),
   };
 }

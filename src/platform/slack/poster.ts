@@ -19,7 +19,8 @@ export interface Poster {
   permalink(ref: MessageRef): Promise<string | undefined>;
   /**
    * Uploads files into a channel or thread (files.uploadV2) once per (owner, purpose): a retried or
-   * redriven step finds the upload recorded and sends nothing again. Returns the first file's id.
+   * redriven step finds the upload recorded and sends nothing again. Two callers at the same moment are
+   * not told apart: callers that may race (replicas) hold a claim first. Returns the first file's id.
    */
   attach(
     owner: string,
@@ -27,6 +28,11 @@ export interface Poster {
     where: { channel: string; threadTs?: string },
     upload: { comment?: string; files: readonly AttachedFile[] },
   ): Promise<string>;
+  /**
+   * Joins a public channel (conversations.join), so Slack delivers its messages to the bot; false where
+   * it cannot (a private channel: someone has to invite it).
+   */
+  join(channel: string): Promise<boolean>;
 }
 
 export interface AttachedFile {
@@ -102,6 +108,15 @@ export function createPoster(client: WebClient, refs: MessageRefs): Poster {
       // The file id stands in for a ts: the purpose is recorded as done.
       await refs.setFirst(owner, purpose, { channel: where.channel, ts: fileId });
       return fileId;
+    },
+
+    async join(channel) {
+      try {
+        await client.conversations.join({ channel });
+        return true;
+      } catch {
+        return false;
+      }
     },
 
     async permalink(ref) {

@@ -84,6 +84,8 @@ export function createReportUpload(deps: ReportUploadDeps) {
         files: built.files,
       });
     } catch (error) {
+      // Given back, so the next notification of this ending (a redrive, another replica) tries again.
+      await store.idempotency.release(`report-upload:${id}`).catch(() => {});
       log.error('evidence report upload failed; the report stays in Redis', {
         rolloutId: id,
         key: store.keys.report(id),
