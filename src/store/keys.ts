@@ -28,8 +28,7 @@
  *   {p}slack:{owner}                      HASH    purpose -> `channel ts` of the Slack messages the bot
  *                                                 owns for a rollout or incident (90 days)
  *   {p}incident:{id}                      STRING  JSON of an incident: channel and ts of its card, status
- *   {p}incidents:open                     HASH    channel -> id of the incident open there (newest), and
- *                                                 `id:{incidentId}` -> channel for every open incident
+ *   {p}incidents:open                     HASH    `id:{incidentId}` -> channel for every open incident
  *   {p}incidents:threads                  HASH    `channel ts` of an open incident's card -> its id
  *                                                 (thread replies become notes)
  *   {p}incident-report:{id}               STRING  JSON report of a resolved incident (evidence, kept)
