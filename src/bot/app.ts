@@ -61,8 +61,13 @@ export function createBot(options: BotOptions): Bot {
     options.log.error({ error: (error as Error).message }, 'work after an acknowledgement failed');
   const afterAck = { people: createAfterAck(undefined, failed), events: createAfterAck(undefined, failed) };
   registerSurface(app, options.surface, afterAck);
+  // Acknowledged work, and validation runs (which go on after their command's answer).
   const drained = () =>
-    Promise.all([afterAck.people.drained(), afterAck.events.drained()]).then(() => undefined);
+    Promise.all([
+      afterAck.people.drained(),
+      afterAck.events.drained(),
+      options.surface.validation?.idle(),
+    ]).then(() => undefined);
 
   return {
     app,

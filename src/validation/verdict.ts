@@ -54,6 +54,8 @@ export function verdictOf(results: readonly CheckResult[], mode: ValidationMode)
       warnings.push(`optional check ${name} was skipped${why}`);
     }
   }
+  // Nothing measured is nothing proven: a matrix with no results is never a go.
+  if (results.length === 0) reasons.push('no check ran: nothing was validated');
   return { mode, outcome: reasons.length === 0 ? 'go' : 'no-go', counts, reasons, warnings };
 }
 

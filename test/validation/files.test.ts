@@ -8,6 +8,7 @@ import {
   unescapeTsv,
 } from '../../src/reports/validation-tsv.ts';
 import type { CheckResult, ValidationRun } from '../../src/validation/index.ts';
+import { verdictOf } from '../../src/validation/verdict.ts';
 import {
   CONTROL_SERVICE,
   CONTROL_URL,
@@ -234,3 +235,11 @@ function checkResult(): CheckResult {
     durationMs: 12,
   };
 }
+
+describe('the verdict of an empty matrix', () => {
+  it('is a no-go: nothing measured is nothing proven', () => {
+    const verdict = verdictOf([], 'gating');
+    expect(verdict.outcome).toBe('no-go');
+    expect(verdict.reasons).toEqual(['no check ran: nothing was validated']);
+  });
+});
