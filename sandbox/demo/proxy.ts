@@ -42,6 +42,8 @@ export interface DemoProxy {
   url(tag?: string): string;
   /** The service's revisions as the proxy routes them now, with their recent traffic. */
   traffic(): RevisionTraffic[];
+  /** Hands the requests of the current second to Monitoring now (it does so every second). */
+  flush(): void;
   stop(): Promise<void>;
 }
 
@@ -133,6 +135,7 @@ export async function startProxy(options: ProxyOptions): Promise<DemoProxy> {
         };
       });
     },
+    flush: () => feed.flush(),
     async stop() {
       feed.stop();
       server.closeAllConnections();
@@ -173,6 +176,7 @@ function metricsFeed(options: ProxyOptions) {
         logging.recordRequest(revision, { method, url, status, latencyMs, service: service.service });
       }
     },
+    flush,
     stop() {
       clearInterval(timer);
       flush();
