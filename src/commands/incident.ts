@@ -1,9 +1,8 @@
 import { help, usage } from '../blocks/index.ts';
 import type { Incident, IncidentResult } from '../incidents/incidents.ts';
-import { isMember } from '../runbooks/principals.ts';
 import type { IncidentIntent } from './incident-args.ts';
 import { resolveScope } from './scope.ts';
-import { type Invocation, type Reply, type Surface, say } from './surface.ts';
+import { type Invocation, isAnyOf, type Reply, type Surface, say } from './surface.ts';
 
 // /incident: open one by hand, add a note (to the incident open in this channel, or to the only one open
 // anywhere), close it with its report.
@@ -71,16 +70,15 @@ export async function mayNotResolve(
   userId: string,
 ): Promise<string | undefined> {
   const environment = surface.config.environments[incident.env];
-  const person = { userId, groups: await surface.groupsOf(userId) };
-  const allowed =
-    environment !== undefined &&
-    [
-      environment.deployers,
-      environment.admins,
-      environment.approval.approvers,
-      environment.rollback.breakGlass,
-    ].some((p) => isMember(p, person));
-  return allowed
+  const roles = environment
+    ? [
+        environment.deployers,
+        environment.admins,
+        environment.approval.approvers,
+        environment.rollback.breakGlass,
+      ]
+    : [];
+  return (await isAnyOf(surface, userId, roles))
     ? undefined
     : 'Only deployers, approvers and admins of this environment may resolve its incidents.';
 }

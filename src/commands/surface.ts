@@ -1,10 +1,12 @@
 import type { KnownBlock } from '@slack/types';
 import type { Logger } from 'pino';
+import type { Principals } from '../config/environments.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import type { Capture } from '../incidents/capture.ts';
 import type { Incidents } from '../incidents/incidents.ts';
 import type { Poster } from '../platform/slack/poster.ts';
 import type { Engine } from '../runbooks/engine.ts';
+import { isMember } from '../runbooks/principals.ts';
 import type { RunbookState } from '../runbooks/types.ts';
 import type { Store } from '../store/index.ts';
 import type { Validation } from '../validation/index.ts';
@@ -43,6 +45,16 @@ export interface Reply {
 }
 
 export const say = (text: string): Reply => ({ text });
+
+/** Whether the user is in any of these roles, Slack user groups included (checked at the moment of asking). */
+export async function isAnyOf(
+  surface: Surface,
+  userId: string,
+  roles: readonly Principals[],
+): Promise<boolean> {
+  const person = { userId, groups: await surface.groupsOf(userId) };
+  return roles.some((role) => isMember(role, person));
+}
 
 /** The active rollouts (of one service, in one environment when given). */
 export async function activeStates(store: Store, service?: string, env?: string): Promise<RunbookState[]> {

@@ -3,10 +3,10 @@ import { messageOf } from '../gates/error-result.ts';
 import type { AttachedFile } from '../platform/slack/poster.ts';
 import { VALIDATION_SUMMARY_MD, validationSummaryMarkdown } from '../reports/validation-summary.ts';
 import { RESULTS_TSV, resultsTsv } from '../reports/validation-tsv.ts';
-import { describePrincipals, isMember } from '../runbooks/principals.ts';
+import { describePrincipals } from '../runbooks/principals.ts';
 import type { Validation, ValidationRun } from '../validation/index.ts';
 import { channelMention } from './scope.ts';
-import { type Invocation, type Reply, type Surface, say } from './surface.ts';
+import { type Invocation, isAnyOf, type Reply, type Surface, say } from './surface.ts';
 import type { ValidateIntent } from './validate-args.ts';
 
 // /validate: the validation matrix of seed 002. The card goes in the channel the command was typed in
@@ -41,9 +41,8 @@ async function start(env: string, baseline: boolean, who: Invocation, surface: S
   if (!validation) return say(ANSWER.noPorts);
   const environment = config.environments[env];
   if (!environment) return say(`Unknown environment \`${env}\`.`);
-  const person = { userId: who.userId, groups: await surface.groupsOf(who.userId) };
   const roles = [environment.deployers, environment.approval.approvers, environment.admins];
-  if (!roles.some((role) => isMember(role, person))) {
+  if (!(await isAnyOf(surface, who.userId, roles))) {
     return say(
       `Only deployers, approvers and admins of \`${env}\` may run its validation (${describePrincipals(...roles)}): it calls the services with the environment's access token and its verdict is a release decision. Anyone can read a run's card and files.`,
     );

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { incidentCard } from '../blocks/index.ts';
 import { message, section } from '../blocks/message.ts';
@@ -9,6 +8,7 @@ import type { IncidentInput } from '../runbooks/effects.ts';
 import { incidentId, recordIncident } from '../runbooks/effects.ts';
 import type { RunbookState, Split } from '../runbooks/types.ts';
 import type { Store } from '../store/index.ts';
+import { timedId } from '../store/time.ts';
 import { saveIncidentReport, uploadIncidentReport, type WrittenReport } from './report.ts';
 
 // Incidents: opened by every rollback (the engine's IncidentPort) and by `/incident open`. Each has a
@@ -180,9 +180,7 @@ export function createIncidents(deps: {
 
     async open({ service, env, symptom, by, at }) {
       const when = at ?? now().toISOString();
-      // The time to the second reads well; the random part keeps two opened in one second apart.
-      const stamp = when.replace(/[-:]/g, '').slice(0, 15);
-      const id = `incident-${service}-${env}-${stamp}-${randomBytes(2).toString('hex')}`;
+      const id = timedId(`incident-${service}-${env}`, when);
       await store.timelines.add(id, {
         at: when,
         author: by,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Environment } from '../config/environments.ts';
 import type { CanaryRunbook } from '../config/runbooks.ts';
@@ -15,6 +14,7 @@ import {
   type RolloutRecord,
   type Store,
 } from '../store/index.ts';
+import { timedId } from '../store/time.ts';
 import { checkApprover } from './approvals.ts';
 import { canaryStep, newCanary } from './canary.ts';
 import { createDryRunEffects, type PlanEntry } from './dry-run.ts';
@@ -218,8 +218,7 @@ export function defaultPolicy(config: ShiftgateConfig, env: string, retry: Retry
 }
 
 function defaultId(service: string, env: string, now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').slice(0, 15);
-  return `${service}-${env}-${stamp}-${randomBytes(2).toString('hex')}`;
+  return timedId(`${service}-${env}`, now);
 }
 
 /** The tag of `registry/repo/image:tag` (digests have none). */

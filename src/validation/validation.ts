@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import { messageOf } from '../gates/error-result.ts';
 import type { Store } from '../store/index.ts';
+import { timedId } from '../store/time.ts';
 import type { ValidationPorts } from './checks/context.ts';
 import { planOf } from './plan.ts';
 import { createValidationRecords, type ValidationRecords } from './records.ts';
@@ -49,8 +49,7 @@ export interface Validation {
 }
 
 function defaultId(env: string, now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').slice(0, 15);
-  return `val-${env}-${stamp}-${randomBytes(2).toString('hex')}`;
+  return timedId(`val-${env}`, now);
 }
 
 export function createValidation(deps: ValidationDeps): Validation {
