@@ -2,6 +2,7 @@ import type { Incident } from '../incidents/incidents.ts';
 import { formatSplit } from '../runbooks/traffic.ts';
 import type { TimelineEntry as RolloutNote, Split } from '../runbooks/types.ts';
 import type { TimelineEntry } from '../store/timelines.ts';
+import { text } from './markdown.ts';
 
 // The incident report (seed 000, rollback step 5): what failed and where, the revisions and the traffic
 // before and after, the timeline of bot actions and people's notes in time order, who acted, and the
@@ -104,8 +105,6 @@ export function incidentReportJson(report: IncidentReport): string {
 
 /** Slack ids as mentions stay readable in Slack's file preview; the bot is named plainly. */
 const who = (id: string) => (/^[UW][A-Z0-9]+$/.test(id) ? `<@${id}>` : id);
-/** Markdown table cells: no pipes or line breaks inside. */
-const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 const split = (value: Split | null) => (value ? formatSplit(value) : 'not recorded');
 
 export function incidentReportMarkdown(report: IncidentReport): string {
@@ -117,7 +116,7 @@ export function incidentReportMarkdown(report: IncidentReport): string {
     '| field | value |',
     '|---|---|',
     `| failed stage | ${report.failedStage ?? 'none (not a rollout stage)'} |`,
-    `| symptom | ${cell(report.symptom)} |`,
+    `| symptom | ${text(report.symptom)} |`,
     `| revisions | ${report.revisions.from ?? 'unknown'} -> ${report.revisions.to ?? 'unchanged'} |`,
     `| traffic before | ${split(report.traffic.before)} |`,
     `| traffic after | ${split(report.traffic.after)} |`,
@@ -134,7 +133,7 @@ export function incidentReportMarkdown(report: IncidentReport): string {
   for (const e of report.timeline) {
     const edited = e.editedAt ? ` _(edited ${e.editedAt})_` : '';
     lines.push(
-      `| ${e.at} | ${who(e.author)}${e.source === 'bot' ? ' (bot)' : ''} | ${cell(e.text)}${edited} |`,
+      `| ${e.at} | ${who(e.author)}${e.source === 'bot' ? ' (bot)' : ''} | ${text(e.text)}${edited} |`,
     );
   }
   lines.push('', '## Open follow-ups', '');

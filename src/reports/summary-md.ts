@@ -2,6 +2,7 @@ import { humanDuration } from '../blocks/time.ts';
 import { formatNumber, formatQuantity } from '../gates/render.ts';
 import type { Quantity } from '../gates/result.ts';
 import type { Split } from '../runbooks/types.ts';
+import { code, table, text } from './markdown.ts';
 import type { GateEvidence } from './rollout-gates.ts';
 import type { StageSummary } from './rollout-stages.ts';
 import type { RolloutSummary } from './rollout-summary.ts';
@@ -221,25 +222,6 @@ function checksTable(checks: GateEvidence[]): string[] {
 }
 
 // Cells.
-
-function table(head: string[], rows: string[][]): string[] {
-  return [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.map((c) => c || ' ').join(' | ')} |`),
-  ];
-}
-
-/** Free text in a table cell or a line: a `|` would end the cell, a newline the row. */
-function text(value: string): string {
-  return value.replaceAll('|', '\\|').replace(/\s*\r?\n\s*/g, ' ');
-}
-
-/** Inline code that survives backticks and pipes in the value. */
-function code(value: string): string {
-  const body = text(value);
-  return body.includes('`') ? `\`\` ${body} \`\`` : `\`${body}\``;
-}
 
 function status(value: GateEvidence['status']): string {
   return value === 'fail' || value === 'error' ? `**${value.toUpperCase()}**` : value;

@@ -2,6 +2,7 @@ import { humanDuration } from '../blocks/time.ts';
 import { laneSummaries, rowKey } from '../validation/lanes.ts';
 import type { CheckResult, ValidationRun } from '../validation/types.ts';
 import { verdictSentence, verdictTitle } from '../validation/verdict.ts';
+import { code, table, text } from './markdown.ts';
 import { RESULTS_TSV } from './validation-tsv.ts';
 
 // SUMMARY.md of a validation run (seed 002): the verdict and why, the counts the seed's script reports
@@ -135,24 +136,6 @@ function evidence(r: CheckResult): string[] {
 
 function took(run: ValidationRun): string {
   return humanDuration(Date.parse(run.finishedAt ?? run.startedAt) - Date.parse(run.startedAt));
-}
-
-function table(head: string[], rows: string[][]): string[] {
-  return [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.map((c) => c || ' ').join(' | ')} |`),
-  ];
-}
-
-/** Free text in a table cell or a line: a `|` would end the cell, a newline the row. */
-function text(value: string): string {
-  return value.replaceAll('|', '\\|').replace(/\s*\r?\n\s*/g, ' ');
-}
-
-function code(value: string): string {
-  const body = text(value);
-  return body.includes('`') ? `\`\` ${body} \`\`` : `\`${body}\``;
 }
 
 function status(value: CheckResult['status']): string {
