@@ -33,7 +33,11 @@ console.log(`
 
 let stopping = false;
 const stop = async (signal: string) => {
-  if (stopping) return;
+  if (stopping) {
+    // A second Ctrl-C: leave now; the children end with this process (children.ts).
+    console.log('shiftgate sandbox: stopping at once');
+    process.exit(130);
+  }
   stopping = true;
   console.log(
     `\nshiftgate sandbox: ${signal}: stopping the load, the bot, the demo service, the twins and Redis ...`,
