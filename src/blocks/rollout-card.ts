@@ -54,7 +54,7 @@ export function rolloutCard(
   if (trouble.length > 0) blocks.push(section(trouble.join('\n')));
   blocks.push(
     context(
-      `Rollout ${code(state.id)} · image ${code(`${state.image}:${state.tag}`)}`,
+      `Rollout ${code(state.id)} · image ${code(state.image)}`,
       state.dryRun
         ? ':test_tube: Dry run: nothing is changed on Cloud Run; the thread says what would have been done.'
         : 'Approvals, gate results and the rollback are in the thread.',

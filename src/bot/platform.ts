@@ -2,6 +2,7 @@ import type { ShiftgateConfig } from '../config/schema.ts';
 import type { SecretResolver } from '../config/secret-resolver.ts';
 import { serviceTarget } from '../config/target.ts';
 import type { CloudLogging } from '../gates/ports/logging.ts';
+import type { CloudMonitoring } from '../gates/ports/monitoring.ts';
 import { createGateRegistry, type GateRegistry } from '../gates/registry.ts';
 import { CloudRunAdapter } from '../platform/cloud-run/index.ts';
 import type { GoogleEndpoint } from '../platform/google.ts';
@@ -39,6 +40,8 @@ export async function buildPlatform(input: {
   config: ShiftgateConfig;
   secrets: SecretResolver;
   endpoint?: GoogleEndpoint | undefined;
+  /** Wraps Cloud Monitoring for the gates (the sandbox widens short windows). */
+  monitoring?: (monitoring: CloudMonitoring) => CloudMonitoring;
 }): Promise<Platform> {
   const google = { projectId: input.projectId, ...(input.endpoint ? { endpoint: input.endpoint } : {}) };
   const cloudRun = new CloudRunAdapter({ google });
@@ -66,7 +69,11 @@ export async function buildPlatform(input: {
   return {
     cloudRun,
     routeSplit: (service, env) => controls.get(`${service}/${env}`),
-    gates: createGateRegistry({ monitoring, logging, prometheus }),
+    gates: createGateRegistry({
+      monitoring: input.monitoring ? input.monitoring(monitoring) : monitoring,
+      logging,
+      prometheus,
+    }),
     logging,
     prometheus,
     async close() {

@@ -143,7 +143,7 @@ export class Canary {
       id: options.id ?? 'control-prod-20261123T100000-a1b2',
       service: 'control',
       env: 'prod',
-      image: 'us-central1-docker.pkg.dev/openagentsgemini/openagents-control-service/control',
+      image: 'us-central1-docker.pkg.dev/openagentsgemini/openagents-control-service/control:v1.42.0',
       tag: 'v1.42.0',
       requestedBy: REQUESTER,
       dryRun: options.dryRun ?? false,

@@ -37,6 +37,10 @@ describe('the rollout card', () => {
     expect(text).toContain(`\`${STABLE}\` 95 % (stable)`);
     expect(text).toContain(`\`${CANARY}\` 5 % (canary)`);
     expect(m.text).toBe('control prod v1.42.0: watching the gates of stage B (5 %)');
+    // The image as deployed, its tag once.
+    expect(text).toContain(
+      'image `us-central1-docker.pkg.dev/openagentsgemini/openagents-control-service/control:v1.42.0`',
+    );
   });
 
   it('shows the stage bar: done, current, pending', () => {

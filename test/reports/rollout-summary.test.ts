@@ -29,7 +29,7 @@ const TARGET: CloudRunTarget = {
 };
 const COMMAND = `gcloud run services update-traffic control-prod --region us-central1 --project openagentsgemini --to-revisions ${STABLE}=100`;
 const ID = 'control-prod-20261123T100000-a1b2';
-const IMAGE = 'us-central1-docker.pkg.dev/openagentsgemini/openagents-control-service/control';
+const IMAGE = 'us-central1-docker.pkg.dev/openagentsgemini/openagents-control-service/control:v1.42.0';
 
 const summaryOf = (state: CanaryState, target: CloudRunTarget | undefined = TARGET) =>
   rolloutSummary({ state, ...(target ? { target } : {}) });

@@ -63,7 +63,7 @@ describe('SUMMARY.md of a rollout rolled back at stage B', () => {
       '| Service | `control` in `prod` |',
       '| Cloud Run | service `control-prod`, project `openagentsgemini`, region `us-central1` |',
       `| Requested by | \`${REQUESTER}\` |`,
-      '| Image | `us-central1-docker.pkg.dev/openagentsgemini/openagents-control-service/control` |',
+      '| Image | `us-central1-docker.pkg.dev/openagentsgemini/openagents-control-service/control:v1.42.0` |',
       '| Image tag | `v1.42.0` |',
       `| Stable revision | \`${STABLE}\` |`,
       `| Canary revision | \`${CANARY}\` |`,
