@@ -6,6 +6,7 @@ cd "$SHIFTGATE_ROOT"
 sg_provision_node
 [ -d node_modules ] || npm ci --no-audit --no-fund
 sg_provision_redis
+sg_provision_chromium # Debian's Chromium for the sandbox's browser test (test/sandbox)
 
 report="$SHIFTGATE_ROOT/reports/vitest.json"
 mkdir -p "$(dirname "$report")"
