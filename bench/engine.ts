@@ -35,7 +35,7 @@ import { createGateRegistry, type GateRegistry } from '../src/gates/registry.ts'
 import { CloudRunAdapter } from '../src/platform/cloud-run/index.ts';
 import { createCloudMonitoring } from '../src/platform/monitoring/index.ts';
 import { createEngine, type TimerObservation } from '../src/runbooks/engine.ts';
-import { closeRedis, createRedis, createStore, type Store } from '../src/store/index.ts';
+import { closeRedis, createRedis, createStore, deleteByPrefix, type Store } from '../src/store/index.ts';
 import { startJsonChild } from './child.ts';
 import { intFromEnv } from './env.ts';
 import { percentile } from './percentile.ts';
@@ -395,13 +395,7 @@ async function child(rollouts: number): Promise<Result> {
     };
 
     await engine.close(); // after the jobs under way, so nothing writes under the prefix once it is cleaned
-    // Clean the prefix (SCAN + UNLINK), then close everything.
-    let cursor = '0';
-    do {
-      const [next, keys] = await stats.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await stats.unlink(...keys);
-    } while (cursor !== '0');
+    await deleteByPrefix(stats, prefix);
     await Promise.all([closeRedis(stats), store.close(), adapter.close(), monitoring.close()]);
     return result;
   } finally {

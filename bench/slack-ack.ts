@@ -42,7 +42,7 @@ import { shiftgateConfig } from '../src/config/schema.ts';
 import { createGateRegistry } from '../src/gates/registry.ts';
 import { CloudRunAdapter } from '../src/platform/cloud-run/index.ts';
 import { createEngine } from '../src/runbooks/engine.ts';
-import { closeRedis, createRedis, createStore } from '../src/store/index.ts';
+import { closeRedis, createRedis, createStore, deleteByPrefix } from '../src/store/index.ts';
 import { startJsonChild } from './child.ts';
 import { intFromEnv } from './env.ts';
 import { percentile } from './percentile.ts';
@@ -188,12 +188,7 @@ async function bots(twinsOrigin: string): Promise<void> {
     await Promise.all([bot.stop().catch(() => {}), bare.stop().catch(() => {})]);
     await engine.close({ force: true });
     const cleaner = createRedis(REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await cleaner.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await cleaner.unlink(...keys);
-    } while (cursor !== '0');
+    await deleteByPrefix(cleaner, prefix);
     await Promise.all([closeRedis(cleaner), store.close(), adapter.close()]);
   });
   const url = (server: { address(): unknown }) =>

@@ -11,7 +11,14 @@ import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
-import { closeRedis, createRedis, createStore, type Lock, type Store } from '../src/store/index.ts';
+import {
+  closeRedis,
+  createRedis,
+  createStore,
+  deleteByPrefix,
+  type Lock,
+  type Store,
+} from '../src/store/index.ts';
 import { intFromEnv } from './env.ts';
 import { percentile } from './percentile.ts';
 
@@ -126,15 +133,6 @@ function setFloor(key: string): Promise<number> {
   });
 }
 
-async function cleanup(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
-
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
@@ -176,7 +174,7 @@ async function main(): Promise<void> {
     ];
     console.log(lines.join('\n'));
   } finally {
-    await cleanup(admin, prefix);
+    await deleteByPrefix(admin, prefix);
     await closeRedis(admin);
   }
 }

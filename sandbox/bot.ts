@@ -2,8 +2,7 @@ import { pino } from 'pino';
 import { createLogger } from '../src/bot/log.ts';
 import { googleEndpoint } from '../src/bot/platform.ts';
 import { startReplica } from '../src/bot/replica.ts';
-import { checkStartup } from '../src/bot/startup.ts';
-import { ConfigError, EnvError, formatIssue } from '../src/config/index.ts';
+import { checkStartup, startupErrorLines } from '../src/bot/startup.ts';
 import { createSecretManager } from '../src/platform/secret-manager/index.ts';
 import { widened } from './twins/monitoring/widened.ts';
 
@@ -53,12 +52,6 @@ try {
   process.stdin.on('end', () => void stop('the sandbox ended'));
   process.stdin.resume();
 } catch (error) {
-  const lines =
-    error instanceof EnvError
-      ? error.lines
-      : error instanceof ConfigError
-        ? error.issues.map(formatIssue)
-        : [(error as Error).message];
-  for (const line of lines) console.error(`shiftgate: ${line}`);
+  for (const line of startupErrorLines(error)) console.error(`shiftgate: ${line}`);
   process.exit(1);
 }

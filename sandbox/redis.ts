@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { closeRedis, createRedis } from '../src/store/index.ts';
+import { closeRedis, createRedis, deleteByPrefix } from '../src/store/index.ts';
 import { startProgram } from './children.ts';
 import { freePort, waitFor } from './wait.ts';
 
@@ -84,12 +84,7 @@ async function sharedRedis(): Promise<SandboxRedis> {
     prefix,
     async stop() {
       const redis = createRedis(url);
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.unlink(...keys);
-      } while (cursor !== '0');
+      await deleteByPrefix(redis, prefix);
       await closeRedis(redis);
     },
   };

@@ -1,4 +1,3 @@
-import { ConfigError, EnvError, formatIssue } from '../config/index.ts';
 import {
   createSecretManager,
   createSecretResolver,
@@ -7,7 +6,7 @@ import {
 import { createLogger } from './log.ts';
 import { googleEndpoint } from './platform.ts';
 import { startReplica } from './replica.ts';
-import { checkStartup } from './startup.ts';
+import { checkStartup, startupErrorLines } from './startup.ts';
 
 // `npm start`: start-up checks (environment, secrets, config, Redis), then one replica (replica.ts):
 // platform adapters, Slack side, engine and Bolt app. SIGTERM (Cloud Run's stop) stops taking work, lets
@@ -44,14 +43,8 @@ try {
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 } catch (error) {
-  const lines =
-    error instanceof EnvError
-      ? error.lines
-      : error instanceof ConfigError
-        ? error.issues.map(formatIssue)
-        : [(error as Error).message];
   // Plain lines on stderr: a start that fails is read by a person at a terminal or in the deploy log.
-  for (const line of lines) console.error(`shiftgate: ${line}`);
+  for (const line of startupErrorLines(error)) console.error(`shiftgate: ${line}`);
   await secretManager?.close();
   process.exitCode = 1;
 }

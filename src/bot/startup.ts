@@ -1,6 +1,8 @@
 import {
+  ConfigError,
   type Env,
   EnvError,
+  formatIssue,
   loadConfig,
   loadEnv,
   resolveSecrets,
@@ -97,4 +99,11 @@ async function resolveEnvironmentSecrets(
       }),
     );
   }
+}
+
+/** What a failed start says, one line each: the variables, the config's located problems, or the error. */
+export function startupErrorLines(error: unknown): string[] {
+  if (error instanceof EnvError) return error.lines;
+  if (error instanceof ConfigError) return error.issues.map(formatIssue);
+  return [(error as Error).message];
 }

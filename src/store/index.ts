@@ -56,7 +56,7 @@ export function createStore(redis: Redis, options: StoreOptions = {}): Store {
 export type { AddApprovalResult, Approval, Approvals } from './approvals.ts';
 export type { AuditEntry, AuditInput, AuditLog, AuditPage } from './audit.ts';
 export { STORE_AUDIT_ACTIONS } from './audit.ts';
-export { type CreateRedisOptions, closeRedis, createRedis } from './connection.ts';
+export { type CreateRedisOptions, closeRedis, createRedis, deleteByPrefix } from './connection.ts';
 export type { Idempotency } from './idempotency.ts';
 export { createKeys, DEFAULT_PREFIX, type Keys } from './keys.ts';
 export type {

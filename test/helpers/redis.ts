@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { type CreateRedisOptions, closeRedis, createRedis } from '../../src/store/connection.ts';
+import {
+  type CreateRedisOptions,
+  closeRedis,
+  createRedis,
+  deleteByPrefix,
+} from '../../src/store/connection.ts';
 import { createStore, type Store, type StoreOptions } from '../../src/store/index.ts';
 
 /** The Redis every integration test talks to; tests isolate themselves by key prefix. */
@@ -15,18 +20,7 @@ export function connect(options: CreateRedisOptions = {}): Redis {
   return createRedis(REDIS_URL, { connectionName: 'shiftgate-test', ...options });
 }
 
-/** Deletes every key under `prefix` (SCAN + UNLINK); returns how many. */
-export async function deleteByPrefix(redis: Redis, prefix: string): Promise<number> {
-  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (found.length > 0) deleted += await redis.unlink(...found);
-  } while (cursor !== '0');
-  return deleted;
-}
+export { deleteByPrefix };
 
 export interface TestStore {
   prefix: string;
