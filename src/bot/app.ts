@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { App, type CustomRoute } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { createAfterAck } from '../commands/after-ack.ts';
+import { createAfterAck, createInFlight } from '../commands/after-ack.ts';
 import { registerSurface } from '../commands/register.ts';
 import type { Surface } from '../commands/surface.ts';
 import { healthz, type NotReady, readyz } from './health.ts';
@@ -59,11 +59,16 @@ export function createBot(options: BotOptions): Bot {
   // to a command or a click.
   const failed = (error: unknown) =>
     options.log.error({ error: (error as Error).message }, 'work after an acknowledgement failed');
-  const afterAck = { people: createAfterAck(undefined, failed), events: createAfterAck(undefined, failed) };
+  const afterAck = {
+    people: createAfterAck(undefined, failed),
+    events: createAfterAck(undefined, failed),
+    inFlight: createInFlight(),
+  };
   registerSurface(app, options.surface, afterAck);
   // Acknowledged work, and validation runs (which go on after their command's answer).
   const drained = () =>
     Promise.all([
+      afterAck.inFlight.idle(),
       afterAck.people.drained(),
       afterAck.events.drained(),
       options.surface.validation?.idle(),

@@ -54,3 +54,31 @@ export function createAfterAck(
         : new Promise((resolve) => idle.push(resolve)),
   };
 }
+
+/**
+ * Requests between their arrival in Bolt's middleware and the end of their work. Slack events are acked
+ * before the middleware runs, so "every queue is empty" can be true while an acked event has not reached
+ * its queue yet; counting from the first middleware closes that gap (tests and shutdown wait on it).
+ */
+export function createInFlight() {
+  let count = 0;
+  let waiters: (() => void)[] = [];
+  return {
+    async track<T>(work: () => Promise<T>): Promise<T> {
+      count += 1;
+      try {
+        return await work();
+      } finally {
+        count -= 1;
+        if (count === 0) {
+          for (const done of waiters) done();
+          waiters = [];
+        }
+      }
+    },
+    idle: (): Promise<void> =>
+      count === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve)),
+  };
+}
+
+export type InFlight = ReturnType<typeof createInFlight>;

@@ -2,7 +2,7 @@ import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import { ACTIONS } from '../blocks/actions.ts';
 import { usage } from '../blocks/index.ts';
 import type { Captured, MessageEvent, ReactionEvent } from '../incidents/capture.ts';
-import type { AfterAck } from './after-ack.ts';
+import type { AfterAck, InFlight } from './after-ack.ts';
 import type { Parsed } from './args.ts';
 import { runClick } from './buttons.ts';
 import { runCanary } from './canary.ts';
@@ -30,8 +30,11 @@ const EVENT_DEDUPE_MS = 60 * 60_000; // Slack retries within 5 minutes
 export function registerSurface(
   app: App,
   surface: Surface,
-  afterAck: { people: AfterAck; events: AfterAck },
+  afterAck: { people: AfterAck; events: AfterAck; inFlight: InFlight },
 ): void {
+  // First of all middleware: every request counts as in flight until its work is done.
+  app.use(({ next }) => afterAck.inFlight.track(next));
+
   // Events API retries carry the same event_id: only the first delivery is processed.
   app.use(async ({ body, next }) => {
     const eventId = (body as { event_id?: unknown }).event_id;

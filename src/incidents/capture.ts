@@ -39,6 +39,8 @@ export interface ReactionEvent {
 export interface FetchedMessage {
   user?: string;
   bot_id?: string;
+  /** Another app's name, for its messages. */
+  bot_name?: string;
   text?: string;
   ts: string;
   thread_ts?: string;
@@ -115,7 +117,10 @@ export function createCapture(deps: {
         (message.thread_ts ? await incidents.ofThread(channel, message.thread_ts) : undefined) ??
         (await incidents.openIn(channel));
       if (!incident) return { kind: 'ignored', why: 'no incident is open in this channel' };
-      const author = message.user ?? (message.bot_id ? 'shiftgate' : event.user);
+      // An app's message is by the app (its name), a person's by the person.
+      const author = message.bot_id
+        ? (message.bot_name ?? message.user ?? `app ${message.bot_id}`)
+        : (message.user ?? event.user);
       await incidents.note(incident, {
         by: author,
         text:

@@ -37,13 +37,21 @@ describe('incidents at their edges', () => {
     await s.current.bot.idle();
     expect(await notes(older)).toEqual(['sessions expire']);
 
+    // A :memo: on another app's alert (words only in an attachment) adds it under the app's name.
+    const alert = slack.people.app('PagerDuty', olderCard.channel, 'Triggered: checkout 5xx > 2 %');
+    await s.deliver(slack.people.react(APPROVERS[1], olderCard.channel, alert.ts, 'memo'));
+    await s.current.bot.idle();
+    const [noted] = (await world.store.timelines.list(newer)).filter((e) => e.source === 'human');
+    expect(noted).toMatchObject({ author: 'PagerDuty' });
+    expect(noted?.text).toContain('Triggered: checkout 5xx > 2 %');
+
     expect((await s.command(REQUESTER, '/incident', 'note db pool exhausted')).text).toContain(newer);
     expect((await s.command(REQUESTER, '/incident', 'close pool resized')).text).toContain(
       `Closed \`${newer}\``,
     );
     expect((await s.command(REQUESTER, '/incident', 'note still seeing 401s')).text).toContain(older);
     expect(await notes(older)).toEqual(['sessions expire', 'still seeing 401s']);
-    expect(await notes(newer)).toEqual(['db pool exhausted']);
+    expect(await notes(newer)).toEqual([expect.stringContaining('Triggered'), 'db pool exhausted']);
   });
 
   it('two people resolving at once: one resolution, one report upload', async () => {

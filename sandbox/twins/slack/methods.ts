@@ -69,6 +69,13 @@ export function messageJson(m: TwinMessage, ws: Workspace): Record<string, unkno
     text: m.text,
     user: m.user,
     ...(byBot ? { bot_id: ws.botId, app_id: ws.appId } : {}),
+    ...(m.app
+      ? {
+          bot_id: m.app.botId,
+          bot_profile: { id: m.app.botId, name: m.app.name },
+          attachments: m.app.attachments,
+        }
+      : {}),
     team: ws.teamId,
     ts: m.ts,
     ...(m.blocks ? { blocks: m.blocks } : {}),

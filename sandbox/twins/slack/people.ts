@@ -49,6 +49,21 @@ export function createPeople(state: SlackState, teamId: string) {
       };
     },
 
+    /** Another app (an alerting tool) posts a message whose words are only in an attachment. */
+    app(name: string, channel: string, fallback: string): TwinMessage {
+      const botId = `B${name
+        .toUpperCase()
+        .replace(/[^A-Z0-9]/g, '')
+        .slice(0, 9)}`;
+      const message = state.post({
+        channel: channelIdOf(channel),
+        user: `U${botId.slice(1)}`,
+        text: '',
+        app: { botId, name, attachments: [{ fallback }] },
+      });
+      return structuredClone(message);
+    },
+
     /** A person edits their message: `message_changed`, carrying the new and the previous message. */
     edit(channel: string, ts: string, text: string): DeliveredEvent {
       const message = mustFind(channel, ts);

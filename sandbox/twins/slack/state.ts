@@ -24,6 +24,8 @@ export interface TwinMessage {
   /** The earlier versions, oldest first. */
   history: { text: string; blocks?: unknown[] }[];
   files?: TwinFileRef[];
+  /** Another app's message (people.ts `app`): its bot and its attachments. */
+  app?: { botId: string; name: string; attachments: { fallback: string }[] };
   reply_count?: number;
 }
 

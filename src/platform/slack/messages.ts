@@ -21,11 +21,20 @@ export async function fetchMessage(
     found ??
     (await client.conversations.replies({ channel, ts, limit: 200 })).messages?.find((m) => m.ts === ts);
   if (!message?.ts) return undefined;
+  // Alerts from other apps often carry their words only in attachments: their fallback text stands in.
+  const text =
+    message.text ||
+    (message.attachments ?? [])
+      .map((a) => a.fallback ?? a.text ?? '')
+      .filter(Boolean)
+      .join('\n');
+  const botName = message.bot_profile?.name;
   return {
     ts: message.ts,
     ...(message.user ? { user: message.user } : {}),
     ...(message.bot_id ? { bot_id: message.bot_id } : {}),
-    ...(message.text ? { text: message.text } : {}),
+    ...(botName ? { bot_name: botName } : {}),
+    ...(text ? { text } : {}),
     ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}),
   };
 }
