@@ -17,17 +17,12 @@ import {
   standalone,
   watching,
 } from '../blocks/fixtures.ts';
+import { COMMAND, TARGET } from './target.ts';
 
 // The rollout summary, field by field, for states the real canary and rollback runbooks reach (driven event
 // by event in test/blocks/fixtures.ts): every value must be the one in the state, and a field with no value
 // must say why.
 
-const TARGET: CloudRunTarget = {
-  project: 'openagentsgemini',
-  region: 'us-central1',
-  cloudRunService: 'control-prod',
-};
-const COMMAND = `gcloud run services update-traffic control-prod --region us-central1 --project openagentsgemini --to-revisions ${STABLE}=100`;
 const ID = 'control-prod-20261123T100000-a1b2';
 const IMAGE = 'us-central1-docker.pkg.dev/openagentsgemini/openagents-control-service/control:v1.42.0';
 

@@ -15,17 +15,11 @@ import {
   scenario,
   watching,
 } from '../blocks/fixtures.ts';
+import { COMMAND, TARGET } from './target.ts';
 
 // SUMMARY.md as a person reads it: the outcome first, the fields seed 001 requires in one table, every
 // stage with its approvals, timings and gate ticks (observed beside threshold), and fields with no value
 // saying why. Tables must stay tables whatever a person typed into a reason.
-
-const TARGET: CloudRunTarget = {
-  project: 'openagentsgemini',
-  region: 'us-central1',
-  cloudRunService: 'control-prod',
-};
-const COMMAND = `gcloud run services update-traffic control-prod --region us-central1 --project openagentsgemini --to-revisions ${STABLE}=100`;
 
 const md = (state: CanaryState, target: CloudRunTarget | undefined = TARGET) =>
   summaryMarkdown(rolloutSummary({ state, ...(target ? { target } : {}) }));
