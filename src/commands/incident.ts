@@ -83,13 +83,15 @@ export async function mayNotResolve(
     : 'Only deployers, approvers and admins of this environment may resolve its incidents.';
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export function closedAnswer(resolved: Extract<IncidentResult, { ok: true }>): Reply {
   const { incident, report } = resolved;
   const notes = report.report.timeline.filter((e) => e.source === 'human').length;
   if (report.uploadError) {
     return say(
-      `Closed \`${incident.id}\`. Its report (${notes} notes) is saved, but could not be posted into the thread: ${report.uploadError}. It is kept in Redis under \`${report.key}\`; check the bot's Slack scopes (files:write).`,
+      `Closed \`${incident.id}\`. Its report (${plural(notes, 'note')}) is saved, but could not be posted into the thread: ${report.uploadError}. It is kept in Redis under \`${report.key}\`; check the bot's Slack scopes (files:write).`,
     );
   }
-  return say(`Closed \`${incident.id}\`; the report (${notes} notes) is in its thread.`);
+  return say(`Closed \`${incident.id}\`; the report (${plural(notes, 'note')}) is in its thread.`);
 }
