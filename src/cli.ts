@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, configJsonSchema, formatIssue, loadConfig } from './config/index.ts';
+import { configWarnings } from './config/warnings.ts';
 
 // The shiftgate command-line tool: checks a runbook config before it reaches the bot.
 
@@ -28,6 +29,7 @@ async function validate(files: string[]): Promise<number> {
         `${file}: valid (${count(config.environments, 'environment')}, ${count(config.services, 'service')}, ` +
           `${count(config.runbooks, 'runbook')}, ${count(config.gates, 'gate')})`,
       );
+      for (const warning of configWarnings(config)) console.error(`${file}: warning: ${warning}`);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       failed += 1;

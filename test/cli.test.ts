@@ -16,6 +16,20 @@ describe('shiftgate config validate', () => {
     );
   });
 
+  it('warns, and still exits 0, when monitoring gates tick faster than Cloud Monitoring measures', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shiftgate-cli-'));
+    const file = join(dir, 'fast.yaml');
+    await writeFile(
+      file,
+      (await readFile('examples/shiftgate.yaml', 'utf8')).replace('interval: 1m', 'interval: 15s'),
+    );
+    const result = await run('config', 'validate', file);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      /fast\.yaml: warning: runbooks\.canary\.stages\[1\] \(B\): interval 15s is shorter than Cloud Monitoring's one-minute alignment, so error-rate, latency-p95 cannot measure every tick in production/,
+    );
+  });
+
   it('exits 1 on a broken copy and prints every error located in the file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'shiftgate-cli-'));
     const file = join(dir, 'broken.yaml');

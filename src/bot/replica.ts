@@ -4,6 +4,7 @@ import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { Env } from '../config/env.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
+import { configWarnings } from '../config/warnings.ts';
 import type { CloudMonitoring } from '../gates/ports/monitoring.ts';
 import type { GoogleEndpoint } from '../platform/google.ts';
 import { createSecretResolver, type SecretManager } from '../platform/secret-manager/index.ts';
@@ -46,6 +47,7 @@ export interface Replica {
 
 export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const { env, config, log } = options;
+  for (const warning of configWarnings(config)) log.warn({ config: env.SHIFTGATE_CONFIG }, warning);
   const secrets = createSecretResolver({ secretManager: options.secretManager });
   const platform = await buildPlatform({
     projectId: env.GOOGLE_CLOUD_PROJECT,
