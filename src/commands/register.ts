@@ -80,13 +80,22 @@ export function registerSurface(
 
   // Incident notes: replies in an incident's thread (with their edits and deletions) and :memo: reactions.
   app.event('message', async ({ event }) => {
+    const message = event as unknown as MessageEvent;
     await afterAck.events.run(() =>
-      captured(surface, () => surface.capture.message(event as unknown as MessageEvent)),
+      captured(surface, () => surface.capture.message(message), {
+        ...(message.user ? { user: message.user } : {}),
+        channel: message.channel,
+        ...(message.thread_ts ? { threadTs: message.thread_ts } : {}),
+      }),
     );
   });
   app.event('reaction_added', async ({ event }) => {
+    const reaction = event as ReactionEvent;
     await afterAck.events.run(() =>
-      captured(surface, () => surface.capture.reaction(event as ReactionEvent)),
+      captured(surface, () => surface.capture.reaction(reaction), {
+        user: reaction.user,
+        ...(reaction.item.channel ? { channel: reaction.item.channel } : {}),
+      }),
     );
   });
 
@@ -95,14 +104,34 @@ export function registerSurface(
   });
 }
 
-/** Events have no one to answer: a failure is logged with what was lost. */
-async function captured(surface: Surface, work: () => Promise<Captured>): Promise<void> {
+/**
+ * Events have no one waiting for an answer, and Slack does not redeliver an event that was acknowledged:
+ * a note that could not be captured is logged and said to the person who wrote or marked it, so that they
+ * can add it with `/incident note`.
+ */
+async function captured(
+  surface: Surface,
+  work: () => Promise<Captured>,
+  who: { user?: string; channel?: string; threadTs?: string },
+): Promise<void> {
   try {
     const result = await work();
     if (result.kind !== 'ignored')
       surface.log.info({ incidentId: result.incidentId }, `incident note ${result.kind}`);
   } catch (error) {
-    surface.log.error({ error: (error as Error).message }, 'an incident note could not be captured');
+    const why = (error as Error).message;
+    surface.log.error(
+      { error: why, user: who.user, channel: who.channel },
+      'an incident note could not be captured',
+    );
+    if (!who.user || !who.channel) return;
+    await surface.poster
+      .ephemeral(
+        { channel: who.channel, ...(who.threadTs ? { threadTs: who.threadTs } : {}) },
+        who.user,
+        `:warning: shiftgate could not add that to the incident (${why}). Add it with \`/incident note <text>\`.`,
+      )
+      .catch(() => {});
   }
 }
 

@@ -45,6 +45,14 @@ describe('incidents at their edges', () => {
     expect(noted).toMatchObject({ author: 'PagerDuty' });
     expect(noted?.text).toContain('Triggered: checkout 5xx > 2 %');
 
+    // A :memo: whose message cannot be read is said to the person who added it, never lost silently.
+    slack.failNext('conversations.history', 'internal_error');
+    await s.deliver(slack.people.react(APPROVERS[0], olderCard.channel, alert.ts, 'memo'));
+    await s.current.bot.idle();
+    expect(slack.ephemerals(APPROVERS[0]).map((e) => e.text)).toEqual([
+      expect.stringContaining('could not add that to the incident'),
+    ]);
+
     expect((await s.command(REQUESTER, '/incident', 'note db pool exhausted')).text).toContain(newer);
     expect((await s.command(REQUESTER, '/incident', 'close pool resized')).text).toContain(
       `Closed \`${newer}\``,

@@ -33,6 +33,8 @@ export interface Poster {
    * it cannot (a private channel: someone has to invite it).
    */
   join(channel: string): Promise<boolean>;
+  /** A message only `user` sees (chat.postEphemeral), in the channel or a thread. */
+  ephemeral(where: { channel: string; threadTs?: string }, user: string, text: string): Promise<void>;
 }
 
 export interface AttachedFile {
@@ -108,6 +110,15 @@ export function createPoster(client: WebClient, refs: MessageRefs): Poster {
       // The file id stands in for a ts: the purpose is recorded as done.
       await refs.setFirst(owner, purpose, { channel: where.channel, ts: fileId });
       return fileId;
+    },
+
+    async ephemeral(where, user, text) {
+      await client.chat.postEphemeral({
+        channel: where.channel,
+        user,
+        text,
+        ...(where.threadTs ? { thread_ts: where.threadTs } : {}),
+      });
     },
 
     async join(channel) {
