@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Sourced by the project's commands (scripts/test.sh, scripts/sandbox.sh, .ci/run).
-# Provisions Node >= 22.12 and a reachable Redis, using only the npm registry and Debian's packages.
+# Provisions Node >= 22.18 (type stripping by default) and a reachable Redis, using only the npm registry and Debian's packages.
 
 SHIFTGATE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHIFTGATE_TOOLS="$SHIFTGATE_ROOT/.tools"
@@ -9,10 +9,11 @@ SHIFTGATE_NODE_MAJOR=24
 sg_say() { printf 'shiftgate: %s\n' "$*" >&2; }
 sg_die() { sg_say "$*"; exit 1; }
 
-# True when the node on PATH is at least 22.12.
+# True when the node on PATH runs TypeScript sources as they are: type stripping is on by default from
+# Node 22.18 and 23.6 (the sandbox, the CLI and the tests' child processes run .ts files directly).
 sg_node_ok() {
   command -v node >/dev/null 2>&1 || return 1
-  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) ? 0 : 1)'
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 23 || (a === 23 && b >= 6) || (a === 22 && b >= 18) ? 0 : 1)'
 }
 
 # Node 24 comes from the npm package node@24, which carries a real Node binary.
@@ -21,7 +22,7 @@ sg_provision_node() {
   local dir="$SHIFTGATE_TOOLS/node$SHIFTGATE_NODE_MAJOR"
   if [ ! -x "$dir/node_modules/.bin/node" ]; then
     command -v npm >/dev/null 2>&1 || sg_die "npm is needed to provision Node $SHIFTGATE_NODE_MAJOR; install Node.js and npm first"
-    sg_say "Node $(node --version 2>/dev/null || echo 'missing') is older than 22.12; installing node@$SHIFTGATE_NODE_MAJOR from the npm registry into .tools/"
+    sg_say "Node $(node --version 2>/dev/null || echo 'missing') cannot run the TypeScript sources (needs 22.18+ or 23.6+); installing node@$SHIFTGATE_NODE_MAJOR from the npm registry into .tools/"
     mkdir -p "$dir"
     npm install --prefix "$dir" --no-save --no-package-lock --loglevel=error "node@$SHIFTGATE_NODE_MAJOR" >&2 ||
       sg_die "could not install node@$SHIFTGATE_NODE_MAJOR from the npm registry"
@@ -30,13 +31,20 @@ sg_provision_node() {
   sg_node_ok || sg_die "the provisioned Node in $dir does not run"
 }
 
-# Host and port of a redis:// URL (defaults 127.0.0.1:6379).
+# Host and port of a redis:// URL (defaults 127.0.0.1:6379); an IPv6 host is written [::1].
 sg_redis_hostport() {
   local rest="${1#*://}"
   rest="${rest##*@}"
   rest="${rest%%/*}"
-  local host="${rest%%:*}" port="6379"
-  [ "$rest" != "$host" ] && port="${rest##*:}"
+  local host port="6379"
+  if [ "${rest#\[}" != "$rest" ]; then
+    host="${rest#\[}"
+    host="${host%%]*}"
+    case "$rest" in *]:*) port="${rest##*]:}" ;; esac
+  else
+    host="${rest%%:*}"
+    [ "$rest" != "$host" ] && port="${rest##*:}"
+  fi
   printf '%s %s\n' "${host:-127.0.0.1}" "$port"
 }
 
@@ -44,7 +52,13 @@ sg_redis_hostport() {
 sg_redis_answers() {
   local host port reply
   read -r host port < <(sg_redis_hostport "$1")
-  reply=$(timeout 2 bash -c "exec 3<>/dev/tcp/$host/$port && printf 'PING\r\n' >&3 && head -c 7 <&3" 2>/dev/null) || return 1
+  # Host and port go in as arguments, never into the script text: a URL cannot inject a command.
+  if [ "${1%%://*}" = rediss ]; then
+    # TLS: a plain PING cannot be read, so a listening port counts as answering.
+    timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$host" "$port" 2>/dev/null
+    return
+  fi
+  reply=$(timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "PING\r\n" >&3 && head -c 7 <&3' _ "$host" "$port" 2>/dev/null) || return 1
   case "$reply" in +PONG* | -NOAUTH*) return 0 ;; *) return 1 ;; esac
 }
 
