@@ -81,8 +81,11 @@ async function start(env: string, baseline: boolean, who: Invocation, surface: S
     );
   }
   // The matrix runs after this answer; a failure in publishing is reported in the thread, never thrown.
-  void publish(validation, run, card, surface).catch((error: unknown) =>
-    surface.log.error({ runId: run.id, error: messageOf(error) }, 'validation publishing failed'),
+  // Tracked, so a stopping replica lets it finish (files uploaded, card edited) before closing Redis.
+  validation.track(
+    publish(validation, run, card, surface).catch((error: unknown) =>
+      surface.log.error({ runId: run.id, error: messageOf(error) }, 'validation publishing failed'),
+    ),
   );
   const mode = baseline ? ' as a baseline (recorded without gating)' : '';
   return say(

@@ -44,7 +44,9 @@ export interface Validation {
   note(run: ValidationRun, note: string): Promise<ValidationRun>;
   get(runId: string): Promise<ValidationRun | undefined>;
   readonly records: ValidationRecords;
-  /** Resolves when no run executes in this replica. */
+  /** Counts `work` (publishing a run's files and card) as this replica's, until it settles. */
+  track(work: Promise<unknown>): void;
+  /** Resolves when no run executes, and nothing tracked is under way, in this replica. */
   idle(): Promise<void>;
 }
 
@@ -116,7 +118,21 @@ export function createValidation(deps: ValidationDeps): Validation {
       throw error;
     }
     await audit('validation.start', run, input.requestedBy, { mode: run.mode, checks: run.plan.length });
+    await abandonLapsed(input.env, id);
     return { ok: true, run };
+  }
+
+  /**
+   * Runs still marked running whose claim has lapsed (this new run holds it now): the replica running them
+   * stopped or died before they finished. They are closed as abandoned, so their cards and `/validate
+   * files` stop saying "running".
+   */
+  async function abandonLapsed(env: string, current: string): Promise<void> {
+    const recent = await records.recent(env, 20).catch(() => []);
+    for (const stale of recent) {
+      if (stale.id === current || stale.status !== 'running') continue;
+      await abandon(stale, 'the replica running it stopped before it finished; run it again');
+    }
   }
 
   async function execute(
@@ -209,6 +225,14 @@ export function createValidation(deps: ValidationDeps): Validation {
     note,
     get: (runId) => records.get(runId),
     records,
+    track(work) {
+      const settled = work.then(
+        () => undefined,
+        () => undefined,
+      );
+      executing.add(settled);
+      void settled.then(() => executing.delete(settled));
+    },
     async idle() {
       while (executing.size > 0) await Promise.allSettled([...executing]);
     },

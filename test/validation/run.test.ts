@@ -271,6 +271,24 @@ describe('a validation run', () => {
     expect(runs.map((r) => r.status).sort()).toEqual(['abandoned', 'finished']);
   });
 
+  it('closes a run whose replica died (claim lapsed) as abandoned when the next one begins', async () => {
+    world.seed();
+    const validation = world.validation();
+    const dead = await validation.begin({ env: ENV, mode: 'gating', requestedBy: DEPLOYER });
+    if (!dead.ok) throw new Error(dead.message);
+    // The replica dies: its run stays "running" and its claim lapses.
+    await world.store.redis.del(world.store.keys.validationRunning(ENV));
+    const next = await validation.begin({ env: ENV, mode: 'gating', requestedBy: ADMIN });
+    if (!next.ok) throw new Error(next.message);
+    const closed = await validation.get(dead.run.id);
+    expect(closed).toMatchObject({
+      status: 'abandoned',
+      note: expect.stringContaining('stopped before it finished'),
+    });
+    expect((await validation.get(next.run.id))?.status).toBe('running');
+    await validation.abandon(next.run, 'test over');
+  });
+
   it('answers an environment that is unknown or has no matrix, and writes nothing', async () => {
     const validation = world.validation();
     expect(await validation.begin({ env: 'qa', mode: 'gating', requestedBy: DEPLOYER })).toEqual({

@@ -121,6 +121,25 @@ function finishedCard(runId: string): Promise<TwinMessage> {
 }
 
 describe('/validate through Slack', () => {
+  it('a replica stopped during a run finishes it first: files in the thread, card edited', async () => {
+    world.seed();
+    const { bot } = await startBot();
+    const answer = await validate(DEPLOYER, 'staging');
+    const runId = runIdOf(answer.text);
+    await bot.stop(); // SIGTERM: no new work; what was accepted finishes
+    const card = slack
+      .channel(slack.channelId(CHANNEL))
+      .find((m) => JSON.stringify(m.blocks).includes(runId)) as TwinMessage;
+    expect(card.text).toMatch(/^Validation of staging: GO/);
+    expect(
+      slack
+        .files()
+        .filter((f) => f.thread_ts === card.ts)
+        .map((f) => f.name)
+        .sort(),
+    ).toEqual(['SUMMARY.md', 'results.tsv']);
+  });
+
   it('acks, posts a card, runs the matrix, puts results.tsv and SUMMARY.md in its thread and edits the card', async () => {
     world.seed();
     await startBot();
