@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebClient } from '@slack/web-api';
+import { retryPolicies, WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { Env } from '../config/env.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
@@ -58,10 +58,13 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   });
   const redis = createRedis(env.REDIS_URL, { connectionName: 'shiftgate-store' });
   const store = createStore(redis, options.prefix ? { prefix: options.prefix } : {});
-  const client = new WebClient(
-    env.SLACK_BOT_TOKEN,
-    env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {},
-  );
+  // Bounded: a Slack call that hangs or keeps failing must not hold an after-ack slot (or a runbook step)
+  // for the WebClient's default half hour of retries; 429s are still waited out as Slack asks.
+  const client = new WebClient(env.SLACK_BOT_TOKEN, {
+    timeout: 10_000,
+    retryConfig: retryPolicies.fiveRetriesInFiveMinutes,
+    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+  });
   const slack = buildSlackSide({ config, store, client, log });
   const engine = createEngine({
     store,
