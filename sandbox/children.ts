@@ -1,43 +1,87 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 
 // The sandbox's child processes (the bot, the demo service's builds, Redis). Each runs in its own process
 // group, so a Ctrl-C at the terminal reaches the sandbox alone, which then stops them in order (the bot
 // before Redis). Node children also end when their stdin closes: if the sandbox itself dies, so do they.
 // Whatever a child prints goes to its log file, except the one JSON line a Node child prints when ready.
+// The log is ended once the child's output is closed ('close', not 'exit': output can still arrive after
+// the process exited).
+
+/** How a child ended. */
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** It was asked to stop (stop()): an expected end. */
+  stopped: boolean;
+}
 
 export interface Child<T> {
   /** The JSON line the child printed once it served (for Node children). */
   line: T;
   pid: number;
+  logFile: string;
+  /** Resolves once the process ended, however it ended. */
+  exited: Promise<ChildExit>;
   /** Asks it to end (stdin closed, then SIGTERM), then kills it if it lingers; resolves once it exited. */
   stop(): Promise<void>;
 }
 
 const live = new Set<ChildProcess>();
-// Last resort when the sandbox exits without stopping them (an uncaught error): nothing outlives it.
+// Last resort when the sandbox exits without stopping them (an uncaught error, a second Ctrl-C): nothing
+// it started outlives it, Redis included (it does not watch its stdin).
 process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-function track(proc: ChildProcess, logFile: string): Promise<void> {
+interface Tracked {
+  log: WriteStream;
+  exited: Promise<ChildExit>;
+  /** Resolves once its output is closed and the log ended. */
+  closed: Promise<void>;
+  /** Marks the coming end as asked for. */
+  stopping(): void;
+}
+
+function track(proc: ChildProcess, logFile: string): Tracked {
   const log = createWriteStream(logFile, { flags: 'a' });
+  // A log that cannot be written is said once; it must not take the sandbox down.
+  let logError = false;
+  log.on('error', (error) => {
+    if (logError) return;
+    logError = true;
+    console.error(`sandbox: writing ${logFile}: ${error.message}`);
+  });
   proc.stderr?.pipe(log, { end: false });
   live.add(proc);
-  return new Promise<void>((resolve) => {
-    proc.once('exit', () => {
+  let stopped = false;
+  // 'exit' when it ran; only 'close' (after 'error') when it could not be started.
+  const exited = new Promise<ChildExit>((resolve) => {
+    const done = (code: number | null, signal: NodeJS.Signals | null) => {
       live.delete(proc);
+      resolve({ code, signal, stopped });
+    };
+    proc.once('exit', done);
+    proc.once('close', done);
+  });
+  const closed = new Promise<void>((resolve) => {
+    proc.once('close', () => {
       log.end();
       resolve();
     });
   });
+  const stopping = () => {
+    stopped = true;
+  };
+  return { log, exited, closed, stopping };
 }
 
-async function stopProcess(proc: ChildProcess, exited: Promise<void>, graceMs: number): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
+async function stopProcess(proc: ChildProcess, tracked: Tracked, graceMs: number): Promise<void> {
+  tracked.stopping();
+  if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return;
   const within = (ms: number) =>
     Promise.race([
-      exited.then(() => true),
+      tracked.exited.then(() => true),
       new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
     ]);
   proc.stdin?.end();
@@ -45,42 +89,55 @@ async function stopProcess(proc: ChildProcess, exited: Promise<void>, graceMs: n
   proc.kill('SIGTERM');
   if (await within(graceMs)) return;
   proc.kill('SIGKILL');
-  await exited;
+  await tracked.exited;
 }
 
 /**
  * `node script ...args` with this Node and `env`; resolves once it prints a JSON line (its origin or URL).
- * Rejects with the end of its log when it exits first or stays silent for `readyTimeoutMs`.
+ * Rejects with the end of its log when it exits first, stays silent for `readyTimeoutMs` or `signal`
+ * aborts; the child has exited by then.
  */
 export function startNodeChild<T>(
   script: string,
   args: string[],
-  options: { env: NodeJS.ProcessEnv; logFile: string; readyTimeoutMs?: number; graceMs?: number },
+  options: {
+    env: NodeJS.ProcessEnv;
+    logFile: string;
+    readyTimeoutMs?: number;
+    graceMs?: number;
+    signal?: AbortSignal;
+  },
 ): Promise<Child<T>> {
+  options.signal?.throwIfAborted();
   const proc = spawn(process.execPath, [script, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: options.env,
     detached: true,
   });
-  const exited = track(proc, options.logFile);
-  const log = createWriteStream(options.logFile, { flags: 'a' });
+  const tracked = track(proc, options.logFile);
+  // An early exit closes stdin under our feet (EPIPE): the exit says it better.
+  proc.stdin?.on('error', () => {});
   return new Promise((resolve, reject) => {
     let out = '';
-    let ready = false;
-    const timer = setTimeout(
-      () => fail(`did not start within ${(options.readyTimeoutMs ?? 60_000) / 1000} s`),
-      options.readyTimeoutMs ?? 60_000,
-    );
+    let settled = false;
+    const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+    const timer = setTimeout(() => fail(`did not start within ${readyTimeoutMs / 1000} s`), readyTimeoutMs);
+    const onAbort = () => fail('was not waited for: the sandbox is stopping');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     const fail = (why: string) => {
-      if (ready) return;
-      ready = true;
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       proc.kill('SIGKILL');
-      reject(new Error(`${script} ${why}; its log: ${options.logFile}\n${out.slice(-2000)}`));
+      // Rejected once it is gone (and its last words are in, within a second), so nothing outlives a failed start.
+      void tracked.exited
+        .then(() => Promise.race([tracked.closed, new Promise((r) => setTimeout(r, 1000).unref())]))
+        .then(() => reject(new Error(`${script} ${why}; its log: ${options.logFile}\n${out.slice(-2000)}`)));
     };
     proc.stdout?.on('data', (chunk: Buffer) => {
-      log.write(chunk);
-      if (ready) return;
+      tracked.log.write(chunk);
+      if (settled) return;
       out += chunk.toString();
       const line = out.split('\n').find((l, i, all) => l.startsWith('{') && i < all.length - 1);
       if (!line) return;
@@ -90,20 +147,37 @@ export function startNodeChild<T>(
       } catch {
         return;
       }
-      ready = true;
+      settled = true;
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       resolve({
         line: parsed,
         pid: proc.pid as number,
-        stop: () => stopProcess(proc, exited, options.graceMs ?? 10_000),
+        logFile: options.logFile,
+        exited: tracked.exited,
+        stop: () => stopProcess(proc, tracked, options.graceMs ?? 10_000),
       });
     });
-    proc.once('exit', (code, signal) => {
-      log.end();
-      fail(`exited (${signal ?? code}) before it was ready`);
-    });
+    void tracked.exited.then(({ code, signal }) => fail(`exited (${signal ?? code}) before it was ready`));
     proc.once('error', (error) => fail(`could not start: ${error.message}`));
   });
+}
+
+/**
+ * Starts children side by side. Each one that starts is handed to `started` (to be stopped later) even
+ * when another fails; then the first failure is thrown.
+ */
+export async function startAll<T>(
+  starts: Promise<Child<T>>[],
+  started: (child: Child<T>, index: number) => void,
+): Promise<Child<T>[]> {
+  const settled = await Promise.allSettled(starts);
+  settled.forEach((one, i) => {
+    if (one.status === 'fulfilled') started(one.value, i);
+  });
+  const failed = settled.find((one) => one.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((one) => (one as PromiseFulfilledResult<Child<T>>).value);
 }
 
 /** Any other program (redis-server), its output to `logFile`; stopped with SIGTERM. */
@@ -111,14 +185,15 @@ export function startProgram(
   command: string,
   args: string[],
   options: { logFile: string; graceMs?: number },
-): Omit<Child<undefined>, 'line'> & { exited: Promise<void> } {
+): Omit<Child<undefined>, 'line'> {
   const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const exited = track(proc, options.logFile);
-  proc.stdout?.pipe(createWriteStream(options.logFile, { flags: 'a' }));
+  const tracked = track(proc, options.logFile);
+  proc.stdout?.pipe(tracked.log, { end: false });
   proc.once('error', () => {}); // reported by the caller's readiness check
   return {
     pid: proc.pid ?? -1,
-    exited,
-    stop: () => stopProcess(proc, exited, options.graceMs ?? 5_000),
+    logFile: options.logFile,
+    exited: tracked.exited,
+    stop: () => stopProcess(proc, tracked, options.graceMs ?? 5_000),
   };
 }

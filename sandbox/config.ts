@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { loadConfig, type ServiceTarget, type ShiftgateConfig, serviceTarget } from '../src/config/index.ts';
 
@@ -8,7 +9,7 @@ import { loadConfig, type ServiceTarget, type ShiftgateConfig, serviceTarget } f
 // The copy is then loaded through the bot's own loader, so the sandbox seeds its twins from exactly what
 // the bot will read.
 
-export const SANDBOX_CONFIG = new URL('../examples/sandbox.yaml', import.meta.url).pathname;
+export const SANDBOX_CONFIG = fileURLToPath(new URL('../examples/sandbox.yaml', import.meta.url));
 export const SERVICE = 'demo';
 export const ENVIRONMENT = 'sandbox';
 

@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { RequestHandler } from 'msw';
-import { type Child, startNodeChild } from './children.ts';
+import { type Child, type ChildExit, startAll, startNodeChild } from './children.ts';
 import { loadSandboxConfig, writeRunConfig } from './config.ts';
 import { startLoad } from './demo/load.ts';
 import { type DemoProxy, startProxy } from './demo/proxy.ts';
-import { startRedis } from './redis.ts';
+import { RUN_DIR_PREFIX, startRedis } from './redis.ts';
 import { startPageServer } from './slack-page/server.ts';
 import { createCloudRunTwin } from './twins/cloud-run/index.ts';
 import { createLoggingTwin } from './twins/logging/index.ts';
@@ -25,14 +26,29 @@ import { createSlackTwin } from './twins/slack/index.ts';
 //     generator keeping steady traffic on it;
 //   - the bot (bot.ts) in its own process, configured by examples/sandbox.yaml;
 //   - the Slack page (slack-page/), the way in for a person.
-// startSandbox() resolves once everything answers; stop() stops all of it, the bot before Redis.
+// startSandbox() resolves once everything answers; stop() stops all of it, the bot before Redis. When it
+// fails or its signal aborts, what had started is stopped before it rejects.
 // `npm run sandbox` runs main.ts, which calls this; the browser test calls it too.
+
+/** Requests a second on the demo service unless told otherwise (2 a second reach the canary at 5 %). */
+export const DEFAULT_RPS = 40;
+
+/** A child that ended without being asked to (see SandboxOptions.onExit). */
+export interface UnexpectedExit extends ChildExit {
+  /** 'the bot', 'the good demo build', 'Redis' */
+  what: string;
+  logFile: string;
+}
 
 export interface SandboxOptions {
   /** Logs, the run's config and Redis' folder go here; default a fresh folder under the temp dir. */
   runDir?: string;
-  /** Requests a second on the demo service; default 40 (2 a second reach the canary at 5 %). */
+  /** Requests a second on the demo service; default DEFAULT_RPS. */
   rps?: number;
+  /** Aborting it stops the start-up: what had started is stopped, then startSandbox rejects. */
+  signal?: AbortSignal;
+  /** Called when Redis, a demo build or the bot ends without being stopped (it crashed, was killed). */
+  onExit?: (exit: UnexpectedExit) => void;
 }
 
 export interface Sandbox {
@@ -40,6 +56,8 @@ export interface Sandbox {
   pageUrl: string;
   botUrl: string;
   runDir: string;
+  /** Requests a second of steady load on the demo service. */
+  rps: number;
   /** The demo service's URL (the proxy), and its tag URLs. */
   proxy: DemoProxy;
   twins: {
@@ -57,12 +75,21 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
-const here = (file: string) => new URL(file, import.meta.url).pathname;
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const runDir = options.runDir ?? (await mkdtemp(join(tmpdir(), 'shiftgate-sandbox-')));
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const rps = options.rps ?? DEFAULT_RPS;
+  const runDir = options.runDir ?? (await mkdtemp(join(tmpdir(), RUN_DIR_PREFIX)));
   await mkdir(runDir, { recursive: true });
   const stops: { what: string; stop: () => Promise<unknown> }[] = [];
+  /** Tells options.onExit when `child` ends without stop(). */
+  const watch = (what: string, child: { exited: Promise<ChildExit>; logFile: string }) => {
+    void child.exited.then((exit) => {
+      if (!exit.stopped) options.onExit?.({ what, logFile: child.logFile, ...exit });
+    });
+  };
   const stop = async () => {
     // In reverse order of start: the load first, the bot before its Redis.
     for (const { what, stop: one } of stops.splice(0).reverse()) {
@@ -73,8 +100,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 
   try {
-    const redis = await startRedis(runDir);
+    const redis = await startRedis(runDir, signal ? { signal } : {});
     stops.push({ what: 'Redis', stop: () => redis.stop() });
+    if (redis.server) watch('Redis', redis.server);
+    signal?.throwIfAborted();
 
     const handlers: RequestHandler[] = [];
     const twinsServer = await serveHandlers(handlers);
@@ -86,20 +115,29 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       tokens: { [routeSplitToken]: 'operator' },
     });
 
-    const builds = await Promise.all(
-      (['good', 'bad'] as const).map((build) =>
+    // Side by side; one that started is stopped with the rest even when the other fails.
+    const kinds = ['good', 'bad'] as const;
+    const builds = await startAll(
+      kinds.map((build) =>
         startNodeChild<{ origin: string }>(here('./demo/app.ts'), [build], {
           env: { PATH: process.env.PATH },
           logFile: join(runDir, `demo-${build}.log`),
+          ...(signal ? { signal } : {}),
         }),
       ),
+      (child, i) => {
+        const what = `the ${kinds[i]} demo build`;
+        stops.push({ what, stop: () => child.stop() });
+        watch(what, child);
+      },
     );
-    for (const child of builds) stops.push({ what: 'a demo build', stop: () => child.stop() });
     const [good, bad] = builds as [Child<{ origin: string }>, Child<{ origin: string }>];
+    signal?.throwIfAborted();
 
     // The config names the service; its URLs are the proxy's, which needs the twins: proxy first.
     const cloudRun = createCloudRunTwin({ baseUrl: origin, operationPolls: 1 });
     const { target } = await loadSandboxConfig();
+    signal?.throwIfAborted();
     const service = { project: target.project, region: target.region, service: target.cloudRunService };
     const defaults = { project: target.project, service: target.cloudRunService, location: target.region };
     const monitoring = createMonitoringTwin({ origin, ...defaults });
@@ -147,8 +185,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       },
       logFile: join(runDir, 'bot.log'),
       graceMs: 15_000,
+      ...(signal ? { signal } : {}),
     });
     stops.push({ what: 'the bot', stop: () => bot.stop() });
+    watch('the bot', bot);
+    signal?.throwIfAborted();
 
     const people = [
       { id: run.requester, name: 'Riley', role: 'requester' },
@@ -164,13 +205,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     stops.push({ what: 'the page', stop: () => page.stop() });
 
-    const load = startLoad(proxy.url(), options.rps ?? 40);
+    const load = startLoad(proxy.url(), rps);
     stops.push({ what: 'the load', stop: () => load.stop() });
+    signal?.throwIfAborted();
 
     return {
       pageUrl: page.url,
       botUrl: bot.line.url,
       runDir,
+      rps,
       proxy,
       twins: { slack, cloudRun, monitoring, logging, routeSplit },
       service,

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 
 // Small waiting helpers of the sandbox's start-up: a free loopback port, and a condition polled until it
-// holds or a deadline passes (with what was awaited in the error).
+// holds, a deadline passes (with what was awaited in the error) or the signal aborts (with its reason).
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -14,10 +14,16 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+export async function waitFor(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
+    signal?.throwIfAborted();
     try {
       if (await check()) return;
     } catch (error) {

@@ -3,6 +3,9 @@
 // It polls /api/state and sends what the person does to /api/send and /api/click; server.ts turns those
 // into the signed requests Slack would send the bot. No framework: DOM calls, and innerHTML only for text
 // this file has escaped itself (mrkdwn below).
+// `me` is the person the page acts as (the header's switcher); `state` is what the server last showed, for
+// `state.me`. A poll's answer is for the person it asked about: one that comes back after a switch is
+// dropped, so a switch is never undone by a poll that was under way.
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 700;
@@ -271,18 +274,19 @@ function render() {
   }
 }
 
+/** The switcher: pressed is the person whose view is shown (after a switch, once it has come). */
 function renderPeople() {
   const who = $('who');
   if (who.querySelectorAll('button').length === state.people.length) {
     for (const b of who.querySelectorAll('button'))
-      b.setAttribute('aria-pressed', String(b.dataset.user === me));
+      b.setAttribute('aria-pressed', String(b.dataset.user === state.me));
     return;
   }
   for (const person of state.people) {
     const b = el('button', '', `${escapeHtml(person.name)} · ${escapeHtml(person.role)}`);
     b.type = 'button';
     b.dataset.user = person.id;
-    b.setAttribute('aria-pressed', String(person.id === me));
+    b.setAttribute('aria-pressed', String(person.id === state.me));
     b.addEventListener('click', () => {
       me = person.id;
       localStorage.setItem('sandbox-user', me);
@@ -331,11 +335,23 @@ async function post(path, body) {
   return answer;
 }
 
+/** A send Slack made but the bot did not take (no answer in 3 s, an error): said on the page. */
+function showUndelivered(answer) {
+  if (answer.delivered === false) showError(answer.error ?? 'the bot did not take it');
+}
+
 async function click(message, button, node) {
   node.disabled = true;
   try {
     showError('');
-    await post('/api/click', { user: me, ts: message.ts, action_id: button.action_id, value: button.value });
+    showUndelivered(
+      await post('/api/click', {
+        user: me,
+        ts: message.ts,
+        action_id: button.action_id,
+        value: button.value,
+      }),
+    );
   } catch (error) {
     showError(error.message);
   } finally {
@@ -369,8 +385,13 @@ function composer(form, input, threadTs) {
     input.disabled = true;
     try {
       showError('');
-      await post('/api/send', { user: me, text, ...(threadTs() ? { thread_ts: threadTs() } : {}) });
+      const answer = await post('/api/send', {
+        user: me,
+        text,
+        ...(threadTs() ? { thread_ts: threadTs() } : {}),
+      });
       input.value = '';
+      showUndelivered(answer);
     } catch (error) {
       showError(error.message);
     } finally {
@@ -393,25 +414,37 @@ let polling = false;
 async function poll() {
   if (polling) return;
   polling = true;
+  const asked = me;
+  let again = false;
   try {
-    const response = await fetch(`/api/state?user=${encodeURIComponent(me)}`);
+    const response = await fetch(`/api/state?user=${encodeURIComponent(asked)}`);
     const text = await response.text();
     if (!response.ok) throw new Error(text);
     if ($('error').textContent.startsWith('the sandbox does not answer')) showError('');
+    // Asked for someone else than the person now chosen (a switch while it was under way): drop it and
+    // ask again for the one chosen.
+    if (asked !== me) {
+      again = true;
+      return;
+    }
     if (text !== last) {
-      last = text;
-      state = JSON.parse(text);
-      // The server answers for the first person when `me` is unknown to it (a first visit).
-      if (state.me !== me) {
-        me = state.me;
+      const next = JSON.parse(text);
+      if (next.me !== me) {
+        // The server answers for the first person when `me` is unknown to it (a first visit, a choice
+        // left from another run): only then is its choice taken.
+        if (next.people.some((p) => p.id === me)) return;
+        me = next.me;
         localStorage.setItem('sandbox-user', me);
       }
+      last = text;
+      state = next;
       render();
     }
   } catch (error) {
     showError(`the sandbox does not answer (${error.message}); is it still running?`);
   } finally {
     polling = false;
+    if (again) poll();
   }
 }
 

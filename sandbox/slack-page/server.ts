@@ -13,7 +13,19 @@ import { blockActionsBody, eventCallbackBody, sendToBot, slashCommandBody } from
 //   - a button click: block_actions with the message it sits on and a response_url for that message;
 //   - a message or a thread reply: it lands in the twin (people.say) and goes to the bot as an Events API
 //     `message` event (with thread_ts for a reply), as Slack delivers it.
+// As Slack does, the text after a slash command goes as typed (spaces kept), `&`, `<` and `>` in command
+// and message text go as `&amp;`, `&lt;` and `&gt;`, and the bot has 3 s to answer: a command it does not
+// answer in time fails with "operation_timeout", one it answers with an error with "dispatch_failed".
+// A send the bot did not take (no answer, a non-200) is logged and answered {delivered: false, error},
+// which the page shows.
 // GET /files/:id shows an uploaded file's content (the bot's reports in threads).
+
+/** Slack waits this long for the bot to answer a request. */
+export const SLACK_TIMEOUT_MS = 3_000;
+
+/** Slack's escaping of user text: the three characters that are markup in its message format. */
+export const slackEscape = (text: string) =>
+  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
 export interface Person {
   id: string;
@@ -30,6 +42,8 @@ export interface PageOptions {
   people: Person[];
   /** The demo service as the page's side panel shows it. */
   service: () => { name: string; url: string; revisions: RevisionTraffic[] };
+  /** How long the bot has to answer; default SLACK_TIMEOUT_MS, as Slack. */
+  botTimeoutMs?: number;
 }
 
 export interface PageServer {
@@ -91,21 +105,38 @@ export async function startPageServer(options: PageOptions): Promise<PageServer>
     };
   }
 
-  /** Sends a signed request to the bot; undefined when it does not answer (logged, with why). */
-  const toBot = (payload: string) =>
-    sendToBot(options.botUrl, options.signingSecret, payload).catch((error: unknown) => {
-      const cause = (error as { cause?: { message?: string } }).cause?.message;
-      console.error(
-        `sandbox page: the bot at ${options.botUrl} did not answer: ${(error as Error).message}${cause ? ` (${cause})` : ''}`,
-      );
-      return undefined;
-    });
+  const timeoutMs = options.botTimeoutMs ?? SLACK_TIMEOUT_MS;
 
-  /** What Slack shows when the bot's endpoint fails a command: an error only the typist sees. */
-  const dispatchFailed = (user: string, command: string, status?: number) => {
-    if (status !== undefined) console.error(`sandbox page: the bot answered ${command} with HTTP ${status}`);
-    slack.ackReply(user, channelId, { text: `${command} failed with the error "dispatch_failed"` });
-  };
+  /**
+   * Sends a signed request to the bot and reads its answer. When the bot does not take it (no answer
+   * within the timeout, a failed connection, a non-200), says why in the log and returns Slack's error.
+   */
+  async function toBot(
+    payload: string,
+    what: string,
+  ): Promise<
+    { ok: true; body: string } | { ok: false; error: 'operation_timeout' | 'dispatch_failed'; why: string }
+  > {
+    let why: string;
+    try {
+      const response = await sendToBot(options.botUrl, options.signingSecret, payload, { timeoutMs });
+      const body = await response.text();
+      if (response.status === 200) return { ok: true, body };
+      why = `the bot answered ${what} with HTTP ${response.status}${body.trim() ? `: ${body.trim().slice(0, 200)}` : ''}`;
+      console.error(`sandbox page: ${why}`);
+      return { ok: false, error: 'dispatch_failed', why };
+    } catch (error) {
+      if ((error as Error).name === 'TimeoutError') {
+        why = `the bot did not answer ${what} within ${timeoutMs / 1000} s`;
+        console.error(`sandbox page: ${why}`);
+        return { ok: false, error: 'operation_timeout', why };
+      }
+      const cause = (error as { cause?: { message?: string } }).cause?.message;
+      why = `the bot at ${options.botUrl} did not answer ${what}: ${(error as Error).message}${cause ? ` (${cause})` : ''}`;
+      console.error(`sandbox page: ${why}`);
+      return { ok: false, error: 'dispatch_failed', why };
+    }
+  }
 
   async function send(body: Record<string, unknown>) {
     const who = person(body.user);
@@ -114,7 +145,8 @@ export async function startPageServer(options: PageOptions): Promise<PageServer>
     const threadTs = typeof body.thread_ts === 'string' && body.thread_ts ? body.thread_ts : undefined;
 
     if (text.startsWith('/')) {
-      const [command = '', ...rest] = text.split(/\s+/);
+      // The command's text as typed after it (runs of spaces, line breaks kept).
+      const [, command = '', rest = ''] = /^(\S+)\s*([\s\S]*)$/.exec(text) ?? [];
       if (!(COMMANDS as readonly string[]).includes(command)) {
         slack.ackReply(who.id, channelId, {
           text: `${command} is not a valid command. This workspace knows ${COMMANDS.join(', ')}.`,
@@ -124,28 +156,31 @@ export async function startPageServer(options: PageOptions): Promise<PageServer>
       // Slack sends no thread with a slash command: typed in a thread, it is about the channel.
       const payload = slashCommandBody({
         command,
-        text: rest.join(' '),
+        text: slackEscape(rest),
         userId: who.id,
         userName: who.name.toLowerCase(),
         channelId,
         channelName,
         responseUrl: slack.responseUrl(who.id, channelId),
       });
-      const response = await toBot(payload);
-      if (response?.status !== 200) {
-        dispatchFailed(who.id, command, response?.status);
-        return { ok: true };
+      const answer = await toBot(payload, command);
+      if (!answer.ok) {
+        // What Slack shows when the bot's endpoint fails a command: an error only the typist sees.
+        slack.ackReply(who.id, channelId, { text: `${command} failed with the error "${answer.error}"` });
+        return { ok: true, delivered: false, error: answer.why };
       }
-      const ack = await response.text();
-      if (ack.trim()) slack.ackReply(who.id, channelId, JSON.parse(ack) as Record<string, never>);
-      return { ok: true };
+      if (answer.body.trim()) slack.ackReply(who.id, channelId, ackMessage(answer.body));
+      return { ok: true, delivered: true };
     }
 
     if (threadTs && !slack.message(channelId, threadTs))
       throw new BadRequest(`no message ${threadTs} to reply to`);
-    const { delivered } = slack.people.say(who.id, channelId, text, threadTs);
-    const response = await toBot(eventCallbackBody({ event: delivered.event, eventId: delivered.eventId }));
-    return { ok: true, delivered: response?.status === 200 };
+    const { delivered } = slack.people.say(who.id, channelId, slackEscape(text), threadTs);
+    const answer = await toBot(
+      eventCallbackBody({ event: delivered.event, eventId: delivered.eventId }),
+      threadTs ? 'the thread reply' : 'the message',
+    );
+    return answer.ok ? { ok: true, delivered: true } : { ok: true, delivered: false, error: answer.why };
   }
 
   async function click(body: Record<string, unknown>) {
@@ -173,11 +208,12 @@ export async function startPageServer(options: PageOptions): Promise<PageServer>
       isEphemeral: ephemeral,
       ...(message.thread_ts ? { threadTs: message.thread_ts } : {}),
     });
-    const response = await toBot(payload);
-    if (response?.status !== 200) {
-      slack.ackReply(who.id, channelId, { text: 'shiftgate did not answer the click (dispatch_failed).' });
+    const answer = await toBot(payload, `the click on ${actionId}`);
+    if (!answer.ok) {
+      slack.ackReply(who.id, channelId, { text: `shiftgate did not answer the click (${answer.error}).` });
+      return { ok: true, delivered: false, error: answer.why };
     }
-    return { ok: true };
+    return { ok: true, delivered: true };
   }
 
   const server = createServer((req, res) => {
@@ -251,6 +287,17 @@ async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> 
     // answered below
   }
   throw new BadRequest('expected a JSON object');
+}
+
+/** A slash command's ack body as the message Slack shows: Bolt acks JSON; plain text is the message's text. */
+function ackMessage(body: string): { text?: string; blocks?: unknown[]; response_type?: string } {
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as { text?: string };
+  } catch {
+    // plain text
+  }
+  return { text: body };
 }
 
 type ButtonShape = { type?: string; action_id?: string; value?: string };

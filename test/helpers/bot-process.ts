@@ -90,7 +90,7 @@ export interface BotProcess {
   child: ChildProcess;
   readonly stdout: string;
   readonly stderr: string;
-  /** The exit code (null when killed by a signal). */
+  /** The exit code (null when killed by a signal), once the process ended and all its output is in. */
   exited: Promise<number | null>;
   /** Waits until GET /healthz answers 200 on `port`. */
   healthy(port: number, timeoutMs?: number): Promise<void>;
@@ -109,7 +109,8 @@ export function spawnBot(args: string[], options: { env: Record<string, string>;
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  // 'close', not 'exit': output can still arrive after the process exited, and `exited` promises all of it.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return {
     child,
     get stdout() {

@@ -2,29 +2,32 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
 
 // The sandbox end to end, through its Slack page in Debian's Chromium (playwright-core; scripts/env.sh
 // sg_provision_chromium installs it): the real sandbox (startSandbox, as `npm run sandbox` runs it), a
 // person typing slash commands and clicking buttons, the bot answering through the Slack twin, traffic
 // split by the Cloud Run twin. Every wait is on a condition (page text, twin state), bounded.
-// Screenshots of the rollout card and the incident thread go to reports/screenshots/.
+// Screenshots of the rollout card and the incident thread go to reports/screenshots/. The run's folder
+// (logs, config) is a fresh one under the temp dir, removed after a clean run and kept (and named) after a
+// failure.
 
 const CHROMIUM = process.env.SHIFTGATE_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'reports', 'screenshots');
-const RUN_DIR = join(process.cwd(), 'reports', 'sandbox');
 const NOTE = 'Bad build: 503s from the new connection pool, Avery';
 
 let sandbox: Sandbox;
 let context: BrowserContext;
 let page: Page;
 let profile: string;
+let runDir: string;
+let failed = false;
 
 beforeAll(async () => {
-  await rm(RUN_DIR, { recursive: true, force: true });
   await mkdir(ARTIFACTS, { recursive: true });
-  sandbox = await startSandbox({ runDir: RUN_DIR });
+  runDir = await mkdtemp(join(tmpdir(), 'shiftgate-sandbox-'));
+  sandbox = await startSandbox({ runDir });
   profile = await mkdtemp(join(tmpdir(), 'shiftgate-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -46,10 +49,17 @@ beforeAll(async () => {
   await page.getByRole('button', { name: /Riley/ }).waitFor();
 }, 120_000);
 
+afterEach((test) => {
+  if (test.task.result?.state === 'fail') failed = true;
+});
+
 afterAll(async () => {
   await context?.close();
   await sandbox?.stop();
   if (profile) await rm(profile, { recursive: true, force: true });
+  if (!runDir) return;
+  if (failed || !sandbox) console.error(`the sandbox's logs and config are kept in ${runDir}`);
+  else await rm(runDir, { recursive: true, force: true });
 }, 60_000);
 
 const channel = () => page.locator('#messages');

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Child, startNodeChild } from '../../sandbox/children.ts';
 import { buildOf, type DemoProxy, pick, startProxy } from '../../sandbox/demo/proxy.ts';
@@ -26,7 +27,7 @@ let bad: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'shiftgate-proxy-'));
-  const app = new URL('../../sandbox/demo/app.ts', import.meta.url).pathname;
+  const app = fileURLToPath(new URL('../../sandbox/demo/app.ts', import.meta.url));
   builds = await Promise.all(
     (['good', 'bad'] as const).map((build) =>
       startNodeChild<{ origin: string }>(app, [build], {

@@ -195,6 +195,11 @@ export interface SendOptions {
   retryReason?: string;
   /** Seconds; default now (an old one tests the bot's replay check). */
   timestamp?: number;
+  /**
+   * Gives up after this many ms, as Slack does after 3 s: the promise rejects with a TimeoutError
+   * (DOMException). Default: waits as long as the bot takes.
+   */
+  timeoutMs?: number;
 }
 
 /** POSTs a signed body to the bot as Slack would. */
@@ -211,5 +216,10 @@ export function sendToBot(
     headers['X-Slack-Retry-Num'] = String(options.retryNum);
     headers['X-Slack-Retry-Reason'] = options.retryReason ?? 'http_timeout';
   }
-  return fetch(url, { method: 'POST', headers, body });
+  return fetch(url, {
+    method: 'POST',
+    headers,
+    body,
+    ...(options.timeoutMs !== undefined ? { signal: AbortSignal.timeout(options.timeoutMs) } : {}),
+  });
 }
