@@ -25,7 +25,7 @@ let tmp: string;
 const runs: Run[] = [];
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'shiftgate-main-'));
+  root = await mkdtemp(join(tmpdir(), 'shiftgate-npm-sandbox-'));
 });
 beforeEach(async () => {
   tmp = await mkdtemp(join(root, 'test-'));
