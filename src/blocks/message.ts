@@ -30,6 +30,15 @@ export function escapeText(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
+/**
+ * Text as a person typed it, from text as Slack delivers it (command text, message events): Slack sends
+ * `&`, `<` and `>` typed by people as `&amp;`, `&lt;`, `&gt;`. Its own markup (`<@U1>`, `<#C1|x>`, links)
+ * stays as it is. Stored text is the person's; it is escaped again where it is shown.
+ */
+export function unescapeText(text: string): string {
+  return text.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+}
+
 /** Inline code of user text: escaped, and a backtick in it cannot close the code span early. */
 export function code(text: string): string {
   return `\`${escapeText(text).replaceAll('`', "'")}\``;

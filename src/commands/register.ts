@@ -1,6 +1,7 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import { ACTIONS } from '../blocks/actions.ts';
 import { usage } from '../blocks/index.ts';
+import { unescapeText } from '../blocks/message.ts';
 import type { Captured, MessageEvent, ReactionEvent } from '../incidents/capture.ts';
 import type { AfterAck, InFlight } from './after-ack.ts';
 import type { Parsed } from './args.ts';
@@ -49,7 +50,7 @@ export function registerSurface(
 
   for (const name of COMMANDS) {
     app.command(name, async ({ command, ack, respond }) => {
-      const parsed = parse(name, command.text, surface);
+      const parsed = parse(name, unescapeText(command.text), surface);
       if (!parsed.ok) {
         await ack({ response_type: 'ephemeral', text: `${parsed.error}\n${usage(name)}` });
         return;

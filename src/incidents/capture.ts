@@ -1,3 +1,4 @@
+import { unescapeText } from '../blocks/message.ts';
 import type { Incidents } from './incidents.ts';
 
 // Incident notes from Slack, as the Events API delivers them (platform-facts.md): a person's reply in an
@@ -76,10 +77,20 @@ export function createCapture(deps: {
           return { kind: 'ignored', why: 'not an edit of the text' };
         const incident = await incidents.ofThread(event.channel, m.thread_ts);
         if (!incident) return { kind: 'ignored', why: 'not an open incident thread' };
-        const edited = await incidents.edit(incident, m.ts, m.text ?? '', timeOf(m.edited?.ts ?? event.ts));
+        const edited = await incidents.edit(
+          incident,
+          m.ts,
+          unescapeText(m.text ?? ''),
+          timeOf(m.edited?.ts ?? event.ts),
+        );
         // An edit of a reply never captured (sent while the bot was not subscribed) becomes a note.
         if (!edited && m.user)
-          await incidents.note(incident, { by: m.user, text: m.text ?? '', at: timeOf(m.ts), ts: m.ts });
+          await incidents.note(incident, {
+            by: m.user,
+            text: unescapeText(m.text ?? ''),
+            at: timeOf(m.ts),
+            ts: m.ts,
+          });
         return { kind: 'edited', incidentId: incident.id };
       }
       if (event.subtype === 'message_deleted') {
@@ -99,7 +110,7 @@ export function createCapture(deps: {
       if (!incident) return { kind: 'ignored', why: 'not an open incident thread' };
       await incidents.note(incident, {
         by: event.user,
-        text: event.text ?? '',
+        text: unescapeText(event.text ?? ''),
         at: timeOf(event.ts),
         ts: event.ts,
       });
@@ -125,8 +136,8 @@ export function createCapture(deps: {
         by: author,
         text:
           author === event.user
-            ? message.text
-            : `${message.text} (added by <@${event.user}> with :${NOTE_REACTION}:)`,
+            ? unescapeText(message.text)
+            : `${unescapeText(message.text)} (added by <@${event.user}> with :${NOTE_REACTION}:)`,
         at: timeOf(message.ts),
         ts: message.ts,
       });

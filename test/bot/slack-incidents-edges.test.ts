@@ -111,6 +111,23 @@ describe('incidents at their edges', () => {
     expect(await notes(id)).toEqual(['see https://status.example']);
   });
 
+  it('keeps what people typed: Slack escapes &, < and > in commands and messages, the notes do not', async () => {
+    await s.start();
+    world.seed();
+    const id = idOf(
+      (await s.command(REQUESTER, '/incident', `open ${SERVICE} p95 &gt; 2s &amp; rising`)).text,
+    );
+    const card = await cardOf(id);
+    expect(JSON.stringify(card.blocks)).toContain('p95 &gt; 2s &amp; rising');
+    await s.deliver(
+      slack.people.say(APPROVERS[0], card.channel, 'error rate &lt; 1 % now', card.ts).delivered,
+    );
+    expect((await s.command(REQUESTER, '/incident', 'note A/B &amp; C')).text).toContain('Noted');
+    await s.current.bot.idle();
+    expect(await notes(id)).toEqual(['error rate < 1 % now', 'A/B & C']);
+    expect((await s.current.side.incidents.get(id))?.symptom).toBe('p95 > 2s & rising');
+  });
+
   it('in a private channel the bot cannot join, the thread says how to get notes captured', async () => {
     const base = testConfig();
     const config: ShiftgateConfig = {
