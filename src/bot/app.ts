@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { createAfterAck, createInFlight } from '../commands/after-ack.ts';
 import { registerSurface } from '../commands/register.ts';
 import type { Surface } from '../commands/surface.ts';
-import { healthz, type NotReady, readyz } from './health.ts';
+import { healthz, metricsRoute, type NotReady, readyz, type Scrape } from './health.ts';
 import { boltLogger } from './log.ts';
 
 // The Bolt app: the HTTP receiver in production (Slack verifies and retries against a URL Cloud Run
@@ -21,6 +21,8 @@ export interface BotOptions {
   surface: Surface;
   /** Undefined when ready, else why not. */
   notReady: NotReady;
+  /** GET /metrics (Prometheus text), when given. */
+  scrape?: Scrape;
   log: Logger;
 }
 
@@ -37,6 +39,7 @@ export function createBot(options: BotOptions): Bot {
   const customRoutes: CustomRoute[] = [
     { path: '/healthz', method: ['GET'], handler: healthz },
     { path: '/readyz', method: ['GET'], handler: readyz(options.notReady) },
+    ...(options.scrape ? [{ path: '/metrics', method: ['GET'], handler: metricsRoute(options.scrape) }] : []),
   ];
   const app = new App({
     token: options.botToken,

@@ -22,14 +22,36 @@ export function readyz(notReady: NotReady) {
   };
 }
 
-/** The health routes alone, for a worker replica. */
-export async function serveHealth(port: number, notReady: NotReady, host?: string): Promise<Server> {
+export type Scrape = () => Promise<{ contentType: string; body: string }>;
+
+/** GET /metrics: the Prometheus text of this replica. */
+export function metricsRoute(scrape: Scrape) {
+  return (_req: IncomingMessage, res: ServerResponse) => {
+    scrape().then(
+      ({ contentType, body }) => {
+        res.writeHead(200, { 'content-type': contentType });
+        res.end(body);
+      },
+      (error: unknown) => json(res, 500, { ok: false, why: (error as Error).message }),
+    );
+  };
+}
+
+/** The health routes (and /metrics) alone, for a worker replica. */
+export async function serveHealth(
+  port: number,
+  notReady: NotReady,
+  host?: string,
+  scrape?: Scrape,
+): Promise<Server> {
   const ready = readyz(notReady);
+  const metrics = scrape ? metricsRoute(scrape) : undefined;
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (req.method === 'GET' && path === '/healthz') healthz(req, res);
     else if (req.method === 'GET' && path === '/readyz') ready(req, res);
-    else json(res, 404, { ok: false, why: 'a worker replica serves /healthz and /readyz only' });
+    else if (req.method === 'GET' && path === '/metrics' && metrics) metrics(req, res);
+    else json(res, 404, { ok: false, why: 'a worker replica serves /healthz, /readyz and /metrics only' });
   });
   // A port in use is a start-up error (one line), not an uncaught exception.
   await new Promise<void>((resolve, reject) => {

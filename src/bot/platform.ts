@@ -4,6 +4,7 @@ import { serviceTarget } from '../config/target.ts';
 import type { CloudLogging } from '../gates/ports/logging.ts';
 import type { CloudMonitoring } from '../gates/ports/monitoring.ts';
 import { createGateRegistry, type GateRegistry } from '../gates/registry.ts';
+import type { Api, Metrics } from '../metrics/metrics.ts';
 import { CloudRunAdapter } from '../platform/cloud-run/index.ts';
 import type { GoogleEndpoint } from '../platform/google.ts';
 import { createCloudLogging } from '../platform/logging/index.ts';
@@ -42,11 +43,16 @@ export async function buildPlatform(input: {
   endpoint?: GoogleEndpoint | undefined;
   /** Wraps Cloud Monitoring for the gates (the sandbox widens short windows). */
   monitoring?: (monitoring: CloudMonitoring) => CloudMonitoring;
+  /** Times every Google call and counts gate results and traffic changes (GET /metrics). */
+  metrics?: Metrics;
 }): Promise<Platform> {
   const google = { projectId: input.projectId, ...(input.endpoint ? { endpoint: input.endpoint } : {}) };
-  const cloudRun = new CloudRunAdapter({ google });
-  const monitoring = createCloudMonitoring({ target: google });
-  const logging = createCloudLogging({ target: google });
+  const { metrics } = input;
+  const measured = <T extends object>(api: Api, port: T, traffic?: readonly string[]) =>
+    metrics ? metrics.port(api, port, traffic) : port;
+  const cloudRun = measured('cloud-run', new CloudRunAdapter({ google }), ['setSplit', 'rollbackTo']);
+  const monitoring = measured('monitoring', createCloudMonitoring({ target: google }));
+  const logging = measured('logging', createCloudLogging({ target: google }));
 
   const controls = new Map<string, RouteSplitControl>();
   for (const [service, svc] of Object.entries(input.config.services)) {
@@ -69,11 +75,13 @@ export async function buildPlatform(input: {
   return {
     cloudRun,
     routeSplit: (service, env) => controls.get(`${service}/${env}`),
-    gates: createGateRegistry({
-      monitoring: input.monitoring ? input.monitoring(monitoring) : monitoring,
-      logging,
-      prometheus,
-    }),
+    gates: ((registry: GateRegistry) => (metrics ? metrics.gates(registry) : registry))(
+      createGateRegistry({
+        monitoring: input.monitoring ? input.monitoring(monitoring) : monitoring,
+        logging,
+        prometheus,
+      }),
+    ),
     logging,
     prometheus,
     async close() {

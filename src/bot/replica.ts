@@ -1,11 +1,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { retryPolicies, WebClient } from '@slack/web-api';
+import { retryPolicies } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { Env } from '../config/env.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import { configWarnings } from '../config/warnings.ts';
 import type { CloudMonitoring } from '../gates/ports/monitoring.ts';
+import { createMetrics } from '../metrics/metrics.ts';
 import type { GoogleEndpoint } from '../platform/google.ts';
 import { createSecretResolver, type SecretManager } from '../platform/secret-manager/index.ts';
 import { createEngine } from '../runbooks/engine.ts';
@@ -49,18 +50,20 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const { env, config, log } = options;
   for (const warning of configWarnings(config)) log.warn({ config: env.SHIFTGATE_CONFIG }, warning);
   const secrets = createSecretResolver({ secretManager: options.secretManager });
+  const redis = createRedis(env.REDIS_URL, { connectionName: 'shiftgate-store' });
+  const store = createStore(redis, options.prefix ? { prefix: options.prefix } : {});
+  const metrics = createMetrics({ store });
   const platform = await buildPlatform({
+    metrics,
     projectId: env.GOOGLE_CLOUD_PROJECT,
     config,
     secrets,
     endpoint: options.endpoint,
     ...(options.monitoring ? { monitoring: options.monitoring } : {}),
   });
-  const redis = createRedis(env.REDIS_URL, { connectionName: 'shiftgate-store' });
-  const store = createStore(redis, options.prefix ? { prefix: options.prefix } : {});
   // Bounded: a Slack call that hangs or keeps failing must not hold an after-ack slot (or a runbook step)
   // for the WebClient's default half hour of retries; 429s are still waited out as Slack asks.
-  const client = new WebClient(env.SLACK_BOT_TOKEN, {
+  const client = metrics.slackClient(env.SLACK_BOT_TOKEN, {
     timeout: 10_000,
     retryConfig: retryPolicies.fiveRetriesInFiveMinutes,
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
@@ -108,9 +111,10 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
           },
         }),
         notReady,
+        scrape: metrics.scrape,
         log,
       });
-  const healthOnly = worker ? await serveHealth(port, notReady, options.host) : undefined;
+  const healthOnly = worker ? await serveHealth(port, notReady, options.host, metrics.scrape) : undefined;
   const server: Server | undefined = healthOnly ?? (await bot?.start(port, options.host));
   const listening = (server?.address() as AddressInfo | null)?.port ?? port;
   log.info(

@@ -37,6 +37,13 @@ describe('npm start', () => {
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ ok: true });
+    // Its own metrics, in Prometheus' text format.
+    const scraped = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(scraped.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const metrics = await scraped.text();
+    expect(metrics).toContain('# TYPE shiftgate_rollouts gauge');
+    expect(metrics).toContain('# TYPE shiftgate_api_request_duration_seconds histogram');
+    expect(metrics).toMatch(/^process_cpu_user_seconds_total \d/m);
     const up = bot.stdout.split('\n').find((l) => l.includes('shiftgate is up'));
     expect(JSON.parse(up as string)).toMatchObject({
       severity: 'INFO',
@@ -59,6 +66,7 @@ describe('npm start', () => {
     try {
       await worker.healthy(port);
       expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain('shiftgate_rollouts');
       expect((await fetch(`http://127.0.0.1:${port}/slack/events`, { method: 'POST' })).status).toBe(404);
       const up = worker.stdout.split('\n').find((l) => l.includes('shiftgate is up'));
       expect(JSON.parse(up as string)).toMatchObject({ role: 'worker', mode: 'worker' });
