@@ -18,24 +18,13 @@ export function createAfterAck(
   limit = AFTER_ACK_LIMIT,
   onError: (error: unknown) => void = () => {},
 ): AfterAck {
+  const pending = createCounter();
   let running = 0;
   const waiting: (() => void)[] = [];
-  let idle: (() => void)[] = [];
-
-  const release = () => {
-    running -= 1;
-    const next = waiting.shift();
-    if (next) {
-      running += 1;
-      next();
-    } else if (running === 0) {
-      for (const done of idle) done();
-      idle = [];
-    }
-  };
 
   return {
     async run(work) {
+      pending.enter();
       if (running < limit) running += 1;
       else await new Promise<void>((resolve) => waiting.push(resolve));
       try {
@@ -44,14 +33,15 @@ export function createAfterAck(
         // Nothing may escape into Bolt's listener; work that has a person to answer did so already.
         onError(error);
       } finally {
-        release();
+        // The slot goes to the next waiting piece of work, or is freed.
+        const next = waiting.shift();
+        if (next) next();
+        else running -= 1;
+        pending.leave();
       }
     },
-    pending: () => running + waiting.length,
-    drained: () =>
-      running === 0 && waiting.length === 0
-        ? Promise.resolve()
-        : new Promise((resolve) => idle.push(resolve)),
+    pending: pending.count,
+    drained: pending.idle,
   };
 }
 
@@ -61,24 +51,38 @@ export function createAfterAck(
  * its queue yet; counting from the first middleware closes that gap (tests and shutdown wait on it).
  */
 export function createInFlight() {
-  let count = 0;
-  let waiters: (() => void)[] = [];
+  const inFlight = createCounter();
   return {
     async track<T>(work: () => Promise<T>): Promise<T> {
-      count += 1;
+      inFlight.enter();
       try {
         return await work();
       } finally {
-        count -= 1;
-        if (count === 0) {
-          for (const done of waiters) done();
-          waiters = [];
-        }
+        inFlight.leave();
       }
     },
-    idle: (): Promise<void> =>
-      count === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve)),
+    idle: inFlight.idle,
   };
 }
 
 export type InFlight = ReturnType<typeof createInFlight>;
+
+/** Work under way, counted; idle() resolves once the count is back at zero. */
+function createCounter() {
+  let count = 0;
+  let waiters: (() => void)[] = [];
+  return {
+    enter() {
+      count += 1;
+    },
+    leave() {
+      count -= 1;
+      if (count > 0) return;
+      for (const done of waiters) done();
+      waiters = [];
+    },
+    count: () => count,
+    idle: (): Promise<void> =>
+      count === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve)),
+  };
+}
