@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { createAfterAck, createInFlight } from '../commands/after-ack.ts';
 import { registerSurface } from '../commands/register.ts';
 import type { Surface } from '../commands/surface.ts';
-import { healthz, metricsRoute, type NotReady, readyz, type Scrape } from './health.ts';
+import { healthRoutes, type NotReady, type Scrape } from './health.ts';
 import { boltLogger } from './log.ts';
 
 // The Bolt app: the HTTP receiver in production (Slack verifies and retries against a URL Cloud Run
@@ -36,11 +36,7 @@ export interface Bot {
 }
 
 export function createBot(options: BotOptions): Bot {
-  const customRoutes: CustomRoute[] = [
-    { path: '/healthz', method: ['GET'], handler: healthz },
-    { path: '/readyz', method: ['GET'], handler: readyz(options.notReady) },
-    ...(options.scrape ? [{ path: '/metrics', method: ['GET'], handler: metricsRoute(options.scrape) }] : []),
-  ];
+  const customRoutes: CustomRoute[] = healthRoutes(options.notReady, options.scrape);
   const app = new App({
     token: options.botToken,
     signingSecret: options.signingSecret,

@@ -1,40 +1,54 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
-// /healthz (alive while the process lives) and /readyz (only when Redis answers): served by the Bolt app's
-// receiver, and on their own by a worker-only replica, which has no Slack endpoint but must listen on PORT
-// for Cloud Run.
+// /healthz (alive while the process lives), /readyz (only when Redis answers) and /metrics (Prometheus
+// text): one list of routes, served by the Bolt app's receiver as its custom routes, and on their own by a
+// worker-only replica, which has no Slack endpoint but must listen on PORT for Cloud Run.
 
 export type NotReady = () => Promise<string | undefined>;
+export type Scrape = () => Promise<{ contentType: string; body: string }>;
+
+/** Bolt's CustomRoute shape: GET routes with a plain node:http handler. */
+export interface HealthRoute {
+  path: string;
+  method: ['GET'];
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
+}
 
 function json(res: ServerResponse, status: number, body: object): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
 
-export const healthz = (_req: IncomingMessage, res: ServerResponse) => json(res, 200, { ok: true });
-
-export function readyz(notReady: NotReady) {
-  return (_req: IncomingMessage, res: ServerResponse) => {
-    notReady().then(
-      (why) => json(res, why ? 503 : 200, why ? { ok: false, why } : { ok: true }),
-      (error: unknown) => json(res, 503, { ok: false, why: (error as Error).message }),
-    );
-  };
-}
-
-export type Scrape = () => Promise<{ contentType: string; body: string }>;
-
-/** GET /metrics: the Prometheus text of this replica. */
-export function metricsRoute(scrape: Scrape) {
-  return (_req: IncomingMessage, res: ServerResponse) => {
-    scrape().then(
-      ({ contentType, body }) => {
-        res.writeHead(200, { 'content-type': contentType });
-        res.end(body);
+export function healthRoutes(notReady: NotReady, scrape?: Scrape): HealthRoute[] {
+  const routes: HealthRoute[] = [
+    { path: '/healthz', method: ['GET'], handler: (_req, res) => json(res, 200, { ok: true }) },
+    {
+      path: '/readyz',
+      method: ['GET'],
+      handler: (_req, res) => {
+        notReady().then(
+          (why) => json(res, why ? 503 : 200, why ? { ok: false, why } : { ok: true }),
+          (error: unknown) => json(res, 503, { ok: false, why: (error as Error).message }),
+        );
       },
-      (error: unknown) => json(res, 500, { ok: false, why: (error as Error).message }),
-    );
-  };
+    },
+  ];
+  if (scrape) {
+    routes.push({
+      path: '/metrics',
+      method: ['GET'],
+      handler: (_req, res) => {
+        scrape().then(
+          ({ contentType, body }) => {
+            res.writeHead(200, { 'content-type': contentType });
+            res.end(body);
+          },
+          (error: unknown) => json(res, 500, { ok: false, why: (error as Error).message }),
+        );
+      },
+    });
+  }
+  return routes;
 }
 
 /** The health routes (and /metrics) alone, for a worker replica. */
@@ -44,14 +58,16 @@ export async function serveHealth(
   host?: string,
   scrape?: Scrape,
 ): Promise<Server> {
-  const ready = readyz(notReady);
-  const metrics = scrape ? metricsRoute(scrape) : undefined;
+  const routes = healthRoutes(notReady, scrape);
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (req.method === 'GET' && path === '/healthz') healthz(req, res);
-    else if (req.method === 'GET' && path === '/readyz') ready(req, res);
-    else if (req.method === 'GET' && path === '/metrics' && metrics) metrics(req, res);
-    else json(res, 404, { ok: false, why: 'a worker replica serves /healthz, /readyz and /metrics only' });
+    const route = req.method === 'GET' ? routes.find((r) => r.path === path) : undefined;
+    if (route) route.handler(req, res);
+    else
+      json(res, 404, {
+        ok: false,
+        why: `a worker replica serves ${routes.map((r) => r.path).join(', ')} only`,
+      });
   });
   // A port in use is a start-up error (one line), not an uncaught exception.
   await new Promise<void>((resolve, reject) => {
