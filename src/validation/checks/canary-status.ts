@@ -2,7 +2,7 @@ import { shellQuote } from '../../gates/curl.ts';
 import { messageOf } from '../../gates/error-result.ts';
 import { type ServiceState, splitOf } from '../../runbooks/ports/cloud-run.ts';
 import type { Lock, RolloutRecord } from '../../store/index.ts';
-import { type CheckContext, notMeasured, type Observation, type ValidationPorts } from './context.ts';
+import { type CheckContext, judged, notMeasured, type Observation, type ValidationPorts } from './context.ts';
 
 // Seed 002's control canary status probe (`canary-rollout.sh status`), as rollback readiness: nothing is
 // rolling out or back (no active rollout, no deploy lock) and one revision serves all the traffic, so a
@@ -43,22 +43,5 @@ export async function canaryStatusCheck(
   const rollouts =
     active.length === 0 ? 'no rollout in progress' : active.map((r) => `${r.id} ${r.status}`).join(', ');
   const observed = `${serving.join(', ') || 'no traffic'}; ${rollouts}`;
-  if (problems.length === 0) {
-    return {
-      status: 'pass',
-      observed,
-      expected: EXPECTED,
-      line: `${what}: ${observed} (expected ${EXPECTED}): pass`,
-      evidence,
-    };
-  }
-  const reason = problems.join('; ');
-  return {
-    status: 'fail',
-    observed,
-    expected: EXPECTED,
-    line: `${what}: ${observed} (${reason}): FAIL`,
-    evidence,
-    reason,
-  };
+  return judged(what, observed, EXPECTED, evidence, problems);
 }

@@ -58,3 +58,33 @@ export function notMeasured(what: string, expected: string, evidence: string, re
     reason,
   };
 }
+
+/**
+ * A check that measured: a pass when nothing is wrong, else a fail naming every problem. The line shows
+ * what was seen either way, beside what was expected or what is wrong.
+ */
+export function judged(
+  label: string,
+  observed: string,
+  expected: string,
+  evidence: string,
+  problems: readonly string[],
+): Observation {
+  if (problems.length === 0)
+    return {
+      status: 'pass',
+      observed,
+      expected,
+      line: `${label}: ${observed} (expected ${expected}): pass`,
+      evidence,
+    };
+  const reason = problems.join('; ');
+  return {
+    status: 'fail',
+    observed,
+    expected,
+    line: `${label}: ${observed} (${reason}): FAIL`,
+    evidence,
+    reason,
+  };
+}

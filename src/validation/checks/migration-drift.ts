@@ -1,7 +1,7 @@
 import { shellQuote } from '../../gates/curl.ts';
 import { messageOf } from '../../gates/error-result.ts';
 import type { JobState, ServiceState } from '../../runbooks/ports/cloud-run.ts';
-import { type CheckContext, notMeasured, type Observation, type ValidationPorts } from './context.ts';
+import { type CheckContext, judged, notMeasured, type Observation, type ValidationPorts } from './context.ts';
 
 // Seed 002's migration drift: the service runs the image its migrate job runs, and the job's latest
 // execution succeeded, with that image. A service that moved on while the migration of its image failed
@@ -56,24 +56,7 @@ export async function migrationDriftCheck(
     ? `latest execution ${latest.name} ${latest.status}${latest.image ? ` (${short(latest.image)})` : ''}`
     : 'never run';
   const observed = `service ${short(service.image)}, job ${short(migrate.image)}, ${execution}`;
-  if (broken.length === 0) {
-    return {
-      status: 'pass',
-      observed,
-      expected: EXPECTED,
-      line: `migration drift: ${observed} (expected ${EXPECTED}): pass`,
-      evidence,
-    };
-  }
-  const reason = broken.join('; ');
-  return {
-    status: 'fail',
-    observed,
-    expected: EXPECTED,
-    line: `migration drift: ${observed} (${reason}): FAIL`,
-    evidence,
-    reason,
-  };
+  return judged('migration drift', observed, EXPECTED, evidence, broken);
 }
 
 /** `repo/image:tag` shortened to `image:tag` when that still tells the images apart. */
