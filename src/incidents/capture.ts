@@ -1,5 +1,5 @@
 import { unescapeText } from '../blocks/message.ts';
-import type { Incidents } from './incidents.ts';
+import type { Incident, Incidents } from './incidents.ts';
 
 // Incident notes from Slack, as the Events API delivers them (platform-facts.md): a person's reply in an
 // incident's thread is a note (author, time, Slack ts); `message_changed` edits it, `message_deleted`
@@ -65,6 +65,9 @@ export function createCapture(deps: {
   fetchMessage(channel: string, ts: string): Promise<FetchedMessage | undefined>;
 }) {
   const { incidents } = deps;
+  /** A Slack message as a note: its author, its text, its time, keyed by its ts. */
+  const noteOf = (incident: Incident, by: string, text: string, ts: string) =>
+    incidents.note(incident, { by, text, at: timeOf(ts), ts });
 
   return {
     async message(event: MessageEvent): Promise<Captured> {
@@ -77,20 +80,10 @@ export function createCapture(deps: {
           return { kind: 'ignored', why: 'not an edit of the text' };
         const incident = await incidents.ofThread(event.channel, m.thread_ts);
         if (!incident) return { kind: 'ignored', why: 'not an open incident thread' };
-        const edited = await incidents.edit(
-          incident,
-          m.ts,
-          unescapeText(m.text ?? ''),
-          timeOf(m.edited?.ts ?? event.ts),
-        );
+        const text = unescapeText(m.text ?? '');
+        const edited = await incidents.edit(incident, m.ts, text, timeOf(m.edited?.ts ?? event.ts));
         // An edit of a reply never captured (sent while the bot was not subscribed) becomes a note.
-        if (!edited && m.user)
-          await incidents.note(incident, {
-            by: m.user,
-            text: unescapeText(m.text ?? ''),
-            at: timeOf(m.ts),
-            ts: m.ts,
-          });
+        if (!edited && m.user) await noteOf(incident, m.user, text, m.ts);
         return { kind: 'edited', incidentId: incident.id };
       }
       if (event.subtype === 'message_deleted') {
@@ -108,12 +101,7 @@ export function createCapture(deps: {
         return { kind: 'ignored', why: 'not a thread reply' };
       const incident = await incidents.ofThread(event.channel, event.thread_ts);
       if (!incident) return { kind: 'ignored', why: 'not an open incident thread' };
-      await incidents.note(incident, {
-        by: event.user,
-        text: unescapeText(event.text ?? ''),
-        at: timeOf(event.ts),
-        ts: event.ts,
-      });
+      await noteOf(incident, event.user, unescapeText(event.text ?? ''), event.ts);
       return { kind: 'noted', incidentId: incident.id };
     },
 
@@ -132,15 +120,10 @@ export function createCapture(deps: {
       const author = message.bot_id
         ? (message.bot_name ?? message.user ?? `app ${message.bot_id}`)
         : (message.user ?? event.user);
-      await incidents.note(incident, {
-        by: author,
-        text:
-          author === event.user
-            ? unescapeText(message.text)
-            : `${unescapeText(message.text)} (added by <@${event.user}> with :${NOTE_REACTION}:)`,
-        at: timeOf(message.ts),
-        ts: message.ts,
-      });
+      const text = unescapeText(message.text);
+      const added =
+        author === event.user ? text : `${text} (added by <@${event.user}> with :${NOTE_REACTION}:)`;
+      await noteOf(incident, author, added, message.ts);
       return { kind: 'noted', incidentId: incident.id };
     },
   };
