@@ -201,7 +201,9 @@ describe('rate limits, server errors and slow answers', () => {
     twin.recorder.inject({ match: routes.getService(ref), delayMs: 1_000, times: 3 });
     const error = await failureOf(quick.describe(ref));
     expect(error.kind).toBe('timeout');
-    expect(error.message).toContain('did not respond within 250 milliseconds');
+    // gax names the time left of the 250 ms deadline when it sent the request: 250, or 249 when a
+    // millisecond had passed before the send (seen once on a fresh-clone CI run).
+    expect(error.message).toMatch(/did not respond within (249|250) milliseconds/);
   });
 });
 
