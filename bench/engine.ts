@@ -30,11 +30,12 @@ import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { Redis } from 'ioredis';
 import { widened } from '../sandbox/twins/monitoring/widened.ts';
+import { createEngine } from '../src/bot/engine.ts';
 import { shiftgateConfig } from '../src/config/schema.ts';
 import { createGateRegistry, type GateRegistry } from '../src/gates/registry.ts';
 import { CloudRunAdapter } from '../src/platform/cloud-run/index.ts';
 import { createCloudMonitoring } from '../src/platform/monitoring/index.ts';
-import { createEngine, type TimerObservation } from '../src/runbooks/engine.ts';
+import type { TimerObservation } from '../src/runbooks/engine.ts';
 import { closeRedis, createRedis, createStore, deleteByPrefix, type Store } from '../src/store/index.ts';
 import { startJsonChild } from './child.ts';
 import { intFromEnv } from './env.ts';
@@ -302,7 +303,7 @@ async function child(rollouts: number): Promise<Result> {
             tag: 'v2',
             requestedBy: 'UBENCH1',
           });
-          if (!started.ok) throw new Error(started.message);
+          if (!started.ok) throw new Error(JSON.stringify(started));
           await started.settled;
           ids.push(started.rolloutId);
         }

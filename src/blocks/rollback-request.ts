@@ -23,6 +23,16 @@ const MODE: Record<NonNullable<RollbackRequest['mode']>, string> = {
   'traffic-only': 'traffic back only (no route override)',
 };
 
+/** Why an approved request did not start: the lock that stood in the way, or the engine's reason. */
+function failedWhy(request: RollbackRequest, now: number): string {
+  const h = request.lockedBy;
+  if (h) {
+    const kind = h.kind === 'rollback' ? 'a rollback' : 'a rollout';
+    return `${code(request.service)} in ${code(request.env)} is locked by ${mention(h.author)} for ${kind} since ${when(h.since, now)} (${code(h.rolloutId)}): ${escapeText(h.reason)}`;
+  }
+  return escapeText(request.message ?? 'no reason given');
+}
+
 export function rollbackRequestCard(request: RollbackRequest, options: Clock = {}): SlackMessage {
   const now = nowOf(options);
   const expired = request.status === 'pending' && now >= Date.parse(request.expiresAt);
@@ -34,7 +44,7 @@ export function rollbackRequestCard(request: RollbackRequest, options: Clock = {
       : request.status === 'cancelled'
         ? `:heavy_minus_sign: *Cancelled* by ${mention(request.decidedBy ?? 'someone')}`
         : request.status === 'failed'
-          ? `:x: *Approved but failed to start*: ${escapeText(request.message ?? 'no reason given')}`
+          ? `:x: *Approved but failed to start*: ${failedWhy(request, now)}`
           : expired
             ? `:hourglass: *Expired* ${slackDate(request.expiresAt)} with ${request.approvals.length} of ${request.required} approvals: ask again with \`/rollback\``
             : undefined;

@@ -1,6 +1,7 @@
 import { ACTIONS, type ActionId, decodeValue } from '../blocks/actions.ts';
 import { rollbackRequestCard } from '../blocks/index.ts';
 import { closedAnswer, mayNotResolve } from './incident.ts';
+import { lockAnswer } from './lock-answer.ts';
 import { postRequest } from './rollback.ts';
 import { type Reply, type Surface, say } from './surface.ts';
 
@@ -67,7 +68,11 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
         requestedBy: by,
         reason,
       });
-      if (!asked.ok) return say(asked.message);
+      if (!asked.ok) {
+        if (asked.reason === 'held' || asked.reason === 'frozen')
+          return lockAnswer(surface, view.state, asked);
+        return say(asked.message);
+      }
       if ('pending' in asked) {
         await postRequest(surface, asked.request, click.channelId);
         return say(
@@ -85,8 +90,12 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
           : await engine.cancelRollback(value.q, by);
       const request = decided.ok ? decided.request : await engine.rollbackRequest(value.q);
       if (request) await surface.poster.update(request.id, 'request', rollbackRequestCard(request));
-      if (decided.ok && decided.status === 'failed' && 'run' in decided)
-        return say(`The rollback could not start: ${decided.run.ok ? '' : decided.run.message}`);
+      if (decided.ok && decided.status === 'failed' && 'run' in decided && !decided.run.ok) {
+        const run = decided.run;
+        if (run.reason === 'held' || run.reason === 'frozen')
+          return lockAnswer(surface, decided.request, run);
+        return say(`The rollback could not start: ${run.message}`);
+      }
       return decided.ok ? undefined : say(decided.message);
     }
     case ACTIONS.resolve: {

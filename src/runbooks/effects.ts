@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Gate } from '../config/gates.ts';
-import type { CanaryRunbook } from '../config/runbooks.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import type { SecretResolver } from '../config/secret-resolver.ts';
 import { type ServiceTarget, serviceTarget } from '../config/target.ts';
@@ -12,11 +11,12 @@ import { PlatformError } from '../platform/errors.ts';
 import type { Fence, Store } from '../store/index.ts';
 import type { PlanEntry } from './dry-run.ts';
 import { AWAITS_RESULT } from './in-flight.ts';
+import { type KindRegistry, kindOf, type RunbookStateBase } from './kind.ts';
 import type { CloudRun, ServiceRef, ServiceState } from './ports/cloud-run.ts';
 import { splitOf } from './ports/cloud-run.ts';
 import type { RouteSplitControl } from './ports/route-split.ts';
 import type { Scheduler } from './scheduler.ts';
-import type { Effect, Notification, RollbackState, RunbookEvent, RunbookState, Split } from './types.ts';
+import type { Effect, Notification, RollbackState, RunbookEvent, Split } from './types.ts';
 
 // How each effect a runbook asks for is performed for real, and what event its outcome becomes. Traffic
 // effects reconcile: they read the split Cloud Run reports first and write only when it differs from the
@@ -30,11 +30,11 @@ export interface EffectContext {
   /** Version of the record written by the transition that emitted the effect. */
   version: number;
   /** The state that transition wrote. */
-  state: RunbookState;
+  state: RunbookStateBase;
   /** The lock the rollout holds (its fencing token). */
   fence: Fence;
-  /** The runbook definition the rollout runs (pinned when it started). */
-  runbook: CanaryRunbook;
+  /** The runbook definition the rollout runs (pinned when it started), as its kind reads it. */
+  runbook: unknown;
   /** The id of the timer job running this step, if any (a timer rescheduled from itself). */
   jobId?: string;
   /** Dry-run: the plan so far, for the report. */
@@ -113,8 +113,8 @@ export interface Logger {
 
 export interface EffectPorts {
   store: Store;
-  /** For the report key (the store has no report API yet). */
-  writeReport(rolloutId: string, report: unknown): Promise<void>;
+  /** The kinds: what each one's report holds and what its gates measure. */
+  kinds: KindRegistry;
   cloudRun: CloudRun;
   routeSplit?: (service: string, env: string) => RouteSplitControl | undefined;
   gates: GateRegistry;
@@ -184,53 +184,36 @@ export function revisionSuffix(cloudRunService: string, tag: string, rolloutId: 
   return cleaned ? `${cleaned}-${hash}` : hash;
 }
 
-/** The gates' view of the rollout at the moment of an evaluate effect. */
+/** The gates' view of the rollout at the moment of an evaluate effect: its kind says what they measure. */
 export function gateContextOf(
   effect: Extract<Effect, { type: 'evaluate' }>,
-  state: RunbookState,
+  ctx: Pick<EffectContext, 'state' | 'runbook'>,
+  kinds: KindRegistry,
   target: ServiceTarget,
-  runbook: CanaryRunbook,
   now: () => Date,
   accessToken: string | undefined,
 ): GateContext {
-  const window = { start: new Date(effect.window.start), end: new Date(effect.window.end) };
-  const base = {
+  const kind = kindOf(kinds, ctx.state.kind);
+  const targets = kind.gateTargets?.(ctx.state, effect, ctx.runbook, target.publicUrl) ?? {
+    stableRevision: '',
+    canaryRevision: '',
+    canaryShare: 0,
+  };
+  return {
     project: target.project,
     region: target.region,
     service: target.cloudRunService,
     publicUrl: target.publicUrl,
-    window,
-    alpha: runbook.judge.alpha,
+    window: { start: new Date(effect.window.start), end: new Date(effect.window.end) },
+    alpha: kind.alpha?.(ctx.runbook) ?? DEFAULT_ALPHA,
     now,
     ...(accessToken === undefined ? {} : { accessToken }),
-  };
-  const rollback = state.rollback;
-  // The rollback checks run against what serves after the rollback: the stable revision, through the
-  // public URL (seed 000, rollback step 4), whatever target each gate names.
-  if (effect.phase === 'rollback-checks' && rollback) {
-    return {
-      ...base,
-      canaryUrl: target.publicUrl,
-      stableRevision: rollback.toRevision,
-      canaryRevision: rollback.toRevision,
-      canaryShare: 0,
-    };
-  }
-  if (state.kind !== 'canary') {
-    return { ...base, stableRevision: '', canaryRevision: '', canaryShare: 0 };
-  }
-  const canary = state.canaryRevision ?? '';
-  const reported = canary ? state.trafficNow?.[canary] : undefined;
-  const stageTraffic = state.stages[effect.stage]?.traffic ?? runbook.stages[effect.stage]?.traffic ?? 0;
-  return {
-    ...base,
-    ...(state.canaryUrl ? { canaryUrl: state.canaryUrl } : {}),
-    stableRevision: state.stableRevision ?? '',
-    canaryRevision: canary,
-    canaryShare: (reported ?? stageTraffic) / 100,
-    ...(state.before ? { before: state.before } : {}),
+    ...targets,
   };
 }
+
+/** The judge's default false-alarm rate, for kinds that do not set theirs. */
+const DEFAULT_ALPHA = 0.01;
 
 /** A result for a gate name the config does not know (a config loaded through the schema never has one). */
 export function unknownGate(name: string, at: string): GateResult {
@@ -261,7 +244,7 @@ export function incidentId(rolloutId: string): string {
   return `incident-${rolloutId}`.slice(0, 128);
 }
 
-function serviceOf(state: RunbookState) {
+function serviceOf(state: RunbookStateBase) {
   return { service: state.service, env: state.env };
 }
 
@@ -327,7 +310,6 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
     const { state } = ctx;
     switch (effect.type) {
       case 'deploy': {
-        if (state.kind !== 'canary') throw new TypeError('deploy is a canary effect');
         const { ref } = targetOf(config, state.service, state.env);
         await ctx.ensureCurrent();
         const deployment = await cloudRun.deployNoTraffic(ref, {
@@ -435,7 +417,7 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
         const token = await accessToken(target);
         const control = ports.routeSplit?.(state.service, state.env);
         const gateCtx = {
-          ...gateContextOf(effect, state, target, ctx.runbook, now, token),
+          ...gateContextOf(effect, ctx, ports.kinds, target, now, token),
           ...(control && target.routeSplit
             ? { routeSplit: { evaluator: control, baseUrl: target.routeSplit.baseUrl } }
             : {}),
@@ -493,7 +475,7 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
           revisions: effect.revisions,
           at: ctx.at(),
           ...(effect.failedStage === undefined ? {} : { failedStage: effect.failedStage }),
-          ...rollbackFacts(state.rollback),
+          ...rollbackFacts(rollbackOf(state)),
         };
         await locally('open incident', ctx, () => (ports.incidents ?? recordIncident(store))(incident));
         await audit(ctx, 'incident.open', { after: { id: incidentId(ctx.rolloutId), ...incident } });
@@ -511,7 +493,11 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
 
       case 'write-report':
         await locally('write report', ctx, () =>
-          ports.writeReport(ctx.rolloutId, { state, ...(ctx.plan ? { plan: ctx.plan } : {}) }),
+          store.reports.put(
+            ctx.rolloutId,
+            kindOf(ports.kinds, state.kind).report(state, ctx.plan),
+            now().toISOString(),
+          ),
         );
         return { event: { type: 'report-written', at: ctx.at() } };
 
@@ -525,7 +511,11 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
   return { perform };
 }
 
-/** The default incident port: a bot entry in the store's timeline of the rollout's incident. */
+/** The rollback procedure a state runs or ran, whatever its kind (canary and standalone rollback keep it here). */
+function rollbackOf(state: RunbookStateBase): RollbackState | undefined {
+  return (state as { rollback?: RollbackState }).rollback;
+}
+
 function rollbackFacts(rb: RollbackState | undefined): Partial<IncidentInput> {
   if (!rb) return {};
   return {
@@ -536,6 +526,7 @@ function rollbackFacts(rb: RollbackState | undefined): Partial<IncidentInput> {
   };
 }
 
+/** The default incident port: a bot entry in the store's timeline of the rollout's incident. */
 export function recordIncident(store: Store): IncidentPort {
   return async (incident) => {
     const stage = incident.failedStage ? ` at stage ${incident.failedStage}` : '';

@@ -1,4 +1,3 @@
-import type { CanaryRunbook } from '../config/runbooks.ts';
 import { messageOf } from '../gates/error-result.ts';
 import { type Fence, isTerminalStatus, type RolloutRecord, type Store } from '../store/index.ts';
 import { extendPlan, type PlanEntry } from './dry-run.ts';
@@ -12,7 +11,8 @@ import {
   PLATFORM_EFFECTS,
   Superseded,
 } from './effects.ts';
-import type { Effect, RunbookEvent, RunbookPolicy, RunbookState, StepContext, StepResult } from './types.ts';
+import { type KindRegistry, kindOf, type RunbookStateBase } from './kind.ts';
+import type { Effect, RunbookEvent, RunbookPolicy, RunbookState, StepResult } from './types.ts';
 
 // The executor: load the record, step the runbook, persist, then perform the effects and feed their
 // outcomes back, until the rollout waits for a timer or a person.
@@ -39,11 +39,17 @@ import type { Effect, RunbookEvent, RunbookPolicy, RunbookState, StepContext, St
 // timers have deterministic ids, the incident and the report are keyed by rollout), and the outcomes
 // carry the same ids as the first time. The engine's sweep calls redrive for records left unsettled.
 
-/** The record's data fields, each stored as JSON in its own hash field. */
-export type RolloutFields = {
-  state: RunbookState;
-  /** The runbook definition, pinned when the rollout started: a config reload does not change its stages. */
-  runbook: CanaryRunbook;
+/**
+ * The record's data fields, each stored as JSON in its own hash field. `S` and `D` narrow the state and
+ * the definition for readers that know the kind; the executor itself only knows RunbookStateBase.
+ */
+export type RolloutFields<S extends RunbookStateBase = RunbookState, D = unknown> = {
+  state: S;
+  /**
+   * The runbook definition, pinned when the rollout started: a config reload does not change its stages.
+   * The only source of the stages the card, /canary status and the notifier show.
+   */
+  runbook: D;
   /** The effects of the last transition, for redrive. */
   outbox?: Outbox;
   /** Ids of the last applied events, newest last. */
@@ -64,8 +70,6 @@ export interface Outbox {
   awaits: boolean;
 }
 
-export type Step = (state: RunbookState, event: RunbookEvent, ctx: StepContext) => StepResult;
-
 export type Refusal = 'not-found' | 'finished' | 'refused' | 'duplicate' | 'fenced' | 'conflict' | 'error';
 
 export type ApplyResult =
@@ -75,15 +79,18 @@ export type ApplyResult =
       eventId: string;
       event: RunbookEvent;
       version: number;
-      before: RunbookState;
-      state: RunbookState;
+      before: RunbookStateBase;
+      state: RunbookStateBase;
       effects: Effect[];
       fence: Fence;
-      runbook: CanaryRunbook;
+      runbook: unknown;
       /** The record as written, for the next step of the chain. */
-      record: RolloutRecord<RolloutFields>;
+      record: RolloutRecord<Fields>;
     }
-  | { ok: false; reason: Refusal; message: string; state?: RunbookState };
+  | { ok: false; reason: Refusal; message: string; state?: RunbookStateBase };
+
+/** The record as the executor sees it: any kind. */
+type Fields = RolloutFields<RunbookStateBase>;
 
 export type DispatchResult =
   | (Extract<ApplyResult, { ok: true }> & { settled: Promise<ChainEnd> })
@@ -99,8 +106,9 @@ export interface ChainEnd {
 
 export interface ExecutorOptions {
   store: Store;
-  step: Step;
-  policyOf(state: RunbookState): RunbookPolicy;
+  /** The kinds it runs: each record's `state.kind` names its step function. */
+  kinds: KindRegistry;
+  policyOf(state: RunbookStateBase): RunbookPolicy;
   /** Performs effects for real. */
   effects: EffectPerformer;
   /** Performs them for a dry-run record. */
@@ -153,21 +161,22 @@ const AUDITED_STATUSES = new Set([
   'failed',
 ]);
 
-function whoOf(event: RunbookEvent, state: RunbookState): string {
+function whoOf(event: RunbookEvent, state: RunbookStateBase): string {
   if ('by' in event) return event.by;
   if (event.type === 'approve') return event.userId;
   if (event.type === 'start') return state.requestedBy;
   return 'shiftgate';
 }
 
-function summary(state: RunbookState): Record<string, unknown> {
-  return state.kind === 'canary'
-    ? { status: state.status, stage: state.stages[state.stage]?.name ?? state.stage }
-    : { status: state.status, rollback: state.rollback.status };
+/** Why the state is held for people, when it says (the audit line of its arrival in needs-attention). */
+function attentionOf(state: RunbookStateBase): string | undefined {
+  const held = state as { attention?: { reason?: string } };
+  return held.attention?.reason;
 }
 
 export function createExecutor(options: ExecutorOptions): Executor {
-  const { store, step, log } = options;
+  const { store, kinds, log } = options;
+  const summary = (state: RunbookStateBase) => kindOf(kinds, state.kind).summary(state);
   const memory = options.appliedMemory ?? 32;
   const maxConflicts = options.maxConflicts ?? 16;
   // One step at a time per rollout in this process: fewer version conflicts. Effects run outside it.
@@ -187,7 +196,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   }
 
   async function audit(
-    applied: { rolloutId: string; before: RunbookState; state: RunbookState },
+    applied: { rolloutId: string; before: RunbookStateBase; state: RunbookStateBase },
     event: RunbookEvent,
     refused?: string,
   ): Promise<void> {
@@ -196,7 +205,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     const statusChanged = before.status !== state.status && AUDITED_STATUSES.has(state.status);
     if (!person && !statusChanged && refused === undefined) return;
     if (!person && refused !== undefined) return; // a stale outcome or timer: not an action
-    const attention = 'attention' in state ? state.attention?.reason : undefined;
+    const attention = attentionOf(state);
     try {
       await store.audit.append({
         who: whoOf(event, before),
@@ -227,11 +236,11 @@ export function createExecutor(options: ExecutorOptions): Executor {
     rolloutId: string,
     event: RunbookEvent,
     eventId: string,
-    known?: RolloutRecord<RolloutFields>,
+    known?: RolloutRecord<Fields>,
   ): Promise<ApplyResult> {
     let cached = known;
     for (let attempt = 1; attempt <= maxConflicts; attempt++) {
-      const record = cached ?? (await store.rollouts.get<RolloutFields>(rolloutId));
+      const record = cached ?? (await store.rollouts.get<Fields>(rolloutId));
       cached = undefined;
       if (!record) return { ok: false, reason: 'not-found', message: `no rollout ${rolloutId}` };
       const data = record.data;
@@ -252,9 +261,13 @@ export function createExecutor(options: ExecutorOptions): Executor {
           state: data.state,
         };
       }
-      let result: StepResult;
+      let result: StepResult<RunbookStateBase>;
       try {
-        result = step(data.state, event, { runbook: data.runbook, policy: options.policyOf(data.state) });
+        const kind = kindOf(kinds, data.state.kind);
+        result = kind.step(data.state, event, {
+          runbook: data.runbook,
+          policy: options.policyOf(data.state),
+        });
       } catch (error) {
         log.error('runbook step threw', { rolloutId, event: event.type, error: messageOf(error) });
         return {
@@ -275,7 +288,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         effects: result.effects,
         awaits: result.effects.some((e) => OUTCOME_EFFECTS.has(e.type)),
       };
-      const fields: RolloutFields = {
+      const fields: Fields = {
         state: result.state,
         runbook: data.runbook,
         outbox,
@@ -291,7 +304,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         ...patch,
       });
       if (moved.ok) {
-        const written: RolloutRecord<RolloutFields> = {
+        const written: RolloutRecord<Fields> = {
           ...record,
           version: moved.version,
           status: result.state.status,
@@ -419,7 +432,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     let steps = 1;
     let next: Extract<ApplyResult, { ok: true }> | undefined = first;
     const pending: { event: RunbookEvent; eventId: string }[] = [];
-    let known: RolloutRecord<RolloutFields> | undefined = first.record;
+    let known: RolloutRecord<Fields> | undefined = first.record;
     chains.set(rolloutId, (chains.get(rolloutId) ?? 0) + 1);
     try {
       while (next || pending.length > 0) {
@@ -430,7 +443,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
           continue;
         }
         const { event, eventId } = pending.shift() as { event: RunbookEvent; eventId: string };
-        const base: RolloutRecord<RolloutFields> | undefined = known;
+        const base: RolloutRecord<Fields> | undefined = known;
         const result: ApplyResult = await exclusive(
           rolloutId,
           (): Promise<ApplyResult> => apply(rolloutId, event, eventId, base),
@@ -475,7 +488,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     },
 
     async redrive(rolloutId, version) {
-      const record = await store.rollouts.get<RolloutFields>(rolloutId);
+      const record = await store.rollouts.get<Fields>(rolloutId);
       const outbox = record?.data.outbox;
       if (!record || !outbox || isTerminalStatus(record.status)) return undefined;
       if (outbox.version !== record.version || (version !== undefined && version !== record.version))

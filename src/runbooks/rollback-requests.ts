@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import { messageOf } from '../gates/error-result.ts';
-import type { Approval, Store } from '../store/index.ts';
+import type { Approval, Lock, Store } from '../store/index.ts';
 import type { Logger } from './effects.ts';
 import type { Person } from './principals.ts';
 import { describePrincipals } from './principals.ts';
@@ -38,10 +38,16 @@ export interface RollbackRequest extends RollbackAsk {
   decidedBy?: string;
   /** Why it failed to start. */
   message?: string;
+  /** It failed to start because another rollback holds the deploy lock: that one. */
+  lockedBy?: Lock;
 }
 
 /** What running an approved request gave: the engine's start result, reduced to what is kept. */
-export type RunResult = { ok: true; rolloutId: string } | { ok: false; message: string };
+export type RunResult =
+  | { ok: true; rolloutId: string }
+  | { ok: false; message: string }
+  | { ok: false; reason: 'held'; holder: Lock }
+  | { ok: false; reason: 'frozen' };
 
 export type RequestDecision<R extends RunResult> =
   | { ok: true; status: 'pending'; request: RollbackRequest }
@@ -63,6 +69,12 @@ export interface RollbackRequests<R extends RunResult> {
 }
 
 const DAY_MS = 86_400_000;
+
+/** What a request keeps of a failed start: the reason, or the lock that stood in the way (as data). */
+function failure(run: Extract<RunResult, { ok: false }>): Pick<RollbackRequest, 'message' | 'lockedBy'> {
+  if ('message' in run) return { message: run.message };
+  return 'holder' in run ? { lockedBy: run.holder } : { message: 'deploys are frozen' };
+}
 const STAGE = 'rollback';
 
 export function createRollbackRequests<R extends RunResult>(deps: {
@@ -188,9 +200,10 @@ export function createRollbackRequests<R extends RunResult>(deps: {
       }
       const decided: Stored = run.ok
         ? { ...stored, status: 'started', rolloutId: run.rolloutId, decidedBy: person.userId }
-        : { ...stored, status: 'failed', message: run.message, decidedBy: person.userId };
+        : { ...stored, status: 'failed', ...failure(run), decidedBy: person.userId };
       await write(decided);
-      await audit(decided, person.userId, decided.status, decided.message);
+      const why = decided.message ?? (decided.lockedBy && `locked by ${decided.lockedBy.rolloutId}`);
+      await audit(decided, person.userId, decided.status, why);
       return {
         ok: true,
         status: decided.status as 'started' | 'failed',

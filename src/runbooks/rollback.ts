@@ -33,7 +33,7 @@ import type {
 // do the first step not yet confirmed.
 
 export interface RollbackContext {
-  runbook: CanaryRunbook;
+  runbook: Pick<CanaryRunbook, 'rollback'>;
   /** Defaults to the event's time. */
   at?: string;
   /** The canary's stage index, for the evaluate effect; -1 (the default): no stage, a standalone rollback. */
@@ -149,7 +149,7 @@ interface Step {
 }
 
 /** The first step of the procedure not yet confirmed. */
-function nextStep(rb: RollbackState, runbook: CanaryRunbook): Step {
+function nextStep(rb: RollbackState, runbook: Pick<CanaryRunbook, 'rollback'>): Step {
   const target = runbook.rollback.routeOverride;
   if (rb.mode !== 'traffic-only' && target !== undefined && rb.routeOverride !== target) {
     return { status: 'overriding-route', effect: () => ({ type: 'route-override', target }) };
@@ -188,7 +188,7 @@ function incident(rb: RollbackState): Effect {
 }
 
 /** "traffic 100 % to rev-1", "route override to legacy, then traffic 100 % to rev-1": for messages. */
-export function describeRollback(rb: RollbackState, runbook: CanaryRunbook): string {
+export function describeRollback(rb: RollbackState, runbook: Pick<CanaryRunbook, 'rollback'>): string {
   const target = runbook.rollback.routeOverride;
   const route =
     rb.mode !== 'traffic-only' && target !== undefined ? `route override to ${target}` : undefined;
@@ -262,7 +262,7 @@ export function newStandaloneRollback(input: {
 export function standaloneRollbackStep(
   state: StandaloneRollbackState,
   event: RunbookEvent,
-  ctx: StepContext,
+  ctx: StepContext<Pick<CanaryRunbook, 'rollback' | 'judge'>>,
 ): StepResult<StandaloneRollbackState> {
   const refuse = (reason: string): StepResult<StandaloneRollbackState> => ({
     state,

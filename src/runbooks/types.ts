@@ -268,15 +268,15 @@ export type Effect =
   | { type: 'release-lock' }
   | { type: 'write-report' };
 
-export interface StepResult<S extends RunbookState = RunbookState> {
+export interface StepResult<S = RunbookState> {
   state: S;
   effects: Effect[];
   /** Set when the event was refused (stale stage, already decided, not allowed now): nothing changed. */
   refused?: string;
 }
 
-/** What a runbook needs besides state and event: its definition and the environment's policy. */
-export interface StepContext {
-  runbook: CanaryRunbook;
+/** What a runbook needs besides state and event: its definition (pinned when it started) and the policy. */
+export interface StepContext<Definition = CanaryRunbook> {
+  runbook: Definition;
   policy: RunbookPolicy;
 }

@@ -5,6 +5,7 @@ import { closeRedis } from './connection.ts';
 import { createIdempotency, type Idempotency } from './idempotency.ts';
 import { createKeys, DEFAULT_PREFIX, type Keys } from './keys.ts';
 import { createLocks, type Locks } from './locks.ts';
+import { createReports, type Reports } from './reports.ts';
 import { createRollouts, DEFAULT_FINISHED_ROLLOUT_TTL_MS, type Rollouts } from './rollouts.ts';
 import type { Clock } from './time.ts';
 import { createTimelines, type Timelines } from './timelines.ts';
@@ -28,6 +29,8 @@ export interface Store {
   idempotency: Idempotency;
   audit: AuditLog;
   timelines: Timelines;
+  /** Evidence reports of finished rollouts. */
+  reports: Reports;
   /** Quits the connection the store was given, after its pending replies. */
   close(): Promise<void>;
 }
@@ -49,6 +52,7 @@ export function createStore(redis: Redis, options: StoreOptions = {}): Store {
     idempotency: createIdempotency(redis, keys, clock),
     audit: createAuditLog(redis, keys, clock),
     timelines: createTimelines(redis, keys, clock),
+    reports: createReports(redis, keys, clock),
     close: () => closeRedis(redis),
   };
 }
@@ -72,6 +76,7 @@ export type {
   ReleaseResult,
   UnfreezeResult,
 } from './locks.ts';
+export { DEFAULT_REPORT_TTL_MS, type Reports } from './reports.ts';
 export {
   type CreateRolloutInput,
   type CreateRolloutResult,

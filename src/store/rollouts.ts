@@ -68,6 +68,8 @@ export type TransitionResult =
 export interface Rollouts {
   create(input: CreateRolloutInput): Promise<CreateRolloutResult>;
   get<D extends RolloutData = RolloutData>(id: string): Promise<RolloutRecord<D> | undefined>;
+  /** The record's version alone (one HGET): whether a step is still current. undefined when it is gone. */
+  version(id: string): Promise<number | undefined>;
   /**
    * Applies `patch` only if the record is at `expectedVersion` and `fence` (a Lock satisfies it) is
    * the lock currently held by this rollout; otherwise changes nothing and says why.
@@ -133,6 +135,11 @@ export function createRollouts(redis: Redis, keys: Keys, finishedTtlMs: number):
     async get<D extends RolloutData = RolloutData>(id: string) {
       const hash = await redis.hgetall(keys.rollout(id));
       return decodeRecord(id, hash) as RolloutRecord<D> | undefined;
+    },
+
+    async version(id) {
+      const version = await redis.hget(keys.rollout(id), '_v');
+      return version === null ? undefined : Number(version);
     },
 
     async transition(id, expectedVersion, fence, patch) {

@@ -8,19 +8,14 @@ import {
   ROUTE_SPLIT_TWIN_BASE_URL,
   ROUTE_SPLIT_TWIN_TOKEN,
 } from '../../sandbox/twins/route-split/index.ts';
+import { createEngine, type EngineOptions } from '../../src/bot/engine.ts';
 import { type ShiftgateConfig, shiftgateConfig } from '../../src/config/schema.ts';
 import { createGateRegistry } from '../../src/gates/registry.ts';
 import { CloudRunAdapter } from '../../src/platform/cloud-run/index.ts';
 import { createCloudMonitoring } from '../../src/platform/monitoring/index.ts';
 import { createRouteSplit } from '../../src/platform/route-split/index.ts';
 import { revisionSuffix } from '../../src/runbooks/effects.ts';
-import {
-  createEngine,
-  type Engine,
-  type EngineOptions,
-  type RollbackStartResult,
-  type RolloutView,
-} from '../../src/runbooks/engine.ts';
+import type { Engine, RollbackStartResult, RolloutView } from '../../src/runbooks/engine.ts';
 import type { CanaryState, Notification } from '../../src/runbooks/types.ts';
 import { useTwins } from './msw.ts';
 import { openTestStore, REDIS_URL, type TestStore } from './redis.ts';
@@ -319,7 +314,7 @@ export type EngineWorld = ReturnType<typeof useEngineWorld>;
 export async function startAtB(world: EngineWorld, engine: Engine, tag: string) {
   const stable = world.seed();
   const started = await engine.startCanary({ service: SERVICE, env: ENV, tag, requestedBy: REQUESTER });
-  if (!started.ok) throw new Error(started.message);
+  if (!started.ok) throw new Error(JSON.stringify(started));
   const id = started.rolloutId;
   const revision = world.canaryRevision(id, tag);
   world.feed(revision);

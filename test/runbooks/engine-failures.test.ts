@@ -155,7 +155,7 @@ describe('a replica dying after each kind of effect', () => {
       });
       a = world.engine({ store: world.testStore.openAnother(), ...ports });
       const started = await a.startCanary({ service: SERVICE, env: ENV, tag: TAG, requestedBy: REQUESTER });
-      if (!started.ok) throw new Error(started.message);
+      if (!started.ok) throw new Error(JSON.stringify(started));
       const id = started.rolloutId;
       const revision = world.canaryRevision(id, TAG);
       world.feed(revision);
@@ -191,7 +191,7 @@ describe('two replicas', () => {
     const a = world.engine({ config, store: world.testStore.openAnother() });
     const b = world.engine({ config, store: world.testStore.openAnother() });
     const started = await a.startCanary({ service: SERVICE, env: ENV, tag: TAG, requestedBy: REQUESTER });
-    if (!started.ok) throw new Error(started.message);
+    if (!started.ok) throw new Error(JSON.stringify(started));
     const id = started.rolloutId;
     const revision = world.canaryRevision(id, TAG);
     world.feed(revision);

@@ -48,7 +48,7 @@ describe('roles', () => {
       requestedBy: OUTSIDER,
     });
     expect(refused).toMatchObject({ ok: false, reason: 'not-allowed' });
-    expect(refused.ok || refused.message).toContain(`<@${REQUESTER}>`);
+    expect(JSON.stringify(refused)).toContain(`<@${REQUESTER}>`);
     expect(await world.store.locks.get(SERVICE, ENV)).toBeUndefined();
     expect(world.patches()).toHaveLength(0);
     expect(await auditWhat()).toContain(`${OUTSIDER} rollout.start.refused`);
@@ -210,7 +210,7 @@ describe('a manual rollback', () => {
       reason: 'x',
     });
     expect(refused).toMatchObject({ ok: false, reason: 'not-allowed' });
-    expect(refused.ok || refused.message).toContain(`<@${ON_CALL}>`); // says who may
+    expect(JSON.stringify(refused)).toContain(`<@${ON_CALL}>`); // says who may
     expect(await auditWhat()).toContain(`${OUTSIDER} rollback.start.refused`);
   });
 
@@ -259,7 +259,7 @@ describe('a failed gate that asks for one click (onGateFailure: approve)', () =>
       tag: 'v4',
       requestedBy: REQUESTER,
     });
-    if (!started.ok) throw new Error(started.message);
+    if (!started.ok) throw new Error(JSON.stringify(started));
     const id = started.rolloutId;
     world.feed(world.canaryRevision(id, 'v4'), 50);
     await world.until(engine, id, (v) => expect(v.status).toBe('awaiting-approval'));

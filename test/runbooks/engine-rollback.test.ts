@@ -86,7 +86,7 @@ describe('a manual rollback with no rollout active', () => {
       tag: 'v9',
       requestedBy: REQUESTER,
     });
-    if (!started.ok) throw new Error(started.message);
+    if (!started.ok) throw new Error(JSON.stringify(started));
     await world.until(engine, started.rolloutId, (v) => expect(v.status).toBe('awaiting-approval'));
     const rollback = await engine.startRollback({
       service: SERVICE,
@@ -113,7 +113,7 @@ describe('dry-run', () => {
       requestedBy: REQUESTER,
       dryRun: true,
     });
-    if (!started.ok) throw new Error(started.message);
+    if (!started.ok) throw new Error(JSON.stringify(started));
     const id = started.rolloutId;
     for (let stage = 1; stage <= 4; stage++) {
       await world.until(engine, id, (v) => {

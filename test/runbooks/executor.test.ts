@@ -1,14 +1,25 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PlatformError } from '../../src/platform/errors.ts';
 import type { EffectContext, EffectPerformer, Outcome } from '../../src/runbooks/effects.ts';
-import { createExecutor, type Executor, type RolloutFields, type Step } from '../../src/runbooks/executor.ts';
-import type { CanaryState, Effect, RunbookEvent, RunbookPolicy } from '../../src/runbooks/types.ts';
+import { createExecutor, type Executor, type RolloutFields } from '../../src/runbooks/executor.ts';
+import { KINDS } from '../../src/runbooks/kinds.ts';
+import type {
+  CanaryState,
+  Effect,
+  RunbookEvent,
+  RunbookPolicy,
+  StepContext,
+  StepResult,
+} from '../../src/runbooks/types.ts';
 import type { Lock, Store } from '../../src/store/index.ts';
 import { openTestStore, type TestStore } from '../helpers/redis.ts';
 
 // The executor against real Redis with a toy runbook and a recording performer: persist before perform,
 // re-step on a version conflict, never apply an event twice, stop on a lost lock, turn effect failures
 // into events, and drop a write whose step was overtaken.
+
+/** A step function of the canary kind's shape: the toy takes the canary's place in the kind table. */
+type Step = (state: CanaryState, event: RunbookEvent, ctx: StepContext) => StepResult<CanaryState>;
 
 const POLICY: RunbookPolicy = {
   requiredApprovals: 1,
@@ -117,7 +128,7 @@ afterEach(() => t.cleanup());
 function executorOver(store: Store, performer: EffectPerformer, step: Step = toy): Executor {
   return createExecutor({
     store,
-    step,
+    kinds: { ...KINDS, canary: { ...KINDS.canary, step } },
     policyOf: () => POLICY,
     effects: performer,
     dryRunEffects: performer,

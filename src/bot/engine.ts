@@ -1,0 +1,251 @@
+import type { Redis } from 'ioredis';
+import type { ShiftgateConfig } from '../config/schema.ts';
+import type { SecretResolver } from '../config/secret-resolver.ts';
+import { messageOf } from '../gates/error-result.ts';
+import type { PrometheusFactory } from '../gates/providers/prometheus.ts';
+import type { GateRegistry } from '../gates/registry.ts';
+import { createDryRunEffects } from '../runbooks/dry-run.ts';
+import { createEffects, type IncidentPort, type Logger, type Notify } from '../runbooks/effects.ts';
+import type { Engine, EngineMetrics, RolloutView } from '../runbooks/engine.ts';
+import { createExecutor, type RolloutFields } from '../runbooks/executor.ts';
+import type { KindRegistry } from '../runbooks/kind.ts';
+import { KINDS } from '../runbooks/kinds.ts';
+import type { CloudRun } from '../runbooks/ports/cloud-run.ts';
+import type { RouteSplitControl } from '../runbooks/ports/route-split.ts';
+import { isMember, type Person } from '../runbooks/principals.ts';
+import { createRollbackRequests } from '../runbooks/rollback-requests.ts';
+import { createScheduler } from '../runbooks/scheduler.ts';
+import type { RunbookPolicy, Timer } from '../runbooks/types.ts';
+import { defaultId, type UseCaseDeps } from '../runbooks/use-cases/deps.ts';
+import { defaultPolicy, type RetryPolicy } from '../runbooks/use-cases/policy.ts';
+import { runRollback, startRollback } from '../runbooks/use-cases/rollback.ts';
+import { send } from '../runbooks/use-cases/send.ts';
+import { startAsDeployer, startCanary } from '../runbooks/use-cases/start-canary.ts';
+import { createSweep } from '../runbooks/use-cases/sweep.ts';
+import { closeRedis, createRedis, createStore, type Store } from '../store/index.ts';
+
+// The engine of one replica, wired: three Redis connections (the engine's own reads, BullMQ's queue and
+// its worker), the timer worker, the recovery sweep on a timer, the effects (real and dry-run), the
+// executor over the kind table, and the use cases of src/runbooks/use-cases on top. Every replica runs
+// one; they share Redis and nothing else.
+
+export interface SweepOptions {
+  /** How often this replica looks for unsettled steps; default 30 s. 0 disables the timer (call sweep()). */
+  intervalMs?: number;
+  /** A step's effects still unfinished after this long are redriven; default 2 min. */
+  leaseMs?: number;
+  /** The same for a step that deploys (pulling and starting an image takes longer); default 15 min. */
+  deployLeaseMs?: number;
+}
+
+export interface EngineOptions {
+  store: Store;
+  /** BullMQ's connections and the engine's own reads are opened on it. */
+  redisUrl: string;
+  /** Default: the store's prefix. BullMQ's keys live under it too. */
+  prefix?: string;
+  cloudRun: CloudRun;
+  routeSplit?: (service: string, env: string) => RouteSplitControl | undefined;
+  gates: GateRegistry;
+  config: ShiftgateConfig;
+  notify: Notify;
+  /** Resolves the environment's access token for authenticated checks. */
+  secrets?: SecretResolver;
+  /** For capture-before (prometheus delta gates). */
+  prometheus?: PrometheusFactory;
+  incidents?: IncidentPort;
+  /** The kinds this engine runs; default the built-in table (a test may add its own). */
+  kinds?: KindRegistry;
+  /** Slack user groups of a user (handles or ids), for the roles; default none. */
+  groupsOf?: (userId: string) => Promise<string[]>;
+  /** The environment's policy for a rollout; default from the config (see defaultPolicy). */
+  policyOf?: (service: string, env: string) => RunbookPolicy;
+  retry?: RetryPolicy;
+  now?: () => Date;
+  log?: Logger;
+  /** Timer worker of this replica. */
+  worker?: { concurrency?: number; lockDurationMs?: number; stalledIntervalMs?: number; start?: boolean };
+  sweep?: SweepOptions;
+  /** New rollout ids; default `<service>-<env>-<yyyymmddThhmmss>-<4 hex>`. */
+  newId?: (service: string, env: string) => string;
+  /** Observations for metrics (and the benchmark). */
+  metrics?: EngineMetrics;
+}
+
+const consoleLog: Logger = {
+  warn: (message, fields) => console.warn(`shiftgate engine: ${message}`, fields ?? ''),
+  error: (message, fields) => console.error(`shiftgate engine: ${message}`, fields ?? ''),
+};
+
+export function createEngine(options: EngineOptions): Engine {
+  const { store, config, cloudRun } = options;
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? consoleLog;
+  const kinds = options.kinds ?? KINDS;
+  const prefix = options.prefix ?? store.keys.prefix;
+  const policyOf =
+    options.policyOf ?? ((_service: string, env: string) => defaultPolicy(config, env, options.retry));
+
+  // The engine's own reads (the version check before every platform write): few retries, so an
+  // unreachable Redis stops a step quickly instead of letting it change traffic unrecorded.
+  const redis: Redis = createRedis(options.redisUrl, {
+    maxRetriesPerRequest: 1,
+    connectionName: 'shiftgate-engine',
+  });
+  const quick = createStore(redis, { prefix });
+  const queueRedis = createRedis(options.redisUrl, {
+    maxRetriesPerRequest: null,
+    connectionName: 'shiftgate-queue',
+  });
+  const workerRedis = createRedis(options.redisUrl, {
+    maxRetriesPerRequest: null,
+    connectionName: 'shiftgate-worker',
+  });
+  for (const connection of [redis, queueRedis, workerRedis]) connection.on('error', () => {});
+
+  const worker = options.worker ?? {};
+  const scheduler = createScheduler({
+    connection: queueRedis,
+    workerConnection: workerRedis,
+    prefix,
+    now: () => now().getTime(),
+    ...(worker.concurrency === undefined ? {} : { concurrency: worker.concurrency }),
+    ...(worker.lockDurationMs === undefined ? {} : { lockDurationMs: worker.lockDurationMs }),
+    ...(worker.stalledIntervalMs === undefined ? {} : { stalledIntervalMs: worker.stalledIntervalMs }),
+  });
+
+  const real = createEffects({
+    store,
+    kinds,
+    cloudRun,
+    gates: options.gates,
+    config,
+    notify: options.notify,
+    scheduler,
+    log,
+    now,
+    ...(options.routeSplit ? { routeSplit: options.routeSplit } : {}),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+    ...(options.prometheus ? { prometheus: options.prometheus } : {}),
+    ...(options.incidents ? { incidents: options.incidents } : {}),
+  });
+
+  const executor = createExecutor({
+    store,
+    kinds,
+    policyOf: (state) => policyOf(state.service, state.env),
+    effects: real,
+    dryRunEffects: createDryRunEffects({ config, cloudRun, real }),
+    readVersion: (rolloutId) => quick.rollouts.version(rolloutId),
+    now,
+    log,
+  });
+
+  if (worker.start !== false) {
+    scheduler.start(async (job, jobId) => {
+      const picked = performance.now();
+      const lateMs = now().getTime() - Date.parse(job.event.at);
+      const result = await executor.dispatch(job.rolloutId, job.event, { eventId: job.eventId, jobId });
+      const end = result.ok ? await result.settled : undefined;
+      options.metrics?.timer?.({
+        timer: (jobId.split(':')[1] ?? 'tick') as Timer,
+        rolloutId: job.rolloutId,
+        durationMs: performance.now() - picked,
+        lateMs,
+        steps: end?.steps ?? 0,
+      });
+    });
+  }
+
+  const personOf = async (userId: string): Promise<Person> => ({
+    userId,
+    groups: options.groupsOf ? await options.groupsOf(userId) : [],
+  });
+  const deps: UseCaseDeps = {
+    store,
+    config,
+    cloudRun,
+    executor,
+    kinds,
+    now,
+    log,
+    personOf,
+    newId: (service, env) => (options.newId ? options.newId(service, env) : defaultId(service, env, now())),
+  };
+
+  const sweep = createSweep(deps, {
+    leaseMs: options.sweep?.leaseMs ?? 120_000,
+    deployLeaseMs: options.sweep?.deployLeaseMs ?? 15 * 60_000,
+  });
+  let sweeping: Promise<unknown> | undefined;
+  let killed = false;
+  const intervalMs = options.sweep?.intervalMs ?? 30_000;
+  const sweepTimer =
+    intervalMs > 0
+      ? setInterval(() => {
+          if (sweeping) return;
+          sweeping = sweep()
+            .catch((error: unknown) => log.warn('sweep failed', { error: messageOf(error) }))
+            .finally(() => {
+              sweeping = undefined;
+            });
+        }, intervalMs)
+      : undefined;
+  sweepTimer?.unref();
+
+  const requests = createRollbackRequests({
+    store,
+    redis,
+    config,
+    now,
+    log,
+    run: (request) => runRollback(deps, request, request.id, false),
+  });
+
+  return {
+    executor,
+    scheduler,
+    start: (input) => startAsDeployer(deps, input),
+    startCanary: (input) => startCanary(deps, input),
+    startRollback: (input) => startRollback(deps, requests, input),
+    approveRollback: async (requestId, userId) => requests.approve(requestId, await personOf(userId)),
+    async cancelRollback(requestId, by) {
+      const request = await requests.get(requestId);
+      const admins = request ? config.environments[request.env]?.admins : undefined;
+      const isAdmin = admins !== undefined && isMember(admins, await personOf(by));
+      return requests.cancel(requestId, by, isAdmin);
+    },
+    rollbackRequest: (requestId) => requests.get(requestId),
+    send: (rolloutId, input, sendOptions) =>
+      send(deps, rolloutId, input, sendOptions) as ReturnType<Engine['send']>,
+    async get(rolloutId) {
+      const record = await store.rollouts.get<RolloutFields>(rolloutId);
+      if (!record) return undefined;
+      const view: RolloutView = {
+        id: record.id,
+        version: record.version,
+        status: record.status,
+        state: record.data.state,
+        runbook: record.data.runbook,
+        ...(record.data.plan ? { plan: record.data.plan } : {}),
+        ...(record.data.outbox ? { outbox: record.data.outbox } : {}),
+      };
+      return view;
+    },
+    report: (rolloutId) => store.reports.get(rolloutId),
+    sweep,
+    // After a forced close nothing here will finish: steps under way died with the connections.
+    idle: () => (killed ? Promise.resolve() : executor.idle()),
+    async close({ force = false } = {}) {
+      if (force) killed = true;
+      if (sweepTimer) clearInterval(sweepTimer);
+      if (!force) {
+        await sweeping;
+        await executor.idle();
+      }
+      await scheduler.close(force);
+      if (!force) await executor.idle();
+      await Promise.all([redis, queueRedis, workerRedis].map(closeRedis));
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import { type CanaryRunbook, canaryRunbook, type Runbook } from '../config/runbooks.ts';
+import { canaryStep, newCanary } from './canary.ts';
+import type { GateTargets, RunbookKind } from './kind.ts';
+import { newStandaloneRollback, standaloneRollbackStep } from './rollback.ts';
+import type { CanaryState, RollbackState, RunbookState, StandaloneRollbackState } from './types.ts';
+
+// The one table of runbook kinds. Its type lists every kind of runbook state and every kind of the config's
+// `runbooks` union, so a kind added to either without an implementation here does not compile.
+
+/** The standalone rollback runs the rollback section of the service's runbook (its judge sets alpha). */
+export type RollbackDefinition = Pick<CanaryRunbook, 'rollback' | 'judge'>;
+
+export interface CanaryInput {
+  /** `<image>:<tag>` or a digest. */
+  image: string;
+  tag: string;
+}
+
+export interface RollbackInput {
+  reason: string;
+  toRevision: string;
+  fromRevision?: string;
+  mode: RollbackState['mode'];
+}
+
+type DefinitionOf<K extends string> = K extends Runbook['kind']
+  ? Extract<Runbook, { kind: K }>
+  : K extends 'rollback'
+    ? RollbackDefinition
+    : never;
+
+interface InputOf {
+  canary: CanaryInput;
+  rollback: RollbackInput;
+}
+
+/** Every configured kind must run as a state kind. */
+type Configured<T extends RunbookState['kind']> = T;
+export type BuiltInKind = Configured<Runbook['kind']> | RunbookState['kind'];
+
+export type KindTable = {
+  [K in BuiltInKind]: RunbookKind<Extract<RunbookState, { kind: K }>, DefinitionOf<K>, InputOf[K]>;
+};
+
+/** A state as a report holds it, with the dry-run's plan. */
+function stateReport(state: RunbookState, plan: unknown) {
+  return { state, ...(plan ? { plan } : {}) };
+}
+
+/** After a rollback the stable revision serves everything, through the public URL (seed 000, step 4). */
+function rollbackTargets(rollback: RollbackState, publicUrl: string): GateTargets {
+  return {
+    canaryUrl: publicUrl,
+    stableRevision: rollback.toRevision,
+    canaryRevision: rollback.toRevision,
+    canaryShare: 0,
+  };
+}
+
+const canary: KindTable['canary'] = {
+  schema: canaryRunbook,
+  lock: 'rollout',
+  init: (base, input, runbook) => newCanary({ ...base, ...input, runbook }),
+  step: canaryStep,
+  report: stateReport,
+  summary: (state: CanaryState) => ({
+    status: state.status,
+    stage: state.stages[state.stage]?.name ?? state.stage,
+  }),
+  gateTargets(state, effect, runbook, publicUrl) {
+    if (effect.phase === 'rollback-checks' && state.rollback)
+      return rollbackTargets(state.rollback, publicUrl);
+    const revision = state.canaryRevision ?? '';
+    const reported = revision ? state.trafficNow?.[revision] : undefined;
+    const stageTraffic = state.stages[effect.stage]?.traffic ?? runbook.stages[effect.stage]?.traffic ?? 0;
+    return {
+      ...(state.canaryUrl ? { canaryUrl: state.canaryUrl } : {}),
+      stableRevision: state.stableRevision ?? '',
+      canaryRevision: revision,
+      canaryShare: (reported ?? stageTraffic) / 100,
+      ...(state.before ? { before: state.before } : {}),
+    };
+  },
+  alpha: (runbook) => runbook.judge.alpha,
+  waitsOnFailedGate: (state) =>
+    state.status === 'needs-attention' && state.attention?.cause === 'gate-failed',
+};
+
+const rollback: KindTable['rollback'] = {
+  schema: undefined,
+  lock: 'rollback',
+  init: (base, input) => newStandaloneRollback({ ...base, ...input }),
+  step: standaloneRollbackStep,
+  report: stateReport,
+  summary: (state: StandaloneRollbackState) => ({ status: state.status, rollback: state.rollback.status }),
+  gateTargets: (state, _effect, _runbook, publicUrl) => rollbackTargets(state.rollback, publicUrl),
+  alpha: (runbook) => runbook.judge.alpha,
+};
+
+export const KINDS: KindTable = { canary, rollback };

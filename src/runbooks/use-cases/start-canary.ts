@@ -1,0 +1,80 @@
+import { messageOf } from '../../gates/error-result.ts';
+import { targetOf } from '../effects.ts';
+import type { Engine, StartInput, StartResult } from '../engine.ts';
+import type { RunbookStateBase } from '../kind.ts';
+import type { CanaryInput } from '../kinds.ts';
+import { mayStart } from '../roles.ts';
+import type { CanaryState } from '../types.ts';
+import { auditRefusal, type UseCaseDeps } from './deps.ts';
+import { startRunbook } from './start.ts';
+
+// Starting a rollout as a deployer: the environment's roles first, then the kind's start. /canary start
+// is this with the service's canary runbook and `<image>:<tag>`.
+
+export async function startAsDeployer(
+  deps: UseCaseDeps,
+  input: StartInput,
+): Promise<StartResult<RunbookStateBase>> {
+  const environment = deps.config.environments[input.env];
+  if (!environment)
+    return { ok: false, reason: 'invalid', message: `no environment "${input.env}" in the config` };
+  const allowed = mayStart(environment, await deps.personOf(input.requestedBy));
+  if (!allowed.ok) {
+    const scope = { service: input.service, env: input.env };
+    await auditRefusal(deps, input.requestedBy, 'rollout.start', scope, allowed.reason);
+    return { ok: false, reason: 'not-allowed', message: allowed.reason };
+  }
+  return startRunbook(deps, input);
+}
+
+export async function startCanary(
+  deps: UseCaseDeps,
+  input: Parameters<Engine['startCanary']>[0],
+): Promise<StartResult> {
+  const { service, env } = input;
+  let targeted: ReturnType<typeof targetOf>;
+  try {
+    targeted = targetOf(deps.config, service, env);
+  } catch (error) {
+    return { ok: false, reason: 'invalid', message: messageOf(error) };
+  }
+  const runbook = deps.config.runbooks[targeted.target.runbook];
+  if (runbook?.kind !== 'canary') {
+    return {
+      ok: false,
+      reason: 'invalid',
+      message: `no canary runbook "${targeted.target.runbook}" in the config`,
+    };
+  }
+  const image =
+    input.image ?? (input.tag && targeted.target.image ? `${targeted.target.image}:${input.tag}` : undefined);
+  if (!image) {
+    return {
+      ok: false,
+      reason: 'invalid',
+      message: 'give an image tag (the image is <services.X.image>:<tag>) or an image',
+    };
+  }
+  const tag = input.tag ?? tagOfImage(image);
+  const canary: CanaryInput = { image, tag };
+  const started = await startAsDeployer(deps, {
+    kind: 'canary',
+    runbook,
+    service,
+    env,
+    requestedBy: input.requestedBy,
+    dryRun: input.dryRun ?? false,
+    input: canary,
+    lockReason: `canary ${tag}${input.dryRun ? ' (dry-run)' : ''}`,
+  });
+  return started as StartResult<CanaryState>;
+}
+
+/** The tag of `registry/repo/image:tag` (digests have none: the first 12 hex of the digest). */
+function tagOfImage(image: string): string {
+  const last = image.slice(image.lastIndexOf('/') + 1);
+  const at = last.indexOf('@');
+  const colon = last.indexOf(':');
+  if (at >= 0) return last.slice(at + 1 + 'sha256:'.length, at + 1 + 'sha256:'.length + 12);
+  return colon >= 0 ? last.slice(colon + 1) : 'latest';
+}
