@@ -1,6 +1,7 @@
 // Pure functions from engine state to Block Kit: what the bot posts, each within Slack's limits.
 export { ACTIONS, decodeValue, encodeValue } from './actions.ts';
 export { type ApprovalDetails, type ApprovalOutcome, approvalDecided, approvalRequest } from './approval.ts';
+export { kindCard } from './cards.ts';
 export { type GatePhase, type GateResultsInput, gateResultsMessage } from './gate-results.ts';
 export { type Command, help, usage } from './help.ts';
 export { appHome, type HomeInput } from './home.ts';

@@ -1,7 +1,5 @@
 import { help, rolloutList, rolloutStatus, usage } from '../blocks/index.ts';
 import type { CanaryRunbook } from '../config/runbooks.ts';
-import { serviceTarget } from '../config/target.ts';
-import type { CanaryState } from '../runbooks/types.ts';
 import { type CanaryIntent, parseCanary } from './canary-args.ts';
 import { findRollout } from './find-rollout.ts';
 import { lockAnswer } from './lock-answer.ts';
@@ -49,7 +47,9 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
       const state = found.state;
       if (state.kind !== 'canary')
         return say(`\`${state.service}\` in \`${state.env}\` is rolling back: ${state.rollback.reason}`);
-      return rolloutStatus(state, runbookOf(surface, state));
+      // The stages it runs are the ones pinned when it started, not the config as it is now.
+      const view = await engine.get(state.id);
+      return rolloutStatus(state, view?.runbook as CanaryRunbook | undefined);
     }
     default: {
       const found = await findRollout(surface, intent, who);
@@ -71,9 +71,4 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
       return say(`${done[intent.sub]} \`${id}\`.`);
     }
   }
-}
-
-export function runbookOf(surface: Surface, state: CanaryState): CanaryRunbook {
-  const target = serviceTarget(surface.config, state.service, state.env);
-  return surface.config.runbooks[target?.runbook ?? 'canary'] as CanaryRunbook;
 }

@@ -7,7 +7,7 @@ import {
 } from '../../sandbox/twins/slack/sign.ts';
 import { ACTIONS } from '../../src/blocks/actions.ts';
 import type { CanaryState } from '../../src/runbooks/types.ts';
-import { APPROVERS, ENV, OUTSIDER, REQUESTER, SERVICE } from '../helpers/engine-world.ts';
+import { APPROVERS, ENV, OUTSIDER, REQUESTER, SERVICE, testConfig } from '../helpers/engine-world.ts';
 import { buttonsOf, SIGNING_SECRET, useSlackWorld } from '../helpers/slack-world.ts';
 
 // The canary through Slack alone: signed slash commands and button clicks to the real Bolt receiver, the
@@ -98,6 +98,27 @@ describe('a canary through Slack', () => {
     const second = await s.command(REQUESTER, '/canary', 'start v3.0.0');
     expect(second.text).toContain(`<@${REQUESTER}>`);
     expect(second.text).toMatch(/lock|held|running/i);
+  });
+
+  it('the card and /canary status show the runbook pinned at start, not the config reloaded since', async () => {
+    await s.start();
+    world.seed();
+    const started = await s.command(REQUESTER, '/canary', 'start v2.0.0');
+    const id = /`([^`]+)`/.exec(started.text)?.[1] as string;
+    await world.until(s.current.engine, id, (v) => expect(v.status).toBe('awaiting-approval'));
+    // A replica started on a config whose canary has three stages, while this rollout runs five.
+    const reloaded = testConfig();
+    const stages = reloaded.runbooks.canary?.stages ?? [];
+    if (reloaded.runbooks.canary)
+      reloaded.runbooks.canary.stages = [stages[0], stages[1], stages[4]].flatMap((x) => (x ? [x] : []));
+    await s.start(reloaded);
+    expect((await s.command(REQUESTER, '/canary', 'status')).text).toContain('(stage 2 of 5)');
+    expect((await s.command(REQUESTER, '/canary', 'pause')).text).toContain('Paused');
+    await vi.waitFor(() => {
+      const card = s.channelMessages().find((m) => m.thread_ts === undefined && m.text.includes('v2.0.0'));
+      expect(JSON.stringify(card?.blocks)).toMatch(/Paused/i);
+      for (const name of ['C', 'D']) expect(JSON.stringify(card?.blocks)).toContain(`${name} `);
+    });
   });
 
   it('pause, resume, status, list, abort; promote is for admins', async () => {

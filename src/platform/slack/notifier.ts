@@ -2,14 +2,14 @@ import {
   approvalDecided,
   approvalRequest,
   gateResultsMessage,
+  kindCard,
   rollingBackMessage,
-  rolloutCard,
 } from '../../blocks/index.ts';
 import { message, section } from '../../blocks/message.ts';
-import type { CanaryRunbook } from '../../config/runbooks.ts';
 import type { ShiftgateConfig } from '../../config/schema.ts';
 import { serviceTarget } from '../../config/target.ts';
 import type { Logger, Notify } from '../../runbooks/effects.ts';
+import type { RolloutFields } from '../../runbooks/executor.ts';
 import { describePrincipals } from '../../runbooks/principals.ts';
 import type { CanaryState, Notification, RunbookState } from '../../runbooks/types.ts';
 import { isTerminalStatus, type Store } from '../../store/index.ts';
@@ -35,11 +35,6 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
   const { store, poster, config } = deps;
   const uploadReport = createReportUpload({ store, poster, config, log: deps.log });
 
-  const runbookOf = (state: RunbookState): CanaryRunbook | undefined => {
-    const target = serviceTarget(config, state.service, state.env);
-    const runbook = target ? config.runbooks[target.runbook] : undefined;
-    return runbook?.kind === 'canary' ? runbook : undefined;
-  };
   const required = (state: RunbookState) => config.environments[state.env]?.approval.required ?? 1;
   const approvalPurpose = (state: CanaryState, stage: number) =>
     `approval:${stage}:${state.stages[stage]?.approvalRequests ?? 1}`;
@@ -60,12 +55,9 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
     });
   };
 
-  function card(state: RunbookState) {
-    const runbook = runbookOf(state);
-    return state.kind === 'canary' && runbook
-      ? rolloutCard(state, runbook, { requiredApprovals: required(state) })
-      : rollingBackMessage(state);
-  }
+  /** The card, from the runbook pinned in the record: what the engine runs, whatever the config says now. */
+  const card = (state: RunbookState, runbook: unknown) =>
+    kindCard(state, runbook, { requiredApprovals: required(state) });
 
   /** Edits every approval request still open into its decided form. */
   async function closeApprovals(state: CanaryState, why: string): Promise<void> {
@@ -82,12 +74,17 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
   }
 
   return async (rolloutId, notification) => {
-    const record = await store.rollouts.get<{ state: RunbookState }>(rolloutId);
+    const record = await store.rollouts.get<RolloutFields>(rolloutId);
     const state = record?.data.state;
     if (!state) return;
     const target = serviceTarget(config, state.service, state.env);
     if (!target) return;
-    const root = await poster.upsert(rolloutId, 'card', { channel: target.slackChannel }, card(state));
+    const root = await poster.upsert(
+      rolloutId,
+      'card',
+      { channel: target.slackChannel },
+      card(state, record.data.runbook),
+    );
     const thread = { channel: root.channel, threadTs: root.ts };
     const line = (text: string) => poster.post(thread, message(text, [section(text)]));
     const n: Notification = notification;
