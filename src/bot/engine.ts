@@ -195,7 +195,6 @@ export function createEngine(options: EngineOptions): Engine {
 
   const requests = createRollbackRequests({
     store,
-    redis,
     config,
     now,
     log,

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import { messageOf } from '../gates/error-result.ts';
 import type { Approval, Lock, Store } from '../store/index.ts';
@@ -79,14 +78,13 @@ const STAGE = 'rollback';
 
 export function createRollbackRequests<R extends RunResult>(deps: {
   store: Store;
-  redis: Redis;
   config: ShiftgateConfig;
   now: () => Date;
   log: Logger;
   /** Runs the approved rollback (the engine's start, with no policy check left to make). */
   run: (request: RollbackRequest) => Promise<R>;
 }): RollbackRequests<R> {
-  const { store, redis, config, now } = deps;
+  const { store, config, now } = deps;
   type Stored = Omit<RollbackRequest, 'approvals'>;
 
   const environmentOf = (env: string) => {
@@ -95,10 +93,7 @@ export function createRollbackRequests<R extends RunResult>(deps: {
     return environment;
   };
 
-  async function read(id: string): Promise<Stored | undefined> {
-    const text = await redis.get(store.keys.rollbackRequest(id));
-    return text === null ? undefined : (JSON.parse(text) as Stored);
-  }
+  const read = (id: string) => store.rollbackRequests.get<Stored>(id);
 
   async function get(id: string): Promise<RollbackRequest | undefined> {
     const stored = await read(id);
@@ -106,12 +101,7 @@ export function createRollbackRequests<R extends RunResult>(deps: {
     return { ...stored, approvals: await store.approvals.list(id, STAGE) };
   }
 
-  async function write(stored: Stored, ttlMs?: number): Promise<void> {
-    const key = store.keys.rollbackRequest(stored.id);
-    const text = JSON.stringify(stored);
-    if (ttlMs === undefined) await redis.set(key, text, 'KEEPTTL');
-    else await redis.set(key, text, 'PX', ttlMs);
-  }
+  const write = (stored: Stored, ttlMs?: number) => store.rollbackRequests.put(stored.id, stored, ttlMs);
 
   const audit = (stored: Stored, who: string, what: string, reason?: string) =>
     store.audit
@@ -137,7 +127,7 @@ export function createRollbackRequests<R extends RunResult>(deps: {
         stored.status === 'started'
           ? `started as ${stored.rolloutId}`
           : stored.status === 'failed'
-            ? `failed to start: ${stored.message}`
+            ? `failed to start: ${stored.message ?? `the deploy lock is held by ${stored.lockedBy?.rolloutId}`}`
             : `cancelled by <@${stored.decidedBy}>`;
       return { ok: false, reason: 'decided', message: `this rollback request was already ${how}` };
     }

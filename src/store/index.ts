@@ -6,6 +6,7 @@ import { createIdempotency, type Idempotency } from './idempotency.ts';
 import { createKeys, DEFAULT_PREFIX, type Keys } from './keys.ts';
 import { createLocks, type Locks } from './locks.ts';
 import { createReports, type Reports } from './reports.ts';
+import { createRollbackRequestDocs, type RollbackRequestDocs } from './rollback-requests.ts';
 import { createRollouts, DEFAULT_FINISHED_ROLLOUT_TTL_MS, type Rollouts } from './rollouts.ts';
 import type { Clock } from './time.ts';
 import { createTimelines, type Timelines } from './timelines.ts';
@@ -31,6 +32,8 @@ export interface Store {
   timelines: Timelines;
   /** Evidence reports of finished rollouts. */
   reports: Reports;
+  /** Manual rollback requests waiting for approvals. */
+  rollbackRequests: RollbackRequestDocs;
   /** Quits the connection the store was given, after its pending replies. */
   close(): Promise<void>;
 }
@@ -53,6 +56,7 @@ export function createStore(redis: Redis, options: StoreOptions = {}): Store {
     audit: createAuditLog(redis, keys, clock),
     timelines: createTimelines(redis, keys, clock),
     reports: createReports(redis, keys, clock),
+    rollbackRequests: createRollbackRequestDocs(redis, keys),
     close: () => closeRedis(redis),
   };
 }
@@ -77,6 +81,7 @@ export type {
   UnfreezeResult,
 } from './locks.ts';
 export { DEFAULT_REPORT_TTL_MS, type Reports } from './reports.ts';
+export type { RollbackRequestDocs } from './rollback-requests.ts';
 export {
   type CreateRolloutInput,
   type CreateRolloutResult,

@@ -1,0 +1,27 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from './keys.ts';
+
+/**
+ * Manual rollback requests waiting for approvals, one JSON document each (`rollback-request:<id>`). Their
+ * approvals are kept by `approvals` (stage `rollback`); who decides a request is claimed through
+ * `idempotency`, so this is a plain document store.
+ */
+export interface RollbackRequestDocs {
+  get<T extends object>(id: string): Promise<T | undefined>;
+  /** `ttlMs` sets the retention; without it the document keeps the TTL it had. */
+  put(id: string, document: object, ttlMs?: number): Promise<void>;
+}
+
+export function createRollbackRequestDocs(redis: Redis, keys: Keys): RollbackRequestDocs {
+  return {
+    async get<T extends object>(id: string) {
+      const text = await redis.get(keys.rollbackRequest(id));
+      return text === null ? undefined : (JSON.parse(text) as T);
+    },
+    async put(id, document, ttlMs) {
+      const text = JSON.stringify(document);
+      if (ttlMs === undefined) await redis.set(keys.rollbackRequest(id), text, 'KEEPTTL');
+      else await redis.set(keys.rollbackRequest(id), text, 'PX', ttlMs);
+    },
+  };
+}
