@@ -196,6 +196,24 @@ describe('the rollback request card', () => {
         { ...request, status: 'failed', approvals, message: 'the lock is held <by> someone' },
         'failed to start*: the lock is held &lt;by&gt; someone',
       ],
+      [
+        {
+          ...request,
+          status: 'failed',
+          approvals,
+          lockedBy: {
+            service: 'control',
+            env: 'prod',
+            rolloutId: 'rb-1',
+            author: 'UONCALL01',
+            reason: 'rollback: <!channel> down',
+            since: at(1),
+            kind: 'rollback',
+            token: 7,
+          },
+        },
+        'failed to start*: `control` in `prod` is locked by <@UONCALL01> for a rollback since <!date^',
+      ],
       [request, 'Expired* <!date^'],
     ];
     for (const [r, said] of cases) {
