@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PlatformError } from '../../src/platform/errors.ts';
 import type { EffectContext, EffectPerformer, Outcome } from '../../src/runbooks/effects.ts';
 import { createExecutor, type Executor, type RolloutFields, type Step } from '../../src/runbooks/executor.ts';
+import { PlatformError } from '../../src/runbooks/ports/errors.ts';
 import type { CanaryState, Effect, RunbookEvent, RunbookPolicy } from '../../src/runbooks/types.ts';
 import type { Lock, Store } from '../../src/store/index.ts';
 import { openTestStore, type TestStore } from '../helpers/redis.ts';
