@@ -6,14 +6,7 @@ import type { SecretResolver } from '../config/secret-resolver.ts';
 import { messageOf } from '../gates/error-result.ts';
 import type { PrometheusFactory } from '../gates/providers/prometheus.ts';
 import type { GateRegistry } from '../gates/registry.ts';
-import {
-  closeRedis,
-  createRedis,
-  type Freeze,
-  type Lock,
-  type RolloutRecord,
-  type Store,
-} from '../store/index.ts';
+import { closeRedis, createRedis, type RolloutRecord, type Store } from '../store/index.ts';
 import { timedId } from '../store/time.ts';
 import { checkApprover } from './approvals.ts';
 import { canaryStep, newCanary } from './canary.ts';
@@ -34,6 +27,7 @@ import {
   type RolloutFields,
   type Step,
 } from './executor.ts';
+import type { Freeze, Lock } from './locks.ts';
 import { type CloudRun, type Revision, splitOf } from './ports/cloud-run.ts';
 import type { RouteSplitControl } from './ports/route-split.ts';
 import { isMember, type Person } from './principals.ts';

@@ -1,6 +1,6 @@
 import type { CanaryRunbook } from '../config/runbooks.ts';
 import { messageOf } from '../gates/error-result.ts';
-import { type Fence, isTerminalStatus, type RolloutRecord, type Store } from '../store/index.ts';
+import type { RolloutRecord, Store } from '../store/index.ts';
 import { extendPlan, type PlanEntry } from './dry-run.ts';
 import {
   type EffectContext,
@@ -12,6 +12,8 @@ import {
   PLATFORM_EFFECTS,
   Superseded,
 } from './effects.ts';
+import type { Fence } from './locks.ts';
+import { isTerminalStatus } from './status.ts';
 import type { Effect, RunbookEvent, RunbookPolicy, RunbookState, StepContext, StepResult } from './types.ts';
 
 // The executor: load the record, step the runbook, persist, then perform the effects and feed their

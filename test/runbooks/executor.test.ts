@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EffectContext, EffectPerformer, Outcome } from '../../src/runbooks/effects.ts';
 import { createExecutor, type Executor, type RolloutFields, type Step } from '../../src/runbooks/executor.ts';
+import type { Lock } from '../../src/runbooks/locks.ts';
 import { PlatformError } from '../../src/runbooks/ports/errors.ts';
 import type { CanaryState, Effect, RunbookEvent, RunbookPolicy } from '../../src/runbooks/types.ts';
-import type { Lock, Store } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
 import { openTestStore, type TestStore } from '../helpers/redis.ts';
 
 // The executor against real Redis with a toy runbook and a recording performer: persist before perform,
