@@ -79,4 +79,4 @@ export {
   type TransitionResult,
 } from './rollouts.ts';
 export type { Clock } from './time.ts';
-export type { NewTimelineEntry, TimelineEntry, TimelineSource, Timelines } from './timelines.ts';
+export type { NewTimelineEntry, Timelines } from './timelines.ts';
