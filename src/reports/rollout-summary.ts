@@ -1,7 +1,7 @@
-import type { PlanEntry } from '../runbooks/dry-run.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
 import type {
   CanaryState,
+  PlanEntry,
   RollbackState,
   RunbookState,
   Split,

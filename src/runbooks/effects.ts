@@ -9,7 +9,6 @@ import { captureBefore, type PrometheusFactory } from '../gates/providers/promet
 import type { GateRegistry } from '../gates/registry.ts';
 import type { GateContext, GateResult } from '../gates/result.ts';
 import type { Store } from '../store/index.ts';
-import type { PlanEntry } from './dry-run.ts';
 import { AWAITS_RESULT } from './in-flight.ts';
 import type { Fence } from './locks.ts';
 import type { CloudRun, ServiceRef, ServiceState } from './ports/cloud-run.ts';
@@ -17,7 +16,15 @@ import { splitOf } from './ports/cloud-run.ts';
 import { PlatformError } from './ports/errors.ts';
 import type { RouteSplitControl } from './ports/route-split.ts';
 import type { Scheduler } from './scheduler.ts';
-import type { Effect, Notification, RollbackState, RunbookEvent, RunbookState, Split } from './types.ts';
+import type {
+  Effect,
+  Notification,
+  PlanEntry,
+  RollbackState,
+  RunbookEvent,
+  RunbookState,
+  Split,
+} from './types.ts';
 
 // How each effect a runbook asks for is performed for real, and what event its outcome becomes. Traffic
 // effects reconcile: they read the split Cloud Run reports first and write only when it differs from the

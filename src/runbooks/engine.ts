@@ -10,7 +10,7 @@ import { closeRedis, createRedis, type RolloutRecord, type Store } from '../stor
 import { timedId } from '../store/time.ts';
 import { checkApprover } from './approvals.ts';
 import { canaryStep, newCanary } from './canary.ts';
-import { createDryRunEffects, type PlanEntry } from './dry-run.ts';
+import { createDryRunEffects } from './dry-run.ts';
 import {
   createEffects,
   type IncidentPort,
@@ -40,7 +40,7 @@ import {
   type RollbackRequest,
 } from './rollback-requests.ts';
 import { createScheduler, type Scheduler } from './scheduler.ts';
-import type { RunbookEvent, RunbookPolicy, RunbookState, Timer } from './types.ts';
+import type { PlanEntry, RunbookEvent, RunbookPolicy, RunbookState, Timer } from './types.ts';
 
 // The runbook engine as the Slack commands use it: start a canary, start a rollback, send a person's
 // decision to a rollout. It composes the store (state of record), the executor (step, persist, perform),

@@ -1,7 +1,7 @@
 import type { CanaryRunbook } from '../config/runbooks.ts';
 import { messageOf } from '../gates/error-result.ts';
 import type { RolloutRecord, Store } from '../store/index.ts';
-import { extendPlan, type PlanEntry } from './dry-run.ts';
+import { extendPlan } from './dry-run.ts';
 import {
   type EffectContext,
   type EffectPerformer,
@@ -14,7 +14,15 @@ import {
 } from './effects.ts';
 import type { Fence } from './locks.ts';
 import { isTerminalStatus } from './status.ts';
-import type { Effect, RunbookEvent, RunbookPolicy, RunbookState, StepContext, StepResult } from './types.ts';
+import type {
+  Effect,
+  PlanEntry,
+  RunbookEvent,
+  RunbookPolicy,
+  RunbookState,
+  StepContext,
+  StepResult,
+} from './types.ts';
 
 // The executor: load the record, step the runbook, persist, then perform the effects and feed their
 // outcomes back, until the rollout waits for a timer or a person.
