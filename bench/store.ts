@@ -11,14 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
-import {
-  closeRedis,
-  createRedis,
-  createStore,
-  deleteByPrefix,
-  type Lock,
-  type Store,
-} from '../src/store/index.ts';
+import type { Lock } from '../src/runbooks/locks.ts';
+import { closeRedis, createRedis, createStore, deleteByPrefix, type Store } from '../src/store/index.ts';
 import { intFromEnv } from './env.ts';
 import { percentile } from './percentile.ts';
 

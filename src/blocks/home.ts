@@ -1,6 +1,6 @@
 import type { HomeView, KnownBlock } from '@slack/types';
+import type { Freeze, Lock } from '../runbooks/locks.ts';
 import type { RunbookState } from '../runbooks/types.ts';
-import type { Freeze, Lock } from '../store/index.ts';
 import {
   code,
   context,

@@ -1,4 +1,4 @@
-import type { Freeze, Lock } from '../store/index.ts';
+import type { Freeze, Lock } from '../runbooks/locks.ts';
 import {
   code,
   context,

@@ -1,3 +1,4 @@
+import { isTerminalStatus } from '../runbooks/status.ts';
 import type {
   AttentionCause,
   CanaryState,
@@ -7,7 +8,6 @@ import type {
   StageProgress,
   StandaloneRollbackState,
 } from '../runbooks/types.ts';
-import { isTerminalStatus } from '../store/rollouts.ts';
 import { code, escapeText, mention } from './message.ts';
 import { between, relative, slackDate, when } from './time.ts';
 

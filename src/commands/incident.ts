@@ -1,5 +1,6 @@
 import { help, usage } from '../blocks/index.ts';
-import type { Incident, IncidentResult } from '../incidents/incidents.ts';
+import type { IncidentResult } from '../incidents/incidents.ts';
+import type { Incident } from '../incidents/types.ts';
 import type { IncidentIntent } from './incident-args.ts';
 import { resolveScope } from './scope.ts';
 import { type Invocation, isAnyOf, type Reply, type Surface, say } from './surface.ts';

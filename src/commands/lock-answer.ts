@@ -1,5 +1,5 @@
 import { lockRefusal } from '../blocks/index.ts';
-import type { Freeze, Lock } from '../store/index.ts';
+import type { Freeze, Lock } from '../runbooks/locks.ts';
 import type { Reply, Surface } from './surface.ts';
 
 // The answer to a start refused by the deploy lock or a freeze: who holds it, why, since when, and a link

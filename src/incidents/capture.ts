@@ -1,5 +1,6 @@
 import { unescapeText } from '../blocks/message.ts';
-import type { Incident, Incidents } from './incidents.ts';
+import type { Incidents } from './incidents.ts';
+import type { Incident } from './types.ts';
 
 // Incident notes from Slack, as the Events API delivers them (platform-facts.md): a person's reply in an
 // incident's thread is a note (author, time, Slack ts); `message_changed` edits it, `message_deleted`

@@ -6,37 +6,15 @@ import { serviceTarget } from '../config/target.ts';
 import type { Poster } from '../platform/slack/poster.ts';
 import type { IncidentInput } from '../runbooks/effects.ts';
 import { incidentId, recordIncident } from '../runbooks/effects.ts';
-import type { RunbookState, Split } from '../runbooks/types.ts';
+import type { RunbookState } from '../runbooks/types.ts';
 import type { Store } from '../store/index.ts';
 import { timedId } from '../store/time.ts';
 import { saveIncidentReport, uploadIncidentReport, type WrittenReport } from './report.ts';
+import type { Incident } from './types.ts';
 
 // Incidents: opened by every rollback (the engine's IncidentPort) and by `/incident open`. Each has a
 // card, posted in the service's channel, whose thread is the incident's; its timeline (store.timelines)
 // collects bot actions and people's notes; `/incident close` or the Resolve button resolves it.
-
-export interface Incident {
-  id: string;
-  service: string;
-  env: string;
-  symptom: string;
-  openedBy: string;
-  openedAt: string;
-  channel: string;
-  ts?: string;
-  rolloutId?: string;
-  failedStage?: string;
-  revisions?: { from?: string; to: string };
-  trafficBefore?: Split;
-  trafficAfter?: Split;
-  routeOverride?: string;
-  /** Who rolled back by hand, for an incident opened by a manual rollback. */
-  rolledBackBy?: string;
-  status: 'open' | 'resolved';
-  resolvedBy?: string;
-  resolvedAt?: string;
-  summary?: string;
-}
 
 export type IncidentResult =
   | { ok: true; incident: Incident; report: WrittenReport }

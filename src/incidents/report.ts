@@ -7,7 +7,7 @@ import {
 } from '../reports/incident-report.ts';
 import type { TimelineEntry as RolloutNote } from '../runbooks/types.ts';
 import type { Store } from '../store/index.ts';
-import type { Incident } from './incidents.ts';
+import type { Incident } from './types.ts';
 
 // Writing an incident's report when it is resolved: built from the incident, its timeline and the
 // rollout's own actions; saved in Redis first (the evidence stays even when Slack is down), then

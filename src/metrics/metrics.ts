@@ -1,7 +1,7 @@
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { GateRegistry } from '../gates/registry.ts';
-import { PlatformError } from '../platform/errors.ts';
+import { PlatformError } from '../runbooks/ports/errors.ts';
 import type { Store } from '../store/index.ts';
 
 // The bot's own metrics, in Prometheus' text format on GET /metrics (DESIGN.md, "Roles, locks and

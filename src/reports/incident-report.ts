@@ -1,7 +1,6 @@
-import type { Incident } from '../incidents/incidents.ts';
+import type { Incident, TimelineEntry } from '../incidents/types.ts';
 import { formatSplit } from '../runbooks/traffic.ts';
 import type { TimelineEntry as RolloutNote, Split } from '../runbooks/types.ts';
-import type { TimelineEntry } from '../store/timelines.ts';
 import { text } from './markdown.ts';
 
 // The incident report (seed 000, rollback step 5): what failed and where, the revisions and the traffic

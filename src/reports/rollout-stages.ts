@@ -1,6 +1,6 @@
 import type { StageVerdict } from '../gates/judge.ts';
+import { isTerminalStatus } from '../runbooks/status.ts';
 import type { Approval, CanaryState, StageProgress } from '../runbooks/types.ts';
-import { isTerminalStatus } from '../store/rollouts.ts';
 import { type GateEvidence, gateEvidence } from './rollout-gates.ts';
 
 // Each stage of a canary as the report shows it: what it was meant to do (name, traffic), what became of

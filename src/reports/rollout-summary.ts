@@ -1,13 +1,13 @@
-import type { PlanEntry } from '../runbooks/dry-run.ts';
+import { isTerminalStatus } from '../runbooks/status.ts';
 import type {
   CanaryState,
+  PlanEntry,
   RollbackState,
   RunbookState,
   Split,
   StandaloneRollbackState,
   TimelineEntry,
 } from '../runbooks/types.ts';
-import { isTerminalStatus } from '../store/rollouts.ts';
 import { type GateEvidence, gateEvidence } from './rollout-gates.ts';
 import { describeEffect } from './rollout-plan.ts';
 import { msBetween, type StageSummary, stageSummaries } from './rollout-stages.ts';

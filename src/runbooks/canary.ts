@@ -3,7 +3,6 @@ import type { CanaryRunbook, Stage } from '../config/runbooks.ts';
 import { judgeStage, type StageJudgement } from '../gates/judge.ts';
 import { renderGate } from '../gates/render.ts';
 import type { GateResult } from '../gates/result.ts';
-import { isTerminalStatus } from '../store/rollouts.ts';
 import { approvalRefusal, needsApproval } from './approvals.ts';
 import { ask, cancelRetry, type Draft, draft, effectFailed, redo, retry, settle } from './in-flight.ts';
 import {
@@ -15,6 +14,7 @@ import {
   reasonOf,
   stepNote,
 } from './rollback.ts';
+import { isTerminalStatus } from './status.ts';
 import { addMs, earliest, isBefore, latest, msBetween, note } from './timeline.ts';
 import { canarySplit, formatSplit, sameSplit } from './traffic.ts';
 import type {

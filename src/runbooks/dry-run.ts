@@ -13,7 +13,7 @@ import {
 import type { CloudRun } from './ports/cloud-run.ts';
 import { splitOf } from './ports/cloud-run.ts';
 import { timerJobId } from './scheduler.ts';
-import type { Effect } from './types.ts';
+import type { Effect, PlanEntry } from './types.ts';
 
 // Dry-run: the runbook runs exactly as it would, but no effect changes Cloud Run or the route split. Each
 // effect is recorded in the rollout's plan, in order, and answered with a plausible outcome:
@@ -31,17 +31,6 @@ import type { Effect } from './types.ts';
 //   is written in milliseconds; approval-expiry timers stay real, since people answer in real time.
 // - open-incident: recorded in the plan only. notify, release-lock, write-report and approval timers are
 //   performed for real: they change nothing outside shiftgate, and people see the plan through them.
-
-/** One line of a dry-run's plan: an effect the runbook asked for, in order. */
-export interface PlanEntry {
-  /** Position in the plan, from 1. */
-  n: number;
-  /** The time of the event whose step asked for it. */
-  at: string;
-  /** The event that led to it. */
-  after: string;
-  effect: Effect;
-}
 
 export const DRY_RUN_REVISION_SUFFIX = 'dryrun';
 

@@ -7,16 +7,16 @@ import { messageOf } from '../gates/error-result.ts';
 import { captureBefore, type PrometheusFactory } from '../gates/providers/prometheus.ts';
 import type { GateRegistry } from '../gates/registry.ts';
 import type { GateContext, GateResult } from '../gates/result.ts';
-import { PlatformError } from '../platform/errors.ts';
-import type { Fence, Store } from '../store/index.ts';
-import type { PlanEntry } from './dry-run.ts';
+import type { Store } from '../store/index.ts';
 import { AWAITS_RESULT } from './in-flight.ts';
 import { type KindRegistry, kindOf, type RunbookStateBase } from './kind.ts';
+import type { Fence } from './locks.ts';
 import type { CloudRun, ServiceRef, ServiceState } from './ports/cloud-run.ts';
 import { splitOf } from './ports/cloud-run.ts';
+import { PlatformError } from './ports/errors.ts';
 import type { RouteSplitControl } from './ports/route-split.ts';
 import type { Scheduler } from './scheduler.ts';
-import type { Effect, Notification, RollbackState, RunbookEvent, Split } from './types.ts';
+import type { Effect, Notification, PlanEntry, RollbackState, RunbookEvent, Split } from './types.ts';
 
 // How each effect a runbook asks for is performed for real, and what event its outcome becomes. Traffic
 // effects reconcile: they read the split Cloud Run reports first and write only when it differs from the

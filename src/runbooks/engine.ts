@@ -1,10 +1,9 @@
-import type { Freeze, Lock } from '../store/index.ts';
-import type { PlanEntry } from './dry-run.ts';
 import type { Executor, Outbox } from './executor.ts';
 import type { RunbookStateBase } from './kind.ts';
+import type { Freeze, Lock } from './locks.ts';
 import type { RequestDecision, RollbackAsk, RollbackRequest } from './rollback-requests.ts';
 import type { Scheduler } from './scheduler.ts';
-import type { RunbookEvent, RunbookState, Timer } from './types.ts';
+import type { PlanEntry, RunbookEvent, RunbookState, Timer } from './types.ts';
 
 // The runbook engine as the Slack commands use it: start a rollout of any kind, start a rollback, send a
 // person's decision to a rollout. The use cases behind it are in use-cases/; src/bot/engine.ts wires them

@@ -1,6 +1,6 @@
 import { messageOf } from '../gates/error-result.ts';
-import { type Fence, isTerminalStatus, type RolloutRecord, type Store } from '../store/index.ts';
-import { extendPlan, type PlanEntry } from './dry-run.ts';
+import type { RolloutRecord, Store } from '../store/index.ts';
+import { extendPlan } from './dry-run.ts';
 import {
   type EffectContext,
   type EffectPerformer,
@@ -12,7 +12,9 @@ import {
   Superseded,
 } from './effects.ts';
 import { type KindRegistry, kindOf, type RunbookStateBase } from './kind.ts';
-import type { Effect, RunbookEvent, RunbookPolicy, RunbookState, StepResult } from './types.ts';
+import type { Fence } from './locks.ts';
+import { isTerminalStatus } from './status.ts';
+import type { Effect, PlanEntry, RunbookEvent, RunbookPolicy, RunbookState, StepResult } from './types.ts';
 
 // The executor: load the record, step the runbook, persist, then perform the effects and feed their
 // outcomes back, until the rollout waits for a timer or a person.

@@ -1,9 +1,9 @@
 import type { z } from 'zod';
-import type { LockKind } from '../store/index.ts';
-import type { PlanEntry } from './dry-run.ts';
+import type { LockKind } from './locks.ts';
 import type {
   Effect,
   Pending,
+  PlanEntry,
   RolloutStatus,
   RunbookEvent,
   StepContext,

@@ -1,7 +1,8 @@
 import type { ShiftgateConfig } from '../config/schema.ts';
 import { messageOf } from '../gates/error-result.ts';
-import type { Approval, Lock, Store } from '../store/index.ts';
+import type { Approval, Store } from '../store/index.ts';
 import type { Logger } from './effects.ts';
+import type { Lock } from './locks.ts';
 import type { Person } from './principals.ts';
 import { describePrincipals } from './principals.ts';
 import { mayApproveRollback } from './roles.ts';

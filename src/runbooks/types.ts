@@ -268,6 +268,17 @@ export type Effect =
   | { type: 'release-lock' }
   | { type: 'write-report' };
 
+/** One line of a dry-run's plan: an effect the runbook asked for, in order. */
+export interface PlanEntry {
+  /** Position in the plan, from 1. */
+  n: number;
+  /** The time of the event whose step asked for it. */
+  at: string;
+  /** The event that led to it. */
+  after: string;
+  effect: Effect;
+}
+
 export interface StepResult<S = RunbookState> {
   state: S;
   effects: Effect[];

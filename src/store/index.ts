@@ -70,12 +70,8 @@ export { createKeys, DEFAULT_PREFIX, type Keys } from './keys.ts';
 export type {
   AcquireInput,
   AcquireResult,
-  Fence,
   ForceUnlockResult,
-  Freeze,
   FreezeResult,
-  Lock,
-  LockKind,
   Locks,
   ReleaseResult,
   UnfreezeResult,
@@ -86,14 +82,11 @@ export {
   type CreateRolloutInput,
   type CreateRolloutResult,
   DEFAULT_FINISHED_ROLLOUT_TTL_MS,
-  isTerminalStatus,
   type RolloutData,
   type RolloutPatch,
   type RolloutRecord,
   type Rollouts,
-  TERMINAL_STATUSES,
-  type TerminalStatus,
   type TransitionResult,
 } from './rollouts.ts';
 export type { Clock } from './time.ts';
-export type { NewTimelineEntry, TimelineEntry, TimelineSource, Timelines } from './timelines.ts';
+export type { NewTimelineEntry, Timelines } from './timelines.ts';

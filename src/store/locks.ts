@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Freeze, Lock, LockKind } from '../runbooks/locks.ts';
 import { STORE_AUDIT_ACTIONS } from './audit.ts';
 import { assertId, type Keys, parseScopeMember, scopeMember } from './keys.ts';
 import { acquireLock, releaseLock, removeAudited, setFreeze } from './locks.lua.ts';
@@ -13,32 +14,6 @@ import { type Clock, iso } from './time.ts';
  * force-unlocks it (audited in the same script). Each acquire takes a new fencing token from a
  * per-(service, environment) counter that is never reset, so a token names one holding exactly.
  */
-
-export type LockKind = 'rollout' | 'rollback';
-
-/** What proves the right to change a rollout of (service, env): the lock's fencing token. */
-export interface Fence {
-  service: string;
-  env: string;
-  token: number;
-}
-
-export interface Lock extends Fence {
-  rolloutId: string;
-  author: string;
-  reason: string;
-  /** ISO time the lock was taken. */
-  since: string;
-  kind: LockKind;
-}
-
-export interface Freeze {
-  service: string;
-  env: string;
-  author: string;
-  reason: string;
-  since: string;
-}
 
 export interface AcquireInput {
   rolloutId: string;

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
+import type { Fence, Lock } from '../runbooks/locks.ts';
+import { isTerminalStatus } from '../runbooks/status.ts';
 import type { Keys } from './keys.ts';
-import { decodeLock, type Fence, type Lock } from './locks.ts';
+import { decodeLock } from './locks.ts';
 import { createRollout, transitionRollout } from './rollouts.lua.ts';
 import { asArray, defineScript, pairsToRecord } from './scripts.ts';
 
@@ -13,13 +15,6 @@ import { asArray, defineScript, pairsToRecord } from './scripts.ts';
  * fields _v, _fence, _service, _env, _status. Active records have no TTL; a terminal status gives the
  * record a retention TTL (default 90 days) and removes it from the active indexes, in the same script.
  */
-
-export const TERMINAL_STATUSES = ['promoted', 'rolled-back', 'aborted', 'failed'] as const;
-export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
-
-export function isTerminalStatus(status: string): status is TerminalStatus {
-  return (TERMINAL_STATUSES as readonly string[]).includes(status);
-}
 
 export const DEFAULT_FINISHED_ROLLOUT_TTL_MS = 90 * 24 * 60 * 60 * 1000;
 

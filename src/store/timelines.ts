@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { TimelineEntry, TimelineSource } from '../incidents/types.ts';
 import type { Keys } from './keys.ts';
 import { asStrings, defineScript } from './scripts.ts';
 import { type Clock, iso } from './time.ts';
@@ -10,22 +11,6 @@ import { addTimelineEntry, editTimelineEntry, listTimeline, removeTimelineEntry 
  * duplicate it and message_changed / message_deleted find it. State of record (the incident report is
  * built from it).
  */
-
-export type TimelineSource = 'human' | 'bot';
-
-export interface TimelineEntry {
-  id: string;
-  /** ISO time. */
-  at: string;
-  author: string;
-  /** Latest text (after edits). */
-  text: string;
-  source: TimelineSource;
-  /** Slack message ts, when the entry is a Slack message. */
-  ts?: string;
-  /** ISO time of the latest edit. */
-  editedAt?: string;
-}
 
 export interface NewTimelineEntry {
   at?: string;

@@ -3,8 +3,8 @@ import { appHome } from '../../src/blocks/home.ts';
 import { blockKitProblems, LIMITS } from '../../src/blocks/limits.ts';
 import { lockRefusal, locksList } from '../../src/blocks/lock.ts';
 import { rolloutList, rolloutStatus } from '../../src/blocks/status.ts';
+import type { Freeze, Lock } from '../../src/runbooks/locks.ts';
 import type { RunbookState } from '../../src/runbooks/types.ts';
-import type { Freeze, Lock } from '../../src/store/index.ts';
 import { at, buttons, Canary, NOW, REQUESTER, runbook, scenario, standalone, textOf } from './fixtures.ts';
 
 const lock: Lock = {

@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCloudRunTwin } from '../../sandbox/twins/cloud-run/index.ts';
 import { CloudRunAdapter, type CloudRunOptions } from '../../src/platform/cloud-run/index.ts';
-import { PlatformError } from '../../src/platform/errors.ts';
+import { PlatformError } from '../../src/runbooks/ports/errors.ts';
 import { useTwins } from '../helpers/msw.ts';
 
 // Every failure the issue lists, each produced by the twin and read through the real client.

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createLoggingTwin } from '../../sandbox/twins/logging/index.ts';
-import { PlatformError } from '../../src/platform/errors.ts';
 import { createCloudLogging } from '../../src/platform/logging/index.ts';
+import { PlatformError } from '../../src/runbooks/ports/errors.ts';
 import { useTwins } from '../helpers/msw.ts';
 
 // The Logging adapter through the real @google-cloud/logging client (REST fallback) against the stateful

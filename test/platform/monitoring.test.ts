@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMonitoringTwin } from '../../sandbox/twins/monitoring/index.ts';
-import { PlatformError } from '../../src/platform/errors.ts';
 import { createCloudMonitoring } from '../../src/platform/monitoring/index.ts';
+import { PlatformError } from '../../src/runbooks/ports/errors.ts';
 import { useTwins } from '../helpers/msw.ts';
 
 // The Monitoring adapter through the real @google-cloud/monitoring client (REST fallback) against the

@@ -4,8 +4,8 @@ import {
   PROMETHEUS_TWIN_ORIGIN as ORIGIN,
 } from '../../sandbox/twins/prometheus/index.ts';
 import type { Prometheus } from '../../src/gates/ports/prometheus.ts';
-import { PlatformError } from '../../src/platform/errors.ts';
 import { createPrometheus, parseSampleValue } from '../../src/platform/prometheus/index.ts';
+import { PlatformError } from '../../src/runbooks/ports/errors.ts';
 import { useTwins } from '../helpers/msw.ts';
 
 const twin = createPrometheusTwin();

@@ -4,8 +4,8 @@ import {
   createRouteSplitTwin,
 } from '../../sandbox/twins/route-split/index.ts';
 import type { RouteSplitEvaluator } from '../../src/gates/ports/route-split.ts';
-import { PlatformError } from '../../src/platform/errors.ts';
 import { createRouteSplit } from '../../src/platform/route-split/index.ts';
+import { PlatformError } from '../../src/runbooks/ports/errors.ts';
 import type { RouteSplitControl } from '../../src/runbooks/ports/route-split.ts';
 import { useTwins } from '../helpers/msw.ts';
 

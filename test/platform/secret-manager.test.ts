@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSecretManagerTwin } from '../../sandbox/twins/secret-manager/index.ts';
-import { PlatformError } from '../../src/platform/errors.ts';
 import { crc32c, createSecretManager } from '../../src/platform/secret-manager/index.ts';
+import { PlatformError } from '../../src/runbooks/ports/errors.ts';
 import { useTwins } from '../helpers/msw.ts';
 
 const twin = createSecretManagerTwin();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Incident } from '../../src/incidents/incidents.ts';
+import type { Incident } from '../../src/incidents/types.ts';
 import { incidentReport, incidentReportMarkdown } from '../../src/reports/incident-report.ts';
 
 // The incident report from an incident opened by hand (no rollout): fields that have no value say so,

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderGate } from '../../src/gates/render.ts';
 import type { GateResult } from '../../src/gates/result.ts';
 import { type CloudRunTarget, rolloutSummary, SUMMARY_SCHEMA } from '../../src/reports/rollout-summary.ts';
-import type { PlanEntry } from '../../src/runbooks/dry-run.ts';
-import type { CanaryState } from '../../src/runbooks/types.ts';
+import type { CanaryState, PlanEntry } from '../../src/runbooks/types.ts';
 import {
   APPROVERS,
   at,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PlanEntry } from '../../src/runbooks/dry-run.ts';
-import type { CanaryState, Effect, StandaloneRollbackState } from '../../src/runbooks/types.ts';
+import type { CanaryState, Effect, PlanEntry, StandaloneRollbackState } from '../../src/runbooks/types.ts';
 import {
   ADMIN,
   APPROVERS,

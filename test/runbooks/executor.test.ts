@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PlatformError } from '../../src/platform/errors.ts';
 import type { EffectContext, EffectPerformer, Outcome } from '../../src/runbooks/effects.ts';
 import { createExecutor, type Executor, type RolloutFields } from '../../src/runbooks/executor.ts';
 import { KINDS } from '../../src/runbooks/kinds.ts';
+import type { Lock } from '../../src/runbooks/locks.ts';
+import { PlatformError } from '../../src/runbooks/ports/errors.ts';
 import type {
   CanaryState,
   Effect,
@@ -11,7 +12,7 @@ import type {
   StepContext,
   StepResult,
 } from '../../src/runbooks/types.ts';
-import type { Lock, Store } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
 import { openTestStore, type TestStore } from '../helpers/redis.ts';
 
 // The executor against real Redis with a toy runbook and a recording performer: persist before perform,

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Lock, RolloutPatch } from '../../src/store/index.ts';
-import { TERMINAL_STATUSES } from '../../src/store/index.ts';
+import type { Lock } from '../../src/runbooks/locks.ts';
+import { TERMINAL_STATUSES } from '../../src/runbooks/status.ts';
+import type { RolloutPatch } from '../../src/store/index.ts';
 import { openTestStore } from '../helpers/redis.ts';
 
 const t = openTestStore('rollouts', { finishedRolloutTtlMs: 3_600_000 });

@@ -10,7 +10,8 @@ import type {
   ServiceState,
   SplitRequest,
 } from '../../runbooks/ports/cloud-run.ts';
-import { GRPC, PlatformError } from '../errors.ts';
+import { PlatformError } from '../../runbooks/ports/errors.ts';
+import { GRPC } from '../errors.ts';
 import { googleClientOptions } from '../google.ts';
 import { failure } from './errors.ts';
 import {

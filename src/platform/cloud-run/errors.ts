@@ -1,4 +1,5 @@
-import { GRPC, kindOfGrpcError, PlatformError, type PlatformErrorKind } from '../errors.ts';
+import { PlatformError, type PlatformErrorKind } from '../../runbooks/ports/errors.ts';
+import { GRPC, kindOfGrpcError } from '../errors.ts';
 
 // Client-library errors turned into PlatformErrors that say which resource, what happened and what Cloud
 // Run said, plus which of them are worth another attempt.

@@ -7,7 +7,7 @@ import type {
   LogCountQuery,
   LogCountResult,
 } from '../../gates/ports/logging.ts';
-import { PlatformError } from '../errors.ts';
+import { PlatformError } from '../../runbooks/ports/errors.ts';
 import { type GoogleTarget, googleClientOptions } from '../google.ts';
 import { type CallPolicy, callGoogle, DEFAULT_CALL_POLICY } from '../monitoring/google-call.ts';
 import { entryField } from './entry-field.ts';

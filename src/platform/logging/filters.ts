@@ -1,5 +1,5 @@
 import type { TimeWindow } from '../../gates/ports/monitoring.ts';
-import { PlatformError } from '../errors.ts';
+import { PlatformError } from '../../runbooks/ports/errors.ts';
 
 // Cloud Logging filters built by shiftgate: the service, the revisions and an explicit window always
 // come first, then the caller's filter in parentheses. Without a timestamp restriction the library would

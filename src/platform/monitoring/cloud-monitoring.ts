@@ -7,7 +7,7 @@ import type {
   RevisionStatsQuery,
   RevisionStatsResult,
 } from '../../gates/ports/monitoring.ts';
-import { PlatformError } from '../errors.ts';
+import { PlatformError } from '../../runbooks/ports/errors.ts';
 import { type GoogleTarget, googleClientOptions } from '../google.ts';
 import { type CallPolicy, callGoogle, DEFAULT_CALL_POLICY } from './google-call.ts';
 import {

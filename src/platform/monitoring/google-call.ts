@@ -1,4 +1,5 @@
-import { GRPC, kindOfGrpcError, PlatformError, type PlatformErrorKind } from '../errors.ts';
+import { PlatformError, type PlatformErrorKind } from '../../runbooks/ports/errors.ts';
+import { GRPC, kindOfGrpcError } from '../errors.ts';
 
 // One read from a Google API with a bounded deadline and a bounded retry, its failure mapped to a
 // PlatformError that says what was asked and what the API said. Shared by the Monitoring and Logging

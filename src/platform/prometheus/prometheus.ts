@@ -1,5 +1,5 @@
 import type { InstantQueryResult, Prometheus, PrometheusSample } from '../../gates/ports/prometheus.ts';
-import { PlatformError, type PlatformErrorKind } from '../errors.ts';
+import { PlatformError, type PlatformErrorKind } from '../../runbooks/ports/errors.ts';
 import { parseSampleValue, parseTimestamp, type QueryAnswer, queryAnswer } from './responses.ts';
 
 // Prometheus' instant-query API (POST /api/v1/query, form-encoded, so long PromQL fits) over global

@@ -1,11 +1,11 @@
 import type { z } from 'zod';
 import type { RouteDecision } from '../../gates/ports/route-split.ts';
+import { PlatformError } from '../../runbooks/ports/errors.ts';
 import type {
   RouteOverrideOptions,
   RouteSplitControl,
   RouteSplitStatus,
 } from '../../runbooks/ports/route-split.ts';
-import { PlatformError } from '../errors.ts';
 import { decisionAnswer, errorMessage, expectedOverride, statusAnswer } from './responses.ts';
 
 // The route-split control API of seed 000 over plain HTTP (global fetch), with the operator's bearer

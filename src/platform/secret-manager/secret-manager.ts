@@ -1,5 +1,6 @@
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
-import { GRPC, kindOfGrpcError, PlatformError } from '../errors.ts';
+import { PlatformError } from '../../runbooks/ports/errors.ts';
+import { GRPC, kindOfGrpcError } from '../errors.ts';
 import { type GoogleTarget, googleClientOptions } from '../google.ts';
 import { crc32c } from './crc32c.ts';
 

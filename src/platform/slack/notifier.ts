@@ -11,8 +11,9 @@ import { serviceTarget } from '../../config/target.ts';
 import type { Logger, Notify } from '../../runbooks/effects.ts';
 import type { RolloutFields } from '../../runbooks/executor.ts';
 import { describePrincipals } from '../../runbooks/principals.ts';
+import { isTerminalStatus } from '../../runbooks/status.ts';
 import type { CanaryState, Notification, RunbookState } from '../../runbooks/types.ts';
-import { isTerminalStatus, type Store } from '../../store/index.ts';
+import type { Store } from '../../store/index.ts';
 import type { Poster } from './poster.ts';
 import { createReportUpload } from './report-upload.ts';
 

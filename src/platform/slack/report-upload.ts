@@ -5,10 +5,10 @@ import { messageOf } from '../../gates/error-result.ts';
 import { type RolloutSummary, rolloutSummary, type SummaryInput } from '../../reports/rollout-summary.ts';
 import { SUMMARY_JSON, summaryJson } from '../../reports/summary-json.ts';
 import { outcomeWord, SUMMARY_MD, summaryMarkdown } from '../../reports/summary-md.ts';
-import type { PlanEntry } from '../../runbooks/dry-run.ts';
 import type { Logger } from '../../runbooks/effects.ts';
-import type { RunbookState } from '../../runbooks/types.ts';
-import { isTerminalStatus, type Store } from '../../store/index.ts';
+import { isTerminalStatus } from '../../runbooks/status.ts';
+import type { PlanEntry, RunbookState } from '../../runbooks/types.ts';
+import type { Store } from '../../store/index.ts';
 import type { AttachedFile, Poster } from './poster.ts';
 
 // The evidence report into the rollout's thread when it ends: summary.json and SUMMARY.md as files, in one

@@ -1,6 +1,6 @@
-import type { Lock } from '../../store/index.ts';
 import type { Refusal, StartInput, StartResult } from '../engine.ts';
 import { type AnyRunbookKind, kindOf, type RunbookStateBase } from '../kind.ts';
+import type { Lock } from '../locks.ts';
 import { auditRefusal, type UseCaseDeps } from './deps.ts';
 
 // Starting a rollout of any kind: take the deploy lock (the kind says which), create the versioned record
