@@ -117,7 +117,7 @@ function troubleLines(state: CanaryState): string[] {
 }
 
 /**
- * The buttons the rollout accepts now (canary.ts decides what each does; the server checks who):
+ * The buttons the rollout accepts now (runbooks/canary decides what each does; the server checks who):
  * - Pause: awaiting approval or watching (the waits the engine can hold; deploy, checks and traffic
  *   changes finish in seconds and refuse a pause).
  * - Resume: paused, or needs-attention for any cause resume handles (not a failed gate).

@@ -31,7 +31,7 @@ export const STATUS_EMOJI: Record<RolloutStatus, string> = {
 
 export const isTerminal = (state: RunbookState): boolean => isTerminalStatus(state.status);
 
-/** What `resume` does for each cause (canary.ts, "People"), for the card and the button's label. */
+/** What `resume` does for each cause (runbooks/canary/attention.ts), for the card and the button's label. */
 export const ATTENTION: Record<AttentionCause, { hint: string; resume?: string }> = {
   'effect-failed': { hint: 'Resume retries the step that failed.', resume: 'Retry' },
   'traffic-mismatch': { hint: 'Resume asks Cloud Run for the split again.', resume: 'Set traffic again' },

@@ -16,7 +16,7 @@ import {
 } from '../store/index.ts';
 import { timedId } from '../store/time.ts';
 import { checkApprover } from './approvals.ts';
-import { canaryStep, newCanary } from './canary.ts';
+import { canaryStep, newCanary } from './canary/index.ts';
 import { createDryRunEffects, type PlanEntry } from './dry-run.ts';
 import {
   createEffects,

@@ -2,7 +2,7 @@ import type { CanaryRunbook } from '../config/runbooks.ts';
 import type { StageVerdict } from '../gates/judge.ts';
 import type { GateResult } from '../gates/result.ts';
 
-// The contract between the pure runbooks (canary.ts, rollback.ts) and the executor (executor.ts).
+// The contract between the pure runbooks (canary/, rollback.ts) and the executor (executor.ts).
 // A runbook is a function (state, event) -> (state, effects, refused?). It never does I/O: the executor
 // performs each effect through the ports, feeds the outcome back as an event, and persists every state
 // with the store's compare-and-set under the lock's fencing token. Times are ISO strings carried by the
@@ -117,7 +117,7 @@ export interface Pending {
   retryKey?: string;
 }
 
-/** Why a rollout needs attention: it decides what `resume` does (see canary.ts, "People"). */
+/** Why a rollout needs attention: it decides what `resume` does (see canary/attention.ts). */
 export type AttentionCause =
   | 'effect-failed' // retries exhausted: resume re-emits the effect
   | 'traffic-mismatch' // Cloud Run reports another split than asked: resume asks again

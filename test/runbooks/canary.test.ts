@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import type { CanaryRunbook } from '../../src/config/runbooks.ts';
 import type { GateResult, GateStatus } from '../../src/gates/result.ts';
-import { canaryStep, newCanary } from '../../src/runbooks/canary.ts';
+import { canaryStep, newCanary } from '../../src/runbooks/canary/index.ts';
 import type {
   CanaryState,
   Effect,
