@@ -498,7 +498,8 @@ export function createEngine(options: EngineOptions): Engine {
   const gateFailed = (state: RunbookState | undefined) =>
     state?.kind === 'canary' &&
     state.status === 'needs-attention' &&
-    state.attention?.cause === 'gate-failed';
+    state.hold?.kind === 'attention' &&
+    state.hold.cause === 'gate-failed';
 
   /** Whether this person may send this event to this rollout, by the environment's roles. */
   async function permission(

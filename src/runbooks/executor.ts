@@ -196,7 +196,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     const statusChanged = before.status !== state.status && AUDITED_STATUSES.has(state.status);
     if (!person && !statusChanged && refused === undefined) return;
     if (!person && refused !== undefined) return; // a stale outcome or timer: not an action
-    const attention = 'attention' in state ? state.attention?.reason : undefined;
+    const attention = state.hold?.kind === 'attention' ? state.hold.reason : undefined;
     try {
       await store.audit.append({
         who: whoOf(event, before),

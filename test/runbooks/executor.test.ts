@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PlatformError } from '../../src/platform/errors.ts';
 import type { EffectContext, EffectPerformer, Outcome } from '../../src/runbooks/effects.ts';
 import { createExecutor, type Executor, type RolloutFields, type Step } from '../../src/runbooks/executor.ts';
+import { attentionOf } from '../../src/runbooks/hold.ts';
 import type { CanaryState, Effect, RunbookEvent, RunbookPolicy } from '../../src/runbooks/types.ts';
 import type { Lock, Store } from '../../src/store/index.ts';
 import { openTestStore, type TestStore } from '../helpers/redis.ts';
@@ -46,9 +47,12 @@ const toy: Step = (state, event) => {
       break;
     case 'effect-failed':
       s.status = 'needs-attention';
-      s.attention = {
+      s.hold = {
+        kind: 'attention',
+        cause: 'effect-failed',
         reason: `${event.effect}: ${event.error} (${event.retryable ? 'retryable' : 'final'})`,
         at: event.at,
+        from: state.status,
       };
       break;
     case 'pause':
@@ -299,7 +303,9 @@ describe('executor', () => {
       expect(performer.done).toEqual(['notify']); // the notify after the failed deploy was not sent
       const state = await stateOf(id);
       expect(state.status).toBe('needs-attention');
-      expect(state.attention?.reason).toBe(`deploy: deploy: ${kind} (${retryable ? 'retryable' : 'final'})`);
+      expect(attentionOf(state)?.reason).toBe(
+        `deploy: deploy: ${kind} (${retryable ? 'retryable' : 'final'})`,
+      );
     },
   );
 

@@ -37,13 +37,11 @@ export function failed(d: CanaryDraft, e: Ev<'effect-failed'>, ctx: StepContext)
 /** Resume from needs-attention: each cause takes up the procedure again where it stopped. */
 export function resumeAttention(d: CanaryDraft, e: Ev<'resume'>, ctx: StepContext): Outcome {
   const s = d.s;
-  const cause = s.attention?.cause;
+  const hold = s.hold?.kind === 'attention' ? s.hold : undefined;
+  const cause = hold?.cause;
   if (cause === 'gate-failed') return 'a gate failed: roll back (or abort); the rollout does not go on';
-  const from = s.pausedFrom;
   const stage = current(s);
-  s.attention = undefined;
-  s.pausedFrom = undefined;
-  s.pausedAt = undefined;
+  s.hold = undefined;
   note(s, e.at, `resumed (${cause ?? 'needs attention'})`, e.by);
   notify(d, { kind: 'resumed', by: e.by });
   switch (cause) {
@@ -82,7 +80,7 @@ export function resumeAttention(d: CanaryDraft, e: Ev<'resume'>, ctx: StepContex
     }
     default:
       // An effect whose retries ran out: emit it again, with a fresh count of attempts.
-      s.status = from ?? 'needs-attention';
+      s.status = hold?.from ?? 'needs-attention';
       return redo(d) ? undefined : 'nothing to resume';
   }
 }

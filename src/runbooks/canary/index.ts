@@ -10,5 +10,7 @@
 //   people.ts        pause, resume, abort, promote now, a person's rollback
 //   attention.ts     effect failures and retries, and what resume does for each cause of needs-attention
 //   shared.ts        state lookups, timer keys, notify, stopping to ask people
+//
+// What holds a rollout (a pause, or an attention) is one field, `hold` (types.ts).
 
 export { canaryStep, newCanary } from './step.ts';

@@ -1,4 +1,5 @@
 import { formatDuration } from '../../config/duration.ts';
+import { attentionOf } from '../hold.ts';
 import { cancelRetry } from '../in-flight.ts';
 import { reasonOf } from '../rollback.ts';
 import { addMs, msBetween, note } from '../timeline.ts';
@@ -31,17 +32,17 @@ import {
  */
 export function pause(d: CanaryDraft, e: Ev<'pause'>): Outcome {
   const s = d.s;
-  if (s.status === 'paused') return 'already paused';
-  if (s.status === 'needs-attention') return 'it already waits for people';
-  if (s.status === 'deploying' || s.status === 'checking' || s.status === 'shifting') {
-    return `cannot pause while ${s.status === 'shifting' ? 'traffic is changing' : s.status}: try again in a moment`;
+  const from = s.status;
+  if (from === 'paused') return 'already paused';
+  if (from === 'needs-attention') return 'it already waits for people';
+  if (from !== 'awaiting-approval' && from !== 'watching') {
+    return `cannot pause while ${from === 'shifting' ? 'traffic is changing' : from}: try again in a moment`;
   }
   // An evaluation in flight (and its retry) goes on: its results are recorded while paused.
   cancelWait(d);
-  s.pausedFrom = s.status;
-  s.pausedAt = e.at;
+  s.hold = { kind: 'paused', from, at: e.at, by: e.by };
   s.status = 'paused';
-  note(s, e.at, `paused (${s.pausedFrom})`, e.by);
+  note(s, e.at, `paused (${from})`, e.by);
   notify(d, { kind: 'paused', by: e.by });
   return undefined;
 }
@@ -56,11 +57,11 @@ export function resume(d: CanaryDraft, e: Ev<'resume'>, ctx: StepContext): Outco
 
 function resumePaused(d: CanaryDraft, e: Ev<'resume'>, ctx: StepContext): Outcome {
   const s = d.s;
-  const from = s.pausedFrom ?? 'watching';
-  const pausedFor = s.pausedAt === undefined ? 0 : Math.max(0, msBetween(s.pausedAt, e.at));
+  const hold = s.hold?.kind === 'paused' ? s.hold : undefined;
+  const from = hold?.from ?? 'watching';
+  const pausedFor = hold === undefined ? 0 : Math.max(0, msBetween(hold.at, e.at));
   s.status = from;
-  s.pausedFrom = undefined;
-  s.pausedAt = undefined;
+  s.hold = undefined;
   note(s, e.at, `resumed after ${formatDuration(pausedFor)}`, e.by);
   notify(d, { kind: 'resumed', by: e.by });
   if (from === 'awaiting-approval') {
@@ -138,13 +139,12 @@ export function promoteNow(d: CanaryDraft, e: Ev<'promote-now'>, ctx: StepContex
   if (s.promoteNow !== undefined) return 'already promoting now';
   const cause = attentionCause(s);
   if (s.status === 'needs-attention' && cause !== 'approval-expired' && cause !== 'inconclusive') {
-    return `it needs attention first: ${s.attention?.reason ?? 'see the thread'}`;
+    return `it needs attention first: ${attentionOf(s)?.reason ?? 'see the thread'}`;
   }
   const wasPaused = s.status === 'paused';
   if (wasPaused) {
-    s.status = s.pausedFrom ?? 'watching';
-    s.pausedFrom = undefined;
-    s.pausedAt = undefined;
+    s.status = s.hold?.kind === 'paused' ? s.hold.from : 'watching';
+    s.hold = undefined;
   }
   s.promoteNow = { by: e.by, at: e.at };
   notify(d, { kind: 'promote-now', by: e.by });
@@ -162,8 +162,7 @@ export function promoteNow(d: CanaryDraft, e: Ev<'promote-now'>, ctx: StepContex
       evaluateGates(d, ctx, e.at);
       return undefined;
     case 'needs-attention':
-      s.attention = undefined;
-      s.pausedFrom = undefined;
+      s.hold = undefined;
       if (cause === 'inconclusive') return passStage(d, ctx, e.at, `accepted by ${e.by} (promote-now)`);
       shift(d, e.at);
       return undefined;
@@ -200,5 +199,5 @@ export function rollbackRequested(d: CanaryDraft, e: Ev<'rollback'>, ctx: StepCo
 
 /** The failed gate's reason, while it waits for its one click (policy 'approve'). */
 function gateFailure(s: CanaryState): string | undefined {
-  return attentionCause(s) === 'gate-failed' ? s.attention?.reason : undefined;
+  return attentionCause(s) === 'gate-failed' ? attentionOf(s)?.reason : undefined;
 }

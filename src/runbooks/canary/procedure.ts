@@ -326,7 +326,7 @@ export function gatesDone(d: CanaryDraft, e: Ev<'gates-done'>, ctx: StepContext)
   const s = d.s;
   if (e.stage !== s.stage)
     return `gate results of stage ${stageName(s, e.stage)}: the rollout is at ${current(s).name}`;
-  const watching = s.status === 'watching' || (s.status === 'paused' && s.pausedFrom === 'watching');
+  const watching = s.status === 'watching' || (s.hold?.kind === 'paused' && s.hold.from === 'watching');
   const payload = s.pending?.payload;
   if (!watching || payload?.type !== 'evaluate' || payload.phase !== 'gates')
     return 'no gate evaluation in flight';

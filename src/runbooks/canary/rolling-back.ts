@@ -37,9 +37,8 @@ export function startRollback(
   cancelRetry(d);
   const { stable, canary } = revisions(s);
   s.status = 'rolling-back';
-  s.attention = undefined;
-  s.pausedFrom = undefined;
-  s.pausedAt = undefined;
+  // The procedure decides from here: a pause or an attention it replaces is over.
+  s.hold = undefined;
   s.rollback = newRollbackState({
     ...input,
     failedStage: current(s).name,
@@ -95,7 +94,7 @@ function afterRollbackStep(d: CanaryDraft, at: string): void {
       : { kind: 'aborted', by: s.aborted.by, ...reasonOf(s.aborted.reason) };
   notify(d, ended);
   if (rb.attention !== undefined) {
-    s.attention = { reason: rb.attention, at, cause: 'rollback-checks' };
+    s.hold = { kind: 'attention', cause: 'rollback-checks', reason: rb.attention, at, from: 'rolling-back' };
     notify(d, { kind: 'needs-attention', reason: rb.attention });
   }
   d.effects.push({ type: 'write-report' }, { type: 'release-lock' });

@@ -1,4 +1,5 @@
 import type { Stage } from '../../config/runbooks.ts';
+import { attentionOf } from '../hold.ts';
 import { cancelRetry, type Draft } from '../in-flight.ts';
 import { note } from '../timeline.ts';
 import type {
@@ -23,7 +24,10 @@ export function notify(d: CanaryDraft, notification: Notification): void {
   d.effects.push({ type: 'notify', notification });
 }
 
-/** Stop and ask people. `pausedFrom` remembers where to go back to. */
+/**
+ * Stop and ask people. The hold remembers where `resume` goes back to: the status it stopped in, or,
+ * when it was paused (an evaluation still in flight failed), the status the pause was taken from.
+ */
 export function needsAttention(
   d: CanaryDraft,
   at: string,
@@ -32,17 +36,16 @@ export function needsAttention(
   message = reason,
 ): void {
   const s = d.s;
-  if (s.status !== 'paused') s.pausedFrom = s.status;
-  s.pausedAt = undefined;
+  const from = s.hold?.kind === 'paused' ? s.hold.from : s.status;
   s.status = 'needs-attention';
-  s.attention = { reason, at, cause };
+  s.hold = { kind: 'attention', cause, reason, at, from };
   note(s, at, `needs attention: ${reason}`);
   notify(d, { kind: 'needs-attention', reason: message });
 }
 
 /** The attention the rollout waits on, if it waits on one. */
 export function attentionCause(s: CanaryState): AttentionCause | undefined {
-  return s.status === 'needs-attention' ? s.attention?.cause : undefined;
+  return s.status === 'needs-attention' ? attentionOf(s)?.cause : undefined;
 }
 
 /** Cancel every timer of the rollout: the one it waits on, and any retry. */
