@@ -1,5 +1,6 @@
 import type { Button, KnownBlock } from '@slack/types';
 import type { CanaryRunbook } from '../config/runbooks.ts';
+import { attentionOf } from '../runbooks/hold.ts';
 import type { CanaryState } from '../runbooks/types.ts';
 import { ACTIONS, encodeValue } from './actions.ts';
 import { countText, gateLine, troubled } from './gate-lines.ts';
@@ -117,7 +118,7 @@ function troubleLines(state: CanaryState): string[] {
 }
 
 /**
- * The buttons the rollout accepts now (canary.ts decides what each does; the server checks who):
+ * The buttons the rollout accepts now (runbooks/canary decides what each does; the server checks who):
  * - Pause: awaiting approval or watching (the waits the engine can hold; deploy, checks and traffic
  *   changes finish in seconds and refuse a pause).
  * - Resume: paused, or needs-attention for any cause resume handles (not a failed gate).
@@ -129,7 +130,7 @@ function troubleLines(state: CanaryState): string[] {
 function cardButtons(state: CanaryState): Button[] {
   if (isTerminal(state) || state.status === 'rolling-back') return [];
   const value = encodeValue({ r: state.id });
-  const cause = state.status === 'needs-attention' ? state.attention?.cause : undefined;
+  const cause = state.status === 'needs-attention' ? attentionOf(state)?.cause : undefined;
   const out: Button[] = [];
   if (state.status === 'awaiting-approval' || state.status === 'watching') {
     out.push(button('Pause', ACTIONS.pause, value));

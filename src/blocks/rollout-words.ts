@@ -1,3 +1,4 @@
+import { attentionOf } from '../runbooks/hold.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
 import type {
   AttentionCause,
@@ -31,7 +32,7 @@ export const STATUS_EMOJI: Record<RolloutStatus, string> = {
 
 export const isTerminal = (state: RunbookState): boolean => isTerminalStatus(state.status);
 
-/** What `resume` does for each cause (canary.ts, "People"), for the card and the button's label. */
+/** What `resume` does for each cause (runbooks/canary/attention.ts), for the card and the button's label. */
 export const ATTENTION: Record<AttentionCause, { hint: string; resume?: string }> = {
   'effect-failed': { hint: 'Resume retries the step that failed.', resume: 'Retry' },
   'traffic-mismatch': { hint: 'Resume asks Cloud Run for the split again.', resume: 'Set traffic again' },
@@ -154,15 +155,16 @@ export function statusText(state: CanaryState, now: number, required?: number): 
     case 'watching':
       return `${emoji} *Watching the gates of ${at}*${stage ? `: ${windowText(stage, now)}` : ''}`;
     case 'paused': {
-      const by = lastBy(state, 'paused');
-      const from =
-        state.pausedFrom === 'awaiting-approval' ? 'waiting for approval' : (state.pausedFrom ?? '');
-      const since = state.pausedAt ? ` ${relative(state.pausedAt, now)}` : '';
+      const hold = state.hold?.kind === 'paused' ? state.hold : undefined;
+      const by = hold?.by;
+      const from = hold?.from === 'awaiting-approval' ? 'waiting for approval' : (hold?.from ?? '');
+      const since = hold ? ` ${relative(hold.at, now)}` : '';
       return `${emoji} *Paused* at ${at}${by ? ` by ${mention(by)}` : ''}${since}${from ? ` (was ${from})` : ''}`;
     }
     case 'needs-attention': {
-      const reason = state.attention?.reason ?? 'see the thread';
-      const hint = state.attention?.cause ? `\n${ATTENTION[state.attention.cause].hint}` : '';
+      const attention = attentionOf(state);
+      const reason = attention?.reason ?? 'see the thread';
+      const hint = attention ? `\n${ATTENTION[attention.cause].hint}` : '';
       return `${emoji} *Needs attention* at ${at}: ${escapeText(reason)}${hint}`;
     }
     case 'rolling-back': {
@@ -189,10 +191,9 @@ export function endedText(state: CanaryState): string {
         rb?.trigger === 'gate'
           ? `a gate failed${rb.failedStage ? ` at stage ${escapeText(rb.failedStage)}` : ''}`
           : `rolled back by ${rb?.by ? mention(rb.by) : 'a person'}`;
+      const attention = attentionOf(state);
       const checks =
-        state.attention?.cause === 'rollback-checks'
-          ? `\n:warning: ${escapeText(state.attention.reason)}`
-          : '';
+        attention?.cause === 'rollback-checks' ? `\n:warning: ${escapeText(attention.reason)}` : '';
       return `${emoji} *Rolled back* to ${code(rb?.toRevision ?? 'stable')}${ended} (${trigger}): ${escapeText(rb?.reason ?? '')}${checks}`;
     }
     case 'aborted': {
@@ -223,14 +224,6 @@ export function windowText(stage: StageProgress, now: number): string {
   if (!stage.windowEndsAt) return `${tick}${ext}`;
   const verb = Date.parse(stage.windowEndsAt) > now ? 'ends' : 'ended';
   return `${tick}, window ${verb} ${when(stage.windowEndsAt, now)}${ext}`;
-}
-
-/** The latest person who did `what` (a timeline line starting with it), e.g. who paused. */
-export function lastBy(
-  state: { timeline: { what: string; by?: string }[] },
-  what: string,
-): string | undefined {
-  return state.timeline.findLast((t) => t.what.startsWith(what) && t.by !== undefined)?.by;
 }
 
 /** One line per revision, largest share first, naming which is stable and which the canary. */

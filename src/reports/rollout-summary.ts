@@ -1,3 +1,4 @@
+import { attentionOf } from '../runbooks/hold.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
 import type {
   CanaryState,
@@ -127,7 +128,8 @@ export function rolloutSummary(input: SummaryInput): RolloutSummary {
 function canarySummary(s: CanaryState, input: SummaryInput): RolloutSummary {
   const missing: Record<string, string> = {};
   // An abort after a deploy that kept failing: the deploy's last error is the reason nothing was deployed.
-  const deployError = s.canaryRevision === undefined && s.attention ? ` (${s.attention.reason})` : '';
+  const attention = attentionOf(s);
+  const deployError = s.canaryRevision === undefined && attention ? ` (${attention.reason})` : '';
   const nothingDeployed = `the rollout ended before stage A deployed a revision${deployError}`;
   const stable = s.stableRevision ?? null;
   if (stable === null) missing['revisions.stable'] = `not read: ${nothingDeployed}`;
@@ -187,11 +189,11 @@ function rollbackSummary(s: StandaloneRollbackState, input: SummaryInput): Rollo
     outcome: {
       status: s.status,
       ended: isTerminalStatus(s.status),
-      reason: s.status === 'failed' ? stoppedReason(rb, s.timeline, s.attention?.reason) : rb.reason,
+      reason: s.status === 'failed' ? stoppedReason(rb, s.timeline, attentionOf(s)?.reason) : rb.reason,
       by,
       stage: rb.failedStage ?? null,
       // A failed (stopped) rollback's attention is in its reason; a finished one's is still open.
-      attention: s.status === 'rolled-back' ? (s.attention?.reason ?? null) : null,
+      attention: s.status === 'rolled-back' ? (attentionOf(s)?.reason ?? null) : null,
       failures: [],
     },
     smokeChecks: [],
@@ -267,12 +269,13 @@ function rollbackCommand(
 function canaryOutcome(s: CanaryState): Omit<RolloutSummary['outcome'], 'failures'> {
   const rb = s.rollback;
   const stage = s.stages[s.stage]?.name ?? null;
+  const attention = attentionOf(s);
   const base = {
     status: s.status,
     ended: isTerminalStatus(s.status),
     // Only what is still open once it ended (a check failing on stable after the rollback); an attention
     // the rollout had before people aborted it is history, and the timeline keeps it.
-    attention: s.attention?.cause === 'rollback-checks' ? s.attention.reason : null,
+    attention: attention?.cause === 'rollback-checks' ? attention.reason : null,
   };
   switch (s.status) {
     case 'promoted':
@@ -302,7 +305,7 @@ function canaryOutcome(s: CanaryState): Omit<RolloutSummary['outcome'], 'failure
     }
     case 'failed': {
       if (rb) {
-        const reason = stoppedReason(rb, s.timeline, s.attention?.reason);
+        const reason = stoppedReason(rb, s.timeline, attention?.reason);
         return { ...base, reason, by: lastPerson(s.timeline), stage };
       }
       const failing = s.stages
@@ -317,7 +320,7 @@ function canaryOutcome(s: CanaryState): Omit<RolloutSummary['outcome'], 'failure
     default:
       return {
         ...base,
-        reason: `not ended: ${s.status}${s.attention ? ` (${s.attention.reason})` : ''}`,
+        reason: `not ended: ${s.status}${attention ? ` (${attention.reason})` : ''}`,
         by: null,
         stage,
       };

@@ -170,12 +170,6 @@ function whoOf(event: RunbookEvent, state: RunbookStateBase): string {
   return 'shiftgate';
 }
 
-/** Why the state is held for people, when it says (the audit line of its arrival in needs-attention). */
-function attentionOf(state: RunbookStateBase): string | undefined {
-  const held = state as { attention?: { reason?: string } };
-  return held.attention?.reason;
-}
-
 export function createExecutor(options: ExecutorOptions): Executor {
   const { store, kinds, log } = options;
   const summary = (state: RunbookStateBase) => kindOf(kinds, state.kind).summary(state);
@@ -207,7 +201,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     const statusChanged = before.status !== state.status && AUDITED_STATUSES.has(state.status);
     if (!person && !statusChanged && refused === undefined) return;
     if (!person && refused !== undefined) return; // a stale outcome or timer: not an action
-    const attention = attentionOf(state);
+    const attention = state.hold?.kind === 'attention' ? state.hold.reason : undefined;
     try {
       await store.audit.append({
         who: whoOf(event, before),

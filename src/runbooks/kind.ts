@@ -28,6 +28,8 @@ export interface RunbookStateBase {
   status: RolloutStatus;
   /** The effect in flight that may fail and be retried (see in-flight.ts). */
   pending?: Pending;
+  /** What holds it for people (paused, needs attention); the audit line of its arrival says why. */
+  hold?: { kind: string; at: string; reason?: string };
   timeline: TimelineEntry[];
   startedAt: string;
   endedAt?: string;

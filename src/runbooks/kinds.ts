@@ -1,5 +1,5 @@
 import { type CanaryRunbook, canaryRunbook, type Runbook } from '../config/runbooks.ts';
-import { canaryStep, newCanary } from './canary.ts';
+import { canaryStep, newCanary } from './canary/index.ts';
 import type { GateTargets, RunbookKind } from './kind.ts';
 import { newStandaloneRollback, standaloneRollbackStep } from './rollback.ts';
 import type { CanaryState, RollbackState, RunbookState, StandaloneRollbackState } from './types.ts';
@@ -83,7 +83,9 @@ const canary: KindTable['canary'] = {
   },
   alpha: (runbook) => runbook.judge.alpha,
   waitsOnFailedGate: (state) =>
-    state.status === 'needs-attention' && state.attention?.cause === 'gate-failed',
+    state.status === 'needs-attention' &&
+    state.hold?.kind === 'attention' &&
+    state.hold.cause === 'gate-failed',
 };
 
 const rollback: KindTable['rollback'] = {

@@ -303,7 +303,7 @@ export function standaloneRollbackStep(
       if (s.status !== 'rolling-back') return refuse(`no ${event.effect} in flight`);
       const outcome = effectFailed(d, event, ctx.policy);
       if (outcome.kind === 'refused') return refuse(outcome.reason);
-      if (outcome.kind === 'exhausted') attention(d, event.at, outcome.reason);
+      if (outcome.kind === 'exhausted') needsAttention(d, event.at, outcome.reason);
       return { state: s, effects: d.effects };
     }
     case 'retry': {
@@ -315,7 +315,7 @@ export function standaloneRollbackStep(
     case 'resume': {
       if (s.status !== 'needs-attention') return refuse('the rollback does not need attention');
       s.status = 'rolling-back';
-      s.attention = undefined;
+      s.hold = undefined;
       note(s, event.at, 'resumed', event.by);
       d.effects.push({ type: 'notify', notification: { kind: 'resumed', by: event.by } });
       // A stuck step of the procedure is done again; an exhausted effect is re-emitted as is.
@@ -351,14 +351,15 @@ export function standaloneRollbackStep(
   }
 
   const rb = s.rollback;
-  if (rb.status === 'needs-attention') attention(d, event.at, rb.attention ?? 'the rollback needs attention');
+  if (rb.status === 'needs-attention')
+    needsAttention(d, event.at, rb.attention ?? 'the rollback needs attention');
   if (rb.status === 'done') {
     s.status = 'rolled-back';
     s.endedAt = event.at;
     note(s, event.at, `rolled back to ${rb.toRevision}`);
     d.effects.push({ type: 'notify', notification: { kind: 'rolled-back' } });
     if (rb.attention !== undefined) {
-      s.attention = { reason: rb.attention, at: event.at };
+      s.hold = { kind: 'attention', cause: 'rollback-checks', reason: rb.attention, at: event.at };
       d.effects.push({ type: 'notify', notification: { kind: 'needs-attention', reason: rb.attention } });
     }
     d.effects.push({ type: 'write-report' }, { type: 'release-lock' });
@@ -366,9 +367,10 @@ export function standaloneRollbackStep(
   return { state: dropUndefined(s), effects: d.effects };
 }
 
-function attention(d: Draft<StandaloneRollbackState>, at: string, reason: string): void {
+/** A stuck step or an exhausted effect: resume does it again (the canary's cause 'rollback'). */
+function needsAttention(d: Draft<StandaloneRollbackState>, at: string, reason: string): void {
   d.s.status = 'needs-attention';
-  d.s.attention = { reason, at };
+  d.s.hold = { kind: 'attention', cause: 'rollback', reason, at };
   note(d.s, at, `needs attention: ${reason}`);
   d.effects.push({ type: 'notify', notification: { kind: 'needs-attention', reason } });
 }

@@ -2,7 +2,7 @@ import type { CanaryRunbook } from '../config/runbooks.ts';
 import type { StageVerdict } from '../gates/judge.ts';
 import type { GateResult } from '../gates/result.ts';
 
-// The contract between the pure runbooks (canary.ts, rollback.ts) and the executor (executor.ts).
+// The contract between the pure runbooks (canary/, rollback.ts) and the executor (executor.ts).
 // A runbook is a function (state, event) -> (state, effects, refused?). It never does I/O: the executor
 // performs each effect through the ports, feeds the outcome back as an event, and persists every state
 // with the store's compare-and-set under the lock's fencing token. Times are ISO strings carried by the
@@ -17,7 +17,7 @@ export type RolloutStatus =
   | 'awaiting-approval' // the next traffic increase waits for approvals
   | 'shifting' // a traffic change is in flight
   | 'watching' // gates run every interval through the watch window
-  | 'paused' // a person paused it; `pausedFrom` says where it resumes
+  | 'paused' // a person paused it; `hold` says where it resumes
   | 'needs-attention' // retries exhausted, an inconclusive window, an expired approval: people decide
   | 'rolling-back' // the rollback procedure runs (`rollback` holds its state)
   | 'promoted'
@@ -117,7 +117,7 @@ export interface Pending {
   retryKey?: string;
 }
 
-/** Why a rollout needs attention: it decides what `resume` does (see canary.ts, "People"). */
+/** Why a rollout needs attention: it decides what `resume` does (see canary/attention.ts). */
 export type AttentionCause =
   | 'effect-failed' // retries exhausted: resume re-emits the effect
   | 'traffic-mismatch' // Cloud Run reports another split than asked: resume asks again
@@ -128,6 +128,32 @@ export type AttentionCause =
   | 'gate-failed' // a gate failed and the policy asks for one click: only rollback (or abort) goes on
   | 'rollback' // the rollback procedure is stuck: resume retries its step
   | 'rollback-checks'; // terminal: rolled back, but the checks on the stable revision failed
+
+/** People must decide: why (the cause decides what resume does), since when, and what to tell them. */
+export interface Attention<Cause extends AttentionCause = AttentionCause> {
+  kind: 'attention';
+  cause: Cause;
+  reason: string;
+  at: string;
+}
+
+/** A pause holds one of the two waits; deploys, checks and traffic changes finish first. */
+export type PausedFrom = Extract<RolloutStatus, 'awaiting-approval' | 'watching'>;
+
+/**
+ * What holds a canary, and where `resume` goes back to. One field, so a rollout is paused or needs
+ * attention, never both: needing attention while paused (an evaluation in flight failed) ends the pause,
+ * and keeps the status the pause was taken from. The hold stays on a record that ended held (aborted
+ * before any traffic moved, stopped while its rollback was stuck); 'rollback-checks' is set as it ends.
+ */
+export type CanaryHold =
+  // `at` and `by`: who paused it and when (resuming extends the watch window by the paused time).
+  | { kind: 'paused'; from: PausedFrom; at: string; by: string }
+  // `from`: the status it stopped in, where resuming after a failed effect goes back to.
+  | (Attention & { from: RolloutStatus });
+
+/** What holds a standalone rollback: a stuck step ('rollback'), or failing checks after it ('rollback-checks'). */
+export type RollbackHold = Attention<'rollback' | 'rollback-checks'>;
 
 export interface CanaryState {
   kind: 'canary';
@@ -140,10 +166,8 @@ export interface CanaryState {
   requestedBy: string;
   dryRun: boolean;
   status: RolloutStatus;
-  /** Where `resume` goes back to (from paused, and from needs-attention). */
-  pausedFrom?: RolloutStatus;
-  /** When it was paused: resuming extends the watch window by the paused time. */
-  pausedAt?: string;
+  /** Why it stands still (paused, or needs attention) and where `resume` goes back to. */
+  hold?: CanaryHold;
   /** Set by an admin's promote-now: no more approval waits or watch windows; gates still run once. */
   promoteNow?: { by: string; at: string };
   /** Set by an abort: the rollout ends `aborted` (after returning traffic to stable if it had any). */
@@ -160,7 +184,6 @@ export interface CanaryState {
   before?: Record<string, number>;
   /** The effect in flight that may fail and be retried. */
   pending?: Pending;
-  attention?: { reason: string; at: string; cause?: AttentionCause };
   rollback?: RollbackState;
   timeline: TimelineEntry[];
   startedAt: string;
@@ -179,7 +202,8 @@ export interface StandaloneRollbackState {
   rollback: RollbackState;
   /** The effect in flight that may fail and be retried. */
   pending?: Pending;
-  attention?: { reason: string; at: string };
+  /** Set while it needs attention, or when it ended with something still open (failing rollback checks). */
+  hold?: RollbackHold;
   timeline: TimelineEntry[];
   startedAt: string;
   endedAt?: string;

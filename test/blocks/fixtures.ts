@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { type CanaryRunbook, canaryRunbook } from '../../src/config/runbooks.ts';
 import type { GateResult, GateStatus } from '../../src/gates/result.ts';
-import { canaryStep, newCanary } from '../../src/runbooks/canary.ts';
+import { canaryStep, newCanary } from '../../src/runbooks/canary/index.ts';
 import { newStandaloneRollback, standaloneRollbackStep } from '../../src/runbooks/rollback.ts';
 import type {
   CanaryState,

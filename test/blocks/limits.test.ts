@@ -155,7 +155,13 @@ describe('every message the bot builds is within the limits', () => {
       state.rollback.checks = forty;
     }
     state.aborted = { by: LONG, reason: LONG, at: at(5) };
-    state.attention = { reason: LONG, at: at(5), cause: 'rollback-checks' };
+    state.hold = {
+      kind: 'attention',
+      cause: 'rollback-checks',
+      reason: LONG,
+      at: at(5),
+      from: 'rolling-back',
+    };
     const stage = state.stages[1];
     if (stage) stage.ticks = Array.from({ length: 40 }, () => forty);
     messages(state).forEach((m, i) => {

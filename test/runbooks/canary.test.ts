@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import type { CanaryRunbook } from '../../src/config/runbooks.ts';
 import type { GateResult, GateStatus } from '../../src/gates/result.ts';
-import { canaryStep, newCanary } from '../../src/runbooks/canary.ts';
+import { canaryStep, newCanary } from '../../src/runbooks/canary/index.ts';
+import { attentionOf } from '../../src/runbooks/hold.ts';
 import type {
   CanaryState,
   Effect,
@@ -412,7 +413,7 @@ describe('a gate failing at stage B', () => {
       revisions: { from: CANARY, to: STABLE },
     });
     expect(r.state).toMatchObject({ status: 'rolled-back', rollback: { status: 'done' } });
-    expect(r.state.attention).toBeUndefined();
+    expect(r.state.hold).toBeUndefined();
     expect(r.refuse({ type: 'resume', at: r.at(r.now + 1), by: 'U0REQUEST' })).toBe(
       'rollout already rolled-back',
     );
@@ -462,8 +463,11 @@ describe('a gate failing at stage B', () => {
       traffic: { [STABLE]: 95, [CANARY]: 5 },
     });
     expect(types(wrong)).toEqual(['notify:needs-attention']);
-    expect(r.state).toMatchObject({ status: 'needs-attention', attention: { cause: 'rollback' } });
-    expect(r.state.attention?.reason).toMatch(/expected control-00010-abc 100 %/);
+    expect(r.state).toMatchObject({
+      status: 'needs-attention',
+      hold: { kind: 'attention', cause: 'rollback' },
+    });
+    expect(attentionOf(r.state)?.reason).toMatch(/expected control-00010-abc 100 %/);
     expect(r.refuse({ type: 'rollback', at: r.at(r.now + 1), by: 'U0SRELEAD1', reason: 'x' })).toMatch(
       /resume/,
     );
@@ -499,7 +503,10 @@ describe('a gate failing at stage B', () => {
       'release-lock',
     ]);
     expect(find(done, 'open-incident')[0]?.symptom).toMatch(/sync-token \(fail\)/);
-    expect(r.state).toMatchObject({ status: 'rolled-back', attention: { cause: 'rollback-checks' } });
+    expect(r.state).toMatchObject({
+      status: 'rolled-back',
+      hold: { kind: 'attention', cause: 'rollback-checks' },
+    });
   });
 
   it("with onGateFailure 'approve', asks for one click first; the click rolls back as the gate's rollback", () => {
@@ -513,7 +520,10 @@ describe('a gate failing at stage B', () => {
     expect(find(failed, 'notify')[1]?.notification).toMatchObject({
       reason: expect.stringMatching(/Roll back\?/),
     });
-    expect(r.state).toMatchObject({ status: 'needs-attention', attention: { cause: 'gate-failed' } });
+    expect(r.state).toMatchObject({
+      status: 'needs-attention',
+      hold: { kind: 'attention', cause: 'gate-failed' },
+    });
     expect(r.refuse({ type: 'resume', at: r.at(r.now + 5), by: 'U0REQUEST' })).toMatch(/a gate failed/);
     expect(r.refuse({ type: 'promote-now', at: r.at(r.now + 5), by: 'U0SRELEAD1' })).toMatch(
       /needs attention/,
@@ -555,10 +565,10 @@ describe('stage A', () => {
     });
     expect(r.state).toMatchObject({
       status: 'needs-attention',
-      attention: { cause: 'checks-error' },
+      hold: { kind: 'attention', cause: 'checks-error' },
       before: { 'error-ratio': 0.1 },
     });
-    expect(r.state.attention?.reason).toMatch(/could not check healthz/);
+    expect(attentionOf(r.state)?.reason).toMatch(/could not check healthz/);
     const resumed = r.send({ type: 'resume', at: r.at(100), by: 'U0REQUEST' });
     expect(types(resumed)).toEqual(['notify:resumed', 'evaluate']);
     expect(r.state.status).toBe('checking');
@@ -650,8 +660,11 @@ describe('approvals', () => {
     r.now = Date.parse(expiresAt) / 1000 - T0 / 1000;
     const expired = r.send({ type: 'approval-expired', at: expiresAt, stage: 1 });
     expect(types(expired)).toEqual(['notify:needs-attention']);
-    expect(r.state).toMatchObject({ status: 'needs-attention', attention: { cause: 'approval-expired' } });
-    expect(r.state.attention?.reason).toMatch(/expired after 30m \(1 of 2 approvals\)/);
+    expect(r.state).toMatchObject({
+      status: 'needs-attention',
+      hold: { kind: 'attention', cause: 'approval-expired' },
+    });
+    expect(attentionOf(r.state)?.reason).toMatch(/expired after 30m \(1 of 2 approvals\)/);
     expect(r.refuse({ type: 'approve', at: r.at(r.now + 1), userId: 'U0APPROVE2', stage: 1 })).toMatch(
       /not awaiting/,
     );
@@ -745,7 +758,7 @@ describe('pause and resume', () => {
       { type: 'cancel', timer: 'tick', key: '1:2' },
       { type: 'notify', notification: { kind: 'paused', by: 'U0REQUEST' } },
     ]);
-    expect(r.state).toMatchObject({ status: 'paused', pausedFrom: 'watching' });
+    expect(r.state).toMatchObject({ status: 'paused', hold: { kind: 'paused', from: 'watching' } });
     expect(r.refuse({ type: 'tick', at: r.at(r.now + 50), stage: 1 })).toMatch(/not watching/);
     expect(r.refuse({ type: 'pause', at: r.at(r.now + 1), by: 'U0REQUEST' })).toBe('already paused');
 
@@ -876,7 +889,10 @@ describe('watch windows', () => {
     expect(r.stage.extensionsUsed).toBe(1);
     expect(Date.parse(r.stage.windowEndsAt as string) - Date.parse(firstEnd)).toBe(600_000);
     expect(r.stage.ticks).toHaveLength(20);
-    expect(r.state).toMatchObject({ status: 'needs-attention', attention: { cause: 'inconclusive' } });
+    expect(r.state).toMatchObject({
+      status: 'needs-attention',
+      hold: { kind: 'attention', cause: 'inconclusive' },
+    });
     const resumed = r.send({ type: 'resume', at: r.at(r.now + 60), by: 'U0APPROVE1' });
     expect(types(resumed)).toContain('notify:stage-passed');
     expect(r.state).toMatchObject({ status: 'awaiting-approval', stage: 2 });
@@ -889,7 +905,7 @@ describe('watch windows', () => {
     r.trafficAsAsked();
     r.checksPass();
     for (let i = 0; i < 4; i++) r.tick({ 'error-rate': 'error' });
-    expect(r.state).toMatchObject({ status: 'needs-attention', attention: { cause: 'gates' } });
+    expect(r.state).toMatchObject({ status: 'needs-attention', hold: { kind: 'attention', cause: 'gates' } });
     const resumed = r.send({ type: 'resume', at: r.at(r.now + 60), by: 'U0REQUEST' });
     expect(find(resumed, 'schedule')[0]).toMatchObject({ timer: 'tick', key: '1:5', at: t(r.now + 60) });
     expect(r.stage).toMatchObject({ windowStartedAt: t(r.now), windowFromTick: 4 });
@@ -903,8 +919,11 @@ describe('watch windows', () => {
     r.throughStageA();
     r.approveAll();
     r.send({ type: 'traffic-set', at: r.at(r.now + 5), traffic: { [STABLE]: 100 } });
-    expect(r.state).toMatchObject({ status: 'needs-attention', attention: { cause: 'traffic-mismatch' } });
-    expect(r.state.attention?.reason).toMatch(/asked for control-00010-abc 95 %, control-00011-def 5 %/);
+    expect(r.state).toMatchObject({
+      status: 'needs-attention',
+      hold: { kind: 'attention', cause: 'traffic-mismatch' },
+    });
+    expect(attentionOf(r.state)?.reason).toMatch(/asked for control-00010-abc 95 %, control-00011-def 5 %/);
     expect(find(r.send({ type: 'resume', at: r.at(r.now + 60), by: 'U0REQUEST' }), 'set-traffic')).toEqual([
       { type: 'set-traffic', stable: STABLE, canary: CANARY, canaryPercent: 5 },
     ]);
@@ -963,8 +982,11 @@ describe('effect failures', () => {
     expect(out.refused).toBeUndefined();
     r.state = out.state;
     expect(types(out.effects)).toEqual(['notify:needs-attention']);
-    expect(r.state).toMatchObject({ status: 'needs-attention', attention: { cause: 'effect-failed' } });
-    expect(r.state.attention?.reason).toBe('set-traffic failed after 3 attempts: 503 unavailable');
+    expect(r.state).toMatchObject({
+      status: 'needs-attention',
+      hold: { kind: 'attention', cause: 'effect-failed' },
+    });
+    expect(attentionOf(r.state)?.reason).toBe('set-traffic failed after 3 attempts: 503 unavailable');
 
     const resumed = r.send({ type: 'resume', at: r.at(r.now + 600), by: 'U0REQUEST' });
     expect(types(resumed)).toEqual(['notify:resumed', 'set-traffic']);
@@ -986,8 +1008,8 @@ describe('effect failures', () => {
       error: 'image not found',
       retryable: false,
     });
-    expect(r.state.attention?.reason).toBe('deploy failed (not retryable, 1 attempt): image not found');
-    expect(r.state.pausedFrom).toBe('deploying');
+    expect(attentionOf(r.state)?.reason).toBe('deploy failed (not retryable, 1 attempt): image not found');
+    expect(r.state.hold).toMatchObject({ kind: 'attention', from: 'deploying' });
     expect(types(r.send({ type: 'resume', at: r.at(60), by: 'U0REQUEST' }))).toEqual([
       'notify:resumed',
       'deploy',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GateRegistry } from '../../src/gates/registry.ts';
 import type { Engine } from '../../src/runbooks/engine.ts';
+import { attentionOf } from '../../src/runbooks/hold.ts';
 import type { CloudRun } from '../../src/runbooks/ports/cloud-run.ts';
 import type { CanaryState } from '../../src/runbooks/types.ts';
 import type { Store } from '../../src/store/index.ts';
@@ -42,8 +43,8 @@ describe('Cloud Run failing', () => {
     await engine.send(id, { type: 'approve', userId: APPROVERS[0], stage: 1 });
     const stuck = await world.until(engine, id, (v) => expect(v.status).toBe('needs-attention'));
     const state = canary(stuck);
-    expect(state.attention?.cause).toBe('effect-failed');
-    expect(state.attention?.reason).toContain('set-traffic failed after 3 attempts');
+    expect(attentionOf(state)?.cause).toBe('effect-failed');
+    expect(attentionOf(state)?.reason).toContain('set-traffic failed after 3 attempts');
     expect(state.pending).toMatchObject({ effect: 'set-traffic', attempts: 3 });
     expect(world.patches()).toHaveLength(1 + 3);
     expect(world.split()).toEqual({ [stable]: 100 });

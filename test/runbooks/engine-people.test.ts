@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/runbooks/engine.ts';
+import { attentionOf } from '../../src/runbooks/hold.ts';
 import type { CanaryState } from '../../src/runbooks/types.ts';
 import {
   ADMIN,
@@ -72,7 +73,7 @@ describe('approvals', () => {
     const engine = world.engine({ config: testConfig({ expiresAfter: '400ms' }) });
     const { id, stable, revision } = await startAtB(engine);
     const expired = await world.until(engine, id, (v) => expect(v.status).toBe('needs-attention'));
-    expect(canary(expired).attention?.cause).toBe('approval-expired');
+    expect(attentionOf(canary(expired))?.cause).toBe('approval-expired');
     expect(world.notifications.map((n) => n.notification.kind)).toContain('needs-attention');
 
     const late = await engine.send(id, { type: 'approve', userId: APPROVERS[0], stage: 1 });

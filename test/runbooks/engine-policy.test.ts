@@ -265,7 +265,7 @@ describe('a failed gate that asks for one click (onGateFailure: approve)', () =>
     await world.until(engine, id, (v) => expect(v.status).toBe('awaiting-approval'));
     await engine.send(id, { type: 'approve', userId: APPROVERS[0], stage: 1 });
     await world.until(engine, id, (v) =>
-      expect(v.state).toMatchObject({ attention: { cause: 'gate-failed' } }),
+      expect(v.state).toMatchObject({ hold: { kind: 'attention', cause: 'gate-failed' } }),
     );
 
     expect(await engine.send(id, { type: 'rollback', by: OUTSIDER, reason: 'x' })).toMatchObject({

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EffectContext, EffectPerformer, Outcome } from '../../src/runbooks/effects.ts';
 import { createExecutor, type Executor, type RolloutFields } from '../../src/runbooks/executor.ts';
+import { attentionOf } from '../../src/runbooks/hold.ts';
 import { KINDS } from '../../src/runbooks/kinds.ts';
 import type { Lock } from '../../src/runbooks/locks.ts';
 import { PlatformError } from '../../src/runbooks/ports/errors.ts';
@@ -58,9 +59,12 @@ const toy: Step = (state, event) => {
       break;
     case 'effect-failed':
       s.status = 'needs-attention';
-      s.attention = {
+      s.hold = {
+        kind: 'attention',
+        cause: 'effect-failed',
         reason: `${event.effect}: ${event.error} (${event.retryable ? 'retryable' : 'final'})`,
         at: event.at,
+        from: state.status,
       };
       break;
     case 'pause':
@@ -311,7 +315,9 @@ describe('executor', () => {
       expect(performer.done).toEqual(['notify']); // the notify after the failed deploy was not sent
       const state = await stateOf(id);
       expect(state.status).toBe('needs-attention');
-      expect(state.attention?.reason).toBe(`deploy: deploy: ${kind} (${retryable ? 'retryable' : 'final'})`);
+      expect(attentionOf(state)?.reason).toBe(
+        `deploy: deploy: ${kind} (${retryable ? 'retryable' : 'final'})`,
+      );
     },
   );
 

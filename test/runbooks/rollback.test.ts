@@ -313,7 +313,7 @@ describe('a standalone rollback (/rollback with no rollout active)', () => {
       retryable: true,
     });
     expect(out.state).toMatchObject({ status: 'needs-attention' });
-    expect(out.state.attention?.reason).toBe('rollback-traffic failed after 2 attempts: 503');
+    expect(out.state.hold?.reason).toBe('rollback-traffic failed after 2 attempts: 503');
 
     const resumed = send(out.state, { type: 'resume', at: t(60), by: 'U0ONCALL1' });
     expect(resumed.effects.map((e) => e.type)).toEqual(['notify', 'rollback-traffic']);

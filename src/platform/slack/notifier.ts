@@ -10,6 +10,7 @@ import type { ShiftgateConfig } from '../../config/schema.ts';
 import { serviceTarget } from '../../config/target.ts';
 import type { Logger, Notify } from '../../runbooks/effects.ts';
 import type { RolloutFields } from '../../runbooks/executor.ts';
+import { attentionOf } from '../../runbooks/hold.ts';
 import { describePrincipals } from '../../runbooks/principals.ts';
 import { isTerminalStatus } from '../../runbooks/status.ts';
 import type { CanaryState, Notification, RunbookState } from '../../runbooks/types.ts';
@@ -132,14 +133,15 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
           );
           break;
         case 'needs-attention': {
-          if (state.attention?.cause === 'approval-expired') {
+          const attention = attentionOf(state);
+          if (attention?.cause === 'approval-expired') {
             const stage = state.stages[state.stage];
             await poster.update(
               rolloutId,
               approvalPurpose(state, state.stage),
               approvalDecided(state, state.stage, {
                 kind: 'expired',
-                at: stage?.approvalExpiresAt ?? state.attention.at,
+                at: stage?.approvalExpiresAt ?? attention.at,
               }),
             );
           }

@@ -1,0 +1,448 @@
+import { formatDuration } from '../../config/duration.ts';
+import type { CanaryRunbook } from '../../config/runbooks.ts';
+import { judgeStage, type StageJudgement } from '../../gates/judge.ts';
+import { renderGate } from '../../gates/render.ts';
+import type { GateResult } from '../../gates/result.ts';
+import { approvalRefusal, needsApproval } from '../approvals.ts';
+import { ask, settle } from '../in-flight.ts';
+import { addMs, earliest, isBefore, latest, note } from '../timeline.ts';
+import { canarySplit, formatSplit, sameSplit } from '../traffic.ts';
+import type { StageProgress, StepContext } from '../types.ts';
+import { startRollback } from './rolling-back.ts';
+import {
+  type CanaryDraft,
+  current,
+  type Ev,
+  expiryKey,
+  needsAttention,
+  notify,
+  type Outcome,
+  revisions,
+  stageDef,
+  stageName,
+  tickKey,
+  windowStart,
+} from './shared.ts';
+
+// The canary's procedure, in the order of seed 000's "Canary Stage Plan": each function takes the
+// event that moves the rollout on, or is the step it moves on to.
+//
+//   Stage A (0 %): deploy the new image as a revision with no traffic, tagged canary. Capture the values
+//                  the prometheus gates compare against. Run the stage's checks on the tag URL.
+//   Stages B-E:    ask for approval (N distinct approvers, never the requester unless allowed; the request
+//                  expires), set the traffic split, verify the split Cloud Run reports, run the stage's
+//                  checks once, then run its gates every interval through the watch window and let the
+//                  judge (gates/judge.ts) decide: continue, extend, pass, fail or ask people.
+//   Stage E passed: promoted; the report is written and the lock released.
+//
+// "Do not advance if any gate fails": a failing check or gate starts the rollback (rolling-back.ts) at
+// once, or, when the environment's policy says so, asks for one click first. A failing check at stage A
+// fails the rollout instead: nothing served the new revision, so there is nothing to roll back.
+
+// ---------------------------------------------------------------------------------------------------------
+// Stage A (0 %): deploy the new image as a no-traffic revision, then smoke it on its tag URL.
+
+export function start(d: CanaryDraft, e: Ev<'start'>): Outcome {
+  const s = d.s;
+  if (s.timeline.length > 0) return 'the rollout has already started';
+  note(s, e.at, `rollout of ${s.image} ${s.tag} requested${s.dryRun ? ' (dry run)' : ''}`, s.requestedBy);
+  notify(d, { kind: 'rollout-started' });
+  note(s, e.at, `stage ${current(s).name}: deploy ${s.tag} as a revision with no traffic`);
+  ask(d, { type: 'deploy', image: s.image, tag: s.tag });
+  return undefined;
+}
+
+export function deployed(d: CanaryDraft, e: Ev<'deployed'>, ctx: StepContext): Outcome {
+  const s = d.s;
+  if (s.status !== 'deploying' || s.pending?.effect !== 'deploy') return 'no deploy in flight';
+  settle(d);
+  s.canaryRevision = e.revision;
+  s.stableRevision = e.stableRevision;
+  if (e.canaryUrl !== undefined) s.canaryUrl = e.canaryUrl;
+  s.trafficBefore = e.traffic;
+  s.trafficNow = e.traffic;
+  note(s, e.at, `deployed ${e.revision} with no traffic; Cloud Run reports ${formatSplit(e.traffic)}`);
+  // The runbook only names gates; the executor knows their kinds. It captures the prometheus ones among
+  // these and answers before-captured at once (with no values) when there are none.
+  const gates = gatesOfAllStages(ctx.runbook);
+  if (gates.length > 0) {
+    ask(d, { type: 'capture-before', gates });
+    return undefined;
+  }
+  startStage(d, ctx, e.at);
+  return undefined;
+}
+
+export function beforeCaptured(d: CanaryDraft, e: Ev<'before-captured'>, ctx: StepContext): Outcome {
+  const s = d.s;
+  if (s.pending?.effect !== 'capture-before') return 'no capture of values before the change in flight';
+  settle(d);
+  s.before = e.values;
+  const names = Object.keys(e.values);
+  note(
+    s,
+    e.at,
+    names.length === 0 ? 'no values to capture before the change' : `captured ${names.join(', ')}`,
+  );
+  startStage(d, ctx, e.at);
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Every stage: approval (stages B-E), traffic, checks once, then gates every interval through the window.
+
+/** Stage A starts once deployed; every later one asks for approval first, unless it needs none. */
+function enterStage(d: CanaryDraft, ctx: StepContext, at: string, index: number): void {
+  const s = d.s;
+  s.stage = index;
+  if (needsApproval(ctx.runbook, index) && s.promoteNow === undefined) {
+    requestApproval(d, ctx, at);
+    return;
+  }
+  if (s.promoteNow !== undefined) {
+    note(s, at, `stage ${current(s).name}: no approval wait (promote-now)`, s.promoteNow.by);
+  }
+  shift(d, at);
+}
+
+export function requestApproval(d: CanaryDraft, ctx: StepContext, at: string): void {
+  const s = d.s;
+  const stage = current(s);
+  stage.approvalRequests = (stage.approvalRequests ?? 0) + 1;
+  stage.approvalRequestedAt = at;
+  stage.approvalExpiresAt = addMs(at, ctx.policy.approvalTtlMs);
+  s.status = 'awaiting-approval';
+  const required = ctx.policy.requiredApprovals;
+  notify(d, { kind: 'approval-requested', stage: s.stage, required, expiresAt: stage.approvalExpiresAt });
+  const expiresAt = stage.approvalExpiresAt;
+  d.effects.push({
+    type: 'schedule',
+    timer: 'approval-expiry',
+    at: expiresAt,
+    key: expiryKey(s),
+    event: { type: 'approval-expired', at: expiresAt, stage: s.stage },
+  });
+  note(
+    s,
+    at,
+    `stage ${stage.name} (${stage.traffic} %): approval requested, ${required} needed, expires ${expiresAt}`,
+  );
+}
+
+export function approve(d: CanaryDraft, e: Ev<'approve'>, ctx: StepContext): Outcome {
+  const s = d.s;
+  if (e.stage < s.stage)
+    return `stage ${stageName(s, e.stage)} is already past: the rollout is at ${current(s).name}`;
+  if (e.stage > s.stage)
+    return `stage ${stageName(s, e.stage)} is not next: the rollout is at ${current(s).name}`;
+  const stage = current(s);
+  if (s.status !== 'awaiting-approval') return `stage ${stage.name} is not awaiting approval (${s.status})`;
+  const refusal = approvalRefusal({
+    stage,
+    userId: e.userId,
+    at: e.at,
+    requestedBy: s.requestedBy,
+    allowSelfApproval: ctx.policy.allowSelfApproval,
+  });
+  if (refusal !== undefined) return refusal;
+  stage.approvals.push({ userId: e.userId, at: e.at });
+  const count = stage.approvals.length;
+  const required = ctx.policy.requiredApprovals;
+  notify(d, { kind: 'approval-recorded', stage: s.stage, userId: e.userId, count, required });
+  note(s, e.at, `stage ${stage.name} approved (${count} of ${required})`, e.userId);
+  if (count < required) return undefined;
+  d.effects.push({ type: 'cancel', timer: 'approval-expiry', key: expiryKey(s) });
+  shift(d, e.at);
+  return undefined;
+}
+
+export function approvalExpired(d: CanaryDraft, e: Ev<'approval-expired'>, ctx: StepContext): Outcome {
+  const s = d.s;
+  const stage = current(s);
+  if (e.stage !== s.stage || s.status !== 'awaiting-approval') return 'no approval request to expire';
+  // A stale timer of an earlier request fires before the current one expires.
+  if (stage.approvalExpiresAt !== undefined && isBefore(e.at, stage.approvalExpiresAt)) {
+    return 'the approval request has not expired yet';
+  }
+  const got = `${stage.approvals.length} of ${ctx.policy.requiredApprovals} approvals`;
+  const ttl = formatDuration(ctx.policy.approvalTtlMs);
+  needsAttention(
+    d,
+    e.at,
+    'approval-expired',
+    `the approval request for stage ${stage.name} expired after ${ttl} (${got})`,
+  );
+  return undefined;
+}
+
+export function shift(d: CanaryDraft, at: string): void {
+  const s = d.s;
+  const stage = current(s);
+  const { stable, canary } = revisions(s);
+  s.status = 'shifting';
+  note(
+    s,
+    at,
+    `stage ${stage.name}: set traffic ${stable} ${100 - stage.traffic} %, ${canary} ${stage.traffic} %`,
+  );
+  ask(d, { type: 'set-traffic', stable, canary, canaryPercent: stage.traffic });
+}
+
+/** The executor read the split back: it must be exactly the one asked for. */
+export function trafficSet(d: CanaryDraft, e: Ev<'traffic-set'>, ctx: StepContext): Outcome {
+  const s = d.s;
+  if (s.status !== 'shifting' || s.pending?.effect !== 'set-traffic') return 'no traffic change in flight';
+  settle(d);
+  s.trafficNow = e.traffic;
+  const stage = current(s);
+  const { stable, canary } = revisions(s);
+  const asked = canarySplit(stable, canary, stage.traffic);
+  if (!sameSplit(e.traffic, asked)) {
+    const reason = `stage ${stage.name} asked for ${formatSplit(asked)}, Cloud Run reports ${formatSplit(e.traffic)}`;
+    needsAttention(d, e.at, 'traffic-mismatch', reason);
+    return undefined;
+  }
+  note(s, e.at, `Cloud Run reports ${formatSplit(e.traffic)}`);
+  startStage(d, ctx, e.at);
+  return undefined;
+}
+
+/** The stage's traffic is confirmed: its watch window starts now. */
+function startStage(d: CanaryDraft, ctx: StepContext, at: string): void {
+  const s = d.s;
+  const stage = current(s);
+  const def = stageDef(ctx, s);
+  stage.startedAt = at;
+  stage.windowEndsAt = addMs(at, def.watch);
+  notify(d, { kind: 'stage-started', stage: s.stage });
+  const watch =
+    def.gates.length > 0 && def.watch > 0 ? `, gates watched for ${formatDuration(def.watch)}` : '';
+  note(s, at, `stage ${stage.name} started at ${stage.traffic} %${watch}`);
+  runChecks(d, ctx, at);
+}
+
+/** The stage's checks run once (stage A: smoke on the tag URL; later: the post-stage checklist). */
+export function runChecks(d: CanaryDraft, ctx: StepContext, at: string): void {
+  const s = d.s;
+  const def = stageDef(ctx, s);
+  if (def.checks.length === 0) {
+    afterChecks(d, ctx, at);
+    return;
+  }
+  s.status = 'checking';
+  ask(d, {
+    type: 'evaluate',
+    phase: 'checks',
+    stage: s.stage,
+    gates: [...def.checks],
+    // Checks are probes of now; log-based ones look back over the rollout so far.
+    window: { start: s.startedAt, end: at },
+  });
+}
+
+export function checksDone(d: CanaryDraft, e: Ev<'checks-done'>, ctx: StepContext): Outcome {
+  const s = d.s;
+  if (s.status !== 'checking' || s.pending?.effect !== 'evaluate') return 'no checks in flight';
+  settle(d);
+  const stage = current(s);
+  stage.checks = e.results;
+  notify(d, { kind: 'checks', stage: s.stage, results: e.results });
+  const failing = e.results.filter((r) => r.status === 'fail');
+  const erroring = e.results.filter((r) => r.status === 'error');
+  const passed = e.results.filter((r) => r.status === 'pass').length;
+  note(s, e.at, `stage ${stage.name} checks: ${passed} of ${e.results.length} passed`);
+  // A failing check fails the stage; an error means it could not be checked: people decide, as for a
+  // gate nobody watches. Inconclusive and skipped (not applicable here) do not hold the stage.
+  if (failing.length > 0) {
+    const reason = `stage ${stage.name} checks failed: ${lines(failing)}`;
+    if (s.stage === 0) return failRollout(d, e.at, reason);
+    gateFailed(d, ctx, e.at, reason);
+    return undefined;
+  }
+  if (erroring.length > 0) {
+    needsAttention(d, e.at, 'checks-error', `stage ${stage.name}: could not check ${lines(erroring)}`);
+    return undefined;
+  }
+  afterChecks(d, ctx, e.at);
+  return undefined;
+}
+
+/** A stage with gates and a watch window is watched; any other stage passes on its checks. */
+function afterChecks(d: CanaryDraft, ctx: StepContext, at: string): void {
+  const s = d.s;
+  const def = stageDef(ctx, s);
+  if (def.gates.length === 0 || def.watch === 0) {
+    passStage(d, ctx, at, 'its checks passed');
+    return;
+  }
+  s.status = 'watching';
+  // Under promote-now the gates run once, at once; otherwise the first tick is one interval in.
+  if (s.promoteNow !== undefined) {
+    evaluateGates(d, ctx, at);
+    return;
+  }
+  const stage = current(s);
+  const first = addMs(windowStart(stage), def.interval);
+  scheduleTick(d, earliest(latest(first, at), stage.windowEndsAt ?? first));
+}
+
+export function scheduleTick(d: CanaryDraft, at: string): void {
+  const s = d.s;
+  d.effects.push({
+    type: 'schedule',
+    timer: 'tick',
+    at,
+    key: tickKey(s),
+    event: { type: 'tick', at, stage: s.stage },
+  });
+}
+
+export function tick(d: CanaryDraft, e: Ev<'tick'>, ctx: StepContext): Outcome {
+  const s = d.s;
+  if (e.stage !== s.stage)
+    return `a tick of stage ${stageName(s, e.stage)}: the rollout is at ${current(s).name}`;
+  if (s.status !== 'watching') return `not watching gates (${s.status})`;
+  if (s.pending?.effect === 'evaluate') return 'the gates are already being evaluated';
+  note(s, e.at, `stage ${current(s).name}: tick ${current(s).ticks.length + 1}`);
+  evaluateGates(d, ctx, e.at);
+  return undefined;
+}
+
+/** Gates are judged over the window so far, from its start (the sequential error test needs it whole). */
+export function evaluateGates(d: CanaryDraft, ctx: StepContext, at: string): void {
+  const s = d.s;
+  const stage = current(s);
+  const gates = stageDef(ctx, s).gates;
+  ask(d, {
+    type: 'evaluate',
+    phase: 'gates',
+    stage: s.stage,
+    gates: [...gates],
+    window: { start: windowStart(stage), end: at },
+  });
+}
+
+export function gatesDone(d: CanaryDraft, e: Ev<'gates-done'>, ctx: StepContext): Outcome {
+  const s = d.s;
+  if (e.stage !== s.stage)
+    return `gate results of stage ${stageName(s, e.stage)}: the rollout is at ${current(s).name}`;
+  const watching = s.status === 'watching' || (s.hold?.kind === 'paused' && s.hold.from === 'watching');
+  const payload = s.pending?.payload;
+  if (!watching || payload?.type !== 'evaluate' || payload.phase !== 'gates')
+    return 'no gate evaluation in flight';
+  settle(d);
+  const stage = current(s);
+  const def = stageDef(ctx, s);
+  stage.ticks.push(e.results);
+  const evaluatedUntil = payload.window.end;
+  const judged = judge(stage, ctx, evaluatedUntil, s.promoteNow !== undefined);
+  stage.verdict = judged.verdict;
+  const tickNo = stage.ticks.length;
+  notify(d, { kind: 'gates', stage: s.stage, tick: tickNo, results: e.results, verdict: judged.verdict });
+  note(s, e.at, `stage ${stage.name} tick ${tickNo}: ${judged.verdict}, ${judged.reason}`);
+
+  // "Trigger rollback immediately if any gate fails": even while paused.
+  if (judged.verdict === 'fail') {
+    gateFailed(d, ctx, e.at, `stage ${stage.name}: ${judged.reason}`);
+    return undefined;
+  }
+  // Paused: recorded; the tick after resume judges everything again.
+  if (s.status === 'paused') return undefined;
+  const next = (from: string) =>
+    earliest(latest(addMs(from, def.interval), e.at), stage.windowEndsAt ?? evaluatedUntil);
+  switch (judged.verdict) {
+    case 'continue':
+      if (s.promoteNow !== undefined)
+        return passStage(d, ctx, e.at, 'its gates ran once with no failure (promote-now)');
+      scheduleTick(d, next(evaluatedUntil));
+      return undefined;
+    case 'extend':
+      stage.extensionsUsed += 1;
+      stage.windowEndsAt = addMs(stage.windowEndsAt ?? evaluatedUntil, def.watch);
+      note(s, e.at, `stage ${stage.name}: watch window extended to ${stage.windowEndsAt}`);
+      scheduleTick(d, next(evaluatedUntil));
+      return undefined;
+    case 'pass':
+      return passStage(d, ctx, e.at, judged.reason);
+    case 'needs-attention':
+      needsAttention(d, e.at, 'gates', `stage ${stage.name}: ${judged.reason}`);
+      return undefined;
+    case 'inconclusive':
+      needsAttention(d, e.at, 'inconclusive', `stage ${stage.name}: ${judged.reason}`);
+      return undefined;
+  }
+}
+
+/** The judge sees the ticks of the current window; under promote-now the window never "completes". */
+function judge(
+  stage: StageProgress,
+  ctx: StepContext,
+  evaluatedUntil: string,
+  promoteNow: boolean,
+): StageJudgement {
+  const windowComplete =
+    !promoteNow && stage.windowEndsAt !== undefined && !isBefore(evaluatedUntil, stage.windowEndsAt);
+  return judgeStage(
+    {
+      ticks: stage.ticks.slice(stage.windowFromTick ?? 0),
+      windowComplete,
+      extensionsUsed: stage.extensionsUsed,
+    },
+    { failureLimit: ctx.runbook.judge.failureLimit },
+  );
+}
+
+export function passStage(d: CanaryDraft, ctx: StepContext, at: string, why: string): undefined {
+  const s = d.s;
+  const stage = current(s);
+  stage.verdict = 'pass';
+  stage.endedAt = at;
+  notify(d, { kind: 'stage-passed', stage: s.stage });
+  note(s, at, `stage ${stage.name} passed: ${why}`);
+  if (s.stage < s.stages.length - 1) {
+    enterStage(d, ctx, at, s.stage + 1);
+    return undefined;
+  }
+  // Stage E passed: promoted.
+  s.status = 'promoted';
+  s.endedAt = at;
+  note(s, at, `promoted: ${revisions(s).canary} serves 100 %`);
+  notify(d, { kind: 'promoted' });
+  d.effects.push({ type: 'write-report' }, { type: 'release-lock' });
+  return undefined;
+}
+
+/** Stage A's smoke failed on the no-traffic revision: nothing to roll back, the rollout fails. */
+function failRollout(d: CanaryDraft, at: string, reason: string): undefined {
+  const s = d.s;
+  current(s).verdict = 'fail';
+  s.status = 'failed';
+  s.endedAt = at;
+  note(s, at, `failed: ${reason}; the new revision never had traffic`);
+  notify(d, { kind: 'failed', reason });
+  d.effects.push({ type: 'write-report' }, { type: 'release-lock' });
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// "Trigger rollback immediately if any gate fails."
+
+/** A failing check or gate: roll back at once, or (policy 'approve') ask for one click first. */
+function gateFailed(d: CanaryDraft, ctx: StepContext, at: string, reason: string): void {
+  current(d.s).verdict = 'fail';
+  if (ctx.policy.onGateFailure === 'approve') {
+    needsAttention(d, at, 'gate-failed', reason, `${reason}. Roll back? (the policy asks for one click)`);
+    return;
+  }
+  // Found by checks or gates just evaluated: no tick is scheduled, so there is no wait to cancel.
+  startRollback(d, ctx, at, { trigger: 'gate', reason, mode: 'full' }, { waiting: false });
+}
+
+/** Every gate and check any stage names, in order, once: the executor captures the prometheus ones. */
+function gatesOfAllStages(runbook: CanaryRunbook): string[] {
+  return [...new Set(runbook.stages.flatMap((stage) => [...stage.checks, ...stage.gates]))];
+}
+
+function lines(results: GateResult[]): string {
+  return results.map((r) => `${r.gate}: ${renderGate(r)}`).join('; ');
+}

@@ -1,0 +1,120 @@
+import type { CanaryRunbook } from '../../config/runbooks.ts';
+import { draft, retry } from '../in-flight.ts';
+import { dropUndefined } from '../rollback.ts';
+import { isTerminalStatus } from '../status.ts';
+import type { CanaryState, RunbookEvent, StepContext, StepResult } from '../types.ts';
+import { failed } from './attention.ts';
+import { abort, pause, promoteNow, resume, rollbackRequested } from './people.ts';
+import {
+  approvalExpired,
+  approve,
+  beforeCaptured,
+  checksDone,
+  deployed,
+  gatesDone,
+  start,
+  tick,
+  trafficSet,
+} from './procedure.ts';
+import { duringRollback } from './rolling-back.ts';
+import type { CanaryDraft, Outcome } from './shared.ts';
+
+// A canary's record before it starts, and one step: which file takes each event.
+
+export function newCanary(input: {
+  id: string;
+  service: string;
+  env: string;
+  image: string;
+  tag: string;
+  requestedBy: string;
+  dryRun: boolean;
+  at: string;
+  runbook: CanaryRunbook;
+}): CanaryState {
+  return {
+    kind: 'canary',
+    id: input.id,
+    service: input.service,
+    env: input.env,
+    image: input.image,
+    tag: input.tag,
+    requestedBy: input.requestedBy,
+    dryRun: input.dryRun,
+    status: 'deploying',
+    stage: 0,
+    stages: input.runbook.stages.map((stage, index) => ({
+      index,
+      name: stage.name,
+      traffic: stage.traffic,
+      approvals: [],
+      ticks: [],
+      extensionsUsed: 0,
+    })),
+    // Empty until `start`: a record whose timeline is empty has not started.
+    timeline: [],
+    startedAt: input.at,
+  };
+}
+
+export function canaryStep(
+  state: CanaryState,
+  event: RunbookEvent,
+  ctx: StepContext,
+): StepResult<CanaryState> {
+  // The store's list: a status it ends is one the store drops from the active index.
+  if (isTerminalStatus(state.status))
+    return { state, effects: [], refused: `rollout already ${state.status}` };
+  const d = draft(state);
+  const refused = handle(d, event, ctx);
+  // A refused event changes nothing: the original state, no effects.
+  if (refused !== undefined) return { state, effects: [], refused };
+  return { state: dropUndefined(d.s), effects: d.effects };
+}
+
+function handle(d: CanaryDraft, e: RunbookEvent, ctx: StepContext): Outcome {
+  switch (e.type) {
+    case 'effect-failed':
+      return failed(d, e, ctx);
+    case 'retry':
+      return retry(d, e);
+  }
+  if (d.s.status === 'rolling-back') return duringRollback(d, e, ctx);
+  switch (e.type) {
+    // The procedure (procedure.ts).
+    case 'start':
+      return start(d, e);
+    case 'deployed':
+      return deployed(d, e, ctx);
+    case 'before-captured':
+      return beforeCaptured(d, e, ctx);
+    case 'approve':
+      return approve(d, e, ctx);
+    case 'approval-expired':
+      return approvalExpired(d, e, ctx);
+    case 'traffic-set':
+      return trafficSet(d, e, ctx);
+    case 'checks-done':
+      return checksDone(d, e, ctx);
+    case 'tick':
+      return tick(d, e, ctx);
+    case 'gates-done':
+      return gatesDone(d, e, ctx);
+    // People (people.ts).
+    case 'rollback':
+      return rollbackRequested(d, e, ctx);
+    case 'abort':
+      return abort(d, e, ctx);
+    case 'pause':
+      return pause(d, e);
+    case 'resume':
+      return resume(d, e, ctx);
+    case 'promote-now':
+      return promoteNow(d, e, ctx);
+    // Results of the rollback procedure, which is not running.
+    case 'route-overridden':
+      return 'no route override in flight';
+    case 'report-written':
+      return 'no report was asked for: the rollout is not finished';
+  }
+}
