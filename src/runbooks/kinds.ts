@@ -1,5 +1,6 @@
 import { type CanaryRunbook, canaryRunbook, type Runbook } from '../config/runbooks.ts';
 import { canaryStep, newCanary } from './canary/index.ts';
+import { withHold } from './hold.ts';
 import type { GateTargets, RunbookKind } from './kind.ts';
 import { newStandaloneRollback, standaloneRollbackStep } from './rollback.ts';
 import type { CanaryState, RollbackState, RunbookState, StandaloneRollbackState } from './types.ts';
@@ -61,7 +62,7 @@ const canary: KindTable['canary'] = {
   schema: canaryRunbook,
   lock: 'rollout',
   init: (base, input, runbook) => newCanary({ ...base, ...input, runbook }),
-  step: canaryStep,
+  step: (state, event, ctx) => canaryStep(withHold(state), event, ctx),
   report: stateReport,
   summary: (state: CanaryState) => ({
     status: state.status,
@@ -92,7 +93,7 @@ const rollback: KindTable['rollback'] = {
   schema: undefined,
   lock: 'rollback',
   init: (base, input) => newStandaloneRollback({ ...base, ...input }),
-  step: standaloneRollbackStep,
+  step: (state, event, ctx) => standaloneRollbackStep(withHold(state), event, ctx),
   report: stateReport,
   summary: (state: StandaloneRollbackState) => ({ status: state.status, rollback: state.rollback.status }),
   gateTargets: (state, _effect, _runbook, publicUrl) => rollbackTargets(state.rollback, publicUrl),
