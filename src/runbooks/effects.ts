@@ -13,9 +13,9 @@ import type { Fence, Store } from '../store/index.ts';
 import type { PlanEntry } from './dry-run.ts';
 import { AWAITS_RESULT } from './in-flight.ts';
 import type { CloudRun, ServiceRef, ServiceState } from './ports/cloud-run.ts';
-import { splitOf } from './ports/cloud-run.ts';
 import type { RouteSplitControl } from './ports/route-split.ts';
 import type { Scheduler } from './scheduler.ts';
+import { canarySplit, sameSplit, servingRevision, splitOf } from './traffic.ts';
 import type { Effect, Notification, RollbackState, RunbookEvent, RunbookState, Split } from './types.ts';
 
 // How each effect a runbook asks for is performed for real, and what event its outcome becomes. Traffic
@@ -143,29 +143,6 @@ export function targetOf(config: ShiftgateConfig, service: string, env: string):
     target,
     ref: { project: target.project, region: target.region, service: target.cloudRunService },
   };
-}
-
-/** Percent per revision, zeros left out, as the runbooks compare splits. */
-export function desiredSplit(stable: string, canary: string, canaryPercent: number): Split {
-  const split: Split = {};
-  if (100 - canaryPercent > 0) split[stable] = 100 - canaryPercent;
-  if (canaryPercent > 0) split[canary] = (split[canary] ?? 0) + canaryPercent;
-  return split;
-}
-
-export function sameSplit(a: Split, b: Split): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
-}
-
-/** The revision with the most traffic, leaving out `except`: what serves now. */
-export function servingRevision(split: Split, except?: string): string | undefined {
-  let best: string | undefined;
-  for (const [revision, percent] of Object.entries(split)) {
-    if (revision === except) continue;
-    if (best === undefined || percent > (split[best] ?? 0)) best = revision;
-  }
-  return best;
 }
 
 /**
@@ -371,7 +348,7 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
 
       case 'set-traffic': {
         const { ref } = targetOf(config, state.service, state.env);
-        const wanted = desiredSplit(effect.stable, effect.canary, effect.canaryPercent);
+        const wanted = canarySplit(effect.stable, effect.canary, effect.canaryPercent);
         const before = splitOf((await reported(ref)).trafficStatuses);
         if (sameSplit(before, wanted)) {
           await audit(ctx, 'cloud-run.traffic', {

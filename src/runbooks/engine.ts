@@ -18,14 +18,7 @@ import { timedId } from '../store/time.ts';
 import { checkApprover } from './approvals.ts';
 import { canaryStep, newCanary } from './canary.ts';
 import { createDryRunEffects, type PlanEntry } from './dry-run.ts';
-import {
-  createEffects,
-  type IncidentPort,
-  type Logger,
-  type Notify,
-  servingRevision,
-  targetOf,
-} from './effects.ts';
+import { createEffects, type IncidentPort, type Logger, type Notify, targetOf } from './effects.ts';
 import {
   createExecutor,
   type DispatchResult,
@@ -34,7 +27,7 @@ import {
   type RolloutFields,
   type Step,
 } from './executor.ts';
-import { type CloudRun, type Revision, splitOf } from './ports/cloud-run.ts';
+import type { CloudRun, Revision } from './ports/cloud-run.ts';
 import type { RouteSplitControl } from './ports/route-split.ts';
 import { isMember, type Person } from './principals.ts';
 import { mayControl, mayRollBack, mayStart } from './roles.ts';
@@ -46,6 +39,7 @@ import {
   type RollbackRequest,
 } from './rollback-requests.ts';
 import { createScheduler, type Scheduler } from './scheduler.ts';
+import { servingRevision, splitOf } from './traffic.ts';
 import type { RunbookEvent, RunbookPolicy, RunbookState, Timer } from './types.ts';
 
 // The runbook engine as the Slack commands use it: start a canary, start a rollback, send a person's
