@@ -67,11 +67,8 @@ export class Superseded extends Error {
   }
 }
 
-/** Effects whose failure the runbook hears about (effect-failed) and retries on its schedule. */
-export const PLATFORM_EFFECTS = AWAITS_RESULT;
-
 /** Effects that answer with an event. */
-export const OUTCOME_EFFECTS: ReadonlySet<Effect['type']> = new Set([...PLATFORM_EFFECTS, 'write-report']);
+export const OUTCOME_EFFECTS: ReadonlySet<Effect['type']> = new Set([...AWAITS_RESULT, 'write-report']);
 
 const RETRYABLE_KINDS = new Set(['unavailable', 'rate-limited', 'timeout', 'conflict', 'verify-failed']);
 

@@ -9,9 +9,9 @@ import {
   type Logger,
   OUTCOME_EFFECTS,
   type Outcome,
-  PLATFORM_EFFECTS,
   Superseded,
 } from './effects.ts';
+import { AWAITS_RESULT } from './in-flight.ts';
 import type { Effect, RunbookEvent, RunbookPolicy, RunbookState, StepContext, StepResult } from './types.ts';
 
 // The executor: load the record, step the runbook, persist, then perform the effects and feed their
@@ -383,7 +383,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         outcome = await performer.perform(effect, ctx);
       } catch (error) {
         if (error instanceof Superseded) throw error;
-        if (!PLATFORM_EFFECTS.has(effect.type)) {
+        if (!AWAITS_RESULT.has(effect.type)) {
           throw new Superseded(`${effect.type} failed: ${messageOf(error)}`, { cause: error });
         }
         log.warn('effect failed', {
