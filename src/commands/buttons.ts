@@ -1,5 +1,6 @@
 import { ACTIONS, type ActionId, decodeValue } from '../blocks/actions.ts';
 import { rollbackRequestCard } from '../blocks/index.ts';
+import { ROLLBACK_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
 import { closedAnswer, mayNotResolve } from './incident.ts';
 import { postRequest } from './rollback.ts';
 import { type Reply, type Surface, say } from './surface.ts';
@@ -84,7 +85,8 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
           ? await engine.approveRollback(value.q, by)
           : await engine.cancelRollback(value.q, by);
       const request = decided.ok ? decided.request : await engine.rollbackRequest(value.q);
-      if (request) await surface.poster.update(request.id, 'request', rollbackRequestCard(request));
+      if (request)
+        await surface.poster.update(request.id, ROLLBACK_REQUEST_PURPOSE, rollbackRequestCard(request));
       if (decided.ok && decided.status === 'failed' && 'run' in decided)
         return say(`The rollback could not start: ${decided.run.ok ? '' : decided.run.message}`);
       return decided.ok ? undefined : say(decided.message);

@@ -13,6 +13,7 @@ import type { Logger, Notify } from '../../runbooks/effects.ts';
 import { describePrincipals } from '../../runbooks/principals.ts';
 import type { CanaryState, Notification, RunbookState } from '../../runbooks/types.ts';
 import { isTerminalStatus, type Store } from '../../store/index.ts';
+import { approvalPurpose } from './approval-purposes.ts';
 import type { Poster } from './poster.ts';
 import { createReportUpload } from './report-upload.ts';
 
@@ -41,8 +42,6 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
     return runbook?.kind === 'canary' ? runbook : undefined;
   };
   const required = (state: RunbookState) => config.environments[state.env]?.approval.required ?? 1;
-  const approvalPurpose = (state: CanaryState, stage: number) =>
-    `approval:${stage}:${state.stages[stage]?.approvalRequests ?? 1}`;
 
   const request = (state: CanaryState, stage: number, required: number, expiresAt: string) => {
     const environment = config.environments[state.env];
