@@ -1,4 +1,5 @@
 import type { Button } from '@slack/types';
+import { sameSplit } from '../runbooks/traffic.ts';
 import type { RollbackState, RunbookState, Split } from '../runbooks/types.ts';
 import { ACTIONS, encodeValue } from './actions.ts';
 import { countText, gateLine } from './gate-lines.ts';
@@ -42,10 +43,7 @@ function steps(rb: RollbackState, hostStuck: boolean): string[] {
   const stuck = hostStuck || rb.status === 'needs-attention';
   const current: StepState = stuck ? 'stuck' : 'running';
   const to = code(rb.toRevision);
-  const verified =
-    rb.trafficAfter !== undefined &&
-    rb.trafficAfter[rb.toRevision] === 100 &&
-    Object.values(rb.trafficAfter).filter((pct) => pct > 0).length === 1;
+  const verified = rb.trafficAfter !== undefined && sameSplit(rb.trafficAfter, { [rb.toRevision]: 100 });
 
   let route: [StepState, string];
   if (rb.mode === 'traffic-only') route = ['skipped', 'traffic-only rollback'];

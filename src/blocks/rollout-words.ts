@@ -1,5 +1,6 @@
 import { attentionOf } from '../runbooks/hold.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
+import { splitEntries } from '../runbooks/traffic.ts';
 import type {
   AttentionCause,
   CanaryState,
@@ -231,9 +232,7 @@ export function splitText(
   split: Split | undefined,
   roles: { stable?: string; canary?: string } = {},
 ): string {
-  const entries = Object.entries(split ?? {})
-    .filter(([, pct]) => pct > 0)
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const entries = splitEntries(split ?? {});
   if (entries.length === 0) return 'no traffic reported yet';
   return entries
     .map(([rev, pct]) => {

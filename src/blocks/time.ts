@@ -1,7 +1,17 @@
+import {
+  type DurationUnit,
+  differenceInMilliseconds,
+  formatDuration,
+  getUnixTime,
+  type Locale,
+  secondsToHours,
+  secondsToMinutes,
+} from 'date-fns';
 import { escapeText } from './message.ts';
 
 // Times in messages: an absolute time Slack shows in each reader's own time zone, and a relative
-// duration computed here ("12 min"). Builders take `now` as an option so they stay pure and testable.
+// duration computed here ("12 min") with date-fns, in the short units below. Builders take `now` as an
+// option so they stay pure and testable.
 
 export interface Clock {
   /** The time relative durations are measured to; defaults to the current time. */
@@ -16,25 +26,30 @@ export function nowOf(options: Clock | undefined): number {
 export function slackDate(iso: string): string {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) return escapeText(iso);
-  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${new Date(ms).toISOString()}>`;
+  return `<!date^${getUnixTime(ms)}^{date_short_pretty} {time}|${new Date(ms).toISOString()}>`;
 }
 
-/** 45_000 -> "45 s", 720_000 -> "12 min", "2 h 5 min", "3 d 4 h". */
+const UNITS: Record<string, string> = { xSeconds: 's', xMinutes: 'min', xHours: 'h', xDays: 'd' };
+/** date-fns' formatDuration in the units of messages: "2 h 5 min". */
+const SHORT: Pick<Locale, 'formatDistance'> = {
+  formatDistance: (token, count) => `${count} ${UNITS[token]}`,
+};
+
+/** 45_000 -> "45 s", 720_000 -> "12 min", "2 h 5 min", "3 d 4 h": the two largest units, 0 left out. */
 export function humanDuration(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
-  const days = Math.floor(hours / 24);
-  return hours % 24 === 0 ? `${days} d` : `${days} d ${hours % 24} h`;
+  const [minutes, hours] = [secondsToMinutes(seconds), secondsToHours(seconds)];
+  // Days of 24 hours, never months (as intervalToDuration would give): a 40-day freeze reads "40 d".
+  const parts = { days: Math.floor(hours / 24), hours: hours % 24, minutes: minutes % 60, seconds };
+  const format: DurationUnit[] =
+    seconds < 60 ? ['seconds'] : hours < 24 ? ['hours', 'minutes'] : ['days', 'hours'];
+  return formatDuration(parts, { format, locale: SHORT, zero: seconds === 0 });
 }
 
 /** Time between two ISO times, in words; undefined when either is missing or unreadable. */
 export function between(from: string | undefined, to: string | undefined): string | undefined {
   if (from === undefined || to === undefined) return undefined;
-  const ms = Date.parse(to) - Date.parse(from);
+  const ms = differenceInMilliseconds(to, from);
   return Number.isNaN(ms) ? undefined : humanDuration(ms);
 }
 

@@ -15,7 +15,7 @@ import {
   section,
   truncate,
 } from './message.ts';
-import { humanDuration, slackDate } from './time.ts';
+import { between, slackDate } from './time.ts';
 
 // The validation card (/validate): posted in the channel when the run starts, edited when it ends to
 // show the verdict, a table of lanes and the checks that did not pass. Everything else (every row, the
@@ -87,9 +87,7 @@ function verdictEmoji(verdict: Verdict): string {
 }
 
 function finishedCard(run: ValidationRun, verdict: Verdict): SlackMessage {
-  const took = run.finishedAt
-    ? humanDuration(Date.parse(run.finishedAt) - Date.parse(run.startedAt))
-    : undefined;
+  const took = between(run.startedAt, run.finishedAt);
   const problems = notPassed(run.results);
   const blocks = fitting(
     (budget) => [

@@ -1,5 +1,6 @@
 import { ACTIONS, type ActionId, decodeValue } from '../blocks/actions.ts';
 import { rollbackRequestCard } from '../blocks/index.ts';
+import { ROLLBACK_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
 import { closedAnswer, mayNotResolve } from './incident.ts';
 import { lockAnswer } from './lock-answer.ts';
 import { postRequest } from './rollback.ts';
@@ -89,7 +90,8 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
           ? await engine.approveRollback(value.q, by)
           : await engine.cancelRollback(value.q, by);
       const request = decided.ok ? decided.request : await engine.rollbackRequest(value.q);
-      if (request) await surface.poster.update(request.id, 'request', rollbackRequestCard(request));
+      if (request)
+        await surface.poster.update(request.id, ROLLBACK_REQUEST_PURPOSE, rollbackRequestCard(request));
       if (decided.ok && decided.status === 'failed' && 'run' in decided && !decided.run.ok) {
         const run = decided.run;
         if (run.reason === 'held' || run.reason === 'frozen')

@@ -1,4 +1,5 @@
 import { help, rollbackRequestCard, usage } from '../blocks/index.ts';
+import { ROLLBACK_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
 import type { RollbackRequest } from '../runbooks/rollback-requests.ts';
 import { lockAnswer } from './lock-answer.ts';
 import type { RollbackIntent } from './rollback-args.ts';
@@ -48,5 +49,10 @@ export async function postRequest(
   request: RollbackRequest,
   channel: string,
 ): Promise<void> {
-  await surface.poster.upsert(request.id, 'request', { channel }, rollbackRequestCard(request));
+  await surface.poster.upsert(
+    request.id,
+    ROLLBACK_REQUEST_PURPOSE,
+    { channel },
+    rollbackRequestCard(request),
+  );
 }

@@ -1,3 +1,4 @@
+import { differenceInMinutes } from 'date-fns';
 import type { Incident, TimelineEntry } from '../incidents/types.ts';
 import { formatSplit } from '../runbooks/traffic.ts';
 import type { TimelineEntry as RolloutNote, Split } from '../runbooks/types.ts';
@@ -89,7 +90,7 @@ export function incidentReport(input: {
     resolved: incident.resolvedAt
       ? { at: incident.resolvedAt, by: incident.resolvedBy ?? 'unknown', summary: incident.summary ?? null }
       : null,
-    durationMinutes: Math.max(0, Math.round((Date.parse(end) - Date.parse(incident.openedAt)) / 60_000)),
+    durationMinutes: Math.max(0, differenceInMinutes(end, incident.openedAt, { roundingMethod: 'round' })),
     timeline,
     people: [...people],
     followUps: notes

@@ -1,3 +1,4 @@
+import { differenceInMilliseconds } from 'date-fns';
 import type { StageVerdict } from '../gates/judge.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
 import type { Approval, CanaryState, StageProgress } from '../runbooks/types.ts';
@@ -107,6 +108,6 @@ function stoppedAt(state: CanaryState): string | undefined {
 
 export function msBetween(from: string | undefined, to: string | undefined): number | null {
   if (from === undefined || to === undefined) return null;
-  const ms = Date.parse(to) - Date.parse(from);
+  const ms = differenceInMilliseconds(to, from);
   return Number.isNaN(ms) ? null : ms;
 }

@@ -1,7 +1,7 @@
 import { humanDuration } from '../blocks/time.ts';
 import { formatNumber, formatQuantity } from '../gates/render.ts';
 import type { Quantity } from '../gates/result.ts';
-import type { Split } from '../runbooks/types.ts';
+import { formatSplit } from '../runbooks/traffic.ts';
 import { code, table, text } from './markdown.ts';
 import type { GateEvidence } from './rollout-gates.ts';
 import type { StageSummary } from './rollout-stages.ts';
@@ -117,8 +117,8 @@ function requiredFields(s: RolloutSummary): string[] {
     ['Image tag', value(s, 'image.tag', s.image.tag)],
     ['Stable revision', value(s, 'revisions.stable', s.revisions.stable)],
     ['Canary revision', value(s, 'revisions.canary', s.revisions.canary)],
-    ['Traffic before', s.traffic.before ? split(s.traffic.before) : missing(s, 'traffic.before')],
-    ['Traffic after', s.traffic.after ? split(s.traffic.after) : missing(s, 'traffic.after')],
+    ['Traffic before', s.traffic.before ? formatSplit(s.traffic.before, code) : missing(s, 'traffic.before')],
+    ['Traffic after', s.traffic.after ? formatSplit(s.traffic.after, code) : missing(s, 'traffic.after')],
     ['Rollback command', value(s, 'rollback.command', s.rollback.command)],
     ['Started', s.timings.startedAt],
     ['Ended', s.timings.endedAt ?? missing(s, 'timings.endedAt')],
@@ -199,8 +199,8 @@ function rollbackSection(s: RolloutSummary): string[] {
     ['From revision', p.fromRevision ? code(p.fromRevision) : '_not known_'],
     ['To revision', code(p.toRevision)],
     ['Route override', p.routeOverride ? code(p.routeOverride) : '_none_'],
-    ['Traffic when it began', p.trafficBefore ? split(p.trafficBefore) : '_not recorded_'],
-    ['Traffic after', p.trafficAfter ? split(p.trafficAfter) : '_not read back_'],
+    ['Traffic when it began', p.trafficBefore ? formatSplit(p.trafficBefore, code) : '_not recorded_'],
+    ['Traffic after', p.trafficAfter ? formatSplit(p.trafficAfter, code) : '_not read back_'],
     ['Status', p.status],
     ['Attention', p.attention ? text(p.attention) : '_none_'],
     ['Incident opened', p.incident ? 'yes' : 'no'],
@@ -235,15 +235,6 @@ function observed(r: GateEvidence): string {
 
 function samples(r: GateEvidence): string {
   return r.samplesUnit ? `${formatNumber(r.samples)} ${r.samplesUnit}` : formatNumber(r.samples);
-}
-
-function split(value: Split): string {
-  const entries = Object.entries(value)
-    .filter(([, pct]) => pct > 0)
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  return entries.length === 0
-    ? 'no traffic'
-    : entries.map(([rev, pct]) => `${code(rev)} ${pct} %`).join(', ');
 }
 
 function duration(ms: number | null): string {

@@ -1,3 +1,4 @@
+import { differenceInMilliseconds } from 'date-fns';
 import { humanDuration } from '../blocks/time.ts';
 import { laneSummaries, rowKey } from '../validation/lanes.ts';
 import type { CheckResult, ValidationRun } from '../validation/types.ts';
@@ -135,7 +136,7 @@ function evidence(r: CheckResult): string[] {
 }
 
 function took(run: ValidationRun): string {
-  return humanDuration(Date.parse(run.finishedAt ?? run.startedAt) - Date.parse(run.startedAt));
+  return humanDuration(differenceInMilliseconds(run.finishedAt ?? run.startedAt, run.startedAt));
 }
 
 function status(value: CheckResult['status']): string {

@@ -2,17 +2,15 @@ import type { Gate } from '../config/gates.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import type { GateResult } from '../gates/result.ts';
 import {
-  desiredSplit,
   type EffectContext,
   type EffectPerformer,
   evaluatedEvent,
   type Outcome,
-  servingRevision,
   targetOf,
 } from './effects.ts';
 import type { CloudRun } from './ports/cloud-run.ts';
-import { splitOf } from './ports/cloud-run.ts';
 import { timerJobId } from './scheduler.ts';
+import { canarySplit, servingRevision, splitOf } from './traffic.ts';
 import type { Effect, PlanEntry } from './types.ts';
 
 // Dry-run: the runbook runs exactly as it would, but no effect changes Cloud Run or the route split. Each
@@ -118,7 +116,7 @@ export function createDryRunEffects(ports: DryRunPorts): EffectPerformer {
           event: {
             type: 'traffic-set',
             at,
-            traffic: desiredSplit(effect.stable, effect.canary, effect.canaryPercent),
+            traffic: canarySplit(effect.stable, effect.canary, effect.canaryPercent),
           },
         };
       case 'rollback-traffic':

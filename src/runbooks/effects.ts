@@ -12,10 +12,10 @@ import { AWAITS_RESULT } from './in-flight.ts';
 import { type KindRegistry, kindOf, type RunbookStateBase } from './kind.ts';
 import type { Fence } from './locks.ts';
 import type { CloudRun, ServiceRef, ServiceState } from './ports/cloud-run.ts';
-import { splitOf } from './ports/cloud-run.ts';
 import { PlatformError } from './ports/errors.ts';
 import type { RouteSplitControl } from './ports/route-split.ts';
 import type { Scheduler } from './scheduler.ts';
+import { canarySplit, sameSplit, servingRevision, splitOf } from './traffic.ts';
 import type { Effect, Notification, PlanEntry, RollbackState, RunbookEvent, Split } from './types.ts';
 
 // How each effect a runbook asks for is performed for real, and what event its outcome becomes. Traffic
@@ -67,11 +67,8 @@ export class Superseded extends Error {
   }
 }
 
-/** Effects whose failure the runbook hears about (effect-failed) and retries on its schedule. */
-export const PLATFORM_EFFECTS = AWAITS_RESULT;
-
 /** Effects that answer with an event. */
-export const OUTCOME_EFFECTS: ReadonlySet<Effect['type']> = new Set([...PLATFORM_EFFECTS, 'write-report']);
+export const OUTCOME_EFFECTS: ReadonlySet<Effect['type']> = new Set([...AWAITS_RESULT, 'write-report']);
 
 const RETRYABLE_KINDS = new Set(['unavailable', 'rate-limited', 'timeout', 'conflict', 'verify-failed']);
 
@@ -143,29 +140,6 @@ export function targetOf(config: ShiftgateConfig, service: string, env: string):
     target,
     ref: { project: target.project, region: target.region, service: target.cloudRunService },
   };
-}
-
-/** Percent per revision, zeros left out, as the runbooks compare splits. */
-export function desiredSplit(stable: string, canary: string, canaryPercent: number): Split {
-  const split: Split = {};
-  if (100 - canaryPercent > 0) split[stable] = 100 - canaryPercent;
-  if (canaryPercent > 0) split[canary] = (split[canary] ?? 0) + canaryPercent;
-  return split;
-}
-
-export function sameSplit(a: Split, b: Split): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
-}
-
-/** The revision with the most traffic, leaving out `except`: what serves now. */
-export function servingRevision(split: Split, except?: string): string | undefined {
-  let best: string | undefined;
-  for (const [revision, percent] of Object.entries(split)) {
-    if (revision === except) continue;
-    if (best === undefined || percent > (split[best] ?? 0)) best = revision;
-  }
-  return best;
 }
 
 /**
@@ -353,7 +327,7 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
 
       case 'set-traffic': {
         const { ref } = targetOf(config, state.service, state.env);
-        const wanted = desiredSplit(effect.stable, effect.canary, effect.canaryPercent);
+        const wanted = canarySplit(effect.stable, effect.canary, effect.canaryPercent);
         const before = splitOf((await reported(ref)).trafficStatuses);
         if (sameSplit(before, wanted)) {
           await audit(ctx, 'cloud-run.traffic', {

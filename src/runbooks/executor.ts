@@ -8,9 +8,9 @@ import {
   type Logger,
   OUTCOME_EFFECTS,
   type Outcome,
-  PLATFORM_EFFECTS,
   Superseded,
 } from './effects.ts';
+import { AWAITS_RESULT } from './in-flight.ts';
 import { type KindRegistry, kindOf, type RunbookStateBase } from './kind.ts';
 import type { Fence } from './locks.ts';
 import { isTerminalStatus } from './status.ts';
@@ -392,7 +392,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         outcome = await performer.perform(effect, ctx);
       } catch (error) {
         if (error instanceof Superseded) throw error;
-        if (!PLATFORM_EFFECTS.has(effect.type)) {
+        if (!AWAITS_RESULT.has(effect.type)) {
           throw new Superseded(`${effect.type} failed: ${messageOf(error)}`, { cause: error });
         }
         log.warn('effect failed', {

@@ -10,7 +10,7 @@ import {
   servingNow,
   type WireTarget,
 } from '../../src/platform/cloud-run/traffic.ts';
-import { splitOf } from '../../src/runbooks/ports/cloud-run.ts';
+import { splitOf } from '../../src/runbooks/traffic.ts';
 
 // The traffic planning is pure; these properties hold for any traffic a service may already have.
 

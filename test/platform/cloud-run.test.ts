@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCloudRunTwin } from '../../sandbox/twins/cloud-run/index.ts';
 import { CloudRunAdapter } from '../../src/platform/cloud-run/index.ts';
-import { splitOf } from '../../src/runbooks/ports/cloud-run.ts';
+import { splitOf } from '../../src/runbooks/traffic.ts';
 import { useTwins } from '../helpers/msw.ts';
 
 // The canary of seed 000 end to end through the real @google-cloud/run client against the twin; every

@@ -1,4 +1,5 @@
-import { splitOf, type TrafficTarget } from '../../runbooks/ports/cloud-run.ts';
+import type { TrafficTarget } from '../../runbooks/ports/cloud-run.ts';
+import { sameSplit, splitEntries, splitOf } from '../../runbooks/traffic.ts';
 
 // Traffic lists as Cloud Run takes them, planned as pure functions: the gcloud commands of seed 000
 // (`deploy --no-traffic --tag`, `update-traffic --to-revisions`) and the checks of what came back.
@@ -126,11 +127,7 @@ export function expectationOf(wanted: readonly Wanted[]): Expectation {
 }
 
 function describe(split: Record<string, number> | undefined, tags: Record<string, string>): string {
-  const parts = split
-    ? Object.entries(split)
-        .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
-        .map(([revision, percent]) => `${revision}=${percent}%`)
-    : [];
+  const parts = split ? splitEntries(split).map(([revision, percent]) => `${revision}=${percent}%`) : [];
   if (split && parts.length === 0) parts.push('no traffic');
   for (const [tag, revision] of Object.entries(tags)) parts.push(`tag ${tag}->${revision || '(none)'}`);
   return parts.join(', ');
@@ -142,12 +139,8 @@ export function mismatch(expected: Expectation, reported: readonly TrafficTarget
   const actualTags: Record<string, string> = {};
   for (const t of reported) if (t.tag) actualTags[t.tag] = t.revision;
   const split = expected.split;
-  const sameSplit =
-    !split ||
-    (Object.keys(actual).length === Object.keys(split).length &&
-      Object.entries(split).every(([revision, percent]) => actual[revision] === percent));
   const sameTags = Object.entries(expected.tags).every(([tag, revision]) => actualTags[tag] === revision);
-  if (sameSplit && sameTags) return undefined;
+  if ((!split || sameSplit(actual, split)) && sameTags) return undefined;
   const shownTags = Object.fromEntries(Object.keys(expected.tags).map((tag) => [tag, actualTags[tag] ?? '']));
   return `expected ${describe(split, expected.tags)}; Cloud Run reports ${describe(split && actual, shownTags)}`;
 }

@@ -15,6 +15,7 @@ import { describePrincipals } from '../../runbooks/principals.ts';
 import { isTerminalStatus } from '../../runbooks/status.ts';
 import type { CanaryState, Notification, RunbookState } from '../../runbooks/types.ts';
 import type { Store } from '../../store/index.ts';
+import { approvalPurpose } from './approval-purposes.ts';
 import type { Poster } from './poster.ts';
 import { createReportUpload } from './report-upload.ts';
 
@@ -38,8 +39,6 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
   const uploadReport = createReportUpload({ store, poster, config, log: deps.log });
 
   const required = (state: RunbookState) => config.environments[state.env]?.approval.required ?? 1;
-  const approvalPurpose = (state: CanaryState, stage: number) =>
-    `approval:${stage}:${state.stages[stage]?.approvalRequests ?? 1}`;
 
   const request = (state: CanaryState, stage: number, required: number, expiresAt: string) => {
     const environment = config.environments[state.env];

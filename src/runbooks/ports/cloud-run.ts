@@ -112,12 +112,3 @@ export interface CloudRun {
   listRevisions(ref: ServiceRef): Promise<Revision[]>;
   describeJob(ref: JobRef): Promise<JobState>;
 }
-
-/** Percent per revision, targets at 0 % left out: what a traffic check compares. */
-export function splitOf(targets: readonly TrafficTarget[]): Record<string, number> {
-  const split: Record<string, number> = {};
-  for (const t of targets) {
-    if (t.percent > 0) split[t.revision] = (split[t.revision] ?? 0) + t.percent;
-  }
-  return split;
-}

@@ -1,12 +1,13 @@
 import { messageOf } from '../../gates/error-result.ts';
-import { servingRevision, targetOf } from '../effects.ts';
+import { targetOf } from '../effects.ts';
 import type { Engine, RollbackStartResult, StartResult } from '../engine.ts';
 import type { RolloutFields } from '../executor.ts';
 import { kindOf } from '../kind.ts';
 import type { RollbackInput } from '../kinds.ts';
-import { type Revision, splitOf } from '../ports/cloud-run.ts';
+import type { Revision } from '../ports/cloud-run.ts';
 import { mayRollBack } from '../roles.ts';
 import type { RollbackAsk, RollbackRequests } from '../rollback-requests.ts';
+import { servingRevision, splitOf } from '../traffic.ts';
 import type { RunbookState } from '../types.ts';
 import { auditRefusal, type UseCaseDeps } from './deps.ts';
 import { dispatchPerson, waitsOnFailedGate } from './send.ts';

@@ -1,7 +1,8 @@
 import { shellQuote } from '../../gates/curl.ts';
 import { messageOf } from '../../gates/error-result.ts';
 import type { Lock } from '../../runbooks/locks.ts';
-import { type ServiceState, splitOf } from '../../runbooks/ports/cloud-run.ts';
+import type { ServiceState } from '../../runbooks/ports/cloud-run.ts';
+import { splitOf } from '../../runbooks/traffic.ts';
 import type { RolloutRecord } from '../../store/index.ts';
 import { type CheckContext, judged, notMeasured, type Observation, type ValidationPorts } from './context.ts';
 

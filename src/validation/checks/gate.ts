@@ -2,6 +2,7 @@ import type { Gate } from '../../config/gates.ts';
 import { messageOf } from '../../gates/error-result.ts';
 import { formatNumber, formatQuantity, renderGate } from '../../gates/render.ts';
 import type { GateContext, GateResult } from '../../gates/result.ts';
+import { servingRevision, splitOf } from '../../runbooks/traffic.ts';
 import { type CheckContext, type Observation, type ValidationPorts, windowOf } from './context.ts';
 
 // A gate of a gates lane, through the same registry the canary uses. A validation has no canary: the
@@ -24,7 +25,7 @@ export async function gateCheck(
       tokenProblem = `the access token could not be read: ${messageOf(error)}`;
     }
   }
-  const serving = gate.kind === 'cloud-logging' ? await servingRevision(ctx) : '';
+  const serving = gate.kind === 'cloud-logging' ? await servingNow(ctx) : '';
   const evaluator = gate.kind === 'route-split' ? ports.routeSplit?.(ctx.target.service, ctx.env) : undefined;
   const gateContext: GateContext = {
     project: ctx.target.project,
@@ -64,11 +65,10 @@ export async function gateCheck(
 }
 
 /** The revision serving the most traffic now, '' when Cloud Run cannot say (the gate then reports it). */
-async function servingRevision(ctx: CheckContext): Promise<string> {
+async function servingNow(ctx: CheckContext): Promise<string> {
   try {
     const state = await ctx.describe();
-    const serving = [...state.trafficStatuses].sort((a, b) => b.percent - a.percent)[0];
-    return serving?.revision || state.latestReadyRevision || '';
+    return servingRevision(splitOf(state.trafficStatuses)) || state.latestReadyRevision || '';
   } catch {
     return '';
   }
