@@ -280,6 +280,28 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
     return cloudRun.describe(ref);
   }
 
+  /**
+   * Reconcile, don't replay: read the split Cloud Run reports, write only when it differs from `wanted`
+   * (after checking the step is still current), and answer with what Cloud Run reports afterwards.
+   */
+  async function reconcile(
+    ctx: EffectContext,
+    what: string,
+    wanted: Split,
+    write: (ref: ServiceRef) => Promise<ServiceState>,
+  ): Promise<Outcome> {
+    const { ref } = targetOf(config, ctx.state.service, ctx.state.env);
+    const before = splitOf((await reported(ref)).trafficStatuses);
+    if (sameSplit(before, wanted)) {
+      await audit(ctx, what, { before, after: before, reason: 'already as asked: nothing written' });
+      return { event: { type: 'traffic-set', at: ctx.at(), traffic: before } };
+    }
+    await ctx.ensureCurrent();
+    const after = splitOf((await write(ref)).trafficStatuses);
+    await audit(ctx, what, { before, after });
+    return { event: { type: 'traffic-set', at: ctx.at(), traffic: after } };
+  }
+
   const perform: EffectPerformer['perform'] = async (effect, ctx) => {
     const { state } = ctx;
     switch (effect.type) {
@@ -325,49 +347,23 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
         return { event: { type: 'before-captured', at: ctx.at(), values: captured.values } };
       }
 
-      case 'set-traffic': {
-        const { ref } = targetOf(config, state.service, state.env);
-        const wanted = canarySplit(effect.stable, effect.canary, effect.canaryPercent);
-        const before = splitOf((await reported(ref)).trafficStatuses);
-        if (sameSplit(before, wanted)) {
-          await audit(ctx, 'cloud-run.traffic', {
-            before,
-            after: before,
-            reason: 'already as asked: nothing written',
-          });
-          return { event: { type: 'traffic-set', at: ctx.at(), traffic: before } };
-        }
-        await ctx.ensureCurrent();
-        const after = splitOf(
-          (
-            await cloudRun.setSplit(ref, {
+      case 'set-traffic':
+        return reconcile(
+          ctx,
+          'cloud-run.traffic',
+          canarySplit(effect.stable, effect.canary, effect.canaryPercent),
+          (ref) =>
+            cloudRun.setSplit(ref, {
               stable: effect.stable,
               canary: effect.canary,
               canaryPercent: effect.canaryPercent,
-            })
-          ).trafficStatuses,
+            }),
         );
-        await audit(ctx, 'cloud-run.traffic', { before, after });
-        return { event: { type: 'traffic-set', at: ctx.at(), traffic: after } };
-      }
 
-      case 'rollback-traffic': {
-        const { ref } = targetOf(config, state.service, state.env);
-        const wanted: Split = { [effect.toRevision]: 100 };
-        const before = splitOf((await reported(ref)).trafficStatuses);
-        if (sameSplit(before, wanted)) {
-          await audit(ctx, 'cloud-run.rollback', {
-            before,
-            after: before,
-            reason: 'already as asked: nothing written',
-          });
-          return { event: { type: 'traffic-set', at: ctx.at(), traffic: before } };
-        }
-        await ctx.ensureCurrent();
-        const after = splitOf((await cloudRun.rollbackTo(ref, effect.toRevision)).trafficStatuses);
-        await audit(ctx, 'cloud-run.rollback', { before, after });
-        return { event: { type: 'traffic-set', at: ctx.at(), traffic: after } };
-      }
+      case 'rollback-traffic':
+        return reconcile(ctx, 'cloud-run.rollback', { [effect.toRevision]: 100 }, (ref) =>
+          cloudRun.rollbackTo(ref, effect.toRevision),
+        );
 
       case 'route-override': {
         const control = ports.routeSplit?.(state.service, state.env);

@@ -21,17 +21,12 @@ import type { CanaryDraft, Outcome } from './shared.ts';
 
 // A canary's record before it starts, and one step: which file takes each event.
 
-export function newCanary(input: {
-  id: string;
-  service: string;
-  env: string;
-  image: string;
-  tag: string;
-  requestedBy: string;
-  dryRun: boolean;
-  at: string;
-  runbook: CanaryRunbook;
-}): CanaryState {
+export function newCanary(
+  input: Pick<CanaryState, 'id' | 'service' | 'env' | 'image' | 'tag' | 'requestedBy' | 'dryRun'> & {
+    at: string;
+    runbook: CanaryRunbook;
+  },
+): CanaryState {
   return {
     kind: 'canary',
     id: input.id,
