@@ -3,9 +3,7 @@
 // and reports are pure renderers. Each rule says why it exists; any violation fails the lint step.
 //
 // Type-only imports count as imports here: a renderer that imports a store type is tied to the store.
-// dependency-cruiser reads the .ts sources through a stand-in for the `typescript` package
-// (scripts/depcruise/), because TypeScript 7 has no JavaScript compiler API for it: run it as
-// `npm run lint:layers`, not as a bare `depcruise`.
+// The sources are parsed by swc (@swc/core), since TypeScript 7 has no compiler API for dependency-cruiser.
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -73,6 +71,9 @@ export default {
   options: {
     // Only the project's own modules are followed; a package is one node.
     doNotFollow: { path: 'node_modules' },
+    // TypeScript 7 has no compiler API for dependency-cruiser to parse with; swc parses the sources and
+    // keeps imports of types only, so they count too (a renderer importing a store type is a violation).
+    parser: 'swc',
     // The code imports './x.ts' (Node strips types and runs the sources as they are): a specifier
     // names its file exactly, so resolution needs no extension guessing or tsconfig paths.
     enhancedResolveOptions: {
