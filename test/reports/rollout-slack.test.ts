@@ -178,7 +178,9 @@ describe('a finished canary', () => {
     world.seed();
     const id = await startCanary('v3.0.0');
     await world.until(s.current.engine, id, (v) => expect(v.status).toBe('awaiting-approval'));
-    slack.failNext('files.getUploadURLExternal', 'internal_error');
+    // Every try fails: each notification of the ending tries the upload again (report-upload.ts), so a
+    // single fault would let a later notification attach the files while this test looks.
+    slack.failNext('files.getUploadURLExternal', 'internal_error', 50);
     expect((await s.command(REQUESTER, '/canary', 'abort wrong tag')).text).toContain('Aborting');
     await world.until(s.current.engine, id, (v) => expect(v.status).toBe('aborted'));
     const notice = await s.waitForMessage((m) => m.text.includes('could not be attached'));
