@@ -10,6 +10,7 @@ local function hash_json(flat)
   local t = {}
   for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
   if t.token then t.token = tonumber(t.token) end
+  t.recordBy = nil
   return cjson.encode(t)
 end
 `;

@@ -83,6 +83,7 @@ export const settleRollout: LuaScript = {
 local pending = redis.call('HGET', KEYS[1], '_pending')
 if pending and tonumber(pending) > tonumber(ARGV[2]) then return 0 end
 redis.call('HDEL', KEYS[1], '_pending')
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], '_settled', ARGV[2]) end
 redis.call('SREM', KEYS[2], ARGV[1])
 return 1
 `,

@@ -31,6 +31,8 @@ export interface RolloutRecord<D extends RolloutData = RolloutData> {
   status: string;
   /** The version whose effects have not all run yet (see settle), if any. */
   pending?: number;
+  /** The last version whose effects all ran (see settle), if any. */
+  settled?: number;
   data: D;
 }
 
@@ -328,6 +330,7 @@ function decodeRecord(id: string, hash: Record<string, string>): RolloutRecord |
     env: hash._env ?? '',
     status: hash._status ?? '',
     ...(hash._pending === undefined ? {} : { pending: Number(hash._pending) }),
+    ...(hash._settled === undefined ? {} : { settled: Number(hash._settled) }),
     data,
   };
 }
