@@ -44,3 +44,37 @@ describe('poster.attach', () => {
     expect(replies[0]).toMatchObject({ text: 'Evidence report', thread_ts: root.ts });
   });
 });
+
+describe('poster.upsert after a post whose answer was lost', () => {
+  // A replica that died after Slack answered chat.postMessage, before the ts was recorded: the marker is
+  // written and the message is in the channel, with its metadata, but no ref.
+  async function lostPost(owner: string, purpose: string, where: { channel: string; threadTs?: string }) {
+    const refs = createMessageRefs(db.redis, db.store.keys);
+    expect(await refs.markPosting(owner, purpose)).toBe(true);
+    const client = new WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
+    await client.chat.postMessage({
+      channel: where.channel,
+      text: 'deploying, no traffic',
+      ...(where.threadTs ? { thread_ts: where.threadTs } : {}),
+      metadata: { event_type: 'shiftgate_message', event_payload: { owner, purpose } },
+    });
+  }
+
+  it('adopts the card found in the channel by its metadata instead of posting it twice', async () => {
+    const channel = (await poster.post({ channel: '#deploys' }, { text: 'before', blocks: [] })).channel;
+    await lostPost('r-lost', 'card', { channel });
+    const ref = await poster.upsert('r-lost', 'card', { channel }, { text: 'at 5 %', blocks: [] });
+    const cards = slack.channel(channel).filter((m) => m.text.startsWith('deploying') || m.text === 'at 5 %');
+    expect(cards).toHaveLength(1);
+    expect(cards[0]).toMatchObject({ ts: ref.ts, text: 'at 5 %' });
+  });
+
+  it('adopts a thread reply found by its metadata', async () => {
+    const root = await poster.post({ channel: '#deploys' }, { text: 'card', blocks: [] });
+    const where = { channel: root.channel, threadTs: root.ts };
+    await lostPost('r-lost-2', 'gates:B', where);
+    await poster.upsert('r-lost-2', 'gates:B', where, { text: 'tick 2', blocks: [] });
+    const replies = slack.thread(root.channel, root.ts);
+    expect(replies.map((m) => m.text)).toEqual(['tick 2']);
+  });
+});

@@ -61,9 +61,10 @@ const fileJson = (file: TwinFile | undefined, ws: Workspace) =>
     url_private: `${ws.origin}/files/${file.id}/${encodeURIComponent(file.name)}`,
   };
 
-export function messageJson(m: TwinMessage, ws: Workspace): Record<string, unknown> {
+export function messageJson(m: TwinMessage, ws: Workspace, withMetadata = false): Record<string, unknown> {
   const byBot = m.user === ws.botUserId;
   return {
+    ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
     type: 'message',
     ...(m.subtype ? { subtype: m.subtype } : {}),
     text: m.text,
@@ -101,6 +102,24 @@ function usergroupsAllowed(ws: Workspace): void {
   if (ws.planUpgradeRequired) throw new SlackError('plan_upgrade_required');
 }
 
+/** chat.postMessage `metadata`: JSON with a string event_type and an object event_payload, as Slack checks. */
+function metadataOf(args: Args): TwinMessage['metadata'] {
+  const value = jsonArg(args, 'metadata', () => new SlackError('invalid_metadata_format'));
+  if (value === undefined) return undefined;
+  const m = value as { event_type?: unknown; event_payload?: unknown };
+  if (
+    typeof m !== 'object' ||
+    m === null ||
+    typeof m.event_type !== 'string' ||
+    typeof m.event_payload !== 'object' ||
+    m.event_payload === null ||
+    Array.isArray(m.event_payload)
+  ) {
+    throw new SlackError('invalid_metadata_schema');
+  }
+  return { event_type: m.event_type, event_payload: m.event_payload as Record<string, unknown> };
+}
+
 export const methods: Record<string, Method> = {
   'auth.test': (_, ws) => ({
     url: TWIN_WORKSPACE_URL,
@@ -116,15 +135,17 @@ export const methods: Record<string, Method> = {
     const channel = requireChannel(args);
     const { text, blocks } = requireContent(args);
     const thread_ts = str(args, 'thread_ts') || undefined;
+    const metadata = metadataOf(args);
     const message = ws.state.post({
       channel,
       user: ws.botUserId,
       text: text ?? '',
       ...(blocks ? { blocks } : {}),
+      ...(metadata ? { metadata } : {}),
       ...(thread_ts ? { thread_ts } : {}),
       broadcast: bool(args, 'reply_broadcast'),
     });
-    return { channel, ts: message.ts, message: messageJson(message, ws) };
+    return { channel, ts: message.ts, message: messageJson(message, ws, true) };
   },
 
   'chat.update': (args, ws) => {
@@ -234,7 +255,8 @@ export const methods: Record<string, Method> = {
     const messages = inRange(ws.state.channel(channel), args).reverse();
     const limit = Number(str(args, 'limit') ?? 100) || 100;
     return {
-      messages: messages.slice(0, limit).map((m) => messageJson(m, ws)),
+      // Metadata only when asked for, as Slack answers.
+      messages: messages.slice(0, limit).map((m) => messageJson(m, ws, bool(args, 'include_all_metadata'))),
       has_more: messages.length > limit,
     };
   },
@@ -259,7 +281,7 @@ export const methods: Record<string, Method> = {
     const messages = inRange(thread, args);
     const limit = Number(str(args, 'limit') ?? 1000) || 1000;
     return {
-      messages: messages.slice(0, limit).map((m) => messageJson(m, ws)),
+      messages: messages.slice(0, limit).map((m) => messageJson(m, ws, bool(args, 'include_all_metadata'))),
       has_more: messages.length > limit,
     };
   },

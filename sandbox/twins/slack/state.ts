@@ -27,6 +27,8 @@ export interface TwinMessage {
   /** Another app's message (people.ts `app`): its bot and its attachments. */
   app?: { botId: string; name: string; attachments: { fallback: string }[] };
   reply_count?: number;
+  /** Message metadata as posted (chat.postMessage `metadata`); returned only where Slack returns it. */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 export interface TwinEphemeral {

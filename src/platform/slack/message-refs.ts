@@ -14,7 +14,14 @@ export interface MessageRefs {
   all(owner: string): Promise<Record<string, MessageRef>>;
   /** False when another writer recorded this purpose first (its message stands). */
   setFirst(owner: string, purpose: string, ref: MessageRef): Promise<boolean>;
+  /**
+   * Notes that a post of this purpose is about to be made; false when one was noted before (a post that
+   * may have reached Slack without its ts being recorded: look for it before posting again).
+   */
+  markPosting(owner: string, purpose: string): Promise<boolean>;
 }
+
+const POSTING = '#posting';
 
 const TTL_SECONDS = 90 * 86_400;
 
@@ -30,13 +37,26 @@ export function createMessageRefs(redis: Redis, keys: Keys): MessageRefs {
     },
     async all(owner) {
       const hash = await redis.hgetall(keys.slackMessages(owner));
-      return Object.fromEntries(Object.entries(hash).map(([purpose, value]) => [purpose, parse(value)]));
+      return Object.fromEntries(
+        Object.entries(hash)
+          .filter(([purpose]) => !purpose.endsWith(POSTING))
+          .map(([purpose, value]) => [purpose, parse(value)]),
+      );
     },
     async setFirst(owner, purpose, ref) {
       const key = keys.slackMessages(owner);
       const [[, set]] = (await redis
         .multi()
         .hsetnx(key, purpose, `${ref.channel} ${ref.ts}`)
+        .expire(key, TTL_SECONDS)
+        .exec()) as [[Error | null, number]];
+      return set === 1;
+    },
+    async markPosting(owner, purpose) {
+      const key = keys.slackMessages(owner);
+      const [[, set]] = (await redis
+        .multi()
+        .hsetnx(key, `${purpose}${POSTING}`, new Date().toISOString())
         .expire(key, TTL_SECONDS)
         .exec()) as [[Error | null, number]];
       return set === 1;

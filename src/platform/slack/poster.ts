@@ -1,9 +1,19 @@
 import type { WebClient } from '@slack/web-api';
 import type { SlackMessage } from '../../blocks/message.ts';
+import { crashPoint } from '../../faults/crash-point.ts';
 import type { MessageRef, MessageRefs } from './message-refs.ts';
 
 // Posting the bot's messages. `upsert` keeps one message per (owner, purpose): the first call posts it
 // and records its ts, every later call (a new tick, a retried or redriven notification) edits it.
+// A replica can die after Slack answered a post and before its ts was recorded. So every upserted post
+// carries message metadata naming its owner and purpose, and a marker is written before posting: a later
+// upsert that finds the marker but no ts looks for the message in the channel's recent history (or the
+// thread's replies) and adopts it instead of posting a second copy.
+
+/** The metadata event type of the bot's own messages. */
+export const MESSAGE_EVENT_TYPE = 'shiftgate_message';
+/** How far back a lost post is looked for. */
+const LOOKBACK = 100;
 
 export interface Poster {
   upsert(
@@ -44,16 +54,51 @@ export interface AttachedFile {
 }
 
 export function createPoster(client: WebClient, refs: MessageRefs): Poster {
-  async function post(where: { channel: string; threadTs?: string }, message: SlackMessage) {
+  async function post(
+    where: { channel: string; threadTs?: string },
+    message: SlackMessage,
+    owned?: { owner: string; purpose: string },
+  ) {
     const posted = await client.chat.postMessage({
       channel: where.channel,
       text: message.text,
       blocks: message.blocks,
       ...(where.threadTs ? { thread_ts: where.threadTs } : {}),
+      ...(owned ? { metadata: { event_type: MESSAGE_EVENT_TYPE, event_payload: owned } } : {}),
       unfurl_links: false,
     });
+    crashPoint('after-slack-post');
     if (!posted.ts || !posted.channel) throw new Error('chat.postMessage answered without channel or ts');
     return { channel: posted.channel, ts: posted.ts };
+  }
+
+  /** A message posted earlier for (owner, purpose) whose ts was never recorded. */
+  async function lost(
+    where: { channel: string; threadTs?: string },
+    owner: string,
+    purpose: string,
+  ): Promise<MessageRef | undefined> {
+    const answer = where.threadTs
+      ? await client.conversations.replies({
+          channel: where.channel,
+          ts: where.threadTs,
+          include_all_metadata: true,
+          limit: 1000,
+        })
+      : await client.conversations.history({
+          channel: where.channel,
+          include_all_metadata: true,
+          limit: LOOKBACK,
+        });
+    const found = (answer.messages ?? []).find((m) => {
+      const meta = m.metadata as { event_type?: string; event_payload?: Record<string, unknown> } | undefined;
+      return (
+        meta?.event_type === MESSAGE_EVENT_TYPE &&
+        meta.event_payload?.owner === owner &&
+        meta.event_payload?.purpose === purpose
+      );
+    });
+    return found?.ts ? { channel: where.channel, ts: found.ts } : undefined;
   }
 
   async function edit(ref: MessageRef, message: SlackMessage): Promise<void> {
@@ -75,7 +120,18 @@ export function createPoster(client: WebClient, refs: MessageRefs): Poster {
         await edit(known, message);
         return known;
       }
-      const ref = await post(where, message);
+      if (!(await refs.markPosting(owner, purpose))) {
+        // Posted before, maybe, by a replica that died before recording the ts: adopt that message.
+        const found = await lost(where, owner, purpose).catch(() => undefined);
+        if (found) {
+          const adopted = (await refs.setFirst(owner, purpose, found))
+            ? found
+            : ((await refs.get(owner, purpose)) as MessageRef);
+          await edit(adopted, message);
+          return adopted;
+        }
+      }
+      const ref = await post(where, message, { owner, purpose });
       if (await refs.setFirst(owner, purpose, ref)) return ref;
       // Another replica posted the same purpose at the same moment: its message is the one kept.
       const winner = (await refs.get(owner, purpose)) as MessageRef;
