@@ -1,15 +1,19 @@
 import {
+  type CompleteWindow,
+  completeWindow,
   errorRates,
+  judgedOn,
   monitoringEvidence,
   plannedMonitoringEvidence,
   type RevisionPair,
   readRevisionPair,
+  waitingResult,
 } from '../baseline.ts';
 import { errorResult, messageOf } from '../error-result.ts';
 import type { CloudMonitoring } from '../ports/monitoring.ts';
 import { rateBoundTest } from '../rate-bound.ts';
 import { formatNumber } from '../render.ts';
-import type { GateContext, GateOf, GateProvider, GateResult, Quantity } from '../result.ts';
+import type { GateOf, GateProvider, GateResult, Quantity } from '../result.ts';
 import { sequentialErrorTest } from '../sequential.ts';
 
 // Cloud Run's request metrics of the canary against the stable revision over the same window (seed 000:
@@ -39,8 +43,14 @@ export interface CloudMonitoringGateDeps {
 
 export function createCloudMonitoringGate(deps: CloudMonitoringGateDeps): GateProvider<CloudMonitoringGate> {
   return {
-    evaluate(name, gate, ctx) {
-      return gate.metric === 'error-rate' ? errorRate(deps, name, gate, ctx) : latency(deps, name, gate, ctx);
+    async evaluate(name, gate, ctx) {
+      // Judged on the complete part of the window only (Cloud Monitoring's data arrives minutes late).
+      const window = completeWindow(deps.monitoring, ctx);
+      const result =
+        gate.metric === 'error-rate'
+          ? await errorRate(deps, name, gate, window)
+          : await latency(deps, name, gate, window);
+      return judgedOn(result, window);
     },
   };
 }
@@ -49,14 +59,19 @@ async function errorRate(
   deps: CloudMonitoringGateDeps,
   name: string,
   gate: ErrorRateGate,
-  ctx: GateContext,
+  window: CompleteWindow,
 ): Promise<GateResult> {
+  const { ctx } = window;
   const metric = '5xx rate';
   const sequential = ctx.canaryShare > 0 && ctx.canaryShare < 1 && ctx.alpha > 0 && ctx.alpha < 1;
   const at = `alpha ${formatNumber(ctx.alpha)}`;
   const shown = gate.rule !== 'point' && ctx.alpha > 0 && ctx.alpha < 1;
   const regression = sequential ? `, no regression vs stable${shown ? '' : ` (${at})`}` : '';
   const threshold = `< ${formatNumber(gate.belowPercent)} %${shown ? ` (shown at ${at})` : ''}${regression}`;
+  if (window.waiting) {
+    const evidence = plannedMonitoringEvidence(ctx, 'request_count');
+    return waitingResult(name, 'cloud-monitoring', window, { metric, threshold, evidence });
+  }
   let pair: RevisionPair;
   try {
     pair = await readRevisionPair(deps.monitoring, ctx, []);
@@ -133,11 +148,20 @@ async function latency(
   deps: CloudMonitoringGateDeps,
   name: string,
   gate: LatencyGate,
-  ctx: GateContext,
+  window: CompleteWindow,
 ): Promise<GateResult> {
+  const { ctx } = window;
   const metric = `p${gate.percentile} latency`;
   const measures = `latency-p${gate.percentile}`;
   const key = `p${gate.percentile}` as const;
+  if (window.waiting) {
+    const evidence = plannedMonitoringEvidence(ctx, `request_latencies p${gate.percentile}`);
+    return waitingResult(name, 'cloud-monitoring', window, {
+      metric,
+      threshold: thresholdText(gate),
+      evidence,
+    });
+  }
   let pair: RevisionPair;
   try {
     pair = await readRevisionPair(deps.monitoring, ctx, [gate.percentile]);
