@@ -147,7 +147,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       samplePeriodMs: config.monitoring.samplePeriod,
       ingestionLatencyMs: config.monitoring.ingestionLatency,
     });
-    const logging = createLoggingTwin({ origin, ...defaults });
+    const logging = createLoggingTwin({ origin, ...defaults, ingestionLatencyMs: 1_000 });
     const slack = createSlackTwin({ apiUrl: `${origin}/slack/api/`, wallClock: true });
     // Cloud Run's handlers answer any other /v2/ path with an error: Logging's /v2/entries:list goes first.
     handlers.push(

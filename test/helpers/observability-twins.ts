@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeEach } from 'vitest';
 import { parse } from 'yaml';
-import { createLoggingTwin } from '../../sandbox/twins/logging/index.ts';
+import { createLoggingTwin, INSTANT_LOGS } from '../../sandbox/twins/logging/index.ts';
 import { createMonitoringTwin, INSTANT_DATA } from '../../sandbox/twins/monitoring/index.ts';
 import { type GateKind, gate as gateSchema } from '../../src/config/gates.ts';
 import type { GateContext, GateOf } from '../../src/gates/result.ts';
@@ -45,7 +45,7 @@ export function context(overrides: Partial<GateContext> = {}): GateContext {
 
 /** Both twins, serving the calling test file and emptied before each of its tests. */
 export function useObservabilityTwins() {
-  const logs = createLoggingTwin({ project: 'p', service: 'svc' });
+  const logs = createLoggingTwin({ project: 'p', service: 'svc', ...INSTANT_LOGS });
   const metrics = createMonitoringTwin({ project: 'p', service: 'svc', ...INSTANT_DATA });
   useTwins(...logs.handlers, ...metrics.handlers);
   beforeEach(() => {

@@ -1,7 +1,7 @@
 import { HttpResponse, http, type RequestHandler } from 'msw';
 import { afterAll, afterEach, beforeEach, vi } from 'vitest';
 import { createCloudRunTwin } from '../../sandbox/twins/cloud-run/index.ts';
-import { createLoggingTwin } from '../../sandbox/twins/logging/index.ts';
+import { createLoggingTwin, INSTANT_LOGS } from '../../sandbox/twins/logging/index.ts';
 import { createMonitoringTwin, INSTANT_DATA } from '../../sandbox/twins/monitoring/index.ts';
 import { type ShiftgateConfig, shiftgateConfig } from '../../src/config/schema.ts';
 import type { SecretRef } from '../../src/config/secret-ref.ts';
@@ -170,7 +170,7 @@ export const secrets: SecretResolver = {
 
 export function useValidationWorld(label: string, extra: RequestHandler[] = []) {
   const cloudRun = createCloudRunTwin();
-  const logs = createLoggingTwin({ project: PROJECT, location: REGION });
+  const logs = createLoggingTwin({ project: PROJECT, location: REGION, ...INSTANT_LOGS });
   const metrics = createMonitoringTwin({ project: PROJECT, ...INSTANT_DATA });
   const services = createFakeControlService([CONTROL_URL, RUNTIME_URL]);
   const server = useTwins(
