@@ -248,6 +248,8 @@ async function child(rollouts: number): Promise<Result> {
     const monitoring = createCloudMonitoring({
       target: { projectId: project, endpoint },
       retryDelayMs: 1,
+      // The twin process answers with every request at once (bench/twins-server.ts).
+      visibility: { samplePeriodMs: 0, ingestionLatencyMs: 0 },
     });
     const observations: TimerObservation[] = [];
     let measuring = false;

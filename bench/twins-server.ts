@@ -16,7 +16,7 @@
 
 import { HttpResponse, http, type RequestHandler } from 'msw';
 import { createCloudRunTwin } from '../sandbox/twins/cloud-run/index.ts';
-import { createMonitoringTwin } from '../sandbox/twins/monitoring/index.ts';
+import { createMonitoringTwin, INSTANT_DATA } from '../sandbox/twins/monitoring/index.ts';
 import { serveHandlers } from '../sandbox/twins/serve.ts';
 
 export interface TwinsSpec {
@@ -34,7 +34,13 @@ const { project, region } = spec;
 const handlers: RequestHandler[] = [];
 const { origin } = await serveHandlers(handlers);
 const cloudRun = createCloudRunTwin({ operationPolls: 0, baseUrl: origin });
-const metrics = createMonitoringTwin({ project, service: spec.services[0], location: region, origin });
+const metrics = createMonitoringTwin({
+  project,
+  service: spec.services[0],
+  location: region,
+  origin,
+  ...INSTANT_DATA,
+});
 
 /** Healthy traffic on every revision of every service, 15 batches 10 s apart around now. */
 function feed(): number {

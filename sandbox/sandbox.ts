@@ -136,12 +136,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
     // The config names the service; its URLs are the proxy's, which needs the twins: proxy first.
     const cloudRun = createCloudRunTwin({ baseUrl: origin, operationPolls: 1 });
-    const { target } = await loadSandboxConfig();
+    const { target, config } = await loadSandboxConfig();
     signal?.throwIfAborted();
     const service = { project: target.project, region: target.region, service: target.cloudRunService };
     const defaults = { project: target.project, service: target.cloudRunService, location: target.region };
-    const monitoring = createMonitoringTwin({ origin, ...defaults });
-    const logging = createLoggingTwin({ origin, ...defaults });
+    // As late as the bot is told its data is (examples/sandbox.yaml `monitoring`).
+    const monitoring = createMonitoringTwin({
+      origin,
+      ...defaults,
+      samplePeriodMs: config.monitoring.samplePeriod,
+      ingestionLatencyMs: config.monitoring.ingestionLatency,
+    });
+    const logging = createLoggingTwin({ origin, ...defaults, ingestionLatencyMs: 1_000 });
     const slack = createSlackTwin({ apiUrl: `${origin}/slack/api/`, wallClock: true });
     // Cloud Run's handlers answer any other /v2/ path with an error: Logging's /v2/entries:list goes first.
     handlers.push(

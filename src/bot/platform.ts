@@ -51,7 +51,11 @@ export async function buildPlatform(input: {
   const measured = <T extends object>(api: Api, port: T, traffic?: readonly string[]) =>
     metrics ? metrics.port(api, port, traffic) : port;
   const cloudRun = measured('cloud-run', new CloudRunAdapter({ google }), ['setSplit', 'rollbackTo']);
-  const monitoring = measured('monitoring', createCloudMonitoring({ target: google }));
+  const visibility = {
+    samplePeriodMs: input.config.monitoring.samplePeriod,
+    ingestionLatencyMs: input.config.monitoring.ingestionLatency,
+  };
+  const monitoring = measured('monitoring', createCloudMonitoring({ target: google, visibility }));
   const logging = measured('logging', createCloudLogging({ target: google }));
 
   const controls = new Map<string, RouteSplitControl>();

@@ -93,6 +93,10 @@ const cloudMonitoringErrorRate = z.strictObject({
     .gt(0)
     .max(100)
     .meta({ description: 'The 5xx share of canary requests must stay below this, in %' }),
+  rule: z.enum(['confidence', 'point']).default('confidence').meta({
+    description:
+      "confidence: fail once the data shows at the runbook's alpha that the share is above belowPercent (an anytime-valid confidence sequence); point: fail when the observed share reaches belowPercent (the seed's literal reading)",
+  }),
   minRequests,
 });
 

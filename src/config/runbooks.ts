@@ -69,6 +69,10 @@ export const judge = z
       .max(0.2)
       .default(0.01)
       .meta({ description: 'False-alarm rate of the sequential error-count test' }),
+    dataWait: duration.prefault('6m').meta({
+      description:
+        "After a stage's watch window, how long to wait for late metric data to cover it (Cloud Monitoring: up to 4 min); then the stage is inconclusive and a person decides",
+    }),
   })
   .prefault({});
 

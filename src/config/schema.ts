@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { environment } from './environments.ts';
 import { gate } from './gates.ts';
+import { monitoringVisibility } from './monitoring.ts';
 import { closest, namedMap } from './names.ts';
 import { runbook } from './runbooks.ts';
 import { service } from './services.ts';
@@ -19,6 +20,7 @@ const configObject = z.strictObject({
   }),
   runbooks: namedMap(runbook),
   gates: namedMap(gate).default({}),
+  monitoring: monitoringVisibility,
 });
 
 type Path = (string | number)[];

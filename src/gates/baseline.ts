@@ -5,6 +5,7 @@ import type {
   MonitoringEvidence,
   RevisionStats,
 } from './ports/monitoring.ts';
+import { formatNumber } from './render.ts';
 import type { GateContext, GateResult } from './result.ts';
 
 // The canary and its stable baseline, read together: Cloud Run's request counts (and latency
@@ -14,6 +15,75 @@ export interface RevisionPair {
   canary: RevisionStats;
   stable: RevisionStats;
   evidence: MonitoringEvidence[];
+}
+
+/**
+ * The part of the gate's window whose data is complete (ports/monitoring.ts completeThrough): a gate
+ * judges only that part, says how far behind it is, and waits (inconclusive) while none of it is there.
+ */
+export interface CompleteWindow {
+  /** The gate's context with the window cut at the complete data. */
+  ctx: GateContext;
+  /** ISO end of the data judged; absent when the source has no delay. */
+  dataThrough?: string;
+  /** How far the data judged ends before the window asked for, in ms (0: all of it). */
+  behindMs: number;
+  /** No complete data in the window yet, or less than the source can be asked for. */
+  waiting: boolean;
+}
+
+export function completeWindow(monitoring: CloudMonitoring, ctx: GateContext): CompleteWindow {
+  if (!monitoring.completeThrough) return { ctx, behindMs: 0, waiting: false };
+  const { start, end } = ctx.window;
+  const complete = monitoring.completeThrough(ctx.now());
+  const cut = new Date(Math.min(end.getTime(), complete.getTime()));
+  const behindMs = end.getTime() - cut.getTime();
+  const tooShort = behindMs > 0 && cut.getTime() - start.getTime() < (monitoring.shortestWindowMs ?? 0);
+  return {
+    ctx: { ...ctx, window: { start, end: cut } },
+    dataThrough: cut.toISOString(),
+    behindMs,
+    waiting: cut.getTime() <= start.getTime() || tooShort,
+  };
+}
+
+/** "data through 14:03:00Z, 3 min behind", or nothing when the data covers the window. */
+export function behindText(window: CompleteWindow): string {
+  if (!window.dataThrough || window.behindMs <= 0) return '';
+  const seconds = Math.round(window.behindMs / 1000);
+  const behind = seconds >= 120 ? `${formatNumber(seconds / 60)} min` : `${formatNumber(seconds)} s`;
+  return `data through ${window.dataThrough.slice(11, 19)}Z, ${behind} behind`;
+}
+
+/** The result while no complete data is in the window: inconclusive, never a failure. */
+export function waitingResult(
+  name: string,
+  kind: GateResult['kind'],
+  window: CompleteWindow,
+  details: Pick<GateResult, 'metric' | 'threshold' | 'evidence'>,
+): GateResult {
+  const through = window.dataThrough ? ` (complete through ${window.dataThrough.slice(11, 19)}Z)` : '';
+  return {
+    gate: name,
+    kind,
+    status: 'inconclusive',
+    samples: 0,
+    ...details,
+    reason: `waiting for Cloud Monitoring's data: none of the window is complete yet${through}`,
+    ...(window.dataThrough ? { dataThrough: window.dataThrough } : {}),
+    at: window.ctx.now().toISOString(),
+  };
+}
+
+/** A judged result says where its data ends and, when that is before the window's end, by how much. */
+export function judgedOn(result: GateResult, window: CompleteWindow): GateResult {
+  if (!window.dataThrough || result.status === 'error' || result.dataThrough) return result;
+  const behind = behindText(window);
+  return {
+    ...result,
+    dataThrough: window.dataThrough,
+    ...(behind ? { reason: result.reason ? `${result.reason}; ${behind}` : behind } : {}),
+  };
 }
 
 /** One revisionStats call for the canary and stable revisions over ctx.window; throws what the port throws. */

@@ -18,7 +18,7 @@ import type { GateResult } from './result.ts';
 // 5. A fail outranks everything else: when a gate failed beyond the limit, the stage rolls back even if
 //    another gate also stopped answering.
 // 6. Before the window is complete and nothing above applies: continue.
-// 7. At window end:
+// 7. At window end (7a: once every gate's data reaches it, or the data wait is over: inconclusive):
 //    - a gate that only ever answered error (fewer ticks than the error limit) was never watched:
 //      needs-attention;
 //    - no gate ever passed (all inconclusive, skipped or error): not a pass. The window is extended
@@ -46,6 +46,13 @@ export interface StageTicks {
   windowComplete: boolean;
   /** How many times the window has already been extended; default 0. */
   extensionsUsed?: number;
+  /**
+   * ISO end of the watch window. A gate whose latest result judged data ending before it (`dataThrough`,
+   * Cloud Monitoring's late data) has not seen the whole window: the stage waits for it (rule 7a).
+   */
+  windowEnd?: string;
+  /** The stage waited as long as it may for late data: what is still incomplete is inconclusive. */
+  dataWaitOver?: boolean;
 }
 
 export type StageVerdict = 'continue' | 'pass' | 'fail' | 'needs-attention' | 'extend' | 'inconclusive';
@@ -123,6 +130,22 @@ export function judgeStage(input: StageTicks, options: JudgeOptions): StageJudge
     );
   }
 
+  // Rule 7a: the window has elapsed, but not every gate has seen data to its end. Passing now would
+  // promote on data that stops minutes early; wait for it, up to the cap, then a person decides.
+  const partial = input.windowEnd === undefined ? [] : behindWindow(history, input.windowEnd);
+  if (partial.length > 0) {
+    const said = partial.map((r) => `${r.gate} judged data through ${clock(r.dataThrough as string)}`);
+    const end = clock(input.windowEnd as string);
+    if (!input.dataWaitOver) {
+      return verdict('continue', `window over at ${end}; waiting for late data: ${said.join(', ')}`, []);
+    }
+    return verdict(
+      'inconclusive',
+      `the data never covered the window to ${end}: ${said.join(', ')}; a person decides`,
+      partial,
+    );
+  }
+
   // Rule 7.
   if (history.size === 0) return verdict('pass', 'window complete; the stage has no gates to judge', []);
   const neverAnswered = [...history.values()].filter((rs) => rs.every((r) => r.status === 'error'));
@@ -147,6 +170,19 @@ export function judgeStage(input: StageTicks, options: JudgeOptions): StageJudge
   }
   const notJudged = neverPassed.map((r) => `${line(r)} (never passed in the window)`);
   return verdict('pass', 'window complete with no failure beyond the limit', [], [...warnings, ...notJudged]);
+}
+
+/** The latest result of each gate whose data ends before the window does. */
+function behindWindow(history: Map<string, GateResult[]>, windowEnd: string): GateResult[] {
+  const end = Date.parse(windowEnd);
+  return [...history.values()]
+    .map((rs) => rs.at(-1) as GateResult)
+    .filter((r) => r.dataThrough !== undefined && Date.parse(r.dataThrough) < end);
+}
+
+/** "14:03:00Z": the time of day of an ISO instant, as gate lines show it. */
+function clock(iso: string): string {
+  return `${iso.slice(11, 19)}Z`;
 }
 
 /** Each gate's results in tick order, in the order gates first appear. */

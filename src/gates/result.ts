@@ -44,6 +44,11 @@ export interface GateResult {
   /** ISO time of the evaluation. */
   at: string;
   /**
+   * ISO end of the data the result judged, for sources whose data arrives late (Cloud Monitoring): the
+   * window was cut there. The judge waits for it to reach the end of the watch window (judge.ts).
+   */
+  dataThrough?: string;
+  /**
    * A fail of this result fails the stage at once, whatever the judge's failure limit (seed 003: any
    * increase of a counter such as golden_mismatch). See judge.ts.
    */

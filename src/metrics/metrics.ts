@@ -89,8 +89,9 @@ export function createMetrics(deps: { store: Store }): Metrics {
         get(target, key, receiver) {
           const value = Reflect.get(target, key, receiver);
           if (typeof value !== 'function') return value;
-          // Methods run on the port itself (its private fields), timed unless they only close it.
-          if (typeof key !== 'string' || key === 'close') return value.bind(target);
+          // Methods run on the port itself (its private fields), timed unless they only close it or
+          // answer at once without a call (completeThrough is synchronous: wrapping it would make it async).
+          if (typeof key !== 'string' || UNTIMED.has(key)) return value.bind(target);
           return async (...args: unknown[]) => {
             const result = await timed(api, key, () => value.apply(target, args) as Promise<unknown>);
             if (traffic.includes(key)) {
@@ -111,6 +112,8 @@ export function createMetrics(deps: { store: Store }): Metrics {
     },
   };
 }
+
+const UNTIMED = new Set(['close', 'completeThrough']);
 
 /** `ok`, Slack's error code, or the platform error's kind: few values, so the label stays small. */
 function outcomeOf(error: unknown): string {

@@ -62,7 +62,7 @@ describe('error-rate', () => {
       metric: '5xx rate',
       observed: { value: 0.2, unit: '%' },
       baseline: { value: 0.1, unit: '%' },
-      threshold: '< 1 %, no regression vs stable (alpha 0.01)',
+      threshold: '< 1 % (shown at alpha 0.01), no regression vs stable',
       samples: 3_000,
       at: END.toISOString(),
     });
@@ -80,14 +80,32 @@ describe('error-rate', () => {
     expect(renderGate(result)).toContain('5xx rate 0.2 % vs stable 0.1 %');
   });
 
-  it('fails a canary at or above the absolute bound, even when stable is as bad', async () => {
-    traffic({ errors5xx: 42 }, { errors5xx: 798 }); // 1.4 % on both: no regression, but over the seed's 1 %
+  it('fails a canary shown above the absolute bound, even when stable is as bad', async () => {
+    traffic({ errors5xx: 90 }, { errors5xx: 1_710 }); // 3 % on both: no regression, but over the seed's 1 %
     const result = await gates.evaluate('error-rate', ERROR_RATE, context());
+    expect(result).toMatchObject({ status: 'fail', observed: { value: 3 } });
+    expect(result.reason).toBe('not below 1 %: shown at alpha 0.01 (99 % lower limit 2 %)');
+  });
+
+  it('does not fail a share whose excess over the bound is noise (confidence rule)', async () => {
+    traffic({ errors5xx: 42 }, { errors5xx: 798 }); // 1.4 % on both: 42 errors cannot show a rate above 1 %
+    const result = await gates.evaluate('error-rate', ERROR_RATE, context());
+    expect(result).toMatchObject({ status: 'pass', observed: { value: 1.4 } });
+    expect(result.reason).toMatch(
+      /^1\.4 % observed, not shown above 1 % at alpha 0\.01 \(99 % lower limit 0\.\d+ %\); 42 of 840 5xx/,
+    );
+  });
+
+  it('fails on the point estimate alone with rule: point (the seed read literally)', async () => {
+    const literal = { ...ERROR_RATE, rule: 'point' as const };
+    traffic({ errors5xx: 42 }, { errors5xx: 798 });
+    const result = await gates.evaluate('error-rate', literal, context());
     expect(result).toMatchObject({ status: 'fail', observed: { value: 1.4 }, reason: 'not below 1 %' });
+    expect(result.threshold).toBe('< 1 %, no regression vs stable (alpha 0.01)');
 
     twin.reset();
     traffic({ errors5xx: 30 }, { errors5xx: 570 }); // exactly 1 %: not below it
-    expect(await gates.evaluate('error-rate', ERROR_RATE, context())).toMatchObject({
+    expect(await gates.evaluate('error-rate', literal, context())).toMatchObject({
       status: 'fail',
       reason: 'not below 1 %',
     });
@@ -106,7 +124,9 @@ describe('error-rate', () => {
     traffic({ errors5xx: 90 }, { errors5xx: 57 });
     const result = await gates.evaluate('error-rate', ERROR_RATE, context());
     expect(result.status).toBe('fail');
-    expect(result.reason).toMatch(/^not below 1 %; and regression vs stable: 90 of 147 5xx on the canary/);
+    expect(result.reason).toMatch(
+      /^not below 1 %: shown at alpha 0\.01 \(99 % lower limit [\d.]+ %\); and regression vs stable: 90 of 147 5xx on the canary/,
+    );
   });
 
   it('does not call a canary better than stable a regression, whatever its share', async () => {
@@ -151,7 +171,11 @@ describe('error-rate', () => {
   it('judges on the absolute rule alone at 100 % canary, where there is no stable traffic', async () => {
     twin.addTraffic(CANARY, { requests: 60_000, errors5xx: 300, at: minute(1) });
     const result = await gates.evaluate('error-rate', ERROR_RATE, context({ canaryShare: 1 }));
-    expect(result).toMatchObject({ status: 'pass', threshold: '< 1 %', observed: { value: 0.5 } });
+    expect(result).toMatchObject({
+      status: 'pass',
+      threshold: '< 1 % (shown at alpha 0.01)',
+      observed: { value: 0.5 },
+    });
     expect(result.baseline).toBeUndefined();
     expect(result.reason).toBeUndefined();
   });

@@ -226,3 +226,43 @@ describe('the engine loop', () => {
     expect(verdicts.slice(0, 3)).toEqual(['continue', 'continue', 'continue']);
   });
 });
+
+describe('rule 7a: a window whose data has not all arrived', () => {
+  const END = '2026-11-02T10:10:00.000Z';
+  const through = (iso: string) => ({ dataThrough: iso });
+
+  it('waits while a gate has judged data ending before the window, then passes once it covers it', () => {
+    const early = [r('error-rate', 'pass', through('2026-11-02T10:07:00.000Z')), r('healthz', 'pass')];
+    const waiting = judgeStage({ ticks: [early], windowComplete: true, windowEnd: END }, { failureLimit: 0 });
+    expect(waiting).toMatchObject({
+      verdict: 'continue',
+      reason: 'window over at 10:10:00Z; waiting for late data: error-rate judged data through 10:07:00Z',
+    });
+    const covered = [r('error-rate', 'pass', through(END)), r('healthz', 'pass')];
+    expect(
+      judgeStage({ ticks: [early, covered], windowComplete: true, windowEnd: END }, { failureLimit: 0 })
+        .verdict,
+    ).toBe('pass');
+  });
+
+  it('is inconclusive, never pass, when the wait is over and the data still stops short, naming how far', () => {
+    const early = [r('error-rate', 'pass', through('2026-11-02T10:08:00.000Z'))];
+    const judged = judgeStage(
+      { ticks: [early], windowComplete: true, windowEnd: END, dataWaitOver: true },
+      { failureLimit: 0 },
+    );
+    expect(judged).toMatchObject({
+      verdict: 'inconclusive',
+      reason:
+        'the data never covered the window to 10:10:00Z: error-rate judged data through 10:08:00Z; a person decides',
+      gates: ['error-rate'],
+    });
+  });
+
+  it('still fails at once on a failure found in the part of the data that is there', () => {
+    const bad = [r('error-rate', 'fail', through('2026-11-02T10:05:00.000Z'))];
+    expect(
+      judgeStage({ ticks: [bad], windowComplete: true, windowEnd: END }, { failureLimit: 0 }).verdict,
+    ).toBe('fail');
+  });
+});

@@ -1,7 +1,7 @@
 import { HttpResponse, http, type RequestHandler } from 'msw';
 import { afterAll, afterEach, beforeEach, expect, vi } from 'vitest';
 import { createCloudRunTwin } from '../../sandbox/twins/cloud-run/index.ts';
-import { createMonitoringTwin } from '../../sandbox/twins/monitoring/index.ts';
+import { createMonitoringTwin, INSTANT_DATA } from '../../sandbox/twins/monitoring/index.ts';
 import { widened } from '../../sandbox/twins/monitoring/widened.ts';
 import {
   createRouteSplitTwin,
@@ -10,6 +10,7 @@ import {
 } from '../../sandbox/twins/route-split/index.ts';
 import { createEngine, type EngineOptions } from '../../src/bot/engine.ts';
 import { type ShiftgateConfig, shiftgateConfig } from '../../src/config/schema.ts';
+import type { DataVisibility } from '../../src/gates/ports/monitoring.ts';
 import { createGateRegistry } from '../../src/gates/registry.ts';
 import { CloudRunAdapter } from '../../src/platform/cloud-run/index.ts';
 import { createCloudMonitoring } from '../../src/platform/monitoring/index.ts';
@@ -52,6 +53,9 @@ export interface ConfigKnobs {
   onGateFailure?: 'automatic' | 'approve';
   /** Approvals a manual rollback needs. */
   rollbackRequired?: number;
+  /** How late Cloud Monitoring's data is (config `monitoring`); default none: instant data. */
+  samplePeriod?: string;
+  ingestionLatency?: string;
 }
 
 export function testConfig(knobs: ConfigKnobs = {}): ShiftgateConfig {
@@ -116,6 +120,10 @@ export function testConfig(knobs: ConfigKnobs = {}): ShiftgateConfig {
       healthz: { kind: 'http', path: '/healthz', timeout: '2s' },
       'error-rate': { kind: 'cloud-monitoring', metric: 'error-rate', belowPercent: 1, minRequests: 20 },
     },
+    monitoring: {
+      samplePeriod: knobs.samplePeriod ?? '0s',
+      ingestionLatency: knobs.ingestionLatency ?? '0s',
+    },
   });
 }
 
@@ -125,9 +133,20 @@ export interface WorldLog {
 }
 
 /** `extra`: more twins' handlers for the same msw server (the Slack twin in the Slack tests). */
-export function useEngineWorld(label: string, extra: RequestHandler[] = []) {
+export function useEngineWorld(
+  label: string,
+  extra: RequestHandler[] = [],
+  options: { visibility?: DataVisibility } = {},
+) {
   const cloudRun = createCloudRunTwin();
-  const metrics = createMonitoringTwin({ project: PROJECT, service: CLOUD_RUN_SERVICE, location: REGION });
+  // The twin holds data back as Cloud Monitoring does, and the adapter knows by how much (instant by default).
+  const visibility = options.visibility ?? INSTANT_DATA;
+  const metrics = createMonitoringTwin({
+    project: PROJECT,
+    service: CLOUD_RUN_SERVICE,
+    location: REGION,
+    ...visibility,
+  });
   const routeSplit = createRouteSplitTwin();
   const health = { healthy: true, probes: 0 };
   const healthz = http.get(/^https:\/\/[^/]+\/healthz$/, () => {
@@ -147,6 +166,7 @@ export function useEngineWorld(label: string, extra: RequestHandler[] = []) {
   const monitoringAdapter = createCloudMonitoring({
     target: { projectId: PROJECT, endpoint: { host: 'monitoring.twin', port: 80, protocol: 'http' } },
     retryDelayMs: 1,
+    visibility,
   });
   const routeSplitClient = createRouteSplit({
     baseUrl: ROUTE_SPLIT_TWIN_BASE_URL,

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeEach } from 'vitest';
 import { parse } from 'yaml';
-import { createLoggingTwin } from '../../sandbox/twins/logging/index.ts';
-import { createMonitoringTwin } from '../../sandbox/twins/monitoring/index.ts';
+import { createLoggingTwin, INSTANT_LOGS } from '../../sandbox/twins/logging/index.ts';
+import { createMonitoringTwin, INSTANT_DATA } from '../../sandbox/twins/monitoring/index.ts';
 import { type GateKind, gate as gateSchema } from '../../src/config/gates.ts';
 import type { GateContext, GateOf } from '../../src/gates/result.ts';
 import {
@@ -45,8 +45,8 @@ export function context(overrides: Partial<GateContext> = {}): GateContext {
 
 /** Both twins, serving the calling test file and emptied before each of its tests. */
 export function useObservabilityTwins() {
-  const logs = createLoggingTwin({ project: 'p', service: 'svc' });
-  const metrics = createMonitoringTwin({ project: 'p', service: 'svc' });
+  const logs = createLoggingTwin({ project: 'p', service: 'svc', ...INSTANT_LOGS });
+  const metrics = createMonitoringTwin({ project: 'p', service: 'svc', ...INSTANT_DATA });
   useTwins(...logs.handlers, ...metrics.handlers);
   beforeEach(() => {
     logs.reset();
@@ -72,6 +72,7 @@ export function twinMonitoring(options: Partial<CloudMonitoringOptions> = {}): C
   const monitoring = createCloudMonitoring({
     target: target('monitoring.twin'),
     retryDelayMs: 1,
+    visibility: INSTANT_DATA,
     ...options,
   });
   afterAll(() => monitoring.close());

@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createLoggingTwin } from '../../sandbox/twins/logging/index.ts';
+import { createLoggingTwin, INSTANT_LOGS } from '../../sandbox/twins/logging/index.ts';
 import { useTwins } from '../helpers/msw.ts';
 
 // The Logging twin on the wire: entries:list as Cloud Logging answers it, and what it refuses.
 
-const twin = createLoggingTwin();
+const twin = createLoggingTwin(INSTANT_LOGS);
 useTwins(...twin.handlers);
 beforeEach(() => twin.reset());
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createLoggingTwin } from '../../sandbox/twins/logging/index.ts';
+import { createLoggingTwin, INSTANT_LOGS } from '../../sandbox/twins/logging/index.ts';
 import { createCloudLogging } from '../../src/platform/logging/index.ts';
 import { PlatformError } from '../../src/runbooks/ports/errors.ts';
 import { useTwins } from '../helpers/msw.ts';
@@ -9,7 +9,7 @@ import { useTwins } from '../helpers/msw.ts';
 // The Logging adapter through the real @google-cloud/logging client (REST fallback) against the stateful
 // twin, which applies the filter and the window it is sent.
 
-const twin = createLoggingTwin({ project: 'p', service: 'svc' });
+const twin = createLoggingTwin({ project: 'p', service: 'svc', ...INSTANT_LOGS });
 useTwins(...twin.handlers);
 
 const target = { projectId: 'p', endpoint: { host: 'logging.twin', port: 80, protocol: 'http' as const } };

@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createMonitoringTwin } from '../../sandbox/twins/monitoring/index.ts';
+import { createMonitoringTwin, INSTANT_DATA } from '../../sandbox/twins/monitoring/index.ts';
 import { useTwins } from '../helpers/msw.ts';
 
 // The Monitoring twin on the wire: the REST shapes it answers and the requests it refuses loudly.
 
-const twin = createMonitoringTwin();
+const twin = createMonitoringTwin(INSTANT_DATA);
 useTwins(...twin.handlers);
 beforeEach(() => twin.reset());
 

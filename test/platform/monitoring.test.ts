@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { createMonitoringTwin } from '../../sandbox/twins/monitoring/index.ts';
+import { createMonitoringTwin, INSTANT_DATA } from '../../sandbox/twins/monitoring/index.ts';
 import { createCloudMonitoring } from '../../src/platform/monitoring/index.ts';
 import { PlatformError } from '../../src/runbooks/ports/errors.ts';
 import { useTwins } from '../helpers/msw.ts';
@@ -7,11 +7,16 @@ import { useTwins } from '../helpers/msw.ts';
 // The Monitoring adapter through the real @google-cloud/monitoring client (REST fallback) against the
 // stateful twin: what it reports is what the twin computed from the traffic fed in.
 
-const twin = createMonitoringTwin({ project: 'p', service: 'svc' });
+const twin = createMonitoringTwin({ project: 'p', service: 'svc', ...INSTANT_DATA });
 const server = useTwins(...twin.handlers);
 
 const target = { projectId: 'p', endpoint: { host: 'monitoring.twin', port: 80, protocol: 'http' as const } };
-const monitoring = createCloudMonitoring({ target, timeoutMs: 2_000, retryDelayMs: 1 });
+const monitoring = createCloudMonitoring({
+  target,
+  timeoutMs: 2_000,
+  retryDelayMs: 1,
+  visibility: INSTANT_DATA,
+});
 afterAll(() => monitoring.close());
 
 const END = new Date('2026-11-20T10:10:00Z');
@@ -161,7 +166,11 @@ describe('revisionStats', () => {
   });
 
   it('follows page tokens, and refuses an answer that runs past its page bound', async () => {
-    const paged = createMonitoringTwin({ origin: 'http://paged-monitoring.twin', seriesPerPage: 1 });
+    const paged = createMonitoringTwin({
+      origin: 'http://paged-monitoring.twin',
+      seriesPerPage: 1,
+      ...INSTANT_DATA,
+    });
     server.use(...paged.handlers); // until the next resetHandlers
     paged.addTraffic(STABLE, { requests: 10, errors5xx: 2, at: minute(1) });
     paged.addTraffic(CANARY, { requests: 4, errors5xx: 1, at: minute(1) });

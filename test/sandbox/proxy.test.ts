@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Child, startNodeChild } from '../../sandbox/children.ts';
 import { buildOf, type DemoProxy, pick, startProxy } from '../../sandbox/demo/proxy.ts';
 import { createCloudRunTwin } from '../../sandbox/twins/cloud-run/index.ts';
-import { createLoggingTwin } from '../../sandbox/twins/logging/index.ts';
-import { createMonitoringTwin } from '../../sandbox/twins/monitoring/index.ts';
+import { createLoggingTwin, INSTANT_LOGS } from '../../sandbox/twins/logging/index.ts';
+import { createMonitoringTwin, INSTANT_DATA } from '../../sandbox/twins/monitoring/index.ts';
 
 // The sandbox's traffic proxy in front of the demo service's two builds (real processes): it routes by the
 // Cloud Run twin's split of the moment and by tag URL, runs the build a revision's image tag names, and
@@ -20,8 +20,8 @@ let dir: string;
 let builds: Child<{ origin: string }>[] = [];
 let proxy: DemoProxy;
 const cloudRun = createCloudRunTwin({ baseUrl: 'http://run.twin', operationPolls: 0 });
-const monitoring = createMonitoringTwin({ ...key, location: key.region });
-const logging = createLoggingTwin({ ...key, location: key.region });
+const monitoring = createMonitoringTwin({ ...key, location: key.region, ...INSTANT_DATA });
+const logging = createLoggingTwin({ ...key, location: key.region, ...INSTANT_LOGS });
 let stable: string;
 let bad: string;
 

@@ -1,8 +1,8 @@
 import { HttpResponse, http, type RequestHandler } from 'msw';
 import { afterAll, afterEach, beforeEach, vi } from 'vitest';
 import { createCloudRunTwin } from '../../sandbox/twins/cloud-run/index.ts';
-import { createLoggingTwin } from '../../sandbox/twins/logging/index.ts';
-import { createMonitoringTwin } from '../../sandbox/twins/monitoring/index.ts';
+import { createLoggingTwin, INSTANT_LOGS } from '../../sandbox/twins/logging/index.ts';
+import { createMonitoringTwin, INSTANT_DATA } from '../../sandbox/twins/monitoring/index.ts';
 import { type ShiftgateConfig, shiftgateConfig } from '../../src/config/schema.ts';
 import type { SecretRef } from '../../src/config/secret-ref.ts';
 import type { SecretResolver } from '../../src/config/secret-resolver.ts';
@@ -170,8 +170,8 @@ export const secrets: SecretResolver = {
 
 export function useValidationWorld(label: string, extra: RequestHandler[] = []) {
   const cloudRun = createCloudRunTwin();
-  const logs = createLoggingTwin({ project: PROJECT, location: REGION });
-  const metrics = createMonitoringTwin({ project: PROJECT });
+  const logs = createLoggingTwin({ project: PROJECT, location: REGION, ...INSTANT_LOGS });
+  const metrics = createMonitoringTwin({ project: PROJECT, ...INSTANT_DATA });
   const services = createFakeControlService([CONTROL_URL, RUNTIME_URL]);
   const server = useTwins(
     ...cloudRun.handlers,
@@ -193,7 +193,11 @@ export function useValidationWorld(label: string, extra: RequestHandler[] = []) 
     backoffMs: () => 1,
   });
   const logging = createCloudLogging({ target: google('logging.twin'), retryDelayMs: 1, attempts: 1 });
-  const monitoring = createCloudMonitoring({ target: google('monitoring.twin'), retryDelayMs: 1 });
+  const monitoring = createCloudMonitoring({
+    target: google('monitoring.twin'),
+    retryDelayMs: 1,
+    visibility: INSTANT_DATA,
+  });
   const gates = createGateRegistry({ logging, monitoring });
 
   let testStore: TestStore | undefined;

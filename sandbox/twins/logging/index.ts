@@ -64,9 +64,24 @@ export interface LoggingTwinOptions {
   project?: string;
   service?: string;
   location?: string;
-  /** Clock for entries added without a timestamp; default Date.now. */
+  /** Clock for entries added without a timestamp, for what is visible yet and for the quota; default Date.now. */
   now?: () => number;
+  /**
+   * Seconds between an entry's timestamp and its being readable (its receiveTimestamp): request logs
+   * "arrive within seconds" (platform-facts.md). Default 5 s; 0 for tests that need every entry at once.
+   */
+  ingestionLatencyMs?: number;
+  /**
+   * entries.list calls a project may make per minute before Logging answers 429 RESOURCE_EXHAUSTED
+   * (Logging's read quota: 60 per minute per project). Default 60; Infinity for tests that do not count.
+   */
+  readsPerMinute?: number;
 }
+
+export const LOGGING_INGESTION_LATENCY_MS = 5_000;
+export const LOGGING_READS_PER_MINUTE = 60;
+/** For unit tests that need every entry readable at once and never count their reads. */
+export const INSTANT_LOGS = { ingestionLatencyMs: 0, readsPerMinute: Number.POSITIVE_INFINITY } as const;
 
 export type LogEntry = Record<string, unknown> & { timestamp: string; insertId: string; logName: string };
 
@@ -107,7 +122,27 @@ export function createLoggingTwin(options: LoggingTwinOptions = {}): LoggingTwin
   const now = options.now ?? Date.now;
   const entries: LogEntry[] = [];
   const recorder = new Recorder();
+  const latency = options.ingestionLatencyMs ?? LOGGING_INGESTION_LATENCY_MS;
+  const quota = options.readsPerMinute ?? LOGGING_READS_PER_MINUTE;
+  /** Reads per project in the current minute: {minute, count}. */
+  const reads = new Map<string, { minute: number; count: number }>();
   let sequence = 0;
+
+  /** Counts a read against each project's quota; past it, Logging's 429 as the client library sees it. */
+  function spendQuota(projects: readonly string[]): void {
+    const minute = Math.floor(now() / 60_000);
+    for (const project of projects) {
+      const used = reads.get(project);
+      const count = used?.minute === minute ? used.count + 1 : 1;
+      reads.set(project, { minute, count });
+      if (count > quota) {
+        throw new InvalidArgument(
+          `Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute' of service 'logging.googleapis.com' for consumer 'project_number:${project}'.`,
+          429,
+        );
+      }
+    }
+  }
 
   // The path has a colon, which msw's string patterns read as a parameter: match it exactly instead.
   const path = new RegExp(`^${origin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/v2/entries:list$`);
@@ -146,6 +181,7 @@ export function createLoggingTwin(options: LoggingTwinOptions = {}): LoggingTwin
         throw new InvalidArgument(`resourceNames: "${name}" is not supported by the twin (projects/P only).`);
       return match[1] as string;
     });
+    spendQuota(projects);
     const filter = typeof request.filter === 'string' ? request.filter : '';
     if (filter.length > MAX_FILTER_LENGTH)
       throw new InvalidArgument('The filter is longer than 20000 characters.');
@@ -164,7 +200,9 @@ export function createLoggingTwin(options: LoggingTwinOptions = {}): LoggingTwin
 
     const prefixes = projects.map((project) => `projects/${project}/logs/`);
     const descending = orderBy === 'timestamp desc';
+    const at = now();
     const found = entries
+      .filter((entry) => Date.parse(entry.receiveTimestamp as string) <= at)
       .filter((entry) => prefixes.some((prefix) => entry.logName.startsWith(prefix)) && matches(entry))
       .sort((a, b) => {
         const order =
@@ -206,7 +244,8 @@ export function createLoggingTwin(options: LoggingTwinOptions = {}): LoggingTwin
         },
       },
       timestamp,
-      receiveTimestamp: timestamp,
+      // Readable from then on (entries.list leaves out what has not been received yet).
+      receiveTimestamp: new Date(Date.parse(timestamp) + latency).toISOString(),
       severity:
         input.severity ?? (input.httpRequest ? severityOfStatus(input.httpRequest.status) : 'DEFAULT'),
       insertId: input.insertId ?? `twin${String(sequence).padStart(8, '0')}`,
@@ -250,6 +289,7 @@ export function createLoggingTwin(options: LoggingTwinOptions = {}): LoggingTwin
     entries: () => entries,
     reset() {
       entries.length = 0;
+      reads.clear();
       recorder.reset();
     },
   };

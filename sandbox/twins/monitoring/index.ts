@@ -30,9 +30,24 @@ export interface MonitoringTwinOptions {
   location?: string;
   /** Series per answer page, to exercise pagination; default all of them. */
   seriesPerPage?: number;
-  /** Clock for requests fed in without `at`; default Date.now. */
+  /** Clock for requests fed in without `at`, and for what is visible yet; default Date.now. */
   now?: () => number;
+  /**
+   * Cloud Run samples its request metrics every 60 s (the sample holds the minute before it) and a sample
+   * is not visible for up to 180 s after (Google's metric list; platform-facts.md). A request served at
+   * `at` is in the sample ending at the next multiple of samplePeriodMs, and the twin answers with it
+   * only once that end plus ingestionLatencyMs has passed by `now`. Defaults: 60 s and 180 s, as
+   * production; 0 for tests that need instant data; the sandbox scales both to its seconds-long stages.
+   */
+  samplePeriodMs?: number;
+  ingestionLatencyMs?: number;
 }
+
+/** Google's documented figures for run.googleapis.com/request_count and request_latencies. */
+export const CLOUD_RUN_SAMPLE_PERIOD_MS = 60_000;
+export const CLOUD_RUN_INGESTION_LATENCY_MS = 180_000;
+/** For unit tests that need every request visible the moment it is fed in. */
+export const INSTANT_DATA = { samplePeriodMs: 0, ingestionLatencyMs: 0 } as const;
 
 export interface RequestSample {
   status?: number;
@@ -138,6 +153,11 @@ export function createMonitoringTwin(options: MonitoringTwinOptions = {}): Monit
   const now = options.now ?? Date.now;
   const store = new TrafficStore();
   const recorder = new Recorder();
+  const period = options.samplePeriodMs ?? CLOUD_RUN_SAMPLE_PERIOD_MS;
+  const latency = options.ingestionLatencyMs ?? CLOUD_RUN_INGESTION_LATENCY_MS;
+  // Instant data (period and latency 0) sees everything; otherwise only samples already ingested.
+  const visible = (batch: Batch, at: number) =>
+    period <= 0 ? batch.at + latency <= at : (Math.floor(batch.at / period) + 1) * period + latency <= at;
 
   const listTimeSeries = http.get(`${origin}/v3/projects/:project/timeSeries`, ({ request, params }) =>
     answerGoogleCall(recorder, request, () => {
@@ -207,7 +227,8 @@ export function createMonitoringTwin(options: MonitoringTwinOptions = {}): Monit
     for (const field of groupBy) checkGroupByField(field);
     const view = enumParam(q.get('view'), { 0: 'FULL', 1: 'HEADERS' }, 'view');
 
-    const all = listSeries(store.all(), { project, filter, start, end, periodMs, aligner, reducer, groupBy });
+    const shown = latency === 0 && period <= 0 ? store.all() : store.all().filter((b) => visible(b, now()));
+    const all = listSeries(shown, { project, filter, start, end, periodMs, aligner, reducer, groupBy });
     const fingerprint = [...q.entries()]
       .filter(([name]) => name !== 'pageToken' && name !== 'pageSize')
       .join('&');

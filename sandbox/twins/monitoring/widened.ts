@@ -7,6 +7,7 @@ import type { CloudMonitoring } from '../../../src/gates/ports/monitoring.ts';
  */
 export function widened(monitoring: CloudMonitoring): CloudMonitoring {
   return {
+    ...(monitoring.completeThrough ? { completeThrough: monitoring.completeThrough.bind(monitoring) } : {}),
     revisionStats: (query) => {
       const end = query.window.end;
       const start = new Date(Math.min(query.window.start.getTime(), end.getTime() - 61_000));

@@ -66,4 +66,25 @@ export interface RevisionStatsResult {
 export interface CloudMonitoring {
   /** Throws a PlatformError (system 'monitoring') when Cloud Monitoring cannot answer. */
   revisionStats(query: RevisionStatsQuery): Promise<RevisionStatsResult>;
+  /**
+   * The end of the newest data that is complete and visible at `now`: Cloud Run's request metrics are
+   * sampled every 60 s and a sample is not visible for up to 180 s after it (platform-facts.md), so a
+   * window that ends later than this would be judged on minutes that are not there yet. Absent: every
+   * request is visible at once (fakes in unit tests).
+   */
+  completeThrough?(now: Date): Date;
+  /** The shortest window it can be asked for (Cloud Monitoring: one 60 s alignment period). */
+  readonly shortestWindowMs?: number;
+}
+
+/** The end of the complete data under a sampling period and an ingestion latency (both ms). */
+export function completeThrough(now: Date, visibility: DataVisibility): Date {
+  const seen = now.getTime() - visibility.ingestionLatencyMs;
+  const period = visibility.samplePeriodMs;
+  return new Date(period > 0 ? Math.floor(seen / period) * period : seen);
+}
+
+export interface DataVisibility {
+  samplePeriodMs: number;
+  ingestionLatencyMs: number;
 }

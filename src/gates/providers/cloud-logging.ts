@@ -1,4 +1,13 @@
-import { errorRates, plannedMonitoringEvidence, type RevisionPair, readRevisionPair } from '../baseline.ts';
+import {
+  type CompleteWindow,
+  completeWindow,
+  errorRates,
+  judgedOn,
+  plannedMonitoringEvidence,
+  type RevisionPair,
+  readRevisionPair,
+  waitingResult,
+} from '../baseline.ts';
 import { shellQuote } from '../curl.ts';
 import { errorResult, messageOf } from '../error-result.ts';
 import type { AuditEventResult, CloudLogging, LogCount, LogCountResult } from '../ports/logging.ts';
@@ -39,10 +48,11 @@ export const STABLE_ZERO_PRIOR = 0.5;
 
 export function createCloudLoggingGate(deps: CloudLoggingGateDeps): GateProvider<CloudLoggingGate> {
   return {
-    evaluate(name, gate, ctx) {
-      return gate.check === 'error-spike'
-        ? errorSpike(deps, name, gate, ctx)
-        : auditEvents(deps, name, gate, ctx);
+    async evaluate(name, gate, ctx) {
+      if (gate.check !== 'error-spike') return auditEvents(deps, name, gate, ctx);
+      // Errors per request: both counts over the part of the window whose request counts are complete.
+      const window = completeWindow(deps.monitoring, ctx);
+      return judgedOn(await errorSpike(deps, name, gate, window), window);
     },
   };
 }
@@ -51,11 +61,16 @@ async function errorSpike(
   deps: CloudLoggingGateDeps,
   name: string,
   gate: ErrorSpikeGate,
-  ctx: GateContext,
+  window: CompleteWindow,
 ): Promise<GateResult> {
+  const { ctx } = window;
   const metric = `${name} per request`;
   const limit = formatNumber(gate.maxRatioToStable);
   const threshold = `${limit}x stable, from ${formatNumber(gate.minCount)} errors`;
+  if (window.waiting) {
+    const evidence = plannedMonitoringEvidence(ctx, 'request_count');
+    return waitingResult(name, 'cloud-logging', window, { metric, threshold, evidence });
+  }
   let counts: LogCountResult;
   let pair: RevisionPair;
   try {

@@ -1,21 +1,27 @@
 import {
+  type CompleteWindow,
+  completeWindow,
   errorRates,
+  judgedOn,
   monitoringEvidence,
   plannedMonitoringEvidence,
   type RevisionPair,
   readRevisionPair,
+  waitingResult,
 } from '../baseline.ts';
 import { errorResult, messageOf } from '../error-result.ts';
 import type { CloudMonitoring } from '../ports/monitoring.ts';
+import { rateBoundTest } from '../rate-bound.ts';
 import { formatNumber } from '../render.ts';
-import type { GateContext, GateOf, GateProvider, GateResult, Quantity } from '../result.ts';
+import type { GateOf, GateProvider, GateResult, Quantity } from '../result.ts';
 import { sequentialErrorTest } from '../sequential.ts';
 
 // Cloud Run's request metrics of the canary against the stable revision over the same window (seed 000:
 // "HTTP 5xx rate remains below 1 %", "P95 latency does not regress by more than 20 % from stable").
 //
 // error-rate fails when either rule breaks, and the reason says which:
-//   1. the absolute rule of the seed: the canary's 5xx share is not below `belowPercent`;
+//   1. the absolute rule of the seed: the canary's 5xx share is not below `belowPercent`, shown at the
+//      runbook's alpha by a confidence sequence (rate-bound.ts; `rule: point` judges the estimate alone);
 //   2. a regression against stable: the sequential test (sequential.ts) finds the canary drawing more
 //      than its traffic share of the 5xx, at the runbook's alpha. A canary at 0.5 % against a stable
 //      0.1 % is under the 1 % bound and five times worse; it is caught, and at 0.1 % base rates
@@ -37,8 +43,14 @@ export interface CloudMonitoringGateDeps {
 
 export function createCloudMonitoringGate(deps: CloudMonitoringGateDeps): GateProvider<CloudMonitoringGate> {
   return {
-    evaluate(name, gate, ctx) {
-      return gate.metric === 'error-rate' ? errorRate(deps, name, gate, ctx) : latency(deps, name, gate, ctx);
+    async evaluate(name, gate, ctx) {
+      // Judged on the complete part of the window only (Cloud Monitoring's data arrives minutes late).
+      const window = completeWindow(deps.monitoring, ctx);
+      const result =
+        gate.metric === 'error-rate'
+          ? await errorRate(deps, name, gate, window)
+          : await latency(deps, name, gate, window);
+      return judgedOn(result, window);
     },
   };
 }
@@ -47,12 +59,19 @@ async function errorRate(
   deps: CloudMonitoringGateDeps,
   name: string,
   gate: ErrorRateGate,
-  ctx: GateContext,
+  window: CompleteWindow,
 ): Promise<GateResult> {
+  const { ctx } = window;
   const metric = '5xx rate';
   const sequential = ctx.canaryShare > 0 && ctx.canaryShare < 1 && ctx.alpha > 0 && ctx.alpha < 1;
-  const regression = sequential ? `, no regression vs stable (alpha ${formatNumber(ctx.alpha)})` : '';
-  const threshold = `< ${formatNumber(gate.belowPercent)} %${regression}`;
+  const at = `alpha ${formatNumber(ctx.alpha)}`;
+  const shown = gate.rule !== 'point' && ctx.alpha > 0 && ctx.alpha < 1;
+  const regression = sequential ? `, no regression vs stable${shown ? '' : ` (${at})`}` : '';
+  const threshold = `< ${formatNumber(gate.belowPercent)} %${shown ? ` (shown at ${at})` : ''}${regression}`;
+  if (window.waiting) {
+    const evidence = plannedMonitoringEvidence(ctx, 'request_count');
+    return waitingResult(name, 'cloud-monitoring', window, { metric, threshold, evidence });
+  }
   let pair: RevisionPair;
   try {
     pair = await readRevisionPair(deps.monitoring, ctx, []);
@@ -77,7 +96,7 @@ async function errorRate(
     return { ...base, status: 'inconclusive', reason: tooFew(gate.minRequests) };
   }
 
-  const overBound = (100 * canary.errors5xx) / canary.requests >= gate.belowPercent;
+  const bound = boundRule(gate, canary.errors5xx, canary.requests, ctx.alpha);
   const test = sequential
     ? sequentialErrorTest({
         canaryErrors: canary.errors5xx,
@@ -91,21 +110,58 @@ async function errorRate(
       ` on the canary at ${formatNumber(100 * test.rho)} % traffic, sequential p = ${formatP(test.pValue)}`
     : undefined;
   const reasons: string[] = [];
-  if (overBound) reasons.push(`not below ${formatNumber(gate.belowPercent)} %`);
+  if (bound.over) reasons.push(`not below ${formatNumber(gate.belowPercent)} %${bound.said}`);
   if (test?.reject) reasons.push(`regression vs stable: ${share}`);
   if (reasons.length > 0) return { ...base, status: 'fail', reason: reasons.join('; and ') };
-  return { ...base, status: 'pass', ...(share ? { reason: share } : {}) };
+  const said = [bound.said.replace(/^: /, ''), share].filter((s) => s);
+  return { ...base, status: 'pass', ...(said.length > 0 ? { reason: said.join('; ') } : {}) };
+}
+
+/**
+ * The absolute rule: by default the share must be shown above the bound at alpha (rate-bound.ts), with
+ * the lower confidence limit said beside the point estimate; `rule: point` fails on the estimate alone.
+ */
+function boundRule(
+  gate: ErrorRateGate,
+  errors: number,
+  requests: number,
+  alpha: number,
+): { over: boolean; said: string } {
+  const point = (100 * errors) / requests;
+  if (gate.rule === 'point' || !(alpha > 0 && alpha < 1)) {
+    return { over: point >= gate.belowPercent, said: '' };
+  }
+  const test = rateBoundTest({ errors, requests, boundPercent: gate.belowPercent, alpha });
+  const level = formatNumber(100 * (1 - alpha));
+  const lower = `${level} % lower limit ${formatNumber(Number(test.lowerPercent.toPrecision(2)))} %`;
+  return {
+    over: test.above,
+    said: test.above
+      ? `: shown at alpha ${formatNumber(alpha)} (${lower})`
+      : point >= gate.belowPercent
+        ? `: ${formatNumber(Number(point.toPrecision(3)))} % observed, not shown above ${formatNumber(gate.belowPercent)} % at alpha ${formatNumber(alpha)} (${lower})`
+        : '',
+  };
 }
 
 async function latency(
   deps: CloudMonitoringGateDeps,
   name: string,
   gate: LatencyGate,
-  ctx: GateContext,
+  window: CompleteWindow,
 ): Promise<GateResult> {
+  const { ctx } = window;
   const metric = `p${gate.percentile} latency`;
   const measures = `latency-p${gate.percentile}`;
   const key = `p${gate.percentile}` as const;
+  if (window.waiting) {
+    const evidence = plannedMonitoringEvidence(ctx, `request_latencies p${gate.percentile}`);
+    return waitingResult(name, 'cloud-monitoring', window, {
+      metric,
+      threshold: thresholdText(gate),
+      evidence,
+    });
+  }
   let pair: RevisionPair;
   try {
     pair = await readRevisionPair(deps.monitoring, ctx, [gate.percentile]);

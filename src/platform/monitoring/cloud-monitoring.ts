@@ -1,11 +1,13 @@
 import { MetricServiceClient } from '@google-cloud/monitoring';
-import type {
-  CloudMonitoring,
-  LatencyMs,
-  LatencyPercentile,
-  RevisionStats,
-  RevisionStatsQuery,
-  RevisionStatsResult,
+import {
+  type CloudMonitoring,
+  completeThrough,
+  type DataVisibility,
+  type LatencyMs,
+  type LatencyPercentile,
+  type RevisionStats,
+  type RevisionStatsQuery,
+  type RevisionStatsResult,
 } from '../../gates/ports/monitoring.ts';
 import { PlatformError } from '../../runbooks/ports/errors.ts';
 import { type GoogleTarget, googleClientOptions } from '../google.ts';
@@ -31,7 +33,11 @@ export interface CloudMonitoringOptions extends Partial<CallPolicy> {
   target: GoogleTarget;
   /** Pages read per request; an aggregated answer fits in one, so reaching this is an error. */
   maxPages?: number;
+  /** How late the data is (config `monitoring`); default Google's figures for Cloud Run: 60 s and 180 s. */
+  visibility?: DataVisibility;
 }
+
+export const CLOUD_RUN_VISIBILITY: DataVisibility = { samplePeriodMs: 60_000, ingestionLatencyMs: 180_000 };
 
 export interface CloudMonitoringAdapter extends CloudMonitoring {
   close(): Promise<void>;
@@ -104,7 +110,13 @@ export function createCloudMonitoring(options: CloudMonitoringOptions): CloudMon
     };
   }
 
-  return { revisionStats, close: () => client.close() };
+  const visibility = options.visibility ?? CLOUD_RUN_VISIBILITY;
+  return {
+    revisionStats,
+    completeThrough: (now: Date) => completeThrough(now, visibility),
+    shortestWindowMs: SHORTEST_PERIOD_S * 1000,
+    close: () => client.close(),
+  };
 }
 
 function scopeOf(query: RevisionStatsQuery): Scope {

@@ -348,8 +348,12 @@ export function gatesDone(d: CanaryDraft, e: Ev<'gates-done'>, ctx: StepContext)
   }
   // Paused: recorded; the tick after resume judges everything again.
   if (s.status === 'paused') return undefined;
-  const next = (from: string) =>
-    earliest(latest(addMs(from, def.interval), e.at), stage.windowEndsAt ?? evaluatedUntil);
+  // Ticks end at the window's end; past it (waiting for late data) they go on every interval.
+  const next = (from: string) => {
+    const due = latest(addMs(from, def.interval), e.at);
+    const end = stage.windowEndsAt;
+    return end !== undefined && isBefore(from, end) ? earliest(due, end) : due;
+  };
   switch (judged.verdict) {
     case 'continue':
       if (s.promoteNow !== undefined)
@@ -380,13 +384,20 @@ function judge(
   evaluatedUntil: string,
   promoteNow: boolean,
 ): StageJudgement {
-  const windowComplete =
-    !promoteNow && stage.windowEndsAt !== undefined && !isBefore(evaluatedUntil, stage.windowEndsAt);
+  const end = stage.windowEndsAt;
+  const windowComplete = !promoteNow && end !== undefined && !isBefore(evaluatedUntil, end);
   return judgeStage(
     {
       ticks: stage.ticks.slice(stage.windowFromTick ?? 0),
       windowComplete,
       extensionsUsed: stage.extensionsUsed,
+      ...(end !== undefined
+        ? {
+            windowEnd: end,
+            // Records pinned before dataWait existed wait its default.
+            dataWaitOver: !isBefore(evaluatedUntil, addMs(end, ctx.runbook.judge.dataWait ?? 360_000)),
+          }
+        : {}),
     },
     { failureLimit: ctx.runbook.judge.failureLimit },
   );
