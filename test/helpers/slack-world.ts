@@ -19,6 +19,8 @@ import type { ShiftgateConfig } from '../../src/config/schema.ts';
 import type { Engine } from '../../src/runbooks/engine.ts';
 import { testConfig, useEngineWorld } from './engine-world.ts';
 
+type SurfaceDeps = Parameters<typeof surfaceOf>[1];
+
 // The engine world plus Slack: the Slack twin answering the real WebClient, the real Bolt HTTP receiver on
 // a loopback port, and helpers that act as Slack does (signed slash commands and button clicks). A test
 // drives the bot through Slack alone and reads what it posted from the twin.
@@ -57,7 +59,10 @@ export function useSlackWorld(label: string) {
     slack,
     world,
     /** Starts a replica (engine + Bolt app) over this test's store. */
-    async start(config: ShiftgateConfig = testConfig()) {
+    async start(
+      config: ShiftgateConfig = testConfig(),
+      more: { validation?: SurfaceDeps['validation'] } = {},
+    ) {
       const side = buildSlackSide({ config, store: world.store, client, log });
       const engine = world.engine({
         config,
@@ -69,7 +74,7 @@ export function useSlackWorld(label: string) {
         signingSecret: SIGNING_SECRET,
         botToken: slack.botToken,
         slackApiUrl: slack.apiUrl,
-        surface: surfaceOf(side, { config, store: world.store, engine, log }),
+        surface: surfaceOf(side, { config, store: world.store, engine, log, ...more }),
         notReady: async () => undefined,
         log,
       });
