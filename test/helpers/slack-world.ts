@@ -14,6 +14,7 @@ import {
 } from '../../sandbox/twins/slack/sign.ts';
 import type { TwinMessage } from '../../sandbox/twins/slack/state.ts';
 import { type Bot, createBot } from '../../src/bot/app.ts';
+import type { EngineOptions } from '../../src/bot/engine.ts';
 import { buildSlackSide, type SlackSide, surfaceOf } from '../../src/bot/wiring.ts';
 import type { ShiftgateConfig } from '../../src/config/schema.ts';
 import type { Engine } from '../../src/runbooks/engine.ts';
@@ -61,7 +62,7 @@ export function useSlackWorld(label: string) {
     /** Starts a replica (engine + Bolt app) over this test's store. */
     async start(
       config: ShiftgateConfig = testConfig(),
-      more: { validation?: SurfaceDeps['validation'] } = {},
+      more: { validation?: SurfaceDeps['validation']; engine?: Partial<EngineOptions> } = {},
     ) {
       const side = buildSlackSide({ config, store: world.store, client, log });
       const engine = world.engine({
@@ -69,12 +70,14 @@ export function useSlackWorld(label: string) {
         notify: side.notify,
         incidents: (incident) => side.incidents.fromRollback(incident),
         groupsOf: side.groupsOf,
+        ...more.engine,
       });
+      const { engine: _engine, ...surfaceMore } = more;
       const bot = createBot({
         signingSecret: SIGNING_SECRET,
         botToken: slack.botToken,
         slackApiUrl: slack.apiUrl,
-        surface: surfaceOf(side, { config, store: world.store, engine, log, ...more }),
+        surface: surfaceOf(side, { config, store: world.store, engine, log, ...surfaceMore }),
         notReady: async () => undefined,
         log,
       });
