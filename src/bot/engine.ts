@@ -104,17 +104,19 @@ export function createEngine(options: EngineOptions): Engine {
   const redis: Redis = createRedis(options.redisUrl, {
     maxRetriesPerRequest: 1,
     connectionName: 'shiftgate-engine',
+    log,
   });
   const quick = createStore(redis, { prefix });
   const queueRedis = createRedis(options.redisUrl, {
     maxRetriesPerRequest: null,
     connectionName: 'shiftgate-queue',
+    log,
   });
   const workerRedis = createRedis(options.redisUrl, {
     maxRetriesPerRequest: null,
     connectionName: 'shiftgate-worker',
+    log,
   });
-  for (const connection of [redis, queueRedis, workerRedis]) connection.on('error', () => {});
 
   const worker = options.worker ?? {};
   const scheduler = createScheduler({

@@ -50,7 +50,10 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const { env, config, log } = options;
   for (const warning of configWarnings(config)) log.warn({ config: env.SHIFTGATE_CONFIG }, warning);
   const secrets = createSecretResolver({ secretManager: options.secretManager });
-  const redis = createRedis(env.REDIS_URL, { connectionName: 'shiftgate-store' });
+  const redis = createRedis(env.REDIS_URL, {
+    connectionName: 'shiftgate-store',
+    log: { warn: (message, fields) => log.warn(fields ?? {}, message), info: (m, f) => log.info(f ?? {}, m) },
+  });
   const store = createStore(redis, options.prefix ? { prefix: options.prefix } : {});
   const metrics = createMetrics({ store });
   const platform = await buildPlatform({

@@ -38,8 +38,8 @@ export async function checkStartup(
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
+    log: { warn: () => {} }, // reported below, once
   });
-  redis.on('error', () => {}); // reported below, once
   try {
     await redis.connect();
     await redis.ping();

@@ -14,10 +14,13 @@ import {
 } from '../../sandbox/twins/slack/sign.ts';
 import type { TwinMessage } from '../../sandbox/twins/slack/state.ts';
 import { type Bot, createBot } from '../../src/bot/app.ts';
+import type { EngineOptions } from '../../src/bot/engine.ts';
 import { buildSlackSide, type SlackSide, surfaceOf } from '../../src/bot/wiring.ts';
 import type { ShiftgateConfig } from '../../src/config/schema.ts';
 import type { Engine } from '../../src/runbooks/engine.ts';
 import { testConfig, useEngineWorld } from './engine-world.ts';
+
+type SurfaceDeps = Parameters<typeof surfaceOf>[1];
 
 // The engine world plus Slack: the Slack twin answering the real WebClient, the real Bolt HTTP receiver on
 // a loopback port, and helpers that act as Slack does (signed slash commands and button clicks). A test
@@ -57,19 +60,24 @@ export function useSlackWorld(label: string) {
     slack,
     world,
     /** Starts a replica (engine + Bolt app) over this test's store. */
-    async start(config: ShiftgateConfig = testConfig()) {
+    async start(
+      config: ShiftgateConfig = testConfig(),
+      more: { validation?: SurfaceDeps['validation']; engine?: Partial<EngineOptions> } = {},
+    ) {
       const side = buildSlackSide({ config, store: world.store, client, log });
       const engine = world.engine({
         config,
         notify: side.notify,
         incidents: (incident) => side.incidents.fromRollback(incident),
         groupsOf: side.groupsOf,
+        ...more.engine,
       });
+      const { engine: _engine, ...surfaceMore } = more;
       const bot = createBot({
         signingSecret: SIGNING_SECRET,
         botToken: slack.botToken,
         slackApiUrl: slack.apiUrl,
-        surface: surfaceOf(side, { config, store: world.store, engine, log }),
+        surface: surfaceOf(side, { config, store: world.store, engine, log, ...surfaceMore }),
         notReady: async () => undefined,
         log,
       });

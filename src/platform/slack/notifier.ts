@@ -16,6 +16,7 @@ import { isTerminalStatus } from '../../runbooks/status.ts';
 import type { CanaryState, Notification, RunbookState } from '../../runbooks/types.ts';
 import type { Store } from '../../store/index.ts';
 import { approvalPurpose } from './approval-purposes.ts';
+import { failedStepWords } from './attention-words.ts';
 import type { Poster } from './poster.ts';
 import { createReportUpload } from './report-upload.ts';
 
@@ -144,7 +145,8 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
               }),
             );
           }
-          await line(`:warning: <@${state.requestedBy}> needs attention: ${n.reason}`);
+          const words = failedStepWords(state) ?? n.reason;
+          await line(`:warning: <@${state.requestedBy}> needs attention: ${words}`);
           break;
         }
         case 'rolling-back':
