@@ -145,6 +145,8 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
             );
           }
           await line(`:warning: <@${state.requestedBy}> needs attention: ${n.reason}`);
+          // A stuck rollback step, or checks failing after it: the procedure's message says which.
+          if (state.rollback) await poster.update(rolloutId, 'rollback', rollingBackMessage(state));
           break;
         }
         case 'rolling-back':
@@ -170,6 +172,8 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
           break;
         case 'aborted':
           await closeApprovals(state, 'the rollout was aborted');
+          // An abort with traffic ran the rollback procedure: its message ends where it ended.
+          if (state.rollback) await poster.update(rolloutId, 'rollback', rollingBackMessage(state));
           await line(`:no_entry_sign: Aborted by <@${n.by}>${n.reason ? `: ${n.reason}` : ''}.`);
           break;
         case 'failed':
