@@ -53,6 +53,8 @@ export async function readHistory(
   for (const id of ids) {
     const record = await store.rollouts.get<RolloutFields>(id);
     const state = record?.data.state;
+    // A dry run changed nothing: it vouches for no revision and took traffic from none.
+    if (state?.dryRun) continue;
     const past = state ? fromState(state) : fromLines(id, fromAudit.get(id)?.lines ?? []);
     if (past) rollouts.push(past);
   }
