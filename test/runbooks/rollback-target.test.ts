@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Revision } from '../../src/runbooks/ports/cloud-run.ts';
 import { chooseRollbackTarget, type PastRollout } from '../../src/runbooks/rollback-target.ts';
+import { readHistory } from '../../src/runbooks/use-cases/rollback-history.ts';
+import { openTestStore, type TestStore } from '../helpers/redis.ts';
 
 // Where /rollback goes without --to, from the history alone (rollback-target.ts).
 
@@ -91,5 +93,58 @@ describe('the rollback target', () => {
       served: [],
     });
     expect(choice).toMatchObject({ ok: false, passedOver: [] });
+  });
+});
+
+describe('the history a target is chosen from', () => {
+  let t: TestStore;
+  beforeEach(() => {
+    t = openTestStore('rollback-history');
+  });
+  afterEach(() => t.cleanup());
+
+  it('rebuilds a rollout whose record has expired from its audit lines; other services do not count', async () => {
+    const line = (what: string, extra: Record<string, unknown> = {}) =>
+      t.store.audit.append({ who: 'shiftgate', what, service: 'web', env: 'prod', ...extra });
+    await line('rollout.start', { rolloutId: 'old-1', after: { status: 'deploying' }, at: at(0) });
+    await line('cloud-run.deploy', {
+      rolloutId: 'old-1',
+      after: { revision: 'r2', image: 'img:v2', traffic: { r1: 100 } },
+      at: at(1),
+    });
+    await line('cloud-run.set-traffic', {
+      rolloutId: 'old-1',
+      before: { r1: 50, r2: 50 },
+      after: { r2: 100 },
+      at: at(3),
+    });
+    await line('rollout.promoted', { rolloutId: 'old-1', after: { status: 'promoted' }, at: at(4) });
+    await t.store.audit.append({
+      who: 'shiftgate',
+      what: 'rollout.promoted',
+      rolloutId: 'other-1',
+      service: 'api',
+      env: 'prod',
+      after: { status: 'promoted' },
+    });
+    const history = await readHistory(t.store, 'web', 'prod');
+    expect(history.rollouts).toEqual([
+      {
+        id: 'old-1',
+        kind: 'canary',
+        status: 'promoted',
+        startedAt: at(0),
+        endedAt: at(4),
+        canaryRevision: 'r2',
+        stableRevision: 'r1',
+      },
+    ]);
+    const choice = chooseRollbackTarget({
+      serving: 'r2',
+      revisions: revisions('r2', 'r1'),
+      history: history.rollouts,
+      served: history.served,
+    });
+    expect(choice).toMatchObject({ ok: true, target: { revision: 'r1', lastServed: at(3) } });
   });
 });
