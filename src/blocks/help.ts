@@ -39,7 +39,7 @@ const FORMS: Record<Command, Record<string, Form>> = {
   '/rollback': {
     rollback: {
       form: '/rollback <service> [env] [--to <revision>] [--route-only | --traffic-only] [--dry-run] --reason "<text>"',
-      does: 'The deterministic rollback: route override, traffic back to stable (or --to), verify, checks. Opens an incident. Break-glass and admins run it at once; others post a request for approval.',
+      does: 'The deterministic rollback: route override, traffic back to stable, verify, checks. Opens an incident. Without --to it goes to the last known-good stable revision (of the last promoted rollout), never to an aborted or rolled-back build, and says which before anyone approves. Break-glass and admins run it at once; others post a request for approval.',
     },
     help: { form: '/rollback help', does: 'This help.' },
   },

@@ -12,6 +12,7 @@ import {
   type SlackMessage,
   section,
 } from './message.ts';
+import { targetPlain, targetText } from './rollback-target.ts';
 import { type Clock, nowOf, slackDate, when } from './time.ts';
 
 // A manual /rollback waiting for approval, with one-click Approve and Cancel while pending; edited to
@@ -33,10 +34,24 @@ function failedWhy(request: RollbackRequest, now: number): string {
   return escapeText(request.message ?? 'no reason given');
 }
 
+/** The approve button's dialog: the last thing an approver reads before the traffic moves. */
+function confirmText(request: RollbackRequest): string {
+  const where = request.target
+    ? targetPlain(request.target)
+    : (request.toRevision ?? 'the stable revision of the canary under way');
+  return request.mode === 'route-only'
+    ? `${request.service} in ${request.env}: route-split override only; the traffic stays on ${where}.`
+    : `${request.service} in ${request.env} goes back to ${where}: 100 % of its traffic.`;
+}
+
 export function rollbackRequestCard(request: RollbackRequest, options: Clock = {}): SlackMessage {
   const now = nowOf(options);
   const expired = request.status === 'pending' && now >= Date.parse(request.expiresAt);
-  const target = request.toRevision ? code(request.toRevision) : 'the stable revision';
+  const target = request.target
+    ? code(request.target.revision)
+    : request.toRevision
+      ? code(request.toRevision)
+      : 'the stable revision of the canary under way';
   const approvals = request.approvals.map((a) => `${mention(a.userId)} ${slackDate(a.at)}`).join(', ');
   const outcome =
     request.status === 'started'
@@ -62,10 +77,15 @@ export function rollbackRequestCard(request: RollbackRequest, options: Clock = {
         `*Procedure*\n${MODE[request.mode ?? 'full']}`,
         `*Asked*\n${slackDate(request.at)}`,
       ]),
+      ...(request.target ? [section(`*Target*\n${targetText(request.target)}`)] : []),
       ...(open ? [context(`May approve: ${request.approvers}`)] : [section(outcome)]),
       ...(open
         ? actions([
-            button('Approve rollback', ACTIONS.rollbackApprove, value, 'primary'),
+            button('Approve rollback', ACTIONS.rollbackApprove, value, 'primary', {
+              title: 'Approve the rollback?',
+              text: confirmText(request),
+              confirm: 'Approve',
+            }),
             button('Cancel', ACTIONS.rollbackCancel, value),
           ])
         : []),

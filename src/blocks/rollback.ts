@@ -112,7 +112,7 @@ export function rollingBackMessage(state: RunbookState): SlackMessage {
       ),
       section(steps(rb, state.status === 'needs-attention').join('\n')),
       fields([
-        `*Traffic before*\n${splitText(rb.trafficBefore)}`,
+        `*Traffic before*\n${rb.trafficBefore ? splitText(rb.trafficBefore) : 'not recorded'}`,
         `*Traffic after*\n${rb.trafficAfter ? splitText(rb.trafficAfter) : 'not yet verified'}`,
         `*From → to*\n${rb.fromRevision ? `${code(rb.fromRevision)} → ` : ''}${code(rb.toRevision)}`,
         `*Started*\n${slackDate(rb.startedAt)}${took ? `, took ${took}` : ''}`,
@@ -151,6 +151,9 @@ export interface IncidentCardInput {
   service: string;
   env: string;
   failedStage?: string;
+  /** Who rolled back by hand (no stage failed), or who opened it: what the card says instead of a stage. */
+  rolledBackBy?: string;
+  openedBy?: string;
   symptom: string;
   revisions: { from?: string; to: string };
   trafficBefore?: Split;
@@ -161,6 +164,14 @@ export interface IncidentCardInput {
   /** When it was opened. */
   at: string;
   resolvedAt?: string;
+}
+
+/** The stage that failed, or in words why there is none. */
+function failedStageText(input: IncidentCardInput): string {
+  if (input.failedStage) return escapeText(input.failedStage);
+  if (input.rolledBackBy) return `none: ${mention(input.rolledBackBy)} rolled back by hand`;
+  if (input.openedBy && input.openedBy !== 'shiftgate') return `none: opened by ${mention(input.openedBy)}`;
+  return 'none: no rollout stage had failed';
 }
 
 export function incidentCard(input: IncidentCardInput): SlackMessage {
@@ -175,10 +186,10 @@ export function incidentCard(input: IncidentCardInput): SlackMessage {
       header(`${open ? 'Incident' : 'Resolved incident'}: ${input.service} ${input.env}`),
       section(`${open ? ':rotating_light:' : ':white_check_mark:'} ${escapeText(input.symptom)}`),
       fields([
-        `*Failed stage*\n${input.failedStage ? escapeText(input.failedStage) : '–'}`,
+        `*Failed stage*\n${failedStageText(input)}`,
         `*Revisions*\n${revisions}`,
-        `*Traffic before*\n${splitText(input.trafficBefore)}`,
-        `*Traffic after*\n${splitText(input.trafficAfter)}`,
+        `*Traffic before*\n${input.trafficBefore ? splitText(input.trafficBefore) : 'not recorded'}`,
+        `*Traffic after*\n${input.trafficAfter ? splitText(input.trafficAfter) : 'not recorded'}`,
         `*Route*\n${input.routeOverride ? `override to ${code(input.routeOverride)}` : 'no route-split override'}`,
         `*Status*\n${open ? 'open' : resolved}`,
       ]),

@@ -22,6 +22,7 @@ import {
   currentStage,
   isTerminal,
   plainTitle,
+  revisionRoles,
   splitText,
   stageBar,
   statusText,
@@ -66,14 +67,20 @@ export function rolloutCard(
 }
 
 function cardFields(state: CanaryState, runbook: CanaryRunbook, now: number): string[] {
-  const revisions = [
-    `stable ${state.stableRevision ? code(state.stableRevision) : '_not known yet_'}`,
-    `canary ${state.canaryRevision ? code(state.canaryRevision) : '_not deployed yet_'}`,
-  ].join('\n');
+  const revisions =
+    state.status === 'promoted' && state.canaryRevision
+      ? [
+          `stable ${code(state.canaryRevision)} (promoted)`,
+          ...(state.stableRevision ? [`previous stable ${code(state.stableRevision)}`] : []),
+        ].join('\n')
+      : [
+          `stable ${state.stableRevision ? code(state.stableRevision) : '_not known yet_'}`,
+          `canary ${state.canaryRevision ? code(state.canaryRevision) : '_not deployed yet_'}`,
+        ].join('\n');
   const out = [
     `*Requested by*\n${mention(state.requestedBy)}`,
     `*Started*\n${slackDate(state.startedAt)}`,
-    `*Traffic now*\n${splitText(state.trafficNow, { stable: state.stableRevision, canary: state.canaryRevision })}`,
+    `*Traffic now*\n${splitText(state.trafficNow, revisionRoles(state))}`,
     `*Revisions*\n${revisions}`,
     `*Gates*\n${gateSummary(state, runbook)}`,
   ];

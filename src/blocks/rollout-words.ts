@@ -105,7 +105,7 @@ export function statusWords(state: RunbookState): string {
     case 'rolling-back':
       return `rolling back to ${state.rollback?.toRevision ?? 'stable'}`;
     case 'promoted':
-      return `promoted: ${state.canaryRevision ?? state.tag} serves 100 %`;
+      return `promoted: ${state.canaryRevision ?? state.tag} is the stable revision, serving 100 %`;
     case 'rolled-back':
       return `rolled back to ${state.rollback?.toRevision ?? 'stable'}`;
     case 'aborted':
@@ -186,7 +186,7 @@ export function endedText(state: CanaryState): string {
   const rb = state.rollback;
   switch (state.status) {
     case 'promoted':
-      return `${emoji} *Promoted*${ended}: ${code(state.canaryRevision ?? state.tag)} serves 100 %${took}`;
+      return `${emoji} *Promoted*${ended}: ${code(state.canaryRevision ?? state.tag)} is the stable revision, serving 100 %${took}`;
     case 'rolled-back': {
       const trigger =
         rb?.trigger === 'gate'
@@ -227,16 +227,36 @@ export function windowText(stage: StageProgress, now: number): string {
   return `${tick}, window ${verb} ${when(stage.windowEndsAt, now)}${ext}`;
 }
 
+/** Which revision plays which part: once promoted, the canary is the stable revision. */
+export interface RevisionRoles {
+  stable?: string;
+  canary?: string;
+  /** The stable revision before a promotion. */
+  previous?: string;
+}
+
+export function revisionRoles(state: CanaryState): RevisionRoles {
+  const roles = (r: RevisionRoles) =>
+    Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as RevisionRoles;
+  if (state.status === 'promoted')
+    return roles({ stable: state.canaryRevision, previous: state.stableRevision });
+  return roles({ stable: state.stableRevision, canary: state.canaryRevision });
+}
+
 /** One line per revision, largest share first, naming which is stable and which the canary. */
-export function splitText(
-  split: Split | undefined,
-  roles: { stable?: string; canary?: string } = {},
-): string {
+export function splitText(split: Split | undefined, roles: RevisionRoles = {}): string {
   const entries = splitEntries(split ?? {});
   if (entries.length === 0) return 'no traffic reported yet';
   return entries
     .map(([rev, pct]) => {
-      const role = rev === roles.stable ? ' (stable)' : rev === roles.canary ? ' (canary)' : '';
+      const role =
+        rev === roles.stable
+          ? ' (stable)'
+          : rev === roles.canary
+            ? ' (canary)'
+            : rev === roles.previous
+              ? ' (previous stable)'
+              : '';
       return `${code(rev)} ${pct} %${role}`;
     })
     .join('\n');
@@ -244,5 +264,6 @@ export function splitText(
 
 /** Share of traffic on the canary now, as Cloud Run reported it. */
 export function canaryShare(state: CanaryState): number {
+  if (state.status === 'promoted') return 0;
   return state.canaryRevision === undefined ? 0 : (state.trafficNow?.[state.canaryRevision] ?? 0);
 }

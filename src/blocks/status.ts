@@ -16,6 +16,7 @@ import {
   canaryShare,
   currentStage,
   plainTitle,
+  revisionRoles,
   STATUS_EMOJI,
   splitText,
   stageBar,
@@ -55,7 +56,7 @@ export function rolloutStatus(
       `*${escapeText(`${state.service} ${state.tag} → ${state.env}`)}*${state.dryRun ? ' (dry run)' : ''} ${code(state.id)}\n${statusText(state, now)}\n${stageBar(state)}`,
     ),
     fields([
-      `*Traffic now*\n${splitText(state.trafficNow, { stable: state.stableRevision, canary: state.canaryRevision })}`,
+      `*Traffic now*\n${splitText(state.trafficNow, revisionRoles(state))}`,
       `*Gates, stage ${escapeText(stage?.name ?? '?')}*${total ? ` (stage ${state.stage + 1}${total})` : ''}\n${gates}`,
     ]),
     context(`Requested by ${mention(state.requestedBy)} ${when(state.startedAt, now)}`),
@@ -93,6 +94,6 @@ export function listLine(s: RunbookState, now: number): string {
   if (s.kind === 'rollback') {
     return `${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* rollback: ${escapeText(statusWords(s))} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;
   }
-  const share = s.canaryRevision ? ` · canary ${canaryShare(s)} %` : '';
+  const share = s.canaryRevision && s.status !== 'promoted' ? ` · canary ${canaryShare(s)} %` : '';
   return `${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* ${code(s.tag)}${s.dryRun ? ' (dry run)' : ''}: ${escapeText(statusWords(s))}${share} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;
 }

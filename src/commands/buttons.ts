@@ -1,5 +1,6 @@
 import { ACTIONS, type ActionId, decodeValue } from '../blocks/actions.ts';
 import { rollbackRequestCard } from '../blocks/index.ts';
+import { noTargetText, targetText } from '../blocks/rollback-target.ts';
 import { ROLLBACK_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
 import { closedAnswer, mayNotResolve } from './incident.ts';
 import { lockAnswer } from './lock-answer.ts';
@@ -72,6 +73,7 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
       if (!asked.ok) {
         if (asked.reason === 'held' || asked.reason === 'frozen')
           return lockAnswer(surface, view.state, asked);
+        if (asked.reason === 'no-target') return say(noTargetText(asked));
         return say(asked.message);
       }
       if ('pending' in asked) {
@@ -98,6 +100,9 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
           return lockAnswer(surface, decided.request, run);
         return say(`The rollback could not start: ${run.message}`);
       }
+      // The approval that starts it confirms where the traffic goes.
+      if (decided.ok && decided.status === 'started' && decided.request.target)
+        return say(`Approved: the rollback has started. Target: ${targetText(decided.request.target)}`);
       return decided.ok ? undefined : say(decided.message);
     }
     case ACTIONS.resolve: {

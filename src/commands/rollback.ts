@@ -1,4 +1,6 @@
 import { help, rollbackRequestCard, usage } from '../blocks/index.ts';
+import { code } from '../blocks/message.ts';
+import { noTargetText, targetText } from '../blocks/rollback-target.ts';
 import { ROLLBACK_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
 import type { RollbackRequest } from '../runbooks/rollback-requests.ts';
 import { lockAnswer } from './lock-answer.ts';
@@ -28,18 +30,21 @@ export async function runRollback(
   });
   if (!started.ok) {
     if (started.reason === 'held' || started.reason === 'frozen') return lockAnswer(surface, scope, started);
+    if (started.reason === 'no-target') return say(noTargetText(started));
     return say(started.message);
   }
   if ('pending' in started) {
     await postRequest(surface, started.request, who.channel.id);
+    const to = started.request.target ? `\nTarget: ${targetText(started.request.target)}` : '';
     return say(
-      `Your rollback of \`${scope.service}\` in \`${scope.env}\` needs ${started.request.required} approval(s) from ${started.request.approvers}: the request is posted in this channel.`,
+      `Your rollback of ${code(scope.service)} in ${code(scope.env)} needs ${started.request.required} approval(s) from ${started.request.approvers}: the request is posted in this channel.${to}`,
     );
   }
   const into = started.via === 'rollout' ? ' (the active canary rolls itself back)' : '';
   const dry = intent.dryRun ? ' as a dry-run: nothing will change' : '';
+  const to = started.target ? `\nTarget: ${targetText(started.target)}` : '';
   return say(
-    `Rolling back \`${scope.service}\` in \`${scope.env}\`${into}${dry}: \`${started.rolloutId}\`. Follow it in the thread.`,
+    `Rolling back ${code(scope.service)} in ${code(scope.env)}${into}${dry}: ${code(started.rolloutId)}. Follow it in the thread.${to}`,
   );
 }
 

@@ -76,6 +76,8 @@ export function createIncidents(deps: {
       status: incident.status,
       at: incident.openedAt,
       ...(incident.failedStage ? { failedStage: incident.failedStage } : {}),
+      ...(incident.rolledBackBy ? { rolledBackBy: incident.rolledBackBy } : {}),
+      openedBy: incident.openedBy,
       ...(incident.trafficBefore ? { trafficBefore: incident.trafficBefore } : {}),
       ...(incident.trafficAfter ? { trafficAfter: incident.trafficAfter } : {}),
       ...(incident.routeOverride ? { routeOverride: incident.routeOverride } : {}),

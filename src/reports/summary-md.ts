@@ -115,8 +115,16 @@ function requiredFields(s: RolloutSummary): string[] {
     ['Requested by', code(s.requestedBy)],
     ['Image', value(s, 'image.ref', s.image.ref)],
     ['Image tag', value(s, 'image.tag', s.image.tag)],
-    ['Stable revision', value(s, 'revisions.stable', s.revisions.stable)],
-    ['Canary revision', value(s, 'revisions.canary', s.revisions.canary)],
+    // Once promoted, the canary is the stable revision: the report says so rather than "canary".
+    ...(s.outcome.status === 'promoted'
+      ? ([
+          ['Stable revision (promoted)', value(s, 'revisions.canary', s.revisions.canary)],
+          ['Previous stable revision', value(s, 'revisions.stable', s.revisions.stable)],
+        ] as [string, string][])
+      : ([
+          ['Stable revision', value(s, 'revisions.stable', s.revisions.stable)],
+          ['Canary revision', value(s, 'revisions.canary', s.revisions.canary)],
+        ] as [string, string][])),
     ['Traffic before', s.traffic.before ? formatSplit(s.traffic.before, code) : missing(s, 'traffic.before')],
     ['Traffic after', s.traffic.after ? formatSplit(s.traffic.after, code) : missing(s, 'traffic.after')],
     ['Rollback command', value(s, 'rollback.command', s.rollback.command)],

@@ -2,6 +2,7 @@ import type { Executor, Outbox } from './executor.ts';
 import type { RunbookStateBase } from './kind.ts';
 import type { Freeze, Lock } from './locks.ts';
 import type { RequestDecision, RollbackAsk, RollbackRequest } from './rollback-requests.ts';
+import type { NoTarget, RollbackTarget } from './rollback-target.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { PlanEntry, RunbookEvent, RunbookState, Timer } from './types.ts';
 
@@ -34,9 +35,11 @@ export type StartResult<S extends RunbookStateBase = RunbookState> =
   | Refusal;
 
 export type RollbackStartResult =
-  | (StartResult & { via?: 'rollout' })
+  | (StartResult & { via?: 'rollout'; target?: RollbackTarget })
   /** The requester may not roll back alone: the request waits for the environment's approvals. */
-  | { ok: true; pending: true; request: RollbackRequest };
+  | { ok: true; pending: true; request: RollbackRequest }
+  /** No --to, and no revision in the history qualifies as the known-good stable one (rollback-target.ts). */
+  | ({ ok: false; reason: 'no-target'; service: string; env: string } & NoTarget);
 
 export type RollbackDecision = RequestDecision<StartResult & { via?: 'rollout' }>;
 

@@ -22,6 +22,8 @@ export interface RollbackInput {
   toRevision: string;
   fromRevision?: string;
   mode: RollbackState['mode'];
+  /** The split Cloud Run reported before the rollback changed anything. */
+  trafficBefore?: RollbackState['trafficBefore'];
 }
 
 type DefinitionOf<K extends string> = K extends Runbook['kind']

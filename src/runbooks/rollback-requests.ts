@@ -7,6 +7,7 @@ import type { Lock } from './locks.ts';
 import type { Person } from './principals.ts';
 import { describePrincipals } from './principals.ts';
 import { mayApproveRollback } from './roles.ts';
+import type { RollbackTarget } from './rollback-target.ts';
 import type { RollbackState } from './types.ts';
 
 // A manual /rollback asked for by someone who may not run one alone (roles.ts) waits here for the
@@ -19,8 +20,10 @@ export interface RollbackAsk {
   env: string;
   requestedBy: string;
   reason: string;
-  /** Default: the ready revision before the one serving now. */
+  /** Named by the person (--to). Without it: `target`, or the canary's own stable revision. */
   toRevision?: string;
+  /** The revision resolved when asked (rollback-target.ts), shown to approvers before they approve. */
+  target?: RollbackTarget;
   mode?: RollbackState['mode'];
 }
 

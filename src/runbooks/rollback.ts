@@ -220,8 +220,8 @@ export function driveRollback(d: Draft<Host>, event: RunbookEvent, ctx: Rollback
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// A standalone rollback: /rollback with no rollout active (back to a named revision, or the previous ready
-// one, which the command resolves before creating the record). It holds the lock of kind 'rollback', runs
+// A standalone rollback: /rollback with no rollout active (back to a named revision, or the last known-good
+// stable one from the history, rollback-target.ts, resolved before the record is created). It holds the lock of kind 'rollback', runs
 // during a deploy freeze, and follows the same procedure.
 
 export function newStandaloneRollback(input: {
@@ -233,6 +233,7 @@ export function newStandaloneRollback(input: {
   toRevision: string;
   fromRevision?: string;
   mode: RollbackState['mode'];
+  trafficBefore?: RollbackState['trafficBefore'];
   dryRun: boolean;
   at: string;
 }): StandaloneRollbackState {
@@ -250,6 +251,7 @@ export function newStandaloneRollback(input: {
       by: input.requestedBy,
       toRevision: input.toRevision,
       ...(input.fromRevision === undefined ? {} : { fromRevision: input.fromRevision }),
+      ...(input.trafficBefore === undefined ? {} : { trafficBefore: input.trafficBefore }),
       mode: input.mode,
       at: input.at,
     }),

@@ -166,11 +166,39 @@ describe('the rollback request card', () => {
     approvals: [],
   };
 
+  it('names the target before anyone approves: revision, image and when it last served, in the dialog too', () => {
+    const m = rollbackRequestCard(
+      {
+        ...request,
+        target: {
+          revision: 'control-00041-old',
+          image: 'europe-docker.pkg.dev/p/control:v1.41.0',
+          lastServed: at(-5),
+          why: 'the stable revision before rollout r2 (v1.42.0) was promoted',
+        },
+      },
+      NOW,
+    );
+    const text = textOf(m);
+    expect(text).toContain('asks to roll back `control` in `prod` to `control-00041-old`');
+    expect(text).toContain(
+      '`control-00041-old` (image `europe-docker.pkg.dev/p/control:v1.41.0`), last served <!date^',
+    );
+    expect(text).toContain('the stable revision before rollout r2 (v1.42.0) was promoted');
+    const approve = buttons(m).find((b) => b.action_id === ACTIONS.rollbackApprove) as {
+      confirm?: { text: { type: string; text: string } };
+    };
+    expect(approve.confirm?.text).toEqual({
+      type: 'plain_text',
+      text: `control in prod goes back to control-00041-old (image europe-docker.pkg.dev/p/control:v1.41.0), last served ${at(-5).slice(0, 16).replace('T', ' ')} UTC: 100 % of its traffic.`,
+    });
+  });
+
   it('while pending: who asks, why, approvals, who may approve, expiry, Approve rollback and Cancel', () => {
     const m = rollbackRequestCard(request, NOW);
     const text = textOf(m);
     expect(text).toContain(
-      '<@UDEPLOYR1> asks to roll back `control` in `prod` to the stable revision: 5xx spike &lt;!here&gt;',
+      '<@UDEPLOYR1> asks to roll back `control` in `prod` to the stable revision of the canary under way: 5xx spike &lt;!here&gt;',
     );
     expect(text).toContain('*Approvals*\n0 of 1');
     expect(text).toContain('May approve: <@UAPPROVE1>, members of @release-approvers');

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ACTIONS, decodeValue } from '../../src/blocks/actions.ts';
+import { appHome } from '../../src/blocks/home.ts';
 import { blockKitProblems } from '../../src/blocks/limits.ts';
 import { rolloutCard } from '../../src/blocks/rollout-card.ts';
+import { listLine, rolloutStatus } from '../../src/blocks/status.ts';
 import { renderGate } from '../../src/gates/render.ts';
+import { rolloutSummary } from '../../src/reports/rollout-summary.ts';
+import { summaryMarkdown } from '../../src/reports/summary-md.ts';
 import {
   actionIds,
   buttons,
@@ -43,6 +47,26 @@ describe('the rollout card', () => {
     );
   });
 
+  it('once promoted, calls the new revision the stable one everywhere (never "100 % (canary)")', () => {
+    const state = scenario('promoted');
+    const views = [
+      textOf(rolloutCard(state, runbook, NOW)),
+      textOf(rolloutStatus(state, runbook, NOW)),
+      listLine(state, NOW.now.getTime()),
+      textOf(appHome({ ...NOW, rollouts: [state], locks: [], freezes: [], incidents: [], history: [] })),
+      summaryMarkdown(rolloutSummary({ state })),
+    ];
+    for (const view of views) {
+      expect(view).not.toMatch(/\(canary\)|canary \d+ %|Canary revision/);
+      expect(view).toMatch(/stable/);
+    }
+    expect(views[0]).toContain(`\`${CANARY}\` 100 % (stable)`);
+    expect(views[0]).toContain(`stable \`${CANARY}\` (promoted)`);
+    expect(views[0]).toContain(`previous stable \`${STABLE}\``);
+    expect(views[1]).toContain(`\`${CANARY}\` 100 % (stable)`);
+    expect(views[4]).toContain('Stable revision (promoted)');
+  });
+
   it('shows the stage bar: done, current, pending', () => {
     expect(textOf(card('watching'))).toContain('A 0 % ✓ → *B 5 % ●* → C 25 % → D 50 % → E 100 %');
     expect(textOf(card('promoted'))).toContain('A 0 % ✓ → B 5 % ✓ → C 25 % ✓ → D 50 % ✓ → E 100 % ✓');
@@ -76,7 +100,7 @@ describe('the rollout card', () => {
 
   it('says how it ended, and shows no buttons once it has', () => {
     const endings: [Scenario, RegExp][] = [
-      ['promoted', /Promoted\*.*`control-00042-new` serves 100 %, after \d+ min/],
+      ['promoted', /Promoted\*.*`control-00042-new` is the stable revision, serving 100 %, after \d+ min/],
       ['rolled-back', /Rolled back\* to `control-00041-old`.*\(a gate failed at stage B\)/],
       [
         'rolled-back (checks failing after)',

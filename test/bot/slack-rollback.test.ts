@@ -31,7 +31,11 @@ describe('/rollback through Slack', () => {
   it('by a deployer posts a request; an approver clicks it; traffic goes back and an incident opens', async () => {
     await s.start();
     world.seedBadRelease();
-    const asked = await s.command(REQUESTER, '/rollback', `${SERVICE} --reason "5xx spike"`);
+    const asked = await s.command(
+      REQUESTER,
+      '/rollback',
+      `${SERVICE} --to ${STABLE_REVISION} --reason "5xx spike"`,
+    );
     expect(asked.text).toContain('needs 1 approval(s)');
     expect(world.split()).toEqual({ [BAD_REVISION]: 100 });
     const request = await s.waitForMessage((m) =>
@@ -74,7 +78,11 @@ describe('/rollback through Slack', () => {
       'frozen',
     );
     expect((await s.command(REQUESTER, '/canary', 'start v9')).text).toMatch(/frozen/i);
-    const ran = await s.command(ON_CALL, '/rollback', `${SERVICE} ${ENV} --reason "login errors"`);
+    const ran = await s.command(
+      ON_CALL,
+      '/rollback',
+      `${SERVICE} ${ENV} --to ${STABLE_REVISION} --reason "login errors"`,
+    );
     expect(ran.text).toContain('Rolling back');
     await vi.waitFor(() => expect(world.split()).toEqual({ [STABLE_REVISION]: 100 }), {
       timeout: 10_000,

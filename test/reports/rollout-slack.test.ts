@@ -120,7 +120,8 @@ describe('a finished canary', () => {
     }
     const md = files['SUMMARY.md']?.content ?? '';
     expect(md.split('\n')[0]).toBe('# web v2.0.0 in prod: promoted');
-    expect(md).toContain(`| Canary revision | \`${canary}\` |`);
+    expect(md).toContain(`| Stable revision (promoted) | \`${canary}\` |`);
+    expect(md).toContain(`| Previous stable revision | \`${STABLE_REVISION}\` |`);
     expect(md).toContain(`| Traffic before | \`${STABLE_REVISION}\` 100 % |`);
     expect(md).toContain(`| Traffic after | \`${canary}\` 100 % |`);
     expect(md).toContain(`| Rollback command | \`${summary.rollback.command}\` |`);

@@ -131,7 +131,7 @@ describe('the evidence report in the thread', () => {
     expect(text).toContain('could not be attached: An API error occurred: internal_error');
     expect(text).toContain(`Redis key \`${key}\``);
     expect(text).toContain(`redis-cli GET ${key}`);
-    expect(text).toContain(`Stable revision: \`${STABLE}\``);
+    expect(text).toContain(`previous stable: \`${STABLE}\``);
     expect(text).toContain(
       `gcloud run services update-traffic ${CLOUD_RUN_SERVICE} --region ${REGION} --project ${PROJECT} --to-revisions ${STABLE}=100`,
     );

@@ -25,6 +25,7 @@ async function auditWhat(): Promise<string[]> {
   return (await world.store.audit.read({ limit: 100 })).entries.map((e) => `${e.who} ${e.what}`);
 }
 
+// seedBadRelease has no history of promoted rollouts: these rollbacks name their target (--to).
 async function askRollback(requestedBy: string, extra: { toRevision?: string } = {}) {
   const engine = world.engine();
   const asked = await engine.startRollback({
@@ -32,6 +33,7 @@ async function askRollback(requestedBy: string, extra: { toRevision?: string } =
     env: ENV,
     requestedBy,
     reason: '5xx',
+    toRevision: STABLE_REVISION,
     ...extra,
   });
   return { engine, asked };
@@ -141,6 +143,7 @@ describe('a manual rollback', () => {
       env: ENV,
       requestedBy: REQUESTER,
       reason: 'x',
+      toRevision: STABLE_REVISION,
     });
     if (!asked.ok || !('pending' in asked)) throw new Error(JSON.stringify(asked));
     const id = asked.request.id;
@@ -169,6 +172,7 @@ describe('a manual rollback', () => {
       env: ENV,
       requestedBy: REQUESTER,
       reason: 'x',
+      toRevision: STABLE_REVISION,
     });
     if (!asked.ok || !('pending' in asked)) throw new Error(JSON.stringify(asked));
     offset = 11 * 60_000;

@@ -35,12 +35,18 @@ const describeEffect = (e: Effect): string => {
 };
 
 describe('a manual rollback with no rollout active', () => {
-  it('goes back to the previous ready revision, during a deploy freeze, with the full procedure', async () => {
+  it('goes back to the revision named, during a deploy freeze, with the full procedure', async () => {
     world.seedBadRelease();
     await world.store.locks.freeze(SERVICE, ENV, { author: APPROVERS[0], reason: 'incident' });
     const engine = world.engine();
     const started = ran(
-      await engine.startRollback({ service: SERVICE, env: ENV, requestedBy: ON_CALL, reason: '5xx spike' }),
+      await engine.startRollback({
+        service: SERVICE,
+        env: ENV,
+        requestedBy: ON_CALL,
+        reason: '5xx spike',
+        toRevision: STABLE_REVISION,
+      }),
     );
     const done = await world.until(engine, started.rolloutId, (v) => expect(v.status).toBe('rolled-back'));
     const state = done.state as StandaloneRollbackState;
@@ -48,6 +54,7 @@ describe('a manual rollback with no rollout active', () => {
       toRevision: STABLE_REVISION,
       fromRevision: BAD_REVISION,
       routeOverride: 'legacy',
+      trafficBefore: { [BAD_REVISION]: 100 },
       trafficAfter: { [STABLE_REVISION]: 100 },
       status: 'done',
     });
@@ -59,6 +66,21 @@ describe('a manual rollback with no rollout active', () => {
     expect(incident[0]?.text).toContain('5xx spike');
     expect(await world.store.locks.get(SERVICE, ENV)).toBeUndefined();
     expect(await world.store.locks.getFreeze(SERVICE, ENV)).toBeDefined();
+  });
+
+  it('without --to and with no promoted rollout in the history, refuses and takes no lock', async () => {
+    // The bad release was deployed outside shiftgate: "the ready revision before it" is a guess.
+    world.seedBadRelease();
+    const engine = world.engine();
+    const refused = await engine.startRollback({
+      service: SERVICE,
+      env: ENV,
+      requestedBy: ON_CALL,
+      reason: 'bad',
+    });
+    expect(refused).toMatchObject({ ok: false, reason: 'no-target', service: SERVICE, env: ENV });
+    expect(await world.store.locks.get(SERVICE, ENV)).toBeUndefined();
+    expect(world.patches()).toHaveLength(0);
   });
 
   it('refuses a revision that does not exist, and frees the lock', async () => {
@@ -159,6 +181,7 @@ describe('dry-run', () => {
       env: ENV,
       requestedBy: REQUESTER,
       reason: 'rehearsal',
+      toRevision: STABLE_REVISION,
       dryRun: true,
     });
     // A deployer's dry-run needs no approval: it changes nothing.

@@ -147,6 +147,8 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
           }
           const words = failedStepWords(state) ?? n.reason;
           await line(`:warning: <@${state.requestedBy}> needs attention: ${words}`);
+          // A stuck rollback step, or checks failing after it: the procedure's message says which.
+          if (state.rollback) await poster.update(rolloutId, 'rollback', rollingBackMessage(state));
           break;
         }
         case 'rolling-back':
@@ -172,6 +174,8 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
           break;
         case 'aborted':
           await closeApprovals(state, 'the rollout was aborted');
+          // An abort with traffic ran the rollback procedure: its message ends where it ended.
+          if (state.rollback) await poster.update(rolloutId, 'rollback', rollingBackMessage(state));
           await line(`:no_entry_sign: Aborted by <@${n.by}>${n.reason ? `: ${n.reason}` : ''}.`);
           break;
         case 'failed':

@@ -125,7 +125,9 @@ function kept(summary: RolloutSummary, key: string, error: string) {
   const fields = [
     `*${outcomeWord(summary)}*: ${escapeText(truncate(summary.outcome.reason, 300))}`,
     `• Image: ${val('image.ref', summary.image.ref)}`,
-    `• Stable revision: ${val('revisions.stable', summary.revisions.stable)}; canary revision: ${val('revisions.canary', summary.revisions.canary)}`,
+    summary.outcome.status === 'promoted'
+      ? `• Stable revision (promoted): ${val('revisions.canary', summary.revisions.canary)}; previous stable: ${val('revisions.stable', summary.revisions.stable)}`
+      : `• Stable revision: ${val('revisions.stable', summary.revisions.stable)}; canary revision: ${val('revisions.canary', summary.revisions.canary)}`,
     `• Traffic before: ${split('traffic.before', summary.traffic.before)}; after: ${split('traffic.after', summary.traffic.after)}`,
     `• Rollback: ${val('rollback.command', summary.rollback.command)}`,
   ].join('\n');
