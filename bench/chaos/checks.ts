@@ -188,7 +188,7 @@ export async function collect(input: {
     runs,
     killers,
     replicas,
-    scanLogs: () => scanLogs(replicas, killers, input.t0),
+    scanLogs: () => scanLogs(replicas, killers),
   };
 }
 
@@ -228,7 +228,7 @@ function slackChecks(world: World, runs: Driven[], snapshots: Map<string, Snapsh
   return { once, never };
 }
 
-async function scanLogs(replicas: Replicas, killers: Killers, t0: number): Promise<Row> {
+async function scanLogs(replicas: Replicas, killers: Killers): Promise<Row> {
   const outage = killers.redisOutage;
   const duringOutage = (at: number) =>
     outage !== undefined && at >= outage.downAt - 1000 && at <= outage.upAt + 10_000;
@@ -273,7 +273,6 @@ async function scanLogs(replicas: Replicas, killers: Killers, t0: number): Promi
         }
       : {}),
   };
-  void t0;
 }
 
 export function printReport(
