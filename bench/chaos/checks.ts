@@ -2,7 +2,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TwinMessage } from '../../sandbox/twins/slack/index.ts';
 import { isTerminalStatus } from '../../src/runbooks/status.ts';
-import { sameSplit } from '../../src/runbooks/traffic.ts';
 import type { CanaryState } from '../../src/runbooks/types.ts';
 import type { Store } from '../../src/store/index.ts';
 import type { Driven } from './driver.ts';
@@ -10,6 +9,7 @@ import type { Killers } from './killers.ts';
 import type { ChaosOptions } from './options.ts';
 import type { Replicas } from './replicas.ts';
 import { sleep } from './rng.ts';
+import { judgeTraffic } from './traffic-judge.ts';
 import { CHANNEL, ENV, PROJECT, REGION, STAGE_PERCENTS, type World } from './world.ts';
 
 // What the run is judged on, after the last rollout ended and its effects had time to land:
@@ -50,10 +50,6 @@ interface Snapshot {
 }
 
 const short = (text: string, n = 70) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
-const splitText = (split: Record<string, number>) =>
-  Object.entries(split)
-    .map(([r, p]) => `${r} ${p}%`)
-    .join(', ') || 'nothing';
 
 async function settle(store: Store, runs: Driven[], ms: number): Promise<void> {
   const until = Date.now() + ms;
@@ -110,37 +106,7 @@ export async function collect(input: {
       if (served.length > 0) traffic.push(`${run.service}: traffic changed with no rollout record`);
       continue;
     }
-    const { stableRevision: stable, canaryRevision: canary } = state;
-    let next = 0;
-    let returned = false;
-    for (const change of served) {
-      const others = Object.keys(change.split).filter((r) => r !== stable && r !== canary);
-      const percent = canary ? (change.split[canary] ?? 0) : 0;
-      const label = `${run.service}: ${splitText(change.split)}`;
-      if (others.length > 0) traffic.push(`${label}: a revision of no rollout serves`);
-      else if (returned) traffic.push(`${label}: a change after the return to stable`);
-      else if (percent === 0) returned = true;
-      else if (percent === STAGE_PERCENTS[next]) next += 1;
-      else if (STAGE_PERCENTS.slice(0, next).includes(percent))
-        traffic.push(`${label}: ${percent} % applied twice or out of order`);
-      else traffic.push(`${label}: ${percent} % skipped ${STAGE_PERCENTS[next] ?? '?'} %`);
-    }
-    if (isTerminalStatus(state.status)) {
-      const expected: Record<string, number> | undefined =
-        state.status === 'promoted' && canary
-          ? { [canary]: 100 }
-          : state.status !== 'failed' && stable
-            ? { [stable]: 100 }
-            : undefined;
-      if (expected && !sameSplit(view.split, expected)) {
-        traffic.push(`${run.service}: ${state.status}, but Cloud Run serves ${splitText(view.split)}`);
-      }
-      if (state.trafficNow && !sameSplit(view.split, state.trafficNow)) {
-        traffic.push(
-          `${run.service}: the record says ${splitText(state.trafficNow)}, Cloud Run serves ${splitText(view.split)}`,
-        );
-      }
-    }
+    traffic.push(...judgeTraffic(run.service, served, state, view.split, STAGE_PERCENTS));
   }
 
   const terminal: string[] = [];
