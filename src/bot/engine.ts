@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import type { SecretResolver } from '../config/secret-resolver.ts';
@@ -30,12 +32,21 @@ import { closeRedis, createRedis, createStore, type Store } from '../store/index
 // one; they share Redis and nothing else.
 
 export interface SweepOptions {
-  /** How often this replica looks for unsettled steps; default 30 s. 0 disables the timer (call sweep()). */
+  /** How often this replica looks for unfinished steps; default 5 s. 0 disables the timer (call sweep()). */
   intervalMs?: number;
-  /** A step's effects still unfinished after this long are redriven; default 2 min. */
+  /**
+   * TTL of the lease a replica holds on the rollouts it works, renewed every third of it; default 10 s.
+   * A replica's death is noticed within this plus `intervalMs`.
+   */
+  workerLeaseMs?: number;
+  /** Age of a step before any sweep looks at it; default 2 s. */
+  graceMs?: number;
+  /** A step still unfinished after this long is redriven even while a live replica holds it; default 2 min. */
   leaseMs?: number;
   /** The same for a step that deploys (pulling and starting an image takes longer); default 15 min. */
   deployLeaseMs?: number;
+  /** A deploy lock taken without its record (and no lease on it) is released after this; default 60 s. */
+  orphanLockMs?: number;
 }
 
 export interface EngineOptions {
@@ -66,6 +77,8 @@ export interface EngineOptions {
   /** Timer worker of this replica. */
   worker?: { concurrency?: number; lockDurationMs?: number; stalledIntervalMs?: number; start?: boolean };
   sweep?: SweepOptions;
+  /** This replica's name in worker leases; default host name, pid and a random suffix. */
+  replicaId?: string;
   /** New rollout ids; default `<service>-<env>-<yyyymmddThhmmss>-<4 hex>`. */
   newId?: (service: string, env: string) => string;
   /** Observations for metrics (and the benchmark). */
@@ -130,6 +143,9 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.incidents ? { incidents: options.incidents } : {}),
   });
 
+  const replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const workerLease = { owner: replicaId, ttlMs: options.sweep?.workerLeaseMs ?? 10_000 };
+
   const executor = createExecutor({
     store,
     kinds,
@@ -139,13 +155,26 @@ export function createEngine(options: EngineOptions): Engine {
     readVersion: (rolloutId) => quick.rollouts.version(rolloutId),
     now,
     log,
+    worker: workerLease,
   });
+  // Set below, once the use cases are wired; a timer job runs no earlier than the worker starts.
+  let resume: (rolloutId: string, why: string) => Promise<boolean> = async () => false;
 
   if (worker.start !== false) {
     scheduler.start(async (job, jobId) => {
       const picked = performance.now();
       const lateMs = now().getTime() - Date.parse(job.event.at);
       const result = await executor.dispatch(job.rolloutId, job.event, { eventId: job.eventId, jobId });
+      // Run again after its replica died mid-step (BullMQ's stalled check): the event is applied already,
+      // so nothing would continue the chain until a sweep; continue it here.
+      if (!result.ok && result.reason === 'duplicate') {
+        await resume(job.rolloutId, `its timer job ${jobId} ran again`).catch((error: unknown) =>
+          log.warn('could not resume after a repeated job', {
+            rolloutId: job.rolloutId,
+            error: messageOf(error),
+          }),
+        );
+      }
       const end = result.ok ? await result.settled : undefined;
       options.metrics?.timer?.({
         timer: (jobId.split(':')[1] ?? 'tick') as Timer,
@@ -176,10 +205,14 @@ export function createEngine(options: EngineOptions): Engine {
   const sweep = createSweep(deps, {
     leaseMs: options.sweep?.leaseMs ?? 120_000,
     deployLeaseMs: options.sweep?.deployLeaseMs ?? 15 * 60_000,
+    worker: workerLease,
+    ...(options.sweep?.graceMs === undefined ? {} : { graceMs: options.sweep.graceMs }),
+    ...(options.sweep?.orphanLockMs === undefined ? {} : { orphanLockMs: options.sweep.orphanLockMs }),
   });
+  resume = sweep.resume;
   let sweeping: Promise<unknown> | undefined;
   let killed = false;
-  const intervalMs = options.sweep?.intervalMs ?? 30_000;
+  const intervalMs = options.sweep?.intervalMs ?? 5_000;
   const sweepTimer =
     intervalMs > 0
       ? setInterval(() => {
@@ -236,7 +269,11 @@ export function createEngine(options: EngineOptions): Engine {
     // After a forced close nothing here will finish: steps under way died with the connections.
     idle: () => (killed ? Promise.resolve() : executor.idle()),
     async close({ force = false } = {}) {
-      if (force) killed = true;
+      if (force) {
+        killed = true;
+        // As a replica that died: its leases end, and another replica takes its rollouts over.
+        executor.stop();
+      }
       if (sweepTimer) clearInterval(sweepTimer);
       if (!force) {
         await sweeping;

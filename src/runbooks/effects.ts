@@ -3,6 +3,7 @@ import type { Gate } from '../config/gates.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import type { SecretResolver } from '../config/secret-resolver.ts';
 import { type ServiceTarget, serviceTarget } from '../config/target.ts';
+import { crashPoint } from '../faults/crash-point.ts';
 import { messageOf } from '../gates/error-result.ts';
 import { captureBefore, type PrometheusFactory } from '../gates/providers/prometheus.ts';
 import type { GateRegistry } from '../gates/registry.ts';
@@ -298,6 +299,7 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
     }
     await ctx.ensureCurrent();
     const after = splitOf((await write(ref)).trafficStatuses);
+    crashPoint('after-set-traffic');
     await audit(ctx, what, { before, after });
     return { event: { type: 'traffic-set', at: ctx.at(), traffic: after } };
   }
@@ -312,6 +314,7 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
           image: effect.image,
           revisionSuffix: revisionSuffix(ref.service, effect.tag, ctx.rolloutId),
         });
+        crashPoint('after-deploy');
         const traffic = splitOf(deployment.state.trafficStatuses);
         const stableRevision = servingRevision(traffic, deployment.revision) ?? '';
         await audit(ctx, 'cloud-run.deploy', {

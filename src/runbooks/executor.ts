@@ -1,3 +1,4 @@
+import { crashPoint } from '../faults/crash-point.ts';
 import { messageOf } from '../gates/error-result.ts';
 import type { RolloutRecord, Store } from '../store/index.ts';
 import { extendPlan } from './dry-run.ts';
@@ -40,6 +41,11 @@ import type { Effect, PlanEntry, RunbookEvent, RunbookPolicy, RunbookState, Step
 // (traffic effects reconcile with what Cloud Run reports, the deploy names its revision deterministically,
 // timers have deterministic ids, the incident and the report are keyed by rollout), and the outcomes
 // carry the same ids as the first time. The engine's sweep calls redrive for records left unsettled.
+//
+// Pending and settled: a transition with effects marks the record pending at its version (same script);
+// once those effects have all run and no outcome is left to feed back, `settle` clears it. While a chain
+// runs, this replica holds a short lease on the rollout (store.workers), renewed every third of its TTL:
+// the sweep redrives a pending step as soon as no live replica holds that lease, terminal steps included.
 
 /**
  * The record's data fields, each stored as JSON in its own hash field. `S` and `D` narrow the state and
@@ -123,6 +129,8 @@ export interface ExecutorOptions {
   appliedMemory?: number;
   /** Version conflicts in a row before giving up on an event; default 16. */
   maxConflicts?: number;
+  /** This replica's name and the TTL of its leases on the rollouts it works (see store.workers). */
+  worker?: { owner: string; ttlMs: number };
 }
 
 export interface Executor {
@@ -139,6 +147,8 @@ export interface Executor {
   redrive(rolloutId: string, version?: number): Promise<ChainEnd | undefined>;
   /** Rollouts with a chain running in this process. */
   busy(rolloutId: string): boolean;
+  /** Stops renewing leases (the replica is going away; another takes over once they end). */
+  stop(): void;
   /** Resolves when no chain (or audit line) is under way in this process. */
   idle(): Promise<void>;
 }
@@ -179,6 +189,56 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const turns = new Map<string, Promise<unknown>>();
   const chains = new Map<string, number>();
   const running = new Set<Promise<unknown>>();
+  const worker = options.worker;
+  // Rollouts this process works now, with how many chains (or dispatches) hold each.
+  const working = new Map<string, number>();
+  let renewal: ReturnType<typeof setInterval> | undefined;
+  let stopped = false;
+
+  function renew(ids: string[]): Promise<void> {
+    if (!worker || stopped || ids.length === 0) return Promise.resolve();
+    return store.workers.hold(ids, worker.owner, worker.ttlMs).catch((error: unknown) => {
+      log.warn('worker lease renewal failed', { error: messageOf(error) });
+    });
+  }
+
+  /** This process works `rolloutId` from now until `leave`: its lease is held and renewed meanwhile. */
+  async function enter(rolloutId: string): Promise<void> {
+    const count = working.get(rolloutId) ?? 0;
+    working.set(rolloutId, count + 1);
+    if (!worker || count > 0) return;
+    if (!renewal && !stopped) {
+      renewal = setInterval(() => void renew([...working.keys()]), Math.max(50, worker.ttlMs / 3));
+      renewal.unref();
+    }
+    await renew([rolloutId]);
+  }
+
+  function leave(rolloutId: string): void {
+    const count = (working.get(rolloutId) ?? 1) - 1;
+    if (count > 0) {
+      working.set(rolloutId, count);
+      return;
+    }
+    working.delete(rolloutId);
+    if (working.size === 0 && renewal) {
+      clearInterval(renewal);
+      renewal = undefined;
+    }
+    if (worker && !stopped) {
+      store.workers.release(rolloutId, worker.owner).catch(() => {});
+    }
+  }
+
+  /** The step of `version` has no effect left to run: the sweep need not look at it again. */
+  async function settle(rolloutId: string, version: number): Promise<void> {
+    try {
+      await store.rollouts.settle(rolloutId, version);
+    } catch (error) {
+      // Still pending: the sweep redrives it, and every effect is idempotent.
+      log.warn('could not mark a step settled', { rolloutId, version, error: messageOf(error) });
+    }
+  }
 
   function exclusive<T>(rolloutId: string, fn: () => Promise<T>): Promise<T> {
     const previous = turns.get(rolloutId) ?? Promise.resolve();
@@ -295,11 +355,15 @@ export function createExecutor(options: ExecutorOptions): Executor {
       };
       const fence: Fence = { service: record.service, env: record.env, token: record.fencingToken };
       const { runbook: _pinned, ...patch } = fields;
-      const moved = await store.rollouts.transition(rolloutId, record.version, fence, {
-        status: result.state.status,
-        ...patch,
-      });
+      const moved = await store.rollouts.transition(
+        rolloutId,
+        record.version,
+        fence,
+        { status: result.state.status, ...patch },
+        { pending: result.effects.length > 0 },
+      );
       if (moved.ok) {
+        crashPoint(isTerminalStatus(result.state.status) ? 'after-terminal-transition' : 'after-transition');
         const written: RolloutRecord<Fields> = {
           ...record,
           version: moved.version,
@@ -427,18 +491,21 @@ export function createExecutor(options: ExecutorOptions): Executor {
     const rolloutId = first.rolloutId;
     let steps = 1;
     let next: Extract<ApplyResult, { ok: true }> | undefined = first;
-    const pending: { event: RunbookEvent; eventId: string }[] = [];
+    const pending: { event: RunbookEvent; eventId: string; from: number }[] = [];
     let known: RolloutRecord<Fields> | undefined = first.record;
     chains.set(rolloutId, (chains.get(rolloutId) ?? 0) + 1);
     try {
       while (next || pending.length > 0) {
         if (next) {
+          const from = next.version;
           const outcomes = await perform(next, jobId);
-          pending.unshift(...outcomes);
+          // Nothing to feed back: this step is done. Otherwise the outcome's own transition replaces it.
+          if (outcomes.length === 0) await settle(rolloutId, from);
+          pending.unshift(...outcomes.map((o) => ({ ...o, from })));
           next = undefined;
           continue;
         }
-        const { event, eventId } = pending.shift() as { event: RunbookEvent; eventId: string };
+        const { event, eventId, from } = pending.shift() as (typeof pending)[number];
         const base: RolloutRecord<Fields> | undefined = known;
         const result: ApplyResult = await exclusive(
           rolloutId,
@@ -452,6 +519,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
           known = undefined;
           if (result.reason !== 'refused' && result.reason !== 'duplicate' && result.reason !== 'finished') {
             log.warn('outcome not applied', { rolloutId, event: event.type, reason: result.message });
+          } else {
+            // The runbook will not take this outcome, now or on a redrive: the step that led to it is done.
+            await settle(rolloutId, from);
           }
         }
       }
@@ -478,17 +548,30 @@ export function createExecutor(options: ExecutorOptions): Executor {
     async dispatch(rolloutId, event, { eventId, jobId } = {}) {
       const id =
         eventId ?? `e${options.now().getTime().toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
-      const result = await exclusive(rolloutId, () => apply(rolloutId, event, id));
-      if (!result.ok) return result;
-      return { ...result, settled: track(follow(result, jobId)) };
+      await enter(rolloutId);
+      let result: ApplyResult;
+      try {
+        result = await exclusive(rolloutId, () => apply(rolloutId, event, id));
+      } catch (error) {
+        leave(rolloutId);
+        throw error;
+      }
+      if (!result.ok) {
+        leave(rolloutId);
+        return result;
+      }
+      const chain = follow(result, jobId).finally(() => leave(rolloutId));
+      return { ...result, settled: track(chain) };
     },
 
     async redrive(rolloutId, version) {
       const record = await store.rollouts.get<Fields>(rolloutId);
       const outbox = record?.data.outbox;
-      if (!record || !outbox || isTerminalStatus(record.status)) return undefined;
+      if (!record || !outbox) return undefined;
       if (outbox.version !== record.version || (version !== undefined && version !== record.version))
         return undefined;
+      // A finished rollout's last effects (release the lock, the report, the card) still run once.
+      if (isTerminalStatus(record.status) && record.pending !== record.version) return undefined;
       const state = record.data.state;
       const before = state;
       const replay: Extract<ApplyResult, { ok: true }> = {
@@ -509,10 +592,17 @@ export function createExecutor(options: ExecutorOptions): Executor {
         version: record.version,
         cause: outbox.cause.type,
       });
-      return track(follow(replay, undefined));
+      await enter(rolloutId);
+      return track(follow(replay, undefined).finally(() => leave(rolloutId)));
     },
 
     busy: (rolloutId) => chains.has(rolloutId) || turns.has(rolloutId),
+
+    stop() {
+      stopped = true;
+      if (renewal) clearInterval(renewal);
+      renewal = undefined;
+    },
 
     async idle() {
       while (running.size > 0) await Promise.allSettled([...running]);

@@ -1,4 +1,5 @@
 import type { ShiftgateConfig } from '../config/schema.ts';
+import { crashPoint } from '../faults/crash-point.ts';
 import { messageOf } from '../gates/error-result.ts';
 import type { Approval, Store } from '../store/index.ts';
 import type { Logger } from './effects.ts';
@@ -175,6 +176,7 @@ export function createRollbackRequests<R extends RunResult>(deps: {
         return { ok: false, reason: 'not-allowed', message: check.reason };
       }
       const added = await store.approvals.add(id, STAGE, { userId: person.userId, at: now().toISOString() });
+      crashPoint('after-approval');
       if (!added.counted) {
         return { ok: false, reason: 'already-approved', message: 'you already approved this rollback' };
       }

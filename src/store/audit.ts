@@ -45,6 +45,7 @@ export const STORE_AUDIT_ACTIONS = {
   forceUnlock: 'lock.force-unlock',
   freeze: 'deploy.freeze',
   unfreeze: 'deploy.unfreeze',
+  orphanRelease: 'lock.orphan-release',
 } as const;
 
 export interface AuditLog {

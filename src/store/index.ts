@@ -10,6 +10,7 @@ import { createRollbackRequestDocs, type RollbackRequestDocs } from './rollback-
 import { createRollouts, DEFAULT_FINISHED_ROLLOUT_TTL_MS, type Rollouts } from './rollouts.ts';
 import type { Clock } from './time.ts';
 import { createTimelines, type Timelines } from './timelines.ts';
+import { createWorkers, type Workers } from './workers.ts';
 
 export interface StoreOptions {
   /** Every key starts with it; default `shiftgate:`. */
@@ -26,6 +27,8 @@ export interface Store {
   redis: Redis;
   locks: Locks;
   rollouts: Rollouts;
+  /** Leases of the replicas working rollouts' steps now. */
+  workers: Workers;
   approvals: Approvals;
   idempotency: Idempotency;
   audit: AuditLog;
@@ -50,7 +53,8 @@ export function createStore(redis: Redis, options: StoreOptions = {}): Store {
     keys,
     redis,
     locks: createLocks(redis, keys, clock),
-    rollouts: createRollouts(redis, keys, finishedTtlMs),
+    rollouts: createRollouts(redis, keys, finishedTtlMs, clock),
+    workers: createWorkers(redis, keys),
     approvals: createApprovals(redis, keys, clock),
     idempotency: createIdempotency(redis, keys, clock),
     audit: createAuditLog(redis, keys, clock),
@@ -86,7 +90,9 @@ export {
   type RolloutPatch,
   type RolloutRecord,
   type Rollouts,
+  type StartRolloutResult,
   type TransitionResult,
 } from './rollouts.ts';
 export type { Clock } from './time.ts';
 export type { NewTimelineEntry, Timelines } from './timelines.ts';
+export type { Workers } from './workers.ts';

@@ -14,6 +14,9 @@
  *                                                 status gives it a retention TTL (default 90 days).
  *   {p}rollouts:active:{service}:{env}    SET     ids of active rollouts of one service/environment
  *   {p}rollouts:active                    SET     ids of all active rollouts
+ *   {p}rollouts:pending                   SET     ids of rollouts whose last step's effects are not
+ *                                                 settled (field _pending of the record names its version);
+ *                                                 terminal ones included until their last effects ran
  *   {p}approvals:{rolloutId}:{stage}      HASH    userId -> `seq|at`: evidence, kept (no TTL)
  *   {p}audit                              STREAM  audit trail, never trimmed
  *   {p}timeline:{incidentId}              ZSET    entry ids by time (ms)
@@ -21,6 +24,8 @@
  *
  * Not state of record (always a TTL):
  *   {p}idem:{key}                         STRING  idempotency claim (Slack event ids, button clicks)
+ *   {p}workers:{rolloutId}                HASH    replica -> ms its lease ends: who works the rollout's
+ *                                                 steps now (renewed every few seconds; TTL of the lease)
  *   {p}rollback-request:{id}              STRING  JSON of a manual rollback waiting for approval; lives
  *                                                 until a day after it expires (its approvals, under
  *                                                 approvals:{id}:rollback, and the audit keep evidence)
@@ -85,6 +90,10 @@ export interface Keys {
   rollout(id: string): string;
   activeRollouts(service: string, env: string): string;
   activeRolloutsAll(): string;
+  /** Rollouts whose last step's effects are not settled yet (the sweep's work list). */
+  pendingRollouts(): string;
+  /** Replicas working a rollout's steps now, each with the time its lease ends. */
+  workers(rolloutId: string): string;
   approvals(rolloutId: string, stage: string): string;
   idempotency(key: string): string;
   audit(): string;
@@ -120,6 +129,8 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     rollout: (id) => byId('rollout', 'rollout id', id),
     activeRollouts: (service, env) => scoped('rollouts:active', service, env),
     activeRolloutsAll: () => `${prefix}rollouts:active`,
+    pendingRollouts: () => `${prefix}rollouts:pending`,
+    workers: (rolloutId) => `${byId('workers', 'rollout id', rolloutId)}`,
     approvals: (rolloutId, stage) => {
       assertId('stage', stage);
       return `${byId('approvals', 'rollout id', rolloutId)}:${stage}`;

@@ -10,13 +10,16 @@ local function hash_json(flat)
   local t = {}
   for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
   if t.token then t.token = tonumber(t.token) end
+  t.recordBy = nil
   return cjson.encode(t)
 end
 `;
 
 /**
  * KEYS: lock, fence, freeze, lock index.
- * ARGV: index member, kind, rolloutId, author, reason, since.
+ * ARGV: index member, kind, rolloutId, author, reason, since, record-by (ms).
+ * `recordBy` is the lock's lease until its rollout record exists (the record's creation removes it): a
+ * lock whose record never appeared by then is an orphan any replica's sweep may release.
  * A freeze is checked first for kind 'rollout' (it outlasts any holder, so it is the answer that
  * tells the requester what actually blocks them); kind 'rollback' ignores freezes.
  */
@@ -32,7 +35,7 @@ local holder = redis.call('HGETALL', KEYS[1])
 if #holder > 0 then return {'held', holder} end
 local token = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], 'rolloutId', ARGV[3], 'author', ARGV[4], 'reason', ARGV[5], 'since', ARGV[6],
-  'token', token, 'kind', ARGV[2])
+  'token', token, 'kind', ARGV[2], 'recordBy', ARGV[7])
 redis.call('SADD', KEYS[4], ARGV[1])
 return {'acquired', token}
 `,
@@ -87,5 +90,36 @@ redis.call('SADD', KEYS[2], ARGV[1])
 local id = redis.call('XADD', KEYS[3], '*', 'who', ARGV[2], 'what', ARGV[7], 'at', ARGV[4],
   'service', ARGV[5], 'env', ARGV[6], 'reason', ARGV[3], 'after', ARGV[8])
 return {'frozen', id}
+`,
+};
+
+/**
+ * Releases a lock whose rollout cannot use it any more, and audits it, in one script.
+ * KEYS: lock, lock index, the holder's rollout record, audit.
+ * ARGV: index member, rolloutId, token, terminal status seen ('' = the record was absent), at, service,
+ *       env, what.
+ * Only when the lock is still that holding (rolloutId and token) and the record is still as seen: absent,
+ * or terminal with no effects pending (its own release-lock will never run again).
+ */
+export const releaseOrphanLock: LuaScript = {
+  name: 'lockReleaseOrphan',
+  keys: 4,
+  lua: `${HASH_JSON}
+local held = redis.call('HMGET', KEYS[1], 'rolloutId', 'token')
+if held[1] ~= ARGV[2] or held[2] ~= ARGV[3] then return {'changed'} end
+local record = redis.call('HMGET', KEYS[3], '_status', '_pending')
+if ARGV[4] == '' then
+  if record[1] then return {'changed'} end
+elseif record[1] ~= ARGV[4] or record[2] then
+  return {'changed'}
+end
+local existing = redis.call('HGETALL', KEYS[1])
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+local reason = 'its rollout record never appeared'
+if ARGV[4] ~= '' then reason = 'its rollout finished (' .. ARGV[4] .. ') without releasing it' end
+local id = redis.call('XADD', KEYS[4], '*', 'who', 'shiftgate', 'what', ARGV[8], 'at', ARGV[5],
+  'service', ARGV[6], 'env', ARGV[7], 'rolloutId', ARGV[2], 'reason', reason, 'before', hash_json(existing))
+return {'released', existing, id}
 `,
 };

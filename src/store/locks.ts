@@ -1,10 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Freeze, Lock, LockKind } from '../runbooks/locks.ts';
+import { TERMINAL_STATUSES } from '../runbooks/status.ts';
 import { STORE_AUDIT_ACTIONS } from './audit.ts';
 import { assertId, type Keys, parseScopeMember, scopeMember } from './keys.ts';
-import { acquireLock, releaseLock, removeAudited, setFreeze } from './locks.lua.ts';
+import { acquireLock, releaseLock, releaseOrphanLock, removeAudited, setFreeze } from './locks.lua.ts';
 import { asArray, defineScript, pairsToRecord } from './scripts.ts';
 import { type Clock, iso } from './time.ts';
+
+const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_STATUSES);
 
 /**
  * Deploy locks and freezes per (service, environment).
@@ -21,7 +24,14 @@ export interface AcquireInput {
   reason: string;
   kind: LockKind;
   now?: number;
+  /**
+   * How long the lock may wait for its rollout record (see Rollouts.create); default 60 s. After that,
+   * with no record, any replica's sweep releases it (releaseOrphans). Rollouts.start needs none.
+   */
+  recordWithinMs?: number;
 }
+
+export const DEFAULT_RECORD_WITHIN_MS = 60_000;
 
 export type AcquireResult =
   | { ok: true; lock: Lock }
@@ -67,6 +77,12 @@ export interface Locks {
   /** Every held lock, sorted by service then environment. */
   listLocks(): Promise<Lock[]>;
   listFreezes(): Promise<Freeze[]>;
+  /**
+   * Releases (audited) every lock whose rollout cannot release it: its record never appeared within the
+   * lock's lease (a replica died between the lock and the record), or `graceMs` after `since` for a lock
+   * taken before leases existed; or its record is terminal with no effects left to run.
+   */
+  releaseOrphans(options: { now?: number; graceMs?: number }): Promise<Lock[]>;
 }
 
 export function createLocks(redis: Redis, keys: Keys, clock: Clock): Locks {
@@ -75,6 +91,7 @@ export function createLocks(redis: Redis, keys: Keys, clock: Clock): Locks {
     release: defineScript(redis, releaseLock),
     removeAudited: defineScript(redis, removeAudited),
     freeze: defineScript(redis, setFreeze),
+    orphan: defineScript(redis, releaseOrphanLock),
   };
 
   // Index members are read first, then every hash in one pipeline. A lock released in between reads
@@ -129,14 +146,16 @@ export function createLocks(redis: Redis, keys: Keys, clock: Clock): Locks {
   }
 
   return {
-    async acquire(service, env, { rolloutId, author, reason, kind, now }) {
+    async acquire(service, env, { rolloutId, author, reason, kind, now, recordWithinMs }) {
       assertId('rollout id', rolloutId);
       if (kind !== 'rollout' && kind !== 'rollback') throw new TypeError(`invalid lock kind ${kind}`);
-      const since = iso(now ?? clock());
+      const at = now ?? clock();
+      const since = iso(at);
+      const recordBy = at + (recordWithinMs ?? DEFAULT_RECORD_WITHIN_MS);
       const reply = asArray(
         await run.acquire(
           [keys.lock(service, env), keys.fence(service, env), keys.freeze(service, env), keys.lockIndex()],
-          [scopeMember(service, env), kind, rolloutId, author, reason, since],
+          [scopeMember(service, env), kind, rolloutId, author, reason, since, recordBy],
         ),
       );
       switch (reply[0]) {
@@ -234,6 +253,47 @@ export function createLocks(redis: Redis, keys: Keys, clock: Clock): Locks {
     },
 
     listLocks: () => listIndexed(keys.lockIndex(), keys.lock, decodeLock),
+
+    async releaseOrphans({ now, graceMs = DEFAULT_RECORD_WITHIN_MS }) {
+      const at = now ?? clock();
+      const held = await listIndexed(keys.lockIndex(), keys.lock, (service, env, hash) => ({
+        lock: decodeLock(service, env, hash),
+        recordBy: hash.recordBy === undefined ? undefined : Number(hash.recordBy),
+      }));
+      const released: Lock[] = [];
+      for (const { lock, recordBy } of held) {
+        const [status = null, pending = null] = await redis.hmget(
+          keys.rollout(lock.rolloutId),
+          '_status',
+          '_pending',
+        );
+        let seen: string;
+        if (status === null) {
+          const deadline = recordBy ?? Date.parse(lock.since) + graceMs;
+          if (!(deadline < at)) continue;
+          seen = '';
+        } else if (pending === null && TERMINAL.has(status)) {
+          seen = status;
+        } else continue;
+        const reply = asArray(
+          await run.orphan(
+            [keys.lock(lock.service, lock.env), keys.lockIndex(), keys.rollout(lock.rolloutId), keys.audit()],
+            [
+              scopeMember(lock.service, lock.env),
+              lock.rolloutId,
+              lock.token,
+              seen,
+              iso(at),
+              lock.service,
+              lock.env,
+              STORE_AUDIT_ACTIONS.orphanRelease,
+            ],
+          ),
+        );
+        if (reply[0] === 'released') released.push(lock);
+      }
+      return released;
+    },
     listFreezes: () => listIndexed(keys.freezeIndex(), keys.freeze, decodeFreeze),
   };
 }
@@ -251,7 +311,7 @@ export function decodeLock(service: string, env: string, hash: Record<string, st
   };
 }
 
-function decodeFreeze(service: string, env: string, hash: Record<string, string>): Freeze {
+export function decodeFreeze(service: string, env: string, hash: Record<string, string>): Freeze {
   return { service, env, author: hash.author ?? '', reason: hash.reason ?? '', since: hash.since ?? '' };
 }
 

@@ -1,10 +1,11 @@
 import type { Redis } from 'ioredis';
-import type { Fence, Lock } from '../runbooks/locks.ts';
+import type { Fence, Freeze, Lock } from '../runbooks/locks.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
-import type { Keys } from './keys.ts';
-import { decodeLock } from './locks.ts';
-import { createRollout, transitionRollout } from './rollouts.lua.ts';
+import { assertId, type Keys, scopeMember } from './keys.ts';
+import { type AcquireInput, decodeFreeze, decodeLock } from './locks.ts';
+import { createRollout, settleRollout, startRollout, transitionRollout } from './rollouts.lua.ts';
 import { asArray, defineScript, pairsToRecord } from './scripts.ts';
+import { type Clock, iso } from './time.ts';
 
 /**
  * Versioned rollout records. Every change is a compare-and-set on the version that also requires the
@@ -28,6 +29,10 @@ export interface RolloutRecord<D extends RolloutData = RolloutData> {
   service: string;
   env: string;
   status: string;
+  /** The version whose effects have not all run yet (see settle), if any. */
+  pending?: number;
+  /** The last version whose effects all ran (see settle), if any. */
+  settled?: number;
   data: D;
 }
 
@@ -53,6 +58,12 @@ export type CreateRolloutResult =
   /** The lock of (service, env) is not held by this rollout with this token; `holder` is who holds it. */
   | { ok: false; conflict: 'fencing'; holder?: Lock };
 
+export type StartRolloutResult =
+  | { ok: true; lock: Lock }
+  | { ok: false; reason: 'held'; holder: Lock }
+  | { ok: false; reason: 'frozen'; freeze: Freeze }
+  | { ok: false; reason: 'exists'; actualVersion: number };
+
 export type TransitionResult =
   | { ok: true; version: number }
   | { ok: false; conflict: 'not-found' }
@@ -61,7 +72,17 @@ export type TransitionResult =
   | { ok: false; conflict: 'fencing'; actualVersion: number; holder?: Lock };
 
 export interface Rollouts {
+  /** For a lock taken earlier (see Locks.acquire): the record, under that lock's token. */
   create(input: CreateRolloutInput): Promise<CreateRolloutResult>;
+  /**
+   * Takes the deploy lock and creates the record in one script: no crash leaves a lock without its record
+   * or a record without its lock. `fencingToken` of the input is ignored (the new lock's token is used).
+   */
+  start(input: CreateRolloutInput, lock: Omit<AcquireInput, 'rolloutId'>): Promise<StartRolloutResult>;
+  /** The effects of `version` have all run: the record leaves the pending set unless a later step is pending. */
+  settle(id: string, version: number): Promise<void>;
+  /** Records whose last step's effects have not all run (terminal ones included), sorted by id. */
+  listPending(): Promise<RolloutRecord[]>;
   get<D extends RolloutData = RolloutData>(id: string): Promise<RolloutRecord<D> | undefined>;
   /** The record's version alone (one HGET): whether a step is still current. undefined when it is gone. */
   version(id: string): Promise<number | undefined>;
@@ -74,6 +95,7 @@ export interface Rollouts {
     expectedVersion: number,
     fence: Fence,
     patch: RolloutPatch,
+    options?: { pending?: boolean },
   ): Promise<TransitionResult>;
   /** Active rollouts of one (service, env), of one service, or all; sorted by id. */
   listActive(service?: string, env?: string): Promise<RolloutRecord[]>;
@@ -82,9 +104,11 @@ export interface Rollouts {
 // Names the record uses for itself; data fields may not shadow them.
 const RESERVED = new Set(['id', 'service', 'env', 'fencingToken', 'version', 'status', 'data']);
 
-export function createRollouts(redis: Redis, keys: Keys, finishedTtlMs: number): Rollouts {
+export function createRollouts(redis: Redis, keys: Keys, finishedTtlMs: number, clock: Clock): Rollouts {
   const run = {
     create: defineScript(redis, createRollout),
+    start: defineScript(redis, startRollout),
+    settle: defineScript(redis, settleRollout),
     transition: defineScript(redis, transitionRollout),
   };
   const scriptKeys = (id: string, service: string, env: string) => [
@@ -92,16 +116,37 @@ export function createRollouts(redis: Redis, keys: Keys, finishedTtlMs: number):
     keys.lock(service, env),
     keys.activeRollouts(service, env),
     keys.activeRolloutsAll(),
+    keys.pendingRollouts(),
   ];
+
+  function dataPairs(data: Record<string, unknown>): string[] {
+    const pairs: string[] = [];
+    for (const [field, value] of Object.entries(data)) {
+      assertDataField(field);
+      if (value !== undefined && value !== null) pairs.push(field, JSON.stringify(value));
+    }
+    return pairs;
+  }
+
+  async function readAll(ids: string[]): Promise<RolloutRecord[]> {
+    if (ids.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.hgetall(keys.rollout(id));
+    const replies = (await pipeline.exec()) ?? [];
+    const records: RolloutRecord[] = [];
+    ids.forEach((id, i) => {
+      const [error, hash] = replies[i] ?? [];
+      if (error) throw error;
+      const record = decodeRecord(id, hash as Record<string, string>);
+      if (record) records.push(record);
+    });
+    return records;
+  }
 
   return {
     async create({ id, service, env, fencingToken, status, ...data }) {
       assertStatus(status);
-      const pairs: string[] = [];
-      for (const [field, value] of Object.entries(data)) {
-        assertDataField(field);
-        if (value !== undefined && value !== null) pairs.push(field, JSON.stringify(value));
-      }
+      const pairs = dataPairs(data);
       const terminal = isTerminalStatus(status) ? '1' : '0';
       const reply = asArray(
         await run.create(scriptKeys(id, service, env), [
@@ -127,6 +172,71 @@ export function createRollouts(redis: Redis, keys: Keys, finishedTtlMs: number):
       }
     },
 
+    async start({ id, service, env, fencingToken: _ignored, status, ...data }, lock) {
+      assertStatus(status);
+      assertId('rollout id', id);
+      if (lock.kind !== 'rollout' && lock.kind !== 'rollback')
+        throw new TypeError(`invalid lock kind ${lock.kind}`);
+      const since = iso(lock.now ?? clock());
+      const reply = asArray(
+        await run.start(
+          [
+            ...scriptKeys(id, service, env),
+            keys.fence(service, env),
+            keys.freeze(service, env),
+            keys.lockIndex(),
+          ],
+          [
+            id,
+            '',
+            service,
+            env,
+            status,
+            isTerminalStatus(status) ? '1' : '0',
+            finishedTtlMs,
+            lock.kind,
+            lock.author,
+            lock.reason,
+            since,
+            scopeMember(service, env),
+            ...dataPairs(data),
+          ],
+        ),
+      );
+      switch (reply[0]) {
+        case 'acquired':
+          return {
+            ok: true,
+            lock: {
+              service,
+              env,
+              rolloutId: id,
+              author: lock.author,
+              reason: lock.reason,
+              since,
+              token: Number(reply[1]),
+              kind: lock.kind,
+            },
+          };
+        case 'held':
+          return { ok: false, reason: 'held', holder: decodeLock(service, env, pairsToRecord(reply[1])) };
+        case 'frozen':
+          return { ok: false, reason: 'frozen', freeze: decodeFreeze(service, env, pairsToRecord(reply[1])) };
+        case 'exists':
+          return { ok: false, reason: 'exists', actualVersion: Number(reply[1]) };
+        default:
+          throw unexpected('start', reply);
+      }
+    },
+
+    async settle(id, version) {
+      await run.settle([keys.rollout(id), keys.pendingRollouts()], [id, version]);
+    },
+
+    async listPending() {
+      return readAll((await redis.smembers(keys.pendingRollouts())).sort());
+    },
+
     async get<D extends RolloutData = RolloutData>(id: string) {
       const hash = await redis.hgetall(keys.rollout(id));
       return decodeRecord(id, hash) as RolloutRecord<D> | undefined;
@@ -137,7 +247,7 @@ export function createRollouts(redis: Redis, keys: Keys, finishedTtlMs: number):
       return version === null ? undefined : Number(version);
     },
 
-    async transition(id, expectedVersion, fence, patch) {
+    async transition(id, expectedVersion, fence, patch, options = {}) {
       const set: string[] = [];
       const remove: string[] = [];
       let status = '';
@@ -165,6 +275,7 @@ export function createRollouts(redis: Redis, keys: Keys, finishedTtlMs: number):
           status,
           status !== '' && isTerminalStatus(status) ? '1' : '0',
           finishedTtlMs,
+          options.pending ? '1' : '0',
           set.length,
           ...set,
           ...remove,
@@ -197,21 +308,10 @@ export function createRollouts(redis: Redis, keys: Keys, finishedTtlMs: number):
           ? keys.activeRollouts(service, env)
           : keys.activeRolloutsAll();
       const ids = (await redis.smembers(index)).sort();
-      if (ids.length === 0) return [];
-      const pipeline = redis.pipeline();
-      for (const id of ids) pipeline.hgetall(keys.rollout(id));
-      const replies = (await pipeline.exec()) ?? [];
-      const records: RolloutRecord[] = [];
-      ids.forEach((id, i) => {
-        const [error, hash] = replies[i] ?? [];
-        if (error) throw error;
-        // A record that finished between the two round trips reads back terminal (or gone): skip it.
-        const record = decodeRecord(id, hash as Record<string, string>);
-        if (!record || isTerminalStatus(record.status)) return;
-        if (service !== undefined && record.service !== service) return;
-        records.push(record);
-      });
-      return records;
+      // A record that finished between the two round trips reads back terminal (or gone): skip it.
+      return (await readAll(ids)).filter(
+        (record) => !isTerminalStatus(record.status) && (service === undefined || record.service === service),
+      );
     },
   };
 }
@@ -229,6 +329,8 @@ function decodeRecord(id: string, hash: Record<string, string>): RolloutRecord |
     service: hash._service ?? '',
     env: hash._env ?? '',
     status: hash._status ?? '',
+    ...(hash._pending === undefined ? {} : { pending: Number(hash._pending) }),
+    ...(hash._settled === undefined ? {} : { settled: Number(hash._settled) }),
     data,
   };
 }

@@ -56,6 +56,8 @@ describe('rollouts', () => {
       service,
       env: 'prod',
       status: 'running',
+      // Pending until its `start` is applied (the sweep finds a record whose starter died).
+      pending: 1,
       data,
     });
     expect(await rollouts.get('r-missing')).toBeUndefined();

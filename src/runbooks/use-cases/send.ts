@@ -1,3 +1,4 @@
+import { crashPoint } from '../../faults/crash-point.ts';
 import { checkApprover } from '../approvals.ts';
 import type { PersonEvent, PersonInput, SendResult } from '../engine.ts';
 import type { RolloutFields } from '../executor.ts';
@@ -38,6 +39,7 @@ export async function dispatchPerson(
     options.eventId ? { eventId: options.eventId } : {},
   );
   if (!dispatched.ok) return { ok: false, reason: dispatched.reason, message: dispatched.message };
+  if (event.type === 'approve') crashPoint('after-approval');
   return {
     ok: true,
     status: dispatched.state.status,

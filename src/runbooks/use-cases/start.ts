@@ -1,11 +1,13 @@
+import { crashPoint } from '../../faults/crash-point.ts';
 import type { Refusal, StartInput, StartResult } from '../engine.ts';
 import { type AnyRunbookKind, kindOf, type RunbookStateBase } from '../kind.ts';
 import type { Lock } from '../locks.ts';
 import { auditRefusal, type UseCaseDeps } from './deps.ts';
 
-// Starting a rollout of any kind: take the deploy lock (the kind says which), create the versioned record
-// with the runbook pinned, and apply its `start` event. What may start (roles, the config) is the caller's
-// to check first.
+// Starting a rollout of any kind: take the deploy lock (the kind says which) and create the versioned
+// record with the runbook pinned, in one script (store.rollouts.start), then apply its `start` event. What
+// may start (roles, the config) is the caller's to check first. A replica that dies after the script leaves
+// a record pending at version 1: the sweep applies `start` with the same event id (see sweep.ts).
 
 /** The deploy lock of (service, env) for a new rollout, or who holds it, or which freeze blocks it. */
 export async function acquireLock(
@@ -20,7 +22,10 @@ export async function acquireLock(
     kind: kind.lock,
     now: input.at.getTime(),
   });
-  if (acquired.ok) return { ok: true, lock: acquired.lock };
+  if (acquired.ok) {
+    crashPoint('after-lock-acquire');
+    return { ok: true, lock: acquired.lock };
+  }
   return acquired.reason === 'held'
     ? { ok: false, reason: 'held', holder: acquired.holder }
     : { ok: false, reason: 'frozen', freeze: acquired.freeze };
@@ -40,25 +45,46 @@ export async function startRunbook(
   }
   const at = deps.now();
   const { service, env, requestedBy } = input;
-  const acquired = await acquireLock(deps, kind, {
-    id,
-    service,
-    env,
-    requestedBy,
-    reason: input.lockReason,
-    at,
-  });
-  if (!acquired.ok) {
-    await auditRefusal(deps, requestedBy, 'rollout.start', { service, env }, acquired.reason);
-    return acquired;
-  }
   const base = { id, service, env, requestedBy, dryRun: input.dryRun ?? false, at: at.toISOString() };
-  return createRollout(deps, acquired.lock, kind.init(base, input.input, input.runbook), input.runbook);
+  const state = kind.init(base, input.input, input.runbook);
+  const started = await deps.store.rollouts.start(recordOf(state, 0, input.runbook), {
+    author: requestedBy,
+    reason: input.lockReason,
+    kind: kind.lock,
+    now: at.getTime(),
+  });
+  if (!started.ok) {
+    if (started.reason === 'exists') {
+      return { ok: false, reason: 'error', message: `a rollout ${id} exists already` };
+    }
+    await auditRefusal(deps, requestedBy, 'rollout.start', { service, env }, started.reason);
+    return started.reason === 'held'
+      ? { ok: false, reason: 'held', holder: started.holder }
+      : { ok: false, reason: 'frozen', freeze: started.freeze };
+  }
+  crashPoint('after-lock-acquire');
+  crashPoint('after-record-create');
+  return applyStart(deps, started.lock, state);
+}
+
+function recordOf(state: RunbookStateBase, token: number, runbook: unknown) {
+  return {
+    id: state.id,
+    service: state.service,
+    env: state.env,
+    fencingToken: token,
+    status: state.status,
+    state,
+    runbook,
+    applied: [],
+    ...(state.dryRun ? { plan: [] } : {}),
+  };
 }
 
 /**
- * The record, then its `start` event. Dies between the lock and the record, or before `start` is applied,
- * leave a lock (or a record) the start did not finish: undone here when the failure is seen.
+ * For a lock taken earlier (acquireLock): the record, then its `start` event. A replica that dies between
+ * the lock and the record leaves a lock whose lease (`recordWithinMs`) runs out: any sweep releases it.
+ * Failures seen here are undone here.
  */
 export async function createRollout<S extends RunbookStateBase>(
   deps: Pick<UseCaseDeps, 'store' | 'executor' | 'log'>,
@@ -68,17 +94,7 @@ export async function createRollout<S extends RunbookStateBase>(
 ): Promise<StartResult<S>> {
   const { store } = deps;
   const id = state.id;
-  const created = await store.rollouts.create({
-    id,
-    service: state.service,
-    env: state.env,
-    fencingToken: lock.token,
-    status: state.status,
-    state,
-    runbook,
-    applied: [],
-    ...(state.dryRun ? { plan: [] } : {}),
-  });
+  const created = await store.rollouts.create(recordOf(state, lock.token, runbook));
   if (!created.ok) {
     await store.locks.release(lock.service, lock.env, lock.token);
     return {
@@ -87,11 +103,26 @@ export async function createRollout<S extends RunbookStateBase>(
       message: `could not create the rollout record: ${JSON.stringify(created)}`,
     };
   }
+  crashPoint('after-record-create');
+  return applyStart(deps, lock, state);
+}
+
+/** The `start` event of a record just created; a sweep that applied it first makes this one a duplicate. */
+async function applyStart<S extends RunbookStateBase>(
+  deps: Pick<UseCaseDeps, 'store' | 'executor' | 'log'>,
+  lock: Lock,
+  state: S,
+): Promise<StartResult<S>> {
+  const id = state.id;
   const started = await deps.executor.dispatch(
     id,
     { type: 'start', at: state.startedAt },
     { eventId: `${id}.start` },
   );
+  if (!started.ok && started.reason === 'duplicate' && started.state) {
+    const done = Promise.resolve({ steps: 0 });
+    return { ok: true, rolloutId: id, state: started.state as S, lock, settled: done };
+  }
   if (!started.ok) {
     await releaseAfterFailedStart(deps, id, lock, started.message);
     return {
