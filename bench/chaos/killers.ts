@@ -10,7 +10,7 @@ import { type Rng, sleep } from './rng.ts';
 //   - targeted: each crash point in turn, one replica is stopped and restarted with
 //     SHIFTGATE_CRASH_AT=<point>[:n]; it dies there or, after the arm window, is counted "not reached"
 //     and restarted unarmed. Requests that can reach a start or an approval point are steered to it;
-//   - Redis: once half the rollouts have started, SIGKILL and a restart from the append-only file after
+//   - Redis: once half the rollouts have started (or a third of the deadline passed), SIGKILL and a restart from the append-only file after
 //     ~1.5 s; replicas are neither killed nor restarted meanwhile.
 
 export interface PointResult {
@@ -77,7 +77,13 @@ export function startKillers(deps: {
 
   const redisKill = (async () => {
     if (!options.redisKill) return;
-    while (!stopped && deps.runs.filter((r) => r.startedAt).length < Math.ceil(deps.runs.length / 2)) {
+    // Half the rollouts started, or a third of the deadline gone (stuck rollouts hold their lanes).
+    const latest = Date.now() + options.deadlineMs / 3;
+    while (
+      !stopped &&
+      Date.now() < latest &&
+      deps.runs.filter((r) => r.startedAt).length < Math.ceil(deps.runs.length / 2)
+    ) {
       await sleep(250);
     }
     await sleep(1000 + rng.int(2000));
