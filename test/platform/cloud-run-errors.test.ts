@@ -1,4 +1,4 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCloudRunTwin } from '../../sandbox/twins/cloud-run/index.ts';
 import { CloudRunAdapter, type CloudRunOptions } from '../../src/platform/cloud-run/index.ts';
 import { PlatformError } from '../../src/runbooks/ports/errors.ts';
@@ -141,6 +141,20 @@ describe('long-running operations', () => {
       /operation projects\/p\/locations\/us-central1\/operations\/\S+ not done after 60 ms/,
     );
     expect(count('GET', /\/operations\//)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a caller that died after its update leaves Cloud Run to finish it; the next caller waits, writes nothing', async () => {
+    twin.setOperationMs(150);
+    // The first replica's update goes out, then it never polls again (killed while waiting).
+    const dying = adapter({ sleep: () => new Promise(() => {}) });
+    void dying.setSplit(ref, { stable, canary, canaryPercent: 5 });
+    await vi.waitFor(() => expect(count('PATCH', PATCHES)).toBe(1));
+    expect(twin.service(ref).split).toEqual({ [stable]: 100 }); // still reconciling
+    // Another replica redrives the same step: the service already asks for that split.
+    const next = adapter({ pollMs: 20, maxPollMs: 50, sleep: undefined });
+    await next.setSplit(ref, { stable, canary, canaryPercent: 5 });
+    expect(twin.service(ref).split).toEqual({ [stable]: 95, [canary]: 5 });
+    expect(count('PATCH', PATCHES)).toBe(1);
   });
 
   it('retries a failed poll', async () => {

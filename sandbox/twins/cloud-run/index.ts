@@ -28,6 +28,8 @@ export interface CloudRunTwinOptions {
   baseUrl?: string;
   /** An update's operation is done on this poll (0: already done in the PATCH answer). Default 1. */
   operationPolls?: number;
+  /** ...or this long after it started, polled or not, as Cloud Run carries an update out. Default 2 s. */
+  operationMs?: number;
   now?: () => Date;
 }
 
@@ -93,7 +95,7 @@ export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
   const baseUrl = (options.baseUrl ?? 'http://run.twin').replace(/\/$/, '');
   const now = options.now ?? (() => new Date());
   const recorder = new Recorder();
-  const services = new ServiceStore(options.operationPolls ?? 1, now);
+  const services = new ServiceStore(options.operationPolls ?? 1, now, options.operationMs);
   const jobs = new JobStore(now);
   const url = new URL(baseUrl);
   const protocol: 'http' | 'https' = url.protocol === 'https:' ? 'https' : 'http';
@@ -166,6 +168,9 @@ export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
       const stored = readTraffic(traffic.map((t) => ({ ...t, type: t.latest ? LATEST : REVISION })));
       services.setTraffic(services.get(serviceName(key)), stored);
     },
+    setOperationMs(ms: number) {
+      services.operationMs = ms;
+    },
     setOperationPolls(polls: number) {
       services.operationPolls = polls;
     },
@@ -185,6 +190,7 @@ export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
       jobs.clear();
       recorder.reset();
       services.operationPolls = options.operationPolls ?? 1;
+      services.operationMs = options.operationMs ?? 2_000;
     },
   };
 }

@@ -57,6 +57,8 @@ export interface StoredOperation {
   message: string;
   created?: string;
   done: boolean;
+  /** When it was started (epoch ms): Cloud Run finishes it by itself, whether anyone polls or not. */
+  startedMs: number;
 }
 
 export const serviceName = (k: ServiceKey) =>
@@ -68,11 +70,17 @@ export class ServiceStore {
   private etags = 0;
   private random = 1;
   operationPolls: number;
+  /**
+   * An operation nobody polls still finishes this long after it started (seen on the next read of its
+   * service): a replica that died after its PATCH leaves Cloud Run to carry the update out, as it does.
+   */
+  operationMs: number;
   private readonly now: () => Date;
 
-  constructor(operationPolls: number, now: () => Date) {
+  constructor(operationPolls: number, now: () => Date, operationMs = 2_000) {
     this.operationPolls = operationPolls;
     this.now = now;
+    this.operationMs = operationMs;
   }
 
   clear() {
@@ -103,7 +111,10 @@ export class ServiceStore {
 
   get(name: string): StoredService {
     const service = this.services.get(name);
-    if (service) return service;
+    if (service) {
+      this.finishDue(service);
+      return service;
+    }
     const [, project, region, id] =
       /^projects\/([^/]+)\/locations\/([^/]+)\/services\/(.+)$/.exec(name) ?? [];
     throw new TwinError(
@@ -241,11 +252,22 @@ export class ServiceStore {
       message:
         message ?? `Revision '${created ?? service.latestCreated}' is not ready and cannot serve traffic.`,
       done: false,
+      startedMs: this.now().getTime(),
       ...(created ? { created } : {}),
     };
     this.operations.set(operation.name, operation);
     if (operation.pollsLeft <= 0) this.finish(operation);
     return operation;
+  }
+
+  /** Operations of this service that Cloud Run would have finished by now without being polled. */
+  private finishDue(service: StoredService) {
+    const due = this.now().getTime() - this.operationMs;
+    for (const operation of this.operations.values()) {
+      const stuck = operation.pollsLeft === Number.POSITIVE_INFINITY;
+      if (operation.service === service && !operation.done && !stuck && operation.startedMs <= due)
+        this.finish(operation);
+    }
   }
 
   /** GET operations/ID: one poll; the operation finishes on its Nth poll. */

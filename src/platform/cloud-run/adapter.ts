@@ -247,7 +247,9 @@ export class CloudRunAdapter implements CloudRun {
     for (let attempt = 1; ; attempt++) {
       const current = attempt === 1 && first ? first : await this.read(ref);
       const { write, expect } = plan(current);
-      if (!write) return this.check(subject, expect, current);
+      // Already asked for, maybe by a replica that died before its update finished: Cloud Run carries it
+      // out by itself; wait for that rather than judge statuses that have not caught up yet.
+      if (!write) return this.check(subject, expect, await this.reconciled(ref, current));
       try {
         const [operation] = await call(this.settings, `update of ${subject}`, () =>
           this.services.updateService({ service: current }, this.callOptions),
@@ -264,6 +266,26 @@ export class CloudRunAdapter implements CloudRun {
       }
       return this.check(subject, expect, await this.read(ref));
     }
+  }
+
+  /** The service once Cloud Run has finished reconciling it (an update under way), bounded like an operation. */
+  private async reconciled(ref: ServiceRef, service: Service): Promise<Service> {
+    const deadline = this.settings.now() + this.settings.operationTimeoutMs;
+    let current = service;
+    let wait = this.settings.pollMs;
+    while (current.reconciling) {
+      const left = deadline - this.settings.now();
+      if (left <= 0) {
+        throw failure(
+          'timeout',
+          `${serviceSubject(ref)}: still reconciling an earlier update after ${this.settings.operationTimeoutMs} ms`,
+        );
+      }
+      await this.settings.sleep(Math.min(wait, left));
+      wait = Math.min(wait * 1.5, this.settings.maxPollMs);
+      current = await this.read(ref);
+    }
+    return current;
   }
 
   private check(subject: string, expect: Expectation, service: Service): Service {
