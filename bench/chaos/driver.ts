@@ -71,10 +71,15 @@ async function stateOf(store: Store, id: string): Promise<CanaryState | undefine
   return record?.data.state;
 }
 
+/** How long a start is retried while replicas die and Redis restarts under it. */
+const START_PATIENCE_MS = 60_000;
+
 async function start(deps: Deps, run: Driven): Promise<void> {
   const { slack, store } = deps;
   const channel = slack.channelId(CHANNEL);
-  while (run.startAttempts < 4 && Date.now() < deps.deadline) {
+  // A person whose /canary start met a dying replica or Redis restarting types it again; for a minute.
+  const giveUpAt = Math.min(deps.deadline, Date.now() + START_PATIENCE_MS);
+  while (run.startAttempts < 12 && Date.now() < giveUpAt) {
     run.startAttempts += 1;
     const responseUrl = slack.responseUrl(REQUESTER, channel);
     const body = slashCommandBody({
