@@ -283,7 +283,7 @@ export function createEngine(options: EngineOptions): Engine {
       }
       await scheduler.close(force);
       if (!force) await executor.idle();
-      await Promise.all([redis, queueRedis, workerRedis].map(closeRedis));
+      await Promise.all([redis, queueRedis, workerRedis].map((connection) => closeRedis(connection)));
     },
   };
 }

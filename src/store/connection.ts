@@ -85,13 +85,25 @@ export function watchState(redis: Redis, log: ConnectionLog): void {
 }
 
 /** Ends a connection after its pending replies; safe to call twice. */
-export async function closeRedis(redis: Redis): Promise<void> {
+export async function closeRedis(redis: Redis, quitWithinMs = 2_000): Promise<void> {
   if (redis.status === 'end') return;
+  // QUIT on a connection that is not up waits in the offline queue until Redis is back, which during an
+  // outage is never: a replica told to stop would hang. Not up: drop it. Up: QUIT, but not for ever.
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), quitWithinMs);
+  });
   try {
-    await redis.quit();
+    if ((await Promise.race([redis.quit(), late])) === 'late') redis.disconnect();
   } catch {
     // Already closing or never connected: nothing left to flush.
     redis.disconnect();
+  } finally {
+    clearTimeout(timer);
   }
 }
 

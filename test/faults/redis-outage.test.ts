@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CanaryState } from '../../src/runbooks/types.ts';
 import { closeRedis, createRedis, createStore } from '../../src/store/index.ts';
 import { APPROVERS, startAtB, useEngineWorld } from '../helpers/engine-world.ts';
-import { type RedisProxy, startRedisProxy } from './redis-proxy.ts';
+import { type RedisProxy, startRedisProxy } from '../helpers/redis-proxy.ts';
 
 // A Redis outage as the bot's connections live it: Redis goes away for a while and comes back. Every
 // connection (the store's, the engine's version checks, BullMQ's queue and worker) says once that it is

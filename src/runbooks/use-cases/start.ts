@@ -93,7 +93,6 @@ export async function createRollout<S extends RunbookStateBase>(
   runbook: unknown,
 ): Promise<StartResult<S>> {
   const { store } = deps;
-  const id = state.id;
   const created = await store.rollouts.create(recordOf(state, lock.token, runbook));
   if (!created.ok) {
     await store.locks.release(lock.service, lock.env, lock.token);
@@ -113,7 +112,6 @@ async function applyStart<S extends RunbookStateBase>(
   lock: Lock,
   state: S,
 ): Promise<StartResult<S>> {
-  const id = state.id;
   const started = await deps.executor.dispatch(
     id,
     { type: 'start', at: state.startedAt },
