@@ -112,6 +112,7 @@ async function applyStart<S extends RunbookStateBase>(
   lock: Lock,
   state: S,
 ): Promise<StartResult<S>> {
+  const id = state.id;
   const started = await deps.executor.dispatch(
     id,
     { type: 'start', at: state.startedAt },
