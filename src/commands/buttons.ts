@@ -1,5 +1,6 @@
 import { ACTIONS, type ActionId, decodeValue } from '../blocks/actions.ts';
 import { rollbackRequestCard } from '../blocks/index.ts';
+import { md, withMentions } from '../blocks/message.ts';
 import { ROLLBACK_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
 import { closedAnswer, mayNotResolve } from './incident.ts';
 import { lockAnswer } from './lock-answer.ts';
@@ -24,17 +25,17 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
   const value = decodeValue(click.value);
   if (!value)
     return say(
-      'This button is not one of shiftgate’s, or it is from an older version: use the slash command.',
+      md`This button is not one of shiftgate’s, or it is from an older version: use the slash command.`,
     );
   const by = click.userId;
   const eventId = `click.${click.actionId}.${by}.${click.actionTs}`;
   const { engine } = surface;
   const answer = (result: { ok: boolean; message?: string }) =>
-    result.ok ? undefined : say(result.message ?? 'refused');
+    result.ok ? undefined : say(withMentions(result.message ?? 'refused'));
 
   switch (click.actionId as ActionId) {
     case ACTIONS.approve:
-      if (!value.r || value.s === undefined) return say('This approval button names no stage.');
+      if (!value.r || value.s === undefined) return say(md`This approval button names no stage.`);
       return answer(await engine.send(value.r, { type: 'approve', userId: by, stage: value.s }, { eventId }));
     case ACTIONS.approvalAbort:
     case ACTIONS.abort:
@@ -62,7 +63,7 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
       if (sent.ok || sent.reason !== 'needs-approval') return answer(sent);
       // Not one to roll back alone: ask the approvers, as /rollback would.
       const view = await engine.get(value.r);
-      if (!view) return say(`No rollout ${value.r}.`);
+      if (!view) return say(md`No rollout ${value.r}.`);
       const asked = await engine.startRollback({
         service: view.state.service,
         env: view.state.env,
@@ -72,12 +73,12 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
       if (!asked.ok) {
         if (asked.reason === 'held' || asked.reason === 'frozen')
           return lockAnswer(surface, view.state, asked);
-        return say(asked.message);
+        return say(withMentions(asked.message));
       }
       if ('pending' in asked) {
         await postRequest(surface, asked.request, click.channelId);
         return say(
-          `Your rollback needs ${asked.request.required} approval(s) from ${asked.request.approvers}: the request is posted in the channel.`,
+          md`Your rollback needs ${asked.request.required} approval(s) from ${asked.request.approvers}: the request is posted in the channel.`,
         );
       }
       return undefined;
@@ -96,21 +97,21 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
         const run = decided.run;
         if (run.reason === 'held' || run.reason === 'frozen')
           return lockAnswer(surface, decided.request, run);
-        return say(`The rollback could not start: ${run.message}`);
+        return say(md`The rollback could not start: ${run.message}`);
       }
-      return decided.ok ? undefined : say(decided.message);
+      return decided.ok ? undefined : say(withMentions(decided.message));
     }
     case ACTIONS.resolve: {
       if (!value.i) break;
       const incident = await surface.incidents.get(value.i);
-      if (!incident) return say(`No incident ${value.i}.`);
+      if (!incident) return say(md`No incident ${value.i}.`);
       const refused = await mayNotResolve(surface, incident, by);
       if (refused) return say(refused);
       const resolved = await surface.incidents.resolve(value.i, { by });
       // The card shows the outcome; only a report that could not be posted needs saying.
       if (resolved.ok) return resolved.report.uploadError ? closedAnswer(resolved) : undefined;
-      return say(resolved.message);
+      return say(withMentions(resolved.message));
     }
   }
-  return say('This button is missing what it is about: use the slash command.');
+  return say(md`This button is missing what it is about: use the slash command.`);
 }

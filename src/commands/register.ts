@@ -1,7 +1,7 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import { ACTIONS } from '../blocks/actions.ts';
 import { usage } from '../blocks/index.ts';
-import { unescapeText } from '../blocks/message.ts';
+import { md, unescapeText } from '../blocks/message.ts';
 import type { Captured, MessageEvent, ReactionEvent } from '../incidents/capture.ts';
 import type { AfterAck, InFlight } from './after-ack.ts';
 import type { Parsed } from './args.ts';
@@ -14,7 +14,7 @@ import { runIncident } from './incident.ts';
 import { parseIncident } from './incident-args.ts';
 import { runRollback } from './rollback.ts';
 import { parseRollback } from './rollback-args.ts';
-import type { Invocation, Reply, Surface } from './surface.ts';
+import { type Invocation, type Reply, type Surface, say } from './surface.ts';
 import { runValidate } from './validate.ts';
 import { parseValidate } from './validate-args.ts';
 
@@ -182,15 +182,15 @@ async function answer(
     reply = await work();
   } catch (error) {
     surface.log.error({ error: (error as Error).message }, 'command failed');
-    reply = {
-      text: `Something went wrong on shiftgate's side: ${(error as Error).message}. Nothing was changed by this request unless its thread says so.`,
-    };
+    reply = say(
+      md`Something went wrong on shiftgate's side: ${(error as Error).message}. Nothing was changed by this request unless its thread says so.`,
+    );
   }
   if (!reply || !respond) return;
   await respond({
     response_type: reply.inChannel ? 'in_channel' : 'ephemeral',
     replace_original: false,
     text: reply.text,
-    ...(reply.blocks ? { blocks: reply.blocks } : {}),
+    ...(reply.blocks.length > 0 ? { blocks: reply.blocks } : {}),
   }).catch((error: unknown) => surface.log.warn({ error: (error as Error).message }, 'respond failed'));
 }

@@ -1,4 +1,5 @@
 import { help, rollbackRequestCard, usage } from '../blocks/index.ts';
+import { code, md, withMentions } from '../blocks/message.ts';
 import { ROLLBACK_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
 import type { RollbackRequest } from '../runbooks/rollback-requests.ts';
 import { lockAnswer } from './lock-answer.ts';
@@ -16,7 +17,7 @@ export async function runRollback(
 ): Promise<Reply> {
   if (intent.sub === 'help') return help('/rollback');
   const scope = resolveScope(surface.config, intent, who.channel);
-  if (!scope.ok) return say(`${scope.error}\n${usage('/rollback')}`);
+  if (!scope.ok) return say(md`${scope.error}\n${usage('/rollback')}`);
   const started = await surface.engine.startRollback({
     service: scope.service,
     env: scope.env,
@@ -28,18 +29,18 @@ export async function runRollback(
   });
   if (!started.ok) {
     if (started.reason === 'held' || started.reason === 'frozen') return lockAnswer(surface, scope, started);
-    return say(started.message);
+    return say(withMentions(started.message));
   }
   if ('pending' in started) {
     await postRequest(surface, started.request, who.channel.id);
     return say(
-      `Your rollback of \`${scope.service}\` in \`${scope.env}\` needs ${started.request.required} approval(s) from ${started.request.approvers}: the request is posted in this channel.`,
+      md`Your rollback of ${code(scope.service)} in ${code(scope.env)} needs ${started.request.required} approval(s) from ${started.request.approvers}: the request is posted in this channel.`,
     );
   }
   const into = started.via === 'rollout' ? ' (the active canary rolls itself back)' : '';
   const dry = intent.dryRun ? ' as a dry-run: nothing will change' : '';
   return say(
-    `Rolling back \`${scope.service}\` in \`${scope.env}\`${into}${dry}: \`${started.rolloutId}\`. Follow it in the thread.`,
+    md`Rolling back ${code(scope.service)} in ${code(scope.env)}${into}${dry}: ${code(started.rolloutId)}. Follow it in the thread.`,
   );
 }
 

@@ -1,6 +1,7 @@
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSlackTwin } from '../../sandbox/twins/slack/index.ts';
+import { md, textMessage } from '../../src/blocks/message.ts';
 import { createMessageRefs } from '../../src/platform/slack/message-refs.ts';
 import { createPoster, type Poster } from '../../src/platform/slack/poster.ts';
 import { useTwins } from '../helpers/msw.ts';
@@ -23,7 +24,7 @@ afterAll(() => db.cleanup());
 
 describe('poster.attach', () => {
   it('uploads every file into the thread with one comment, and only once per purpose', async () => {
-    const root = await poster.post({ channel: '#deploys' }, { text: 'Canary web', blocks: [] });
+    const root = await poster.post({ channel: '#deploys' }, textMessage(md`Canary web`));
     const where = { channel: root.channel, threadTs: root.ts };
     const files = [
       { filename: 'summary.json', content: '{"ok":true}\n' },
