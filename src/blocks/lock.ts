@@ -22,6 +22,8 @@ export interface LockRefusalInput extends Clock {
   env: string;
   holder?: Lock;
   freeze?: Freeze;
+  /** Who is refused: told "you" when the lock or freeze is their own. */
+  viewer?: string;
   /** Permalink of the holder's rollout card: its thread has the whole story. */
   threadLink?: string;
 }
@@ -32,12 +34,14 @@ export function lockRefusal(input: LockRefusalInput): SlackMessage {
   const plain = escapeText(`${input.service} ${input.env}`);
   if (input.freeze) {
     const f = input.freeze;
-    return message(md`${plain} is frozen by ${mention(f.author)}: no new rollout`, [
+    const yours = f.author === input.viewer;
+    const by = yours ? md`you` : mention(f.author);
+    return message(md`${plain} is frozen by ${by}: no new rollout`, [
       section(
-        md`:snowflake: Deploys of ${what} are frozen by ${mention(f.author)} since ${when(f.since, now)}: ${escapeText(f.reason)}`,
+        md`:snowflake: Deploys of ${what} are frozen by ${by} since ${when(f.since, now)}: ${escapeText(f.reason)}`,
       ),
       context(
-        md`A freeze blocks new rollouts, never a rollback. ${mention(f.author)} or an admin lifts it with ${code(`/deploy unlock ${input.service} ${input.env}`)}.`,
+        md`A freeze blocks new rollouts, never a rollback. ${yours ? md`You` : mention(f.author)} or an admin lifts it with ${code(`/deploy unlock ${input.service} ${input.env}`)}.`,
       ),
     ]);
   }
@@ -48,6 +52,17 @@ export function lockRefusal(input: LockRefusalInput): SlackMessage {
     ]);
   }
   const kind = h.kind === 'rollback' ? 'a rollback' : 'a rollout';
+  if (h.author === input.viewer) {
+    // Said to the holder: not "locked by @you", but that the lock is theirs and what ends it.
+    return message(md`${plain}: you hold the deploy lock for ${kind}`, [
+      section(
+        md`:lock: You hold the deploy lock of ${what} for ${kind} since ${when(h.since, now)}: ${escapeText(h.reason)}`,
+      ),
+      context(
+        md`${link(input.threadLink, 'Open its thread')} · ${code(h.rolloutId)} · one rollout at a time per service and environment: it is released when yours ends (abort it to end it now).`,
+      ),
+    ]);
+  }
   return message(md`${plain} is locked by ${mention(h.author)} for ${kind}`, [
     section(
       md`:lock: ${what} is locked by ${mention(h.author)} for ${kind} since ${when(h.since, now)}: ${escapeText(h.reason)}`,

@@ -65,3 +65,10 @@ export function when(iso: string, now: number): Mrkdwn {
   const rel = relative(iso, now);
   return rel === '' ? slackDate(iso) : md`${slackDate(iso)} (${rel})`;
 }
+
+/** "today at 18:06", "Nov 23rd at 09:12": when something was decided, in the reader's time zone. */
+export function clockTime(iso: string): Mrkdwn {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return escapeText(iso);
+  return slackDateToken(getUnixTime(ms), '{date_short_pretty} at {time}', new Date(ms).toISOString());
+}

@@ -16,11 +16,17 @@ export const revisionName = z.string().regex(/^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?
   error: `a revision name is lower-case letters, digits and dashes, like \`control-00042-abc\``,
 });
 
+/** Longest value an error message repeats back. */
+const ECHO_MAX = 80;
+
+/** Longest reason a lock, freeze, rollback or abort keeps. */
+export const REASON_MAX = 500;
+
 export const reasonText = z
   .string()
   .trim()
-  .min(3, { error: `the reason is too short: say what happened` })
-  .max(500, { error: `the reason is too long (500 characters at most)` });
+  .min(3, { error: 'the reason is too short: say what happened' })
+  .max(REASON_MAX, { error: `the reason is too long (${REASON_MAX} characters at most)` });
 
 type FlagSpec = Record<string, { type: 'string' | 'boolean' }>;
 
@@ -67,6 +73,10 @@ export function check<T>(schema: z.ZodType<T>, value: unknown, what: string): Pa
   if (parsed.success) return { ok: true, value: parsed.data };
   return {
     ok: false,
-    error: md`Bad ${what} ${code(String(value))}: ${parsed.error.issues[0]?.message ?? 'invalid'}.`,
+    // A long value is not echoed: the person has it, and the answer would be all value.
+    error:
+      String(value).length > ECHO_MAX
+        ? md`Bad ${what}: ${parsed.error.issues[0]?.message ?? 'invalid'}.`
+        : md`Bad ${what} ${code(String(value))}: ${parsed.error.issues[0]?.message ?? 'invalid'}.`,
   };
 }

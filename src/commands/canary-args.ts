@@ -1,6 +1,6 @@
 import { code, type Mrkdwn, md, mdJoin } from '../blocks/message.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
-import { check, imageTag, type Parsed, words } from './args.ts';
+import { check, imageTag, type Parsed, REASON_MAX, words } from './args.ts';
 import { isEnvironment, isService } from './scope.ts';
 
 // `/canary start [service] <tag> [env] [--dry-run]`, `status|pause|resume|promote [service] [env]`,
@@ -43,6 +43,8 @@ export function parseCanary(text: string, config: ShiftgateConfig): Parsed<Canar
     case 'abort': {
       const scope = leadingScope(rest, config);
       const reason = scope.rest.join(' ').trim();
+      if (reason.length > REASON_MAX)
+        return { ok: false, error: md`The reason is too long (${REASON_MAX} characters at most).` };
       return { ok: true, value: { sub, ...scope.typed, ...(reason ? { reason } : {}) } };
     }
     default:

@@ -34,7 +34,7 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
       });
       if (!started.ok) {
         if (started.reason === 'held' || started.reason === 'frozen')
-          return lockAnswer(surface, scope, started);
+          return lockAnswer(surface, scope, started, who.userId);
         return say(withMentions(started.message));
       }
       const dry = intent.dryRun ? ' as a dry-run (nothing will change)' : '';

@@ -31,7 +31,10 @@ export function parseDeploy(text: string, config: ShiftgateConfig): Parsed<Deplo
           error: md`${code(rest[0] ?? '')} is not a service in the config: name the service first.`,
         };
       }
-      const reason = check(reasonText, scope.rest.join(' '), 'reason');
+      const typed = scope.rest.join(' ');
+      const reason = check(reasonText, typed, 'reason');
+      // A reason that is there but too short or too long is not "missing": say what is wrong with it.
+      if (!reason.ok && typed.trim() !== '') return reason;
       if (!reason.ok)
         return {
           ok: false,

@@ -1,3 +1,4 @@
+import { approvalCount } from '../blocks/approval.ts';
 import { help, rollbackRequestCard, usage } from '../blocks/index.ts';
 import { code, md, withMentions } from '../blocks/message.ts';
 import { ROLLBACK_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
@@ -28,13 +29,14 @@ export async function runRollback(
     ...(intent.toRevision ? { toRevision: intent.toRevision } : {}),
   });
   if (!started.ok) {
-    if (started.reason === 'held' || started.reason === 'frozen') return lockAnswer(surface, scope, started);
+    if (started.reason === 'held' || started.reason === 'frozen')
+      return lockAnswer(surface, scope, started, who.userId);
     return say(withMentions(started.message));
   }
   if ('pending' in started) {
     await postRequest(surface, started.request, who.channel.id);
     return say(
-      md`Your rollback of ${code(scope.service)} in ${code(scope.env)} needs ${started.request.required} approval(s) from ${started.request.approvers}: the request is posted in this channel.`,
+      md`Your rollback of ${code(scope.service)} in ${code(scope.env)} needs ${approvalCount(started.request.required)} from ${withMentions(started.request.approvers)}: the request is posted in this channel.`,
     );
   }
   const into = started.via === 'rollout' ? ' (the active canary rolls itself back)' : '';

@@ -1,5 +1,5 @@
 import { help, validationCard, validationFilesComment, validationFilesFailed } from '../blocks/index.ts';
-import { code, link, md, mention } from '../blocks/message.ts';
+import { code, link, md, mention, withMentions } from '../blocks/message.ts';
 import { messageOf } from '../gates/error-result.ts';
 import type { AttachedFile } from '../platform/slack/poster.ts';
 import { VALIDATION_SUMMARY_MD, validationSummaryMarkdown } from '../reports/validation-summary.ts';
@@ -44,7 +44,7 @@ async function start(env: string, baseline: boolean, who: Invocation, surface: S
   const roles = [environment.deployers, environment.approval.approvers, environment.admins];
   if (!(await isAnyOf(surface, who.userId, roles))) {
     return say(
-      md`Only deployers, approvers and admins of ${code(env)} may run its validation (${describePrincipals(...roles)}): it calls the services with the environment's access token and its verdict is a release decision. Anyone can read a run's card and files.`,
+      md`Only deployers, approvers and admins of ${code(env)} may run its validation (${withMentions(describePrincipals(...roles))}): it calls the services with the environment's access token and its verdict is a release decision. Anyone can read a run's card and files.`,
     );
   }
 

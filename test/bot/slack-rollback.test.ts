@@ -32,7 +32,7 @@ describe('/rollback through Slack', () => {
     await s.start();
     world.seedBadRelease();
     const asked = await s.command(REQUESTER, '/rollback', `${SERVICE} --reason "5xx spike"`);
-    expect(asked.text).toContain('needs 1 approval(s)');
+    expect(asked.text).toContain('needs 1 approval from');
     expect(world.split()).toEqual({ [BAD_REVISION]: 100 });
     const request = await s.waitForMessage((m) =>
       buttonsOf(m).some((b) => b.action_id === ACTIONS.rollbackApprove),
