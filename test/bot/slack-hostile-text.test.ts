@@ -69,8 +69,7 @@ function everythingSlackHolds(channelId: string): { where: string; text: string 
   };
   for (const m of slack.channel(channelId)) {
     for (const v of [m, ...m.history]) add(`message ${m.ts}`, v);
-    for (const r of slack.thread(channelId, m.ts))
-      for (const v of [r, ...r.history]) add(`reply ${r.ts}`, v);
+    for (const r of slack.thread(channelId, m.ts)) for (const v of [r, ...r.history]) add(`reply ${r.ts}`, v);
   }
   for (const user of PEOPLE) {
     for (const e of slack.ephemerals(user)) add(`ephemeral to ${user}`, e);
@@ -104,7 +103,8 @@ function liveMarkup(text: string, channelId: string): string[] {
     if (user) return !PEOPLE.has(user[1] as string);
     if (token === `<#${channelId}>`) return false;
     if (/^<!date\^\d+\^[^|<>]*\|[0-9TZ:.-]+>$/.test(token)) return false;
-    if (/^<https:\/\/twin\.slack\.com\/archives\/[A-Z0-9]+\/p\d+(\?[^|]*)?\|[^|]*>$/.test(token)) return false;
+    if (/^<https:\/\/twin\.slack\.com\/archives\/[A-Z0-9]+\/p\d+(\?[^|]*)?\|[^|]*>$/.test(token))
+      return false;
     return true;
   });
 }
@@ -128,9 +128,12 @@ describe('user text never reaches Slack as markup', () => {
       // A text too long for a freeze reason froze nothing, and that start went through: end it.
       if ((await world.store.rollouts.listActive('web', 'prod')).length > 0) {
         await s.command(DEPLOYER_2, '/canary', 'abort web prod cleanup');
-        await vi.waitFor(async () => expect(await world.store.rollouts.listActive('web', 'prod')).toEqual([]), {
-          timeout: 10_000,
-        });
+        await vi.waitFor(
+          async () => expect(await world.store.rollouts.listActive('web', 'prod')).toEqual([]),
+          {
+            timeout: 10_000,
+          },
+        );
         await s.current.engine.idle();
       }
       // A rollout aborted with the text as its reason: the thread line and the card.
