@@ -146,7 +146,7 @@ async function decidedApproval(
   by: string,
 ): Promise<Reply | undefined> {
   const view = await surface.engine.get(rolloutId);
-  if (!view || view.state.kind !== 'canary') return undefined;
+  if (view?.state.kind !== 'canary') return undefined;
   const state = view.state;
   const stage = state.stages[index];
   if (!stage) return undefined;
