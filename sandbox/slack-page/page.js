@@ -350,6 +350,9 @@ async function click(message, button, node) {
         ts: message.ts,
         action_id: button.action_id,
         value: button.value,
+        // The message as this page shows it: a click from a view that is out of date goes out as Slack
+        // sends it, and the bot's answer says why it is refused.
+        message: { text: message.text, blocks: message.blocks, thread_ts: message.thread_ts },
       }),
     );
   } catch (error) {

@@ -187,8 +187,14 @@ export async function startPageServer(options: PageOptions): Promise<PageServer>
     const who = person(body.user);
     const ts = String(body.ts ?? '');
     const actionId = String(body.action_id ?? '');
-    const message: { text?: string; blocks?: unknown[]; thread_ts?: string } | undefined =
+    type Shown = { text?: string; blocks?: unknown[]; thread_ts?: string };
+    const current: Shown | undefined =
       slack.message(channelId, ts) ?? slack.ephemerals(who.id).find((e) => e.ts === ts);
+    // Slack sends a click from the view the person sees, even when the message has been edited since (an
+    // approval decided, its buttons gone): the bot's own answer is what the person then reads. So the
+    // page sends the message as it showed it, and the click goes out with that view.
+    const seen = body.message as Shown | undefined;
+    const message = seen && Array.isArray(seen.blocks) ? { ...current, ...seen } : current;
     if (!message) throw new BadRequest(`no message ${ts} in #${channelName}`);
     const button = buttonsOf(message.blocks).find(
       (b) => b.action_id === actionId && (body.value === undefined || b.value === body.value),

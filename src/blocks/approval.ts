@@ -8,10 +8,14 @@ import {
   context,
   escapeText,
   fields,
+  type Mrkdwn,
+  md,
+  mdJoin,
   mention,
   message,
   type SlackMessage,
   section,
+  withMentions,
 } from './message.ts';
 import { plainTitle } from './rollout-words.ts';
 import { type Clock, nowOf, slackDate, when } from './time.ts';
@@ -46,8 +50,8 @@ export function approvalRequest(
 ): SlackMessage {
   const stage = state.stages[index];
   const value = encodeValue({ r: state.id, s: index });
-  const head = `:raised_hand: *Approval needed:* stage ${stageName(state, index)} of ${code(state.service)} in ${code(state.env)}`;
-  return message(`Approval needed: ${plainTitle(state)} stage ${stage?.name ?? index}`, [
+  const head = md`:raised_hand: *Approval needed:* stage ${stageName(state, index)} of ${code(state.service)} in ${code(state.env)}`;
+  return message(md`Approval needed: ${plainTitle(state)} stage ${stage?.name ?? index}`, [
     ...body(state, index, head, details, nowOf(options)),
     ...actions([
       button('Approve', ACTIONS.approve, value, 'primary'),
@@ -69,19 +73,19 @@ export function approvalDecided(
   options: Clock = {},
 ): SlackMessage {
   const stage = state.stages[index];
-  const of = `stage ${stageName(state, index)} of ${code(state.service)} in ${code(state.env)}`;
+  const of = md`stage ${stageName(state, index)} of ${code(state.service)} in ${code(state.env)}`;
   const count = stage?.approvals.length ?? 0;
   const got =
-    details.required === undefined ? `${count} approval(s)` : `${count} of ${details.required} approvals`;
+    details.required === undefined ? approvalCount(count) : md`${count} of ${details.required} approvals`;
   const head =
     outcome.kind === 'approved'
-      ? `:white_check_mark: *Approved* ${of} by ${approvedBy(outcome.by)}`
+      ? md`:white_check_mark: *Approved* ${of} by ${approvedBy(outcome.by)}`
       : outcome.kind === 'aborted'
-        ? `:no_entry_sign: *Aborted* ${of} by ${mention(outcome.by)} ${slackDate(outcome.at)}`
+        ? md`:no_entry_sign: *Aborted* ${of} by ${mention(outcome.by)} ${slackDate(outcome.at)}`
         : outcome.kind === 'expired'
-          ? `:hourglass: *Expired* ${of} ${slackDate(outcome.at)} with ${got}: resume the rollout to ask again`
-          : `:heavy_minus_sign: *No longer asked* for ${of}: ${escapeText(outcome.why)}`;
-  return message(`${plainTitle(state)} stage ${stage?.name ?? index}: ${outcome.kind}`, [
+          ? md`:hourglass: *Expired* ${of} ${slackDate(outcome.at)} with ${got}: resume the rollout to ask again`
+          : md`:heavy_minus_sign: *No longer asked* for ${of}: ${escapeText(outcome.why)}`;
+  return message(md`${plainTitle(state)} stage ${stage?.name ?? index}: ${outcome.kind}`, [
     ...body(state, index, head, details, nowOf(options), false),
   ]);
 }
@@ -89,7 +93,7 @@ export function approvalDecided(
 function body(
   state: CanaryState,
   index: number,
-  head: string,
+  head: Mrkdwn,
   details: Partial<ApprovalDetails>,
   now: number,
   open = true,
@@ -98,50 +102,58 @@ function body(
   const approvals = stage?.approvals ?? [];
   const expiresAt = details.expiresAt || stage?.approvalExpiresAt;
   const of =
-    details.required === undefined ? `${approvals.length}` : `${approvals.length} of ${details.required}`;
-  const list = approvals.length > 0 ? `: ${approvedBy(approvals)}` : '';
-  const notes: string[] = [];
+    details.required === undefined ? md`${approvals.length}` : md`${approvals.length} of ${details.required}`;
+  const list = approvals.length > 0 ? md`: ${approvedBy(approvals)}` : '';
+  const notes: Mrkdwn[] = [];
   if (details.onGateFailure === 'automatic') {
-    notes.push('Approving also approves the rollback policy: a failing gate rolls back on its own.');
+    notes.push(md`Approving also approves the rollback policy: a failing gate rolls back on its own.`);
   } else if (details.onGateFailure === 'approve') {
-    notes.push('A failing gate stops the rollout and asks for one click to roll back.');
+    notes.push(md`A failing gate stops the rollout and asks for one click to roll back.`);
   }
-  if (open && details.approvers) notes.push(`May approve: ${details.approvers}`);
+  if (open && details.approvers) notes.push(md`May approve: ${withMentions(details.approvers)}`);
   if (open && details.allowSelfApproval === false) {
-    notes.push(`${mention(state.requestedBy)} asked for this rollout and may not approve it.`);
+    notes.push(md`${mention(state.requestedBy)} asked for this rollout and may not approve it.`);
   }
-  if (state.dryRun) notes.push(':test_tube: Dry run: approving changes nothing on Cloud Run.');
+  if (state.dryRun) notes.push(md`:test_tube: Dry run: approving changes nothing on Cloud Run.`);
   return [
-    section(`${head}\n${what(state, index)}`),
+    section(md`${head}\n${what(state, index)}`),
     fields([
-      `*Approvals*\n${of}${list}`,
-      `*${open ? 'Expires' : 'Expiry'}*\n${expiresAt ? (open ? when(expiresAt, now) : slackDate(expiresAt)) : 'never'}`,
-      `*Requested by*\n${mention(state.requestedBy)}`,
-      `*Image*\n${code(state.tag)}`,
+      md`*Approvals*\n${of}${list}`,
+      md`*${open ? 'Expires' : 'Expiry'}*\n${expiresAt ? (open ? when(expiresAt, now) : slackDate(expiresAt)) : 'never'}`,
+      md`*Requested by*\n${mention(state.requestedBy)}`,
+      md`*Image*\n${code(state.tag)}`,
     ]),
     ...(notes.length > 0 ? [context(...notes)] : []),
   ];
 }
 
 /** "Shift to *25 %* of traffic on `rev-2` (stable `rev-1` keeps 75 %); now 5 %." */
-function what(state: CanaryState, index: number): string {
+function what(state: CanaryState, index: number): Mrkdwn {
   const stage = state.stages[index];
   const traffic = stage?.traffic ?? 0;
   const now = state.canaryRevision ? (state.trafficNow?.[state.canaryRevision] ?? 0) : 0;
   const canary = code(state.canaryRevision ?? state.tag);
   const stable = state.stableRevision
-    ? ` (stable ${code(state.stableRevision)} keeps ${100 - traffic} %)`
+    ? md` (stable ${code(state.stableRevision)} keeps ${100 - traffic} %)`
     : '';
-  return `Shift to *${traffic} %* of traffic on ${canary}${stable}; the canary has ${now} % now.`;
+  return md`Shift to *${traffic} %* of traffic on ${canary}${stable}; the canary has ${now} % now.`;
 }
 
-function stageName(state: CanaryState, index: number): string {
+function stageName(state: CanaryState, index: number): Mrkdwn {
   const stage = state.stages[index];
-  return stage ? `${escapeText(stage.name)} (${stage.traffic} %)` : `#${index}`;
+  return stage ? md`${escapeText(stage.name)} (${stage.traffic} %)` : md`#${index}`;
 }
 
-function approvedBy(approvals: Approval[]): string {
+function approvedBy(approvals: Approval[]): Mrkdwn {
   return approvals.length === 0
-    ? 'nobody'
-    : approvals.map((a) => `${mention(a.userId)} ${slackDate(a.at)}`).join(', ');
+    ? md`nobody`
+    : mdJoin(
+        approvals.map((a) => md`${mention(a.userId)} ${slackDate(a.at)}`),
+        ', ',
+      );
+}
+
+/** "no approvals", "1 approval", "3 approvals". */
+export function approvalCount(count: number): string {
+  return count === 0 ? 'no approvals' : count === 1 ? '1 approval' : `${count} approvals`;
 }

@@ -1,6 +1,6 @@
 import { renderGate } from '../gates/render.ts';
 import type { GateResult, GateStatus } from '../gates/result.ts';
-import { escapeText, truncateMrkdwn } from './message.ts';
+import { escapeText, type Mrkdwn, md, truncateMrkdwn } from './message.ts';
 
 // Gate results as Slack lines: renderGate's line (observed value beside the threshold) with a status
 // emoji and the gate's name, and the short counts the card and lists show.
@@ -20,12 +20,12 @@ const ORDER: GateStatus[] = ['fail', 'error', 'inconclusive', 'pass', 'skipped']
  * leaves the threshold out where a reason stands in for it (inconclusive, a failed probe, an error):
  * it is added then, so a reader always sees both what was observed and what was expected.
  */
-export function gateLine(result: GateResult, max = 3000): string {
+export function gateLine(result: GateResult, max = 3000): Mrkdwn {
   const line = renderGate(result);
   const threshold = result.threshold.trim();
   const missing = threshold !== '' && threshold !== '-' && !line.includes(threshold);
-  const text = `${GATE_EMOJI[result.status]} *${escapeText(result.gate)}* ${escapeText(line)}${
-    missing ? ` (threshold ${escapeText(threshold)})` : ''
+  const text = md`${GATE_EMOJI[result.status]} *${escapeText(result.gate)}* ${escapeText(line)}${
+    missing ? md` (threshold ${escapeText(threshold)})` : ''
   }`;
   return truncateMrkdwn(text, max);
 }
@@ -36,7 +36,7 @@ export function countText(results: readonly GateResult[]): string {
   const counts = new Map<GateStatus, number>();
   for (const r of results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
   return ORDER.filter((s) => counts.has(s))
-    .map((s) => `${counts.get(s)} ${s}`)
+    .map((s) => `${counts.get(s) ?? 0} ${s}`)
     .join(' · ');
 }
 

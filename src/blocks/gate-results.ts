@@ -8,6 +8,9 @@ import {
   escapeText,
   fitting,
   lineSections,
+  type Mrkdwn,
+  md,
+  mdJoin,
   message,
   type SlackMessage,
   section,
@@ -58,9 +61,9 @@ export function gateResultsMessage(
   options: Clock = {},
 ): SlackMessage {
   const stage = state.stages[index];
-  const name = stage ? `stage ${escapeText(stage.name)} (${stage.traffic} %)` : 'the rollback';
-  const title = `${PHASE[input.phase]} of ${name}`;
-  const text = `${plainTitle(state)}: ${PHASE[input.phase]} of ${stage ? `stage ${stage.name}` : 'the rollback'}: ${countText(input.results)}`;
+  const name = stage ? md`stage ${escapeText(stage.name)} (${stage.traffic} %)` : 'the rollback';
+  const title = md`${PHASE[input.phase]} of ${name}`;
+  const text = md`${plainTitle(state)}: ${PHASE[input.phase]} of ${stage ? md`stage ${stage.name}` : 'the rollback'}: ${countText(input.results)}`;
   const now = nowOf(options);
   // Shorter lines, then no evidence, until the whole message fits.
   const blocks = fitting(
@@ -74,48 +77,48 @@ function build(
   state: CanaryState,
   index: number,
   input: GateResultsInput,
-  title: string,
+  title: Mrkdwn,
   now: number,
   budget: number,
   evidence: boolean,
 ): KnownBlock[] {
   const stage = state.stages[index];
-  const heading = [`*${title}*: ${countText(input.results)}`];
+  const heading = [md`*${title}*: ${countText(input.results)}`];
   if (input.phase === 'gates' && stage) {
     const tick = input.tick ?? stage.ticks.length;
-    heading.push(`${windowText({ ...stage, ticks: stage.ticks.slice(0, tick) }, now)}`);
-    if (stage.ticks.length > 0) heading.push(`Ticks: ${tickMarks(stage.ticks)}`);
+    heading.push(md`${windowText({ ...stage, ticks: stage.ticks.slice(0, tick) }, now)}`);
+    if (stage.ticks.length > 0) heading.push(md`Ticks: ${tickMarks(stage.ticks)}`);
   }
   if (input.phase === 'rollback-checks' && state.rollback) {
-    heading.push(`On ${escapeText(state.rollback.toRevision)}, which serves all traffic now`);
+    heading.push(md`On ${escapeText(state.rollback.toRevision)}, which serves all traffic now`);
   }
   const perLine = Math.max(80, Math.min(600, Math.floor(budget / Math.max(1, input.results.length))));
   const lines = input.results.map((r) => gateLine(r, perLine));
   const blocks: KnownBlock[] = [
-    section(heading.join('\n')),
-    ...(lines.length > 0 ? lineSections(lines, { maxLine: perLine }) : [section('_No gate results._')]),
+    section(mdJoin(heading, '\n')),
+    ...(lines.length > 0 ? lineSections(lines, { maxLine: perLine }) : [section(md`_No gate results._`)]),
   ];
   const bad = evidence ? troubled(input.results).slice(0, EVIDENCE) : [];
   if (bad.length > 0) {
     blocks.push(
       context(
-        ...bad.map((r) => `${escapeText(r.gate)}: ${truncateMrkdwn(escapeText(oneLine(r.evidence)), 280)}`),
+        ...bad.map((r) => md`${escapeText(r.gate)}: ${truncateMrkdwn(escapeText(oneLine(r.evidence)), 280)}`),
       ),
     );
   }
-  const footer = [input.verdict ? `Verdict: ${VERDICT[input.verdict]}` : undefined, lastAt(input.results)];
-  const shown = footer.filter((t): t is string => t !== undefined);
+  const footer = [input.verdict ? md`Verdict: ${VERDICT[input.verdict]}` : undefined, lastAt(input.results)];
+  const shown = footer.filter((t): t is Mrkdwn => t !== undefined);
   if (shown.length > 0) blocks.push(context(...shown));
-  if (state.dryRun) blocks.push(context(':test_tube: Dry run: these results change nothing.'));
+  if (state.dryRun) blocks.push(context(md`:test_tube: Dry run: these results change nothing.`));
   return blocks;
 }
 
-function lastAt(results: readonly GateResult[]): string | undefined {
+function lastAt(results: readonly GateResult[]): Mrkdwn | undefined {
   const at = results
     .map((r) => r.at)
     .sort()
     .at(-1);
-  return at ? `Evaluated ${slackDate(at)}` : undefined;
+  return at ? md`Evaluated ${slackDate(at)}` : undefined;
 }
 
 function oneLine(text: string): string {

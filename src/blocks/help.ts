@@ -1,4 +1,15 @@
-import { escapeText, header, lineSections, message, type SlackMessage, section } from './message.ts';
+import {
+  code,
+  escapeText,
+  header,
+  lineSections,
+  type Mrkdwn,
+  md,
+  mdJoin,
+  message,
+  type SlackMessage,
+  section,
+} from './message.ts';
 
 // Each command's help, and the right form that follows every error message. The forms are the ones the
 // parsers in src/commands accept. Angle brackets are escaped: Slack reads `<tag>` as a link otherwise.
@@ -113,25 +124,26 @@ const EXAMPLES: Record<Command, string[]> = {
   ],
 };
 
-const inline = (text: string) => `\`${escapeText(text)}\``;
+const inline = (text: string) => code(text);
 
 /** The right form of one subcommand ("Usage: `...`"), or every form of the command, one a line. */
-export function usage(command: Command, sub?: string): string {
+export function usage(command: Command, sub?: string): Mrkdwn {
   const forms = FORMS[command];
   const one = sub === undefined ? undefined : forms[sub];
-  if (one) return `Usage: ${inline(one.form)}`;
-  if (command === '/rollback') return `Usage: ${inline(forms.rollback?.form ?? command)}`;
-  return `Usage:\n${Object.values(forms)
-    .map((f) => inline(f.form))
-    .join('\n')}`;
+  if (one) return md`Usage: ${inline(one.form)}`;
+  if (command === '/rollback') return md`Usage: ${inline(forms.rollback?.form ?? command)}`;
+  return md`Usage:\n${mdJoin(
+    Object.values(forms).map((f) => inline(f.form)),
+    '\n',
+  )}`;
 }
 
 export function help(command: Command): SlackMessage {
-  const forms = Object.values(FORMS[command]).map((f) => `${inline(f.form)}\n${escapeText(f.does)}\n`);
-  const examples = EXAMPLES[command].map((e) => `• ${inline(e)}`);
-  return message(`${command} help`, [
+  const forms = Object.values(FORMS[command]).map((f) => md`${inline(f.form)}\n${escapeText(f.does)}\n`);
+  const examples = EXAMPLES[command].map((e) => md`• ${inline(e)}`);
+  return message(md`${command} help`, [
     header(TITLE[command]),
     ...lineSections(forms),
-    section(`*Examples*\n${examples.join('\n')}`),
+    section(md`*Examples*\n${mdJoin(examples, '\n')}`),
   ]);
 }

@@ -9,6 +9,9 @@ import {
   header,
   lineSections,
   link,
+  type Mrkdwn,
+  md,
+  mdJoin,
   mention,
   section,
 } from './message.ts';
@@ -43,23 +46,23 @@ export function appHome(input: HomeInput): HomeView {
   const now = nowOf(input);
   const rollouts = input.rollouts
     .slice(0, MAX_ROLLOUTS)
-    .map((s) => section(s.kind === 'canary' ? `${listLine(s, now)}\n${stageBar(s)}` : listLine(s, now)));
+    .map((s) => section(s.kind === 'canary' ? md`${listLine(s, now)}\n${stageBar(s)}` : listLine(s, now)));
   const moreRollouts = input.rollouts.length - rollouts.length;
   const blocks: KnownBlock[] = [
     header(`Active rollouts (${input.rollouts.length})`),
-    ...(rollouts.length > 0 ? rollouts : [context('Nothing is rolling out.')]),
-    ...(moreRollouts > 0 ? [context(`_and ${moreRollouts} more: \`/canary list\` shows them all_`)] : []),
+    ...(rollouts.length > 0 ? rollouts : [context(md`Nothing is rolling out.`)]),
+    ...(moreRollouts > 0 ? [context(md`_and ${moreRollouts} more: \`/canary list\` shows them all_`)] : []),
     divider(),
     ...list(
       `Locks and freezes (${input.locks.length + input.freezes.length})`,
       [
         ...input.locks.map(
           (l) =>
-            `:lock: ${code(l.service)} ${code(l.env)}: ${l.kind} by ${mention(l.author)} since ${when(l.since, now)}: ${escapeText(l.reason)}`,
+            md`:lock: ${code(l.service)} ${code(l.env)}: ${l.kind} by ${mention(l.author)} since ${when(l.since, now)}: ${escapeText(l.reason)}`,
         ),
         ...input.freezes.map(
           (f) =>
-            `:snowflake: ${code(f.service)} ${code(f.env)}: frozen by ${mention(f.author)} since ${when(f.since, now)}: ${escapeText(f.reason)}`,
+            md`:snowflake: ${code(f.service)} ${code(f.env)}: frozen by ${mention(f.author)} since ${when(f.since, now)}: ${escapeText(f.reason)}`,
         ),
       ],
       'No locks or freezes.',
@@ -68,7 +71,7 @@ export function appHome(input: HomeInput): HomeView {
       `Open incidents (${input.incidents.length})`,
       input.incidents.map(
         (i) =>
-          `:rotating_light: ${code(i.service)} ${code(i.env)}: ${escapeText(i.symptom)} · opened ${when(i.at, now)} · ${link(i.link, 'thread')}`,
+          md`:rotating_light: ${code(i.service)} ${code(i.env)}: ${escapeText(i.symptom)} · opened ${when(i.at, now)} · ${link(i.link, 'thread')}`,
       ),
       'No open incidents.',
     ),
@@ -76,19 +79,26 @@ export function appHome(input: HomeInput): HomeView {
       'Recent history',
       input.history.map(
         (h) =>
-          `${ENDED[h.status] ?? ':grey_question:'} ${code(h.service)} ${code(h.env)}: ${escapeText(h.status)}${h.endedAt ? ` ${slackDate(h.endedAt)}` : ''} · ${code(h.id)}`,
+          md`${ENDED[h.status] ?? ':grey_question:'} ${code(h.service)} ${code(h.env)}: ${escapeText(h.status)}${h.endedAt ? md` ${slackDate(h.endedAt)}` : ''} · ${code(h.id)}`,
       ),
       'Nothing has finished yet.',
     ),
-    context('`/canary help` · `/rollback help` · `/incident help` · `/deploy help`'),
+    context(
+      mdJoin(
+        ['/canary help', '/rollback help', '/incident help', '/deploy help'].map((c) => code(c)),
+        ' · ',
+      ),
+    ),
   ];
   return { type: 'home', blocks };
 }
 
-function list(title: string, lines: string[], empty: string): KnownBlock[] {
+function list(title: string, lines: Mrkdwn[], empty: string): KnownBlock[] {
   return [
     header(title),
-    ...(lines.length > 0 ? lineSections(lines, { maxLines: MAX_LINES, maxLine: 300 }) : [context(empty)]),
+    ...(lines.length > 0
+      ? lineSections(lines, { maxLines: MAX_LINES, maxLine: 300 })
+      : [context(escapeText(empty))]),
     divider(),
   ];
 }

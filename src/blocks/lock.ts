@@ -6,6 +6,7 @@ import {
   header,
   lineSections,
   link,
+  md,
   mention,
   message,
   type SlackMessage,
@@ -21,38 +22,53 @@ export interface LockRefusalInput extends Clock {
   env: string;
   holder?: Lock;
   freeze?: Freeze;
+  /** Who is refused: told "you" when the lock or freeze is their own. */
+  viewer?: string;
   /** Permalink of the holder's rollout card: its thread has the whole story. */
   threadLink?: string;
 }
 
 export function lockRefusal(input: LockRefusalInput): SlackMessage {
   const now = nowOf(input);
-  const what = `${code(input.service)} in ${code(input.env)}`;
+  const what = md`${code(input.service)} in ${code(input.env)}`;
   const plain = escapeText(`${input.service} ${input.env}`);
   if (input.freeze) {
     const f = input.freeze;
-    return message(`${plain} is frozen by ${mention(f.author)}: no new rollout`, [
+    const yours = f.author === input.viewer;
+    const by = yours ? md`you` : mention(f.author);
+    return message(md`${plain} is frozen by ${by}: no new rollout`, [
       section(
-        `:snowflake: Deploys of ${what} are frozen by ${mention(f.author)} since ${when(f.since, now)}: ${escapeText(f.reason)}`,
+        md`:snowflake: Deploys of ${what} are frozen by ${by} since ${when(f.since, now)}: ${escapeText(f.reason)}`,
       ),
       context(
-        `A freeze blocks new rollouts, never a rollback. ${mention(f.author)} or an admin lifts it with ${code(`/deploy unlock ${input.service} ${input.env}`)}.`,
+        md`A freeze blocks new rollouts, never a rollback. ${yours ? md`You` : mention(f.author)} or an admin lifts it with ${code(`/deploy unlock ${input.service} ${input.env}`)}.`,
       ),
     ]);
   }
   const h = input.holder;
   if (!h) {
-    return message(`${plain} is locked`, [
-      section(`:lock: ${what} is locked by another rollout. Try again later.`),
+    return message(md`${plain} is locked`, [
+      section(md`:lock: ${what} is locked by another rollout. Try again later.`),
     ]);
   }
   const kind = h.kind === 'rollback' ? 'a rollback' : 'a rollout';
-  return message(`${plain} is locked by ${mention(h.author)} for ${kind}`, [
+  if (h.author === input.viewer) {
+    // Said to the holder: not "locked by @you", but that the lock is theirs and what ends it.
+    return message(md`${plain}: you hold the deploy lock for ${kind}`, [
+      section(
+        md`:lock: You hold the deploy lock of ${what} for ${kind} since ${when(h.since, now)}: ${escapeText(h.reason)}`,
+      ),
+      context(
+        md`${link(input.threadLink, 'Open its thread')} · ${code(h.rolloutId)} · one rollout at a time per service and environment: it is released when yours ends (abort it to end it now).`,
+      ),
+    ]);
+  }
+  return message(md`${plain} is locked by ${mention(h.author)} for ${kind}`, [
     section(
-      `:lock: ${what} is locked by ${mention(h.author)} for ${kind} since ${when(h.since, now)}: ${escapeText(h.reason)}`,
+      md`:lock: ${what} is locked by ${mention(h.author)} for ${kind} since ${when(h.since, now)}: ${escapeText(h.reason)}`,
     ),
     context(
-      `${link(input.threadLink, 'Open its thread')} · ${code(h.rolloutId)} · one rollout at a time per service and environment; it is released when that one ends.`,
+      md`${link(input.threadLink, 'Open its thread')} · ${code(h.rolloutId)} · one rollout at a time per service and environment; it is released when that one ends.`,
     ),
   ]);
 }
@@ -63,21 +79,24 @@ const MAX_LINES = 40;
 export function locksList(locks: Lock[], freezes: Freeze[], options: Clock = {}): SlackMessage {
   const now = nowOf(options);
   if (locks.length === 0 && freezes.length === 0) {
-    return message('No deploy locks or freezes', [section(':unlock: No deploy locks or freezes.')]);
+    return message(md`No deploy locks or freezes`, [section(md`:unlock: No deploy locks or freezes.`)]);
   }
   const lines = [
     ...locks.map(
       (l) =>
-        `:lock: ${code(l.service)} ${code(l.env)}: ${l.kind} ${code(l.rolloutId)} by ${mention(l.author)} since ${when(l.since, now)}: ${escapeText(l.reason)}`,
+        md`:lock: ${code(l.service)} ${code(l.env)}: ${l.kind} ${code(l.rolloutId)} by ${mention(l.author)} since ${when(l.since, now)}: ${escapeText(l.reason)}`,
     ),
     ...freezes.map(
       (f) =>
-        `:snowflake: ${code(f.service)} ${code(f.env)}: frozen by ${mention(f.author)} since ${when(f.since, now)}: ${escapeText(f.reason)}`,
+        md`:snowflake: ${code(f.service)} ${code(f.env)}: frozen by ${mention(f.author)} since ${when(f.since, now)}: ${escapeText(f.reason)}`,
     ),
   ];
-  const services = [...new Set([...locks, ...freezes].map((x) => `${x.service} ${x.env}`))].slice(0, 5);
-  return message(`${locks.length} lock(s), ${freezes.length} freeze(s): ${escapeText(services.join(', '))}`, [
-    header(`Deploy locks (${locks.length}) and freezes (${freezes.length})`),
-    ...lineSections(lines, { maxLines: MAX_LINES, maxLine: 220 }),
-  ]);
+  const services = [...new Set([...locks, ...freezes].map((x) => md`${x.service} ${x.env}`))].slice(0, 5);
+  return message(
+    md`${locks.length} lock(s), ${freezes.length} freeze(s): ${escapeText(services.join(', '))}`,
+    [
+      header(`Deploy locks (${locks.length}) and freezes (${freezes.length})`),
+      ...lineSections(lines, { maxLines: MAX_LINES, maxLine: 220 }),
+    ],
+  );
 }

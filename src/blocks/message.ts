@@ -12,22 +12,90 @@ import { LIMITS } from './limits.ts';
 
 // What every builder returns, and the small builders they are made of. Each builder cuts its text to
 // Slack's limit itself, so no state (a long reason, 40 gates) can produce a message Slack refuses.
-// Text given to `section`, `fields` and `context` is mrkdwn the caller composed: anything a person typed
-// goes through `escapeText` (or `code`) first.
+//
+// One way out to Slack for text: every mrkdwn text (a section, a field, a context element, a message's
+// fallback `text`, which Slack parses as mrkdwn too) is a `Mrkdwn`, and a `Mrkdwn` is only made here: by
+// the `md` template, which escapes every string it interpolates, or by the helpers below (escapeText,
+// code, mention, link), which escape what they are given. A string a person typed cannot reach Slack as
+// markup without the compiler objecting: there is no way to turn a plain string into `Mrkdwn` unescaped.
 
-/** A chat.postMessage / chat.update body: `text` is the notification fallback, plain and short. */
+/** The one door from a string to Mrkdwn, for the text this module itself composed (set just below). */
+let trusted: (text: string) => Mrkdwn;
+
+/** Slack mrkdwn that is safe to send: made only by `md` and the helpers of this module. */
+export class Mrkdwn {
+  readonly text: string;
+  private constructor(text: string) {
+    this.text = text;
+  }
+  get length(): number {
+    return this.text.length;
+  }
+  toString(): string {
+    return this.text;
+  }
+  static {
+    trusted = (text) => new Mrkdwn(text);
+  }
+}
+
+/** What `md` interpolates: Mrkdwn as it is, strings escaped, numbers as digits. */
+export type MdValue = Mrkdwn | string | number;
+
+/**
+ * mrkdwn from a template: its formatting is kept (`*bold*`, `:emoji:`, `\n`, backticks) and every
+ * interpolated string is escaped, so `md`*Reason:* ${reason}`` is safe whatever
+ * the reason holds. Interpolate Mrkdwn (code(x), mention(id), another md) to keep its markup.
+ */
+export function md(strings: TemplateStringsArray, ...values: MdValue[]): Mrkdwn {
+  // The literal parts are escaped too: `<service>` in a usage line is text, never a link. Markup that
+  // Slack reads in angle brackets comes only from mention, channelRef, link and slackDateToken.
+  let out = escapeText(strings[0] ?? '').text;
+  values.forEach((value, i) => {
+    out += piece(value) + escapeText(strings[i + 1] ?? '').text;
+  });
+  return trusted(out);
+}
+
+function piece(value: MdValue): string {
+  if (value instanceof Mrkdwn) return value.text;
+  if (typeof value === 'number') return String(value);
+  return escapeText(value).text;
+}
+
+/** Mrkdwn pieces joined by a separator (itself escaped, as any string is). */
+export function mdJoin(parts: readonly MdValue[], separator = ''): Mrkdwn {
+  return trusted(parts.map(piece).join(piece(separator)));
+}
+
+declare const built: unique symbol;
+
+/**
+ * A fallback `text` and its blocks: a chat.postMessage / chat.update body. Only `message` and
+ * `textMessage` make one (the brand exists for the compiler alone), so its text was escaped.
+ */
 export interface SlackMessage {
   text: string;
   blocks: KnownBlock[];
+  readonly [built]: true;
 }
 
-export function message(text: string, blocks: KnownBlock[]): SlackMessage {
-  return { text: truncate(text, 300), blocks };
+/** `text` is the notification fallback: short, and mrkdwn like any other text Slack shows. */
+export function message(text: Mrkdwn, blocks: KnownBlock[]): SlackMessage {
+  return { text: truncateMrkdwn(text.text, 300), blocks } as SlackMessage;
 }
 
-/** Slack's mrkdwn control characters; without this a reason could hold `<!channel>` or a fake link. */
-export function escapeText(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+/** Longest answer a text-only reply carries (Slack takes 40,000 chars; a person reads far fewer). */
+const TEXT_REPLY_MAX = 4000;
+
+/** A message that is its text alone (an answer to a command or a click). */
+export function textMessage(text: Mrkdwn): SlackMessage {
+  return { text: truncateMrkdwn(text.text, TEXT_REPLY_MAX), blocks: [] as KnownBlock[] } as SlackMessage;
+}
+
+/** Text shown as it is: Slack's control characters escaped, so it cannot mention, link or broadcast. */
+export function escapeText(text: string): Mrkdwn {
+  return trusted(text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;'));
 }
 
 /**
@@ -40,19 +108,42 @@ export function unescapeText(text: string): string {
 }
 
 /** Inline code of user text: escaped, and a backtick in it cannot close the code span early. */
-export function code(text: string): string {
-  return `\`${escapeText(text).replaceAll('`', "'")}\``;
+export function code(text: string): Mrkdwn {
+  return trusted(`\`${escapeText(text.replaceAll('`', "'")).text}\``);
 }
 
 /** A user mention for a Slack user id; anything else ("cli", a name) is shown as escaped text. */
-export function mention(userId: string): string {
-  return /^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : escapeText(userId);
+export function mention(userId: string): Mrkdwn {
+  return /^[UW][A-Z0-9]{2,}$/.test(userId) ? trusted(`<@${userId}>`) : escapeText(userId);
+}
+
+/**
+ * Text the engine composed for people (a refusal, who may approve): its user mentions (`<@U1>`, from the
+ * config or the store) stay mentions, everything else is escaped. Only user ids are kept, never `<!…>`
+ * broadcasts, channel references or links.
+ */
+export function withMentions(text: string): Mrkdwn {
+  return mdJoin(
+    text.split(/(<@[UW][A-Z0-9]{2,}>)/).map((part, i) => (i % 2 === 1 ? mention(part.slice(2, -1)) : part)),
+  );
+}
+
+/** A channel reference for a Slack channel id; anything else (a "#name") is shown as escaped text. */
+export function channelRef(channel: string): Mrkdwn {
+  return /^[CG][A-Z0-9]{2,}$/.test(channel) ? trusted(`<#${channel}>`) : escapeText(channel);
+}
+
+/** `<!date^…>`: Slack shows the time in each reader's own time zone, `fallback` where it cannot. */
+export function slackDateToken(unixSeconds: number, format: string, fallback: string): Mrkdwn {
+  return trusted(
+    `<!date^${Math.trunc(unixSeconds)}^${escapeText(format).text}|${escapeText(fallback).text}>`,
+  );
 }
 
 /** A link when the URL is one Slack can carry (no spaces, `|` or `>`), else just the label. */
-export function link(url: string | undefined, label: string): string {
+export function link(url: string | undefined, label: string): Mrkdwn {
   return url !== undefined && /^https?:\/\/[^\s<>|]+$/.test(url)
-    ? `<${url}|${escapeText(label)}>`
+    ? trusted(`<${url}|${escapeText(label).text}>`)
     : escapeText(label);
 }
 
@@ -66,7 +157,10 @@ export function truncate(text: string, max: number): string {
 }
 
 /** `truncate` for mrkdwn: also never leaves half an entity (`&am`) or half a `<...>` token behind. */
-export function truncateMrkdwn(text: string, max: number): string {
+export function truncateMrkdwn(text: string, max: number): string;
+export function truncateMrkdwn(text: Mrkdwn, max: number): Mrkdwn;
+export function truncateMrkdwn(text: string | Mrkdwn, max: number): string | Mrkdwn {
+  if (text instanceof Mrkdwn) return trusted(truncateMrkdwn(text.text, max));
   if (text.length <= max) return text;
   let cut = truncate(text, max).slice(0, -1);
   const amp = cut.lastIndexOf('&');
@@ -83,30 +177,30 @@ export function header(text: string): HeaderBlock {
   };
 }
 
-export function section(mrkdwn: string): SectionBlock {
+export function section(mrkdwn: Mrkdwn): SectionBlock {
   return {
     type: 'section',
-    text: { type: 'mrkdwn', text: nonEmpty(truncateMrkdwn(mrkdwn, LIMITS.sectionText)) },
+    text: { type: 'mrkdwn', text: nonEmpty(truncateMrkdwn(mrkdwn.text, LIMITS.sectionText)) },
   };
 }
 
 /** Two columns of short mrkdwn texts; at most 10 (the rest are dropped: callers pass fewer). */
-export function fields(items: string[]): SectionBlock {
+export function fields(items: Mrkdwn[]): SectionBlock {
   return {
     type: 'section',
     fields: items.slice(0, LIMITS.fields).map((text) => ({
       type: 'mrkdwn',
-      text: nonEmpty(truncateMrkdwn(text, LIMITS.fieldText)),
+      text: nonEmpty(truncateMrkdwn(text.text, LIMITS.fieldText)),
     })),
   };
 }
 
-export function context(...items: string[]): ContextBlock {
+export function context(...items: Mrkdwn[]): ContextBlock {
   return {
     type: 'context',
     elements: items.slice(0, LIMITS.contextElements).map((text) => ({
       type: 'mrkdwn',
-      text: nonEmpty(truncateMrkdwn(text, LIMITS.contextText)),
+      text: nonEmpty(truncateMrkdwn(text.text, LIMITS.contextText)),
     })),
   };
 }
@@ -158,12 +252,12 @@ export function actions(buttons: Button[]): ActionsBlock[] {
  * breaks a message.
  */
 export function lineSections(
-  lines: string[],
+  lines: Mrkdwn[],
   options: { maxLine?: number; maxLines?: number; maxSections?: number; more?: string } = {},
 ): SectionBlock[] {
   const maxLine = Math.min(options.maxLine ?? 500, LIMITS.sectionText);
   const maxSections = options.maxSections ?? Number.POSITIVE_INFINITY;
-  const shown = lines.slice(0, options.maxLines ?? lines.length).map((l) => truncateMrkdwn(l, maxLine));
+  const shown = lines.slice(0, options.maxLines ?? lines.length).map((l) => truncateMrkdwn(l.text, maxLine));
   const chunks: string[][] = [];
   let size = 0;
   for (const line of shown) {
@@ -179,13 +273,13 @@ export function lineSections(
   const kept = chunks.slice(0, maxSections);
   const rest = lines.length - kept.reduce((n, c) => n + c.length, 0);
   if (rest > 0) {
-    const more = (n: number) => `_and ${n} more${options.more ? `: ${options.more}` : ''}_`;
+    const more = (n: number) => md`_and ${n} more${options.more ? md`: ${options.more}` : ''}_`.text;
     const last = kept.at(-1);
     if (last && last.join('\n').length + 1 + more(rest).length <= LIMITS.sectionText) last.push(more(rest));
     else if (kept.length < maxSections || !last) kept.push([more(rest)]);
     else last[last.length - 1] = more(rest + 1);
   }
-  return kept.map((c) => section(c.join('\n')));
+  return kept.map((c) => section(trusted(c.join('\n'))));
 }
 
 /**

@@ -7,10 +7,14 @@ import {
   context,
   escapeText,
   fields,
+  type Mrkdwn,
+  md,
+  mdJoin,
   mention,
   message,
   type SlackMessage,
   section,
+  withMentions,
 } from './message.ts';
 import { targetPlain, targetText } from './rollback-target.ts';
 import { type Clock, nowOf, slackDate, when } from './time.ts';
@@ -25,11 +29,11 @@ const MODE: Record<NonNullable<RollbackRequest['mode']>, string> = {
 };
 
 /** Why an approved request did not start: the lock that stood in the way, or the engine's reason. */
-function failedWhy(request: RollbackRequest, now: number): string {
+function failedWhy(request: RollbackRequest, now: number): Mrkdwn {
   const h = request.lockedBy;
   if (h) {
     const kind = h.kind === 'rollback' ? 'a rollback' : 'a rollout';
-    return `${code(request.service)} in ${code(request.env)} is locked by ${mention(h.author)} for ${kind} since ${when(h.since, now)} (${code(h.rolloutId)}): ${escapeText(h.reason)}`;
+    return md`${code(request.service)} in ${code(request.env)} is locked by ${mention(h.author)} for ${kind} since ${when(h.since, now)} (${code(h.rolloutId)}): ${escapeText(h.reason)}`;
   }
   return escapeText(request.message ?? 'no reason given');
 }
@@ -52,33 +56,36 @@ export function rollbackRequestCard(request: RollbackRequest, options: Clock = {
     : request.toRevision
       ? code(request.toRevision)
       : 'the stable revision of the canary under way';
-  const approvals = request.approvals.map((a) => `${mention(a.userId)} ${slackDate(a.at)}`).join(', ');
+  const approvals = mdJoin(
+    request.approvals.map((a) => md`${mention(a.userId)} ${slackDate(a.at)}`),
+    ', ',
+  );
   const outcome =
     request.status === 'started'
-      ? `:white_check_mark: *Approved*${approvals ? ` by ${approvals}` : ''}: started as ${code(request.rolloutId ?? '?')}`
+      ? md`:white_check_mark: *Approved*${approvals.length > 0 ? md` by ${approvals}` : ''}: started as ${code(request.rolloutId ?? '?')}`
       : request.status === 'cancelled'
-        ? `:heavy_minus_sign: *Cancelled* by ${mention(request.decidedBy ?? 'someone')}`
+        ? md`:heavy_minus_sign: *Cancelled* by ${mention(request.decidedBy ?? 'someone')}`
         : request.status === 'failed'
-          ? `:x: *Approved but failed to start*: ${failedWhy(request, now)}`
+          ? md`:x: *Approved but failed to start*: ${failedWhy(request, now)}`
           : expired
-            ? `:hourglass: *Expired* ${slackDate(request.expiresAt)} with ${request.approvals.length} of ${request.required} approvals: ask again with \`/rollback\``
+            ? md`:hourglass: *Expired* ${slackDate(request.expiresAt)} with ${request.approvals.length} of ${request.required} approvals: ask again with \`/rollback\``
             : undefined;
   const open = outcome === undefined;
   const value = encodeValue({ q: request.id });
   return message(
-    `Rollback of ${escapeText(`${request.service} ${request.env}`)}: ${open ? 'waiting for approval' : expired ? 'expired' : request.status}`,
+    md`Rollback of ${escapeText(`${request.service} ${request.env}`)}: ${open ? 'waiting for approval' : expired ? 'expired' : request.status}`,
     [
       section(
-        `:leftwards_arrow_with_hook: ${mention(request.requestedBy)} asks to roll back ${code(request.service)} in ${code(request.env)} to ${target}: ${escapeText(request.reason)}`,
+        md`:leftwards_arrow_with_hook: ${mention(request.requestedBy)} asks to roll back ${code(request.service)} in ${code(request.env)} to ${target}: ${escapeText(request.reason)}`,
       ),
       fields([
-        `*Approvals*\n${request.approvals.length} of ${request.required}${approvals ? `: ${approvals}` : ''}`,
-        `*${open ? 'Expires' : 'Expiry'}*\n${open ? when(request.expiresAt, now) : slackDate(request.expiresAt)}`,
-        `*Procedure*\n${MODE[request.mode ?? 'full']}`,
-        `*Asked*\n${slackDate(request.at)}`,
+        md`*Approvals*\n${request.approvals.length} of ${request.required}${approvals ? md`: ${approvals}` : ''}`,
+        md`*${open ? 'Expires' : 'Expiry'}*\n${open ? when(request.expiresAt, now) : slackDate(request.expiresAt)}`,
+        md`*Procedure*\n${MODE[request.mode ?? 'full']}`,
+        md`*Asked*\n${slackDate(request.at)}`,
       ]),
-      ...(request.target ? [section(`*Target*\n${targetText(request.target)}`)] : []),
-      ...(open ? [context(`May approve: ${request.approvers}`)] : [section(outcome)]),
+      ...(request.target ? [section(md`*Target*\n${targetText(request.target)}`)] : []),
+      ...(open ? [context(md`May approve: ${withMentions(request.approvers)}`)] : [section(outcome)]),
       ...(open
         ? actions([
             button('Approve rollback', ACTIONS.rollbackApprove, value, 'primary', {

@@ -13,6 +13,10 @@ import {
   fitting,
   header,
   lineSections,
+  type MdValue,
+  type Mrkdwn,
+  md,
+  mdJoin,
   mention,
   message,
   type SlackMessage,
@@ -39,57 +43,59 @@ const MARK: Record<StepState, string> = {
  * The four steps of seed 000's procedure with what is known of each (runbooks/rollback.ts, nextStep):
  * the first step not confirmed is the one running, or stuck when people have to look.
  */
-function steps(rb: RollbackState, hostStuck: boolean): string[] {
+function steps(rb: RollbackState, hostStuck: boolean): Mrkdwn[] {
   const stuck = hostStuck || rb.status === 'needs-attention';
   const current: StepState = stuck ? 'stuck' : 'running';
   const to = code(rb.toRevision);
   const verified = rb.trafficAfter !== undefined && sameSplit(rb.trafficAfter, { [rb.toRevision]: 100 });
 
-  let route: [StepState, string];
+  let route: [StepState, MdValue];
   if (rb.mode === 'traffic-only') route = ['skipped', 'traffic-only rollback'];
   else if (rb.status === 'overriding-route') route = [current, 'overriding the route split'];
   else if (rb.routeOverride === undefined) route = ['skipped', 'no route-split override for this service'];
   else if (rb.status === 'needs-attention' && rb.trafficAfter === undefined && rb.mode !== 'route-only') {
-    route = ['stuck', `the route split reports an override to ${code(rb.routeOverride)}`];
-  } else route = ['done', `override to ${code(rb.routeOverride)}`];
+    route = ['stuck', md`the route split reports an override to ${code(rb.routeOverride)}`];
+  } else route = ['done', md`override to ${code(rb.routeOverride)}`];
 
-  let traffic: [StepState, string];
-  let verify: [StepState, string];
+  let traffic: [StepState, MdValue];
+  let verify: [StepState, MdValue];
   if (rb.mode === 'route-only') {
     traffic = ['skipped', 'route-only rollback'];
     verify = ['skipped', 'route-only rollback'];
   } else if (rb.trafficAfter !== undefined) {
-    traffic = ['done', `Cloud Run reports ${splitText(rb.trafficAfter).replaceAll('\n', ', ')}`];
-    verify = verified ? ['done', `${to} serves 100 %`] : ['failed', `expected ${to} 100 %`];
+    traffic = ['done', md`Cloud Run reports ${splitText(rb.trafficAfter, {}, ', ')}`];
+    verify = verified ? ['done', md`${to} serves 100 %`] : ['failed', md`expected ${to} 100 %`];
   } else {
-    traffic = [rb.status === 'shifting' ? current : 'pending', `100 % to ${to}`];
-    verify = ['pending', `expect ${to} 100 %`];
+    traffic = [rb.status === 'shifting' ? current : 'pending', md`100 % to ${to}`];
+    verify = ['pending', md`expect ${to} 100 %`];
   }
 
   const bad = rb.checks?.filter((r) => r.status === 'fail' || r.status === 'error') ?? [];
-  let checks: [StepState, string];
+  let checks: [StepState, MdValue];
   if (rb.checks !== undefined) checks = [bad.length > 0 ? 'failed' : 'done', countText(rb.checks)];
   else if (rb.status === 'checking') checks = [current, 'running on the stable revision'];
   else if (rb.status === 'done') checks = ['skipped', 'none configured'];
   else checks = ['pending', 'once the traffic is verified'];
 
-  const rows: [string, [StepState, string]][] = [
+  const rows: [string, [StepState, MdValue]][] = [
     ['1. Route override', route],
     ['2. Traffic back', traffic],
     ['3. Verify the split', verify],
     ['4. Health and auth checks', checks],
   ];
-  return rows.map(([label, [state, detail]]) => `${MARK[state]} *${label}*: ${detail}`);
+  return rows.map(([label, [state, detail]]) => md`${MARK[state]} *${label}*: ${detail}`);
 }
 
 export function rollingBackMessage(state: RunbookState): SlackMessage {
   const rb = state.rollback;
   if (!rb)
-    return message(`${plainTitle(state)}: ${statusWords(state)}`, [section(escapeText(statusWords(state)))]);
+    return message(md`${plainTitle(state)}: ${statusWords(state)}`, [
+      section(escapeText(statusWords(state))),
+    ]);
   const trigger =
     rb.trigger === 'gate'
-      ? `a gate failed${rb.failedStage ? ` at stage ${escapeText(rb.failedStage)}` : ''}`
-      : `asked by ${rb.by ? mention(rb.by) : 'a person'}`;
+      ? md`a gate failed${rb.failedStage ? md` at stage ${escapeText(rb.failedStage)}` : ''}`
+      : md`asked by ${rb.by ? mention(rb.by) : 'a person'}`;
   const done = rb.status === 'done';
   const head = done
     ? ':leftwards_arrow_with_hook: *Rolled back*'
@@ -106,30 +112,32 @@ export function rollingBackMessage(state: RunbookState): SlackMessage {
         : []),
       section(
         truncateMrkdwn(
-          `${head} to ${code(rb.toRevision)} (${trigger}): ${escapeText(rb.reason)}`,
+          md`${head} to ${code(rb.toRevision)} (${trigger}): ${escapeText(rb.reason)}`,
           budget / 2,
         ),
       ),
-      section(steps(rb, state.status === 'needs-attention').join('\n')),
+      section(mdJoin(steps(rb, state.status === 'needs-attention'), '\n')),
       fields([
-        `*Traffic before*\n${rb.trafficBefore ? splitText(rb.trafficBefore) : 'not recorded'}`,
-        `*Traffic after*\n${rb.trafficAfter ? splitText(rb.trafficAfter) : 'not yet verified'}`,
-        `*From → to*\n${rb.fromRevision ? `${code(rb.fromRevision)} → ` : ''}${code(rb.toRevision)}`,
-        `*Started*\n${slackDate(rb.startedAt)}${took ? `, took ${took}` : ''}`,
+        md`*Traffic before*\n${rb.trafficBefore ? splitText(rb.trafficBefore) : 'not recorded'}`,
+        md`*Traffic after*\n${rb.trafficAfter ? splitText(rb.trafficAfter) : 'not yet verified'}`,
+        md`*From → to*\n${rb.fromRevision ? md`${code(rb.fromRevision)} → ` : ''}${code(rb.toRevision)}`,
+        md`*Started*\n${slackDate(rb.startedAt)}${took ? md`, took ${took}` : ''}`,
       ]),
       ...lineSections(
         checks.map((r) => gateLine(r, Math.max(80, Math.min(400, Math.floor(budget / checks.length))))),
         { maxSections: 3, more: 'see the report' },
       ),
-      ...(rb.attention ? [context(truncateMrkdwn(`:warning: ${escapeText(rb.attention)}`, budget / 3))] : []),
+      ...(rb.attention
+        ? [context(truncateMrkdwn(md`:warning: ${escapeText(rb.attention)}`, budget / 3))]
+        : []),
       ...(state.dryRun
-        ? [context(':test_tube: Dry run: nothing was changed; these are the steps it would take.')]
+        ? [context(md`:test_tube: Dry run: nothing was changed; these are the steps it would take.`)]
         : []),
       ...actions(state.kind === 'rollback' ? standaloneButtons(state.id, state.status) : []),
     ],
     6000,
   );
-  return message(`${plainTitle(state)}: ${statusWords(state)}`, blocks);
+  return message(md`${plainTitle(state)}: ${statusWords(state)}`, blocks);
 }
 
 /** A manual rollback has no rollout card: its own message carries Retry and Stop when it is stuck. */
@@ -167,36 +175,36 @@ export interface IncidentCardInput {
 }
 
 /** The stage that failed, or in words why there is none. */
-function failedStageText(input: IncidentCardInput): string {
+function failedStageText(input: IncidentCardInput): Mrkdwn {
   if (input.failedStage) return escapeText(input.failedStage);
-  if (input.rolledBackBy) return `none: ${mention(input.rolledBackBy)} rolled back by hand`;
-  if (input.openedBy && input.openedBy !== 'shiftgate') return `none: opened by ${mention(input.openedBy)}`;
-  return 'none: no rollout stage had failed';
+  if (input.rolledBackBy) return md`none: ${mention(input.rolledBackBy)} rolled back by hand`;
+  if (input.openedBy && input.openedBy !== 'shiftgate') return md`none: opened by ${mention(input.openedBy)}`;
+  return md`none: no rollout stage had failed`;
 }
 
 export function incidentCard(input: IncidentCardInput): SlackMessage {
   const open = input.status === 'open';
-  const revisions = `${input.revisions.from ? `${code(input.revisions.from)} → ` : ''}${code(input.revisions.to)}`;
-  const resolved = `Resolved by ${input.resolvedBy ? mention(input.resolvedBy) : 'someone'}${
-    input.resolvedAt ? ` ${slackDate(input.resolvedAt)}` : ''
+  const revisions = md`${input.revisions.from ? md`${code(input.revisions.from)} → ` : ''}${code(input.revisions.to)}`;
+  const resolved = md`Resolved by ${input.resolvedBy ? mention(input.resolvedBy) : 'someone'}${
+    input.resolvedAt ? md` ${slackDate(input.resolvedAt)}` : ''
   }`;
   return message(
-    `${open ? 'Incident' : 'Resolved incident'} ${escapeText(`${input.service} ${input.env}`)}: ${escapeText(input.symptom)}`,
+    md`${open ? 'Incident' : 'Resolved incident'} ${escapeText(`${input.service} ${input.env}`)}: ${escapeText(input.symptom)}`,
     [
       header(`${open ? 'Incident' : 'Resolved incident'}: ${input.service} ${input.env}`),
-      section(`${open ? ':rotating_light:' : ':white_check_mark:'} ${escapeText(input.symptom)}`),
+      section(md`${open ? ':rotating_light:' : ':white_check_mark:'} ${escapeText(input.symptom)}`),
       fields([
-        `*Failed stage*\n${failedStageText(input)}`,
-        `*Revisions*\n${revisions}`,
-        `*Traffic before*\n${input.trafficBefore ? splitText(input.trafficBefore) : 'not recorded'}`,
-        `*Traffic after*\n${input.trafficAfter ? splitText(input.trafficAfter) : 'not recorded'}`,
-        `*Route*\n${input.routeOverride ? `override to ${code(input.routeOverride)}` : 'no route-split override'}`,
-        `*Status*\n${open ? 'open' : resolved}`,
+        md`*Failed stage*\n${failedStageText(input)}`,
+        md`*Revisions*\n${revisions}`,
+        md`*Traffic before*\n${input.trafficBefore ? splitText(input.trafficBefore) : 'not recorded'}`,
+        md`*Traffic after*\n${input.trafficAfter ? splitText(input.trafficAfter) : 'not recorded'}`,
+        md`*Route*\n${input.routeOverride ? md`override to ${code(input.routeOverride)}` : 'no route-split override'}`,
+        md`*Status*\n${open ? 'open' : resolved}`,
       ]),
       context(
-        `Opened ${slackDate(input.at)}`,
-        open ? 'Reply in this thread: every reply is an incident note.' : resolved,
-        `Incident ${code(input.incidentId)}`,
+        md`Opened ${slackDate(input.at)}`,
+        open ? md`Reply in this thread: every reply is an incident note.` : resolved,
+        md`Incident ${code(input.incidentId)}`,
       ),
       ...(open
         ? actions([

@@ -11,6 +11,9 @@ import {
   context,
   fields,
   header,
+  type Mrkdwn,
+  md,
+  mdJoin,
   mention,
   message,
   type SlackMessage,
@@ -49,79 +52,85 @@ export function rolloutCard(
   const now = nowOf(options);
   const blocks: KnownBlock[] = [
     header(`Canary ${state.service} ${state.tag} → ${state.env}${state.dryRun ? ' (dry run)' : ''}`),
-    section(`${statusText(state, now, options.requiredApprovals)}\n${stageBar(state)}`),
+    section(md`${statusText(state, now, options.requiredApprovals)}\n${stageBar(state)}`),
     fields(cardFields(state, runbook, now)),
   ];
   const trouble = troubleLines(state);
-  if (trouble.length > 0) blocks.push(section(trouble.join('\n')));
+  if (trouble.length > 0) blocks.push(section(mdJoin(trouble, '\n')));
   blocks.push(
     context(
-      `Rollout ${code(state.id)} · image ${code(state.image)}`,
+      md`Rollout ${code(state.id)} · image ${code(state.image)}`,
       state.dryRun
-        ? ':test_tube: Dry run: nothing is changed on Cloud Run; the thread says what would have been done.'
-        : 'Approvals, gate results and the rollback are in the thread.',
+        ? md`:test_tube: Dry run: nothing is changed on Cloud Run; the thread says what would have been done.`
+        : md`Approvals, gate results and the rollback are in the thread.`,
     ),
   );
   blocks.push(...actions(cardButtons(state)));
-  return message(`${plainTitle(state)}: ${statusWords(state)}`, blocks);
+  return message(md`${plainTitle(state)}: ${statusWords(state)}`, blocks);
 }
 
-function cardFields(state: CanaryState, runbook: CanaryRunbook, now: number): string[] {
+function cardFields(state: CanaryState, runbook: CanaryRunbook, now: number): Mrkdwn[] {
   const revisions =
     state.status === 'promoted' && state.canaryRevision
-      ? [
-          `stable ${code(state.canaryRevision)} (promoted)`,
-          ...(state.stableRevision ? [`previous stable ${code(state.stableRevision)}`] : []),
-        ].join('\n')
-      : [
-          `stable ${state.stableRevision ? code(state.stableRevision) : '_not known yet_'}`,
-          `canary ${state.canaryRevision ? code(state.canaryRevision) : '_not deployed yet_'}`,
-        ].join('\n');
+      ? mdJoin(
+          [
+            md`stable ${code(state.canaryRevision)} (promoted)`,
+            ...(state.stableRevision ? [md`previous stable ${code(state.stableRevision)}`] : []),
+          ],
+          '\n',
+        )
+      : mdJoin(
+          [
+            md`stable ${state.stableRevision ? code(state.stableRevision) : md`_not known yet_`}`,
+            md`canary ${state.canaryRevision ? code(state.canaryRevision) : md`_not deployed yet_`}`,
+          ],
+          '\n',
+        );
   const out = [
-    `*Requested by*\n${mention(state.requestedBy)}`,
-    `*Started*\n${slackDate(state.startedAt)}`,
-    `*Traffic now*\n${splitText(state.trafficNow, revisionRoles(state))}`,
-    `*Revisions*\n${revisions}`,
-    `*Gates*\n${gateSummary(state, runbook)}`,
+    md`*Requested by*\n${mention(state.requestedBy)}`,
+    md`*Started*\n${slackDate(state.startedAt)}`,
+    md`*Traffic now*\n${splitText(state.trafficNow, revisionRoles(state))}`,
+    md`*Revisions*\n${revisions}`,
+    md`*Gates*\n${gateSummary(state, runbook)}`,
   ];
   if (state.promoteNow) {
-    out.push(`*Promote now*\nby ${mention(state.promoteNow.by)} ${when(state.promoteNow.at, now)}`);
+    out.push(md`*Promote now*\nby ${mention(state.promoteNow.by)} ${when(state.promoteNow.at, now)}`);
   }
   return out;
 }
 
 /** The current stage's latest tick and checks in counts; the rollback's checks while it runs. */
-function gateSummary(state: CanaryState, runbook: CanaryRunbook): string {
+function gateSummary(state: CanaryState, runbook: CanaryRunbook): Mrkdwn {
   const stage = currentStage(state);
-  if (!stage) return 'no stage';
+  if (!stage) return md`no stage`;
   const def = runbook.stages[state.stage];
-  const lines: string[] = [];
+  const lines: Mrkdwn[] = [];
   const last = stage.ticks.at(-1);
   if (last) {
     const total = def && def.watch > 0 && def.interval > 0 ? Math.floor(def.watch / def.interval) : undefined;
-    const of = total === undefined ? '' : ` of ${total}`;
-    lines.push(`stage ${stage.name}, tick ${stage.ticks.length}${of}: ${countText(last)}`);
+    const of = total === undefined ? '' : md` of ${total}`;
+    lines.push(md`stage ${stage.name}, tick ${stage.ticks.length}${of}: ${countText(last)}`);
   }
-  if (stage.checks) lines.push(`stage ${stage.name} checks: ${countText(stage.checks)}`);
-  if (state.rollback?.checks) lines.push(`rollback checks: ${countText(state.rollback.checks)}`);
+  if (stage.checks) lines.push(md`stage ${stage.name} checks: ${countText(stage.checks)}`);
+  if (state.rollback?.checks) lines.push(md`rollback checks: ${countText(state.rollback.checks)}`);
   if (lines.length === 0) {
     const gates = def?.gates.length ?? 0;
     const checks = def?.checks.length ?? 0;
-    lines.push(`stage ${stage.name}: ${checks} checks, ${gates} gates; none run yet`);
+    lines.push(md`stage ${stage.name}: ${checks} checks, ${gates} gates; none run yet`);
   }
-  return lines.join('\n');
+  return mdJoin(lines, '\n');
 }
 
 /** What failed or could not be measured in the current stage's latest results, observed vs threshold. */
-function troubleLines(state: CanaryState): string[] {
+function troubleLines(state: CanaryState): Mrkdwn[] {
   const stage = currentStage(state);
   if (!stage) return [];
   const latest = [...(stage.ticks.at(-1) ?? []), ...(stage.checks ?? []), ...(state.rollback?.checks ?? [])];
   const bad = troubled(latest);
   if (bad.length === 0) return [];
   const shown = bad.slice(0, TROUBLE_LINES).map((r) => gateLine(r, 500));
-  const more = bad.length > TROUBLE_LINES ? [`_and ${bad.length - TROUBLE_LINES} more in the thread_`] : [];
-  return [`*Not passing at stage ${stage.name}:*`, ...shown, ...more];
+  const more = bad.length > TROUBLE_LINES ? [md`_and ${bad.length - TROUBLE_LINES} more in the thread_`] : [];
+  return [md`*Not passing at stage ${stage.name}:*`, ...shown, ...more];
 }
 
 /**

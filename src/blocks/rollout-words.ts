@@ -10,7 +10,7 @@ import type {
   StageProgress,
   StandaloneRollbackState,
 } from '../runbooks/types.ts';
-import { code, escapeText, mention } from './message.ts';
+import { code, escapeText, type Mrkdwn, md, mdJoin, mention } from './message.ts';
 import { between, relative, slackDate, when } from './time.ts';
 
 // A rollout's state in words, shared by the card, /canary status and list, and App Home: the stage
@@ -63,15 +63,16 @@ export function currentStage(state: CanaryState): StageProgress | undefined {
 /**
  * `A 0 % ✓ → *B 5 % ●* → C 25 % → D 50 % → E 100 %`: ✓ done, ● current, ✗ failed, ■ where it stopped.
  */
-export function stageBar(state: CanaryState): string {
+export function stageBar(state: CanaryState): Mrkdwn {
   const failed = state.rollback?.failedStage;
-  return state.stages
-    .map((stage, i) => {
+  return mdJoin(
+    state.stages.map((stage, i) => {
       const mark = stageMark(state, stage, i, failed);
       const text = `${stage.name} ${stage.traffic} %${mark ? ` ${mark}` : ''}`;
-      return i === state.stage && !isTerminal(state) ? `*${text}*` : text;
-    })
-    .join(' → ');
+      return i === state.stage && !isTerminal(state) ? md`*${text}*` : text;
+    }),
+    ' → ',
+  );
 }
 
 function stageMark(state: CanaryState, stage: StageProgress, i: number, failed: string | undefined): string {
@@ -130,48 +131,48 @@ function rollbackWords(state: StandaloneRollbackState): string {
 }
 
 /** "control prod v1.42.0" and the like, for fallback texts (escaped: Slack parses them too). */
-export function plainTitle(state: RunbookState): string {
+export function plainTitle(state: RunbookState): Mrkdwn {
   const what = state.kind === 'canary' ? ` ${state.tag}` : ' rollback';
   return escapeText(`${state.service} ${state.env}${what}${state.dryRun ? ' (dry run)' : ''}`);
 }
 
 /** What the rollout is doing now (or how it ended), in mrkdwn, with the person and the reason. */
-export function statusText(state: CanaryState, now: number, required?: number): string {
+export function statusText(state: CanaryState, now: number, required?: number): Mrkdwn {
   const stage = currentStage(state);
-  const at = stage ? stageLabel(stage) : `stage ${state.stage}`;
+  const at = stage ? stageLabel(stage) : md`stage ${state.stage}`;
   const emoji = STATUS_EMOJI[state.status];
   switch (state.status) {
     case 'deploying':
-      return `${emoji} *Deploying ${code(state.tag)} as a revision with no traffic*`;
+      return md`${emoji} *Deploying ${code(state.tag)} as a revision with no traffic*`;
     case 'checking':
-      return `${emoji} *Running the checks of ${at}*`;
+      return md`${emoji} *Running the checks of ${at}*`;
     case 'awaiting-approval': {
       const count = stage?.approvals.length ?? 0;
-      const of = required === undefined ? `${count} so far` : `${count} of ${required}`;
-      const expires = stage?.approvalExpiresAt ? `, expires ${when(stage.approvalExpiresAt, now)}` : '';
-      return `${emoji} *Waiting for approval to shift to ${stage?.traffic ?? '?'} % (stage ${stage?.name})*: approvals ${of}${expires}`;
+      const of = required === undefined ? md`${count} so far` : md`${count} of ${required}`;
+      const expires = stage?.approvalExpiresAt ? md`, expires ${when(stage.approvalExpiresAt, now)}` : '';
+      return md`${emoji} *Waiting for approval to shift to ${stage?.traffic ?? '?'} % (stage ${stage?.name ?? '?'})*: approvals ${of}${expires}`;
     }
     case 'shifting':
-      return `${emoji} *Shifting traffic: ${stage?.traffic ?? '?'} % to the canary (stage ${stage?.name})*`;
+      return md`${emoji} *Shifting traffic: ${stage?.traffic ?? '?'} % to the canary (stage ${stage?.name ?? '?'})*`;
     case 'watching':
-      return `${emoji} *Watching the gates of ${at}*${stage ? `: ${windowText(stage, now)}` : ''}`;
+      return md`${emoji} *Watching the gates of ${at}*${stage ? md`: ${windowText(stage, now)}` : ''}`;
     case 'paused': {
       const hold = state.hold?.kind === 'paused' ? state.hold : undefined;
       const by = hold?.by;
       const from = hold?.from === 'awaiting-approval' ? 'waiting for approval' : (hold?.from ?? '');
-      const since = hold ? ` ${relative(hold.at, now)}` : '';
-      return `${emoji} *Paused* at ${at}${by ? ` by ${mention(by)}` : ''}${since}${from ? ` (was ${from})` : ''}`;
+      const since = hold ? md` ${relative(hold.at, now)}` : '';
+      return md`${emoji} *Paused* at ${at}${by ? md` by ${mention(by)}` : ''}${since}${from ? md` (was ${from})` : ''}`;
     }
     case 'needs-attention': {
       const attention = attentionOf(state);
       const reason = attention?.reason ?? 'see the thread';
-      const hint = attention ? `\n${ATTENTION[attention.cause].hint}` : '';
-      return `${emoji} *Needs attention* at ${at}: ${escapeText(reason)}${hint}`;
+      const hint = attention ? md`\n${ATTENTION[attention.cause].hint}` : '';
+      return md`${emoji} *Needs attention* at ${at}: ${escapeText(reason)}${hint}`;
     }
     case 'rolling-back': {
       const rb = state.rollback;
-      const why = rb ? `: ${escapeText(rb.reason)}` : '';
-      return `${emoji} *Rolling back to ${code(rb?.toRevision ?? 'stable')}*${why}`;
+      const why = rb ? md`: ${escapeText(rb.reason)}` : '';
+      return md`${emoji} *Rolling back to ${code(rb?.toRevision ?? 'stable')}*${why}`;
     }
     default:
       return endedText(state);
@@ -179,52 +180,52 @@ export function statusText(state: CanaryState, now: number, required?: number): 
 }
 
 /** How a finished rollout ended: what, when, who and why. */
-export function endedText(state: CanaryState): string {
+export function endedText(state: CanaryState): Mrkdwn {
   const emoji = STATUS_EMOJI[state.status];
-  const ended = state.endedAt ? ` ${slackDate(state.endedAt)}` : '';
+  const ended = state.endedAt ? md` ${slackDate(state.endedAt)}` : '';
   const took = state.endedAt ? durationOf(state.startedAt, state.endedAt) : '';
   const rb = state.rollback;
   switch (state.status) {
     case 'promoted':
-      return `${emoji} *Promoted*${ended}: ${code(state.canaryRevision ?? state.tag)} is the stable revision, serving 100 %${took}`;
+      return md`${emoji} *Promoted*${ended}: ${code(state.canaryRevision ?? state.tag)} is the stable revision, serving 100 %${took}`;
     case 'rolled-back': {
       const trigger =
         rb?.trigger === 'gate'
-          ? `a gate failed${rb.failedStage ? ` at stage ${escapeText(rb.failedStage)}` : ''}`
-          : `rolled back by ${rb?.by ? mention(rb.by) : 'a person'}`;
+          ? md`a gate failed${rb.failedStage ? md` at stage ${escapeText(rb.failedStage)}` : ''}`
+          : md`rolled back by ${rb?.by ? mention(rb.by) : 'a person'}`;
       const attention = attentionOf(state);
       const checks =
-        attention?.cause === 'rollback-checks' ? `\n:warning: ${escapeText(attention.reason)}` : '';
-      return `${emoji} *Rolled back* to ${code(rb?.toRevision ?? 'stable')}${ended} (${trigger}): ${escapeText(rb?.reason ?? '')}${checks}`;
+        attention?.cause === 'rollback-checks' ? md`\n:warning: ${escapeText(attention.reason)}` : '';
+      return md`${emoji} *Rolled back* to ${code(rb?.toRevision ?? 'stable')}${ended} (${trigger}): ${escapeText(rb?.reason ?? '')}${checks}`;
     }
     case 'aborted': {
-      const by = state.aborted ? ` by ${mention(state.aborted.by)}` : '';
-      const why = state.aborted?.reason ? `: ${escapeText(state.aborted.reason)}` : '';
-      const back = rb ? `\nTraffic returned to ${code(rb.toRevision)}.` : '';
-      return `${emoji} *Aborted*${by}${ended}${why}${back}`;
+      const by = state.aborted ? md` by ${mention(state.aborted.by)}` : '';
+      const why = state.aborted?.reason ? md`: ${escapeText(state.aborted.reason)}` : '';
+      const back = rb ? md`\nTraffic returned to ${code(rb.toRevision)}.` : '';
+      return md`${emoji} *Aborted*${by}${ended}${why}${back}`;
     }
     case 'failed': {
       const last = state.timeline.findLast((t) => /^(failed|stopped)/.test(t.what));
-      const by = last?.by ? ` by ${mention(last.by)}` : '';
-      return `${emoji} *Failed*${ended}${by}: ${escapeText(last?.what ?? 'see the thread')}`;
+      const by = last?.by ? md` by ${mention(last.by)}` : '';
+      return md`${emoji} *Failed*${ended}${by}: ${escapeText(last?.what ?? 'see the thread')}`;
     }
     default:
-      return `${emoji} *${state.status}*`;
+      return md`${emoji} *${state.status}*`;
   }
 }
 
-function durationOf(from: string, to: string): string {
+function durationOf(from: string, to: string): Mrkdwn | string {
   const took = between(from, to);
-  return took === undefined ? '' : `, after ${took}`;
+  return took === undefined ? '' : md`, after ${took}`;
 }
 
 /** "tick 3, window ends <date> (in 7 min)". */
-export function windowText(stage: StageProgress, now: number): string {
-  const tick = `tick ${stage.ticks.length}`;
-  const ext = stage.extensionsUsed > 0 ? `, extended ${stage.extensionsUsed}×` : '';
-  if (!stage.windowEndsAt) return `${tick}${ext}`;
+export function windowText(stage: StageProgress, now: number): Mrkdwn {
+  const tick = md`tick ${stage.ticks.length}`;
+  const ext = stage.extensionsUsed > 0 ? md`, extended ${stage.extensionsUsed}×` : '';
+  if (!stage.windowEndsAt) return md`${tick}${ext}`;
   const verb = Date.parse(stage.windowEndsAt) > now ? 'ends' : 'ended';
-  return `${tick}, window ${verb} ${when(stage.windowEndsAt, now)}${ext}`;
+  return md`${tick}, window ${verb} ${when(stage.windowEndsAt, now)}${ext}`;
 }
 
 /** Which revision plays which part: once promoted, the canary is the stable revision. */
@@ -244,11 +245,11 @@ export function revisionRoles(state: CanaryState): RevisionRoles {
 }
 
 /** One line per revision, largest share first, naming which is stable and which the canary. */
-export function splitText(split: Split | undefined, roles: RevisionRoles = {}): string {
+export function splitText(split: Split | undefined, roles: RevisionRoles = {}, separator = '\n'): Mrkdwn {
   const entries = splitEntries(split ?? {});
-  if (entries.length === 0) return 'no traffic reported yet';
-  return entries
-    .map(([rev, pct]) => {
+  if (entries.length === 0) return md`no traffic reported yet`;
+  return mdJoin(
+    entries.map(([rev, pct]) => {
       const role =
         rev === roles.stable
           ? ' (stable)'
@@ -257,9 +258,10 @@ export function splitText(split: Split | undefined, roles: RevisionRoles = {}): 
             : rev === roles.previous
               ? ' (previous stable)'
               : '';
-      return `${code(rev)} ${pct} %${role}`;
-    })
-    .join('\n');
+      return md`${code(rev)} ${pct} %${role}`;
+    }),
+    separator,
+  );
 }
 
 /** Share of traffic on the canary now, as Cloud Run reported it. */

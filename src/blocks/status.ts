@@ -7,6 +7,8 @@ import {
   escapeText,
   fields,
   lineSections,
+  type Mrkdwn,
+  md,
   mention,
   message,
   type SlackMessage,
@@ -33,33 +35,33 @@ export function rolloutStatus(
   options: Clock = {},
 ): SlackMessage {
   const now = nowOf(options);
-  const text = `${plainTitle(state)}: ${statusWords(state)}`;
+  const text = md`${plainTitle(state)}: ${statusWords(state)}`;
   if (state.kind === 'rollback') {
     const rb = state.rollback;
     return message(text, [
       section(
-        `${STATUS_EMOJI[state.status]} *Rollback of ${code(state.service)} in ${code(state.env)}* ${code(state.id)}\n${escapeText(statusWords(state))}: ${escapeText(rb.reason)}`,
+        md`${STATUS_EMOJI[state.status]} *Rollback of ${code(state.service)} in ${code(state.env)}* ${code(state.id)}\n${escapeText(statusWords(state))}: ${escapeText(rb.reason)}`,
       ),
-      context(`Asked by ${mention(state.requestedBy)} ${when(state.startedAt, now)}`, `Mode: ${rb.mode}`),
+      context(md`Asked by ${mention(state.requestedBy)} ${when(state.startedAt, now)}`, md`Mode: ${rb.mode}`),
     ]);
   }
   const stage = currentStage(state);
   const last = stage?.ticks.at(-1);
   const gates = last
-    ? `tick ${stage?.ticks.length}: ${countText(last)}`
+    ? md`tick ${stage?.ticks.length ?? 0}: ${countText(last)}`
     : stage?.checks
-      ? `checks: ${countText(stage.checks)}`
+      ? md`checks: ${countText(stage.checks)}`
       : 'none run yet in this stage';
-  const total = runbook ? ` of ${runbook.stages.length}` : '';
+  const total = runbook ? md` of ${runbook.stages.length}` : '';
   return message(text, [
     section(
-      `*${escapeText(`${state.service} ${state.tag} → ${state.env}`)}*${state.dryRun ? ' (dry run)' : ''} ${code(state.id)}\n${statusText(state, now)}\n${stageBar(state)}`,
+      md`*${escapeText(`${state.service} ${state.tag} → ${state.env}`)}*${state.dryRun ? ' (dry run)' : ''} ${code(state.id)}\n${statusText(state, now)}\n${stageBar(state)}`,
     ),
     fields([
-      `*Traffic now*\n${splitText(state.trafficNow, revisionRoles(state))}`,
-      `*Gates, stage ${escapeText(stage?.name ?? '?')}*${total ? ` (stage ${state.stage + 1}${total})` : ''}\n${gates}`,
+      md`*Traffic now*\n${splitText(state.trafficNow, revisionRoles(state))}`,
+      md`*Gates, stage ${escapeText(stage?.name ?? '?')}*${total ? md` (stage ${state.stage + 1}${total})` : ''}\n${gates}`,
     ]),
-    context(`Requested by ${mention(state.requestedBy)} ${when(state.startedAt, now)}`),
+    context(md`Requested by ${mention(state.requestedBy)} ${when(state.startedAt, now)}`),
   ]);
 }
 
@@ -69,7 +71,7 @@ const MAX_LINES = 40;
 export function rolloutList(states: RunbookState[], options: Clock = {}): SlackMessage {
   const now = nowOf(options);
   if (states.length === 0) {
-    return message('No rollout or rollback is active', [section('No rollout or rollback is active.')]);
+    return message(md`No rollout or rollback is active`, [section(md`No rollout or rollback is active.`)]);
   }
   const lines = states.map((s) => listLine(s, now));
   const names = escapeText(
@@ -78,8 +80,8 @@ export function rolloutList(states: RunbookState[], options: Clock = {}): SlackM
       .map((s) => `${s.service} ${s.env}`)
       .join(', '),
   );
-  return message(`${states.length} active: ${names}${states.length > 5 ? ', …' : ''}`, [
-    section(`*${states.length} active*`),
+  return message(md`${states.length} active: ${names}${states.length > 5 ? ', …' : ''}`, [
+    section(md`*${states.length} active*`),
     ...lineSections(lines, {
       maxLines: MAX_LINES,
       maxLine: 250,
@@ -89,11 +91,11 @@ export function rolloutList(states: RunbookState[], options: Clock = {}): SlackM
 }
 
 /** One line of a list: what, where, doing what, since when, by whom. */
-export function listLine(s: RunbookState, now: number): string {
+export function listLine(s: RunbookState, now: number): Mrkdwn {
   const since = relative(s.startedAt, now).replace(/ ago$/, '');
   if (s.kind === 'rollback') {
-    return `${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* rollback: ${escapeText(statusWords(s))} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;
+    return md`${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* rollback: ${escapeText(statusWords(s))} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;
   }
-  const share = s.canaryRevision && s.status !== 'promoted' ? ` · canary ${canaryShare(s)} %` : '';
-  return `${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* ${code(s.tag)}${s.dryRun ? ' (dry run)' : ''}: ${escapeText(statusWords(s))}${share} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;
+  const share = s.canaryRevision && s.status !== 'promoted' ? md` · canary ${canaryShare(s)} %` : '';
+  return md`${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* ${code(s.tag)}${s.dryRun ? ' (dry run)' : ''}: ${escapeText(statusWords(s))}${share} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;
 }

@@ -7,7 +7,7 @@ import {
   secondsToHours,
   secondsToMinutes,
 } from 'date-fns';
-import { escapeText } from './message.ts';
+import { escapeText, type Mrkdwn, md, slackDateToken } from './message.ts';
 
 // Times in messages: an absolute time Slack shows in each reader's own time zone, and a relative
 // duration computed here ("12 min") with date-fns, in the short units below. Builders take `now` as an
@@ -23,10 +23,10 @@ export function nowOf(options: Clock | undefined): number {
 }
 
 /** `<!date^UNIX^{date_short_pretty} {time}|ISO>`: Slack renders it in the reader's time zone. */
-export function slackDate(iso: string): string {
+export function slackDate(iso: string): Mrkdwn {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) return escapeText(iso);
-  return `<!date^${getUnixTime(ms)}^{date_short_pretty} {time}|${new Date(ms).toISOString()}>`;
+  return slackDateToken(getUnixTime(ms), '{date_short_pretty} {time}', new Date(ms).toISOString());
 }
 
 const UNITS: Record<string, string> = { xSeconds: 's', xMinutes: 'min', xHours: 'h', xDays: 'd' };
@@ -61,7 +61,14 @@ export function relative(iso: string, now: number): string {
 }
 
 /** "<date> (12 min ago)". */
-export function when(iso: string, now: number): string {
+export function when(iso: string, now: number): Mrkdwn {
   const rel = relative(iso, now);
-  return rel === '' ? slackDate(iso) : `${slackDate(iso)} (${rel})`;
+  return rel === '' ? slackDate(iso) : md`${slackDate(iso)} (${rel})`;
+}
+
+/** "today at 18:06", "Nov 23rd at 09:12": when something was decided, in the reader's time zone. */
+export function clockTime(iso: string): Mrkdwn {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return escapeText(iso);
+  return slackDateToken(getUnixTime(ms), '{date_short_pretty} at {time}', new Date(ms).toISOString());
 }

@@ -9,6 +9,8 @@ import {
   fitting,
   header,
   lineSections,
+  type Mrkdwn,
+  md,
   mention,
   message,
   type SlackMessage,
@@ -49,33 +51,33 @@ function modeWords(run: ValidationRun): string {
     : 'baseline mode: recorded without gating, not a go/no-go decision';
 }
 
-function footer(run: ValidationRun, ...more: string[]) {
+function footer(run: ValidationRun, ...more: Mrkdwn[]) {
   return context(
     [
-      `Run ${code(run.id)}`,
-      `asked by ${mention(run.requestedBy)}`,
-      `started ${slackDate(run.startedAt)}`,
+      md`Run ${code(run.id)}`,
+      md`asked by ${mention(run.requestedBy)}`,
+      md`started ${slackDate(run.startedAt)}`,
       ...more,
-    ].join(' · '),
+    ].reduce((all, one) => md`${all} · ${one}`),
   );
 }
 
 function runningCard(run: ValidationRun): SlackMessage {
   const lanes = new Set(run.plan.map((p) => p.lane)).size;
-  const done = run.results.length > 0 ? ` ${run.results.length} of ${run.plan.length} done.` : '';
-  return message(`${title(run, 'running')} (${run.plan.length} checks)`, [
+  const done = run.results.length > 0 ? md` ${run.results.length} of ${run.plan.length} done.` : '';
+  return message(md`${title(run, 'running')} (${run.plan.length} checks)`, [
     header(title(run, 'running')),
     section(
-      `:hourglass_flowing_sand: Running *${run.plan.length} checks* in *${lanes} lanes* of ${code(run.env)}, in ${escapeText(modeWords(run))}.${done}`,
+      md`:hourglass_flowing_sand: Running *${run.plan.length} checks* in *${lanes} lanes* of ${code(run.env)}, in ${escapeText(modeWords(run))}.${done}`,
     ),
-    footer(run, 'results.tsv and SUMMARY.md will be in the thread'),
+    footer(run, md`results.tsv and SUMMARY.md will be in the thread`),
   ]);
 }
 
 function abandonedCard(run: ValidationRun): SlackMessage {
-  return message(title(run, 'not run'), [
+  return message(escapeText(title(run, 'not run')), [
     header(title(run, 'not run')),
-    section(`:heavy_minus_sign: ${escapeText(run.note ?? 'The run ended before its checks ran.')}`),
+    section(md`:heavy_minus_sign: ${escapeText(run.note ?? 'The run ended before its checks ran.')}`),
     footer(run),
   ]);
 }
@@ -92,27 +94,27 @@ function finishedCard(run: ValidationRun, verdict: Verdict): SlackMessage {
   const blocks = fitting(
     (budget) => [
       header(title(run, verdictTitle(verdict))),
-      section(`${verdictEmoji(verdict)} ${escapeText(verdictSentence(verdict))}`),
+      section(md`${verdictEmoji(verdict)} ${escapeText(verdictSentence(verdict))}`),
       ...laneTable(run),
       ...(problems.length > 0
         ? lineSections(
             [
-              '*Did not pass*',
+              md`*Did not pass*`,
               ...problems.map(
                 (r) =>
-                  `${STATUS_EMOJI[r.status]} *${escapeText(`${r.lane} / ${r.check}`)}* (${escapeText(r.service)}, ${r.required ? 'required' : 'optional'}): ${escapeText(truncate(r.line, budget))}`,
+                  md`${STATUS_EMOJI[r.status]} *${escapeText(`${r.lane} / ${r.check}`)}* (${escapeText(r.service)}, ${r.required ? 'required' : 'optional'}): ${escapeText(truncate(r.line, budget))}`,
               ),
             ],
             { maxLines: MAX_PROBLEMS + 1, maxSections: 3, more: 'every row is in results.tsv in the thread' },
           )
         : []),
-      ...(run.note ? [section(`:warning: ${escapeText(run.note)}`)] : []),
-      footer(run, ...(took ? [`took ${took}`] : []), 'results.tsv and SUMMARY.md in the thread'),
+      ...(run.note ? [section(md`:warning: ${escapeText(run.note)}`)] : []),
+      footer(run, ...(took ? [md`took ${took}`] : []), md`results.tsv and SUMMARY.md in the thread`),
     ],
     600,
   );
   return message(
-    `${title(run, verdictTitle(verdict))}: ${verdict.counts.passed} of ${verdict.counts.total} checks passed`,
+    md`${title(run, verdictTitle(verdict))}: ${verdict.counts.passed} of ${verdict.counts.total} checks passed`,
     blocks,
   );
 }
@@ -132,7 +134,7 @@ function laneTable(run: ValidationRun): KnownBlock[] {
   const sections: KnownBlock[] = [];
   let chunk: string[] = [head];
   const flush = () => {
-    sections.push(section(`\`\`\`${escapeText(chunk.join('\n'))}\`\`\``));
+    sections.push(section(md`\`\`\`${escapeText(chunk.join('\n'))}\`\`\``));
     chunk = [head];
   };
   for (const row of rows) {
@@ -141,7 +143,7 @@ function laneTable(run: ValidationRun): KnownBlock[] {
   }
   flush();
   if (lanes.length > shown.length) {
-    sections.push(context(`and ${lanes.length - shown.length} more lanes: see SUMMARY.md in the thread`));
+    sections.push(context(md`and ${lanes.length - shown.length} more lanes: see SUMMARY.md in the thread`));
   }
   return sections;
 }
@@ -149,14 +151,15 @@ function laneTable(run: ValidationRun): KnownBlock[] {
 /** The comment the files are uploaded with. */
 export function validationFilesComment(run: ValidationRun): string {
   const verdict = run.verdict ? verdictTitle(run.verdict) : 'no verdict';
-  return `results.tsv and SUMMARY.md of validation run ${run.id} (${run.env}): ${verdict}`;
+  // The upload's comment is mrkdwn like any message text.
+  return md`results.tsv and SUMMARY.md of validation run ${run.id} (${run.env}): ${verdict}`.text;
 }
 
 /** Said in the thread when the files could not be uploaded: nothing is lost, and how to get them. */
 export function validationFilesFailed(run: ValidationRun, error: string): SlackMessage {
-  return message(`The results of ${run.id} could not be uploaded`, [
+  return message(md`The results of ${run.id} could not be uploaded`, [
     section(
-      `:warning: results.tsv and SUMMARY.md could not be uploaded here: ${escapeText(error)}.\nNothing is lost: the run and every result are kept as ${code(run.id)} for 90 days. \`/validate files ${escapeText(run.id)}\` uploads them into this thread again.`,
+      md`:warning: results.tsv and SUMMARY.md could not be uploaded here: ${escapeText(error)}.\nNothing is lost: the run and every result are kept as ${code(run.id)} for 90 days. \`/validate files ${escapeText(run.id)}\` uploads them into this thread again.`,
     ),
   ]);
 }

@@ -6,6 +6,7 @@ import { registerSurface } from '../commands/register.ts';
 import type { Surface } from '../commands/surface.ts';
 import { healthRoutes, type NotReady, type Scrape } from './health.ts';
 import { boltLogger } from './log.ts';
+import { guardedReceiver } from './receiver.ts';
 
 // The Bolt app: the HTTP receiver in production (Slack verifies and retries against a URL Cloud Run
 // serves), Socket Mode when an app-level token is given (local development behind no public URL).
@@ -37,11 +38,14 @@ export interface Bot {
 
 export function createBot(options: BotOptions): Bot {
   const customRoutes: CustomRoute[] = healthRoutes(options.notReady, options.scrape);
+  const logger = boltLogger(options.log);
   const app = new App({
     token: options.botToken,
-    signingSecret: options.signingSecret,
-    customRoutes,
-    logger: boltLogger(options.log),
+    // Socket Mode has no HTTP body to guard; the HTTP receiver is wrapped (receiver.ts).
+    ...(options.appToken
+      ? { signingSecret: options.signingSecret, customRoutes }
+      : { receiver: guardedReceiver({ signingSecret: options.signingSecret, customRoutes, logger }) }),
+    logger,
     // Bolt's in-memory conversation store is per process (useless across replicas) and costs each request
     // a thrown lookup; nothing here reads it.
     convoStore: false,

@@ -5,6 +5,7 @@ import {
 } from '../platform/secret-manager/index.ts';
 import { createLogger } from './log.ts';
 import { googleEndpoint } from './platform.ts';
+import { guardProcess } from './process-guard.ts';
 import { startReplica } from './replica.ts';
 import { checkStartup, startupErrorLines } from './startup.ts';
 
@@ -42,6 +43,7 @@ try {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  guardProcess(log, stop);
 } catch (error) {
   // Plain lines on stderr: a start that fails is read by a person at a terminal or in the deploy log.
   for (const line of startupErrorLines(error)) console.error(`shiftgate: ${line}`);

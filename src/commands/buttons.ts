@@ -1,7 +1,11 @@
 import { ACTIONS, type ActionId, decodeValue } from '../blocks/actions.ts';
+import { approvalCount } from '../blocks/approval.ts';
 import { rollbackRequestCard } from '../blocks/index.ts';
+import { md, mdJoin, mention, withMentions } from '../blocks/message.ts';
 import { noTargetText, targetText } from '../blocks/rollback-target.ts';
+import { clockTime } from '../blocks/time.ts';
 import { ROLLBACK_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
+import { isTerminalStatus } from '../runbooks/status.ts';
 import { closedAnswer, mayNotResolve } from './incident.ts';
 import { lockAnswer } from './lock-answer.ts';
 import { postRequest } from './rollback.ts';
@@ -25,18 +29,30 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
   const value = decodeValue(click.value);
   if (!value)
     return say(
-      'This button is not one of shiftgate’s, or it is from an older version: use the slash command.',
+      md`This button is not one of shiftgate’s, or it is from an older version: use the slash command.`,
     );
+  // An id the store would refuse (a crafted value) names nothing there: said so, not "something went wrong".
+  if (value.r !== undefined && !STORE_ID.test(value.r)) return say(md`No such rollout.`);
+  if (value.q !== undefined && !STORE_ID.test(value.q)) return say(md`No such rollback request.`);
+  if (value.i !== undefined && !INCIDENT_ID.test(value.i)) return say(md`No such incident.`);
   const by = click.userId;
   const eventId = `click.${click.actionId}.${by}.${click.actionTs}`;
   const { engine } = surface;
-  const answer = (result: { ok: boolean; message?: string }) =>
-    result.ok ? undefined : say(result.message ?? 'refused');
+  const answer = (result: { ok: true } | { ok: false; reason: string; message: string }) => {
+    if (result.ok) return undefined;
+    if (result.reason === 'duplicate') return say(md`That click was applied already: nothing more to do.`);
+    if (result.reason === 'not-found') return say(md`No such rollout.`);
+    return say(withMentions(result.message));
+  };
 
   switch (click.actionId as ActionId) {
-    case ACTIONS.approve:
-      if (!value.r || value.s === undefined) return say('This approval button names no stage.');
-      return answer(await engine.send(value.r, { type: 'approve', userId: by, stage: value.s }, { eventId }));
+    case ACTIONS.approve: {
+      if (!value.r || value.s === undefined) return say(md`This approval button names no stage.`);
+      const sent = await engine.send(value.r, { type: 'approve', userId: by, stage: value.s }, { eventId });
+      if (sent.ok || sent.reason === 'duplicate' || sent.reason === 'not-found') return answer(sent);
+      // A click on a request decided since (a second click, a view out of date): say what was decided.
+      return (await decidedApproval(surface, value.r, value.s, by)) ?? answer(sent);
+    }
     case ACTIONS.approvalAbort:
     case ACTIONS.abort:
       if (!value.r) break;
@@ -63,7 +79,7 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
       if (sent.ok || sent.reason !== 'needs-approval') return answer(sent);
       // Not one to roll back alone: ask the approvers, as /rollback would.
       const view = await engine.get(value.r);
-      if (!view) return say(`No rollout ${value.r}.`);
+      if (!view) return say(md`No rollout ${value.r}.`);
       const asked = await engine.startRollback({
         service: view.state.service,
         env: view.state.env,
@@ -72,14 +88,14 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
       });
       if (!asked.ok) {
         if (asked.reason === 'held' || asked.reason === 'frozen')
-          return lockAnswer(surface, view.state, asked);
+          return lockAnswer(surface, view.state, asked, by);
         if (asked.reason === 'no-target') return say(noTargetText(asked));
-        return say(asked.message);
+        return say(withMentions(asked.message));
       }
       if ('pending' in asked) {
         await postRequest(surface, asked.request, click.channelId);
         return say(
-          `Your rollback needs ${asked.request.required} approval(s) from ${asked.request.approvers}: the request is posted in the channel.`,
+          md`Your rollback needs ${approvalCount(asked.request.required)} from ${withMentions(asked.request.approvers)}: the request is posted in the channel.`,
         );
       }
       return undefined;
@@ -97,25 +113,61 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
       if (decided.ok && decided.status === 'failed' && 'run' in decided && !decided.run.ok) {
         const run = decided.run;
         if (run.reason === 'held' || run.reason === 'frozen')
-          return lockAnswer(surface, decided.request, run);
-        return say(`The rollback could not start: ${run.message}`);
+          return lockAnswer(surface, decided.request, run, by);
+        return say(md`The rollback could not start: ${withMentions(run.message)}`);
       }
       // The approval that starts it confirms where the traffic goes.
       if (decided.ok && decided.status === 'started' && decided.request.target)
-        return say(`Approved: the rollback has started. Target: ${targetText(decided.request.target)}`);
-      return decided.ok ? undefined : say(decided.message);
+        return say(md`Approved: the rollback has started. Target: ${targetText(decided.request.target)}`);
+      return decided.ok ? undefined : say(withMentions(decided.message));
     }
     case ACTIONS.resolve: {
       if (!value.i) break;
       const incident = await surface.incidents.get(value.i);
-      if (!incident) return say(`No incident ${value.i}.`);
+      if (!incident) return say(md`No incident ${value.i}.`);
       const refused = await mayNotResolve(surface, incident, by);
       if (refused) return say(refused);
       const resolved = await surface.incidents.resolve(value.i, { by });
       // The card shows the outcome; only a report that could not be posted needs saying.
       if (resolved.ok) return resolved.report.uploadError ? closedAnswer(resolved) : undefined;
-      return say(resolved.message);
+      return say(withMentions(resolved.message));
     }
   }
-  return say('This button is missing what it is about: use the slash command.');
+  return say(md`This button is missing what it is about: use the slash command.`);
+}
+
+/** Ids as the store takes them (store/keys.ts); incident ids are a little longer. */
+const STORE_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const INCIDENT_ID = /^[A-Za-z0-9._-]{1,160}$/;
+
+/**
+ * Why an approval click is not needed any more, in plain words, when the stage it was for has been
+ * decided: "You approved stage B (5 %) already, today at 18:06." Undefined when it is still open.
+ */
+async function decidedApproval(
+  surface: Surface,
+  rolloutId: string,
+  index: number,
+  by: string,
+): Promise<Reply | undefined> {
+  const view = await surface.engine.get(rolloutId);
+  if (view?.state.kind !== 'canary') return undefined;
+  const state = view.state;
+  const stage = state.stages[index];
+  if (!stage) return undefined;
+  const name = md`stage ${stage.name} (${stage.traffic} %)`;
+  const mine = stage.approvals.find((a) => a.userId === by);
+  if (mine) return say(md`You approved ${name} already, ${clockTime(mine.at)}. Nothing more to do.`);
+  const past = index < state.stage || isTerminalStatus(state.status);
+  if (stage.approvals.length > 0 && past) {
+    const who = mdJoin(
+      stage.approvals.map((a) => md`${mention(a.userId)} ${clockTime(a.at)}`),
+      ', ',
+    );
+    return say(md`${name} was approved already, by ${who}. Nothing more to do.`);
+  }
+  if (isTerminalStatus(state.status)) {
+    return say(md`This rollout has ended (${state.status}): ${name} is no longer asked for.`);
+  }
+  return undefined;
 }

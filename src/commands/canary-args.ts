@@ -1,5 +1,6 @@
+import { code, type Mrkdwn, md, mdJoin } from '../blocks/message.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
-import { check, imageTag, type Parsed, words } from './args.ts';
+import { check, imageTag, type Parsed, REASON_MAX, words } from './args.ts';
 import { isEnvironment, isService } from './scope.ts';
 
 // `/canary start [service] <tag> [env] [--dry-run]`, `status|pause|resume|promote [service] [env]`,
@@ -19,14 +20,15 @@ export function parseCanary(text: string, config: ShiftgateConfig): Parsed<Canar
   if (!parsed.ok) return parsed;
   const [sub, ...rest] = parsed.value.positionals;
   const dryRun = parsed.value.flags['dry-run'] === true;
-  if (dryRun && sub !== 'start') return { ok: false, error: '`--dry-run` goes with `/canary start` only.' };
+  if (dryRun && sub !== 'start')
+    return { ok: false, error: md`\`--dry-run\` goes with \`/canary start\` only.` };
   switch (sub) {
     case undefined:
     case 'help':
       return { ok: true, value: { sub: 'help' } };
     case 'list':
       return rest.length > 0
-        ? { ok: false, error: '`/canary list` takes nothing more.' }
+        ? { ok: false, error: md`\`/canary list\` takes nothing more.` }
         : { ok: true, value: { sub: 'list' } };
     case 'start':
       return parseStart(rest, dryRun, config);
@@ -41,12 +43,17 @@ export function parseCanary(text: string, config: ShiftgateConfig): Parsed<Canar
     case 'abort': {
       const scope = leadingScope(rest, config);
       const reason = scope.rest.join(' ').trim();
+      if (reason.length > REASON_MAX)
+        return { ok: false, error: md`The reason is too long (${REASON_MAX} characters at most).` };
       return { ok: true, value: { sub, ...scope.typed, ...(reason ? { reason } : {}) } };
     }
     default:
       return {
         ok: false,
-        error: `Unknown subcommand \`${sub}\`. Use one of ${CANARY_SUBCOMMANDS.map((s) => `\`${s}\``).join(', ')}.`,
+        error: md`Unknown subcommand ${code(sub)}. Use one of ${mdJoin(
+          CANARY_SUBCOMMANDS.map((s) => md`${code(s)}`),
+          ', ',
+        )}.`,
       };
   }
 }
@@ -54,11 +61,11 @@ export function parseCanary(text: string, config: ShiftgateConfig): Parsed<Canar
 function parseStart(rest: string[], dryRun: boolean, config: ShiftgateConfig): Parsed<CanaryIntent> {
   const service = isService(config, rest[0]) ? rest.shift() : undefined;
   const tagWord = rest.shift();
-  if (tagWord === undefined) return { ok: false, error: 'Give the image tag to deploy.' };
+  if (tagWord === undefined) return { ok: false, error: md`Give the image tag to deploy.` };
   const env = isEnvironment(config, rest[0]) ? rest.shift() : undefined;
   if (rest.length > 0) return { ok: false, error: unexpected(rest[0] as string) };
   if (isEnvironment(config, tagWord) && service !== undefined) {
-    return { ok: false, error: `\`${tagWord}\` is an environment: give the image tag before it.` };
+    return { ok: false, error: md`${code(tagWord)} is an environment: give the image tag before it.` };
   }
   const tag = check(imageTag, tagWord, 'image tag');
   if (!tag.ok) return tag;
@@ -76,6 +83,6 @@ export function leadingScope(rest: string[], config: ShiftgateConfig) {
   return { typed: { ...(service ? { service } : {}), ...(env ? { env } : {}) }, rest: left };
 }
 
-export function unexpected(word: string): string {
-  return `Unexpected \`${word}\`: it is not a service or environment in the config.`;
+export function unexpected(word: string): Mrkdwn {
+  return md`Unexpected ${code(word)}: it is not a service or environment in the config.`;
 }

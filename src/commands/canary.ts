@@ -1,4 +1,5 @@
 import { help, rolloutList, rolloutStatus, usage } from '../blocks/index.ts';
+import { code, md, withMentions } from '../blocks/message.ts';
 import type { CanaryRunbook } from '../config/runbooks.ts';
 import { type CanaryIntent, parseCanary } from './canary-args.ts';
 import { findRollout } from './find-rollout.ts';
@@ -23,7 +24,7 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
     }
     case 'start': {
       const scope = resolveScope(config, intent, who.channel);
-      if (!scope.ok) return say(`${scope.error}\n${usage('/canary', 'start')}`);
+      if (!scope.ok) return say(md`${scope.error}\n${usage('/canary', 'start')}`);
       const started = await engine.startCanary({
         service: scope.service,
         env: scope.env,
@@ -33,12 +34,12 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
       });
       if (!started.ok) {
         if (started.reason === 'held' || started.reason === 'frozen')
-          return lockAnswer(surface, scope, started);
-        return say(started.message);
+          return lockAnswer(surface, scope, started, who.userId);
+        return say(withMentions(started.message));
       }
       const dry = intent.dryRun ? ' as a dry-run (nothing will change)' : '';
       return say(
-        `Started ${scope.service} ${intent.tag} in ${scope.env}${dry}: \`${started.rolloutId}\`. The rollout card is in this channel; everything else goes in its thread.`,
+        md`Started ${scope.service} ${intent.tag} in ${scope.env}${dry}: ${code(started.rolloutId)}. The rollout card is in this channel; everything else goes in its thread.`,
       );
     }
     case 'status': {
@@ -46,14 +47,16 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
       if (!found.ok) return say(found.error);
       const state = found.state;
       if (state.kind !== 'canary')
-        return say(`\`${state.service}\` in \`${state.env}\` is rolling back: ${state.rollback.reason}`);
+        return say(
+          md`${code(state.service)} in ${code(state.env)} is rolling back: ${state.rollback.reason}`,
+        );
       // The stages it runs are the ones pinned when it started, not the config as it is now.
       const view = await engine.get(state.id);
       return rolloutStatus(state, view?.runbook as CanaryRunbook | undefined);
     }
     default: {
       const found = await findRollout(surface, intent, who);
-      if (!found.ok) return say(`${found.error}\n${usage('/canary', intent.sub)}`);
+      if (!found.ok) return say(md`${found.error}\n${usage('/canary', intent.sub)}`);
       const id = found.state.id;
       const sent = await engine.send(
         id,
@@ -61,14 +64,14 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
           ? { type: 'abort', by: who.userId, ...(intent.reason ? { reason: intent.reason } : {}) }
           : { type: intent.sub === 'promote' ? 'promote-now' : intent.sub, by: who.userId },
       );
-      if (!sent.ok) return say(sent.message);
+      if (!sent.ok) return say(withMentions(sent.message));
       const done: Record<string, string> = {
         pause: 'Paused',
         resume: 'Resumed',
         abort: 'Aborting',
         promote: 'Promoting now (gates still run)',
       };
-      return say(`${done[intent.sub]} \`${id}\`.`);
+      return say(md`${done[intent.sub] ?? intent.sub} ${code(id)}.`);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { code, md } from '../blocks/message.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import { check, type Parsed, reasonText, words } from './args.ts';
 import { leadingScope, unexpected } from './canary-args.ts';
@@ -20,16 +21,25 @@ export function parseDeploy(text: string, config: ShiftgateConfig): Parsed<Deplo
       return { ok: true, value: { sub: 'help' } };
     case 'locks':
       return rest.length > 0
-        ? { ok: false, error: '`/deploy locks` takes nothing more.' }
+        ? { ok: false, error: md`\`/deploy locks\` takes nothing more.` }
         : { ok: true, value: { sub: 'locks' } };
     case 'lock': {
       const scope = leadingScope(rest, config);
       if (scope.typed.service === undefined && rest.length > 0 && scope.rest.length === rest.length) {
-        return { ok: false, error: `\`${rest[0]}\` is not a service in the config: name the service first.` };
+        return {
+          ok: false,
+          error: md`${code(rest[0] ?? '')} is not a service in the config: name the service first.`,
+        };
       }
-      const reason = check(reasonText, scope.rest.join(' '), 'reason');
+      const typed = scope.rest.join(' ');
+      const reason = check(reasonText, typed, 'reason');
+      // A reason that is there but too short or too long is not "missing": say what is wrong with it.
+      if (!reason.ok && typed.trim() !== '') return reason;
       if (!reason.ok)
-        return { ok: false, error: 'A deploy lock needs a reason: `/deploy lock <service> [env] <reason>`.' };
+        return {
+          ok: false,
+          error: md`A deploy lock needs a reason: \`/deploy lock <service> [env] <reason>\`.`,
+        };
       return { ok: true, value: { sub: 'lock', ...scope.typed, reason: reason.value } };
     }
     case 'unlock': {
@@ -40,7 +50,7 @@ export function parseDeploy(text: string, config: ShiftgateConfig): Parsed<Deplo
     default:
       return {
         ok: false,
-        error: `Unknown subcommand \`${sub}\`. Use \`lock\`, \`unlock\`, \`locks\` or \`help\`.`,
+        error: md`Unknown subcommand ${code(sub)}. Use \`lock\`, \`unlock\`, \`locks\` or \`help\`.`,
       };
   }
 }

@@ -1,8 +1,9 @@
 import { help, locksList, usage } from '../blocks/index.ts';
+import { code, md, mention } from '../blocks/message.ts';
 import { isMember } from '../runbooks/principals.ts';
 import type { DeployIntent } from './deploy-args.ts';
 import { resolveScope } from './scope.ts';
-import { type Invocation, type Reply, type Surface, say } from './surface.ts';
+import { type Invocation, type Reply, type Surface, say, toChannel } from './surface.ts';
 
 // /deploy: deploy freezes. A freeze blocks new rollouts of a service in an environment (never a
 // rollback). Deployers and admins may freeze; the freeze's author or an admin lifts it.
@@ -17,13 +18,13 @@ export async function runDeploy(intent: DeployIntent, who: Invocation, surface: 
     case 'lock':
     case 'unlock': {
       const scope = resolveScope(config, intent, who.channel);
-      if (!scope.ok) return say(`${scope.error}\n${usage('/deploy', intent.sub)}`);
+      if (!scope.ok) return say(md`${scope.error}\n${usage('/deploy', intent.sub)}`);
       const environment = config.environments[scope.env];
       const person = { userId: who.userId, groups: await surface.groupsOf(who.userId) };
       const admin = environment !== undefined && isMember(environment.admins, person);
       const deployer = environment !== undefined && isMember(environment.deployers, person);
       if (intent.sub === 'lock') {
-        if (!admin && !deployer) return say('Only deployers and admins may freeze deploys here.');
+        if (!admin && !deployer) return say(md`Only deployers and admins may freeze deploys here.`);
         const frozen = await store.locks.freeze(scope.service, scope.env, {
           author: who.userId,
           reason: intent.reason,
@@ -31,24 +32,26 @@ export async function runDeploy(intent: DeployIntent, who: Invocation, surface: 
         if (!frozen.ok) {
           const f = frozen.freeze;
           return say(
-            `\`${scope.service}\` in \`${scope.env}\` is already frozen by <@${f.author}> since ${f.since}: ${f.reason}`,
+            md`${code(scope.service)} in ${code(scope.env)} is already frozen by ${mention(f.author)} since ${f.since}: ${f.reason}`,
           );
         }
-        return {
-          text: `Deploys of \`${scope.service}\` in \`${scope.env}\` are frozen by <@${who.userId}>: ${intent.reason}. Rollbacks still run.`,
-          inChannel: true,
-        };
+        return toChannel(
+          say(
+            md`Deploys of ${code(scope.service)} in ${code(scope.env)} are frozen by ${mention(who.userId)}: ${intent.reason}. Rollbacks still run.`,
+          ),
+        );
       }
       const freeze = await store.locks.getFreeze(scope.service, scope.env);
-      if (!freeze) return say(`\`${scope.service}\` in \`${scope.env}\` is not frozen.`);
+      if (!freeze) return say(md`${code(scope.service)} in ${code(scope.env)} is not frozen.`);
       if (freeze.author !== who.userId && !admin) {
-        return say(`Only <@${freeze.author}> (who froze it) or an admin may lift this freeze.`);
+        return say(md`Only ${mention(freeze.author)} (who froze it) or an admin may lift this freeze.`);
       }
       await store.locks.unfreeze(scope.service, scope.env, { by: who.userId });
-      return {
-        text: `Deploys of \`${scope.service}\` in \`${scope.env}\` are open again (<@${who.userId}>).`,
-        inChannel: true,
-      };
+      return toChannel(
+        say(
+          md`Deploys of ${code(scope.service)} in ${code(scope.env)} are open again (${mention(who.userId)}).`,
+        ),
+      );
     }
   }
 }

@@ -1,3 +1,4 @@
+import { code, type Mrkdwn, md, mdJoin } from '../blocks/message.ts';
 import { serviceTarget } from '../config/target.ts';
 import type { RunbookState } from '../runbooks/types.ts';
 import { inChannel, resolveScope } from './scope.ts';
@@ -7,7 +8,7 @@ import { activeStates, type Invocation, type Surface } from './surface.ts';
 // the named service (and environment, when named) run from this channel. An environment left out is not
 // guessed from the service's default when exactly one rollout of the service is active here.
 
-export type Found = { ok: true; state: RunbookState } | { ok: false; error: string };
+export type Found = { ok: true; state: RunbookState } | { ok: false; error: Mrkdwn };
 
 export async function findRollout(
   surface: Surface,
@@ -28,16 +29,19 @@ export async function findRollout(
     if (here.length > 1) {
       return {
         ok: false,
-        error: `Name the environment: \`${service}\` has rollouts in ${here.map((s) => `\`${s.env}\``).join(' and ')}.`,
+        error: md`Name the environment: ${code(service ?? '')} has rollouts in ${mdJoin(
+          here.map((s) => md`${code(s.env)}`),
+          ' and ',
+        )}.`,
       };
     }
     if (!scope.ok) return { ok: false, error: scope.error };
-    return { ok: false, error: `No rollout of \`${service}\` is active here.` };
+    return { ok: false, error: md`No rollout of ${code(service ?? '')} is active here.` };
   }
   const scope = resolveScope(config, typed, who.channel);
   if (!scope.ok) return scope;
   const [state] = await activeStates(surface.store, scope.service, scope.env);
   return state
     ? { ok: true, state }
-    : { ok: false, error: `No rollout of \`${scope.service}\` in \`${scope.env}\` is active.` };
+    : { ok: false, error: md`No rollout of ${code(scope.service)} in ${code(scope.env)} is active.` };
 }

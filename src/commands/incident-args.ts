@@ -1,3 +1,4 @@
+import { code, md } from '../blocks/message.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import { check, type Parsed, reasonText, words } from './args.ts';
 import { leadingScope } from './canary-args.ts';
@@ -21,13 +22,14 @@ export function parseIncident(text: string, config: ShiftgateConfig): Parsed<Inc
     case 'help':
       return { ok: true, value: { sub: 'help' } };
     case 'note': {
-      if (!rest) return { ok: false, error: 'Give the note: `/incident note <text>`.' };
-      if (rest.length > 3000) return { ok: false, error: 'The note is too long (3,000 characters at most).' };
+      if (!rest) return { ok: false, error: md`Give the note: \`/incident note <text>\`.` };
+      if (rest.length > 3000)
+        return { ok: false, error: md`The note is too long (3,000 characters at most).` };
       return { ok: true, value: { sub: 'note', text: rest } };
     }
     case 'close':
       if (rest.length > 3000)
-        return { ok: false, error: 'The summary is too long (3,000 characters at most).' };
+        return { ok: false, error: md`The summary is too long (3,000 characters at most).` };
       return { ok: true, value: { sub: 'close', ...(rest ? { summary: rest } : {}) } };
     case 'open': {
       const parsed = words(rest, {});
@@ -37,18 +39,18 @@ export function parseIncident(text: string, config: ShiftgateConfig): Parsed<Inc
         const word = parsed.value.positionals[0] as string;
         return {
           ok: false,
-          error: `\`${word}\` is not a service in the config: \`/incident open <service> <summary>\`.`,
+          error: md`${code(word)} is not a service in the config: \`/incident open <service> <summary>\`.`,
         };
       }
       const summary = check(reasonText, scope.rest.join(' '), 'summary');
       if (!summary.ok)
-        return { ok: false, error: 'Say what is happening: `/incident open <service> <summary>`.' };
+        return { ok: false, error: md`Say what is happening: \`/incident open <service> <summary>\`.` };
       return { ok: true, value: { sub: 'open', ...scope.typed, summary: summary.value } };
     }
     default:
       return {
         ok: false,
-        error: `Unknown subcommand \`${sub}\`. Use \`open\`, \`note\`, \`close\` or \`help\`.`,
+        error: md`Unknown subcommand ${code(sub)}. Use \`open\`, \`note\`, \`close\` or \`help\`.`,
       };
   }
 }

@@ -9,9 +9,10 @@ export async function lockAnswer(
   surface: Surface,
   scope: { service: string; env: string },
   refused: { reason: 'held'; holder: Lock } | { reason: 'frozen'; freeze: Freeze },
+  viewer: string,
 ): Promise<Reply> {
-  if (refused.reason === 'frozen') return lockRefusal({ ...scope, freeze: refused.freeze });
+  if (refused.reason === 'frozen') return lockRefusal({ ...scope, viewer, freeze: refused.freeze });
   const card = await surface.poster.ref(refused.holder.rolloutId, 'card');
   const threadLink = card ? await surface.poster.permalink(card) : undefined;
-  return lockRefusal({ ...scope, holder: refused.holder, ...(threadLink ? { threadLink } : {}) });
+  return lockRefusal({ ...scope, viewer, holder: refused.holder, ...(threadLink ? { threadLink } : {}) });
 }

@@ -1,7 +1,7 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import { ACTIONS } from '../blocks/actions.ts';
 import { usage } from '../blocks/index.ts';
-import { unescapeText } from '../blocks/message.ts';
+import { code, type Mrkdwn, md, unescapeText } from '../blocks/message.ts';
 import type { Captured, MessageEvent, ReactionEvent } from '../incidents/capture.ts';
 import type { AfterAck, InFlight } from './after-ack.ts';
 import type { Parsed } from './args.ts';
@@ -14,7 +14,7 @@ import { runIncident } from './incident.ts';
 import { parseIncident } from './incident-args.ts';
 import { runRollback } from './rollback.ts';
 import { parseRollback } from './rollback-args.ts';
-import type { Invocation, Reply, Surface } from './surface.ts';
+import { type Invocation, type Reply, type Surface, say } from './surface.ts';
 import { runValidate } from './validate.ts';
 import { parseValidate } from './validate-args.ts';
 
@@ -27,6 +27,11 @@ export const COMMANDS = ['/canary', '/rollback', '/incident', '/deploy', '/valid
 type CommandName = (typeof COMMANDS)[number];
 
 const EVENT_DEDUPE_MS = 60 * 60_000; // Slack retries within 5 minutes
+/** Slack refuses a signature older than 5 minutes: a replay after that never reaches the commands. */
+const COMMAND_DEDUPE_MS = 10 * 60_000;
+const REQUIRED_FIELDS = ['text', 'user_id', 'channel_id', 'trigger_id'] as const;
+
+const ackText = (text: Mrkdwn) => ({ response_type: 'ephemeral' as const, text: text.text });
 
 export function registerSurface(
   app: App,
@@ -50,9 +55,28 @@ export function registerSurface(
 
   for (const name of COMMANDS) {
     app.command(name, async ({ command, ack, respond }) => {
+      // Slack sends each field once; a body with one repeated (a hand-made or mangled request) has an
+      // array where a string belongs. Answered, never assumed.
+      const repeated = REQUIRED_FIELDS.find(
+        (field) => typeof command[field] !== 'string' || (field !== 'text' && command[field].length > 256),
+      );
+      if (repeated) {
+        await ack(
+          ackText(
+            md`This command arrived with ${code(repeated)} missing or given more than once, so it was not run. Type it again.`,
+          ),
+        );
+        return;
+      }
       const parsed = parse(name, unescapeText(command.text), surface);
       if (!parsed.ok) {
-        await ack({ response_type: 'ephemeral', text: `${parsed.error}\n${usage(name)}` });
+        await ack(ackText(md`${parsed.error}\n${usage(name)}`));
+        return;
+      }
+      // A signed request replayed within Slack's 5 minutes (same trigger_id, unique per invocation) runs
+      // once, like an event or a click.
+      if (!(await surface.store.idempotency.claim(`command.${command.trigger_id}`, COMMAND_DEDUPE_MS))) {
+        await ack();
         return;
       }
       await ack();
@@ -130,7 +154,8 @@ async function captured(
       .ephemeral(
         { channel: who.channel, ...(who.threadTs ? { threadTs: who.threadTs } : {}) },
         who.user,
-        `:warning: shiftgate could not add that to the incident (${why}). Add it with \`/incident note <text>\`.`,
+        md`:warning: shiftgate could not add that to the incident (${why}). Add it with ${code('/incident note <text>')}.`
+          .text,
       )
       .catch(() => {});
   }
@@ -182,15 +207,15 @@ async function answer(
     reply = await work();
   } catch (error) {
     surface.log.error({ error: (error as Error).message }, 'command failed');
-    reply = {
-      text: `Something went wrong on shiftgate's side: ${(error as Error).message}. Nothing was changed by this request unless its thread says so.`,
-    };
+    reply = say(
+      md`Something went wrong on shiftgate's side: ${(error as Error).message}. Nothing was changed by this request unless its thread says so.`,
+    );
   }
   if (!reply || !respond) return;
   await respond({
     response_type: reply.inChannel ? 'in_channel' : 'ephemeral',
     replace_original: false,
     text: reply.text,
-    ...(reply.blocks ? { blocks: reply.blocks } : {}),
+    ...(reply.blocks.length > 0 ? { blocks: reply.blocks } : {}),
   }).catch((error: unknown) => surface.log.warn({ error: (error as Error).message }, 'respond failed'));
 }

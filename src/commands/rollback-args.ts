@@ -1,3 +1,4 @@
+import { md } from '../blocks/message.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import { check, type Parsed, reasonText, revisionName, words } from './args.ts';
 import { leadingScope, unexpected } from './canary-args.ts';
@@ -34,14 +35,17 @@ export function parseRollback(
   const scope = leadingScope(positionals, config);
   if (scope.rest.length > 0) {
     const word = scope.rest[0] as string;
-    const hint = scope.typed.service === undefined && !word.startsWith('-') ? ` ${unexpected(word)}` : '';
-    return { ok: false, error: `Put the reason after \`--reason\`, in quotes.${hint}` };
+    const hint = scope.typed.service === undefined && !word.startsWith('-') ? md` ${unexpected(word)}` : '';
+    return { ok: false, error: md`Put the reason after \`--reason\`, in quotes.${hint}` };
   }
   if (flags['route-only'] && flags['traffic-only']) {
-    return { ok: false, error: '`--route-only` and `--traffic-only` exclude each other: give one at most.' };
+    return {
+      ok: false,
+      error: md`\`--route-only\` and \`--traffic-only\` exclude each other: give one at most.`,
+    };
   }
   if (flags.reason === undefined)
-    return { ok: false, error: 'A rollback needs `--reason "<what happened>"`.' };
+    return { ok: false, error: md`A rollback needs \`--reason "<what happened>"\`.` };
   const reason = check(reasonText, flags.reason, 'reason');
   if (!reason.ok) return reason;
   let toRevision: string | undefined;

@@ -1,5 +1,6 @@
+import { approvalCount } from '../blocks/approval.ts';
 import { help, rollbackRequestCard, usage } from '../blocks/index.ts';
-import { code } from '../blocks/message.ts';
+import { code, md, withMentions } from '../blocks/message.ts';
 import { noTargetText, targetText } from '../blocks/rollback-target.ts';
 import { ROLLBACK_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
 import type { RollbackRequest } from '../runbooks/rollback-requests.ts';
@@ -18,7 +19,7 @@ export async function runRollback(
 ): Promise<Reply> {
   if (intent.sub === 'help') return help('/rollback');
   const scope = resolveScope(surface.config, intent, who.channel);
-  if (!scope.ok) return say(`${scope.error}\n${usage('/rollback')}`);
+  if (!scope.ok) return say(md`${scope.error}\n${usage('/rollback')}`);
   const started = await surface.engine.startRollback({
     service: scope.service,
     env: scope.env,
@@ -29,22 +30,23 @@ export async function runRollback(
     ...(intent.toRevision ? { toRevision: intent.toRevision } : {}),
   });
   if (!started.ok) {
-    if (started.reason === 'held' || started.reason === 'frozen') return lockAnswer(surface, scope, started);
+    if (started.reason === 'held' || started.reason === 'frozen')
+      return lockAnswer(surface, scope, started, who.userId);
     if (started.reason === 'no-target') return say(noTargetText(started));
-    return say(started.message);
+    return say(withMentions(started.message));
   }
   if ('pending' in started) {
     await postRequest(surface, started.request, who.channel.id);
     const to = started.request.target ? `\nTarget: ${targetText(started.request.target)}` : '';
     return say(
-      `Your rollback of ${code(scope.service)} in ${code(scope.env)} needs ${started.request.required} approval(s) from ${started.request.approvers}: the request is posted in this channel.${to}`,
+      md`Your rollback of ${code(scope.service)} in ${code(scope.env)} needs ${approvalCount(started.request.required)} from ${withMentions(started.request.approvers)}: the request is posted in this channel.${to}`,
     );
   }
   const into = started.via === 'rollout' ? ' (the active canary rolls itself back)' : '';
   const dry = intent.dryRun ? ' as a dry-run: nothing will change' : '';
   const to = started.target ? `\nTarget: ${targetText(started.target)}` : '';
   return say(
-    `Rolling back ${code(scope.service)} in ${code(scope.env)}${into}${dry}: ${code(started.rolloutId)}. Follow it in the thread.${to}`,
+    md`Rolling back ${code(scope.service)} in ${code(scope.env)}${into}${dry}: ${code(started.rolloutId)}. Follow it in the thread.${to}`,
   );
 }
 

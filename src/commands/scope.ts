@@ -1,3 +1,4 @@
+import { channelRef, code, type Mrkdwn, md, mdJoin } from '../blocks/message.ts';
 import { closest } from '../config/names.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import { serviceTarget } from '../config/target.ts';
@@ -12,7 +13,7 @@ export interface Channel {
   name?: string;
 }
 
-export type Scope = { ok: true; service: string; env: string } | { ok: false; error: string };
+export type Scope = { ok: true; service: string; env: string } | { ok: false; error: Mrkdwn };
 
 export function inChannel(slackChannel: string, channel: Channel): boolean {
   return slackChannel === channel.id || (channel.name !== undefined && slackChannel === `#${channel.name}`);
@@ -38,10 +39,15 @@ export function isEnvironment(config: ShiftgateConfig, word: string | undefined)
   return word !== undefined && Object.hasOwn(config.environments, word);
 }
 
-function unknown(kind: string, word: string, known: string[]): string {
+function unknown(kind: string, word: string, known: string[]): Mrkdwn {
   const near = closest(word, known);
-  const hint = near ? ` Did you mean \`${near}\`?` : '';
-  return `Unknown ${kind} \`${word}\`.${hint} Known ${kind}s: ${known.map((k) => `\`${k}\``).join(', ') || 'none'}.`;
+  const hint = near ? md` Did you mean ${code(near)}?` : '';
+  return md`Unknown ${kind} ${code(word)}.${hint} Known ${kind}s: ${
+    mdJoin(
+      known.map((k) => md`${code(k)}`),
+      ', ',
+    ) || 'none'
+  }.`;
 }
 
 export function resolveScope(
@@ -58,7 +64,7 @@ export function resolveScope(
         services.length === 0
           ? 'no service runs from this channel'
           : 'several services run from this channel';
-      return { ok: false, error: `Name the service: ${why}.` };
+      return { ok: false, error: md`Name the service: ${why}.` };
     }
     service = services[0] as string;
   }
@@ -67,7 +73,7 @@ export function resolveScope(
   const envs = Object.keys(svc.environments);
   let env = typed.env;
   if (env !== undefined && !envs.includes(env)) {
-    return { ok: false, error: `${unknown('environment', env, envs)} (for \`${service}\`)` };
+    return { ok: false, error: md`${unknown('environment', env, envs)} (for ${code(service)})` };
   }
   if (env === undefined) {
     const inHere = here.filter((t) => t.service === service).map((t) => t.env);
@@ -78,22 +84,25 @@ export function resolveScope(
     if (candidates.length !== 1) {
       return {
         ok: false,
-        error: `Name the environment of \`${service}\`: one of ${candidates.map((e) => `\`${e}\``).join(', ')}.`,
+        error: md`Name the environment of ${code(service)}: one of ${mdJoin(
+          candidates.map((e) => md`${code(e)}`),
+          ', ',
+        )}.`,
       };
     }
     env = candidates[0] as string;
   }
   const target = serviceTarget(config, service, env);
-  if (!target) return { ok: false, error: `\`${service}\` has no environment \`${env}\`.` };
+  if (!target) return { ok: false, error: md`${code(service)} has no environment ${code(env)}.` };
   if (!inChannel(target.slackChannel, channel)) {
     return {
       ok: false,
-      error: `\`${service}\` in \`${env}\` is run from ${channelMention(target.slackChannel)}, not from this channel.`,
+      error: md`${code(service)} in ${code(env)} is run from ${channelMention(target.slackChannel)}, not from this channel.`,
     };
   }
   return { ok: true, service, env };
 }
 
-export function channelMention(slackChannel: string): string {
-  return slackChannel.startsWith('#') ? slackChannel : `<#${slackChannel}>`;
+export function channelMention(slackChannel: string): Mrkdwn {
+  return channelRef(slackChannel);
 }

@@ -1,5 +1,5 @@
-import type { KnownBlock } from '@slack/types';
 import type { Logger } from 'pino';
+import { type Mrkdwn, type SlackMessage, textMessage } from '../blocks/message.ts';
 import type { Principals } from '../config/environments.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import type { Capture } from '../incidents/capture.ts';
@@ -37,14 +37,16 @@ export interface Invocation {
   channel: Channel;
 }
 
-/** An answer to the person who acted: ephemeral unless `inChannel`. */
-export interface Reply {
-  text: string;
-  blocks?: KnownBlock[];
-  inChannel?: boolean;
-}
+/**
+ * An answer to the person who acted: ephemeral unless `inChannel`. A SlackMessage, so it is built by the
+ * blocks' builders and its text escaped (blocks/message.ts): there is no way to answer with raw text.
+ */
+export type Reply = SlackMessage & { inChannel?: boolean };
 
-export const say = (text: string): Reply => ({ text });
+export const say = (text: Mrkdwn): Reply => textMessage(text);
+
+/** The same answer, posted in the channel for everyone. */
+export const toChannel = (reply: SlackMessage): Reply => ({ ...reply, inChannel: true });
 
 /** Whether the user is in any of these roles, Slack user groups included (checked at the moment of asking). */
 export async function isAnyOf(

@@ -1,9 +1,11 @@
+import { type Mrkdwn, md } from '../blocks/message.ts';
+
 // Words of a slash command's text. Quotes group words (`--reason "5xx spike"`); Slack clients often turn
 // straight quotes into typographic ones, so those count too.
 
 const OPEN_TO_CLOSE: Record<string, string> = { '"': '"', "'": "'", '“': '”', '”': '”', '‘': '’', '’': '’' };
 
-export type Tokens = { ok: true; tokens: string[] } | { ok: false; error: string };
+export type Tokens = { ok: true; tokens: string[] } | { ok: false; error: Mrkdwn };
 
 export function tokenize(text: string): Tokens {
   const tokens: string[] = [];
@@ -26,7 +28,7 @@ export function tokenize(text: string): Tokens {
       inToken = true;
     }
   }
-  if (close !== undefined) return { ok: false, error: `a quote is not closed: add the closing ${close}` };
+  if (close !== undefined) return { ok: false, error: md`a quote is not closed: add the closing ${close}` };
   if (inToken) tokens.push(current);
   return { ok: true, tokens };
 }

@@ -1,3 +1,4 @@
+import { code, md, mdJoin } from '../blocks/message.ts';
 import { closest } from '../config/names.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import { type Parsed, words } from './args.ts';
@@ -21,38 +22,50 @@ export function parseValidate(text: string, config: ShiftgateConfig): Parsed<Val
   if (first === undefined && !baseline) return { ok: true, value: { sub: 'help' } };
   if (first === 'help' && rest.length === 0 && !baseline) return { ok: true, value: { sub: 'help' } };
   if (first === 'files' && !Object.hasOwn(config.environments, 'files')) {
-    if (baseline) return { ok: false, error: '`--baseline` goes with a run: `/validate <env> --baseline`.' };
+    if (baseline)
+      return { ok: false, error: md`\`--baseline\` goes with a run: \`/validate <env> --baseline\`.` };
     const [runId, ...more] = rest;
-    if (runId === undefined) return { ok: false, error: 'Name the run: `/validate files <run-id>`.' };
+    if (runId === undefined) return { ok: false, error: md`Name the run: \`/validate files <run-id>\`.` };
     if (more.length > 0)
-      return { ok: false, error: `\`/validate files\` takes one run id, not \`${more[0]}\`.` };
+      return { ok: false, error: md`\`/validate files\` takes one run id, not ${code(more[0] ?? '')}.` };
     if (!RUN_ID.test(runId)) {
       return {
         ok: false,
-        error: `\`${runId}\` is not a validation run id (they look like \`val-staging-20261130T101500-1a2b\`).`,
+        error: md`${code(runId)} is not a validation run id (they look like \`val-staging-20261130T101500-1a2b\`).`,
       };
     }
     return { ok: true, value: { sub: 'files', runId } };
   }
   const known = Object.keys(config.environments);
-  if (first === undefined) return { ok: false, error: 'Name the environment to validate.' };
+  if (first === undefined) return { ok: false, error: md`Name the environment to validate.` };
   if (!Object.hasOwn(config.environments, first)) {
     const near = closest(first, known);
-    const hint = near ? ` Did you mean \`${near}\`?` : '';
+    const hint = near ? md` Did you mean ${code(near)}?` : '';
     return {
       ok: false,
-      error: `Unknown environment \`${first}\`.${hint} Known environments: ${known.map((k) => `\`${k}\``).join(', ')}.`,
+      error: md`Unknown environment ${code(first)}.${hint} Known environments: ${mdJoin(
+        known.map((k) => md`${code(k)}`),
+        ', ',
+      )}.`,
     };
   }
   if (rest.length > 0)
-    return { ok: false, error: `\`/validate\` takes one environment; \`${rest[0]}\` is one word too many.` };
+    return {
+      ok: false,
+      error: md`\`/validate\` takes one environment; ${code(rest[0] ?? '')} is one word too many.`,
+    };
   if (!config.environments[first]?.validation) {
     const ready = known.filter((env) => config.environments[env]?.validation);
     const others =
-      ready.length > 0 ? ` Environments with one: ${ready.map((k) => `\`${k}\``).join(', ')}.` : '';
+      ready.length > 0
+        ? md` Environments with one: ${mdJoin(
+            ready.map((k) => md`${code(k)}`),
+            ', ',
+          )}.`
+        : '';
     return {
       ok: false,
-      error: `\`${first}\` has no validation matrix: add \`environments.${first}.validation.lanes\` to the config.${others}`,
+      error: md`${code(first)} has no validation matrix: add \`environments.${first}.validation.lanes\` to the config.${others}`,
     };
   }
   return { ok: true, value: { sub: 'run', env: first, baseline } };

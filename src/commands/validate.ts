@@ -1,4 +1,5 @@
 import { help, validationCard, validationFilesComment, validationFilesFailed } from '../blocks/index.ts';
+import { code, link, md, mention, withMentions } from '../blocks/message.ts';
 import { messageOf } from '../gates/error-result.ts';
 import type { AttachedFile } from '../platform/slack/poster.ts';
 import { VALIDATION_SUMMARY_MD, validationSummaryMarkdown } from '../reports/validation-summary.ts';
@@ -20,8 +21,7 @@ import type { ValidateIntent } from './validate-args.ts';
 // One run at a time per environment.
 
 const ANSWER = {
-  noPorts:
-    'Validation is not available on this replica: it was started without the Cloud Run and Cloud Logging ports it needs.',
+  noPorts: md`Validation is not available on this replica: it was started without the Cloud Run and Cloud Logging ports it needs.`,
 };
 
 export async function runValidate(intent: ValidateIntent, who: Invocation, surface: Surface): Promise<Reply> {
@@ -40,11 +40,11 @@ async function start(env: string, baseline: boolean, who: Invocation, surface: S
   const validation = surface.validation;
   if (!validation) return say(ANSWER.noPorts);
   const environment = config.environments[env];
-  if (!environment) return say(`Unknown environment \`${env}\`.`);
+  if (!environment) return say(md`Unknown environment ${code(env)}.`);
   const roles = [environment.deployers, environment.approval.approvers, environment.admins];
   if (!(await isAnyOf(surface, who.userId, roles))) {
     return say(
-      `Only deployers, approvers and admins of \`${env}\` may run its validation (${describePrincipals(...roles)}): it calls the services with the environment's access token and its verdict is a release decision. Anyone can read a run's card and files.`,
+      md`Only deployers, approvers and admins of ${code(env)} may run its validation (${withMentions(describePrincipals(...roles))}): it calls the services with the environment's access token and its verdict is a release decision. Anyone can read a run's card and files.`,
     );
   }
 
@@ -54,19 +54,19 @@ async function start(env: string, baseline: boolean, who: Invocation, surface: S
     requestedBy: who.userId,
   });
   if (!begun.ok) {
-    if (begun.reason !== 'running') return say(`Cannot validate \`${env}\`: ${begun.message}.`);
+    if (begun.reason !== 'running') return say(md`Cannot validate ${code(env)}: ${begun.message}.`);
     const card = await poster.ref(begun.holder, 'card');
-    const link = card ? await poster.permalink(card) : undefined;
+    const permalink = card ? await poster.permalink(card) : undefined;
     const by = begun.running
-      ? ` (asked by <@${begun.running.requestedBy}> at ${begun.running.startedAt})`
+      ? md` (asked by ${mention(begun.running.requestedBy)} at ${begun.running.startedAt})`
       : '';
-    const where = link
-      ? `<${link}|Its card>`
+    const where = permalink
+      ? link(permalink, 'Its card')
       : card
-        ? `Its card in ${channelMention(card.channel)}`
+        ? md`Its card in ${channelMention(card.channel)}`
         : 'Its card';
     return say(
-      `A validation of \`${env}\` is already running: \`${begun.holder}\`${by}. ${where} gets the verdict; start another when it is done.`,
+      md`A validation of ${code(env)} is already running: ${code(begun.holder)}${by}. ${where} gets the verdict; start another when it is done.`,
     );
   }
   const run = begun.run;
@@ -77,7 +77,7 @@ async function start(env: string, baseline: boolean, who: Invocation, surface: S
     const why = messageOf(error);
     await validation.abandon(run, `the card could not be posted: ${why}`);
     return say(
-      `Could not post the validation card in this channel (${why}), so nothing was run. Invite shiftgate here (\`/invite @shiftgate\`) or run \`/validate ${env}\` from a channel it is in.`,
+      md`Could not post the validation card in this channel (${why}), so nothing was run. Invite shiftgate here (\`/invite @shiftgate\`) or run \`/validate ${env}\` from a channel it is in.`,
     );
   }
   // The matrix runs after this answer; a failure in publishing is reported in the thread, never thrown.
@@ -89,7 +89,7 @@ async function start(env: string, baseline: boolean, who: Invocation, surface: S
   );
   const mode = baseline ? ' as a baseline (recorded without gating)' : '';
   return say(
-    `Validation of \`${env}\` started${mode}: \`${run.id}\`, ${run.plan.length} checks. The card is in this channel; results.tsv and SUMMARY.md go in its thread, then the verdict.`,
+    md`Validation of ${code(env)} started${mode}: ${code(run.id)}, ${run.plan.length} checks. The card is in this channel; results.tsv and SUMMARY.md go in its thread, then the verdict.`,
   );
 }
 
@@ -147,12 +147,13 @@ async function uploadAgain(runId: string, surface: Surface): Promise<Reply> {
   const validation = surface.validation;
   if (!validation) return say(ANSWER.noPorts);
   const run = await validation.get(runId);
-  if (!run) return say(`No validation run \`${runId}\` is kept (runs are kept 90 days).`);
-  if (run.status === 'running') return say(`\`${runId}\` is still running: its files come when it ends.`);
+  if (!run) return say(md`No validation run ${code(runId)} is kept (runs are kept 90 days).`);
+  if (run.status === 'running') return say(md`${code(runId)} is still running: its files come when it ends.`);
   if (run.status === 'abandoned')
-    return say(`\`${runId}\` never ran (${run.note ?? 'abandoned'}): it has no results.`);
+    return say(md`${code(runId)} never ran (${run.note ?? 'abandoned'}): it has no results.`);
   const card = await surface.poster.ref(runId, 'card');
-  if (!card) return say(`The card of \`${runId}\` is no longer known, so there is no thread to upload into.`);
+  if (!card)
+    return say(md`The card of ${code(runId)} is no longer known, so there is no thread to upload into.`);
   try {
     await surface.poster.attach(
       runId,
@@ -165,11 +166,11 @@ async function uploadAgain(runId: string, surface: Surface): Promise<Reply> {
     );
   } catch (error) {
     return say(
-      `Still could not upload the files of \`${runId}\`: ${messageOf(error)}. The run stays kept; try again later.`,
+      md`Still could not upload the files of ${code(runId)}: ${messageOf(error)}. The run stays kept; try again later.`,
     );
   }
-  const link = await surface.poster.permalink(card);
+  const permalink = await surface.poster.permalink(card);
   return say(
-    `results.tsv and SUMMARY.md of \`${runId}\` are in its thread${link ? `: <${link}|open it>` : ''}.`,
+    md`results.tsv and SUMMARY.md of ${code(runId)} are in its thread${permalink ? md`: ${link(permalink, 'open it')}` : ''}.`,
   );
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { incidentCard } from '../blocks/index.ts';
-import { message, section } from '../blocks/message.ts';
+import { code, md, message, section } from '../blocks/message.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import { serviceTarget } from '../config/target.ts';
 import type { Poster } from '../platform/slack/poster.ts';
@@ -43,9 +43,10 @@ export interface Incidents {
 const RESOLVE_CLAIM_MS = 5 * 60_000;
 
 function notMember() {
-  const text =
-    ':warning: I am not a member of this channel, so Slack does not send me its messages: replies in this thread will not become notes. Invite me with `/invite @shiftgate`; until then, `/incident note <text>` adds notes.';
-  return message('shiftgate cannot read this channel: invite it to capture incident notes', [section(text)]);
+  const text = md`:warning: I am not a member of this channel, so Slack does not send me its messages: replies in this thread will not become notes. Invite me with ${code('/invite @shiftgate')}; until then, ${code('/incident note <text>')} adds notes.`;
+  return message(md`shiftgate cannot read this channel: invite it to capture incident notes`, [
+    section(text),
+  ]);
 }
 
 const alreadyResolved = (incident: Incident) =>

@@ -44,17 +44,19 @@ describe('help', () => {
 
 describe('usage', () => {
   it('gives the one right form of a subcommand, for error messages', () => {
-    expect(usage('/canary', 'start')).toBe('Usage: `/canary start [service] &lt;tag&gt; [env] [--dry-run]`');
-    expect(usage('/deploy', 'unlock')).toBe('Usage: `/deploy unlock &lt;service&gt; [env]`');
-    expect(usage('/incident', 'note')).toBe('Usage: `/incident note &lt;text&gt;`');
-    expect(usage('/rollback')).toContain('Usage: `/rollback &lt;service&gt; [env]');
-    expect(usage('/rollback', 'whatever')).toBe(usage('/rollback'));
+    expect(usage('/canary', 'start').text).toBe(
+      'Usage: `/canary start [service] &lt;tag&gt; [env] [--dry-run]`',
+    );
+    expect(usage('/deploy', 'unlock').text).toBe('Usage: `/deploy unlock &lt;service&gt; [env]`');
+    expect(usage('/incident', 'note').text).toBe('Usage: `/incident note &lt;text&gt;`');
+    expect(usage('/rollback').text).toContain('Usage: `/rollback &lt;service&gt; [env]');
+    expect(usage('/rollback', 'whatever').text).toBe(usage('/rollback').text);
   });
 
   it('without a known subcommand, lists every form, one a line', () => {
-    const all = usage('/canary', 'frobnicate');
+    const all = usage('/canary', 'frobnicate').text;
     expect(all.split('\n')).toHaveLength(1 + 8);
     expect(all).toContain('`/canary list`');
-    expect(usage('/deploy')).toContain('`/deploy locks`');
+    expect(usage('/deploy').text).toContain('`/deploy locks`');
   });
 });

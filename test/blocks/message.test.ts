@@ -10,6 +10,7 @@ import {
   header,
   lineSections,
   link,
+  md,
   mention,
   section,
   truncate,
@@ -19,26 +20,26 @@ import { humanDuration, relative, slackDate } from '../../src/blocks/time.ts';
 
 describe('escaping', () => {
   it("escapes Slack's control characters so typed text cannot mention or link", () => {
-    expect(escapeText('<!channel> & <https://evil|click>')).toBe(
+    expect(escapeText('<!channel> & <https://evil|click>').text).toBe(
       '&lt;!channel&gt; &amp; &lt;https://evil|click&gt;',
     );
   });
 
   it('keeps user text inside its code span', () => {
-    expect(code('a`b<c>')).toBe("`a'b&lt;c&gt;`");
+    expect(code('a`b<c>').text).toBe("`a'b&lt;c&gt;`");
   });
 
   it('mentions user ids only; anything else is shown as text', () => {
-    expect(mention('U0APPROVE1')).toBe('<@U0APPROVE1>');
-    expect(mention('cli <!here>')).toBe('cli &lt;!here&gt;');
+    expect(mention('U0APPROVE1').text).toBe('<@U0APPROVE1>');
+    expect(mention('cli <!here>').text).toBe('cli &lt;!here&gt;');
   });
 
   it('links only URLs Slack can carry', () => {
-    expect(link('https://slack.example/archives/C1/p1', 'thread')).toBe(
+    expect(link('https://slack.example/archives/C1/p1', 'thread').text).toBe(
       '<https://slack.example/archives/C1/p1|thread>',
     );
-    expect(link('https://x.example/a|b>', 'thread')).toBe('thread');
-    expect(link(undefined, 'a <b>')).toBe('a &lt;b&gt;');
+    expect(link('https://x.example/a|b>', 'thread').text).toBe('thread');
+    expect(link(undefined, 'a <b>').text).toBe('a &lt;b&gt;');
   });
 });
 
@@ -66,11 +67,11 @@ describe('builders stay within their limits whatever they are given', () => {
 
   it('header, section, fields, context, button', () => {
     expect(header(long).text.text).toHaveLength(LIMITS.headerText);
-    expect(section(long).text?.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
-    const f = fields(Array.from({ length: 14 }, () => long));
+    expect(section(escapeText(long)).text?.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
+    const f = fields(Array.from({ length: 14 }, () => escapeText(long)));
     expect(f.fields).toHaveLength(LIMITS.fields);
     expect(f.fields?.every((t) => t.text.length <= LIMITS.fieldText)).toBe(true);
-    const c = context(...Array.from({ length: 12 }, () => long));
+    const c = context(...Array.from({ length: 12 }, () => escapeText(long)));
     expect(c.elements).toHaveLength(LIMITS.contextElements);
     const b = button(long, ACTIONS.pause, '{}', 'danger', { title: long, text: long, confirm: long });
     expect(b.text.text).toHaveLength(LIMITS.buttonText);
@@ -80,18 +81,24 @@ describe('builders stay within their limits whatever they are given', () => {
   });
 
   it('never emits empty text, which Slack refuses', () => {
-    expect(section('  ').text?.text).toBe('-');
+    expect(section(md`  `).text?.text).toBe('-');
     expect(header('').text.text).toBe('-');
   });
 
   it('lineSections packs lines into sections of at most 3,000 chars and counts what it leaves out', () => {
     const lines = Array.from({ length: 100 }, (_, i) => `line ${i} ${'x'.repeat(200)}`);
-    const all = lineSections(lines);
+    const all = lineSections(lines.map((l) => escapeText(l)));
     expect(all.every((s) => (s.text?.text.length ?? 0) <= LIMITS.sectionText)).toBe(true);
     expect(all.map((s) => s.text?.text).join('\n')).toContain('line 99');
-    const some = lineSections(lines, { maxLines: 10, more: 'see the list' });
+    const some = lineSections(
+      lines.map((l) => escapeText(l)),
+      { maxLines: 10, more: 'see the list' },
+    );
     expect(some.map((s) => s.text?.text).join('\n')).toContain('and 90 more: see the list');
-    const capped = lineSections(lines, { maxSections: 2 });
+    const capped = lineSections(
+      lines.map((l) => escapeText(l)),
+      { maxSections: 2 },
+    );
     expect(capped).toHaveLength(2);
     const last = capped.at(-1)?.text?.text ?? '';
     const shown = capped
@@ -105,10 +112,10 @@ describe('builders stay within their limits whatever they are given', () => {
 
 describe('times', () => {
   it('formats with Slack date formatting, the ISO time as fallback', () => {
-    expect(slackDate('2026-11-23T10:00:00.000Z')).toBe(
+    expect(slackDate('2026-11-23T10:00:00.000Z').text).toBe(
       '<!date^1795428000^{date_short_pretty} {time}|2026-11-23T10:00:00.000Z>',
     );
-    expect(slackDate('not a <time>')).toBe('not a &lt;time&gt;');
+    expect(slackDate('not a <time>').text).toBe('not a &lt;time&gt;');
   });
 
   it('says durations in words', () => {

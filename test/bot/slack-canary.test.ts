@@ -90,14 +90,16 @@ describe('a canary through Slack', () => {
     expect(gates.length).toBeLessThanOrEqual(8);
   });
 
-  it('a second start is refused, naming the holder with a link to the thread', async () => {
+  it('a second start is refused, telling the holder it is theirs, with a link to the thread', async () => {
     await s.start();
     world.seed();
     await s.command(REQUESTER, '/canary', 'start v2.0.0');
     await s.waitForMessage((m) => m.text.includes('v2.0.0'));
     const second = await s.command(REQUESTER, '/canary', 'start v3.0.0');
-    expect(second.text).toContain(`<@${REQUESTER}>`);
-    expect(second.text).toMatch(/lock|held|running/i);
+    // Said to the holder herself: "you hold it", not "locked by @you".
+    expect(second.text).toContain('You hold the deploy lock of `web` in `prod` for a rollout');
+    expect(second.text).not.toContain(`<@${REQUESTER}>`);
+    expect(second.text).toMatch(/<https?:\/\/[^|]+\|Open its thread>/);
   });
 
   it('the card and /canary status show the runbook pinned at start, not the config reloaded since', async () => {

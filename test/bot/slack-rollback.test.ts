@@ -36,7 +36,7 @@ describe('/rollback through Slack', () => {
       '/rollback',
       `${SERVICE} --to ${STABLE_REVISION} --reason "5xx spike"`,
     );
-    expect(asked.text).toContain('needs 1 approval(s)');
+    expect(asked.text).toContain('needs 1 approval from');
     expect(world.split()).toEqual({ [BAD_REVISION]: 100 });
     const request = await s.waitForMessage((m) =>
       buttonsOf(m).some((b) => b.action_id === ACTIONS.rollbackApprove),

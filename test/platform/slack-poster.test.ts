@@ -1,6 +1,7 @@
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSlackTwin } from '../../sandbox/twins/slack/index.ts';
+import { md, textMessage } from '../../src/blocks/message.ts';
 import { createMessageRefs } from '../../src/platform/slack/message-refs.ts';
 import { createPoster, type Poster } from '../../src/platform/slack/poster.ts';
 import { useTwins } from '../helpers/msw.ts';
@@ -23,7 +24,7 @@ afterAll(() => db.cleanup());
 
 describe('poster.attach', () => {
   it('uploads every file into the thread with one comment, and only once per purpose', async () => {
-    const root = await poster.post({ channel: '#deploys' }, { text: 'Canary web', blocks: [] });
+    const root = await poster.post({ channel: '#deploys' }, textMessage(md`Canary web`));
     const where = { channel: root.channel, threadTs: root.ts };
     const files = [
       { filename: 'summary.json', content: '{"ok":true}\n' },
@@ -61,19 +62,19 @@ describe('poster.upsert after a post whose answer was lost', () => {
   }
 
   it('adopts the card found in the channel by its metadata instead of posting it twice', async () => {
-    const channel = (await poster.post({ channel: '#deploys' }, { text: 'before', blocks: [] })).channel;
+    const channel = (await poster.post({ channel: '#deploys' }, textMessage(md`before`))).channel;
     await lostPost('r-lost', 'card', { channel });
-    const ref = await poster.upsert('r-lost', 'card', { channel }, { text: 'at 5 %', blocks: [] });
+    const ref = await poster.upsert('r-lost', 'card', { channel }, textMessage(md`at 5 %`));
     const cards = slack.channel(channel).filter((m) => m.text.startsWith('deploying') || m.text === 'at 5 %');
     expect(cards).toHaveLength(1);
     expect(cards[0]).toMatchObject({ ts: ref.ts, text: 'at 5 %' });
   });
 
   it('adopts a thread reply found by its metadata', async () => {
-    const root = await poster.post({ channel: '#deploys' }, { text: 'card', blocks: [] });
+    const root = await poster.post({ channel: '#deploys' }, textMessage(md`card`));
     const where = { channel: root.channel, threadTs: root.ts };
     await lostPost('r-lost-2', 'gates:B', where);
-    await poster.upsert('r-lost-2', 'gates:B', where, { text: 'tick 2', blocks: [] });
+    await poster.upsert('r-lost-2', 'gates:B', where, textMessage(md`tick 2`));
     const replies = slack.thread(root.channel, root.ts);
     expect(replies.map((m) => m.text)).toEqual(['tick 2']);
   });

@@ -1,6 +1,7 @@
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSlackTwin } from '../../sandbox/twins/slack/index.ts';
+import { md, textMessage } from '../../src/blocks/message.ts';
 import { createMessageRefs } from '../../src/platform/slack/message-refs.ts';
 import { createPoster, type Poster } from '../../src/platform/slack/poster.ts';
 import { createReportUpload } from '../../src/platform/slack/report-upload.ts';
@@ -52,7 +53,7 @@ function asWeb(state: CanaryState): CanaryState {
 }
 
 async function threadOf(poster: Poster) {
-  const root = await poster.post({ channel: '#deploys' }, { text: 'Canary web', blocks: [] });
+  const root = await poster.post({ channel: '#deploys' }, textMessage(md`Canary web`));
   return { channel: root.channel, threadTs: root.ts };
 }
 

@@ -173,6 +173,29 @@ describe('the page server, as Slack', () => {
     expect(String(logged.mock.calls.at(-1)?.[0])).toContain('the click on approval.approve with HTTP 500');
   });
 
+  it('sends a click from the view the page showed, even when the message has lost that button since', async () => {
+    const button = {
+      type: 'button',
+      action_id: 'approval.approve',
+      value: '{"r":"r1","s":1}',
+      text: { type: 'plain_text', text: 'Approve' },
+    };
+    // The message as it is now has no button (decided since); the page still shows the one it drew.
+    const { message } = slack.people.say(RILEY.id, channelId, 'approved');
+    const shown = { text: 'approve?', blocks: [{ type: 'actions', elements: [button] }] };
+    const click = await api('/api/click', {
+      user: AVERY.id,
+      ts: message.ts,
+      action_id: 'approval.approve',
+      value: button.value,
+      message: shown,
+    });
+    expect(click).toEqual({ ok: true, delivered: true });
+    const payload = JSON.parse(new URLSearchParams(received.at(-1)?.body).get('payload') ?? '{}');
+    expect(payload.actions[0]).toMatchObject({ action_id: 'approval.approve', value: button.value });
+    expect(payload.message.blocks).toEqual(shown.blocks);
+  });
+
   it("leaves sendToBot's default without a timeout, and gives up after the one given", async () => {
     mode = 'hang';
     const waiting = sendToBot(botUrl, SECRET, 'token=x');

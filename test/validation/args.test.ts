@@ -49,7 +49,7 @@ describe('parseValidate', () => {
     ['staging prod', '`/validate` takes one environment; `prod` is one word too many.'],
     ['staging --gating', 'Unknown flag `--gating`. Flags here: `--baseline`.'],
     ['--baseline', 'Name the environment to validate.'],
-    ['files', 'Name the run: `/validate files <run-id>`.'],
+    ['files', 'Name the run: `/validate files &lt;run-id&gt;`.'],
     [
       'files ../../etc',
       '`../../etc` is not a validation run id (they look like `val-staging-20261130T101500-1a2b`).',
@@ -57,14 +57,16 @@ describe('parseValidate', () => {
     ['files val-staging-20261130T101500-1a2b more', '`/validate files` takes one run id, not `more`.'],
     [
       'files val-staging-20261130T101500-1a2b --baseline',
-      '`--baseline` goes with a run: `/validate <env> --baseline`.',
+      '`--baseline` goes with a run: `/validate &lt;env&gt; --baseline`.',
     ],
   ])('refuses %j clearly', (text, error) => {
-    expect(parseValidate(text, example)).toEqual({ ok: false, error });
+    const parsed = parseValidate(text, example);
+    expect(parsed.ok ? parsed : { ok: false, error: parsed.error.text }).toEqual({ ok: false, error });
   });
 
   it('refuses an environment without a matrix, naming the ones that have one', () => {
-    expect(parseValidate('dev', matrixConfig())).toEqual({
+    const parsed = parseValidate('dev', matrixConfig());
+    expect(parsed.ok ? parsed : { ok: false, error: parsed.error.text }).toEqual({
       ok: false,
       error:
         '`dev` has no validation matrix: add `environments.dev.validation.lanes` to the config. Environments with one: `staging`.',

@@ -1,4 +1,4 @@
-import { code, escapeText } from '../../blocks/message.ts';
+import { code, type Mrkdwn, md, mdJoin } from '../../blocks/message.ts';
 import { attentionOf } from '../../runbooks/hold.ts';
 import { splitEntries } from '../../runbooks/traffic.ts';
 import type { CanaryState, Effect } from '../../runbooks/types.ts';
@@ -7,34 +7,37 @@ import type { CanaryState, Effect } from '../../runbooks/types.ts';
 // effect's name), how often it was tried, what the platform answered, the traffic Cloud Run last
 // confirmed, and what people can do. Service text (the error) is escaped: it is data, not markup.
 
-function stepInWords(effect: Effect | undefined, fallback: string): string {
+function stepInWords(effect: Effect | undefined, fallback: string): Mrkdwn {
   switch (effect?.type) {
     case 'deploy':
-      return `deploying ${code(effect.image)} as a revision with no traffic`;
+      return md`deploying ${code(effect.image)} as a revision with no traffic`;
     case 'capture-before':
-      return 'reading the metrics before the traffic change';
+      return md`reading the metrics before the traffic change`;
     case 'set-traffic':
       return effect.canaryPercent === 100
-        ? `moving all traffic to ${code(effect.canary)}`
-        : `moving ${effect.canaryPercent} % of traffic to ${code(effect.canary)}`;
+        ? md`moving all traffic to ${code(effect.canary)}`
+        : md`moving ${effect.canaryPercent} % of traffic to ${code(effect.canary)}`;
     case 'rollback-traffic':
-      return `moving all traffic back to ${code(effect.toRevision)}`;
+      return md`moving all traffic back to ${code(effect.toRevision)}`;
     case 'route-override':
-      return `overriding the route split to ${code(effect.target)}`;
+      return md`overriding the route split to ${code(effect.target)}`;
     case 'evaluate':
-      return 'running the gates';
+      return md`running the gates`;
     default:
       return code(fallback);
   }
 }
 
-const splitInWords = (split: Record<string, number>) =>
-  splitEntries(split)
-    .map(([revision, percent]) => `${percent} % on ${code(revision)}`)
-    .join(', ') || 'no traffic reported yet';
+const splitInWords = (split: Record<string, number>): Mrkdwn =>
+  splitEntries(split).length === 0
+    ? md`no traffic reported yet`
+    : mdJoin(
+        splitEntries(split).map(([revision, percent]) => md`${percent} % on ${code(revision)}`),
+        ', ',
+      );
 
 /** The line after "needs attention:" for a failed step, or undefined for any other cause. */
-export function failedStepWords(state: CanaryState): string | undefined {
+export function failedStepWords(state: CanaryState): Mrkdwn | undefined {
   const attention = attentionOf(state);
   const pending = state.pending;
   if (attention?.cause !== 'effect-failed' || pending === undefined) return undefined;
@@ -42,9 +45,9 @@ export function failedStepWords(state: CanaryState): string | undefined {
   const retried = /not retryable/.test(attention.reason)
     ? `failed and was not retried: this error needs a person, not another try`
     : `failed ${tries}`;
-  const said = pending.lastError ? ` Cloud Run answered: ${escapeText(pending.lastError)}.` : '';
+  const said = pending.lastError ? md` Cloud Run answered: ${pending.lastError}.` : '';
   const traffic = state.trafficNow
-    ? ` Traffic as Cloud Run last confirmed it: ${splitInWords(state.trafficNow)}.`
+    ? md` Traffic as Cloud Run last confirmed it: ${splitInWords(state.trafficNow)}.`
     : '';
-  return `${stepInWords(pending.payload, pending.effect)} ${retried}.${said}${traffic} *Resume* tries it again; *Abort* rolls back.`;
+  return md`${stepInWords(pending.payload, pending.effect)} ${retried}.${said}${traffic} *Resume* tries it again; *Abort* rolls back.`;
 }

@@ -5,7 +5,7 @@ import {
   kindCard,
   rollingBackMessage,
 } from '../../blocks/index.ts';
-import { message, section } from '../../blocks/message.ts';
+import { type Mrkdwn, md, mention, message, section } from '../../blocks/message.ts';
 import type { ShiftgateConfig } from '../../config/schema.ts';
 import { serviceTarget } from '../../config/target.ts';
 import type { Logger, Notify } from '../../runbooks/effects.ts';
@@ -88,7 +88,7 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
       card(state, record.data.runbook),
     );
     const thread = { channel: root.channel, threadTs: root.ts };
-    const line = (text: string) => poster.post(thread, message(text, [section(text)]));
+    const line = (text: Mrkdwn) => poster.post(thread, message(text, [section(text)]));
     const n: Notification = notification;
 
     if (state.kind === 'canary') {
@@ -146,7 +146,7 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
             );
           }
           const words = failedStepWords(state) ?? n.reason;
-          await line(`:warning: <@${state.requestedBy}> needs attention: ${words}`);
+          await line(md`:warning: ${mention(state.requestedBy)} needs attention: ${words}`);
           // A stuck rollback step, or checks failing after it: the procedure's message says which.
           if (state.rollback) await poster.update(rolloutId, 'rollback', rollingBackMessage(state));
           break;
@@ -159,34 +159,34 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
           await poster.upsert(rolloutId, 'rollback', thread, rollingBackMessage(state));
           break;
         case 'paused':
-          await line(`:double_vertical_bar: Paused by <@${n.by}>.`);
+          await line(md`:double_vertical_bar: Paused by ${mention(n.by)}.`);
           break;
         case 'resumed':
-          await line(`:arrow_forward: Resumed by <@${n.by}>.`);
+          await line(md`:arrow_forward: Resumed by ${mention(n.by)}.`);
           break;
         case 'promote-now':
           await line(
-            `:fast_forward: <@${n.by}> promotes now: no more approval waits or watch windows; every stage's gates still run.`,
+            md`:fast_forward: ${mention(n.by)} promotes now: no more approval waits or watch windows; every stage's gates still run.`,
           );
           break;
         case 'promoted':
-          await line(':white_check_mark: Promoted: 100 % of traffic on the new revision.');
+          await line(md`:white_check_mark: Promoted: 100 % of traffic on the new revision.`);
           break;
         case 'aborted':
           await closeApprovals(state, 'the rollout was aborted');
           // An abort with traffic ran the rollback procedure: its message ends where it ended.
           if (state.rollback) await poster.update(rolloutId, 'rollback', rollingBackMessage(state));
-          await line(`:no_entry_sign: Aborted by <@${n.by}>${n.reason ? `: ${n.reason}` : ''}.`);
+          await line(md`:no_entry_sign: Aborted by ${mention(n.by)}${n.reason ? md`: ${n.reason}` : ''}.`);
           break;
         case 'failed':
           await closeApprovals(state, 'the rollout failed');
-          await line(`:x: Failed: ${n.reason}`);
+          await line(md`:x: Failed: ${n.reason}`);
           break;
         default:
           break;
       }
     } else if (n.kind === 'needs-attention' || n.kind === 'failed') {
-      await line(`:warning: <@${state.requestedBy}> the rollback needs attention: ${n.reason}`);
+      await line(md`:warning: ${mention(state.requestedBy)} the rollback needs attention: ${n.reason}`);
     }
     // The evidence report into the thread, once per rollout (report-upload.ts); it never throws.
     if (isTerminalStatus(state.status)) await uploadReport(state, thread);

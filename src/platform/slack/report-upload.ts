@@ -1,4 +1,4 @@
-import { code, escapeText, message, section, truncate } from '../../blocks/message.ts';
+import { code, escapeText, md, mdJoin, message, section, truncate } from '../../blocks/message.ts';
 import type { ShiftgateConfig } from '../../config/schema.ts';
 import { serviceTarget } from '../../config/target.ts';
 import { messageOf } from '../../gates/error-result.ts';
@@ -108,30 +108,38 @@ export function comment(summary: RolloutSummary): string {
       : `${summary.service} rollback`;
   const dry = summary.dryRun ? ' (dry run)' : '';
   const reason = truncate(summary.outcome.reason, 160);
-  return `:page_facing_up: Evidence report${dry}: *${outcomeWord(summary)}*, ${escapeText(subject.trim())} in ${escapeText(summary.env)}: ${escapeText(reason)}`;
+  // The upload's comment is mrkdwn like any message text.
+  return md`:page_facing_up: Evidence report${dry}: *${outcomeWord(summary)}*, ${subject.trim()} in ${summary.env}: ${reason}`
+    .text;
 }
 
 /** When the files could not be attached: what is kept and where, and the fields seed 001 requires. */
 function kept(summary: RolloutSummary, key: string, error: string) {
-  const none = (path: string) => `_${escapeText(summary.missing[path] ?? 'none')}_`;
+  const none = (path: string) => md`_${summary.missing[path] ?? 'none'}_`;
   const val = (path: string, v: string | null) => (v === null ? none(path) : code(v));
   const split = (path: string, s: Record<string, number> | null) =>
     s === null
       ? none(path)
-      : Object.entries(s)
-          .map(([rev, pct]) => `${code(rev)} ${pct} %`)
-          .join(', ') || 'no traffic';
-  const head = `:warning: The evidence report (${SUMMARY_JSON}, ${SUMMARY_MD}) could not be attached: ${escapeText(truncate(error, 200))}. Nothing is lost: the full report is kept with the rollout for ${REPORT_KEPT_DAYS} days (Redis key ${code(key)}; an operator reads it with ${code(`redis-cli GET ${key}`)}).`;
-  const fields = [
-    `*${outcomeWord(summary)}*: ${escapeText(truncate(summary.outcome.reason, 300))}`,
-    `• Image: ${val('image.ref', summary.image.ref)}`,
-    summary.outcome.status === 'promoted'
-      ? `• Stable revision (promoted): ${val('revisions.canary', summary.revisions.canary)}; previous stable: ${val('revisions.stable', summary.revisions.stable)}`
-      : `• Stable revision: ${val('revisions.stable', summary.revisions.stable)}; canary revision: ${val('revisions.canary', summary.revisions.canary)}`,
-    `• Traffic before: ${split('traffic.before', summary.traffic.before)}; after: ${split('traffic.after', summary.traffic.after)}`,
-    `• Rollback: ${val('rollback.command', summary.rollback.command)}`,
-  ].join('\n');
-  return message(`The evidence report of ${summary.rolloutId} could not be attached; it is kept.`, [
+      : Object.keys(s).length === 0
+        ? md`no traffic`
+        : mdJoin(
+            Object.entries(s).map(([rev, pct]) => md`${code(rev)} ${pct} %`),
+            ', ',
+          );
+  const head = md`:warning: The evidence report (${SUMMARY_JSON}, ${SUMMARY_MD}) could not be attached: ${escapeText(truncate(error, 200))}. Nothing is lost: the full report is kept with the rollout for ${REPORT_KEPT_DAYS} days (Redis key ${code(key)}; an operator reads it with ${code(`redis-cli GET ${key}`)}).`;
+  const fields = mdJoin(
+    [
+      md`*${outcomeWord(summary)}*: ${truncate(summary.outcome.reason, 300)}`,
+      md`• Image: ${val('image.ref', summary.image.ref)}`,
+      summary.outcome.status === 'promoted'
+        ? md`• Stable revision (promoted): ${val('revisions.canary', summary.revisions.canary)}; previous stable: ${val('revisions.stable', summary.revisions.stable)}`
+        : md`• Stable revision: ${val('revisions.stable', summary.revisions.stable)}; canary revision: ${val('revisions.canary', summary.revisions.canary)}`,
+      md`• Traffic before: ${split('traffic.before', summary.traffic.before)}; after: ${split('traffic.after', summary.traffic.after)}`,
+      md`• Rollback: ${val('rollback.command', summary.rollback.command)}`,
+    ],
+    '\n',
+  );
+  return message(md`The evidence report of ${summary.rolloutId} could not be attached; it is kept.`, [
     section(head),
     section(fields),
   ]);
