@@ -37,14 +37,14 @@ export async function runRollback(
   }
   if ('pending' in started) {
     await postRequest(surface, started.request, who.channel.id);
-    const to = started.request.target ? `\nTarget: ${targetText(started.request.target)}` : '';
+    const to = started.request.target ? md`\nTarget: ${targetText(started.request.target)}` : '';
     return say(
       md`Your rollback of ${code(scope.service)} in ${code(scope.env)} needs ${approvalCount(started.request.required)} from ${withMentions(started.request.approvers)}: the request is posted in this channel.${to}`,
     );
   }
   const into = started.via === 'rollout' ? ' (the active canary rolls itself back)' : '';
   const dry = intent.dryRun ? ' as a dry-run: nothing will change' : '';
-  const to = started.target ? `\nTarget: ${targetText(started.target)}` : '';
+  const to = started.target ? md`\nTarget: ${targetText(started.target)}` : '';
   return say(
     md`Rolling back ${code(scope.service)} in ${code(scope.env)}${into}${dry}: ${code(started.rolloutId)}. Follow it in the thread.${to}`,
   );

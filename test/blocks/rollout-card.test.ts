@@ -52,7 +52,7 @@ describe('the rollout card', () => {
     const views = [
       textOf(rolloutCard(state, runbook, NOW)),
       textOf(rolloutStatus(state, runbook, NOW)),
-      listLine(state, NOW.now.getTime()),
+      listLine(state, NOW.now.getTime()).text,
       textOf(appHome({ ...NOW, rollouts: [state], locks: [], freezes: [], incidents: [], history: [] })),
       summaryMarkdown(rolloutSummary({ state })),
     ];

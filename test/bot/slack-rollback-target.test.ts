@@ -76,7 +76,7 @@ describe('/rollback without --to, after an aborted canary and a promoted one', (
 
     // 3. /rollback without --to by a deployer: a request that names the target.
     const asked = await s.command(REQUESTER, '/rollback', `${SERVICE} --reason "5xx after v2.1.0"`);
-    expect(asked.text).toContain('needs 1 approval(s)');
+    expect(asked.text).toContain('needs 1 approval from');
     expect(asked.text).toContain(stable);
     expect(asked.text).not.toContain(aborted.revision);
     const request = await s.waitForMessage((m) =>

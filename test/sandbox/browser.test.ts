@@ -119,7 +119,7 @@ describe('the sandbox through its Slack page', () => {
     );
     for (const stage of ['B', 'C', 'D', 'E']) await approve(stage);
 
-    await card.locator('text=Promoted').waitFor({ timeout: 180_000 });
+    await card.locator('text=Promoted').first().waitFor({ timeout: 180_000 });
     const view = twinService();
     const canary = view.tags.canary as string;
     expect(view.revisions.find((r) => r.name === canary)?.image).toMatch(/:good$/);
