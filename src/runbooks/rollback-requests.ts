@@ -81,6 +81,9 @@ function failure(run: Extract<RunResult, { ok: false }>): Pick<RollbackRequest, 
 }
 const STAGE = 'rollback';
 
+/** How long a claim to decide a request lasts: starting a rollback takes seconds. */
+const CLAIM_MS = 60_000;
+
 export function createRollbackRequests<R extends RunResult>(deps: {
   store: Store;
   config: ShiftgateConfig;
@@ -123,8 +126,12 @@ export function createRollbackRequests<R extends RunResult>(deps: {
         deps.log.error('audit append failed', { requestId: stored.id, error: messageOf(error) }),
       );
 
-  /** First caller wins the right to decide the request's outcome. */
-  const claim = (id: string) => store.idempotency.claim(`rollback-request:${id}`, 2 * DAY_MS);
+  /**
+   * First caller wins the right to decide the request's outcome, for long enough to start the rollback.
+   * Short on purpose: a replica that dies holding it leaves a request with its approvals and no outcome,
+   * and the next click on Approve after the claim lapsed starts it (runRollback knows its own lock).
+   */
+  const claim = (id: string) => store.idempotency.claim(`rollback-request:${id}`, CLAIM_MS);
 
   function unusable(stored: Stored): RequestDecision<R> | undefined {
     if (stored.status !== 'pending') {
@@ -180,11 +187,13 @@ export function createRollbackRequests<R extends RunResult>(deps: {
       }
       const added = await store.approvals.add(id, STAGE, { userId: person.userId, at: now().toISOString() });
       crashPoint('after-approval');
-      if (!added.counted) {
-        return { ok: false, reason: 'already-approved', message: 'you already approved this rollback' };
-      }
-      await audit(stored, person.userId, 'approved');
+      if (added.counted) await audit(stored, person.userId, 'approved');
+      // Enough approvals: whoever holds the claim starts it, even on a repeated click, since the replica
+      // that counted the last approval may have died before it started anything.
       if (added.count < stored.required || !(await claim(id))) {
+        if (!added.counted) {
+          return { ok: false, reason: 'already-approved', message: 'you already approved this rollback' };
+        }
         return { ok: true, status: 'pending', request: (await get(id)) ?? { ...stored, approvals: [] } };
       }
       const request = { ...stored, approvals: await store.approvals.list(id, STAGE) };

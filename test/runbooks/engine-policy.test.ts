@@ -134,6 +134,34 @@ describe('a manual rollback', () => {
     );
   });
 
+  it('whose last approval was counted by a replica that died before starting it: the next click starts it', async () => {
+    world.seedBadRelease();
+    const { engine, asked } = await askRollback(REQUESTER);
+    if (!asked.ok || !('pending' in asked)) throw new Error(JSON.stringify(asked));
+    const id = asked.request.id;
+    // What the dying replica wrote: the approval, and its claim to decide the request; nothing after.
+    await world.store.approvals.add(id, 'rollback', { userId: APPROVERS[0], at: new Date().toISOString() });
+    expect(await world.store.idempotency.claim(`rollback-request:${id}`, 60_000)).toBe(true);
+
+    // While the claim stands (the replica might still be starting it), a click changes nothing.
+    expect(await engine.approveRollback(id, APPROVERS[0])).toMatchObject({
+      ok: false,
+      reason: 'already-approved',
+    });
+    expect(world.split()).toEqual({ [BAD_REVISION]: 100 });
+
+    // The claim lapses (60 s): the approval is not asked for again; the same click starts the rollback.
+    await world.store.idempotency.release(`rollback-request:${id}`);
+    expect(await engine.approveRollback(id, APPROVERS[0])).toMatchObject({ ok: true, status: 'started' });
+    await world.until(engine, id, (v) => expect(v.status).toBe('rolled-back'));
+    expect(world.split()).toEqual({ [STABLE_REVISION]: 100 });
+    expect(world.patches()).toHaveLength(1);
+    expect(await engine.rollbackRequest(id)).toMatchObject({
+      status: 'started',
+      approvals: [{ userId: APPROVERS[0] }],
+    });
+  });
+
   it('counts distinct approvers up to the required number, and starts once when two approve at once', async () => {
     world.seedBadRelease();
     const engine = world.engine({ config: testConfig({ rollbackRequired: 2 }) });

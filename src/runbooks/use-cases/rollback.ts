@@ -170,6 +170,12 @@ export async function runRollback(
     reason: `rollback: ${reason}`,
     at,
   });
+  if (!acquired.ok && acquired.reason === 'held' && acquired.holder.rolloutId === id) {
+    // This request's own rollback holds the lock: started by a replica that died before recording that
+    // it had (rollback-requests.ts lets the next click try again). Once its record exists, that is it.
+    const record = await deps.store.rollouts.get<RolloutFields>(id);
+    if (record) return { ok: true, rolloutId: id, state: record.data.state, settled: Promise.resolve() };
+  }
   if (!acquired.ok) {
     // A rollout under way rolls back itself: its stable revision, its own procedure.
     if (acquired.reason === 'held' && acquired.holder.kind === 'rollout') {
