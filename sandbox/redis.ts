@@ -45,7 +45,8 @@ function hasRedisServer(): boolean {
   });
 }
 
-async function answers(url: string): Promise<boolean> {
+/** Whether a Redis answers PING at `url` (a probe: it logs nothing). */
+export async function answers(url: string): Promise<boolean> {
   // A probe: no answer is an answer, not a line in the log.
   const redis = createRedis(url, {
     lazyConnect: true,

@@ -3,9 +3,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { type ChildExit, startProgram } from '../../sandbox/children.ts';
-import { REDIS_PID_FILE, sweepLeftRedis } from '../../sandbox/redis.ts';
+import { answers, REDIS_PID_FILE, sweepLeftRedis } from '../../sandbox/redis.ts';
 import { waitFor } from '../../sandbox/wait.ts';
-import { closeRedis, createRedis } from '../../src/store/index.ts';
 
 // The chaos run's Redis: a private redis-server on a port of its own with persistence on (append-only
 // file, fsync every second: a SIGKILL of the process loses nothing the kernel already has), which the run
@@ -29,24 +28,6 @@ function portTaken(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-async function answers(url: string): Promise<boolean> {
-  const redis = createRedis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    log: { warn: () => {} }, // a probe: no answer is an answer, not a line
-  });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    await closeRedis(redis).catch(() => {});
-  }
 }
 
 export async function startChaosRedis(runDir: string, port: number): Promise<ChaosRedis> {
