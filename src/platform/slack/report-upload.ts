@@ -23,8 +23,13 @@ import type { AttachedFile, Poster } from './poster.ts';
 
 export const REPORT_PURPOSE = 'report';
 const KEPT_PURPOSE = 'report-kept';
-/** Long enough for one upload; short enough that an upload cut off by a dying replica can be tried again. */
-const CLAIM_TTL_MS = 15 * 60_000;
+/**
+ * Long enough for one upload (seconds), and shorter than the 10 s worker lease on the rollout: the replica
+ * that redrives the ending of a rollout whose worker died (only after that lease lapsed) always finds a
+ * dead replica's claim gone, so the report is never lost to it. Two live replicas never upload side by
+ * side anyway: only the lease holder runs the rollout's effects.
+ */
+const CLAIM_TTL_MS = 8_000;
 const REPORT_KEPT_DAYS = 90;
 
 export interface ReportUploadDeps {
