@@ -102,7 +102,9 @@ async function decide(
         d[policy].push(policy === 'oracle SPRT' ? oracle(stream, world, alternative) : common[policy]);
       }
     });
-    streams.push((seconds) => canaryErrorsBefore(stream, seconds));
+    // Keep only what the count needs, not the whole stream.
+    const served = { ...stream, stableErrorAt: [], canaryErrorIndex: [] };
+    streams.push((seconds) => canaryErrorsBefore(served, seconds));
   }
   return {
     decisions: perAlternative,
