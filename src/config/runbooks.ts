@@ -140,7 +140,8 @@ export type CanaryRunbook = Omit<z.infer<typeof canaryRunbook>, 'stages'> & { st
 
 /**
  * The runbook with each watched stage's fast ticks pinned: the gates with a fast signal, read at the
- * shortest of their intervals when that is shorter than the stage's own interval.
+ * shortest of their intervals when that is shorter than the stage's own interval, on stages that split
+ * traffic between canary and stable.
  */
 export function withFastTicks(runbook: CanaryRunbook, gates: Record<string, Gate>): CanaryRunbook {
   return {
@@ -153,7 +154,9 @@ export function withFastTicks(runbook: CanaryRunbook, gates: Record<string, Gate
         return signal ? [{ name, interval: signal.interval }] : [];
       });
       const interval = Math.min(...signals.map((g) => g.interval));
-      if (signals.length === 0 || s.watch === 0 || interval >= s.interval) return plain;
+      // At 0 % or 100 % there is no second revision to compare with: the signal has nothing to say.
+      const compared = s.traffic > 0 && s.traffic < 100;
+      if (signals.length === 0 || !compared || s.watch === 0 || interval >= s.interval) return plain;
       return { ...plain, fast: { gates: signals.map((g) => g.name), interval } };
     }),
   };

@@ -153,7 +153,8 @@ describe('fastSignal in the config', () => {
         { name: 'A', traffic: 0 },
         { name: 'B', traffic: 5, watch: '10m', interval: '1m', gates: ['error-rate', 'latency'] },
         { name: 'C', traffic: 50, watch: '10m', interval: '5s', gates: ['error-rate'] },
-        { name: 'E', traffic: 100, watch: '10m', interval: '1m', gates: ['quiet', 'latency'] },
+        { name: 'D', traffic: 60, watch: '10m', interval: '1m', gates: ['quiet', 'latency'] },
+        { name: 'E', traffic: 100, watch: '10m', interval: '1m', gates: ['error-rate'] },
       ],
     });
     const gates = {
@@ -162,6 +163,12 @@ describe('fastSignal in the config', () => {
       latency: gateSchema.parse({ kind: 'cloud-monitoring', metric: 'latency', maxMs: 500 }),
     };
     const pinned = withFastTicks(runbook, gates).stages.map((s) => s.fast);
-    expect(pinned).toEqual([undefined, { gates: ['error-rate'], interval: 10_000 }, undefined, undefined]);
+    expect(pinned).toEqual([
+      undefined,
+      { gates: ['error-rate'], interval: 10_000 },
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });
