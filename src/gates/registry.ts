@@ -44,7 +44,7 @@ export interface GateRegistry {
 
 type Built = { provider: GateProvider<never> } | { missing: string };
 
-export function createGateRegistry(ports: GatePorts = {}): GateRegistry {
+export function createGateRegistry(ports: GatePorts = {}): Required<GateRegistry> {
   const fetchPort = ports.fetch ? { fetch: ports.fetch } : {};
   const built = new Map<string, Built>();
 

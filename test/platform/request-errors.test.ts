@@ -1,5 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLoggingTwin } from '../../sandbox/twins/logging/index.ts';
+import { gate as gateSchema } from '../../src/config/gates.ts';
 import { createGateRegistry } from '../../src/gates/registry.ts';
 import type { GateResult } from '../../src/gates/result.ts';
 import {
@@ -42,6 +43,7 @@ const source = (options: { maxPages?: number } = {}) =>
 
 const at = (seconds: number) => new Date(T0 + seconds * 1000);
 const lists = () => twin.recorder.requests.filter((r) => r.path.includes('/v2/entries:list'));
+const filterOf = (index: number) => (lists()[index]?.body as { filter?: string } | undefined)?.filter;
 const window = (from: number, to: number) => ({ start: at(from), end: at(to) });
 
 beforeEach(() => {
@@ -69,7 +71,7 @@ describe('the request-log 5xx source', () => {
     expect(ab.counts).toEqual({ 'svc-a': 2, 'svc-b': 1 });
     expect(c.counts).toEqual({ 'svc-c': 1 });
     expect(lists()).toHaveLength(1);
-    const filter = (lists()[0]?.body as { filter: string }).filter;
+    const filter = filterOf(0);
     expect(filter).toBe(
       'logName="projects/p/logs/run.googleapis.com%2Frequests" AND resource.type="cloud_run_revision"' +
         ' AND resource.labels.revision_name=("svc-a" OR "svc-b" OR "svc-c") AND httpRequest.status>=500' +
@@ -112,7 +114,7 @@ describe('the request-log 5xx source', () => {
     });
     expect(later.counts['svc-a']).toBe(2);
     expect(lists()).toHaveLength(2);
-    expect((lists()[1]?.body as { filter: string }).filter).toContain(
+    expect(filterOf(1)).toContain(
       'timestamp>="2026-11-20T10:00:08.000Z" AND timestamp<"2026-11-20T10:00:15.000Z"',
     );
   });
@@ -193,12 +195,12 @@ describe('the request-log 5xx source', () => {
   it('keeps 20 rollouts of one project reading every 10 s within the read quota', async () => {
     const errors = source();
     const gates = createGateRegistry({ errorCounts: errors });
-    const gate = {
+    const gate = gateSchema.parse({
       kind: 'cloud-monitoring',
       metric: 'error-rate',
       belowPercent: 1,
       minRequests: 20,
-    } as const;
+    });
     // 20 services' rollouts at 5 %, each starting its stage 3 s after the one before, each reading its
     // fast signal every 10 s for three minutes, while both revisions of each serve some 5xx.
     const rollouts = Array.from({ length: 20 }, (_, i) => ({
