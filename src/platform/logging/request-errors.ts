@@ -46,7 +46,7 @@ export interface RequestErrorSourceOptions {
 }
 
 interface Tracked {
-  /** Counts are asked from here on (the earliest window start asked for). */
+  /** Counts are asked from here on (the window start of the latest ask). */
   since: number;
   askedAt: number;
 }
@@ -117,10 +117,9 @@ export function createRequestErrorSource(
     }
     stats.asks += 1;
     const reads = projectOf(query.project);
-    for (const revision of query.revisions) {
-      const tracked = reads.tracked.get(revision);
-      reads.tracked.set(revision, { since: Math.min(tracked?.since ?? start, start), askedAt: now() });
-    }
+    // A revision is asked about by one rollout at a time (its own service's), from its stage's start: a
+    // later start (the next stage) lets the reads and what is held start later too.
+    for (const revision of query.revisions) reads.tracked.set(revision, { since: start, askedAt: now() });
     // A read that ends before the revision joined it cannot answer: at most a few reads in a row.
     for (let attempt = 0; attempt < 3; attempt++) {
       const covered = query.revisions.every(
