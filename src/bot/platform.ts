@@ -7,7 +7,7 @@ import { createGateRegistry, type GateRegistry } from '../gates/registry.ts';
 import type { Api, Metrics } from '../metrics/metrics.ts';
 import { CloudRunAdapter } from '../platform/cloud-run/index.ts';
 import type { GoogleEndpoint } from '../platform/google.ts';
-import { createCloudLogging } from '../platform/logging/index.ts';
+import { createCloudLogging, createRequestErrorSource } from '../platform/logging/index.ts';
 import { createCloudMonitoring } from '../platform/monitoring/index.ts';
 import { createPrometheus } from '../platform/prometheus/index.ts';
 import { createRouteSplit } from '../platform/route-split/index.ts';
@@ -57,6 +57,8 @@ export async function buildPlatform(input: {
   };
   const monitoring = measured('monitoring', createCloudMonitoring({ target: google, visibility }));
   const logging = measured('logging', createCloudLogging({ target: google }));
+  // One reader of Cloud Run's request logs per replica, shared by every rollout's fast signal.
+  const errorCounts = createRequestErrorSource({ list: logging.listEntries });
 
   const controls = new Map<string, RouteSplitControl>();
   for (const [service, svc] of Object.entries(input.config.services)) {
@@ -83,6 +85,7 @@ export async function buildPlatform(input: {
       createGateRegistry({
         monitoring: input.monitoring ? input.monitoring(monitoring) : monitoring,
         logging,
+        errorCounts,
         prometheus,
       }),
     ),

@@ -84,6 +84,38 @@ const minRequests = z
   .default(100)
   .meta({ description: 'Fewer canary requests than this in the window is inconclusive, never a failure' });
 
+// The error-rate gate's fast signal: the sequential test on 5xx counted from Cloud Run's request logs,
+// read every `interval` between the stage's ticks (gates/fast-signal.ts).
+const fastSignalOptions = z
+  .strictObject({
+    interval: duration.prefault('10s').meta({
+      description: "How often the request logs are read between the stage's ticks",
+    }),
+    lag: duration.prefault('5s').meta({
+      description:
+        "Counts end this long before now: Cloud Logging's ingestion latency (request logs arrive within seconds)",
+    }),
+  })
+  .refine((o) => o.interval > 0, { error: 'interval must be longer than 0s', path: ['interval'] });
+export const FAST_SIGNAL_DEFAULTS = { interval: 10_000, lag: 5_000 } as const;
+const fastSignal = z.union([z.boolean(), fastSignalOptions]).default(true).meta({
+  description:
+    "Also judge the canary's 5xx against stable's from Cloud Run's request logs (seconds late, not Cloud Monitoring's minutes) with the sequential test, every interval; on by default, false turns it off. Needs roles/logging.viewer; without it the gate says so and Cloud Monitoring alone judges",
+});
+export type FastSignal = { interval: number; lag: number };
+
+/** The gate's fast signal settings, or undefined when it has none. */
+export function fastSignalOf(gate: {
+  kind: string;
+  metric?: string;
+  fastSignal?: unknown;
+}): FastSignal | undefined {
+  if (gate.kind !== 'cloud-monitoring' || gate.metric !== 'error-rate') return undefined;
+  const option = gate.fastSignal as boolean | Partial<FastSignal> | undefined;
+  if (option === false) return undefined;
+  return { ...FAST_SIGNAL_DEFAULTS, ...(typeof option === 'object' ? option : {}) };
+}
+
 const cloudMonitoringErrorRate = z.strictObject({
   kind: z.literal('cloud-monitoring'),
   metric: z.literal('error-rate'),
@@ -98,6 +130,7 @@ const cloudMonitoringErrorRate = z.strictObject({
       "confidence: fail once the data shows at the runbook's alpha that the share is above belowPercent (an anytime-valid confidence sequence); point: fail when the observed share reaches belowPercent (the seed's literal reading)",
   }),
   minRequests,
+  fastSignal,
 });
 
 const cloudMonitoringLatency = z

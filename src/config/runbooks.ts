@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from './duration.ts';
+import { fastSignalOf, type Gate } from './gates.ts';
 import { name } from './names.ts';
 
 // A runbook is data: its stages, their gates and approvals. The engine (src/runbooks) interprets it.
@@ -56,7 +57,15 @@ export const stage = z
       });
     }
   });
-export type Stage = z.infer<typeof stage>;
+/**
+ * Pinned by shiftgate when a rollout starts, never written in the YAML: the stage's gates with a fast
+ * signal (the error-rate gate reading request logs) and how often to read them between its ticks.
+ */
+export interface FastTicks {
+  gates: string[];
+  interval: number;
+}
+export type Stage = z.infer<typeof stage> & { fast?: FastTicks };
 
 export const judge = z
   .strictObject({
@@ -127,7 +136,31 @@ export const canaryRunbook = z
       });
     }
   });
-export type CanaryRunbook = z.infer<typeof canaryRunbook>;
+export type CanaryRunbook = Omit<z.infer<typeof canaryRunbook>, 'stages'> & { stages: Stage[] };
+
+/**
+ * The runbook with each watched stage's fast ticks pinned: the gates with a fast signal, read at the
+ * shortest of their intervals when that is shorter than the stage's own interval, on stages that split
+ * traffic between canary and stable.
+ */
+export function withFastTicks(runbook: CanaryRunbook, gates: Record<string, Gate>): CanaryRunbook {
+  return {
+    ...runbook,
+    stages: runbook.stages.map((s) => {
+      const { fast: _pinned, ...plain } = s;
+      const signals = s.gates.flatMap((name) => {
+        const gate = gates[name];
+        const signal = gate ? fastSignalOf(gate) : undefined;
+        return signal ? [{ name, interval: signal.interval }] : [];
+      });
+      const interval = Math.min(...signals.map((g) => g.interval));
+      // At 0 % or 100 % there is no second revision to compare with: the signal has nothing to say.
+      const compared = s.traffic > 0 && s.traffic < 100;
+      if (signals.length === 0 || !compared || s.watch === 0 || interval >= s.interval) return plain;
+      return { ...plain, fast: { gates: signals.map((g) => g.name), interval } };
+    }),
+  };
+}
 
 export const runbook = z.discriminatedUnion('kind', [canaryRunbook]);
 export type Runbook = z.infer<typeof runbook>;

@@ -1,5 +1,7 @@
 import type { Gate } from '../config/gates.ts';
 import { errorResult, messageOf } from './error-result.ts';
+import { fastSignalFor, fastSignalResult, readLogSignal } from './fast-signal.ts';
+import type { RequestErrorSource } from './ports/error-counts.ts';
 import type { CloudLogging } from './ports/logging.ts';
 import type { CloudMonitoring } from './ports/monitoring.ts';
 import type { RouteSplitEvaluator } from './ports/route-split.ts';
@@ -26,15 +28,23 @@ export interface GatePorts {
   prometheus?: PrometheusFactory;
   monitoring?: CloudMonitoring;
   logging?: CloudLogging;
+  /** 5xx per revision from the request logs: the error-rate gate's fast signal. */
+  errorCounts?: RequestErrorSource;
 }
 
 export interface GateRegistry {
   evaluate(name: string, gate: Gate, ctx: GateContext): Promise<GateResult>;
+  /**
+   * The gate's fast signal alone (a fast tick between the stage's ticks), or undefined when the gate has
+   * none here (not an error-rate gate, `fastSignal: false`, or a share with nothing to compare). Never throws.
+   * Optional so that wrappers in tests may leave it out: a registry without it has no fast signal.
+   */
+  evaluateFast?(name: string, gate: Gate, ctx: GateContext): Promise<GateResult | undefined>;
 }
 
 type Built = { provider: GateProvider<never> } | { missing: string };
 
-export function createGateRegistry(ports: GatePorts = {}): GateRegistry {
+export function createGateRegistry(ports: GatePorts = {}): Required<GateRegistry> {
   const fetchPort = ports.fetch ? { fetch: ports.fetch } : {};
   const built = new Map<string, Built>();
 
@@ -69,7 +79,12 @@ export function createGateRegistry(ports: GatePorts = {}): GateRegistry {
         return { provider: createPrometheusGate({ prometheus }) };
       case 'cloud-monitoring':
         if (!monitoring) return { missing: 'no Cloud Monitoring client is configured' };
-        return { provider: createCloudMonitoringGate({ monitoring }) };
+        return {
+          provider: createCloudMonitoringGate({
+            monitoring,
+            ...(ports.errorCounts ? { errorCounts: ports.errorCounts } : {}),
+          }),
+        };
       case 'cloud-logging':
         if (!logging || !monitoring) {
           return { missing: `no Cloud ${logging ? 'Monitoring' : 'Logging'} client is configured` };
@@ -102,5 +117,13 @@ export function createGateRegistry(ports: GatePorts = {}): GateRegistry {
     return redactResult(result, ctx.accessToken);
   }
 
-  return { evaluate };
+  async function evaluateFast(name: string, gate: Gate, ctx: GateContext): Promise<GateResult | undefined> {
+    if (gate.kind !== 'cloud-monitoring' || gate.metric !== 'error-rate') return undefined;
+    const signal = fastSignalFor(gate, ctx);
+    if (!signal) return undefined;
+    const result = fastSignalResult(name, ctx, await readLogSignal(ports.errorCounts, signal, ctx));
+    return redactResult(result, ctx.accessToken);
+  }
+
+  return { evaluate, evaluateFast };
 }

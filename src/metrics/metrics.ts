@@ -82,6 +82,15 @@ export function createMetrics(deps: { store: Store }): Metrics {
         evaluations.inc({ kind: gate.kind, status: result.status });
         return result;
       },
+      ...(inner.evaluateFast
+        ? {
+            async evaluateFast(name, gate, ctx) {
+              const result = await inner.evaluateFast?.(name, gate, ctx);
+              if (result) evaluations.inc({ kind: gate.kind, status: result.status });
+              return result;
+            },
+          }
+        : {}),
     }),
 
     port(api, port, traffic = []) {

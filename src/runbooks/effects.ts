@@ -395,6 +395,17 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
             ? { routeSplit: { evaluator: control, baseUrl: target.routeSplit.baseUrl } }
             : {}),
         };
+        if (effect.fast) {
+          // A fast tick: only the fast signals; a gate without one (or a registry without them) says nothing.
+          const fast = await Promise.all(
+            effect.gates.map((name) => {
+              const gate = config.gates[name];
+              return gate ? ports.gates.evaluateFast?.(name, gate, gateCtx) : undefined;
+            }),
+          );
+          const results = fast.filter((r): r is GateResult => r !== undefined);
+          return { event: evaluatedEvent(effect, ctx.at(), results) };
+        }
         const results = await Promise.all(
           effect.gates.map((name) => {
             const gate = config.gates[name];

@@ -58,6 +58,10 @@ export interface StageProgress {
   checks?: GateResult[];
   /** One entry per tick: the results of the stage's gates at that tick. */
   ticks: GateResult[][];
+  /** The end of the window of the last tick that ran every gate (fast ticks run the fast signals only). */
+  fullTickAt?: string;
+  /** Fast ticks run in the stage; one that finds no failure leaves no entry in `ticks`. */
+  fastTicks?: number;
   extensionsUsed: number;
   verdict?: StageVerdict;
   endedAt?: string;
@@ -284,6 +288,8 @@ export type Effect =
       stage: number;
       gates: string[];
       window: { start: string; end: string };
+      /** A fast tick: only the gates' fast signals (the error-rate gate's request-log count). */
+      fast?: true;
     }
   | { type: 'schedule'; timer: Timer; at: string; key: string; event: RunbookEvent }
   | { type: 'cancel'; timer: Timer; key: string }

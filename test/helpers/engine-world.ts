@@ -1,6 +1,7 @@
 import { HttpResponse, http, type RequestHandler } from 'msw';
 import { afterAll, afterEach, beforeEach, expect, vi } from 'vitest';
 import { createCloudRunTwin } from '../../sandbox/twins/cloud-run/index.ts';
+import { createLoggingTwin, type LoggingTwinOptions } from '../../sandbox/twins/logging/index.ts';
 import { createMonitoringTwin, INSTANT_DATA } from '../../sandbox/twins/monitoring/index.ts';
 import { widened } from '../../sandbox/twins/monitoring/widened.ts';
 import {
@@ -13,6 +14,7 @@ import { type ShiftgateConfig, shiftgateConfig } from '../../src/config/schema.t
 import type { DataVisibility } from '../../src/gates/ports/monitoring.ts';
 import { createGateRegistry } from '../../src/gates/registry.ts';
 import { CloudRunAdapter } from '../../src/platform/cloud-run/index.ts';
+import { createCloudLogging, createRequestErrorSource } from '../../src/platform/logging/index.ts';
 import { createCloudMonitoring } from '../../src/platform/monitoring/index.ts';
 import { createRouteSplit } from '../../src/platform/route-split/index.ts';
 import { revisionSuffix } from '../../src/runbooks/effects.ts';
@@ -136,7 +138,7 @@ export interface WorldLog {
 export function useEngineWorld(
   label: string,
   extra: RequestHandler[] = [],
-  options: { visibility?: DataVisibility } = {},
+  options: { visibility?: DataVisibility; logging?: LoggingTwinOptions } = {},
 ) {
   const cloudRun = createCloudRunTwin();
   // The twin holds data back as Cloud Monitoring does, and the adapter knows by how much (instant by default).
@@ -153,7 +155,21 @@ export function useEngineWorld(
     health.probes += 1;
     return health.healthy ? HttpResponse.text('ok') : HttpResponse.text('down', { status: 503 });
   });
-  useTwins(...cloudRun.handlers, ...metrics.handlers, ...routeSplit.handlers, healthz, ...extra);
+  // The Logging twin (its own latency and read quota), read by the error-rate gate's fast signal.
+  const logs = createLoggingTwin({
+    project: PROJECT,
+    service: CLOUD_RUN_SERVICE,
+    location: REGION,
+    ...options.logging,
+  });
+  useTwins(
+    ...cloudRun.handlers,
+    ...metrics.handlers,
+    ...routeSplit.handlers,
+    ...(options.logging ? logs.handlers : []),
+    healthz,
+    ...extra,
+  );
 
   const cloudRunAdapter = new CloudRunAdapter({
     google: { projectId: PROJECT, endpoint: cloudRun.endpoint },
@@ -172,7 +188,17 @@ export function useEngineWorld(
     baseUrl: ROUTE_SPLIT_TWIN_BASE_URL,
     token: ROUTE_SPLIT_TWIN_TOKEN,
   });
-  const gates = createGateRegistry({ monitoring: widened(monitoringAdapter) });
+  const loggingAdapter = createCloudLogging({
+    target: { projectId: PROJECT, endpoint: { host: 'logging.twin', port: 80, protocol: 'http' } },
+    retryDelayMs: 1,
+  });
+  const errorCounts = options.logging
+    ? createRequestErrorSource({ list: loggingAdapter.listEntries, minGapMs: 1_000 })
+    : undefined;
+  const gates = createGateRegistry({
+    monitoring: widened(monitoringAdapter),
+    ...(errorCounts ? { errorCounts } : {}),
+  });
 
   const notifications: { rolloutId: string; notification: Notification }[] = [];
   const log: WorldLog = { warnings: [], errors: [] };
@@ -183,6 +209,7 @@ export function useEngineWorld(
   beforeEach(() => {
     cloudRun.reset();
     metrics.reset();
+    logs.reset();
     routeSplit.reset();
     health.healthy = true;
     health.probes = 0;
@@ -204,12 +231,13 @@ export function useEngineWorld(
   });
 
   afterAll(async () => {
-    await Promise.all([cloudRunAdapter.close(), monitoringAdapter.close()]);
+    await Promise.all([cloudRunAdapter.close(), monitoringAdapter.close(), loggingAdapter.close()]);
   });
 
   const world = {
     cloudRun,
     metrics,
+    logs,
     routeSplit,
     health,
     notifications,

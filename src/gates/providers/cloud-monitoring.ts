@@ -10,6 +10,8 @@ import {
   waitingResult,
 } from '../baseline.ts';
 import { errorResult, messageOf } from '../error-result.ts';
+import { fastSignalFor, readLogSignal, withLogSignal } from '../fast-signal.ts';
+import type { RequestErrorSource } from '../ports/error-counts.ts';
 import type { CloudMonitoring } from '../ports/monitoring.ts';
 import { rateBoundTest } from '../rate-bound.ts';
 import { formatNumber } from '../render.ts';
@@ -32,6 +34,8 @@ import { sequentialErrorTest } from '../sequential.ts';
 // fewer than minRequests requests (idle, or 100 % canary) is no baseline: only maxMs judges then, and
 // without maxMs the gate is inconclusive.
 // Fewer than minRequests canary requests is inconclusive, never fail. Cloud Monitoring failing is error.
+// error-rate's fast signal (fast-signal.ts, on unless `fastSignal: false`): the same sequential test on
+// 5xx counted from the request logs, seconds late instead of minutes; its rejection fails the gate too.
 
 type CloudMonitoringGate = GateOf<'cloud-monitoring'>;
 type ErrorRateGate = Extract<CloudMonitoringGate, { metric: 'error-rate' }>;
@@ -39,6 +43,8 @@ type LatencyGate = Extract<CloudMonitoringGate, { metric: 'latency' }>;
 
 export interface CloudMonitoringGateDeps {
   monitoring: CloudMonitoring;
+  /** 5xx per revision from the request logs, for error-rate's fast signal; absent: Monitoring alone. */
+  errorCounts?: RequestErrorSource;
 }
 
 export function createCloudMonitoringGate(deps: CloudMonitoringGateDeps): GateProvider<CloudMonitoringGate> {
@@ -46,11 +52,14 @@ export function createCloudMonitoringGate(deps: CloudMonitoringGateDeps): GatePr
     async evaluate(name, gate, ctx) {
       // Judged on the complete part of the window only (Cloud Monitoring's data arrives minutes late).
       const window = completeWindow(deps.monitoring, ctx);
-      const result =
-        gate.metric === 'error-rate'
-          ? await errorRate(deps, name, gate, window)
-          : await latency(deps, name, gate, window);
-      return judgedOn(result, window);
+      if (gate.metric === 'latency') return judgedOn(await latency(deps, name, gate, window), window);
+      const signal = deps.errorCounts ? fastSignalFor(gate, ctx) : undefined;
+      const [result, logs] = await Promise.all([
+        errorRate(deps, name, gate, window),
+        signal ? readLogSignal(deps.errorCounts, signal, ctx) : undefined,
+      ]);
+      // A Monitoring error stays an error unless the logs show the regression.
+      return withLogSignal(judgedOn(result, window), logs);
     },
   };
 }

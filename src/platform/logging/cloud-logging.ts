@@ -32,13 +32,27 @@ export interface CloudLoggingOptions extends Partial<CallPolicy> {
 }
 
 export interface CloudLoggingAdapter extends CloudLogging {
+  /** Lists entries matching `filter`, oldest first (request-errors.ts counts 5xx with it). */
+  listEntries: EntryLister;
   close(): Promise<void>;
 }
 
-interface Listing {
+export interface Listing {
   pages: number;
   complete: boolean;
 }
+
+/**
+ * Lists entries of `projects/<project>` matching `filter`, oldest first, handing each to `visit`; `visit`
+ * returning true stops after the page. `attempts` overrides the call policy's (1: no retry).
+ */
+export type EntryLister = (
+  project: string,
+  filter: string,
+  maxPages: number,
+  visit: (entry: Entry) => boolean,
+  options?: { attempts?: number },
+) => Promise<Listing>;
 
 export function createCloudLogging(options: CloudLoggingOptions): CloudLoggingAdapter {
   const policy: CallPolicy = {
@@ -50,13 +64,8 @@ export function createCloudLogging(options: CloudLoggingOptions): CloudLoggingAd
   const defaultMaxPages = options.maxPages ?? 5;
   const logging = new Logging(googleClientOptions(options.target));
 
-  /** Lists entries matching `filter`, handing each to `visit`; `visit` returning true stops after the page. */
-  async function list(
-    project: string,
-    filter: string,
-    maxPages: number,
-    visit: (entry: Entry) => boolean,
-  ): Promise<Listing> {
+  const list: EntryLister = async (project, filter, maxPages, visit, options = {}) => {
+    const called = options.attempts === undefined ? policy : { ...policy, attempts: options.attempts };
     const context = {
       system: SYSTEM,
       what: `Cloud Logging entries of projects/${project}`,
@@ -71,7 +80,7 @@ export function createCloudLogging(options: CloudLoggingOptions): CloudLoggingAd
         pageSize,
         ...(pageToken ? { pageToken } : {}),
       };
-      const [entries, next] = await callGoogle(context, policy, (gaxOptions) =>
+      const [entries, next] = await callGoogle(context, called, (gaxOptions) =>
         logging.getEntries({ ...request, autoPaginate: false, gaxOptions }),
       );
       let stop = false;
@@ -80,7 +89,7 @@ export function createCloudLogging(options: CloudLoggingOptions): CloudLoggingAd
       if (!pageToken) return { pages, complete: true };
       if (stop || pages >= maxPages) return { pages, complete: false };
     }
-  }
+  };
 
   async function countEntries(query: LogCountQuery): Promise<LogCountResult> {
     if (query.revisions.length === 0)
@@ -121,7 +130,7 @@ export function createCloudLogging(options: CloudLoggingOptions): CloudLoggingAd
     await Promise.all([logging.loggingService.close(), logging.configService.close()]);
   }
 
-  return { countEntries, auditEvents, close };
+  return { countEntries, auditEvents, listEntries: list, close };
 }
 
 function bound(maxPages: number): number {

@@ -1,5 +1,5 @@
 import { formatDuration } from '../../config/duration.ts';
-import type { CanaryRunbook } from '../../config/runbooks.ts';
+import type { CanaryRunbook, Stage } from '../../config/runbooks.ts';
 import { judgeStage, type StageJudgement } from '../../gates/judge.ts';
 import { renderGate } from '../../gates/render.ts';
 import type { GateResult } from '../../gates/result.ts';
@@ -7,7 +7,7 @@ import { approvalRefusal, needsApproval } from '../approvals.ts';
 import { ask, settle } from '../in-flight.ts';
 import { addMs, earliest, isBefore, latest, note } from '../timeline.ts';
 import { canarySplit, formatSplit, sameSplit } from '../traffic.ts';
-import type { StageProgress, StepContext } from '../types.ts';
+import type { CanaryState, StageProgress, StepContext } from '../types.ts';
 import { startRollback } from './rolling-back.ts';
 import {
   type CanaryDraft,
@@ -283,7 +283,29 @@ function afterChecks(d: CanaryDraft, ctx: StepContext, at: string): void {
   }
   const stage = current(s);
   const first = addMs(windowStart(stage), def.interval);
-  scheduleTick(d, earliest(latest(first, at), stage.windowEndsAt ?? first));
+  // Gates with a fast signal are read sooner, and every fast interval after (fast ticks).
+  const soonest = def.fast ? earliest(first, addMs(windowStart(stage), def.fast.interval)) : first;
+  scheduleTick(d, earliest(latest(soonest, at), stage.windowEndsAt ?? first));
+}
+
+/**
+ * A fast tick runs only the stage's fast signals (the error-rate gate's 5xx from the request logs, read
+ * every few seconds); the stage's own ticks run every gate every interval, and always at the window's
+ * end. Fast ticks are separate so that the minute-aligned gates are not re-read, re-counted by the
+ * judge's failure limit and re-posted to Slack every few seconds: a fast tick that finds no failure
+ * leaves no tick, message or timeline line behind.
+ */
+function isFastTick(s: CanaryState, def: Stage, at: string): boolean {
+  const stage = current(s);
+  if (!def.fast || s.promoteNow !== undefined) return false;
+  if (stage.windowEndsAt !== undefined && !isBefore(at, stage.windowEndsAt)) return false;
+  return isBefore(at, addMs(lastFullTick(stage), def.interval));
+}
+
+/** Where the stage's ticks count their interval from: the last one that ran every gate, or the window start. */
+function lastFullTick(stage: StageProgress): string {
+  const start = windowStart(stage);
+  return stage.fullTickAt === undefined ? start : latest(stage.fullTickAt, start);
 }
 
 export function scheduleTick(d: CanaryDraft, at: string): void {
@@ -303,7 +325,8 @@ export function tick(d: CanaryDraft, e: Ev<'tick'>, ctx: StepContext): Outcome {
     return `a tick of stage ${stageName(s, e.stage)}: the rollout is at ${current(s).name}`;
   if (s.status !== 'watching') return `not watching gates (${s.status})`;
   if (s.pending?.effect === 'evaluate') return 'the gates are already being evaluated';
-  note(s, e.at, `stage ${current(s).name}: tick ${current(s).ticks.length + 1}`);
+  if (!isFastTick(s, stageDef(ctx, s), e.at))
+    note(s, e.at, `stage ${current(s).name}: tick ${current(s).ticks.length + 1}`);
   evaluateGates(d, ctx, e.at);
   return undefined;
 }
@@ -312,13 +335,15 @@ export function tick(d: CanaryDraft, e: Ev<'tick'>, ctx: StepContext): Outcome {
 export function evaluateGates(d: CanaryDraft, ctx: StepContext, at: string): void {
   const s = d.s;
   const stage = current(s);
-  const gates = stageDef(ctx, s).gates;
+  const def = stageDef(ctx, s);
+  const fast = isFastTick(s, def, at);
   ask(d, {
     type: 'evaluate',
     phase: 'gates',
     stage: s.stage,
-    gates: [...gates],
+    gates: [...(fast ? (def.fast?.gates ?? []) : def.gates)],
     window: { start: windowStart(stage), end: at },
+    ...(fast ? { fast: true as const } : {}),
   });
 }
 
@@ -333,8 +358,27 @@ export function gatesDone(d: CanaryDraft, e: Ev<'gates-done'>, ctx: StepContext)
   settle(d);
   const stage = current(s);
   const def = stageDef(ctx, s);
-  stage.ticks.push(e.results);
   const evaluatedUntil = payload.window.end;
+  // Ticks end at the window's end; past it (waiting for late data) they go on every interval. Fast ticks
+  // come between the stage's own ticks, within the window.
+  const next = () => {
+    const end = stage.windowEndsAt;
+    let due = latest(addMs(lastFullTick(stage), def.interval), e.at);
+    if (def.fast && s.promoteNow === undefined)
+      due = earliest(due, latest(addMs(evaluatedUntil, def.fast.interval), e.at));
+    return end !== undefined && isBefore(evaluatedUntil, end) ? earliest(due, end) : due;
+  };
+  if (payload.fast) {
+    stage.fastTicks = (stage.fastTicks ?? 0) + 1;
+    // Nothing failed: nothing to record; the next tick is scheduled (unless paused: resume does it).
+    if (!e.results.some((r) => r.status === 'fail')) {
+      if (s.status !== 'paused') scheduleTick(d, next());
+      return undefined;
+    }
+  } else {
+    stage.fullTickAt = evaluatedUntil;
+  }
+  stage.ticks.push(e.results);
   const judged = judge(stage, ctx, evaluatedUntil, s.promoteNow !== undefined);
   stage.verdict = judged.verdict;
   const tickNo = stage.ticks.length;
@@ -348,23 +392,17 @@ export function gatesDone(d: CanaryDraft, e: Ev<'gates-done'>, ctx: StepContext)
   }
   // Paused: recorded; the tick after resume judges everything again.
   if (s.status === 'paused') return undefined;
-  // Ticks end at the window's end; past it (waiting for late data) they go on every interval.
-  const next = (from: string) => {
-    const due = latest(addMs(from, def.interval), e.at);
-    const end = stage.windowEndsAt;
-    return end !== undefined && isBefore(from, end) ? earliest(due, end) : due;
-  };
   switch (judged.verdict) {
     case 'continue':
       if (s.promoteNow !== undefined)
         return passStage(d, ctx, e.at, 'its gates ran once with no failure (promote-now)');
-      scheduleTick(d, next(evaluatedUntil));
+      scheduleTick(d, next());
       return undefined;
     case 'extend':
       stage.extensionsUsed += 1;
       stage.windowEndsAt = addMs(stage.windowEndsAt ?? evaluatedUntil, def.watch);
       note(s, e.at, `stage ${stage.name}: watch window extended to ${stage.windowEndsAt}`);
-      scheduleTick(d, next(evaluatedUntil));
+      scheduleTick(d, next());
       return undefined;
     case 'pass':
       return passStage(d, ctx, e.at, judged.reason);

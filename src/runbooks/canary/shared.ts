@@ -97,9 +97,14 @@ export function windowStart(stage: StageProgress): string {
   return stage.windowStartedAt ?? stage.startedAt ?? '';
 }
 
-/** Timer keys are deterministic, so a duplicate schedule collapses: tick n of stage s is `s:n`. */
+/**
+ * Timer keys are deterministic, so a duplicate schedule collapses: tick n of stage s is `s:n`, and the
+ * tick after fast tick f (which leaves no entry in `ticks` when it finds nothing) is `s:n.f`.
+ */
 export function tickKey(s: CanaryState): string {
-  return `${s.stage}:${current(s).ticks.length + 1}`;
+  const stage = current(s);
+  const fast = stage.fastTicks ? `.${stage.fastTicks}` : '';
+  return `${s.stage}:${stage.ticks.length + 1}${fast}`;
 }
 
 /** Approval request r of stage s is `s:r`. */

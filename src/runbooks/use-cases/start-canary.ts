@@ -1,3 +1,4 @@
+import { withFastTicks } from '../../config/runbooks.ts';
 import { messageOf } from '../../gates/error-result.ts';
 import { targetOf } from '../effects.ts';
 import type { Engine, StartInput, StartResult } from '../engine.ts';
@@ -59,7 +60,8 @@ export async function startCanary(
   const canary: CanaryInput = { image, tag };
   const started = await startAsDeployer(deps, {
     kind: 'canary',
-    runbook,
+    // Which gates have a fast signal is the gates' config: pinned with the runbook, like its stages.
+    runbook: withFastTicks(runbook, deps.config.gates),
     service,
     env,
     requestedBy: input.requestedBy,
