@@ -8,8 +8,8 @@ import { canaryErrorsBefore, DEFAULT_WORLD, drawStream, mulberry32, type World }
 
 export const POLICIES = [
   'shiftgate',
-  'shiftgate, instant data',
-  'shiftgate + 10 s log signal',
+  'shiftgate, Monitoring only',
+  'shiftgate, Monitoring only, instant data',
   'Flagger, threshold 1',
   'Flagger, threshold 5',
   'Argo Rollouts example',
@@ -85,13 +85,14 @@ async function decide(
     const stream = drawStream(world, stableRate, canaryRate, random);
     const late = await shiftgate(stream, world, false);
     const instant = await shiftgate(stream, world, true);
-    const stageEnd = late.rollbackAt ?? (late.endedAt as number);
+    const split = await shiftgate(stream, world, false, true);
+    const stageEnd = split.rollbackAt ?? (split.endedAt as number);
     const fast = fastSignal(stream, world, stageEnd);
-    const withFast = late.rollbackAt === undefined ? fast : Math.min(late.rollbackAt, fast ?? Infinity);
+    const withFast = split.rollbackAt === undefined ? fast : Math.min(split.rollbackAt, fast ?? Infinity);
     const common: Partial<Record<Policy, number | undefined>> = {
-      shiftgate: late.rollbackAt,
-      'shiftgate, instant data': instant.rollbackAt,
-      'shiftgate + 10 s log signal': withFast,
+      shiftgate: withFast,
+      'shiftgate, Monitoring only': late.rollbackAt,
+      'shiftgate, Monitoring only, instant data': instant.rollbackAt,
       'Flagger, threshold 1': flagger(stream, world, 1),
       'Flagger, threshold 5': flagger(stream, world, 5),
       'Argo Rollouts example': argo(stream, world),

@@ -1,5 +1,7 @@
 import { gate as gateSchema } from '../../src/config/gates.ts';
+import { regressionAlpha } from '../../src/gates/fast-signal.ts';
 import { judgeStage } from '../../src/gates/judge.ts';
+import type { RequestErrorSource } from '../../src/gates/ports/error-counts.ts';
 import { type CloudMonitoring, completeThrough } from '../../src/gates/ports/monitoring.ts';
 import { createCloudMonitoringGate } from '../../src/gates/providers/cloud-monitoring.ts';
 import type { GateContext, GateOf, GateResult } from '../../src/gates/result.ts';
@@ -35,9 +37,19 @@ export interface Decision {
 }
 
 /** The stage as shiftgate runs it; `instant`: the twin's old instant data instead of Cloud Monitoring's latency. */
-export async function shiftgate(stream: Stream, world: World, instant: boolean): Promise<Decision> {
+export async function shiftgate(
+  stream: Stream,
+  world: World,
+  instant: boolean,
+  withLogs = false,
+): Promise<Decision> {
   const monitoring = simulatedMonitoring(stream, world, instant);
-  const provider = createCloudMonitoringGate({ monitoring });
+  // With the fast signal on, the gate's own regression test runs at half the alpha (fast-signal.ts); the
+  // log counts themselves are simulated by fastSignal() below, so the gate's source counts nothing here.
+  const errorCounts: RequestErrorSource | undefined = withLogs
+    ? { count5xx: async (q) => ({ counts: {}, through: q.window.end, complete: true, filter: '' }) }
+    : undefined;
+  const provider = createCloudMonitoringGate({ monitoring, ...(errorCounts ? { errorCounts } : {}) });
   const windowEnd = new Date(T0 + world.horizonS * 1000).toISOString();
   const ticks: GateResult[][] = [];
   for (let t = TICK_S; ; t += TICK_S) {
@@ -109,13 +121,14 @@ function simulatedMonitoring(stream: Stream, world: World, instant: boolean): Cl
 }
 
 /**
- * The fast error signal of issue 15 point 4, as it would add to the gate above: the same sequential test
+ * The fast error signal (src/gates/fast-signal.ts) beside the gate above: the same sequential test
  * (sequential.ts) on the stage's 5xx per revision as Cloud Logging shows them, `logLatencyS` late, read
- * every 10 s until the stage ends. Only errors are needed, so it does not wait for Monitoring's minutes.
+ * every 10 s until the stage ends, each of the two tests at half the runbook's alpha (regressionAlpha).
+ * Only errors are needed, so it does not wait for Monitoring's minutes.
  */
 export function fastSignal(stream: Stream, world: World, until: number): number | undefined {
   const test = createSequentialErrorTest(world.share);
-  const line = -Math.log(world.alpha);
+  const line = -Math.log(regressionAlpha(world.alpha, true));
   let x = 0;
   let y = 0;
   for (let t = 10; t <= until; t += 10) {

@@ -10,7 +10,7 @@ import {
   waitingResult,
 } from '../baseline.ts';
 import { errorResult, messageOf } from '../error-result.ts';
-import { fastSignalFor, readLogSignal, withLogSignal } from '../fast-signal.ts';
+import { fastSignalFor, readLogSignal, regressionAlpha, withLogSignal } from '../fast-signal.ts';
 import type { RequestErrorSource } from '../ports/error-counts.ts';
 import type { CloudMonitoring } from '../ports/monitoring.ts';
 import { rateBoundTest } from '../rate-bound.ts';
@@ -55,7 +55,7 @@ export function createCloudMonitoringGate(deps: CloudMonitoringGateDeps): GatePr
       if (gate.metric === 'latency') return judgedOn(await latency(deps, name, gate, window), window);
       const signal = deps.errorCounts ? fastSignalFor(gate, ctx) : undefined;
       const [result, logs] = await Promise.all([
-        errorRate(deps, name, gate, window),
+        errorRate(deps, name, gate, window, regressionAlpha(ctx.alpha, signal !== undefined)),
         signal ? readLogSignal(deps.errorCounts, signal, ctx) : undefined,
       ]);
       // A Monitoring error stays an error unless the logs show the regression.
@@ -69,13 +69,16 @@ async function errorRate(
   name: string,
   gate: ErrorRateGate,
   window: CompleteWindow,
+  /** The regression test's alpha: the runbook's, or half of it beside the fast signal (fast-signal.ts). */
+  testAlpha: number,
 ): Promise<GateResult> {
   const { ctx } = window;
   const metric = '5xx rate';
   const sequential = ctx.canaryShare > 0 && ctx.canaryShare < 1 && ctx.alpha > 0 && ctx.alpha < 1;
   const at = `alpha ${formatNumber(ctx.alpha)}`;
   const shown = gate.rule !== 'point' && ctx.alpha > 0 && ctx.alpha < 1;
-  const regression = sequential ? `, no regression vs stable${shown ? '' : ` (${at})`}` : '';
+  const split = testAlpha !== ctx.alpha ? ` (alpha ${formatNumber(testAlpha)})` : shown ? '' : ` (${at})`;
+  const regression = sequential ? `, no regression vs stable${split}` : '';
   const threshold = `< ${formatNumber(gate.belowPercent)} %${shown ? ` (shown at ${at})` : ''}${regression}`;
   if (window.waiting) {
     const evidence = plannedMonitoringEvidence(ctx, 'request_count');
@@ -111,7 +114,7 @@ async function errorRate(
         canaryErrors: canary.errors5xx,
         stableErrors: stable.errors5xx,
         rho: ctx.canaryShare,
-        alpha: ctx.alpha,
+        alpha: testAlpha,
       })
     : undefined;
   const share = test
