@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { targetOf } from '../../src/runbooks/effects.ts';
 import type { Engine } from '../../src/runbooks/engine.ts';
 import { kindOf } from '../../src/runbooks/kind.ts';
@@ -19,9 +19,9 @@ const LEASE = { workerLeaseMs: 300 };
 
 /** Sweeps with `engine` until it took something over (the dead replica's lease has to run out first). */
 async function sweepUntilTaken(engine: Engine): Promise<void> {
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + 15_000;
   while ((await engine.sweep()) === 0) {
-    if (Date.now() > deadline) throw new Error('the sweep took nothing over within 5 s');
+    if (Date.now() > deadline) throw new Error('the sweep took nothing over within 15 s');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -155,9 +155,15 @@ describe('a replica killed mid-step', () => {
 
     const b = world.engine({ sweep: { intervalMs: 0, ...LEASE } });
     await sweepUntilTaken(b);
+    // The taken-over outbox runs on b's own time: wait for what it leaves, not for a fixed moment.
+    await vi.waitFor(
+      async () => {
+        expect(await world.store.locks.get(SERVICE, ENV)).toBeUndefined();
+        expect(await world.store.reports.get(id)).toBeDefined();
+      },
+      { timeout: 10_000, interval: 50 },
+    );
     await b.idle();
-    expect(await world.store.locks.get(SERVICE, ENV)).toBeUndefined();
-    expect(await world.store.reports.get(id)).toBeDefined();
     expect(await b.sweep()).toBe(0); // settled: nothing left to replay
   });
 
