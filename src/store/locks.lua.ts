@@ -27,19 +27,51 @@ export const acquireLock: LuaScript = {
   name: 'lockAcquire',
   keys: 4,
   lua: `
-if ARGV[2] == 'rollout' then
-  local freeze = redis.call('HGETALL', KEYS[3])
-  if #freeze > 0 then return {'frozen', freeze} end
-end
-local holder = redis.call('HGETALL', KEYS[1])
-if #holder > 0 then return {'held', holder} end
-local token = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], 'rolloutId', ARGV[3], 'author', ARGV[4], 'reason', ARGV[5], 'since', ARGV[6],
-  'token', token, 'kind', ARGV[2], 'recordBy', ARGV[7])
-redis.call('SADD', KEYS[4], ARGV[1])
+${takeLock(
+  { lock: 'KEYS[1]', fence: 'KEYS[2]', freeze: 'KEYS[3]', index: 'KEYS[4]' },
+  {
+    member: 'ARGV[1]',
+    kind: 'ARGV[2]',
+    rolloutId: 'ARGV[3]',
+    author: 'ARGV[4]',
+    reason: 'ARGV[5]',
+    since: 'ARGV[6]',
+    recordBy: 'ARGV[7]',
+  },
+)}
 return {'acquired', token}
 `,
 };
+
+/**
+ * Lua that takes the deploy lock or returns why not ({'frozen', freeze} for kind 'rollout', {'held',
+ * holder}), leaving `token` set: shared by lockAcquire and rolloutStart (rollouts.lua.ts), which name the
+ * same keys and values at other positions.
+ */
+export function takeLock(
+  keys: { lock: string; fence: string; freeze: string; index: string },
+  argv: {
+    member: string;
+    kind: string;
+    rolloutId: string;
+    author: string;
+    reason: string;
+    since: string;
+    recordBy?: string;
+  },
+): string {
+  const recordBy = argv.recordBy ? `, 'recordBy', ${argv.recordBy}` : '';
+  return `if ${argv.kind} == 'rollout' then
+  local freeze = redis.call('HGETALL', ${keys.freeze})
+  if #freeze > 0 then return {'frozen', freeze} end
+end
+local holder = redis.call('HGETALL', ${keys.lock})
+if #holder > 0 then return {'held', holder} end
+local token = redis.call('INCR', ${keys.fence})
+redis.call('HSET', ${keys.lock}, 'rolloutId', ${argv.rolloutId}, 'author', ${argv.author}, 'reason', ${argv.reason},
+  'since', ${argv.since}, 'token', token, 'kind', ${argv.kind}${recordBy})
+redis.call('SADD', ${keys.index}, ${argv.member})`;
+}
 
 /** KEYS: lock, lock index. ARGV: index member, token. */
 export const releaseLock: LuaScript = {

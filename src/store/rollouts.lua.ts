@@ -1,3 +1,4 @@
+import { takeLock } from './locks.lua.ts';
 import type { LuaScript } from './scripts.ts';
 
 // Lua for rollouts.ts. Record fields hold JSON that JavaScript encoded; these scripts only copy it,
@@ -55,16 +56,17 @@ export const startRollout: LuaScript = {
   lua: `
 local version = redis.call('HGET', KEYS[1], '_v')
 if version then return {'exists', version} end
-if ARGV[8] == 'rollout' then
-  local freeze = redis.call('HGETALL', KEYS[7])
-  if #freeze > 0 then return {'frozen', freeze} end
-end
-local holder = redis.call('HGETALL', KEYS[2])
-if #holder > 0 then return {'held', holder} end
-local token = redis.call('INCR', KEYS[6])
-redis.call('HSET', KEYS[2], 'rolloutId', ARGV[1], 'author', ARGV[9], 'reason', ARGV[10], 'since', ARGV[11],
-  'token', token, 'kind', ARGV[8])
-redis.call('SADD', KEYS[8], ARGV[12])
+${takeLock(
+  { lock: 'KEYS[2]', fence: 'KEYS[6]', freeze: 'KEYS[7]', index: 'KEYS[8]' },
+  {
+    member: 'ARGV[12]',
+    kind: 'ARGV[8]',
+    rolloutId: 'ARGV[1]',
+    author: 'ARGV[9]',
+    reason: 'ARGV[10]',
+    since: 'ARGV[11]',
+  },
+)}
 local first = 13
 ${CREATE_RECORD}
 return {'acquired', token}
