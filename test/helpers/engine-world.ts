@@ -211,6 +211,8 @@ export function useEngineWorld(
     cloudRun,
     metrics,
     routeSplit,
+    /** The real route-split adapter, talking to the twin with the operator's token. */
+    routeSplitClient,
     health,
     notifications,
     log,
