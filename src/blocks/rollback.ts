@@ -130,6 +130,14 @@ export function rollingBackMessage(state: RunbookState): SlackMessage {
       ...(rb.attention
         ? [context(truncateMrkdwn(md`:warning: ${escapeText(rb.attention)}`, budget / 3))]
         : []),
+      // The override outlives the rollback: the next canary's route gates would fail on it.
+      ...(done && rb.routeOverride !== undefined && !state.dryRun
+        ? [
+            context(
+              md`:construction: The route-split override to ${code(rb.routeOverride)} stays until lifted with ${code(`/route clear ${state.service} ${state.env} --reason "..."`)} (with approvals); until then a canary whose route gates expect another target is refused.`,
+            ),
+          ]
+        : []),
       ...(state.dryRun
         ? [context(md`:test_tube: Dry run: nothing was changed; these are the steps it would take.`)]
         : []),

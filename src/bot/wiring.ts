@@ -97,7 +97,7 @@ export function surfaceOf(
     ...(validation ? { validation } : {}),
     ...(route ? { route } : {}),
     groupsOf: slack.groupsOf,
-    publishHome: (userId) => slack.home.publish(userId),
+    publishHome: (userId) => slack.home.publish(userId, route ? { routes: () => route.standingAll() } : {}),
     log: deps.log,
   };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { eventCallbackBody, sendToBot } from '../../sandbox/twins/slack/sign.ts';
 import { ACTIONS } from '../../src/blocks/actions.ts';
 import type { ShiftgateConfig } from '../../src/config/schema.ts';
 import {
@@ -12,7 +13,7 @@ import {
   STABLE_REVISION,
   testConfig,
 } from '../helpers/engine-world.ts';
-import { buttonsOf, useSlackWorld } from '../helpers/slack-world.ts';
+import { buttonsOf, SIGNING_SECRET, textsOf, useSlackWorld } from '../helpers/slack-world.ts';
 
 // /route through Slack alone, down to the route-split twin: status with evaluate for the route gates'
 // paths and cohorts, a change by approval (self-approval refused), break-glass alone, and the lifecycle of
@@ -46,6 +47,22 @@ const responseText = (url: string) =>
     },
     { timeout: 10_000, interval: 20 },
   );
+
+/** Opens App Home as REQUESTER (a signed app_home_opened event); resolves to the published view's text. */
+async function openHome(eventId: string): Promise<string> {
+  const before = slack.recorder.requests.filter((r) => r.path.endsWith('views.publish')).length;
+  const body = eventCallbackBody({
+    eventId,
+    event: { type: 'app_home_opened', user: REQUESTER, channel: 'D0HOME', tab: 'home', event_ts: '1.2' },
+  });
+  expect((await sendToBot(s.url, SIGNING_SECRET, body)).status).toBe(200);
+  await vi.waitFor(
+    () =>
+      expect(slack.recorder.requests.filter((r) => r.path.endsWith('views.publish')).length).toBe(before + 1),
+    { timeout: 10_000, interval: 20 },
+  );
+  return textsOf((slack.home(REQUESTER) as { blocks?: unknown })?.blocks).join('\n');
+}
 
 const overrideUpdates = () =>
   world.routeSplit.audit.filter((e) => e.event === 'route.split.override.updated');
@@ -170,6 +187,13 @@ describe('/route through Slack', () => {
     expect(refused.text).toContain(`/route clear ${SERVICE} ${ENV}`);
     expect(world.cloudRun.service(REF).revisions).toHaveLength(revisionsBefore);
 
+    // The rollback's card says the override stays, and how to lift it; App Home lists it while it stands.
+    const card = await s.waitForMessage((m) => JSON.stringify(m.blocks ?? []).includes('stays until lifted'));
+    expect(JSON.stringify(card.blocks)).toContain(`/route clear ${SERVICE} ${ENV}`);
+    const home = await openHome('Ev0ROUTE1');
+    expect(home).toContain('Route-split overrides (1)');
+    expect(home).toContain(`by the rollback \`${rollbackId}\``);
+
     // Status shows the rollback as the one that set it.
     expect((await s.command(REQUESTER, '/route', `status ${SERVICE}`)).text).toContain(`by the rollback`);
 
@@ -181,5 +205,6 @@ describe('/route through Slack', () => {
     expect(cleared.text).toContain('now reads override `none`');
     const started = await s.command(REQUESTER, '/canary', `start v3.0.0`);
     expect(started.text).toContain('Started web v3.0.0 in prod');
+    expect(await openHome('Ev0ROUTE2')).not.toContain('Route-split overrides');
   });
 });

@@ -221,8 +221,40 @@ export function createRouteControl(deps: RouteControlDeps) {
       ),
   });
 
+  async function standing(
+    service: string,
+    env: string,
+  ): Promise<{ override: string; setBy?: SetBy } | undefined> {
+    const control = serviceTarget(config, service, env)?.routeSplit
+      ? deps.routeSplit(service, env)
+      : undefined;
+    if (!control) return undefined;
+    const current = await control.status();
+    if (current.override === null) return undefined;
+    const setBy = await setByOf(service, env, current.override);
+    return { override: current.override, ...(setBy ? { setBy } : {}) };
+  }
+
   return {
     status,
+    standing,
+
+    /** Every standing override of the configured services (App Home); one that cannot be read is left out. */
+    async standingAll() {
+      const scopes = Object.entries(config.services).flatMap(([service, svc]) =>
+        Object.keys(svc.environments).map((env) => ({ service, env })),
+      );
+      const found = await Promise.all(
+        scopes.map(async (scope) => {
+          const one = await standing(scope.service, scope.env).catch((error: unknown) => {
+            deps.log.warn('route split status failed', { ...scope, error: messageOf(error) });
+            return undefined;
+          });
+          return one ? [{ ...scope, ...one }] : [];
+        }),
+      );
+      return found.flat();
+    },
 
     /** A person's change: alone when break-glass or admin, else a request that waits for approvals. */
     async change(ask: RouteAsk): Promise<ChangeResult> {
@@ -297,18 +329,6 @@ export function createRouteControl(deps: RouteControlDeps) {
         gates: against.map(({ name, path, expect }) => ({ name, path, expect })),
         ...(setBy ? { setBy } : {}),
       };
-    },
-
-    /** The standing override of a service, with who set it, for the rollout card and App Home. */
-    async standing(service: string, env: string): Promise<{ override: string; setBy?: SetBy } | undefined> {
-      const control = serviceTarget(config, service, env)?.routeSplit
-        ? deps.routeSplit(service, env)
-        : undefined;
-      if (!control) return undefined;
-      const current = await control.status();
-      if (current.override === null) return undefined;
-      const setBy = await setByOf(service, env, current.override);
-      return { override: current.override, ...(setBy ? { setBy } : {}) };
     },
   };
 }
