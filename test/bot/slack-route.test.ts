@@ -137,6 +137,38 @@ describe('/route through Slack', () => {
     expect(overrideUpdates()).toHaveLength(1);
   });
 
+  it('a request whose approving replica died holding the claim is applied by the next click once it lapses', async () => {
+    await s.start(routeConfig());
+    await s.command(REQUESTER, '/route', `override ${SERVICE} legacy --reason "login errors"`);
+    const card = await s.waitForMessage((m) =>
+      buttonsOf(m).some((b) => b.action_id === ACTIONS.routeApprove),
+    );
+    const id = (JSON.parse(buttonsOf(card)[0]?.value ?? '{}') as { q: string }).q;
+    // What a replica leaves when it dies after counting the approval that completes the request and taking
+    // the claim, before it set anything: the approval stands, the claim is held, nothing is applied.
+    await world.store.approvals.add(id, 'route', { userId: APPROVERS[0] });
+    expect(await world.store.idempotency.claim(`route-request:${id}`, 400)).toBe(true);
+
+    await s.click(APPROVERS[1], card, ACTIONS.routeApprove);
+    // The click was counted (the card shows both approvals) but the claim is held: nothing is set.
+    await vi.waitFor(
+      () => expect(JSON.stringify(slack.message(card.channel, card.ts)?.blocks)).toContain('2 of 1'),
+      { timeout: 10_000, interval: 20 },
+    );
+    expect(world.routeSplit.override).toBeNull();
+    // Once the dead replica's claim lapses, the next click applies it, once.
+    await vi.waitFor(
+      async () =>
+        expect(await world.store.redis.exists(world.store.keys.idempotency(`route-request:${id}`))).toBe(0),
+      { timeout: 5_000, interval: 50 },
+    );
+    const retried = await s.click(APPROVERS[0], card, ACTIONS.routeApprove);
+    expect(await responseText(retried)).toContain('now reads override legacy');
+    expect(world.routeSplit.override).toBe('legacy');
+    expect(overrideUpdates()).toHaveLength(1);
+    expect(buttonsOf(slack.message(card.channel, card.ts) as never)).toEqual([]);
+  });
+
   it('break-glass acts alone; clear lifts the override; outsiders are refused', async () => {
     await s.start(routeConfig());
     const refused = await s.command(OUTSIDER, '/route', `override ${SERVICE} legacy --reason "just because"`);
