@@ -7,6 +7,8 @@ import {
   context,
   escapeText,
   fields,
+  fitting,
+  lineSections,
   type Mrkdwn,
   md,
   mdJoin,
@@ -14,6 +16,7 @@ import {
   message,
   type SlackMessage,
   section,
+  truncateMrkdwn,
   withMentions,
 } from './message.ts';
 import { type Clock, nowOf, slackDate, when } from './time.ts';
@@ -61,29 +64,38 @@ export function routeStatusMessage(view: RouteView, options: Clock = {}): SlackM
     const ok = c.decision.target === c.expect;
     return md`${ok ? ':white_check_mark:' : ':warning:'} ${code(c.path)}${cohort} → ${code(c.decision.target)} (${escapeText(c.decision.reason || 'no reason given')}); gate ${code(c.gate)} expects ${code(c.expect)}`;
   });
-  return message(
-    md`Route split of ${escapeText(`${view.service} ${view.env}`)}: override ${status.override ?? 'none'}`,
-    [
+  const domainText = domains.length
+    ? mdJoin(
+        domains.map(([d, t]) => md`${code(d)} → ${code(t)}`),
+        ', ',
+      )
+    : md`none`;
+  // Many gates, domains or long answers from the service are shortened rather than the message refused.
+  const blocks = fitting(
+    (budget) => [
       section(md`*Route split of ${code(view.service)} in ${code(view.env)}*`),
       fields([
         md`*Mode*\n${code(status.mode)}${status.enabled ? '' : ' (disabled)'}${status.mode === 'cohort' && status.cohortPercentage !== undefined ? md`, ${status.cohortPercentage} % to rust` : ''}`,
-        md`*Override*\n${override}`,
+        md`*Override*\n${truncateMrkdwn(override, Math.min(1_900, budget / 2))}`,
         md`*Force legacy*\n${status.forceLegacy ? 'yes (configuration on the service)' : 'no'}`,
-        md`*Domain overrides*\n${
-          domains.length
-            ? mdJoin(
-                domains.map(([d, t]) => md`${code(d)} → ${code(t)}`),
-                ', ',
-              )
-            : 'none'
-        }`,
+        md`*Domain overrides*\n${truncateMrkdwn(domainText, Math.min(1_900, budget / 2))}`,
       ]),
-      section(
-        lines.length
-          ? md`*evaluate for the route-split gates*\n${mdJoin(lines, '\n')}`
-          : md`*evaluate*: the service's runbook has no route-split gate, so no path is checked.`,
-      ),
+      ...(lines.length
+        ? [
+            section(md`*evaluate for the route-split gates*`),
+            ...lineSections(lines, {
+              maxLine: Math.min(400, Math.max(120, budget / 8)),
+              maxSections: Math.max(1, Math.floor(budget / 1_000)),
+              more: "see the runbook's route gates",
+            }),
+          ]
+        : [section(md`*evaluate*: the service's runbook has no route-split gate, so no path is checked.`)]),
     ],
+    6_000,
+  );
+  return message(
+    md`Route split of ${escapeText(`${view.service} ${view.env}`)}: override ${status.override ?? 'none'}`,
+    blocks,
   );
 }
 
