@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { ROUTE_SPLIT_TWIN_OPERATOR } from '../../sandbox/twins/route-split/index.ts';
 import { eventCallbackBody, sendToBot } from '../../sandbox/twins/slack/sign.ts';
 import { ACTIONS } from '../../src/blocks/actions.ts';
 import type { ShiftgateConfig } from '../../src/config/schema.ts';
@@ -105,9 +106,15 @@ describe('/route through Slack', () => {
     const approved = await s.click(APPROVERS[0], card, ACTIONS.routeApprove);
     expect(await responseText(approved)).toContain('now reads override legacy');
     expect(world.routeSplit.override).toBe('legacy');
-    // The twin keeps what changed, when and with which token's role.
+    // The twin keeps who changed what: the operator behind the token, the scope, before and after.
     expect(overrideUpdates()).toEqual([
-      expect.objectContaining({ subject: 'global', target: 'legacy', actor: 'operator' }),
+      expect.objectContaining({
+        subject: 'global',
+        target: 'legacy',
+        actor: 'operator',
+        user: ROUTE_SPLIT_TWIN_OPERATOR,
+        before: null,
+      }),
     ]);
     const edited = slack.message(card.channel, card.ts);
     expect(buttonsOf(edited as never)).toEqual([]);
@@ -181,7 +188,10 @@ describe('/route through Slack', () => {
     const cleared = await s.command(ON_CALL, '/route', `clear ${SERVICE} --reason "fixed"`);
     expect(cleared.text).toContain('now reads override `none`');
     expect(world.routeSplit.override).toBeNull();
-    expect(overrideUpdates().map((e) => e.target)).toEqual(['legacy', 'clear']);
+    expect(overrideUpdates().map((e) => [e.before, e.target])).toEqual([
+      [null, 'legacy'],
+      ['legacy', 'clear'],
+    ]);
 
     const missing = await s.command(ON_CALL, '/route', `clear ${SERVICE}`);
     expect(missing.text).toContain('needs `--reason');
