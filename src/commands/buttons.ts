@@ -9,6 +9,7 @@ import { isTerminalStatus } from '../runbooks/status.ts';
 import { closedAnswer, mayNotResolve } from './incident.ts';
 import { lockAnswer } from './lock-answer.ts';
 import { postRequest } from './rollback.ts';
+import { markLifted } from './route.ts';
 import { type Reply, type Surface, say } from './surface.ts';
 
 // Button clicks. The value only names the rollout, stage, request or incident; whether this person may,
@@ -136,6 +137,8 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
         return say(
           md`The route change was not applied: ${withMentions(decided.request.message ?? 'no reason given')}`,
         );
+      if (decided.ok && decided.status === 'applied' && decided.request.liftedRollback)
+        await markLifted(surface, decided.request.liftedRollback, decided.request.requestedBy);
       if (decided.ok && decided.status === 'applied')
         return say(md`Approved: the route split now reads override ${decided.request.readBack ?? 'none'}.`);
       return decided.ok ? undefined : say(withMentions(decided.message));

@@ -1,5 +1,5 @@
 import { approvalCount } from '../blocks/approval.ts';
-import { help, routeRequestCard, routeStatusMessage, usage } from '../blocks/index.ts';
+import { help, rollingBackMessage, routeRequestCard, routeStatusMessage, usage } from '../blocks/index.ts';
 import { code, md, withMentions } from '../blocks/message.ts';
 import { ROUTE_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
 import type { RouteRequest } from '../runbooks/route/index.ts';
@@ -36,6 +36,7 @@ export async function runRoute(intent: RouteIntent, who: Invocation, surface: Su
       md`Your route change of ${code(service)} in ${code(env)} needs ${approvalCount(changed.request.required)} from ${withMentions(changed.request.approvers)}: the request is posted in this channel.`,
     );
   }
+  if (changed.liftedRollback) await markLifted(surface, changed.liftedRollback, who.userId);
   return say(
     md`Done: the route split of ${code(service)} in ${code(env)} now reads override ${code(changed.override ?? 'none')} (read back after the change, and audited).`,
   );
@@ -47,4 +48,14 @@ export async function postRouteRequest(
   channel: string,
 ): Promise<void> {
   await surface.poster.upsert(request.id, ROUTE_REQUEST_PURPOSE, { channel }, routeRequestCard(request));
+}
+
+/** The rollback whose override was lifted: its message says so instead of "stays until lifted". */
+export async function markLifted(surface: Surface, rolloutId: string, by: string): Promise<void> {
+  const view = await surface.engine.get(rolloutId);
+  if (!view) return;
+  const lifted = rollingBackMessage(view.state, { routeLifted: { by, at: new Date().toISOString() } });
+  await surface.poster.update(rolloutId, 'rollback', lifted).catch(() => false);
+  if (view.state.kind === 'rollback')
+    await surface.poster.update(rolloutId, 'card', lifted).catch(() => false);
 }

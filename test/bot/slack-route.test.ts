@@ -245,6 +245,15 @@ describe('/route through Slack', () => {
       `clear ${SERVICE} --reason "rollback done, v3 fixes it"`,
     );
     expect(cleared.text).toContain('now reads override `none`');
+    // The rollback's message no longer says the override stands.
+    await vi.waitFor(
+      () => {
+        const now = JSON.stringify(slack.message(card.channel, card.ts)?.blocks);
+        expect(now).toContain(`was lifted by <@${ON_CALL}>`);
+        expect(now).not.toContain('stays until lifted');
+      },
+      { timeout: 10_000, interval: 20 },
+    );
     const started = await s.command(REQUESTER, '/canary', `start v3.0.0`);
     expect(started.text).toContain('Started web v3.0.0 in prod');
     expect(await openHome('Ev0ROUTE2')).not.toContain('Route-split overrides');

@@ -55,7 +55,7 @@ export interface RouteView {
 export type RouteStatusResult = { ok: true; view: RouteView } | { ok: false; message: string };
 
 export type ChangeResult =
-  | { ok: true; applied: true; override: string | null }
+  | { ok: true; applied: true; override: string | null; liftedRollback?: string }
   | { ok: true; pending: true; request: RouteRequest }
   | { ok: false; reason: 'not-allowed' | 'invalid' | 'error'; message: string };
 
@@ -183,6 +183,8 @@ export function createRouteControl(deps: RouteControlDeps) {
   async function apply(ask: RouteAsk, approvedBy: string[], requestId?: string): Promise<ApplyResult> {
     const control = controlOf(ask.service, ask.env);
     const before = await control.status().catch(() => undefined);
+    // The rollback whose override this lifts: its message stops saying the override stands.
+    const replaced = before?.override ? await setByOf(ask.service, ask.env, before.override) : undefined;
     await control.override(ask.change);
     const after = await control.status();
     const expected = ask.change === 'legacy' ? 'legacy' : ask.change === 'rust' ? 'rust_shell' : null;
@@ -205,7 +207,8 @@ export function createRouteControl(deps: RouteControlDeps) {
         at: now().toISOString(),
       })
       .catch((error: unknown) => deps.log.error('audit append failed', { ...ask, error: messageOf(error) }));
-    return { ok: true, override: after.override };
+    const lifted = after.override === null && replaced?.byRollback ? replaced.rolloutId : undefined;
+    return { ok: true, override: after.override, ...(lifted ? { liftedRollback: lifted } : {}) };
   }
 
   const requests = createRouteRequests({
@@ -287,7 +290,12 @@ export function createRouteControl(deps: RouteControlDeps) {
       try {
         const applied = await apply(ask, []);
         return applied.ok
-          ? { ok: true, applied: true, override: applied.override }
+          ? {
+              ok: true,
+              applied: true,
+              override: applied.override,
+              ...(applied.liftedRollback ? { liftedRollback: applied.liftedRollback } : {}),
+            }
           : { ok: false, reason: 'error', message: applied.message };
       } catch (error) {
         return { ok: false, reason: 'error', message: messageOf(error) };

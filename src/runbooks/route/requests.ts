@@ -36,11 +36,15 @@ export interface RouteRequest extends RouteAsk {
   decidedBy?: string;
   /** The override the status read back after the change. */
   readBack?: string | null;
+  /** The rollback whose override this clear lifted. */
+  liftedRollback?: string;
   /** Why it failed. */
   message?: string;
 }
 
-export type ApplyResult = { ok: true; override: string | null } | { ok: false; message: string };
+export type ApplyResult =
+  /** liftedRollback: the rollback whose override a clear lifted. */
+  { ok: true; override: string | null; liftedRollback?: string } | { ok: false; message: string };
 
 export type RouteDecision =
   | { ok: true; status: 'pending'; request: RouteRequest }
@@ -165,7 +169,13 @@ export function createRouteRequests(deps: {
         applied = { ok: false, message: messageOf(error) };
       }
       const decided: Stored = applied.ok
-        ? { ...stored, status: 'applied', readBack: applied.override, decidedBy: person.userId }
+        ? {
+            ...stored,
+            status: 'applied',
+            readBack: applied.override,
+            decidedBy: person.userId,
+            ...(applied.liftedRollback ? { liftedRollback: applied.liftedRollback } : {}),
+          }
         : { ...stored, status: 'failed', message: applied.message, decidedBy: person.userId };
       await write(decided);
       await audit(decided, person.userId, decided.status, decided.message);
