@@ -19,6 +19,9 @@ export const ACTIONS = {
   /** Rollback request card. */
   rollbackApprove: 'rollback.approve',
   rollbackCancel: 'rollback.cancel',
+  /** Route change request card (/route override|clear). */
+  routeApprove: 'route.approve',
+  routeCancel: 'route.cancel',
   /** Incident card. */
   resolve: 'incident.resolve',
 } as const;
@@ -30,7 +33,7 @@ export const buttonValue = z.strictObject({
   r: z.string().max(128).optional(),
   /** Stage index the button was posted for (approvals): a click for an earlier stage is refused. */
   s: z.int().min(0).max(100).optional(),
-  /** Rollback request id. */
+  /** Rollback request id, or route change request id. */
   q: z.string().max(128).optional(),
   /** Incident id. */
   i: z.string().max(160).optional(),

@@ -14,7 +14,7 @@ import {
 // Each command's help, and the right form that follows every error message. The forms are the ones the
 // parsers in src/commands accept. Angle brackets are escaped: Slack reads `<tag>` as a link otherwise.
 
-export type Command = '/canary' | '/rollback' | '/incident' | '/deploy' | '/validate';
+export type Command = '/canary' | '/rollback' | '/incident' | '/deploy' | '/validate' | '/route';
 
 interface Form {
   form: string;
@@ -86,6 +86,21 @@ const FORMS: Record<Command, Record<string, Form>> = {
     },
     help: { form: '/validate help', does: 'This help.' },
   },
+  '/route': {
+    status: {
+      form: '/route status <service> [env]',
+      does: "The route split: mode, override (who set it, when) and what evaluate answers for the paths and cohorts of the service's route-split gates.",
+    },
+    override: {
+      form: '/route override <service> [env] legacy|rust --reason "<text>"',
+      does: "Override the route split. Follows the environment's approval policy (a request card approvers click); break-glass and admins act alone. Read back and audited.",
+    },
+    clear: {
+      form: '/route clear <service> [env] --reason "<text>"',
+      does: 'Lift the override (e.g. the legacy one a rollback set), with the same approvals.',
+    },
+    help: { form: '/route help', does: 'This help.' },
+  },
 };
 
 const TITLE: Record<Command, string> = {
@@ -94,6 +109,7 @@ const TITLE: Record<Command, string> = {
   '/incident': '/incident: incident threads and reports',
   '/deploy': '/deploy: deploy freezes',
   '/validate': '/validate: the validation matrix and its go/no-go verdict',
+  '/route': '/route: the route split (seed 000)',
 };
 
 const EXAMPLES: Record<Command, string[]> = {
@@ -121,6 +137,11 @@ const EXAMPLES: Record<Command, string[]> = {
     '/validate staging',
     '/validate prod --baseline',
     '/validate files val-staging-20261130T101500-1a2b',
+  ],
+  '/route': [
+    '/route status control prod',
+    '/route override control prod legacy --reason "login errors on rust"',
+    '/route clear control prod --reason "fixed in v1.43.0"',
   ],
 };
 

@@ -1,5 +1,6 @@
 import type { HomeView, KnownBlock } from '@slack/types';
 import type { Freeze, Lock } from '../runbooks/locks.ts';
+import type { SetBy } from '../runbooks/route/index.ts';
 import type { RunbookState } from '../runbooks/types.ts';
 import {
   code,
@@ -16,6 +17,7 @@ import {
   section,
 } from './message.ts';
 import { STATUS_EMOJI, stageBar } from './rollout-words.ts';
+import { overrideLine } from './route.ts';
 import { listLine } from './status.ts';
 import { type Clock, nowOf, slackDate, when } from './time.ts';
 
@@ -28,6 +30,8 @@ export interface HomeInput extends Clock {
   freezes: Freeze[];
   incidents: { id: string; service: string; env: string; symptom: string; at: string; link?: string }[];
   history: { id: string; service: string; env: string; status: string; endedAt: string }[];
+  /** Route-split overrides standing now (a rollback's, or a person's /route), with who set them. */
+  routeOverrides?: { service: string; env: string; override: string; setBy?: SetBy }[];
 }
 
 /** Active rollouts shown one section each (with their stage bar); the rest are counted. */
@@ -67,6 +71,13 @@ export function appHome(input: HomeInput): HomeView {
       ],
       'No locks or freezes.',
     ),
+    ...(input.routeOverrides?.length
+      ? list(
+          `Route-split overrides (${input.routeOverrides.length})`,
+          input.routeOverrides.map((o) => overrideLine(o, o, input)),
+          '',
+        )
+      : []),
     ...list(
       `Open incidents (${input.incidents.length})`,
       input.incidents.map(
@@ -85,7 +96,9 @@ export function appHome(input: HomeInput): HomeView {
     ),
     context(
       mdJoin(
-        ['/canary help', '/rollback help', '/incident help', '/deploy help'].map((c) => code(c)),
+        ['/canary help', '/rollback help', '/incident help', '/deploy help', '/route help'].map((c) =>
+          code(c),
+        ),
         ' · ',
       ),
     ),

@@ -11,6 +11,7 @@ export { escapeText, type SlackMessage, truncate } from './message.ts';
 export { type IncidentCardInput, incidentCard, rollingBackMessage } from './rollback.ts';
 export { rollbackRequestCard } from './rollback-request.ts';
 export { type RolloutCardOptions, rolloutCard } from './rollout-card.ts';
+export { overrideLine, routeConflictText, routeRequestCard, routeStatusMessage } from './route.ts';
 export { rolloutList, rolloutStatus } from './status.ts';
 export type { Clock } from './time.ts';
 export { validationCard, validationFilesComment, validationFilesFailed } from './validation.ts';

@@ -86,7 +86,12 @@ function steps(rb: RollbackState, hostStuck: boolean): Mrkdwn[] {
   return rows.map(([label, [state, detail]]) => md`${MARK[state]} *${label}*: ${detail}`);
 }
 
-export function rollingBackMessage(state: RunbookState): SlackMessage {
+export interface RollbackMessageOptions {
+  /** The route-split override this rollback set was lifted since (/route clear): by whom, when. */
+  routeLifted?: { by: string; at: string };
+}
+
+export function rollingBackMessage(state: RunbookState, options: RollbackMessageOptions = {}): SlackMessage {
   const rb = state.rollback;
   if (!rb)
     return message(md`${plainTitle(state)}: ${statusWords(state)}`, [
@@ -129,6 +134,21 @@ export function rollingBackMessage(state: RunbookState): SlackMessage {
       ),
       ...(rb.attention
         ? [context(truncateMrkdwn(md`:warning: ${escapeText(rb.attention)}`, budget / 3))]
+        : []),
+      // The override outlives the rollback: the next canary's route gates would fail on it.
+      ...(done && rb.routeOverride !== undefined && !state.dryRun && options.routeLifted
+        ? [
+            context(
+              md`:white_check_mark: The route-split override to ${code(rb.routeOverride)} was lifted by ${mention(options.routeLifted.by)} ${slackDate(options.routeLifted.at)}.`,
+            ),
+          ]
+        : []),
+      ...(done && rb.routeOverride !== undefined && !state.dryRun && !options.routeLifted
+        ? [
+            context(
+              md`:construction: The route-split override to ${code(rb.routeOverride)} stays until lifted with ${code(`/route clear ${state.service} ${state.env} --reason "..."`)} (with approvals); until then a canary whose route gates expect another target is refused.`,
+            ),
+          ]
         : []),
       ...(state.dryRun
         ? [context(md`:test_tube: Dry run: nothing was changed; these are the steps it would take.`)]

@@ -105,6 +105,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
           store,
           engine,
           log,
+          routeSplit: platform.routeSplit,
           validation: {
             cloudRun: platform.cloudRun,
             gates: platform.gates,

@@ -12,6 +12,8 @@ import { createPoster, type Poster } from '../platform/slack/poster.ts';
 import { createGroupResolver } from '../platform/slack/usergroups.ts';
 import type { Notify } from '../runbooks/effects.ts';
 import type { Engine } from '../runbooks/engine.ts';
+import type { RouteSplitControl } from '../runbooks/ports/route-split.ts';
+import { createRouteControl } from '../runbooks/route/index.ts';
 import type { Store } from '../store/index.ts';
 import { createValidation, type ValidationDeps } from '../validation/index.ts';
 import { engineLogger } from './log.ts';
@@ -64,8 +66,19 @@ export function surfaceOf(
     log: Logger;
     /** The ports /validate runs through; without them the command says it is not available. */
     validation?: Omit<ValidationDeps, 'config' | 'store' | 'log'>;
+    /** The route-split control per service and environment, for /route; without it /route says so. */
+    routeSplit?: (service: string, env: string) => RouteSplitControl | undefined;
   },
 ): Surface {
+  const route = deps.routeSplit
+    ? createRouteControl({
+        store: deps.store,
+        config: deps.config,
+        routeSplit: deps.routeSplit,
+        log: engineLogger(deps.log),
+        personOf: async (userId) => ({ userId, groups: await slack.groupsOf(userId) }),
+      })
+    : undefined;
   const validation = deps.validation
     ? createValidation({
         ...deps.validation,
@@ -82,8 +95,9 @@ export function surfaceOf(
     capture: slack.capture,
     poster: slack.poster,
     ...(validation ? { validation } : {}),
+    ...(route ? { route } : {}),
     groupsOf: slack.groupsOf,
-    publishHome: (userId) => slack.home.publish(userId),
+    publishHome: (userId) => slack.home.publish(userId, route ? { routes: () => route.standingAll() } : {}),
     log: deps.log,
   };
 }

@@ -1,14 +1,15 @@
 import { ACTIONS, type ActionId, decodeValue } from '../blocks/actions.ts';
 import { approvalCount } from '../blocks/approval.ts';
-import { rollbackRequestCard } from '../blocks/index.ts';
+import { rollbackRequestCard, routeRequestCard } from '../blocks/index.ts';
 import { md, mdJoin, mention, withMentions } from '../blocks/message.ts';
 import { noTargetText, targetText } from '../blocks/rollback-target.ts';
 import { clockTime } from '../blocks/time.ts';
-import { ROLLBACK_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
+import { ROLLBACK_REQUEST_PURPOSE, ROUTE_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
 import { closedAnswer, mayNotResolve } from './incident.ts';
 import { lockAnswer } from './lock-answer.ts';
 import { postRequest } from './rollback.ts';
+import { markLifted } from './route.ts';
 import { type Reply, type Surface, say } from './surface.ts';
 
 // Button clicks. The value only names the rollout, stage, request or incident; whether this person may,
@@ -119,6 +120,27 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
       // The approval that starts it confirms where the traffic goes.
       if (decided.ok && decided.status === 'started' && decided.request.target)
         return say(md`Approved: the rollback has started. Target: ${targetText(decided.request.target)}`);
+      return decided.ok ? undefined : say(withMentions(decided.message));
+    }
+    case ACTIONS.routeApprove:
+    case ACTIONS.routeCancel: {
+      if (!value.q) break;
+      const route = surface.route;
+      if (!route) return say(md`The route-split control is not wired in this replica.`);
+      const decided =
+        click.actionId === ACTIONS.routeApprove
+          ? await route.approve(value.q, by)
+          : await route.cancel(value.q, by);
+      const request = decided.ok ? decided.request : await route.request(value.q);
+      if (request) await surface.poster.update(request.id, ROUTE_REQUEST_PURPOSE, routeRequestCard(request));
+      if (decided.ok && decided.status === 'failed')
+        return say(
+          md`The route change was not applied: ${withMentions(decided.request.message ?? 'no reason given')}`,
+        );
+      if (decided.ok && decided.status === 'applied' && decided.request.liftedRollback)
+        await markLifted(surface, decided.request.liftedRollback, decided.request.requestedBy);
+      if (decided.ok && decided.status === 'applied')
+        return say(md`Approved: the route split now reads override ${decided.request.readBack ?? 'none'}.`);
       return decided.ok ? undefined : say(withMentions(decided.message));
     }
     case ACTIONS.resolve: {

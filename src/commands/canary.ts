@@ -1,4 +1,4 @@
-import { help, rolloutList, rolloutStatus, usage } from '../blocks/index.ts';
+import { help, rolloutList, rolloutStatus, routeConflictText, usage } from '../blocks/index.ts';
 import { code, md, withMentions } from '../blocks/message.ts';
 import type { CanaryRunbook } from '../config/runbooks.ts';
 import { type CanaryIntent, parseCanary } from './canary-args.ts';
@@ -25,6 +25,16 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
     case 'start': {
       const scope = resolveScope(config, intent, who.channel);
       if (!scope.ok) return say(md`${scope.error}\n${usage('/canary', 'start')}`);
+      // A standing override against the runbook's route gates (the legacy one a rollback left) would fail
+      // the canary at its first route gate: refused before anything is deployed.
+      const conflict = await surface.route
+        ?.conflict(scope.service, scope.env)
+        .catch((error: unknown) => error as Error);
+      if (conflict instanceof Error)
+        return say(
+          md`Not started: the route split could not be read (${withMentions(conflict.message)}), and this canary's route gates need it.`,
+        );
+      if (conflict) return say(routeConflictText(conflict));
       const started = await engine.startCanary({
         service: scope.service,
         env: scope.env,

@@ -1,7 +1,11 @@
 import type { WebClient } from '@slack/web-api';
+import type { HomeInput } from '../blocks/home.ts';
 import { appHome } from '../blocks/index.ts';
 import type { Incidents } from '../incidents/incidents.ts';
 import type { RunbookState } from '../runbooks/types.ts';
+
+type RouteOverrides = NonNullable<HomeInput['routeOverrides']>;
+
 import type { Store } from '../store/index.ts';
 import { activeStates } from './surface.ts';
 
@@ -25,13 +29,15 @@ export function createHome(deps: { client: WebClient; store: Store; incidents: I
         .exec();
     },
 
-    async publish(userId: string): Promise<void> {
-      const [rollouts, locks, freezes, incidents, ids] = await Promise.all([
+    /** `routes`: the standing route-split overrides, when this replica has the route-split control. */
+    async publish(userId: string, more: { routes?: () => Promise<RouteOverrides> } = {}): Promise<void> {
+      const [rollouts, locks, freezes, incidents, ids, routeOverrides] = await Promise.all([
         activeStates(store),
         store.locks.listLocks(),
         store.locks.listFreezes(),
         deps.incidents.listOpen(),
         store.redis.zrevrange(historyKey(), 0, HISTORY - 1),
+        more.routes?.(),
       ]);
       const ended = await Promise.all(ids.map((id) => store.rollouts.get<{ state: RunbookState }>(id)));
       const history = ended.flatMap((record) => {
@@ -62,6 +68,7 @@ export function createHome(deps: { client: WebClient; store: Store; incidents: I
             at: i.openedAt,
           })),
           history,
+          ...(routeOverrides?.length ? { routeOverrides } : {}),
         }),
       });
     },

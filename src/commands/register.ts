@@ -14,6 +14,8 @@ import { runIncident } from './incident.ts';
 import { parseIncident } from './incident-args.ts';
 import { runRollback } from './rollback.ts';
 import { parseRollback } from './rollback-args.ts';
+import { runRoute } from './route.ts';
+import { parseRoute } from './route-args.ts';
 import { type Invocation, type Reply, type Surface, say } from './surface.ts';
 import { runValidate } from './validate.ts';
 import { parseValidate } from './validate-args.ts';
@@ -23,7 +25,7 @@ import { parseValidate } from './validate-args.ts';
 // response_url afterwards (Slack wants the ack within 3 s), queued in `afterAck` so that a burst of work
 // never delays the acks of later requests. Events API retries are dropped by event id.
 
-export const COMMANDS = ['/canary', '/rollback', '/incident', '/deploy', '/validate'] as const;
+export const COMMANDS = ['/canary', '/rollback', '/incident', '/deploy', '/validate', '/route'] as const;
 type CommandName = (typeof COMMANDS)[number];
 
 const EVENT_DEDUPE_MS = 60 * 60_000; // Slack retries within 5 minutes
@@ -173,6 +175,8 @@ function parse(name: CommandName, text: string, surface: Surface): Parsed<unknow
       return parseDeploy(text, surface.config);
     case '/validate':
       return parseValidate(text, surface.config);
+    case '/route':
+      return parseRoute(text, surface.config);
   }
 }
 
@@ -193,6 +197,8 @@ function run(
       return runDeploy(intent as Parameters<typeof runDeploy>[0], who, surface);
     case '/validate':
       return runValidate(intent as Parameters<typeof runValidate>[0], who, surface);
+    case '/route':
+      return runRoute(intent as Parameters<typeof runRoute>[0], who, surface);
   }
 }
 

@@ -7,6 +7,7 @@ import type { Incidents } from '../incidents/incidents.ts';
 import type { Poster } from '../platform/slack/poster.ts';
 import type { Engine } from '../runbooks/engine.ts';
 import { isMember } from '../runbooks/principals.ts';
+import type { RouteControl } from '../runbooks/route/index.ts';
 import type { RunbookState } from '../runbooks/types.ts';
 import type { Store } from '../store/index.ts';
 import type { Validation } from '../validation/index.ts';
@@ -23,6 +24,8 @@ export interface Surface {
   /** Incident notes from thread replies and :memo: reactions. */
   capture: Capture;
   poster: Poster;
+  /** The route split (/route, and the check before /canary start); absent without a route-split port. */
+  route?: RouteControl;
   /** Validation runs (/validate); absent in a replica built without their ports. */
   validation?: Validation;
   /** The config's Slack user groups the user belongs to. */

@@ -6,7 +6,11 @@ import { createIdempotency, type Idempotency } from './idempotency.ts';
 import { createKeys, DEFAULT_PREFIX, type Keys } from './keys.ts';
 import { createLocks, type Locks } from './locks.ts';
 import { createReports, type Reports } from './reports.ts';
-import { createRollbackRequestDocs, type RollbackRequestDocs } from './rollback-requests.ts';
+import {
+  createRollbackRequestDocs,
+  createRouteRequestDocs,
+  type RollbackRequestDocs,
+} from './rollback-requests.ts';
 import { createRollouts, DEFAULT_FINISHED_ROLLOUT_TTL_MS, type Rollouts } from './rollouts.ts';
 import type { Clock } from './time.ts';
 import { createTimelines, type Timelines } from './timelines.ts';
@@ -37,6 +41,8 @@ export interface Store {
   reports: Reports;
   /** Manual rollback requests waiting for approvals. */
   rollbackRequests: RollbackRequestDocs;
+  /** Route-split changes (/route) waiting for approvals. */
+  routeRequests: RollbackRequestDocs;
   /** Quits the connection the store was given, after its pending replies. */
   close(): Promise<void>;
 }
@@ -61,6 +67,7 @@ export function createStore(redis: Redis, options: StoreOptions = {}): Store {
     timelines: createTimelines(redis, keys, clock),
     reports: createReports(redis, keys, clock),
     rollbackRequests: createRollbackRequestDocs(redis, keys),
+    routeRequests: createRouteRequestDocs(redis, keys),
     close: () => closeRedis(redis),
   };
 }

@@ -101,6 +101,7 @@ export interface Keys {
   timelineEntries(incidentId: string): string;
   report(rolloutId: string): string;
   rollbackRequest(id: string): string;
+  routeRequest(id: string): string;
   slackMessages(owner: string): string;
   incident(id: string): string;
   openIncidents(): string;
@@ -145,6 +146,7 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     timelineEntries: (incidentId) => `${byId('timeline', 'incident id', incidentId)}:entries`,
     report: (rolloutId) => byId('report', 'rollout id', rolloutId),
     rollbackRequest: (id) => byId('rollback-request', 'request id', id),
+    routeRequest: (id) => byId('route-request', 'request id', id),
     slackMessages: (owner) => byId('slack', 'message owner', owner),
     incident: (id) => byId('incident', 'incident id', id),
     openIncidents: () => `${prefix}incidents:open`,

@@ -13,15 +13,24 @@ export interface RollbackRequestDocs {
 }
 
 export function createRollbackRequestDocs(redis: Redis, keys: Keys): RollbackRequestDocs {
+  return createRequestDocs(redis, (id) => keys.rollbackRequest(id));
+}
+
+/** Route-split change requests (/route override|clear) waiting for approvals: the same kind of store. */
+export function createRouteRequestDocs(redis: Redis, keys: Keys): RollbackRequestDocs {
+  return createRequestDocs(redis, (id) => keys.routeRequest(id));
+}
+
+function createRequestDocs(redis: Redis, keyOf: (id: string) => string): RollbackRequestDocs {
   return {
     async get<T extends object>(id: string) {
-      const text = await redis.get(keys.rollbackRequest(id));
+      const text = await redis.get(keyOf(id));
       return text === null ? undefined : (JSON.parse(text) as T);
     },
     async put(id, document, ttlMs) {
       const text = JSON.stringify(document);
-      if (ttlMs === undefined) await redis.set(keys.rollbackRequest(id), text, 'KEEPTTL');
-      else await redis.set(keys.rollbackRequest(id), text, 'PX', ttlMs);
+      if (ttlMs === undefined) await redis.set(keyOf(id), text, 'KEEPTTL');
+      else await redis.set(keyOf(id), text, 'PX', ttlMs);
     },
   };
 }

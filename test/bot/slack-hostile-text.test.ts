@@ -155,6 +155,10 @@ describe('user text never reaches Slack as markup', () => {
       await s.command(REQUESTER, '/validate', h);
       await s.command(REQUESTER, '/rollback', `web prod --to ${h} --reason "x"`);
       await s.command(REQUESTER, '/rollback', `${h} --reason x`);
+      // A route change request: its reason on the card; words the /route parser echoes.
+      await s.command(REQUESTER, '/route', `override web prod legacy --reason ${h}`);
+      await s.command(REQUESTER, '/route', `clear web ${h}`);
+      await s.command(REQUESTER, '/route', h);
       // An incident: summary, a note, the closing summary.
       await s.command(REQUESTER, '/incident', `open web prod ${h}`);
       await s.command(REQUESTER, '/incident', `note ${h}`);

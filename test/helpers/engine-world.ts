@@ -239,6 +239,8 @@ export function useEngineWorld(
     metrics,
     logs,
     routeSplit,
+    /** The real route-split adapter, talking to the twin with the operator's token. */
+    routeSplitClient,
     health,
     notifications,
     log,

@@ -77,7 +77,14 @@ export function useSlackWorld(label: string) {
         signingSecret: SIGNING_SECRET,
         botToken: slack.botToken,
         slackApiUrl: slack.apiUrl,
-        surface: surfaceOf(side, { config, store: world.store, engine, log, ...surfaceMore }),
+        surface: surfaceOf(side, {
+          config,
+          store: world.store,
+          engine,
+          log,
+          routeSplit: () => world.routeSplitClient,
+          ...surfaceMore,
+        }),
         notReady: async () => undefined,
         log,
       });

@@ -11,8 +11,11 @@ export type TokenRole = 'operator' | 'member';
 export interface RouteSplitTwinOptions {
   /** The API base, as in routeSplit.baseUrl. */
   baseUrl?: string;
-  /** Accepted bearer tokens. Members may read status and evaluate; only operators may override. */
-  tokens?: Record<string, TokenRole>;
+  /**
+   * Accepted bearer tokens. Members may read status and evaluate; only operators may override. A token
+   * may name its owner, whom the service's audit trail records for each override.
+   */
+  tokens?: Record<string, TokenRole | { role: TokenRole; user: string }>;
 }
 
 export interface RouteSplitTwin {
@@ -23,7 +26,7 @@ export interface RouteSplitTwin {
   readonly audit: AuditEntry[];
   /** Changes the service's configuration (mode, rustRoutes, cohortPercentage, enabled, forceLegacy, ...). */
   configure(config: Partial<RouteSplitConfig>): void;
-  setToken(token: string, role: TokenRole): void;
+  setToken(token: string, role: TokenRole, user?: string): void;
   revokeToken(token: string): void;
   /** The global override as the service holds it. */
   readonly override: string | null;
@@ -33,6 +36,8 @@ export interface RouteSplitTwin {
 
 export const ROUTE_SPLIT_TWIN_BASE_URL = 'https://route-split.twin/api/v1/control/route-split';
 export const ROUTE_SPLIT_TWIN_TOKEN = 'twin-operator-token';
+/** The operator the default token belongs to (the bot's service account on the control service). */
+export const ROUTE_SPLIT_TWIN_OPERATOR = 'shiftgate-operator';
 
 const CODE_OF: Record<number, string> = {
   400: 'invalid_request',
@@ -52,21 +57,29 @@ function apiError(status: number, message: string, errors?: Record<string, strin
 
 export function createRouteSplitTwin(options: RouteSplitTwinOptions = {}): RouteSplitTwin {
   const base = (options.baseUrl ?? ROUTE_SPLIT_TWIN_BASE_URL).replace(/\/+$/, '');
-  const initialTokens = options.tokens ?? { [ROUTE_SPLIT_TWIN_TOKEN]: 'operator' };
-  const tokens = new Map(Object.entries(initialTokens));
+  const initialTokens = options.tokens ?? {
+    [ROUTE_SPLIT_TWIN_TOKEN]: { role: 'operator', user: ROUTE_SPLIT_TWIN_OPERATOR },
+  };
+  const owned = (value: TokenRole | { role: TokenRole; user: string }) =>
+    typeof value === 'string' ? { role: value } : value;
+  const tokens = new Map<string, { role: TokenRole; user?: string }>(
+    Object.entries(initialTokens).map(([token, value]) => [token, owned(value)]),
+  );
   const service = new RouteSplitService();
   const recorder = new Recorder();
 
   /** Records, applies a pending fault, checks the token: a Response to send now, or the caller's role. */
-  async function admit(request: Request): Promise<Response | { role: TokenRole; malformed: boolean }> {
+  async function admit(
+    request: Request,
+  ): Promise<Response | { role: TokenRole; user?: string; malformed: boolean }> {
     const recorded = await recorder.record(request);
     const fault = recorder.takeFault(recorded.method, recorded.path);
     if (fault?.delayMs) await delay(fault.delayMs);
     if (fault?.status) return apiError(fault.status, fault.message ?? `twin: injected ${fault.status}`);
     const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
-    const role = bearer ? tokens.get(bearer) : undefined;
-    if (!role) return apiError(401, 'Unauthenticated.');
-    return { role, malformed: fault?.kind === 'malformed' };
+    const holder = bearer ? tokens.get(bearer) : undefined;
+    if (!holder) return apiError(401, 'Unauthenticated.');
+    return { ...holder, malformed: fault?.kind === 'malformed' };
   }
 
   /** The JSON body as the service's extractor takes it: 415 without the content type, 400 unparsable. */
@@ -112,7 +125,7 @@ export function createRouteSplitTwin(options: RouteSplitTwinOptions = {}): Route
       if (typeof body.target !== 'string')
         return apiError(422, 'Target is required.', { target: ['Target is required.'] });
       const domain = typeof body.domain === 'string' ? body.domain : undefined;
-      const refused = service.setOverride(body.target, domain, admitted.role);
+      const refused = service.setOverride(body.target, domain, admitted.role, admitted.user);
       if (refused)
         return apiError(422, refused, {
           [domain && refused.startsWith('Unknown') ? 'domain' : 'target']: [refused],
@@ -128,7 +141,7 @@ export function createRouteSplitTwin(options: RouteSplitTwinOptions = {}): Route
     configure(config) {
       service.config = { ...service.config, ...structuredClone(config) };
     },
-    setToken: (token, role) => void tokens.set(token, role),
+    setToken: (token, role, user) => void tokens.set(token, user ? { role, user } : { role }),
     revokeToken: (token) => void tokens.delete(token),
     get override() {
       return service.override;
@@ -137,7 +150,7 @@ export function createRouteSplitTwin(options: RouteSplitTwinOptions = {}): Route
       service.reset();
       recorder.reset();
       tokens.clear();
-      for (const [token, role] of Object.entries(initialTokens)) tokens.set(token, role);
+      for (const [token, value] of Object.entries(initialTokens)) tokens.set(token, owned(value));
     },
   };
 }

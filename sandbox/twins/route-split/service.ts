@@ -33,6 +33,10 @@ export interface AuditEntry {
   reason?: string;
   /** The role of the token that asked. */
   actor: string;
+  /** The operator the token belongs to, as the service knows its tokens' owners. */
+  user?: string;
+  /** An override's previous value in its scope (null: none), so the trail says what changed. */
+  before?: Target | null;
 }
 
 /** After the default-router cutover (OA-RUST-062): enabled, mode rust, every path. */
@@ -102,7 +106,12 @@ export class RouteSplitService {
   }
 
   /** Applies an override request; returns the error message of a 422, or undefined. */
-  setOverride(rawTarget: string, rawDomain: string | undefined, actor: string): string | undefined {
+  setOverride(
+    rawTarget: string,
+    rawDomain: string | undefined,
+    actor: string,
+    user?: string,
+  ): string | undefined {
     const target = rawTarget.trim().toLowerCase();
     const domain = rawDomain?.trim() ? rawDomain.trim().toLowerCase().replaceAll('-', '_') : undefined;
     const group = domain ? this.config.routeGroups.find((g) => g.domain === domain) : undefined;
@@ -126,6 +135,7 @@ export class RouteSplitService {
       default:
         return 'Target must be one of: legacy, rust, rollback, clear.';
     }
+    const before = domain ? (this.domainOverrides.get(domain) ?? null) : this.override;
     if (domain) {
       if (next) this.domainOverrides.set(domain, next);
       else this.domainOverrides.delete(domain);
@@ -133,7 +143,15 @@ export class RouteSplitService {
       this.override = next;
     }
     const subject = domain ? `domain:${domain}` : 'global';
-    this.audit.push({ at: new Date(), event: 'route.split.override.updated', subject, target, actor });
+    this.audit.push({
+      at: new Date(),
+      event: 'route.split.override.updated',
+      subject,
+      target,
+      actor,
+      ...(user ? { user } : {}),
+      before,
+    });
     return undefined;
   }
 

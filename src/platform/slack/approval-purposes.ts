@@ -14,3 +14,6 @@ export function approvalPurpose(state: CanaryState, stage: number): string {
 
 /** The card of a manual rollback waiting for approval (owner: the rollback request id). */
 export const ROLLBACK_REQUEST_PURPOSE = 'request';
+
+/** The card of a /route change waiting for approval (owner: the route request id). */
+export const ROUTE_REQUEST_PURPOSE = 'route-request';
