@@ -28,7 +28,7 @@ import { buttonsOf, useSlackWorld } from '../helpers/slack-world.ts';
 // "Deployer of another service": roles are per environment, not per service, so a deployer of another
 // service in this environment is a deployer here; DEPLOYER_2 stands for them (a deployer who did not
 // start this rollout). A refusal must leave everything as it was: the rollout record (version), the
-// traffic, locks, freezes, open incidents and the channel.
+// traffic, the route split's override, locks, freezes, open incidents and the channel.
 
 const s = useSlackWorld('faults-authz');
 const { world, slack } = s;
@@ -42,6 +42,7 @@ type Action =
   | 'abort'
   | 'promote now'
   | 'rollback'
+  | 'route override'
   | 'force-unlock'
   | 'freeze'
   | 'incident close'
@@ -70,6 +71,7 @@ const EXPECTED: Record<Action, Record<Role, Answer>> = {
   abort:            { requester: 'allowed', approver: 'refused', admin: 'allowed', 'break-glass': 'refused', 'other-deployer': 'refused', outsider: 'refused' },
   'promote now':    { requester: 'refused', approver: 'refused', admin: 'allowed', 'break-glass': 'refused', 'other-deployer': 'refused', outsider: 'refused' },
   rollback:         { requester: 'asks',    approver: 'asks',    admin: 'allowed', 'break-glass': 'allowed', 'other-deployer': 'asks',    outsider: 'refused' },
+  'route override': { requester: 'asks',    approver: 'asks',    admin: 'allowed', 'break-glass': 'allowed', 'other-deployer': 'asks',    outsider: 'refused' },
   'force-unlock':   { requester: 'refused', approver: 'refused', admin: 'allowed', 'break-glass': 'refused', 'other-deployer': 'refused', outsider: 'refused' },
   freeze:           { requester: 'allowed', approver: 'refused', admin: 'allowed', 'break-glass': 'refused', 'other-deployer': 'allowed', outsider: 'refused' },
   'incident close': { requester: 'allowed', approver: 'allowed', admin: 'allowed', 'break-glass': 'allowed', 'other-deployer': 'allowed', outsider: 'refused' },
@@ -82,6 +84,7 @@ async function snapshot(rolloutId?: string) {
   return {
     rollout: view && { version: view.version, status: view.status },
     traffic: world.split(),
+    route: world.routeSplit.override,
     patches: world.patches().length,
     locks: (await world.store.locks.listLocks()).map((l) => [l.service, l.env, l.rolloutId]),
     freezes: (await world.store.locks.listFreezes()).map((f) => [f.service, f.env, f.author]),
@@ -226,6 +229,23 @@ const CELLS: Record<Action, Cell> = {
       }
     },
   },
+  'route override': {
+    setup: async () => {
+      world.seed();
+      return undefined;
+    },
+    act: (who) => command(who, '/route', `override ${SERVICE} legacy --reason "auth errors on rust"`),
+    refused: /you may not change the route split here/,
+    done: async (answer, told) => {
+      if (answer === 'asks') {
+        expect(told).toMatch(/needs 1 approval/);
+        expect(world.routeSplit.override).toBeNull();
+      } else {
+        expect(told).toMatch(/now reads override `legacy`/);
+        expect(world.routeSplit.override).toBe('legacy');
+      }
+    },
+  },
   'force-unlock': {
     // A freeze someone else put on: only an admin lifts it (its author could too, and is nobody here).
     setup: async () => {
@@ -323,6 +343,5 @@ describe('authorization matrix: every action against every role, enforced by the
     }
   });
 
-  it.skip('route override: there is no command or button for it; it runs only inside the rollback procedure', () => {});
   it.skip('force-unlock of a rollout lock: the store has it (locks.forceUnlock), Slack has no command for it yet', () => {});
 });
