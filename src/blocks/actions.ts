@@ -24,6 +24,8 @@ export const ACTIONS = {
   routeCancel: 'route.cancel',
   /** Incident card. */
   resolve: 'incident.resolve',
+  /** Resolved incident card, while its rollback's route override stands: ask to clear it. */
+  restoreRoute: 'incident.restore-route',
 } as const;
 
 export type ActionId = (typeof ACTIONS)[keyof typeof ACTIONS];

@@ -234,7 +234,16 @@ export function incidentCard(input: IncidentCardInput): SlackMessage {
               confirm: 'Resolve',
             }),
           ])
-        : []),
+        : input.routeOverride
+          ? // The rollback's override stays until people lift it: offered here, with the same approvals.
+            actions([
+              button('Restore route', ACTIONS.restoreRoute, encodeValue({ i: input.incidentId }), undefined, {
+                title: 'Restore the route split?',
+                text: `Asks to clear the ${input.routeOverride} override of ${input.service} in ${input.env}, with the approvals a /route clear needs.`,
+                confirm: 'Ask',
+              }),
+            ])
+          : []),
     ],
   );
 }

@@ -9,7 +9,7 @@ import { isTerminalStatus } from '../runbooks/status.ts';
 import { closedAnswer, mayNotResolve } from './incident.ts';
 import { lockAnswer } from './lock-answer.ts';
 import { postRequest } from './rollback.ts';
-import { markLifted } from './route.ts';
+import { changeRoute, markLifted } from './route.ts';
 import { type Reply, type Surface, say } from './surface.ts';
 
 // Button clicks. The value only names the rollout, stage, request or incident; whether this person may,
@@ -153,6 +153,20 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
       // The card shows the outcome; only a report that could not be posted needs saying.
       if (resolved.ok) return resolved.report.uploadError ? closedAnswer(resolved) : undefined;
       return say(withMentions(resolved.message));
+    }
+    case ACTIONS.restoreRoute: {
+      if (!value.i) break;
+      const incident = await surface.incidents.get(value.i);
+      if (!incident) return say(md`No incident ${value.i}.`);
+      // "Restore route": a /route clear by the clicker, under the same rules and approvals.
+      const ask = {
+        service: incident.service,
+        env: incident.env,
+        change: 'clear' as const,
+        requestedBy: by,
+        reason: `restore the route split after incident ${incident.id}`,
+      };
+      return changeRoute(surface, ask, incident.channel);
     }
   }
   return say(md`This button is missing what it is about: use the slash command.`);

@@ -2,7 +2,7 @@ import { approvalCount } from '../blocks/approval.ts';
 import { help, rollingBackMessage, routeRequestCard, routeStatusMessage, usage } from '../blocks/index.ts';
 import { code, md, withMentions } from '../blocks/message.ts';
 import { ROUTE_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
-import type { RouteRequest } from '../runbooks/route/index.ts';
+import type { RouteAsk, RouteRequest } from '../runbooks/route/index.ts';
 import type { RouteIntent } from './route-args.ts';
 import { resolveScope } from './scope.ts';
 import { type Invocation, type Reply, type Surface, say } from './surface.ts';
@@ -22,21 +22,30 @@ export async function runRoute(intent: RouteIntent, who: Invocation, surface: Su
     if (!status.ok) return say(md`Could not read the route split: ${withMentions(status.message)}`);
     return routeStatusMessage(status.view);
   }
-  const changed = await route.change({
-    service,
-    env,
-    change: intent.change,
-    requestedBy: who.userId,
-    reason: intent.reason,
-  });
+  return changeRoute(
+    surface,
+    { service, env, change: intent.change, requestedBy: who.userId, reason: intent.reason },
+    who.channel.id,
+  );
+}
+
+/**
+ * A person's change of the route split (/route override|clear, or "Restore route" on a resolved
+ * incident): done alone, or a request card posted in `channel` for the environment's approvers.
+ */
+export async function changeRoute(surface: Surface, ask: RouteAsk, channel: string): Promise<Reply> {
+  const route = surface.route;
+  if (!route) return say(md`The route-split control is not wired in this replica.`);
+  const { service, env } = ask;
+  const changed = await route.change(ask);
   if (!changed.ok) return say(md`Not changed: ${withMentions(changed.message)}`);
   if ('pending' in changed) {
-    await postRouteRequest(surface, changed.request, who.channel.id);
+    await postRouteRequest(surface, changed.request, channel);
     return say(
       md`Your route change of ${code(service)} in ${code(env)} needs ${approvalCount(changed.request.required)} from ${withMentions(changed.request.approvers)}: the request is posted in this channel.`,
     );
   }
-  if (changed.liftedRollback) await markLifted(surface, changed.liftedRollback, who.userId);
+  if (changed.liftedRollback) await markLifted(surface, changed.liftedRollback, ask.requestedBy);
   return say(
     md`Done: the route split of ${code(service)} in ${code(env)} now reads override ${code(changed.override ?? 'none')} (read back after the change, and audited).`,
   );

@@ -138,11 +138,14 @@ describe('the incident card', () => {
     expect(blockKitProblems(m)).toEqual([]);
   });
 
-  it('once resolved: who resolved it, no button', () => {
-    const m = incidentCard({ ...input, status: 'resolved', resolvedBy: 'UONCALL01', resolvedAt: at(90) });
+  it('once resolved: who resolved it; only "Restore route" while the override of its rollback stands', () => {
+    const resolved = { ...input, status: 'resolved' as const, resolvedBy: 'UONCALL01', resolvedAt: at(90) };
+    const m = incidentCard(resolved);
     expect(textOf(m)).toContain('Resolved by <@UONCALL01> <!date^');
-    expect(buttons(m)).toEqual([]);
+    expect(buttons(m).map((b) => b.action_id)).toEqual(input.routeOverride ? [ACTIONS.restoreRoute] : []);
     expect(blockKitProblems(m)).toEqual([]);
+    const { routeOverride: _, ...noOverride } = resolved;
+    expect(buttons(incidentCard(noOverride))).toEqual([]);
   });
 
   it('stays within limits with a very long symptom', () => {

@@ -258,4 +258,47 @@ describe('/route through Slack', () => {
     expect(started.text).toContain('Started web v3.0.0 in prod');
     expect(await openHome('Ev0ROUTE2')).not.toContain('Route-split overrides');
   });
+
+  it('a resolved incident whose rollback left the override offers "Restore route", with the same approvals', async () => {
+    await s.start(routeConfig());
+    world.seedBadRelease();
+    const ran = await s.command(
+      ON_CALL,
+      '/rollback',
+      `${SERVICE} --to ${STABLE_REVISION} --reason "5xx spike"`,
+    );
+    expect(ran.text).toContain('Rolling back');
+    await vi.waitFor(() => expect(world.routeSplit.override).toBe('legacy'), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    const incident = await s.waitForMessage((m) => buttonsOf(m).some((b) => b.action_id === ACTIONS.resolve));
+    expect(JSON.stringify(incident.blocks)).toContain('override to `legacy`');
+    expect(buttonsOf(incident).some((b) => b.action_id === ACTIONS.restoreRoute)).toBe(false);
+
+    await s.click(REQUESTER, incident, ACTIONS.resolve);
+    const resolved = await vi.waitFor(
+      () => {
+        const now = slack.message(incident.channel, incident.ts) as typeof incident;
+        expect(buttonsOf(now).some((b) => b.action_id === ACTIONS.restoreRoute)).toBe(true);
+        return now;
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+
+    // Clicked by a deployer: a request for the environment's approvers, not a change.
+    const asked = await responseText(await s.click(REQUESTER, resolved, ACTIONS.restoreRoute));
+    expect(asked).toContain('needs 1 approval');
+    expect(world.routeSplit.override).toBe('legacy');
+    const request = await s.waitForMessage((m) =>
+      buttonsOf(m).some((b) => b.action_id === ACTIONS.routeApprove),
+    );
+    expect(JSON.stringify(request.blocks)).toContain(`restore the route split after incident`);
+    await s.click(APPROVERS[0], request, ACTIONS.routeApprove);
+    await vi.waitFor(() => expect(world.routeSplit.override).toBeNull(), { timeout: 10_000, interval: 20 });
+
+    // An outsider's click changes nothing and says why.
+    const refused = await responseText(await s.click(OUTSIDER, resolved, ACTIONS.restoreRoute));
+    expect(refused).toContain('you may not change the route split here');
+  });
 });

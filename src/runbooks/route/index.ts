@@ -9,4 +9,4 @@ export {
   type RouteView,
   type SetBy,
 } from './control.ts';
-export type { RouteChange, RouteDecision, RouteRequest } from './requests.ts';
+export type { RouteAsk, RouteChange, RouteDecision, RouteRequest } from './requests.ts';
