@@ -59,8 +59,12 @@ describe('/rollback through Slack', () => {
     // Notes from anywhere in the channel land on it; the Resolve button closes it.
     expect((await s.command(APPROVERS[1], '/incident', 'note restarted the pods')).text).toContain('Noted');
     await s.click(APPROVERS[1], incident, ACTIONS.resolve);
+    // Resolved: no Resolve any more; the rollback's legacy override still stands, so Restore route is offered.
     await vi.waitFor(
-      () => expect(buttonsOf(slack.message(incident.channel, incident.ts) as never)).toEqual([]),
+      () =>
+        expect(
+          buttonsOf(slack.message(incident.channel, incident.ts) as never).map((b) => b.action_id),
+        ).toEqual([ACTIONS.restoreRoute]),
       {
         timeout: 10_000,
         interval: 20,
