@@ -102,7 +102,11 @@ export interface IncidentInput {
 /** Where incidents open; Slack threads come later. The default records the incident in the store's timelines. */
 export type IncidentPort = (incident: IncidentInput) => Promise<void>;
 
-export type Notify = (rolloutId: string, notification: Notification) => Promise<void>;
+/**
+ * `key` names this notification among the rollout's (the version of the step that emitted it): the same
+ * notification redriven after a crash has the same key, so what it posts can be posted once.
+ */
+export type Notify = (rolloutId: string, notification: Notification, key?: string) => Promise<void>;
 
 export interface Logger {
   warn(message: string, fields?: Record<string, unknown>): void;
@@ -440,7 +444,7 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
         // Slack is not the state of record: a message that cannot be posted is logged, not fatal.
         try {
           await locally(`notify ${effect.notification.kind}`, ctx, () =>
-            ports.notify(ctx.rolloutId, effect.notification),
+            ports.notify(ctx.rolloutId, effect.notification, String(ctx.version)),
           );
         } catch (error) {
           log.error('notification lost', {

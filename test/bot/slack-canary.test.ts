@@ -197,3 +197,29 @@ function waitFor<T>(read: () => T | undefined): Promise<T> {
     { timeout: 10_000, interval: 20 },
   );
 }
+
+describe('a notification redriven after a crash', () => {
+  it('posts its line in the thread once: the same notification (same step) is the same message', async () => {
+    await s.start();
+    s.world.seed();
+    const started = await s.current.engine.startCanary({
+      service: SERVICE,
+      env: ENV,
+      tag: 'v6.0.0',
+      requestedBy: REQUESTER,
+    });
+    if (!started.ok) throw new Error(JSON.stringify(started));
+    const id = started.rolloutId;
+    await s.world.until(s.current.engine, id, (v) => expect(v.status).toBe('awaiting-approval'));
+    const card = await s.waitForMessage((m) => m.thread_ts === undefined && m.text.includes('v6.0.0'));
+    const paused = { kind: 'paused', by: REQUESTER } as const;
+    // The step's notify effect, run by the replica that died and again by the one that took it over.
+    await s.current.side.notify(id, paused, '17');
+    await s.current.side.notify(id, paused, '17');
+    const lines = () => s.thread(card.ts).filter((m) => /Paused by/.test(m.text));
+    expect(lines()).toHaveLength(1);
+    // A later pause (another step) is another line.
+    await s.current.side.notify(id, paused, '23');
+    expect(lines()).toHaveLength(2);
+  });
+});

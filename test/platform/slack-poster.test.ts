@@ -46,6 +46,31 @@ describe('poster.attach', () => {
   });
 });
 
+describe('poster.attach after an upload whose answer was lost', () => {
+  it('adopts the upload found in the thread by its first title instead of uploading again', async () => {
+    const root = await poster.post({ channel: '#deploys' }, textMessage(md`Canary web`));
+    const where = { channel: root.channel, threadTs: root.ts };
+    const files = [{ filename: 'summary.json', title: 'r-up summary.json', content: '{"ok":true}\n' }];
+    // The dying replica: its marker, then the upload Slack completed, then nothing recorded.
+    expect(await createMessageRefs(db.redis, db.store.keys).markPosting('r-up', 'report')).toBe(true);
+    const client = new WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
+    await client.filesUploadV2({
+      channel_id: where.channel,
+      thread_ts: where.threadTs,
+      initial_comment: 'Evidence report',
+      file_uploads: [
+        { file: Buffer.from('{"ok":true}\n'), filename: 'summary.json', title: 'r-up summary.json' },
+      ],
+    });
+    expect(slack.files()).toHaveLength(1);
+
+    const id = await poster.attach('r-up', 'report', where, { comment: 'Evidence report', files });
+    expect(id).toBe(slack.files()[0]?.id);
+    expect(slack.files()).toHaveLength(1);
+    expect(slack.thread(root.channel, root.ts)).toHaveLength(1);
+  });
+});
+
 describe('poster.upsert after a post whose answer was lost', () => {
   // A replica that died after Slack answered chat.postMessage, before the ts was recorded: the marker is
   // written and the message is in the channel, with its metadata, but no ref.

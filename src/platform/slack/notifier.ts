@@ -75,7 +75,7 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
     }
   }
 
-  return async (rolloutId, notification) => {
+  return async (rolloutId, notification, key) => {
     const record = await store.rollouts.get<RolloutFields>(rolloutId);
     const state = record?.data.state;
     if (!state) return;
@@ -88,7 +88,16 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
       card(state, record.data.runbook),
     );
     const thread = { channel: root.channel, threadTs: root.ts };
-    const line = (text: Mrkdwn) => poster.post(thread, message(text, [section(text)]));
+    // A line of the thread: once per notification (its key), so a redriven step never posts it twice.
+    const line = (text: Mrkdwn) =>
+      key === undefined
+        ? poster.post(thread, message(text, [section(text)]))
+        : poster.upsert(
+            rolloutId,
+            `line:${key}:${notification.kind}`,
+            thread,
+            message(text, [section(text)]),
+          );
     const n: Notification = notification;
 
     if (state.kind === 'canary') {

@@ -101,6 +101,15 @@ export function createPoster(client: WebClient, refs: MessageRefs): Poster {
     return found?.ts ? { channel: where.channel, ts: found.ts } : undefined;
   }
 
+  /** The id of a file titled `title` shared in the thread (or the channel's recent history), if any. */
+  async function uploaded(where: { channel: string; threadTs?: string }, title: string) {
+    const answer = where.threadTs
+      ? await client.conversations.replies({ channel: where.channel, ts: where.threadTs, limit: 1000 })
+      : await client.conversations.history({ channel: where.channel, limit: LOOKBACK });
+    const messages = (answer.messages ?? []) as { files?: { id?: string; title?: string }[] }[];
+    return messages.flatMap((m) => m.files ?? []).find((f) => f.title === title)?.id;
+  }
+
   async function edit(ref: MessageRef, message: SlackMessage): Promise<void> {
     await client.chat.update({
       channel: ref.channel,
@@ -150,6 +159,16 @@ export function createPoster(client: WebClient, refs: MessageRefs): Poster {
     async attach(owner, purpose, where, { comment, files }) {
       const known = await refs.get(owner, purpose);
       if (known) return known.ts;
+      // Uploaded before, maybe, by a replica that died before recording it: files carry no metadata, so
+      // the upload is found in the thread by its first file's title and adopted instead of sent again.
+      const first = files[0] ? (files[0].title ?? files[0].filename) : undefined;
+      if (!(await refs.markPosting(owner, purpose)) && first !== undefined) {
+        const found = await uploaded(where, first).catch(() => undefined);
+        if (found) {
+          await refs.setFirst(owner, purpose, { channel: where.channel, ts: found });
+          return found;
+        }
+      }
       const answer = await client.filesUploadV2({
         channel_id: where.channel,
         ...(where.threadTs ? { thread_ts: where.threadTs } : {}),
