@@ -7,7 +7,15 @@ import {
 } from '../../sandbox/twins/slack/sign.ts';
 import { ACTIONS } from '../../src/blocks/actions.ts';
 import type { CanaryState } from '../../src/runbooks/types.ts';
-import { APPROVERS, ENV, OUTSIDER, REQUESTER, SERVICE, testConfig } from '../helpers/engine-world.ts';
+import {
+  APPROVERS,
+  ENV,
+  OUTSIDER,
+  REQUESTER,
+  SERVICE,
+  startAtB,
+  testConfig,
+} from '../helpers/engine-world.ts';
 import { buttonsOf, SIGNING_SECRET, useSlackWorld } from '../helpers/slack-world.ts';
 
 // The canary through Slack alone: signed slash commands and button clicks to the real Bolt receiver, the
@@ -201,16 +209,7 @@ function waitFor<T>(read: () => T | undefined): Promise<T> {
 describe('a notification redriven after a crash', () => {
   it('posts its line in the thread once: the same notification (same step) is the same message', async () => {
     await s.start();
-    s.world.seed();
-    const started = await s.current.engine.startCanary({
-      service: SERVICE,
-      env: ENV,
-      tag: 'v6.0.0',
-      requestedBy: REQUESTER,
-    });
-    if (!started.ok) throw new Error(JSON.stringify(started));
-    const id = started.rolloutId;
-    await s.world.until(s.current.engine, id, (v) => expect(v.status).toBe('awaiting-approval'));
+    const { id } = await startAtB(s.world, s.current.engine, 'v6.0.0');
     const card = await s.waitForMessage((m) => m.thread_ts === undefined && m.text.includes('v6.0.0'));
     const paused = { kind: 'paused', by: REQUESTER } as const;
     // The step's notify effect, run by the replica that died and again by the one that took it over.

@@ -68,6 +68,20 @@ async function openHome(eventId: string): Promise<string> {
 const overrideUpdates = () =>
   world.routeSplit.audit.filter((e) => e.event === 'route.split.override.updated');
 
+/** The bot started, a bad release rolled back by break-glass, and the legacy override it leaves set. */
+async function rollbackLeavingLegacy(): Promise<string> {
+  await s.start(routeConfig());
+  world.seedBadRelease();
+  const ran = await s.command(
+    ON_CALL,
+    '/rollback',
+    `${SERVICE} --to ${STABLE_REVISION} --reason "5xx spike"`,
+  );
+  expect(ran.text).toContain('Rolling back');
+  await vi.waitFor(() => expect(world.routeSplit.override).toBe('legacy'), { timeout: 10_000, interval: 20 });
+  return /`([^`]+)`\. Follow/.exec(ran.text)?.[1] as string;
+}
+
 describe('/route through Slack', () => {
   it('status shows the mode, the override and what evaluate answers for each route gate', async () => {
     await s.start(routeConfig());
@@ -198,20 +212,8 @@ describe('/route through Slack', () => {
   });
 
   it('after a rollback set the legacy override, a new canary is refused until the route is cleared', async () => {
-    await s.start(routeConfig());
-    world.seedBadRelease();
-    const ran = await s.command(
-      ON_CALL,
-      '/rollback',
-      `${SERVICE} --to ${STABLE_REVISION} --reason "5xx spike"`,
-    );
-    expect(ran.text).toContain('Rolling back');
-    const rollbackId = /`([^`]+)`\. Follow/.exec(ran.text)?.[1] as string;
+    const rollbackId = await rollbackLeavingLegacy();
     await vi.waitFor(() => expect(world.split()).toEqual({ [STABLE_REVISION]: 100 }), {
-      timeout: 10_000,
-      interval: 20,
-    });
-    await vi.waitFor(() => expect(world.routeSplit.override).toBe('legacy'), {
       timeout: 10_000,
       interval: 20,
     });
@@ -260,18 +262,7 @@ describe('/route through Slack', () => {
   });
 
   it('a resolved incident whose rollback left the override offers "Restore route", with the same approvals', async () => {
-    await s.start(routeConfig());
-    world.seedBadRelease();
-    const ran = await s.command(
-      ON_CALL,
-      '/rollback',
-      `${SERVICE} --to ${STABLE_REVISION} --reason "5xx spike"`,
-    );
-    expect(ran.text).toContain('Rolling back');
-    await vi.waitFor(() => expect(world.routeSplit.override).toBe('legacy'), {
-      timeout: 10_000,
-      interval: 20,
-    });
+    await rollbackLeavingLegacy();
     const incident = await s.waitForMessage((m) => buttonsOf(m).some((b) => b.action_id === ACTIONS.resolve));
     expect(JSON.stringify(incident.blocks)).toContain('override to `legacy`');
     expect(buttonsOf(incident).some((b) => b.action_id === ACTIONS.restoreRoute)).toBe(false);

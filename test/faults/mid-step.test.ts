@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CloudRun } from '../../src/runbooks/ports/cloud-run.ts';
 import type { CanaryState } from '../../src/runbooks/types.ts';
-import { APPROVERS, startAtB, useEngineWorld } from '../helpers/engine-world.ts';
+import { APPROVERS, cloudRunWith, startAtB, useEngineWorld } from '../helpers/engine-world.ts';
 import { type RedisProxy, startRedisProxy } from '../helpers/redis-proxy.ts';
 
 // Faults in the middle of a step: Redis dropping the engine's connections (CLIENT KILL) while Cloud Run
@@ -21,17 +20,12 @@ describe('Redis drops the engine connections mid-step', () => {
     const p = proxy;
     let killed = 0;
     const real = world.cloudRunAdapter;
-    const cloudRun: CloudRun = {
-      describe: (ref) => real.describe(ref),
-      listRevisions: (ref) => real.listRevisions(ref),
-      describeJob: (ref) => real.describeJob(ref),
-      rollbackTo: (ref, revision) => real.rollbackTo(ref, revision),
-      deployNoTraffic: (ref, request) => real.deployNoTraffic(ref, request),
+    const cloudRun = cloudRunWith(world, {
       setSplit: async (ref, request) => {
         if (killed === 0) killed = await p.killAll(world.testStore.redis);
         return real.setSplit(ref, request);
       },
-    };
+    });
     const engine = world.engine({ redisUrl: p.url, cloudRun, log: { warn: () => {}, error: () => {} } });
     const { id, stable, revision } = await startAtB(world, engine, 'v5.0.0');
     const patchesBefore = world.patches().length;

@@ -19,6 +19,7 @@ import { createCloudMonitoring } from '../../src/platform/monitoring/index.ts';
 import { createRouteSplit } from '../../src/platform/route-split/index.ts';
 import { revisionSuffix } from '../../src/runbooks/effects.ts';
 import type { Engine, RollbackStartResult, RolloutView } from '../../src/runbooks/engine.ts';
+import type { CloudRun } from '../../src/runbooks/ports/cloud-run.ts';
 import type { CanaryState, Notification } from '../../src/runbooks/types.ts';
 import { useTwins } from './msw.ts';
 import { openTestStore, REDIS_URL, type TestStore } from './redis.ts';
@@ -373,6 +374,23 @@ export async function startAtB(world: EngineWorld, engine: Engine, tag: string) 
     expect((v.state as CanaryState).stage).toBe(1);
   });
   return { id, stable, revision };
+}
+
+/**
+ * The world's Cloud Run adapter with some calls replaced (a replica that hangs or dies in one of them);
+ * every other call goes to the real adapter.
+ */
+export function cloudRunWith(world: EngineWorld, overrides: Partial<CloudRun>): CloudRun {
+  const real = world.cloudRunAdapter;
+  return {
+    describe: (ref) => real.describe(ref),
+    listRevisions: (ref) => real.listRevisions(ref),
+    describeJob: (ref) => real.describeJob(ref),
+    rollbackTo: (ref, revision) => real.rollbackTo(ref, revision),
+    deployNoTraffic: (ref, request) => real.deployNoTraffic(ref, request),
+    setSplit: (ref, request) => real.setSplit(ref, request),
+    ...overrides,
+  };
 }
 
 /** A rollback that ran at once (not refused, not waiting for approval), or the test fails here. */

@@ -5,7 +5,15 @@ import { kindOf } from '../../src/runbooks/kind.ts';
 import { KINDS } from '../../src/runbooks/kinds.ts';
 import type { CloudRun } from '../../src/runbooks/ports/cloud-run.ts';
 import type { CanaryState } from '../../src/runbooks/types.ts';
-import { APPROVERS, ENV, REQUESTER, SERVICE, testConfig, useEngineWorld } from '../helpers/engine-world.ts';
+import {
+  APPROVERS,
+  cloudRunWith,
+  ENV,
+  REQUESTER,
+  SERVICE,
+  testConfig,
+  useEngineWorld,
+} from '../helpers/engine-world.ts';
 
 // Steps cut by a crash (issue 14, defect 1). A SIGKILL cannot happen in-process, so each test performs the
 // first half of a step directly (through the store, or an engine whose ports never answer and which is
@@ -90,22 +98,16 @@ describe('a record whose start was never applied', () => {
 
 /** Cloud Run whose `deployNoTraffic` never answers once `hang` is set: the replica dies mid-deploy. */
 function hangingDeploy(): { cloudRun: CloudRun; hung: Promise<void> } {
-  const real = world.cloudRunAdapter;
   let reached!: () => void;
   const hung = new Promise<void>((resolve) => {
     reached = resolve;
   });
-  const cloudRun: CloudRun = {
-    describe: (ref) => real.describe(ref),
-    listRevisions: (ref) => real.listRevisions(ref),
-    describeJob: (ref) => real.describeJob(ref),
-    rollbackTo: (ref, revision) => real.rollbackTo(ref, revision),
-    setSplit: (ref, request) => real.setSplit(ref, request),
+  const cloudRun = cloudRunWith(world, {
     deployNoTraffic: () => {
       reached();
       return new Promise(() => {});
     },
-  };
+  });
   return { cloudRun, hung };
 }
 
@@ -171,14 +173,9 @@ describe('a replica killed mid-step', () => {
     const stable = world.seed();
     let dying = false;
     const real = world.cloudRunAdapter;
-    const cloudRun: CloudRun = {
+    const cloudRun = cloudRunWith(world, {
       describe: (ref) => (dying ? new Promise(() => {}) : real.describe(ref)),
-      listRevisions: (ref) => real.listRevisions(ref),
-      describeJob: (ref) => real.describeJob(ref),
-      rollbackTo: (ref, revision) => real.rollbackTo(ref, revision),
-      setSplit: (ref, request) => real.setSplit(ref, request),
-      deployNoTraffic: (ref, request) => real.deployNoTraffic(ref, request),
-    };
+    });
     const a = world.engine({
       store: world.testStore.openAnother(),
       cloudRun,

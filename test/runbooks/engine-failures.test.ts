@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { GateRegistry } from '../../src/gates/registry.ts';
 import type { Engine } from '../../src/runbooks/engine.ts';
 import { attentionOf } from '../../src/runbooks/hold.ts';
-import type { CloudRun } from '../../src/runbooks/ports/cloud-run.ts';
 import type { CanaryState } from '../../src/runbooks/types.ts';
 import type { Store } from '../../src/store/index.ts';
 import {
   APPROVERS,
+  cloudRunWith,
   ENV,
   REF,
   REQUESTER,
@@ -117,11 +117,7 @@ function dyingAfter(kind: Kind, die: () => void) {
     return new Promise<T>(() => {});
   };
   const real = world.cloudRunAdapter;
-  const cloudRun: CloudRun = {
-    describe: (ref) => real.describe(ref),
-    listRevisions: (ref) => real.listRevisions(ref),
-    describeJob: (ref) => real.describeJob(ref),
-    rollbackTo: (ref, revision) => real.rollbackTo(ref, revision),
+  const cloudRun = cloudRunWith(world, {
     deployNoTraffic: async (ref, request) => {
       const done = await real.deployNoTraffic(ref, request);
       return kind === 'deploy' && !died ? hang() : done;
@@ -130,7 +126,7 @@ function dyingAfter(kind: Kind, die: () => void) {
       const done = await real.setSplit(ref, request);
       return kind === 'set-traffic' && !died ? hang() : done;
     },
-  };
+  });
   const gates: GateRegistry = {
     evaluate: async (name, gate, ctx) => {
       const result = await world.gates.evaluate(name, gate, ctx);
