@@ -5,7 +5,7 @@ import type {
   MonitoringEvidence,
   RevisionStats,
 } from './ports/monitoring.ts';
-import { formatNumber } from './render.ts';
+import { clockOf, formatNumber } from './render.ts';
 import type { GateContext, GateResult } from './result.ts';
 
 // The canary and its stable baseline, read together: Cloud Run's request counts (and latency
@@ -52,7 +52,7 @@ export function behindText(window: CompleteWindow): string {
   if (!window.dataThrough || window.behindMs <= 0) return '';
   const seconds = Math.round(window.behindMs / 1000);
   const behind = seconds >= 120 ? `${formatNumber(seconds / 60)} min` : `${formatNumber(seconds)} s`;
-  return `data through ${window.dataThrough.slice(11, 19)}Z, ${behind} behind`;
+  return `data through ${clockOf(window.dataThrough)}, ${behind} behind`;
 }
 
 /** The result while no complete data is in the window: inconclusive, never a failure. */
@@ -62,7 +62,7 @@ export function waitingResult(
   window: CompleteWindow,
   details: Pick<GateResult, 'metric' | 'threshold' | 'evidence'>,
 ): GateResult {
-  const through = window.dataThrough ? ` (complete through ${window.dataThrough.slice(11, 19)}Z)` : '';
+  const through = window.dataThrough ? ` (complete through ${clockOf(window.dataThrough)})` : '';
   return {
     gate: name,
     kind,

@@ -2,7 +2,7 @@ import { type FastSignal, fastSignalOf } from '../config/gates.ts';
 import { shellQuote } from './curl.ts';
 import { messageOf } from './error-result.ts';
 import type { RequestErrorCounts, RequestErrorSource } from './ports/error-counts.ts';
-import { formatNumber } from './render.ts';
+import { clockOf, formatNumber } from './render.ts';
 import type { GateContext, GateOf, GateResult } from './result.ts';
 import { type SequentialErrorTest, sequentialErrorTest } from './sequential.ts';
 
@@ -146,7 +146,7 @@ export function withLogSignal(result: GateResult, signal: LogSignal | undefined)
 function signalText(signal: Extract<LogSignal, { kind: 'judged' }>): string {
   const { test, counts } = signal;
   const total = test.canaryErrors + test.stableErrors;
-  const through = `through ${counts.through.toISOString().slice(11, 19)}Z`;
+  const through = `through ${clockOf(counts.through.toISOString())}`;
   const bound = counts.complete ? '' : ', a lower bound: the page bound stopped the count';
   return (
     `${formatNumber(test.canaryErrors)} of ${formatNumber(total)} 5xx on the canary at ` +

@@ -1,4 +1,4 @@
-import { renderGate } from './render.ts';
+import { clockOf, renderGate } from './render.ts';
 import type { GateResult } from './result.ts';
 
 // The stage judge: pure aggregation of a stage's ticks (each tick: the results of the stage's gates at
@@ -134,8 +134,8 @@ export function judgeStage(input: StageTicks, options: JudgeOptions): StageJudge
   // promote on data that stops minutes early; wait for it, up to the cap, then a person decides.
   const partial = input.windowEnd === undefined ? [] : behindWindow(history, input.windowEnd);
   if (partial.length > 0) {
-    const said = partial.map((r) => `${r.gate} judged data through ${clock(r.dataThrough as string)}`);
-    const end = clock(input.windowEnd as string);
+    const said = partial.map((r) => `${r.gate} judged data through ${clockOf(r.dataThrough as string)}`);
+    const end = clockOf(input.windowEnd as string);
     if (!input.dataWaitOver) {
       return verdict('continue', `window over at ${end}; waiting for late data: ${said.join(', ')}`, []);
     }
@@ -178,11 +178,6 @@ function behindWindow(history: Map<string, GateResult[]>, windowEnd: string): Ga
   return [...history.values()]
     .map((rs) => rs.at(-1) as GateResult)
     .filter((r) => r.dataThrough !== undefined && Date.parse(r.dataThrough) < end);
-}
-
-/** "14:03:00Z": the time of day of an ISO instant, as gate lines show it. */
-function clock(iso: string): string {
-  return `${iso.slice(11, 19)}Z`;
 }
 
 /** Each gate's results in tick order, in the order gates first appear. */

@@ -117,6 +117,11 @@ export function formatNumber(value: number): string {
   return SIGNIFICANT.format(value);
 }
 
+/** "14:03:00Z": the time of day of an ISO instant, as gate lines and judge reasons show it. */
+export function clockOf(iso: string): string {
+  return `${iso.slice(11, 19)}Z`;
+}
+
 function signed(value: number): string {
   return value > 0 ? `+${formatNumber(value)}` : formatNumber(value);
 }
