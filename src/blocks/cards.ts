@@ -1,5 +1,6 @@
 import type { CanaryRunbook } from '../config/runbooks.ts';
 import type { RunbookState } from '../runbooks/types.ts';
+import { cutoverCard } from './cutover.ts';
 import type { SlackMessage } from './message.ts';
 import { rollingBackMessage } from './rollback.ts';
 import { type RolloutCardOptions, rolloutCard } from './rollout-card.ts';
@@ -17,6 +18,7 @@ type CardOf<K extends RunbookState['kind']> = (
 const CARDS: { [K in RunbookState['kind']]: CardOf<K> } = {
   canary: (state, runbook, options) => rolloutCard(state, runbook as CanaryRunbook, options),
   rollback: (state) => rollingBackMessage(state),
+  'stream-cutover': (state) => cutoverCard(state),
 };
 
 export function kindCard(

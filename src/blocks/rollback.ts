@@ -1,6 +1,12 @@
 import type { Button } from '@slack/types';
 import { sameSplit } from '../runbooks/traffic.ts';
-import type { RollbackState, RunbookState, Split } from '../runbooks/types.ts';
+import type {
+  CanaryState,
+  RollbackState,
+  RunbookState,
+  Split,
+  StandaloneRollbackState,
+} from '../runbooks/types.ts';
 import { ACTIONS, encodeValue } from './actions.ts';
 import { countText, gateLine } from './gate-lines.ts';
 import {
@@ -91,7 +97,10 @@ export interface RollbackMessageOptions {
   routeLifted?: { by: string; at: string };
 }
 
-export function rollingBackMessage(state: RunbookState, options: RollbackMessageOptions = {}): SlackMessage {
+export function rollingBackMessage(
+  state: CanaryState | StandaloneRollbackState,
+  options: RollbackMessageOptions = {},
+): SlackMessage {
   const rb = state.rollback;
   if (!rb)
     return message(md`${plainTitle(state)}: ${statusWords(state)}`, [

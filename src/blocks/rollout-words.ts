@@ -1,3 +1,4 @@
+import { cutoverWords } from './cutover.ts';
 import { attentionOf } from '../runbooks/hold.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
 import { splitEntries } from '../runbooks/traffic.ts';
@@ -86,6 +87,7 @@ function stageMark(state: CanaryState, stage: StageProgress, i: number, failed: 
 /** Plain words, no mrkdwn or user text: for fallback texts and one-line lists. */
 export function statusWords(state: RunbookState): string {
   if (state.kind === 'rollback') return rollbackWords(state);
+  if (state.kind === 'stream-cutover') return cutoverWords(state);
   const stage = currentStage(state);
   const at = stage ? stageLabel(stage) : `stage ${state.stage}`;
   switch (state.status) {
@@ -132,7 +134,8 @@ function rollbackWords(state: StandaloneRollbackState): string {
 
 /** "control prod v1.42.0" and the like, for fallback texts (escaped: Slack parses them too). */
 export function plainTitle(state: RunbookState): Mrkdwn {
-  const what = state.kind === 'canary' ? ` ${state.tag}` : ' rollback';
+  const what =
+    state.kind === 'canary' ? ` ${state.tag}` : state.kind === 'rollback' ? ' rollback' : ' stream cutover';
   return escapeText(`${state.service} ${state.env}${what}${state.dryRun ? ' (dry run)' : ''}`);
 }
 

@@ -1,3 +1,4 @@
+import { cutoverCard } from './cutover.ts';
 import type { CanaryRunbook } from '../config/runbooks.ts';
 import type { RunbookState } from '../runbooks/types.ts';
 import { countText } from './gate-lines.ts';
@@ -45,6 +46,7 @@ export function rolloutStatus(
       context(md`Asked by ${mention(state.requestedBy)} ${when(state.startedAt, now)}`, md`Mode: ${rb.mode}`),
     ]);
   }
+  if (state.kind === 'stream-cutover') return cutoverCard(state);
   const stage = currentStage(state);
   const last = stage?.ticks.at(-1);
   const gates = last
@@ -95,6 +97,9 @@ export function listLine(s: RunbookState, now: number): Mrkdwn {
   const since = relative(s.startedAt, now).replace(/ ago$/, '');
   if (s.kind === 'rollback') {
     return md`${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* rollback: ${escapeText(statusWords(s))} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;
+  }
+  if (s.kind === 'stream-cutover') {
+    return md`${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* stream cutover${s.dryRun ? ' (dry run)' : ''}: ${escapeText(statusWords(s))} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;
   }
   const share = s.canaryRevision && s.status !== 'promoted' ? md` · canary ${canaryShare(s)} %` : '';
   return md`${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* ${code(s.tag)}${s.dryRun ? ' (dry run)' : ''}: ${escapeText(statusWords(s))}${share} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;

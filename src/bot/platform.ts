@@ -50,7 +50,11 @@ export async function buildPlatform(input: {
   const { metrics } = input;
   const measured = <T extends object>(api: Api, port: T, traffic?: readonly string[]) =>
     metrics ? metrics.port(api, port, traffic) : port;
-  const cloudRun = measured('cloud-run', new CloudRunAdapter({ google }), ['setSplit', 'rollbackTo']);
+  const cloudRun = measured('cloud-run', new CloudRunAdapter({ google }), [
+    'setSplit',
+    'rollbackTo',
+    'setTraffic',
+  ]);
   const visibility = {
     samplePeriodMs: input.config.monitoring.samplePeriod,
     ingestionLatencyMs: input.config.monitoring.ingestionLatency,

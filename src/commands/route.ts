@@ -62,7 +62,7 @@ export async function postRouteRequest(
 /** The rollback whose override was lifted: its message says so instead of "stays until lifted". */
 export async function markLifted(surface: Surface, rolloutId: string, by: string): Promise<void> {
   const view = await surface.engine.get(rolloutId);
-  if (!view) return;
+  if (!view || view.state.kind === 'stream-cutover') return;
   const lifted = rollingBackMessage(view.state, { routeLifted: { by, at: new Date().toISOString() } });
   await surface.poster.update(rolloutId, 'rollback', lifted).catch(() => false);
   if (view.state.kind === 'rollback')

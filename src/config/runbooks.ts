@@ -162,5 +162,77 @@ export function withFastTicks(runbook: CanaryRunbook, gates: Record<string, Gate
   };
 }
 
-export const runbook = z.discriminatedUnion('kind', [canaryRunbook]);
+// The production stream cutover of seed 004: one train of stream contract smokes, the route flip, a
+// canary rollback drill, an optional dual-run against the legacy stack, and hard gates at the end.
+const maxFailures = (what: string) =>
+  z
+    .int()
+    .min(0)
+    .default(0)
+    .meta({ description: `Most ${what} the train tolerates (seed 004 default 0)` });
+
+export const streamCutoverRunbook = z.strictObject({
+  kind: z.literal('stream-cutover'),
+  description: z.string().optional(),
+  smokes: z.array(name).min(1, { error: 'expected the sse-contract gates of the stream aliases' }).meta({
+    description:
+      'sse-contract gates run before and after the route flip, one per stream alias (/api/chat/stream, /api/chats/{id}/stream)',
+  }),
+  route: z
+    .strictObject({
+      target: z
+        .string()
+        .min(1)
+        .default('rust')
+        .meta({ description: 'The route-split override the flip applies (--apply-route-flip)' }),
+      verify: gateNames.meta({
+        description: 'route-split gates that must answer the flipped target, read back after the flip',
+      }),
+    })
+    .prefault({}),
+  approval: z.boolean().default(true).meta({
+    description: "A live train waits for the environment's approvals before its first change",
+  }),
+  dualRun: z
+    .strictObject({
+      legacyUrls: z
+        .array(z.url({ protocol: /^https?$/ }))
+        .default([])
+        .meta({
+          description:
+            'Legacy base URLs --dual-run may name: the access token goes to them, so only these (an unlisted URL is refused)',
+        }),
+    })
+    .prefault({}),
+  errorBudget: z
+    .strictObject({
+      slo: z
+        .string()
+        .regex(/^projects\/[^/]+\/services\/[^/]+\/serviceLevelObjectives\/[^/]+$/, {
+          error: 'expected projects/P/services/S/serviceLevelObjectives/O',
+        })
+        .optional()
+        .meta({
+          description:
+            'The Cloud Monitoring SLO whose consumed error budget is gated; without it the operator gives --error-budget-consumed',
+        }),
+    })
+    .prefault({}),
+  hardGates: z
+    .strictObject({
+      maxRouteFlipFailures: maxFailures('route-flip failures'),
+      maxStreamSmokeFailures: maxFailures('stream-smoke failures'),
+      maxCanaryDrillFailures: maxFailures('canary-drill failures'),
+      maxDualRunFailures: maxFailures('dual-run failures'),
+      maxErrorBudgetConsumedPercent: z
+        .number()
+        .min(0)
+        .default(5)
+        .meta({ description: 'Most percent of the SLO error budget consumed (seed 004 default 5)' }),
+    })
+    .prefault({}),
+});
+export type StreamCutoverRunbook = z.infer<typeof streamCutoverRunbook>;
+
+export const runbook = z.discriminatedUnion('kind', [canaryRunbook, streamCutoverRunbook]);
 export type Runbook = z.infer<typeof runbook>;

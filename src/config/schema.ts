@@ -39,21 +39,13 @@ function checkReferences(config: LooseConfig, issue: (path: Path, message: strin
     const hint = closest(name, Object.keys(map));
     return `no ${what} named "${name}" (${hint ? `did you mean "${hint}"?` : `known: ${Object.keys(map).join(', ') || 'none'}`})`;
   };
-  const list = (value: unknown): string[] =>
-    Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
 
   for (const [runbookName, book] of Object.entries(runbooks)) {
-    const at: Path = ['runbooks', runbookName];
-    const refs: [Path, string][] = [];
-    (Array.isArray(book?.stages) ? book.stages : []).forEach((s, i) => {
-      for (const field of ['checks', 'gates'] as const) {
-        for (const [j, g] of list(s?.[field]).entries()) refs.push([[...at, 'stages', i, field, j], g]);
-      }
-    });
-    for (const [j, g] of list(book?.rollback?.checks).entries())
-      refs.push([[...at, 'rollback', 'checks', j], g]);
-    for (const [path, gateName] of refs) {
-      if (!(gateName in gates)) issue(path, unknown('gate', gateName, gates));
+    for (const { path, gate: gateName, kind } of gateRefs(book as LooseRunbook, ['runbooks', runbookName])) {
+      const g = gates[gateName];
+      if (!g) issue(path, unknown('gate', gateName, gates));
+      else if (kind && g.kind !== kind)
+        issue(path, `gate "${gateName}" is a ${g.kind} gate: expected a ${kind} gate here`);
     }
   }
 
@@ -73,40 +65,100 @@ function checkReferences(config: LooseConfig, issue: (path: Path, message: strin
           issue([...at, field], `missing: set it here or at ${base.join('.')}.${field}`);
       }
       const runbookName = target?.runbook ?? svc?.runbook ?? 'canary';
-      const book = runbooks[runbookName];
-      if (!book) {
-        issue([...at, 'runbook'], unknown('runbook', runbookName, runbooks));
-        continue;
-      }
-      const stages = Array.isArray(book.stages) ? book.stages : [];
-      const used = new Set([
-        ...stages.flatMap((s) => [...list(s?.checks), ...list(s?.gates)]),
-        ...list(book.rollback?.checks),
-      ]);
-      for (const gateName of used) {
-        const g = gates[gateName];
-        if (g?.kind === 'route-split' && !target?.routeSplit) {
-          issue(
-            [...at, 'routeSplit'],
-            `runbook "${runbookName}" uses route-split gate "${gateName}": set routeSplit`,
-          );
+      const cutoverName = target?.cutover ?? svc?.cutover;
+      const named: [string, 'runbook' | 'cutover', string][] = [[runbookName, 'runbook', 'canary']];
+      if (cutoverName !== undefined) named.push([cutoverName, 'cutover', 'stream-cutover']);
+      for (const [bookName, field, kind] of named) {
+        const book = runbooks[bookName];
+        if (!book) {
+          issue([...at, field], unknown('runbook', bookName, runbooks));
+          continue;
         }
-        if (g?.kind === 'prometheus' && !g.url && !target?.prometheusUrl) {
+        if (book.kind !== kind) {
           issue(
-            [...at, 'prometheusUrl'],
-            `runbook "${runbookName}" uses prometheus gate "${gateName}" without a url`,
+            [...at, field],
+            `runbook "${bookName}" is a ${book.kind} runbook: ${field} names a ${kind} runbook`,
           );
+          continue;
         }
-      }
-      if (book.rollback?.routeOverride && !target?.routeSplit) {
-        issue(
-          [...at, 'routeSplit'],
-          `runbook "${runbookName}" overrides the route split on rollback: set routeSplit`,
+        checkTargetNeeds(
+          bookName,
+          book as LooseRunbook,
+          target as LooseTarget,
+          gates as LooseGates,
+          (path, message) => issue([...at, ...path], message),
         );
       }
     }
   }
   checkValidationReferences(config as LooseValidationConfig, issue);
+}
+
+// The parts of a runbook, a target and a gate that references are checked on, as loosely as they may come.
+interface LooseRunbook {
+  kind?: string;
+  smokes?: unknown;
+  route?: { verify?: unknown };
+  stages?: unknown;
+  rollback?: { checks?: unknown; routeOverride?: unknown };
+}
+interface LooseTarget {
+  routeSplit?: unknown;
+  prometheusUrl?: unknown;
+}
+type LooseGates = Record<string, { kind?: string; url?: unknown } | undefined>;
+type GateKind = string;
+
+const names = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
+
+/** Every gate a runbook names, where, and the kind it must be (when only one kind fits there). */
+function gateRefs(book: LooseRunbook | undefined, at: Path): { path: Path; gate: string; kind?: GateKind }[] {
+  const refs: { path: Path; gate: string; kind?: GateKind }[] = [];
+  if (book?.kind === 'stream-cutover') {
+    for (const [j, g] of names(book.smokes).entries())
+      refs.push({ path: [...at, 'smokes', j], gate: g, kind: 'sse-contract' });
+    for (const [j, g] of names(book.route?.verify).entries())
+      refs.push({ path: [...at, 'route', 'verify', j], gate: g, kind: 'route-split' });
+    return refs;
+  }
+  if (book?.kind !== 'canary') return refs;
+  (Array.isArray(book.stages) ? (book.stages as { checks?: unknown; gates?: unknown }[]) : []).forEach(
+    (s, i) => {
+      for (const field of ['checks', 'gates'] as const) {
+        for (const [j, g] of names(s?.[field]).entries())
+          refs.push({ path: [...at, 'stages', i, field, j], gate: g });
+      }
+    },
+  );
+  for (const [j, g] of names(book.rollback?.checks).entries())
+    refs.push({ path: [...at, 'rollback', 'checks', j], gate: g });
+  return refs;
+}
+
+/** What a runbook needs of the service environment it runs on: a route-split API, a Prometheus URL. */
+function checkTargetNeeds(
+  bookName: string,
+  book: LooseRunbook,
+  target: LooseTarget | undefined,
+  gates: LooseGates,
+  issue: (path: Path, message: string) => void,
+): void {
+  for (const { gate: gateName } of gateRefs(book, [])) {
+    const g = gates[gateName];
+    if (g?.kind === 'route-split' && !target?.routeSplit) {
+      issue(['routeSplit'], `runbook "${bookName}" uses route-split gate "${gateName}": set routeSplit`);
+    }
+    if (g?.kind === 'prometheus' && !g.url && !target?.prometheusUrl) {
+      issue(['prometheusUrl'], `runbook "${bookName}" uses prometheus gate "${gateName}" without a url`);
+    }
+  }
+  const flips =
+    book.kind === 'stream-cutover' || (book.kind === 'canary' && Boolean(book.rollback?.routeOverride));
+  if (flips && !target?.routeSplit) {
+    const what = book.kind === 'canary' ? 'overrides the route split on rollback' : 'flips the route split';
+    issue(['routeSplit'], `runbook "${bookName}" ${what}: set routeSplit`);
+  }
 }
 
 export const shiftgateConfig = configObject.superRefine(

@@ -25,6 +25,7 @@ export const serviceEnvironment = z.strictObject({
   image: imageRepository.optional(),
   slackChannel: slackChannel.optional(),
   runbook: name.optional(),
+  cutover: name.optional().meta({ description: 'The stream-cutover runbook `/cutover stream` runs here' }),
   accessToken: secretRef
     .optional()
     .meta({ description: 'Token for the authenticated smoke checks (gates with auth: access-token)' }),
@@ -52,6 +53,10 @@ export const service = z.strictObject({
     .meta({ description: 'Image repository without tag; /canary start <tag> deploys <image>:<tag>' }),
   slackChannel: slackChannel.optional(),
   runbook: name.default('canary'),
+  cutover: name.optional().meta({
+    description:
+      'The stream-cutover runbook `/cutover stream` runs (seed 004); an environment may name its own',
+  }),
   defaultEnvironment: name.optional().meta({
     description:
       'The environment a slash command means when it names none and several run from its channel (pick the safer one)',

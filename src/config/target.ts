@@ -32,5 +32,6 @@ export function serviceTarget(
     image: (target.image ?? svc.image) as string,
     slackChannel: (target.slackChannel ?? svc.slackChannel) as string,
     runbook: target.runbook ?? svc.runbook,
+    ...((target.cutover ?? svc.cutover) ? { cutover: target.cutover ?? svc.cutover } : {}),
   };
 }

@@ -22,6 +22,16 @@ export function describeEffect(effect: Effect): string {
       return `roll traffic back: ${effect.toRevision} 100 %`;
     case 'route-override':
       return `override the route split to ${effect.target}`;
+    case 'route-status':
+      return 'read the route split status';
+    case 'read-traffic':
+      return 'read the traffic split Cloud Run reports';
+    case 'set-split':
+      return `set traffic ${formatSplit(effect.split)}`;
+    case 'dual-run':
+      return `compare the streams (${effect.gates.join(', ')}) with ${effect.legacyUrl}`;
+    case 'read-error-budget':
+      return `read the error budget of ${effect.slo}`;
     case 'evaluate':
       return `${PHASE[effect.phase]}: ${effect.gates.join(', ')}`;
     case 'schedule':

@@ -32,7 +32,8 @@ export interface CloudRunTarget {
 }
 
 export interface SummaryInput {
-  state: RunbookState;
+  /** A stream cutover has its own report (cutover-summary.ts). */
+  state: Exclude<RunbookState, { kind: 'stream-cutover' }>;
   /** Dry runs: every effect the runbook asked for, in order. */
   plan?: readonly PlanEntry[];
   /** Absent when the config no longer has the service in that environment. */

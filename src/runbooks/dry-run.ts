@@ -19,7 +19,9 @@ import type { Effect, PlanEntry } from './types.ts';
 // - deploy: the service is read (reads change nothing) for the revision that serves now and its split;
 //   the new revision is named `<service>-dryrun` and its tag URL made up from the service URL.
 // - set-traffic / rollback-traffic: traffic-set with exactly the split asked for.
-// - route-override: route-overridden with the target asked for.
+// - route-override: route-overridden with the target asked for; set-split: traffic-set with that split.
+// - route-status, read-traffic, read-error-budget: read for real (reads change nothing).
+// - dual-run: like evaluate, not run.
 // - capture-before: no values (the delta gates would read them).
 // - evaluate: gates are NOT run. The canary revision does not exist, so every gate aimed at it would
 //   measure nothing and the judge would stop the plan at the first stage as inconclusive; instead each
@@ -123,6 +125,24 @@ export function createDryRunEffects(ports: DryRunPorts): EffectPerformer {
         return { event: { type: 'traffic-set', at, traffic: { [effect.toRevision]: 100 } } };
       case 'route-override':
         return { event: { type: 'route-overridden', at, target: effect.target } };
+      case 'set-split':
+        return { event: { type: 'traffic-set', at, traffic: effect.split } };
+      case 'dual-run':
+        return {
+          event: {
+            type: 'dual-run-done',
+            at,
+            results: effect.gates.map((name) => {
+              const result = dryRunResult(name, config.gates[name], at);
+              return { ...result, evidence: `${result.evidence}, and the same on ${effect.legacyUrl}` };
+            }),
+          },
+        };
+      // Reads change nothing: a rehearsal shows what it found.
+      case 'route-status':
+      case 'read-traffic':
+      case 'read-error-budget':
+        return real.perform(effect, ctx);
       case 'evaluate':
         return {
           event: evaluatedEvent(

@@ -7,12 +7,13 @@ import { crashPoint } from '../faults/crash-point.ts';
 import { messageOf } from '../gates/error-result.ts';
 import { captureBefore, type PrometheusFactory } from '../gates/providers/prometheus.ts';
 import type { GateRegistry } from '../gates/registry.ts';
-import type { GateContext, GateResult } from '../gates/result.ts';
+import type { GateContext, GateOf, GateResult } from '../gates/result.ts';
 import type { Store } from '../store/index.ts';
 import { AWAITS_RESULT } from './in-flight.ts';
 import { type KindRegistry, kindOf, type RunbookStateBase } from './kind.ts';
 import type { Fence } from './locks.ts';
 import type { CloudRun, ServiceRef, ServiceState } from './ports/cloud-run.ts';
+import type { ErrorBudgetReader } from './ports/error-budget.ts';
 import { PlatformError } from './ports/errors.ts';
 import type { RouteSplitControl } from './ports/route-split.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -113,6 +114,15 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** The same stream requests to two base URLs, compared (gates/dual-run.ts). */
+export interface DualRunner {
+  compare(
+    name: string,
+    gate: GateOf<'sse-contract'>,
+    ctx: { rustUrl: string; legacyUrl: string; accessToken?: string; now(): Date },
+  ): Promise<GateResult>;
+}
+
 export interface EffectPorts {
   store: Store;
   /** The kinds: what each one's report holds and what its gates measure. */
@@ -126,6 +136,9 @@ export interface EffectPorts {
   secrets?: SecretResolver;
   prometheus?: PrometheusFactory;
   incidents?: IncidentPort;
+  /** The stream cutover's dual-run and SLO error budget. */
+  dualRun?: DualRunner;
+  errorBudget?: ErrorBudgetReader;
   log: Logger;
   now: () => Date;
   /** Attempts of a fire-and-forget effect (notify, schedule, ...) before giving up; default 3. */
@@ -308,6 +321,16 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
     return { event: { type: 'traffic-set', at: ctx.at(), traffic: after } };
   }
 
+  function routeControl(state: RunbookStateBase): RouteSplitControl {
+    const control = ports.routeSplit?.(state.service, state.env);
+    if (control) return control;
+    throw new PlatformError(
+      'route-split',
+      'invalid',
+      `no route-split control is configured for ${state.service} in ${state.env}`,
+    );
+  }
+
   const perform: EffectPerformer['perform'] = async (effect, ctx) => {
     const { state } = ctx;
     switch (effect.type) {
@@ -373,20 +396,58 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
         );
 
       case 'route-override': {
-        const control = ports.routeSplit?.(state.service, state.env);
-        if (!control) {
-          throw new PlatformError(
-            'route-split',
-            'invalid',
-            `no route-split control is configured for ${state.service} in ${state.env}`,
-          );
-        }
+        const control = routeControl(state);
         await ctx.ensureCurrent();
         const status = await control.override(effect.target);
         await audit(ctx, 'route-split.override', {
           after: { target: effect.target, override: status.override },
         });
-        return { event: { type: 'route-overridden', at: ctx.at(), target: effect.target } };
+        return {
+          event: { type: 'route-overridden', at: ctx.at(), target: effect.target, override: status.override },
+        };
+      }
+
+      case 'route-status': {
+        const status = await routeControl(state).status();
+        return { event: { type: 'route-read', at: ctx.at(), override: status.override, mode: status.mode } };
+      }
+
+      case 'read-traffic': {
+        const { ref } = targetOf(config, state.service, state.env);
+        const traffic = splitOf((await reported(ref)).trafficStatuses);
+        return { event: { type: 'traffic-read', at: ctx.at(), traffic } };
+      }
+
+      case 'set-split':
+        return reconcile(ctx, 'cloud-run.traffic', effect.split, (ref) =>
+          cloudRun.setTraffic(ref, effect.split),
+        );
+
+      case 'dual-run': {
+        const runner = ports.dualRun;
+        if (!runner) throw new PlatformError('dual-run', 'invalid', 'no dual-run comparison is configured');
+        const { target } = targetOf(config, state.service, state.env);
+        const token = await accessToken(target);
+        const results = await Promise.all(
+          effect.gates.map((name) => {
+            const gate = config.gates[name];
+            if (gate?.kind !== 'sse-contract') return Promise.resolve(unknownGate(name, ctx.at()));
+            return runner.compare(name, gate, {
+              rustUrl: target.publicUrl,
+              legacyUrl: effect.legacyUrl,
+              ...(token === undefined ? {} : { accessToken: token }),
+              now,
+            });
+          }),
+        );
+        return { event: { type: 'dual-run-done', at: ctx.at(), results } };
+      }
+
+      case 'read-error-budget': {
+        if (!ports.errorBudget)
+          throw new PlatformError('monitoring', 'invalid', 'no Cloud Monitoring SLO reader is configured');
+        const budget = await ports.errorBudget.consumed(effect.slo);
+        return { event: { type: 'error-budget-read', at: ctx.at(), budget } };
       }
 
       case 'evaluate': {

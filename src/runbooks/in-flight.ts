@@ -29,6 +29,11 @@ export const AWAITS_RESULT: ReadonlySet<Effect['type']> = new Set<Effect['type']
   'rollback-traffic',
   'route-override',
   'evaluate',
+  'route-status',
+  'read-traffic',
+  'set-split',
+  'dual-run',
+  'read-error-budget',
 ]);
 
 export function awaitsResult(effect: Effect): boolean {

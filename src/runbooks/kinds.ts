@@ -1,5 +1,6 @@
-import { type CanaryRunbook, canaryRunbook, type Runbook } from '../config/runbooks.ts';
+import { type CanaryRunbook, canaryRunbook, type Runbook, streamCutoverRunbook } from '../config/runbooks.ts';
 import { canaryStep, newCanary } from './canary/index.ts';
+import { type CutoverInput, cutoverStep, newCutover } from './cutover/index.ts';
 import { withHold } from './hold.ts';
 import type { GateTargets, RunbookKind } from './kind.ts';
 import { newStandaloneRollback, standaloneRollbackStep } from './rollback.ts';
@@ -35,6 +36,7 @@ type DefinitionOf<K extends string> = K extends Runbook['kind']
 interface InputOf {
   canary: CanaryInput;
   rollback: RollbackInput;
+  'stream-cutover': CutoverInput;
 }
 
 /** Every configured kind must run as a state kind. */
@@ -102,4 +104,24 @@ const rollback: KindTable['rollback'] = {
   alpha: (runbook) => runbook.judge.alpha,
 };
 
-export const KINDS: KindTable = { canary, rollback };
+const streamCutover: KindTable['stream-cutover'] = {
+  schema: streamCutoverRunbook,
+  lock: 'rollout',
+  init: (base, input, runbook) => newCutover(base, input, runbook),
+  step: (state, event, ctx) => cutoverStep(state, event, ctx),
+  report: stateReport,
+  summary: (state) => ({
+    status: state.status,
+    step: state.steps[state.step]?.name ?? state.step,
+    ...(state.verdict ? { verdict: state.verdict } : {}),
+  }),
+  // The smokes go to the public URL, whichever target they name: the cutover is about what users reach.
+  gateTargets: (state, _effect, _runbook, publicUrl) => ({
+    canaryUrl: publicUrl,
+    stableRevision: state.stableRevision,
+    canaryRevision: state.canaryRevision,
+    canaryShare: 0,
+  }),
+};
+
+export const KINDS: KindTable = { canary, rollback, 'stream-cutover': streamCutover };

@@ -1,6 +1,8 @@
 import type { CanaryRunbook } from '../config/runbooks.ts';
 import type { StageVerdict } from '../gates/judge.ts';
 import type { GateResult } from '../gates/result.ts';
+import type { StreamCutoverState } from './cutover/types.ts';
+import type { ErrorBudget } from './ports/error-budget.ts';
 
 // The contract between the pure runbooks (canary/, rollback.ts) and the executor (executor.ts).
 // A runbook is a function (state, event) -> (state, effects, refused?). It never does I/O: the executor
@@ -213,7 +215,7 @@ export interface StandaloneRollbackState {
   endedAt?: string;
 }
 
-export type RunbookState = CanaryState | StandaloneRollbackState;
+export type RunbookState = CanaryState | StandaloneRollbackState | StreamCutoverState;
 
 // Events: what happened. Effect outcomes carry what the platform reported, never what was assumed.
 export type RunbookEvent =
@@ -228,7 +230,13 @@ export type RunbookEvent =
     }
   | { type: 'before-captured'; at: string; values: Record<string, number> }
   | { type: 'traffic-set'; at: string; traffic: Split }
-  | { type: 'route-overridden'; at: string; target: string }
+  | { type: 'route-overridden'; at: string; target: string; override?: string | null }
+  /** The route split's override as read (null: none). */
+  | { type: 'route-read'; at: string; override: string | null; mode: string }
+  /** The split Cloud Run reports, read without changing it. */
+  | { type: 'traffic-read'; at: string; traffic: Split }
+  | { type: 'dual-run-done'; at: string; results: GateResult[] }
+  | { type: 'error-budget-read'; at: string; budget: ErrorBudget }
   | { type: 'checks-done'; at: string; results: GateResult[] }
   | { type: 'tick'; at: string; stage: number }
   | { type: 'gates-done'; at: string; stage: number; results: GateResult[] }
@@ -269,7 +277,9 @@ export type Notification =
   | { kind: 'aborted'; by: string; reason?: string }
   /** Stage A's checks failed on the no-traffic revision: nothing served it, so nothing to roll back. */
   | { kind: 'failed'; reason: string }
-  | { kind: 'promote-now'; by: string };
+  | { kind: 'promote-now'; by: string }
+  /** A step of a cutover train began or ended: its message in the thread shows where it stands. */
+  | { kind: 'train-step'; step: number };
 
 /** Timers are BullMQ delayed jobs with deterministic ids (`${rolloutId}:${timer}:${key}`): duplicates collapse. */
 export type Timer = 'tick' | 'approval-expiry' | 'retry';
@@ -282,6 +292,13 @@ export type Effect =
   | { type: 'set-traffic'; stable: string; canary: string; canaryPercent: number }
   | { type: 'rollback-traffic'; toRevision: string }
   | { type: 'route-override'; target: string }
+  | { type: 'route-status' }
+  | { type: 'read-traffic' }
+  /** Reconcile to exactly this split (a drill puts back the split it found). */
+  | { type: 'set-split'; split: Split }
+  /** The same stream requests to the service's URL and the legacy base URL, compared. */
+  | { type: 'dual-run'; gates: string[]; legacyUrl: string }
+  | { type: 'read-error-budget'; slo: string }
   | {
       type: 'evaluate';
       phase: 'checks' | 'gates' | 'rollback-checks';

@@ -389,6 +389,7 @@ export function cloudRunWith(world: EngineWorld, overrides: Partial<CloudRun>): 
     rollbackTo: (ref, revision) => real.rollbackTo(ref, revision),
     deployNoTraffic: (ref, request) => real.deployNoTraffic(ref, request),
     setSplit: (ref, request) => real.setSplit(ref, request),
+    setTraffic: (ref, split) => real.setTraffic(ref, split),
     ...overrides,
   };
 }

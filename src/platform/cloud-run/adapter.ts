@@ -160,6 +160,21 @@ export class CloudRunAdapter implements CloudRun {
     return this.retarget(ref, [{ revision, percent: 100 }]);
   }
 
+  setTraffic(ref: ServiceRef, split: Record<string, number>): Promise<ServiceState> {
+    const entries = Object.entries(split).filter(([, percent]) => percent > 0);
+    const total = entries.reduce((sum, [, percent]) => sum + percent, 0);
+    if (total !== 100 || entries.some(([, p]) => !Number.isInteger(p))) {
+      throw failure(
+        'invalid',
+        `${serviceSubject(ref)}: a split must be whole percents summing to 100, got ${total}`,
+      );
+    }
+    return this.retarget(
+      ref,
+      entries.map(([revision, percent]) => ({ revision, percent })),
+    );
+  }
+
   async listRevisions(ref: ServiceRef): Promise<Revision[]> {
     const [revisions] = await call(this.settings, `revisions of ${serviceSubject(ref)}`, () =>
       this.revisions.listRevisions({ parent: serviceName(ref) }, this.callOptions),

@@ -1,3 +1,4 @@
+import type { StreamCutoverState } from '../../runbooks/cutover/types.ts';
 import type { CanaryState } from '../../runbooks/types.ts';
 
 // The Slack messages that ask people for an approval, as the poster names them: (owner, purpose) is one
@@ -10,6 +11,11 @@ import type { CanaryState } from '../../runbooks/types.ts';
  */
 export function approvalPurpose(state: CanaryState, stage: number): string {
   return `approval:${stage}:${state.stages[stage]?.approvalRequests ?? 1}`;
+}
+
+/** The approval request of a stream cutover train (its step index, and which request): `approval:s:r`. */
+export function cutoverApprovalPurpose(state: StreamCutoverState): string {
+  return `approval:${state.steps.findIndex((s) => s.name === 'approval')}:${state.approvalRequests ?? 1}`;
 }
 
 /** The card of a manual rollback waiting for approval (owner: the rollback request id). */

@@ -1,6 +1,8 @@
 import {
   approvalDecided,
   approvalRequest,
+  cutoverApproval,
+  cutoverStepMessage,
   gateResultsMessage,
   kindCard,
   rollingBackMessage,
@@ -15,7 +17,7 @@ import { describePrincipals } from '../../runbooks/principals.ts';
 import { isTerminalStatus } from '../../runbooks/status.ts';
 import type { CanaryState, Notification, RunbookState } from '../../runbooks/types.ts';
 import type { Store } from '../../store/index.ts';
-import { approvalPurpose } from './approval-purposes.ts';
+import { approvalPurpose, cutoverApprovalPurpose } from './approval-purposes.ts';
 import { failedStepWords } from './attention-words.ts';
 import type { Poster } from './poster.ts';
 import { createReportUpload } from './report-upload.ts';
@@ -190,6 +192,55 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
         case 'failed':
           await closeApprovals(state, 'the rollout failed');
           await line(md`:x: Failed: ${n.reason}`);
+          break;
+        default:
+          break;
+      }
+    } else if (state.kind === 'stream-cutover') {
+      const environment = config.environments[state.env];
+      const approval = () =>
+        cutoverApproval(
+          state,
+          state.steps.findIndex((st) => st.name === 'approval'),
+          {
+            required: required(state),
+            ...(environment
+              ? {
+                  approvers: describePrincipals(environment.approval.approvers),
+                  allowSelfApproval: environment.approval.allowSelfApproval,
+                }
+              : {}),
+          },
+        );
+      switch (n.kind) {
+        case 'train-step':
+          await poster.upsert(rolloutId, `step:${n.step}`, thread, cutoverStepMessage(state, n.step));
+          // Past the approval step: its request loses its buttons.
+          if (state.approvalRequestedAt !== undefined)
+            await poster.update(rolloutId, cutoverApprovalPurpose(state), approval());
+          break;
+        case 'approval-requested':
+          await poster.upsert(rolloutId, cutoverApprovalPurpose(state), thread, approval());
+          break;
+        case 'approval-recorded':
+          await poster.update(rolloutId, cutoverApprovalPurpose(state), approval());
+          break;
+        case 'needs-attention':
+          await line(
+            md`:warning: ${mention(state.requestedBy)} the stream cutover needs attention: ${n.reason}`,
+          );
+          break;
+        case 'resumed':
+          await line(md`:arrow_forward: Resumed by ${mention(n.by)}.`);
+          break;
+        case 'promoted':
+          await line(md`:white_check_mark: Stream cutover passed every hard gate.`);
+          break;
+        case 'aborted':
+          await line(md`:no_entry_sign: Aborted by ${mention(n.by)}${n.reason ? md`: ${n.reason}` : ''}.`);
+          break;
+        case 'failed':
+          await line(md`:x: Stream cutover failed: ${n.reason}`);
           break;
         default:
           break;

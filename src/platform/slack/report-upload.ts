@@ -1,4 +1,15 @@
-import { code, escapeText, md, mdJoin, message, section, truncate } from '../../blocks/message.ts';
+import {
+  code,
+  escapeText,
+  md,
+  mdJoin,
+  message,
+  type SlackMessage,
+  section,
+  truncate,
+} from '../../blocks/message.ts';
+import { cutoverMarkdown } from '../../reports/cutover-md.ts';
+import { cutoverSummary } from '../../reports/cutover-summary.ts';
 import type { ShiftgateConfig } from '../../config/schema.ts';
 import { serviceTarget } from '../../config/target.ts';
 import { messageOf } from '../../gates/error-result.ts';
@@ -39,6 +50,49 @@ export interface ReportUploadDeps {
   log: Logger;
 }
 
+interface BuiltReport {
+  comment: string;
+  files: AttachedFile[];
+  /** The message that says the report is kept, when the files cannot be attached. */
+  kept(key: string, error: string): SlackMessage;
+}
+
+/** Any kind's report files: a stream cutover has its own summary; canaries and rollbacks share one. */
+export function reportFiles(
+  report: { state: RunbookState; plan?: readonly PlanEntry[] },
+  config: ShiftgateConfig,
+): BuiltReport {
+  const { state } = report;
+  if (state.kind === 'stream-cutover') {
+    const summary = cutoverSummary(state, report.plan);
+    const word = summary.outcome.passed ? 'Passed' : state.status === 'aborted' ? 'Aborted' : 'Failed';
+    const line = md`:page_facing_up: Evidence report${summary.dryRun ? ' (dry run)' : ''}: *${word}*, ${summary.service} stream cutover in ${summary.env}: ${truncate(summary.outcome.reason, 160)}`;
+    return {
+      comment: line.text,
+      files: [
+        {
+          filename: SUMMARY_JSON,
+          title: `${summary.rolloutId} summary.json`,
+          content: `${JSON.stringify(summary, null, 2)}\n`,
+        },
+        { filename: SUMMARY_MD, title: `${summary.rolloutId} SUMMARY.md`, content: cutoverMarkdown(summary) },
+      ],
+      kept: (key, error) =>
+        message(md`Evidence report kept: ${summary.rolloutId}`, [
+          section(
+            md`:warning: The evidence report could not be attached: ${escapeText(truncate(error, 200))}. It is kept with the train for ${REPORT_KEPT_DAYS} days (Redis key ${code(key)}).\n*${word}*: ${truncate(summary.outcome.reason, 300)}`,
+          ),
+        ]),
+    };
+  }
+  const built = rolloutReportFiles({ state, ...(report.plan ? { plan: report.plan } : {}) }, config);
+  return {
+    comment: comment(built.summary),
+    files: built.files,
+    kept: (key, error) => kept(built.summary, key, error),
+  };
+}
+
 /** The two files of a report, built from what the engine saves ({state, plan}) and where the service runs. */
 export function rolloutReportFiles(
   report: Pick<SummaryInput, 'state' | 'plan'>,
@@ -73,19 +127,19 @@ export function createReportUpload(deps: ReportUploadDeps) {
   ): Promise<void> {
     if (!isTerminalStatus(state.status)) return;
     const id = state.id;
-    let built: ReturnType<typeof rolloutReportFiles>;
+    let built: BuiltReport;
     try {
       if (await poster.ref(id, REPORT_PURPOSE)) return;
       if (!(await store.idempotency.claim(`report-upload:${id}`, CLAIM_TTL_MS))) return;
       const record = await store.rollouts.get<{ plan?: PlanEntry[] }>(id);
-      built = rolloutReportFiles({ state, ...(record?.data.plan ? { plan: record.data.plan } : {}) }, config);
+      built = reportFiles({ state, ...(record?.data.plan ? { plan: record.data.plan } : {}) }, config);
     } catch (error) {
       log.error('evidence report not built', { rolloutId: id, error: messageOf(error) });
       return;
     }
     try {
       await poster.attach(id, REPORT_PURPOSE, thread, {
-        comment: comment(built.summary),
+        comment: built.comment,
         files: built.files,
       });
     } catch (error) {
@@ -97,7 +151,7 @@ export function createReportUpload(deps: ReportUploadDeps) {
         error: messageOf(error),
       });
       await poster
-        .upsert(id, KEPT_PURPOSE, thread, kept(built.summary, store.keys.report(id), messageOf(error)))
+        .upsert(id, KEPT_PURPOSE, thread, built.kept(store.keys.report(id), messageOf(error)))
         .catch((e: unknown) =>
           log.error('report fallback not posted', { rolloutId: id, error: messageOf(e) }),
         );

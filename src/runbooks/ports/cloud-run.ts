@@ -108,6 +108,8 @@ export interface CloudRun {
   setSplit(ref: ServiceRef, request: SplitRequest): Promise<ServiceState>;
   /** All traffic to one revision; tags on other revisions stay, at 0 %. */
   rollbackTo(ref: ServiceRef, revision: string): Promise<ServiceState>;
+  /** Exactly this split (percent by short revision name; they sum to 100): a drill puts back what it found. */
+  setTraffic(ref: ServiceRef, split: Record<string, number>): Promise<ServiceState>;
   /** Newest first. */
   listRevisions(ref: ServiceRef): Promise<Revision[]>;
   describeJob(ref: JobRef): Promise<JobState>;

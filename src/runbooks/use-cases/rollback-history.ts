@@ -62,7 +62,7 @@ export async function readHistory(
 }
 
 function fromState(state: RunbookState): PastRollout {
-  const rb = state.rollback;
+  const rb = state.kind === 'stream-cutover' ? undefined : state.rollback;
   const base = {
     id: state.id,
     kind: state.kind,
@@ -74,7 +74,7 @@ function fromState(state: RunbookState): PastRollout {
       ? { rolledBackFrom: rb.fromRevision, rolledBackTo: rb.toRevision }
       : {}),
   };
-  if (state.kind === 'rollback') return base;
+  if (state.kind !== 'canary') return base;
   return {
     ...base,
     tag: state.tag,
