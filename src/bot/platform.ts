@@ -8,9 +8,10 @@ import type { Api, Metrics } from '../metrics/metrics.ts';
 import { CloudRunAdapter } from '../platform/cloud-run/index.ts';
 import type { GoogleEndpoint } from '../platform/google.ts';
 import { createCloudLogging, createRequestErrorSource } from '../platform/logging/index.ts';
-import { createCloudMonitoring } from '../platform/monitoring/index.ts';
+import { createCloudMonitoring, createErrorBudgetReader } from '../platform/monitoring/index.ts';
 import { createPrometheus } from '../platform/prometheus/index.ts';
 import { createRouteSplit } from '../platform/route-split/index.ts';
+import type { ErrorBudgetReader } from '../runbooks/ports/error-budget.ts';
 import type { RouteSplitControl } from '../runbooks/ports/route-split.ts';
 
 // The platform adapters one replica needs, built from the environment and the config: Google clients
@@ -25,6 +26,8 @@ export interface Platform {
   /** For the validation matrix's log probes (the gates reach it through the registry). */
   logging: CloudLogging;
   prometheus: (url: string | undefined) => ReturnType<typeof createPrometheus>;
+  /** SLO error budgets from Cloud Monitoring (the stream cutover's hard gate). */
+  errorBudget: ErrorBudgetReader;
   close(): Promise<void>;
 }
 
@@ -61,6 +64,7 @@ export async function buildPlatform(input: {
   };
   const monitoring = measured('monitoring', createCloudMonitoring({ target: google, visibility }));
   const logging = measured('logging', createCloudLogging({ target: google }));
+  const errorBudget = measured('monitoring', createErrorBudgetReader({ target: google }));
   // One reader of Cloud Run's request logs per replica, shared by every rollout's fast signal.
   const errorCounts = createRequestErrorSource({ list: logging.listEntries });
 
@@ -95,8 +99,9 @@ export async function buildPlatform(input: {
     ),
     logging,
     prometheus,
+    errorBudget,
     async close() {
-      await Promise.allSettled([cloudRun.close(), monitoring.close(), logging.close()]);
+      await Promise.allSettled([cloudRun.close(), monitoring.close(), logging.close(), errorBudget.close()]);
     },
   };
 }

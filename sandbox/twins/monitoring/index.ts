@@ -10,6 +10,7 @@ import {
 import { Recorder } from '../recorder.ts';
 import { checkGroupByField, listSeries, METRICS, type SeriesOut } from './aggregate.ts';
 import { parseMonitoringFilter } from './filter.ts';
+import { budgetPoints, type SloSpec, SloStore, sloResource, sloSelector } from './slo.ts';
 import { type Batch, type LatencySpec, spreadLatency, TrafficStore } from './traffic.ts';
 
 // Cloud Monitoring's REST surface as @google-cloud/monitoring calls it with `fallback: true`:
@@ -18,6 +19,8 @@ import { type Batch, type LatencySpec, spreadLatency, TrafficStore } from './tra
 // answering ListTimeSeriesResponse {timeSeries: [{metric, resource, metricKind, valueType, unit, points}],
 // nextPageToken}. It knows run.googleapis.com/request_count and request_latencies, computed from the
 // requests a test or the sandbox feeds in; filter and aggregation subsets are in filter.ts and aggregate.ts.
+// It also holds service-level objectives (GET .../services/S/serviceLevelObjectives/O) and answers their
+// select_slo_budget_fraction series (slo.ts).
 
 export const MONITORING_TWIN_ORIGIN = 'http://monitoring.twin';
 
@@ -84,9 +87,20 @@ export interface MonitoringTwin {
   setTraffic(revision: string, spec: TrafficSpec): void;
   /** What the twin holds, for the sandbox page. */
   batches(): readonly Batch[];
-  /** Forgets every request, recorded call and pending fault. */
+  /** Defines (or redefines, keeping its budget history) an SLO; it has no budget point until one is set. */
+  defineSlo(spec: SloSpec): void;
+  /**
+   * The fraction of the SLO's error budget left from `at` (default now) on: 1 untouched, 0 spent, below
+   * 0 overspent. Its points appear as the metrics' do: per sample period, after the ingestion latency.
+   */
+  setBudgetFraction(slo: string, fraction: number, at?: Date | number): void;
+  /** Forgets every request, SLO, recorded call and pending fault. */
   reset(): void;
 }
+
+/** A series as listed: SLO series come without metric, resource and unit (see sloSeries). */
+type ListedSeries = Omit<SeriesOut, 'metric' | 'resource' | 'unit'> &
+  Partial<Pick<SeriesOut, 'metric' | 'resource' | 'unit'>>;
 
 const ALIGNERS: Record<number, string> = {
   0: 'ALIGN_NONE',
@@ -152,6 +166,7 @@ export function createMonitoringTwin(options: MonitoringTwinOptions = {}): Monit
   const defaults = serviceDefaults(options);
   const now = options.now ?? Date.now;
   const store = new TrafficStore();
+  const slos = new SloStore();
   const recorder = new Recorder();
   const period = options.samplePeriodMs ?? CLOUD_RUN_SAMPLE_PERIOD_MS;
   const latency = options.ingestionLatencyMs ?? CLOUD_RUN_INGESTION_LATENCY_MS;
@@ -177,7 +192,23 @@ export function createMonitoringTwin(options: MonitoringTwinOptions = {}): Monit
     }),
   );
 
-  function answer(project: string, url: URL): { series: SeriesOut[]; next?: string } {
+  const getSlo = http.get(
+    `${origin}/v3/projects/:project/services/:service/serviceLevelObjectives/:slo`,
+    ({ request, params }) =>
+      answerGoogleCall(recorder, request, () => {
+        const url = new URL(request.url);
+        for (const name of url.searchParams.keys()) {
+          if (!['view', '$alt', 'alt', 'prettyPrint'].includes(name))
+            throw new InvalidArgument(`Invalid JSON payload received. Unknown name "${name}".`);
+        }
+        const name = `projects/${params.project}/services/${params.service}/serviceLevelObjectives/${params.slo}`;
+        const slo = slos.get(name);
+        if (!slo) throw new InvalidArgument('Requested entity was not found.', 404);
+        return HttpResponse.json(sloResource(slo, wantsIntEnums(url)));
+      }),
+  );
+
+  function answer(project: string, url: URL): { series: ListedSeries[]; next?: string } {
     const q = url.searchParams;
     for (const name of q.keys()) {
       if (name.startsWith('secondaryAggregation.')) {
@@ -188,10 +219,6 @@ export function createMonitoringTwin(options: MonitoringTwinOptions = {}): Monit
     }
     const filterText = q.get('filter');
     if (!filterText) throw new InvalidArgument('Field filter had an invalid value: a filter is required.');
-    const filter = parseMonitoringFilter(filterText);
-    if (!(filter.metricType in METRICS)) {
-      throw new InvalidArgument(`Cannot find metric(s) that match type = "${filter.metricType}".`, 404);
-    }
     const endText = q.get('interval.endTime');
     if (!endText) throw new InvalidArgument('Field interval.endTime is required.');
     const end = timestamp(endText, 'interval.endTime');
@@ -200,6 +227,12 @@ export function createMonitoringTwin(options: MonitoringTwinOptions = {}): Monit
       : end;
     if (start > end) throw new InvalidArgument('The start time must not be later than the end time.');
     if (q.get('orderBy')) throw new InvalidArgument('Field orderBy is unsupported and must be left blank.');
+    const selected = sloSelector(filterText);
+    if (selected) return { series: sloSeries(project, selected.slo, q, start, end) };
+    const filter = parseMonitoringFilter(filterText);
+    if (!(filter.metricType in METRICS)) {
+      throw new InvalidArgument(`Cannot find metric(s) that match type = "${filter.metricType}".`, 404);
+    }
 
     const aligner = enumParam(
       q.get('aggregation.perSeriesAligner'),
@@ -245,6 +278,51 @@ export function createMonitoringTwin(options: MonitoringTwinOptions = {}): Monit
     return next ? { series: page, next } : { series: page };
   }
 
+  // The budget series of one SLO, read raw. Its metric and resource are left out: the twin does not know
+  // their shape for SLO series, and nothing reads them.
+  function sloSeries(
+    project: string,
+    name: string,
+    q: URLSearchParams,
+    start: number,
+    end: number,
+  ): ListedSeries[] {
+    const slo = slos.get(name);
+    if (!slo || !name.startsWith(`projects/${project}/`)) {
+      throw new InvalidArgument(`Requested entity was not found: ${name}`, 404);
+    }
+    const aligner = enumParam(
+      q.get('aggregation.perSeriesAligner'),
+      ALIGNERS,
+      'aggregation.perSeriesAligner',
+    );
+    const reducer = enumParam(
+      q.get('aggregation.crossSeriesReducer'),
+      REDUCERS,
+      'aggregation.crossSeriesReducer',
+    );
+    if (aligner !== 'ALIGN_NONE' || reducer !== 'REDUCE_NONE' || q.has('aggregation.alignmentPeriod')) {
+      throw new InvalidArgument('The twin reads SLO series raw only: leave the aggregation out.');
+    }
+    const view = enumParam(q.get('view'), { 0: 'FULL', 1: 'HEADERS' }, 'view');
+    const points = budgetPoints(slo, { start, end, visibleUntil: now() - latency, samplePeriodMs: period });
+    // Monitoring includes only series with a point in the interval.
+    if (points.length === 0) return [];
+    return [
+      {
+        metricKind: 'GAUGE',
+        valueType: 'DOUBLE',
+        points:
+          view === 'HEADERS'
+            ? []
+            : points.map(({ at, fraction }) => {
+                const time = new Date(at).toISOString();
+                return { interval: { startTime: time, endTime: time }, value: { doubleValue: fraction } };
+              }),
+      },
+    ];
+  }
+
   function batch(
     revision: string,
     at: Date | number | undefined,
@@ -275,7 +353,7 @@ export function createMonitoringTwin(options: MonitoringTwinOptions = {}): Monit
   }
 
   return {
-    handlers: [listTimeSeries],
+    handlers: [listTimeSeries, getSlo],
     recorder,
     recordRequest(revision, sample = {}) {
       const latency = sample.latencyMs ?? 100;
@@ -294,8 +372,17 @@ export function createMonitoringTwin(options: MonitoringTwinOptions = {}): Monit
       addTraffic(revision, spec);
     },
     batches: () => store.all(),
+    defineSlo: (spec) => slos.define(spec),
+    setBudgetFraction(slo, fraction, at) {
+      slos.setBudgetFraction(
+        slo,
+        fraction,
+        at === undefined ? now() : typeof at === 'number' ? at : at.getTime(),
+      );
+    },
     reset() {
       store.clear();
+      slos.clear();
       recorder.reset();
     },
   };
