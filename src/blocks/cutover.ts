@@ -1,5 +1,10 @@
-import type { HardGate, StreamCutoverState } from '../runbooks/cutover/types.ts';
-import type { CutoverStep, CutoverStepName, CutoverStepStatus } from '../runbooks/cutover/types.ts';
+import type {
+  CutoverStep,
+  CutoverStepName,
+  CutoverStepStatus,
+  HardGate,
+  StreamCutoverState,
+} from '../runbooks/cutover/types.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
 import { ACTIONS, encodeValue } from './actions.ts';
 import { gateLine } from './gate-lines.ts';

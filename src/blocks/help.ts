@@ -14,7 +14,7 @@ import {
 // Each command's help, and the right form that follows every error message. The forms are the ones the
 // parsers in src/commands accept. Angle brackets are escaped: Slack reads `<tag>` as a link otherwise.
 
-export type Command = '/canary' | '/rollback' | '/incident' | '/deploy' | '/validate' | '/route';
+export type Command = '/canary' | '/rollback' | '/incident' | '/deploy' | '/validate' | '/route' | '/cutover';
 
 interface Form {
   form: string;
@@ -101,6 +101,13 @@ const FORMS: Record<Command, Record<string, Form>> = {
     },
     help: { form: '/route help', does: 'This help.' },
   },
+  '/cutover': {
+    stream: {
+      form: '/cutover stream <service> [env] <stable-revision> <canary-revision> [--apply-route-flip] [--dual-run <legacy-url>] [--error-budget-consumed <percent>] [--live]',
+      does: 'The production stream cutover train (seed 004): stream contract smokes on both aliases, the route flip (verified, or applied with --apply-route-flip), the smokes again, the canary rollback drill, an optional dual-run against legacy, then the hard gates. A dry run (the default) changes nothing; --live asks for approval before its first change, and a failed train flips the route back. summary.json and SUMMARY.md land in the thread.',
+    },
+    help: { form: '/cutover help', does: 'This help.' },
+  },
 };
 
 const TITLE: Record<Command, string> = {
@@ -110,6 +117,7 @@ const TITLE: Record<Command, string> = {
   '/deploy': '/deploy: deploy freezes',
   '/validate': '/validate: the validation matrix and its go/no-go verdict',
   '/route': '/route: the route split (seed 000)',
+  '/cutover': '/cutover: the production stream cutover train (seed 004)',
 };
 
 const EXAMPLES: Record<Command, string[]> = {
@@ -142,6 +150,10 @@ const EXAMPLES: Record<Command, string[]> = {
     '/route status control prod',
     '/route override control prod legacy --reason "login errors on rust"',
     '/route clear control prod --reason "fixed in v1.43.0"',
+  ],
+  '/cutover': [
+    '/cutover stream control prod control-00041-abc control-00042-def',
+    '/cutover stream control prod control-00041-abc control-00042-def --apply-route-flip --live',
   ],
 };
 

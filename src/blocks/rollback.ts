@@ -1,12 +1,6 @@
 import type { Button } from '@slack/types';
 import { sameSplit } from '../runbooks/traffic.ts';
-import type {
-  CanaryState,
-  RollbackState,
-  RunbookState,
-  Split,
-  StandaloneRollbackState,
-} from '../runbooks/types.ts';
+import type { CanaryState, RollbackState, Split, StandaloneRollbackState } from '../runbooks/types.ts';
 import { ACTIONS, encodeValue } from './actions.ts';
 import { countText, gateLine } from './gate-lines.ts';
 import {

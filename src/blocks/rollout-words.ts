@@ -1,4 +1,3 @@
-import { cutoverWords } from './cutover.ts';
 import { attentionOf } from '../runbooks/hold.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
 import { splitEntries } from '../runbooks/traffic.ts';
@@ -11,6 +10,7 @@ import type {
   StageProgress,
   StandaloneRollbackState,
 } from '../runbooks/types.ts';
+import { cutoverWords } from './cutover.ts';
 import { code, escapeText, type Mrkdwn, md, mdJoin, mention } from './message.ts';
 import { between, relative, slackDate, when } from './time.ts';
 

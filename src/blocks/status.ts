@@ -1,6 +1,6 @@
-import { cutoverCard } from './cutover.ts';
 import type { CanaryRunbook } from '../config/runbooks.ts';
 import type { RunbookState } from '../runbooks/types.ts';
+import { cutoverCard } from './cutover.ts';
 import { countText } from './gate-lines.ts';
 import {
   code,

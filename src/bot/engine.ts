@@ -7,12 +7,19 @@ import { messageOf } from '../gates/error-result.ts';
 import type { PrometheusFactory } from '../gates/providers/prometheus.ts';
 import type { GateRegistry } from '../gates/registry.ts';
 import { createDryRunEffects } from '../runbooks/dry-run.ts';
-import { createEffects, type IncidentPort, type Logger, type Notify } from '../runbooks/effects.ts';
+import {
+  createEffects,
+  type DualRunner,
+  type IncidentPort,
+  type Logger,
+  type Notify,
+} from '../runbooks/effects.ts';
 import type { Engine, EngineMetrics, RolloutView } from '../runbooks/engine.ts';
 import { createExecutor, type RolloutFields } from '../runbooks/executor.ts';
 import type { KindRegistry } from '../runbooks/kind.ts';
 import { KINDS } from '../runbooks/kinds.ts';
 import type { CloudRun } from '../runbooks/ports/cloud-run.ts';
+import type { ErrorBudgetReader } from '../runbooks/ports/error-budget.ts';
 import type { RouteSplitControl } from '../runbooks/ports/route-split.ts';
 import { isMember, type Person } from '../runbooks/principals.ts';
 import { createRollbackRequests } from '../runbooks/rollback-requests.ts';
@@ -23,6 +30,7 @@ import { defaultPolicy, type RetryPolicy } from '../runbooks/use-cases/policy.ts
 import { runRollback, startRollback } from '../runbooks/use-cases/rollback.ts';
 import { send } from '../runbooks/use-cases/send.ts';
 import { startAsDeployer, startCanary } from '../runbooks/use-cases/start-canary.ts';
+import { startCutover } from '../runbooks/use-cases/start-cutover.ts';
 import { createSweep } from '../runbooks/use-cases/sweep.ts';
 import { closeRedis, createRedis, createStore, type Store } from '../store/index.ts';
 
@@ -65,6 +73,9 @@ export interface EngineOptions {
   /** For capture-before (prometheus delta gates). */
   prometheus?: PrometheusFactory;
   incidents?: IncidentPort;
+  /** The stream cutover's dual-run comparison and SLO error budget. */
+  dualRun?: DualRunner;
+  errorBudget?: ErrorBudgetReader;
   /** The kinds this engine runs; default the built-in table (a test may add its own). */
   kinds?: KindRegistry;
   /** Slack user groups of a user (handles or ids), for the roles; default none. */
@@ -143,6 +154,8 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(options.prometheus ? { prometheus: options.prometheus } : {}),
     ...(options.incidents ? { incidents: options.incidents } : {}),
+    ...(options.dualRun ? { dualRun: options.dualRun } : {}),
+    ...(options.errorBudget ? { errorBudget: options.errorBudget } : {}),
   });
 
   const replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -241,6 +254,7 @@ export function createEngine(options: EngineOptions): Engine {
     scheduler,
     start: (input) => startAsDeployer(deps, input),
     startCanary: (input) => startCanary(deps, input),
+    startCutover: (input) => startCutover(deps, input),
     startRollback: (input) => startRollback(deps, requests, input),
     approveRollback: async (requestId, userId) => requests.approve(requestId, await personOf(userId)),
     async cancelRollback(requestId, by) {

@@ -79,6 +79,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     routeSplit: platform.routeSplit,
     gates: platform.gates,
     prometheus: platform.prometheus,
+    errorBudget: platform.errorBudget,
     secrets,
     config,
     notify: slack.notify,

@@ -8,6 +8,8 @@ import type { Parsed } from './args.ts';
 import { runClick } from './buttons.ts';
 import { runCanary } from './canary.ts';
 import { parseCanary } from './canary-args.ts';
+import { runCutover } from './cutover.ts';
+import { parseCutover } from './cutover-args.ts';
 import { runDeploy } from './deploy.ts';
 import { parseDeploy } from './deploy-args.ts';
 import { runIncident } from './incident.ts';
@@ -25,7 +27,15 @@ import { parseValidate } from './validate-args.ts';
 // response_url afterwards (Slack wants the ack within 3 s), queued in `afterAck` so that a burst of work
 // never delays the acks of later requests. Events API retries are dropped by event id.
 
-export const COMMANDS = ['/canary', '/rollback', '/incident', '/deploy', '/validate', '/route'] as const;
+export const COMMANDS = [
+  '/canary',
+  '/rollback',
+  '/incident',
+  '/deploy',
+  '/validate',
+  '/route',
+  '/cutover',
+] as const;
 type CommandName = (typeof COMMANDS)[number];
 
 const EVENT_DEDUPE_MS = 60 * 60_000; // Slack retries within 5 minutes
@@ -177,6 +187,8 @@ function parse(name: CommandName, text: string, surface: Surface): Parsed<unknow
       return parseValidate(text, surface.config);
     case '/route':
       return parseRoute(text, surface.config);
+    case '/cutover':
+      return parseCutover(text, surface.config);
   }
 }
 
@@ -199,6 +211,8 @@ function run(
       return runValidate(intent as Parameters<typeof runValidate>[0], who, surface);
     case '/route':
       return runRoute(intent as Parameters<typeof runRoute>[0], who, surface);
+    case '/cutover':
+      return runCutover(intent as Parameters<typeof runCutover>[0], who, surface);
   }
 }
 

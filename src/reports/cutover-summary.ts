@@ -1,7 +1,7 @@
 import type { CutoverStep, HardGate, StreamCutoverState } from '../runbooks/cutover/types.ts';
-import { describeEffect } from './rollout-plan.ts';
-import { type GateEvidence, gateEvidence } from './rollout-gates.ts';
 import type { PlanEntry, Split, TimelineEntry } from '../runbooks/types.ts';
+import { type GateEvidence, gateEvidence } from './rollout-gates.ts';
+import { describeEffect } from './rollout-plan.ts';
 
 // The evidence report of a stream cutover train (seed 004, "Artifacts": summary.json, SUMMARY.md and the
 // per-step logs), built from the train's state alone. Every step with its observed values against its

@@ -1,3 +1,4 @@
+import type { CutoverInput } from './cutover/train.ts';
 import type { Executor, Outbox } from './executor.ts';
 import type { RunbookStateBase } from './kind.ts';
 import type { Freeze, Lock } from './locks.ts';
@@ -59,6 +60,14 @@ export interface RolloutView<S extends RunbookStateBase = RunbookState> {
   outbox?: Outbox;
 }
 
+/** /cutover stream, as asked: where, by whom, dry-run or live, and the train's own inputs. */
+export interface CutoverAsk extends CutoverInput {
+  service: string;
+  env: string;
+  requestedBy: string;
+  dryRun: boolean;
+}
+
 /** Any kind's start: its name, its definition, and what its `init` takes. */
 export interface StartInput {
   kind: string;
@@ -102,6 +111,8 @@ export interface Engine {
     requestedBy: string;
     dryRun?: boolean;
   }): Promise<StartResult>;
+  /** /cutover stream: the stream cutover train of seed 004, under the deploy lock. */
+  startCutover(input: CutoverAsk): Promise<StartResult<RunbookStateBase>>;
   /**
    * A manual rollback with no rollout active (during an active canary: that canary's own rollback),
    * following the environment's rollback policy: break-glass users and admins act alone, others wait for

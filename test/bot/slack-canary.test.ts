@@ -16,6 +16,7 @@ import {
   startAtB,
   testConfig,
 } from '../helpers/engine-world.ts';
+import { canaryOf } from '../helpers/runbooks.ts';
 import { buttonsOf, SIGNING_SECRET, useSlackWorld } from '../helpers/slack-world.ts';
 
 // The canary through Slack alone: signed slash commands and button clicks to the real Bolt receiver, the
@@ -118,9 +119,9 @@ describe('a canary through Slack', () => {
     await world.until(s.current.engine, id, (v) => expect(v.status).toBe('awaiting-approval'));
     // A replica started on a config whose canary has three stages, while this rollout runs five.
     const reloaded = testConfig();
-    const stages = reloaded.runbooks.canary?.stages ?? [];
-    if (reloaded.runbooks.canary)
-      reloaded.runbooks.canary.stages = [stages[0], stages[1], stages[4]].flatMap((x) => (x ? [x] : []));
+    const book = canaryOf(reloaded);
+    const stages = book?.stages ?? [];
+    if (book) book.stages = [stages[0], stages[1], stages[4]].flatMap((x) => (x ? [x] : []));
     await s.start(reloaded);
     expect((await s.command(REQUESTER, '/canary', 'status')).text).toContain('(stage 2 of 5)');
     expect((await s.command(REQUESTER, '/canary', 'pause')).text).toContain('Paused');

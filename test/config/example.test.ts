@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { serviceTarget } from '../../src/config/target.ts';
+import { canaryOf } from '../helpers/runbooks.ts';
 
 const config = await loadConfig('examples/shiftgate.yaml');
-const canary = config.runbooks.canary;
+const canary = canaryOf(config);
 
 describe('examples/shiftgate.yaml encodes seed 000', () => {
   it('has staging and prod for the control service', () => {

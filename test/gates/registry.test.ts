@@ -16,6 +16,7 @@ import { createRouteSplit } from '../../src/platform/route-split/index.ts';
 import { ACCESS_TOKEN, CANARY_URL, createFakeControlService } from '../helpers/fake-control-service.ts';
 import { gateContext } from '../helpers/gate-context.ts';
 import { useTwins } from '../helpers/msw.ts';
+import { canaryOf } from '../helpers/runbooks.ts';
 
 const config = await loadConfig('examples/shiftgate.yaml');
 const service = createFakeControlService();
@@ -104,7 +105,7 @@ describe('every gate of examples/shiftgate.yaml', () => {
   });
 
   it('passes the whole post-stage checklist against a healthy control service', async () => {
-    const checklist = config.runbooks.canary?.stages[1]?.checks ?? [];
+    const checklist = canaryOf(config)?.stages[1]?.checks ?? [];
     const lines: string[] = [];
     for (const name of checklist.filter((n) => config.gates[n]?.kind !== 'cloud-logging')) {
       const result = await registry.evaluate(name, config.gates[name] as Gate, ctx);

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ACTIONS } from '../../src/blocks/actions.ts';
-import { REPORT_PURPOSE, rolloutReportFiles } from '../../src/platform/slack/report-upload.ts';
+import { REPORT_PURPOSE, reportFiles, rolloutReportFiles } from '../../src/platform/slack/report-upload.ts';
 import type { RolloutSummary } from '../../src/reports/rollout-summary.ts';
 import type { CanaryState, RunbookState } from '../../src/runbooks/types.ts';
 import {
@@ -129,7 +129,7 @@ describe('a finished canary', () => {
     // The report saved in Redis is the state of record: the same files are rebuilt from it.
     await s.current.engine.idle();
     const saved = (await s.current.engine.report(id)) as { state: RunbookState };
-    const rebuilt = rolloutReportFiles(saved, testConfig()).files;
+    const rebuilt = reportFiles(saved, testConfig()).files;
     expect(rebuilt.map((f) => [f.filename, f.content])).toEqual([
       ['summary.json', files['summary.json']?.content],
       ['SUMMARY.md', files['SUMMARY.md']?.content],

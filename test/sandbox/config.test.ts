@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSandboxConfig, SANDBOX_CONFIG, writeRunConfig } from '../../sandbox/config.ts';
 import { runNode } from '../helpers/run-node.ts';
+import { canaryOf } from '../helpers/runbooks.ts';
 
 // examples/sandbox.yaml: valid for the CLI, and made to fit one run (the loopback ports the sandbox
 // listens on), with the rest of the file, comments included, left as written.
@@ -27,7 +28,7 @@ describe('the sandbox config', () => {
     expect(config.environments.sandbox?.approval.approvers.users).toContain(approver);
     expect(config.environments.sandbox?.deployers.users).toEqual([requester]);
     // Short windows: the whole canary in about two minutes.
-    const stages = config.runbooks.canary?.stages ?? [];
+    const stages = canaryOf(config)?.stages ?? [];
     expect(stages.map((s) => s.traffic)).toEqual([0, 5, 25, 50, 100]);
     expect(stages.reduce((sum, s) => sum + s.watch, 0)).toBeLessThanOrEqual(120_000);
   });

@@ -8,11 +8,11 @@ import {
   section,
   truncate,
 } from '../../blocks/message.ts';
-import { cutoverMarkdown } from '../../reports/cutover-md.ts';
-import { cutoverSummary } from '../../reports/cutover-summary.ts';
 import type { ShiftgateConfig } from '../../config/schema.ts';
 import { serviceTarget } from '../../config/target.ts';
 import { messageOf } from '../../gates/error-result.ts';
+import { cutoverMarkdown } from '../../reports/cutover-md.ts';
+import { cutoverSummary } from '../../reports/cutover-summary.ts';
 import { type RolloutSummary, rolloutSummary, type SummaryInput } from '../../reports/rollout-summary.ts';
 import { SUMMARY_JSON, summaryJson } from '../../reports/summary-json.ts';
 import { outcomeWord, SUMMARY_MD, summaryMarkdown } from '../../reports/summary-md.ts';
