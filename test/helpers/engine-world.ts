@@ -15,7 +15,7 @@ import type { DataVisibility } from '../../src/gates/ports/monitoring.ts';
 import { createGateRegistry } from '../../src/gates/registry.ts';
 import { CloudRunAdapter } from '../../src/platform/cloud-run/index.ts';
 import { createCloudLogging, createRequestErrorSource } from '../../src/platform/logging/index.ts';
-import { createCloudMonitoring } from '../../src/platform/monitoring/index.ts';
+import { createCloudMonitoring, createErrorBudgetReader } from '../../src/platform/monitoring/index.ts';
 import { createRouteSplit } from '../../src/platform/route-split/index.ts';
 import { revisionSuffix } from '../../src/runbooks/effects.ts';
 import type { Engine, RollbackStartResult, RolloutView } from '../../src/runbooks/engine.ts';
@@ -185,6 +185,10 @@ export function useEngineWorld(
     retryDelayMs: 1,
     visibility,
   });
+  const errorBudget = createErrorBudgetReader({
+    target: { projectId: PROJECT, endpoint: { host: 'monitoring.twin', port: 80, protocol: 'http' } },
+    retryDelayMs: 1,
+  });
   const routeSplitClient = createRouteSplit({
     baseUrl: ROUTE_SPLIT_TWIN_BASE_URL,
     token: ROUTE_SPLIT_TWIN_TOKEN,
@@ -232,7 +236,12 @@ export function useEngineWorld(
   });
 
   afterAll(async () => {
-    await Promise.all([cloudRunAdapter.close(), monitoringAdapter.close(), loggingAdapter.close()]);
+    await Promise.all([
+      cloudRunAdapter.close(),
+      monitoringAdapter.close(),
+      loggingAdapter.close(),
+      errorBudget.close(),
+    ]);
   });
 
   const world = {
@@ -262,6 +271,7 @@ export function useEngineWorld(
         redisUrl: REDIS_URL,
         cloudRun: cloudRunAdapter,
         routeSplit: () => routeSplitClient,
+        errorBudget,
         gates,
         config: options.config ?? testConfig(),
         notify: async (rolloutId, notification) => {

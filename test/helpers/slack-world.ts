@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { WebClient } from '@slack/web-api';
-import { http, passthrough } from 'msw';
+import { http, passthrough, type RequestHandler } from 'msw';
 import { pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import { createSlackTwin } from '../../sandbox/twins/slack/index.ts';
@@ -29,10 +29,12 @@ type SurfaceDeps = Parameters<typeof surfaceOf>[1];
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const CHANNEL = '#deploys';
 
-export function useSlackWorld(label: string) {
+/** `extra`: more handlers for the same msw server (a service's stream endpoints). */
+export function useSlackWorld(label: string, extra: RequestHandler[] = []) {
   const slack = createSlackTwin();
   const world = useEngineWorld(label, [
     ...slack.handlers,
+    ...extra,
     // The bot's own port is real HTTP: let those requests through.
     http.all(/^http:\/\/127\.0\.0\.1:\d+\//, () => passthrough()),
   ]);
