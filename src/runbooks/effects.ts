@@ -204,6 +204,9 @@ export function gateContextOf(
   };
 }
 
+/** What status reads once an override target is set ('rollback' depends on each domain: always written). */
+const OVERRIDE_READS: Record<string, string | null> = { legacy: 'legacy', rust: 'rust_shell', clear: null };
+
 /** The judge's default false-alarm rate, for kinds that do not set theirs. */
 const DEFAULT_ALPHA = 0.01;
 
@@ -397,6 +400,19 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
 
       case 'route-override': {
         const control = routeControl(state);
+        // Reconcile, as traffic does: a redriven flip (the replica died after the write) writes nothing.
+        const wanted = OVERRIDE_READS[effect.target];
+        const found = wanted === undefined ? undefined : await control.status();
+        if (found && found.override === wanted) {
+          await audit(ctx, 'route-split.override', {
+            before: { override: found.override },
+            after: { target: effect.target, override: found.override },
+            reason: 'already as asked: nothing written',
+          });
+          return {
+            event: { type: 'route-overridden', at: ctx.at(), target: effect.target, override: found.override },
+          };
+        }
         await ctx.ensureCurrent();
         const status = await control.override(effect.target);
         await audit(ctx, 'route-split.override', {

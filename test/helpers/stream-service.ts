@@ -17,12 +17,23 @@ export type StreamBreak =
 export const STREAM_PATHS = ['/api/chat/stream', '/api/chats/thread-smoke/stream'] as const;
 
 export function createStreamService(origin: string, words: string[] = ['Hello', ', ', 'world']) {
-  const state = { break: 'none' as StreamBreak, requests: [] as { path: string; auth: string | null }[] };
+  const state = {
+    break: 'none' as StreamBreak,
+    /** Only requests from this one on (0-based) are broken: 2 keeps the pre-cutover smokes whole. */
+    breakFrom: 0,
+    /** Only this path is broken, when set. */
+    breakPath: undefined as string | undefined,
+    requests: [] as { path: string; auth: string | null }[],
+  };
   const answer = async (path: string, auth: string | null) => {
-    state.requests.push({ path, auth });
+    const index = state.requests.push({ path, auth }) - 1;
     const headers = aiChatHeaders();
     let body = await aiChatBody(words);
-    switch (state.break) {
+    const broken =
+      index >= state.breakFrom && (state.breakPath === undefined || state.breakPath === path)
+        ? state.break
+        : 'none';
+    switch (broken) {
       case 'status-502':
         return HttpResponse.json({ error: 'upstream' }, { status: 502 });
       case 'no-version-header':
@@ -59,6 +70,8 @@ export function createStreamService(origin: string, words: string[] = ['Hello', 
     state,
     reset() {
       state.break = 'none';
+      state.breakFrom = 0;
+      state.breakPath = undefined;
       state.requests.length = 0;
     },
   };

@@ -188,7 +188,7 @@ function outcomeOf(d: D, step: CutoverStepName, effect: string, fn: () => void):
 function begin(d: D, ctx: Ctx, at: string): void {
   const s = d.s;
   const step = current(s);
-  if (s.aborted && step.name !== 'hard-gates' && step.name !== 'flip-back') {
+  if (s.aborted && !['error-budget', 'hard-gates', 'flip-back'].includes(step.name)) {
     stopHere(d, ctx, at, `aborted by ${s.aborted.by}`);
     return;
   }
@@ -282,12 +282,17 @@ function finish(d: D, ctx: Ctx, at: string): void {
   begin(d, ctx, at);
 }
 
-/** Skip what is left before the verdict, and judge. */
+/**
+ * Skip the changes and checks left, and go to the verdict. The error budget is still read (a read changes
+ * nothing, and the report then holds every hard gate measured); a train stopped at it or past it judges.
+ */
 function stopHere(d: D, ctx: Ctx, at: string, why: string): void {
   const s = d.s;
   note(s, at, `the train stops: ${why}`);
+  const budgetAt = s.steps.findIndex((st) => st.name === 'error-budget');
   const verdictAt = s.steps.findIndex((st) => st.name === 'hard-gates');
-  for (let i = s.step; i < verdictAt; i++) {
+  const next = budgetAt > s.step ? budgetAt : verdictAt;
+  for (let i = s.step; i < next; i++) {
     const st = s.steps[i] as CutoverStep;
     if (st.status === 'pending' || st.status === 'running') {
       st.status = 'skipped';
@@ -295,7 +300,7 @@ function stopHere(d: D, ctx: Ctx, at: string, why: string): void {
       notifyStep(d, i);
     }
   }
-  s.step = verdictAt;
+  s.step = next;
   begin(d, ctx, at);
 }
 

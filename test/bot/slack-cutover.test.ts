@@ -1,0 +1,316 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ACTIONS } from '../../src/blocks/actions.ts';
+import type { EngineOptions } from '../../src/bot/engine.ts';
+import { gate } from '../../src/config/gates.ts';
+import { streamCutoverRunbook } from '../../src/config/runbooks.ts';
+import type { ShiftgateConfig } from '../../src/config/schema.ts';
+import { secretRef } from '../../src/config/secret-ref.ts';
+import type { CutoverSummary } from '../../src/reports/cutover-summary.ts';
+import type { RouteSplitControl } from '../../src/runbooks/ports/route-split.ts';
+import type { StreamCutoverState } from '../../src/runbooks/types.ts';
+import {
+  APPROVERS,
+  ENV,
+  OUTSIDER,
+  PROJECT,
+  REF,
+  REQUESTER,
+  SERVICE,
+  STABLE_REVISION,
+  testConfig,
+} from '../helpers/engine-world.ts';
+import { buttonsOf, textsOf, useSlackWorld } from '../helpers/slack-world.ts';
+import { createStreamService, type StreamBreak } from '../helpers/stream-service.ts';
+
+// /cutover stream through Slack alone (signed commands and clicks to the real Bolt receiver), down to the
+// twins: the stream aliases of the service, the route-split API, Cloud Run and the SLO of Cloud
+// Monitoring. The train's happy path dry and live, each hard gate breaching alone, a stream broken at
+// each point of the contract, the flip refused without approval, and a replica dying mid-flip.
+
+const web = createStreamService('https://web.example.test');
+const s = useSlackWorld('slack-cutover', web.handlers);
+const { world, slack } = s;
+const CANARY_REVISION = 'web-prod-00002-can';
+const USER_TOKEN = 'user-token-ai-stream-42';
+const SLO = `projects/${PROJECT}/services/web/serviceLevelObjectives/availability`;
+const secrets = { resolve: async () => USER_TOKEN };
+
+function cutoverConfig(options: { slo?: boolean; maxSmokeFailures?: number } = {}): ShiftgateConfig {
+  const config = testConfig();
+  const stream = (path: string) =>
+    gate.parse({
+      kind: 'sse-contract',
+      target: 'public',
+      path,
+      auth: 'access-token',
+      body: { text: 'ping' },
+    });
+  config.gates['chat-stream'] = stream('/api/chat/stream');
+  config.gates['chats-stream'] = stream('/api/chats/thread-smoke/stream');
+  config.gates['route-login'] = gate.parse({ kind: 'route-split', path: '/login', expect: 'rust_shell' });
+  config.runbooks['stream-cutover'] = streamCutoverRunbook.parse({
+    kind: 'stream-cutover',
+    smokes: ['chat-stream', 'chats-stream'],
+    route: { target: 'rust', verify: ['route-login'] },
+    ...(options.slo ? { errorBudget: { slo: SLO } } : {}),
+    ...(options.maxSmokeFailures === undefined
+      ? {}
+      : { hardGates: { maxStreamSmokeFailures: options.maxSmokeFailures } }),
+  });
+  const target = config.services[SERVICE]?.environments[ENV];
+  if (!target) throw new Error('no web prod');
+  target.cutover = 'stream-cutover';
+  target.accessToken = secretRef.parse('env:AUTH_TOKEN');
+  return config;
+}
+
+/** The service with a stable and a canary revision, the canary at 10 %. */
+function seedRevisions(): void {
+  world.seed();
+  world.cloudRun.seedRevision(REF, {
+    image: 'europe-docker.pkg.dev/proj-test/web/web:v2.0.0',
+    name: CANARY_REVISION,
+  });
+  world.cloudRun.setTraffic(REF, [
+    { revision: STABLE_REVISION, percent: 90 },
+    { revision: CANARY_REVISION, percent: 10 },
+  ]);
+}
+
+async function startBot(config = cutoverConfig(), engine: Partial<EngineOptions> = {}) {
+  web.reset();
+  seedRevisions();
+  return s.start(config, { engine: { secrets, ...engine } });
+}
+
+const cutover = (flags = '') =>
+  s.command(REQUESTER, '/cutover', `stream ${SERVICE} ${ENV} ${STABLE_REVISION} ${CANARY_REVISION} ${flags}`);
+
+const idOf = (text: string) => /`([^`]+)`\. The card/.exec(text)?.[1] as string;
+
+async function ended(id: string, status: string): Promise<StreamCutoverState> {
+  const view = await world.until(s.current.engine, id, (v) => expect(v.status).toBe(status), 15_000);
+  return view.state as StreamCutoverState;
+}
+
+/** The report files of the train, once uploaded into its thread. */
+async function report(): Promise<{ summary: CutoverSummary; md: string }> {
+  return vi.waitFor(
+    () => {
+      const done = slack.files().filter((f) => f.completed);
+      expect(done.map((f) => f.name).sort()).toEqual(['SUMMARY.md', 'summary.json']);
+      const byName = Object.fromEntries(done.map((f) => [f.name, f.content ?? '']));
+      return {
+        summary: JSON.parse(byName['summary.json'] ?? '') as CutoverSummary,
+        md: byName['SUMMARY.md'] ?? '',
+      };
+    },
+    { timeout: 10_000, interval: 20 },
+  );
+}
+
+const card = () => s.waitForMessage((m) => m.thread_ts === undefined && m.text.includes('stream cutover'));
+const overrideUpdates = () =>
+  world.routeSplit.audit.filter((e) => e.event === 'route.split.override.updated');
+
+describe('/cutover stream through Slack', () => {
+  it('a dry run walks every step, changes nothing, and leaves summary.json and SUMMARY.md', async () => {
+    await startBot();
+    const started = await cutover('--apply-route-flip');
+    expect(started.text).toContain('as a dry run');
+    const state = await ended(idOf(started.text), 'promoted');
+    expect(state.steps.map((st) => st.name)).toEqual([
+      'pre-smoke',
+      'route-flip',
+      'post-smoke',
+      'canary-drill',
+      'error-budget',
+      'hard-gates',
+    ]);
+    // Nothing changed: no Cloud Run write, no override, no stream request sent.
+    expect(world.patches()).toHaveLength(0);
+    expect(overrideUpdates()).toHaveLength(0);
+    expect(web.state.requests).toHaveLength(0);
+    const { summary, md } = await report();
+    expect(summary).toMatchObject({ schema: 'shiftgate/stream-cutover-summary@1', dryRun: true });
+    expect(summary.drill.trafficFound).toEqual({ [STABLE_REVISION]: 90, [CANARY_REVISION]: 10 });
+    expect(md).toContain('| error-budget-consumed | 0 % | 5 % | pass |');
+    const root = await card();
+    const thread = s.thread(root.ts).map((m) => m.text);
+    expect(thread.some((t) => t.includes('Route flip'))).toBe(true);
+  });
+
+  it('live: pre-smokes, approval (not the requester), flip, post-smokes, drill, SLO budget; passes', async () => {
+    await startBot(cutoverConfig({ slo: true }));
+    world.metrics.defineSlo({ name: SLO, goal: 0.999, rollingPeriod: '2419200s' });
+    world.metrics.setBudgetFraction(SLO, 0.98);
+    const started = await cutover('--apply-route-flip --live');
+    const id = idOf(started.text);
+    const request = await s.waitForMessage(
+      (m) => m.text.startsWith('Approval needed') && buttonsOf(m).length > 0,
+    );
+    // Both aliases were smoked with the user's token before anyone was asked.
+    expect(web.state.requests.map((r) => [r.path, r.auth])).toEqual(
+      expect.arrayContaining([
+        ['/api/chat/stream', `Bearer ${USER_TOKEN}`],
+        ['/api/chats/thread-smoke/stream', `Bearer ${USER_TOKEN}`],
+      ]),
+    );
+    expect(overrideUpdates()).toHaveLength(0);
+    // The requester's own click does not count; an outsider's neither.
+    const self = await s.click(REQUESTER, request, ACTIONS.approve);
+    await vi.waitFor(() => expect(JSON.stringify(slack.responses(self))).toContain('someone else'), {
+      timeout: 10_000,
+    });
+    const outsider = await s.click(OUTSIDER, request, ACTIONS.approve);
+    await vi.waitFor(() => expect(JSON.stringify(slack.responses(outsider))).toContain('not an approver'), {
+      timeout: 10_000,
+    });
+    expect(overrideUpdates()).toHaveLength(0);
+    await s.click(APPROVERS[0], request, ACTIONS.approve);
+    const state = await ended(id, 'promoted');
+    expect(overrideUpdates()).toHaveLength(1);
+    expect(world.routeSplit.override).toBe('rust_shell');
+    // The drill: 100 % to stable, then back to the 90/10 it found.
+    expect(world.patchedSplits()).toEqual([
+      { [STABLE_REVISION]: 100 },
+      { [STABLE_REVISION]: 90, [CANARY_REVISION]: 10 },
+    ]);
+    expect(state.errorBudget).toMatchObject({ source: 'slo', consumedPercent: 2 });
+    const { summary } = await report();
+    expect(summary.hardGates.map((g) => [g.name, g.observed, g.status])).toEqual([
+      ['route-flip-failures', 0, 'pass'],
+      ['stream-smoke-failures', 0, 'pass'],
+      ['canary-drill-failures', 0, 'pass'],
+      ['dual-run-failures', 0, 'pass'],
+      ['error-budget-consumed', 2, 'pass'],
+    ]);
+    expect(summary.approvals.map((a) => a.userId)).toEqual([APPROVERS[0]]);
+    const steps = summary.steps.find((st) => st.name === 'post-smoke');
+    expect(steps?.results.map((r) => [r.gate, r.status])).toEqual([
+      ['chat-stream', 'pass'],
+      ['chats-stream', 'pass'],
+    ]);
+    // The user token never reaches Slack.
+    expect(JSON.stringify(slack.recorder.requests.map((r) => r.body))).not.toContain(USER_TOKEN);
+  });
+
+  it('a live train without an SLO or --error-budget-consumed is refused before anything is locked', async () => {
+    await startBot();
+    const refused = await cutover('--live');
+    expect(refused.text).toContain('--error-budget-consumed');
+    expect(await world.store.locks.get(SERVICE, ENV)).toBeUndefined();
+  });
+});
+
+/** A live train approved by the first approver; resolves to its id. */
+async function liveApproved(flags: string): Promise<string> {
+  const started = await cutover(`--live ${flags}`);
+  const id = idOf(started.text);
+  expect(id, started.text).toBeDefined();
+  const request = await s.waitForMessage(
+    (m) => m.text.startsWith('Approval needed') && buttonsOf(m).length > 0,
+  );
+  await s.click(APPROVERS[0], request, ACTIONS.approve);
+  return id;
+}
+
+describe('each hard gate breaching alone fails the train, and a flipped route is flipped back', () => {
+  it('error budget: an SLO that consumed 8 % of its budget (most 5 %)', async () => {
+    await startBot(cutoverConfig({ slo: true }));
+    world.metrics.defineSlo({ name: SLO, goal: 0.999, rollingPeriod: '2419200s' });
+    world.metrics.setBudgetFraction(SLO, 0.92);
+    const state = await ended(await liveApproved('--apply-route-flip'), 'failed');
+    expect(state.hardGates?.filter((g) => g.status !== 'pass').map((g) => g.name)).toEqual([
+      'error-budget-consumed',
+    ]);
+    expect(state.route).toMatchObject({ flipped: true, flippedBack: true });
+    expect(world.routeSplit.override).toBeNull();
+    expect(overrideUpdates()).toHaveLength(2);
+    const audit = await world.store.audit.read({ limit: 50 });
+    expect(audit.entries.filter((e) => e.what === 'route-split.override').length).toBeGreaterThanOrEqual(2);
+    const { md } = await report();
+    expect(md).toContain('| error-budget-consumed | 8 % | 5 % | **FAIL** |');
+  });
+
+  it('error budget given by the operator over its most', async () => {
+    await startBot();
+    const state = await ended(await liveApproved('--error-budget-consumed 6.5'), 'failed');
+    expect(state.hardGates?.find((g) => g.name === 'error-budget-consumed')).toMatchObject({
+      observed: 6.5,
+      status: 'fail',
+    });
+    expect(state.route?.flipped).toBeFalsy();
+    expect(overrideUpdates()).toHaveLength(0);
+  });
+
+  it('route flip: the route reads legacy after the flip (forced by the service)', async () => {
+    await startBot();
+    world.routeSplit.configure({ forceLegacy: true });
+    const state = await ended(await liveApproved('--apply-route-flip --error-budget-consumed 1'), 'failed');
+    expect(state.hardGates?.filter((g) => g.status !== 'pass').map((g) => g.name)).toEqual([
+      'route-flip-failures',
+    ]);
+    // Stopped at the flip: no post-smoke, no drill; the route put back.
+    expect(state.steps.find((st) => st.name === 'canary-drill')?.status).toBe('skipped');
+    expect(world.patches()).toHaveLength(0);
+    expect(state.route?.flippedBack).toBe(true);
+  });
+
+  it('canary drill: Cloud Run refuses the traffic change', async () => {
+    await startBot();
+    world.cloudRun.recorder.inject({ match: 'PATCH', status: 403, times: 20 });
+    const state = await ended(await liveApproved('--apply-route-flip --error-budget-consumed 1'), 'failed');
+    expect(state.hardGates?.filter((g) => g.status !== 'pass').map((g) => g.name)).toEqual([
+      'canary-drill-failures',
+    ]);
+    expect(world.split()).toEqual({ [STABLE_REVISION]: 90, [CANARY_REVISION]: 10 });
+    expect(state.route?.flippedBack).toBe(true);
+  });
+
+  it('stream smokes: one failure within a most of 1 goes on; the second one fails the train', async () => {
+    await startBot(cutoverConfig({ maxSmokeFailures: 1 }));
+    web.state.break = 'double-done';
+    web.state.breakPath = '/api/chats/thread-smoke/stream';
+    const state = await ended(await liveApproved('--apply-route-flip --error-budget-consumed 1'), 'failed');
+    expect(state.steps.find((st) => st.name === 'pre-smoke')).toMatchObject({
+      status: 'failed',
+      failures: 1,
+    });
+    expect(state.hardGates?.filter((g) => g.status !== 'pass').map((g) => [g.name, g.observed])).toEqual([
+      ['stream-smoke-failures', 2],
+    ]);
+    expect(state.route?.flippedBack).toBe(true);
+  });
+});
+
+describe('a stream that breaks the contract', () => {
+  const breaks: StreamBreak[] = [
+    'status-502',
+    'wrong-content-type',
+    'no-version-header',
+    'no-finish-step',
+    'double-done',
+    'truncated',
+  ];
+  it.each(breaks)('%s after the flip: post-smokes fail, the route is flipped back', async (broken) => {
+    await startBot();
+    web.state.break = broken;
+    web.state.breakFrom = 2; // the pre-cutover smokes (one request per alias) stay whole
+    const state = await ended(await liveApproved('--apply-route-flip --error-budget-consumed 1'), 'failed');
+    const post = state.steps.find((st) => st.name === 'post-smoke');
+    expect(state.steps.find((st) => st.name === 'pre-smoke')?.status).toBe('passed');
+    expect(post?.results.every((r) => r.status === 'fail')).toBe(true);
+    expect(state.hardGates?.find((g) => g.name === 'stream-smoke-failures')).toMatchObject({
+      observed: 2,
+      status: 'fail',
+    });
+    expect(world.routeSplit.override).toBeNull();
+    const root = await card();
+    const texts = s
+      .thread(root.ts)
+      .flatMap((m) => [m.text, ...textsOf(m.blocks)])
+      .join('\n');
+    expect(texts).toContain('Post-cutover stream smokes');
+  });
+});
