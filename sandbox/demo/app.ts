@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { answerStream, isStreamAlias } from './chat-stream.ts';
 
 // The sandbox's demo service, one build per process: `node sandbox/demo/app.ts good|bad`. It prints one
 // JSON line {"origin": "http://127.0.0.1:PORT"} once it listens, and ends when its stdin closes (the
@@ -6,7 +7,11 @@ import { createServer } from 'node:http';
 // `x-cloud-run-revision` header, as Cloud Run's K_REVISION would tell the container.
 //
 //   GET /healthz, /readyz   200 {"ok": true} on both builds (the bad build starts fine: smoke checks pass)
+//   POST /api/chat/stream, POST /api/chats/{id}/stream
+//                           the chat stream of seed 004 (chat-stream.ts), 200 on both builds: good keeps
+//                           the stream contract, bad breaks it (no finish-step, two [DONE])
 //   anything else           good: 200 after 10-30 ms; bad: 300 ms slower, and 25 % of answers are 503
+// The legacy service a dual-run compares the streams with is legacy.ts.
 
 export const BAD = { errorShare: 0.25, extraLatencyMs: 300 } as const;
 
@@ -18,11 +23,15 @@ if (build !== 'good' && build !== 'bad') {
 
 const server = createServer((req, res) => {
   const revision = String(req.headers['x-cloud-run-revision'] ?? 'unknown');
-  const path = (req.url ?? '/').split('?')[0];
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
   req.resume();
   if (path === '/healthz' || path === '/readyz') {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ ok: true, build, revision }));
+    return;
+  }
+  if (isStreamAlias(path)) {
+    answerStream(req, res, build, `Hello from ${revision}, the ${build} build.`).catch(() => res.destroy());
     return;
   }
   const latency = 10 + Math.random() * 20 + (build === 'bad' ? BAD.extraLatencyMs : 0);

@@ -87,22 +87,32 @@ export async function startProxy(options: ProxyOptions): Promise<DemoProxy> {
     }
     const path = (tagged ? (tagged[2] ?? '/') : url.pathname) + url.search;
     let status = 502;
+    // A client that hangs up mid-stream closes the upstream stream too, as Cloud Run does.
+    const hangUp = new AbortController();
+    res.once('close', () => hangUp.abort());
     try {
       const upstream = await fetch(`${options.builds[buildOf(image)]}${path}`, {
+        signal: hangUp.signal,
         method: req.method ?? 'GET',
         headers: { 'x-cloud-run-revision': revision, accept: String(req.headers.accept ?? '*/*') },
         ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body: await bodyOf(req) }),
       });
-      const body = Buffer.from(await upstream.arrayBuffer());
       status = upstream.status;
+      // The revision's own headers (a stream's x-vercel-ai-ui-message-stream among them), and its body
+      // as it comes: a chat stream passes through as a stream, as Cloud Run serves one.
       res.writeHead(status, {
-        'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream',
+        'content-type': 'application/octet-stream',
+        ...passedOn(upstream.headers),
         'x-served-by': revision,
       });
-      res.end(body);
+      for await (const chunk of upstream.body ?? []) res.write(chunk);
+      res.end();
     } catch (error) {
-      res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`the revision ${revision} did not answer: ${(error as Error).message}\n`);
+      if (res.headersSent) res.destroy();
+      else {
+        res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end(`the revision ${revision} did not answer: ${(error as Error).message}\n`);
+      }
     }
     const latencyMs = Math.round(performance.now() - started);
     feed.add(revision, status, latencyMs, req.method ?? 'GET', path);
@@ -142,6 +152,24 @@ export async function startProxy(options: ProxyOptions): Promise<DemoProxy> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Headers that describe this connection or the encoded body, which fetch has decoded: not passed on. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'content-length',
+  'content-encoding',
+]);
+
+function passedOn(headers: Headers): Record<string, string> {
+  return Object.fromEntries([...headers].filter(([name]) => !HOP_BY_HOP.has(name)));
 }
 
 async function bodyOf(req: IncomingMessage): Promise<Buffer> {

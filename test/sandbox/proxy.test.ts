@@ -8,6 +8,9 @@ import { buildOf, type DemoProxy, pick, startProxy } from '../../sandbox/demo/pr
 import { createCloudRunTwin } from '../../sandbox/twins/cloud-run/index.ts';
 import { createLoggingTwin, INSTANT_LOGS } from '../../sandbox/twins/logging/index.ts';
 import { createMonitoringTwin, INSTANT_DATA } from '../../sandbox/twins/monitoring/index.ts';
+import { sseContractGate } from '../../src/config/gates.ts';
+import { createSseContractGate } from '../../src/gates/providers/sse-contract.ts';
+import type { GateContext } from '../../src/gates/result.ts';
 
 // The sandbox's traffic proxy in front of the demo service's two builds (real processes): it routes by the
 // Cloud Run twin's split of the moment and by tag URL, runs the build a revision's image tag names, and
@@ -139,4 +142,44 @@ describe('the demo proxy', () => {
     expect(shown?.requests).toBeGreaterThanOrEqual(40);
     expect(shown?.errors5xx).toBeGreaterThanOrEqual(errors);
   }, 30_000);
+});
+
+describe('the chat stream through the proxy', () => {
+  const gate = sseContractGate.parse({ kind: 'sse-contract', path: '/api/chats/t-1/stream', timeout: '10s' });
+  const context = (canaryUrl: string): GateContext => ({
+    ...key,
+    publicUrl: proxy.url(),
+    canaryUrl,
+    stableRevision: stable,
+    canaryRevision: bad,
+    canaryShare: 0,
+    window: { start: new Date(), end: new Date() },
+    alpha: 0.01,
+    now: () => new Date(),
+  });
+
+  it("passes on the revision's headers and stream: the contract holds on stable's URL, breaks on the bad tag", async () => {
+    cloudRun.setTraffic(key, [
+      { revision: stable, percent: 100 },
+      { revision: bad, percent: 0, tag: 'canary' },
+    ]);
+    const contract = createSseContractGate();
+    const good = await contract.evaluate(
+      'chat-stream',
+      { ...gate, target: 'public' },
+      context(proxy.url('canary')),
+    );
+    expect({ status: good.status, reason: good.reason }).toMatchObject({ status: 'pass' });
+    const broken = await contract.evaluate('chat-stream', gate, context(proxy.url('canary')));
+    expect(broken).toMatchObject({
+      status: 'fail',
+      reason: expect.stringMatching(/^missing "finish-step" .*; 2 \[DONE\] markers/),
+    });
+
+    const response = await fetch(`${proxy.url()}/api/chat/stream`, { method: 'POST' });
+    expect(response.headers.get('x-vercel-ai-ui-message-stream')).toBe('v1');
+    expect(response.headers.get('x-served-by')).toBe(stable);
+    expect(response.headers.get('connection')).not.toBe('close');
+    await response.arrayBuffer();
+  });
 });

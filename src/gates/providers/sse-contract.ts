@@ -1,5 +1,21 @@
 import { formatDuration } from '../../config/duration.ts';
+import { shellQuote } from '../curl.ts';
 import type { GateContext, GateOf, GateProvider, GateResult } from '../result.ts';
+import {
+  DEFAULT_MAX_BYTES,
+  describe,
+  exchangeSse,
+  MEDIA_TYPE,
+  parseContentType,
+  plural,
+  quote,
+  redactor,
+  snippet,
+  sseCurl,
+  streamUrl,
+  VERSION,
+  VERSION_HEADER,
+} from '../sse-exchange.ts';
 import { readSse, type SseBlock, type SseReadResult } from '../sse-stream.ts';
 
 // The stream contract of seed 004, checked the way a client reads the stream: one request to the chat
@@ -23,6 +39,7 @@ import { readSse, type SseBlock, type SseReadResult } from '../sse-stream.ts';
 // A wrong status or media type stops the check there (the body is no stream); other broken rules are
 // all listed. Only a service that cannot be reached (refused, DNS) is `error`; one that answers late
 // or not at all within the timeout is `fail`, because that is the service breaking the contract.
+// The request, its timeout and curl line are sse-exchange.ts's, shared with the dual-run (dual-run.ts).
 
 type SseContractGate = GateOf<'sse-contract'>;
 
@@ -31,12 +48,6 @@ export interface SseContractDeps {
   /** A body larger than this is cut and fails; default 16 MiB. */
   maxBytes?: number;
 }
-
-const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
-const MEDIA_TYPE = 'text/event-stream';
-const VERSION_HEADER = 'x-vercel-ai-ui-message-stream';
-const VERSION = 'v1';
-const SNIPPET = 120;
 
 export function createSseContractGate(deps: SseContractDeps = {}): GateProvider<SseContractGate> {
   // Looked up per call, so a fetch patched later (msw in tests) is the one used.
@@ -65,25 +76,15 @@ export function createSseContractGate(deps: SseContractDeps = {}): GateProvider<
               : 'no public URL for this service',
         };
       }
-      const url = `${root.replace(/\/+$/, '')}${gate.path}`;
-      const evidence = curl(gate, url);
+      const url = streamUrl(root, gate.path);
+      const evidence = sseCurl(gate, shellQuote(url));
       if (gate.auth === 'access-token' && !ctx.accessToken) {
         return { ...base, status: 'skipped', samples: 0, evidence, reason: 'no access token configured' };
       }
       const token = gate.auth === 'access-token' ? ctx.accessToken : undefined;
       // Applied to whatever the service sent (bodies, header values, chunks, error words): a service
       // that echoes the token must not put it in a Slack message.
-      const redact = (text: string) => (token ? text.replaceAll(token, '$TOKEN') : text);
-
-      const controller = new AbortController();
-      let cut = false;
-      const timer = setTimeout(() => {
-        cut = true;
-        controller.abort(new Error(`cut at ${formatDuration(gate.timeout)}`));
-      }, gate.timeout);
-      const cancel = () => controller.abort(ctx.signal?.reason);
-      if (ctx.signal?.aborted) cancel();
-      else ctx.signal?.addEventListener('abort', cancel, { once: true });
+      const redact = redactor(token);
       const cancelled = (): GateResult => ({
         ...base,
         status: 'error',
@@ -92,115 +93,102 @@ export function createSseContractGate(deps: SseContractDeps = {}): GateProvider<
         reason: 'evaluation cancelled',
       });
 
-      try {
-        let response: Response;
-        const sent = performance.now();
-        try {
-          response = await untilAborted(
-            fetchImpl(url, request(gate, token, controller.signal)),
-            controller.signal,
-          );
-        } catch (error) {
-          if (cut) {
+      const outcome = await exchangeSse(
+        { fetch: fetchImpl, url, gate, token, signal: ctx.signal },
+        async ({ response, latencyMs, signal, cut }): Promise<GateResult> => {
+          if (response.status !== 200) {
+            // Not followed (redirect: 'manual'): a redirect to a login page is no stream; say where it went.
+            const location = response.headers.get('location');
+            const body = location ? `location: ${redact(location)}` : redact(await snippet(response, signal));
             return {
               ...base,
               status: 'fail',
-              observed: { value: 'no response' },
+              observed: { value: response.status, unit: 'status' },
+              latencyMs,
               samples: 0,
               evidence,
-              reason: `no response within ${formatDuration(gate.timeout)}`,
+              reason: `status is ${response.status}, expected 200${body ? ` (${location ? '' : 'body: '}${body})` : ''}`,
             };
           }
-          if (controller.signal.aborted) return cancelled();
+          const headerProblems: string[] = [];
+          const contentType = response.headers.get('content-type');
+          const typeProblem = contentTypeProblem(contentType, redact);
+          const version = response.headers.get(VERSION_HEADER);
+          if (version === null)
+            headerProblems.push(`header ${VERSION_HEADER} missing, expected "${VERSION}"`);
+          else if (version.trim() !== VERSION) {
+            headerProblems.push(`header ${VERSION_HEADER} is "${redact(version)}", expected "${VERSION}"`);
+          }
+          if (typeProblem) {
+            response.body?.cancel().catch(() => {});
+            return {
+              ...base,
+              status: 'fail',
+              observed: { value: `content-type: ${contentType === null ? 'none' : redact(contentType)}` },
+              latencyMs,
+              samples: 0,
+              evidence,
+              reason: [typeProblem, ...headerProblems].join('; '),
+            };
+          }
+          if (!response.body) {
+            return {
+              ...base,
+              status: 'fail',
+              observed: { value: '0 events, 0 [DONE]' },
+              latencyMs,
+              samples: 0,
+              samplesUnit: 'events',
+              evidence,
+              reason: [...headerProblems, 'empty body: no events and no [DONE]'].join('; '),
+            };
+          }
+
+          const check = new StreamCheck(gate.events, redact);
+          const read = await readSse(response.body, (block) => check.block(block), { signal, maxBytes });
+          // A body that closed as the timer fired was not cut.
+          const wasCut = read.end === 'aborted' && cut();
+          if (read.end === 'aborted' && !wasCut) return cancelled();
+          const problems = [
+            ...headerProblems,
+            ...check.finish(read, wasCut ? gate.timeout : undefined, maxBytes),
+          ];
+          return {
+            ...base,
+            status: problems.length > 0 ? 'fail' : 'pass',
+            observed: {
+              value: `${plural(check.events, 'event')}, ${check.done.length} [DONE]`,
+            },
+            latencyMs,
+            samples: check.events,
+            samplesUnit: 'events',
+            evidence,
+            reason: problems.length > 0 ? problems.join('; ') : check.summary(),
+          };
+        },
+      );
+      switch (outcome.kind) {
+        case 'answered':
+          return outcome.value;
+        case 'no-response':
+          return {
+            ...base,
+            status: 'fail',
+            observed: { value: 'no response' },
+            samples: 0,
+            evidence,
+            reason: `no response within ${formatDuration(gate.timeout)}`,
+          };
+        case 'cancelled':
+          return cancelled();
+        case 'unreachable':
           return {
             ...base,
             status: 'error',
             samples: 0,
             evidence,
-            reason: `${url} unreachable: ${redact(describe(error))}`,
+            reason: `${url} unreachable: ${redact(describe(outcome.error))}`,
           };
-        }
-
-        // Time to the status line and headers, as for an http probe; the body may stream for long after.
-        const latencyMs = Math.round(performance.now() - sent);
-        if (response.status !== 200) {
-          // Not followed (redirect: 'manual'): a redirect to a login page is no stream; say where it went.
-          const location = response.headers.get('location');
-          const body = location
-            ? `location: ${redact(location)}`
-            : redact(await snippet(response, controller.signal));
-          return {
-            ...base,
-            status: 'fail',
-            observed: { value: response.status, unit: 'status' },
-            latencyMs,
-            samples: 0,
-            evidence,
-            reason: `status is ${response.status}, expected 200${body ? ` (${location ? '' : 'body: '}${body})` : ''}`,
-          };
-        }
-        const headerProblems: string[] = [];
-        const contentType = response.headers.get('content-type');
-        const typeProblem = contentTypeProblem(contentType, redact);
-        const version = response.headers.get(VERSION_HEADER);
-        if (version === null) headerProblems.push(`header ${VERSION_HEADER} missing, expected "${VERSION}"`);
-        else if (version.trim() !== VERSION) {
-          headerProblems.push(`header ${VERSION_HEADER} is "${redact(version)}", expected "${VERSION}"`);
-        }
-        if (typeProblem) {
-          response.body?.cancel().catch(() => {});
-          return {
-            ...base,
-            status: 'fail',
-            observed: { value: `content-type: ${contentType === null ? 'none' : redact(contentType)}` },
-            latencyMs,
-            samples: 0,
-            evidence,
-            reason: [typeProblem, ...headerProblems].join('; '),
-          };
-        }
-        if (!response.body) {
-          return {
-            ...base,
-            status: 'fail',
-            observed: { value: '0 events, 0 [DONE]' },
-            latencyMs,
-            samples: 0,
-            samplesUnit: 'events',
-            evidence,
-            reason: [...headerProblems, 'empty body: no events and no [DONE]'].join('; '),
-          };
-        }
-
-        const check = new StreamCheck(gate.events, redact);
-        const read = await readSse(response.body, (block) => check.block(block), {
-          signal: controller.signal,
-          maxBytes,
-        });
-        // A body that closed as the timer fired was not cut.
-        const wasCut = read.end === 'aborted' && cut;
-        if (read.end === 'aborted' && !cut) return cancelled();
-        const problems = [
-          ...headerProblems,
-          ...check.finish(read, wasCut ? gate.timeout : undefined, maxBytes),
-        ];
-        return {
-          ...base,
-          status: problems.length > 0 ? 'fail' : 'pass',
-          observed: {
-            value: `${plural(check.events, 'event')}, ${check.done.length} [DONE]`,
-          },
-          latencyMs,
-          samples: check.events,
-          samplesUnit: 'events',
-          evidence,
-          reason: problems.length > 0 ? problems.join('; ') : check.summary(),
-        };
-      } finally {
-        clearTimeout(timer);
-        ctx.signal?.removeEventListener('abort', cancel);
-        // Closes the connection if anything is still open (e.g. the body of a refused response).
-        controller.abort();
       }
     },
   };
@@ -331,120 +319,14 @@ function contentTypeProblem(header: string | null, redact: (text: string) => str
   const expected = `expected ${MEDIA_TYPE}; charset=utf-8`;
   if (header === null) return `content-type missing, ${expected}`;
   const wrong = `content-type is ${redact(header)}, ${expected}`;
-  const [essence = '', ...params] = header.split(';');
-  if (essence.trim().toLowerCase() !== MEDIA_TYPE) return wrong;
-  for (const param of params) {
-    const eq = param.indexOf('=');
-    if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
-    const charset = param
-      .slice(eq + 1)
-      .trim()
-      .replace(/^"(.*)"$/, '$1')
-      .toLowerCase();
-    // Absent means utf-8 (see the top of this file); "utf8" is a WHATWG label of the same encoding.
-    if (charset !== 'utf-8' && charset !== 'utf8') return wrong;
-  }
+  const { essence, charsets } = parseContentType(header);
+  if (essence !== MEDIA_TYPE) return wrong;
+  // Absent means utf-8 (see the top of this file); "utf8" is a WHATWG label of the same encoding.
+  if (charsets.some((charset) => charset !== 'utf-8' && charset !== 'utf8')) return wrong;
   return undefined;
-}
-
-function request(gate: SseContractGate, token: string | undefined, signal: AbortSignal): RequestInit {
-  const headers: Record<string, string> = { accept: MEDIA_TYPE };
-  const init: RequestInit = { method: gate.method, headers, signal, redirect: 'manual' };
-  if (gate.method === 'POST' && gate.body !== undefined) {
-    headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(gate.body);
-  }
-  if (token) headers.authorization = `Bearer ${token}`;
-  return init;
-}
-
-/** The same request as a curl command; the token stays a $TOKEN placeholder. */
-function curl(gate: SseContractGate, url: string): string {
-  const parts = ['curl -sS -N -i'];
-  if (gate.method !== 'GET') parts.push(`-X ${gate.method}`);
-  parts.push(shellQuote(url), `-H ${shellQuote(`accept: ${MEDIA_TYPE}`)}`);
-  if (gate.method === 'POST' && gate.body !== undefined) {
-    parts.push(`-H ${shellQuote('content-type: application/json')}`);
-    parts.push(`--data-raw ${shellQuote(JSON.stringify(gate.body))}`);
-  }
-  if (gate.auth === 'access-token') parts.push('-H "authorization: Bearer $TOKEN"');
-  parts.push(`--max-time ${gate.timeout / 1000}`);
-  return parts.join(' ');
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
-}
-
-/** Settles with `promise`, or rejects as soon as `signal` aborts (for a fetch that ignores its signal). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** The start of an error response's body, for the reason; never waits past the gate's timeout. */
-async function snippet(response: Response, signal: AbortSignal): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < 1024) {
-      const next = await untilAborted(reader.read(), signal);
-      if (next.done) break;
-      chunks.push(next.value);
-      size += next.value.length;
-    }
-  } catch {
-    // Cut or broken: what arrived is enough.
-  }
-  reader.cancel().catch(() => {});
-  reader.releaseLock();
-  const text = new TextDecoder().decode(Buffer.concat(chunks)).replace(/\s+/g, ' ').trim();
-  return text.length > SNIPPET ? `${text.slice(0, SNIPPET)}…` : text;
-}
-
-/** Server text as a JSON string literal, shortened: control characters and quotes stay visible. */
-function quote(text: string): string {
-  return JSON.stringify(text.length > SNIPPET ? `${text.slice(0, SNIPPET)}…` : text);
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function list(numbers: readonly number[]): string {
   if (numbers.length <= 2) return numbers.join(' and ');
   return `${numbers.slice(0, -1).join(', ')} and ${numbers.at(-1)}`;
-}
-
-/** An error and its causes in words: "fetch failed: connect ECONNREFUSED 127.0.0.1:9". */
-function describe(error: unknown): string {
-  const words: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
-    if (current instanceof AggregateError && current.errors.length > 0) {
-      current = current.errors[0];
-      continue;
-    }
-    const message = current instanceof Error ? current.message : String(current);
-    const code = (current as { code?: unknown }).code;
-    if (message) words.push(message);
-    else if (typeof code === 'string') words.push(code);
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  return words.join(': ') || 'unknown error';
 }
