@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import type { SecretResolver } from '../config/secret-resolver.ts';
+import { createDualRun } from '../gates/dual-run.ts';
 import { messageOf } from '../gates/error-result.ts';
 import type { PrometheusFactory } from '../gates/providers/prometheus.ts';
 import type { GateRegistry } from '../gates/registry.ts';
@@ -154,7 +155,7 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(options.prometheus ? { prometheus: options.prometheus } : {}),
     ...(options.incidents ? { incidents: options.incidents } : {}),
-    ...(options.dualRun ? { dualRun: options.dualRun } : {}),
+    dualRun: options.dualRun ?? createDualRun(),
     ...(options.errorBudget ? { errorBudget: options.errorBudget } : {}),
   });
 

@@ -28,7 +28,10 @@ import { createStreamService, type StreamBreak } from '../helpers/stream-service
 // each point of the contract, the flip refused without approval, and a replica dying mid-flip.
 
 const web = createStreamService('https://web.example.test');
-const s = useSlackWorld('slack-cutover', web.handlers);
+// The legacy stack streams the same answer in other chunks: not a difference.
+const legacy = createStreamService('https://legacy.example.test', ['Hel', 'lo, wor', 'ld']);
+const LEGACY_URL = 'https://legacy.example.test';
+const s = useSlackWorld('slack-cutover', [...web.handlers, ...legacy.handlers]);
 const { world, slack } = s;
 const CANARY_REVISION = 'web-prod-00002-can';
 const USER_TOKEN = 'user-token-ai-stream-42';
@@ -52,6 +55,7 @@ function cutoverConfig(options: { slo?: boolean; maxSmokeFailures?: number } = {
     kind: 'stream-cutover',
     smokes: ['chat-stream', 'chats-stream'],
     route: { target: 'rust', verify: ['route-login'] },
+    dualRun: { legacyUrls: [LEGACY_URL] },
     ...(options.slo ? { errorBudget: { slo: SLO } } : {}),
     ...(options.maxSmokeFailures === undefined
       ? {}
@@ -79,6 +83,7 @@ function seedRevisions(): void {
 
 async function startBot(config = cutoverConfig(), engine: Partial<EngineOptions> = {}) {
   web.reset();
+  legacy.reset();
   seedRevisions();
   return s.start(config, { engine: { secrets, ...engine } });
 }
@@ -195,6 +200,30 @@ describe('/cutover stream through Slack', () => {
     expect(JSON.stringify(slack.recorder.requests.map((r) => r.body))).not.toContain(USER_TOKEN);
   });
 
+  it('a dual-run compares the same streams from Rust and legacy; another chunking is no difference', async () => {
+    await startBot();
+    const state = await ended(
+      await liveApproved(`--dual-run ${LEGACY_URL} --error-budget-consumed 0.5`),
+      'promoted',
+    );
+    const dual = state.steps.find((st) => st.name === 'dual-run');
+    expect(dual?.results.map((r) => [r.gate, r.status, r.metric])).toEqual([
+      ['chat-stream', 'pass', 'dual-run POST /api/chat/stream'],
+      ['chats-stream', 'pass', 'dual-run POST /api/chats/thread-smoke/stream'],
+    ]);
+    expect(legacy.state.requests.map((r) => r.auth)).toEqual([
+      `Bearer ${USER_TOKEN}`,
+      `Bearer ${USER_TOKEN}`,
+    ]);
+  });
+
+  it('a dual-run URL the runbook does not list is refused: the user token goes nowhere else', async () => {
+    await startBot();
+    const refused = await cutover('--dual-run https://evil.example.test --error-budget-consumed 1 --live');
+    expect(refused.text).toContain('not a legacy URL of this runbook');
+    expect(await world.store.locks.get(SERVICE, ENV)).toBeUndefined();
+  });
+
   it('a live train without an SLO or --error-budget-consumed is refused before anything is locked', async () => {
     await startBot();
     const refused = await cutover('--live');
@@ -268,6 +297,20 @@ describe('each hard gate breaching alone fails the train, and a flipped route is
     expect(state.route?.flippedBack).toBe(true);
   });
 
+  it('dual-run: legacy answers another event sequence', async () => {
+    await startBot();
+    legacy.state.break = 'no-finish-step';
+    const state = await ended(
+      await liveApproved(`--dual-run ${LEGACY_URL} --error-budget-consumed 1`),
+      'failed',
+    );
+    expect(state.hardGates?.filter((g) => g.status !== 'pass').map((g) => [g.name, g.observed])).toEqual([
+      ['dual-run-failures', 2],
+    ]);
+    const dual = state.steps.find((st) => st.name === 'dual-run');
+    expect(dual?.results[0]?.reason).toContain('finish-step');
+  });
+
   it('stream smokes: one failure within a most of 1 goes on; the second one fails the train', async () => {
     await startBot(cutoverConfig({ maxSmokeFailures: 1 }));
     web.state.break = 'double-done';
@@ -312,5 +355,50 @@ describe('a stream that breaks the contract', () => {
       .flatMap((m) => [m.text, ...textsOf(m.blocks)])
       .join('\n');
     expect(texts).toContain('Post-cutover stream smokes');
+  });
+});
+
+describe('a replica dying mid-train', () => {
+  it('right after the route flip was written: another replica resumes, and the route is flipped once', async () => {
+    let dying = false;
+    const real = world.routeSplitClient;
+    // The flip reaches the route-split API, then the replica dies before it hears the answer.
+    const control: RouteSplitControl = {
+      status: () => real.status(),
+      evaluate: (path, cohort) => real.evaluate(path, cohort),
+      override: async (target, options) => {
+        const status = await real.override(target, options);
+        if (dying) await new Promise(() => {});
+        return status;
+      },
+    };
+    const lease = { intervalMs: 0, workerLeaseMs: 300 };
+    const a = await startBot(cutoverConfig(), {
+      store: world.testStore.openAnother(),
+      routeSplit: () => control,
+      sweep: lease,
+    });
+    dying = true;
+    const id = await liveApproved('--apply-route-flip --error-budget-consumed 1');
+    await vi.waitFor(() => expect(world.routeSplit.override).toBe('rust_shell'), {
+      timeout: 10_000,
+      interval: 10,
+    });
+    await a.engine.close({ force: true });
+    await a.bot.stop();
+
+    const b = await s.start(cutoverConfig(), {
+      engine: { secrets, sweep: { intervalMs: 50, workerLeaseMs: 300 } },
+    });
+    const view = await world.until(b.engine, id, (v) => expect(v.status).toBe('promoted'), 20_000);
+    expect((view.state as StreamCutoverState).steps.map((st) => st.status)).not.toContain('failed');
+    // Flipped once: the redriven flip read the override back and wrote nothing.
+    expect(overrideUpdates()).toHaveLength(1);
+    const audit = await world.store.audit.read({ limit: 100 });
+    expect(
+      audit.entries.some(
+        (e) => e.what === 'route-split.override' && e.reason === 'already as asked: nothing written',
+      ),
+    ).toBe(true);
   });
 });
