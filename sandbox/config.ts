@@ -24,7 +24,7 @@ export interface SandboxConfig {
 
 export async function writeRunConfig(
   runDir: string,
-  urls: { publicUrl: string; routeSplitBaseUrl: string },
+  urls: { publicUrl: string; routeSplitBaseUrl: string; legacyUrl?: string },
   source = SANDBOX_CONFIG,
 ): Promise<SandboxConfig> {
   const doc = parseDocument(await readFile(source, 'utf8'));
@@ -32,6 +32,8 @@ export async function writeRunConfig(
   if (!doc.hasIn(at)) throw new Error(`${source}: no services.${SERVICE}.environments.${ENVIRONMENT}`);
   doc.setIn([...at, 'publicUrl'], urls.publicUrl);
   if (doc.hasIn([...at, 'routeSplit'])) doc.setIn([...at, 'routeSplit', 'baseUrl'], urls.routeSplitBaseUrl);
+  const cutover = ['runbooks', 'stream-cutover', 'dualRun', 'legacyUrls'];
+  if (urls.legacyUrl && doc.hasIn(cutover)) doc.setIn(cutover, doc.createNode([urls.legacyUrl]));
   const file = join(runDir, 'shiftgate.yaml');
   await writeFile(file, doc.toString());
   return loadSandboxConfig(file);

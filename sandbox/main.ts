@@ -71,6 +71,10 @@ console.log(`
                                     each stage in the card's thread until it is promoted
                                     /canary start demo bad      approve 5 % and watch it roll back by itself,
                                     reply in the incident thread, then /incident close
+                                    /cutover stream demo <stable-rev> <canary-rev> --apply-route-flip --live
+                                                                the stream cutover train (seed 004), after a
+                                                                promotion (/canary status demo names both revisions);
+                                                                add --dual-run ${sandbox.legacyUrl} to compare with legacy
 
   The demo service is ${sandbox.proxy.url()} (about ${sandbox.rps} requests a second of steady load).
   Logs (bot, demo builds, Redis) and the bot's config: ${sandbox.runDir}

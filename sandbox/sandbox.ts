@@ -60,6 +60,8 @@ export interface Sandbox {
   rps: number;
   /** The demo service's URL (the proxy), and its tag URLs. */
   proxy: DemoProxy;
+  /** The legacy service a stream cutover's dual-run compares with. */
+  legacyUrl: string;
   twins: {
     slack: ReturnType<typeof createSlackTwin>;
     cloudRun: ReturnType<typeof createCloudRunTwin>;
@@ -110,6 +112,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stops.push({ what: 'the twins', stop: () => twinsServer.close() });
     const { origin } = twinsServer;
     const routeSplitToken = randomBytes(12).toString('hex');
+    // The user token of the stream smokes: the demo service accepts any bearer token.
+    const authToken = randomBytes(12).toString('hex');
     const routeSplit = createRouteSplitTwin({
       baseUrl: `${origin}/api/v1/control/route-split`,
       tokens: { [routeSplitToken]: 'operator' },
@@ -132,6 +136,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       },
     );
     const [good, bad] = builds as [Child<{ origin: string }>, Child<{ origin: string }>];
+    signal?.throwIfAborted();
+    // The legacy stack a stream cutover's dual-run compares with (seed 004): beside the proxy, not behind it.
+    const legacy = await startNodeChild<{ origin: string }>(here('./demo/legacy.ts'), [], {
+      env: { PATH: process.env.PATH },
+      logFile: join(runDir, 'demo-legacy.log'),
+      ...(signal ? { signal } : {}),
+    });
+    stops.push({ what: 'the legacy demo service', stop: () => legacy.stop() });
+    watch('the legacy demo service', legacy);
     signal?.throwIfAborted();
 
     // The config names the service; its URLs are the proxy's, which needs the twins: proxy first.
@@ -172,7 +185,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const run = await writeRunConfig(runDir, {
       publicUrl: proxy.url(),
       routeSplitBaseUrl: `${origin}/api/v1/control/route-split`,
+      legacyUrl: legacy.line.origin,
     });
+    // The SLO of the stream cutover's error-budget gate: 2 % of its budget consumed (the most is 5 %).
+    const cutover = run.config.runbooks['stream-cutover'];
+    const slo = cutover?.kind === 'stream-cutover' ? cutover.errorBudget.slo : undefined;
+    if (slo) {
+      monitoring.defineSlo({
+        name: slo,
+        displayName: 'demo availability',
+        goal: 0.999,
+        rollingPeriod: '2419200s',
+      });
+      monitoring.setBudgetFraction(slo, 0.98);
+    }
 
     const signingSecret = randomBytes(16).toString('hex');
     const bot = await startNodeChild<{ url: string }>(here('./bot.ts'), [], {
@@ -187,6 +213,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         GOOGLE_API_ENDPOINT: origin,
         SHIFTGATE_CONFIG: run.file,
         SANDBOX_ROUTE_SPLIT_TOKEN: routeSplitToken,
+        SANDBOX_AUTH_TOKEN: authToken,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       },
       logFile: join(runDir, 'bot.log'),
@@ -221,6 +248,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       runDir,
       rps,
       proxy,
+      legacyUrl: legacy.line.origin,
       twins: { slack, cloudRun, monitoring, logging, routeSplit },
       service,
       channel: target.slackChannel,

@@ -1,7 +1,7 @@
 import { ACTIONS, type ActionId, decodeValue } from '../blocks/actions.ts';
 import { approvalCount } from '../blocks/approval.ts';
 import { rollbackRequestCard, routeRequestCard } from '../blocks/index.ts';
-import { md, mdJoin, mention, withMentions } from '../blocks/message.ts';
+import { code, md, mdJoin, mention, withMentions } from '../blocks/message.ts';
 import { noTargetText, targetText } from '../blocks/rollback-target.ts';
 import { clockTime } from '../blocks/time.ts';
 import { ROLLBACK_REQUEST_PURPOSE, ROUTE_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
@@ -158,6 +158,17 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
       if (!value.i) break;
       const incident = await surface.incidents.get(value.i);
       if (!incident) return say(md`No incident ${value.i}.`);
+      // Only the override this incident's rollback set: one changed since (cleared, or a cutover's flip)
+      // is not this button's to clear.
+      const standing = await surface.route?.standing(incident.service, incident.env);
+      if (!standing)
+        return say(
+          md`Nothing to restore: the route split of ${code(incident.service)} in ${code(incident.env)} has no override now.`,
+        );
+      if (!standing.setBy?.byRollback || standing.setBy.rolloutId !== incident.rolloutId)
+        return say(
+          md`Not this incident's to restore: the route split now reads override ${code(standing.override)}, set since${standing.setBy ? md` by ${withMentions(standing.setBy.who)} ${clockTime(standing.setBy.at)}` : ''}. Use \`/route\` to change it.`,
+        );
       // "Restore route": a /route clear by the clicker, under the same rules and approvals.
       const ask = {
         service: incident.service,

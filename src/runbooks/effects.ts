@@ -403,19 +403,26 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
         // Reconcile, as traffic does: a redriven flip (the replica died after the write) writes nothing.
         const wanted = OVERRIDE_READS[effect.target];
         const found = wanted === undefined ? undefined : await control.status();
+        // A cutover train's flip is audited apart: /route status must not call it a rollback's override.
+        const what = state.kind === 'stream-cutover' ? 'route-split.cutover' : 'route-split.override';
         if (found && found.override === wanted) {
-          await audit(ctx, 'route-split.override', {
+          await audit(ctx, what, {
             before: { override: found.override },
             after: { target: effect.target, override: found.override },
             reason: 'already as asked: nothing written',
           });
           return {
-            event: { type: 'route-overridden', at: ctx.at(), target: effect.target, override: found.override },
+            event: {
+              type: 'route-overridden',
+              at: ctx.at(),
+              target: effect.target,
+              override: found.override,
+            },
           };
         }
         await ctx.ensureCurrent();
         const status = await control.override(effect.target);
-        await audit(ctx, 'route-split.override', {
+        await audit(ctx, what, {
           after: { target: effect.target, override: status.override },
         });
         return {

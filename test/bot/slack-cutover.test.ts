@@ -257,7 +257,7 @@ describe('each hard gate breaching alone fails the train, and a flipped route is
     expect(world.routeSplit.override).toBeNull();
     expect(overrideUpdates()).toHaveLength(2);
     const audit = await world.store.audit.read({ limit: 50 });
-    expect(audit.entries.filter((e) => e.what === 'route-split.override').length).toBeGreaterThanOrEqual(2);
+    expect(audit.entries.filter((e) => e.what === 'route-split.cutover').length).toBeGreaterThanOrEqual(2);
     const { md } = await report();
     expect(md).toContain('| error-budget-consumed | 8 % | 5 % | **FAIL** |');
   });
@@ -397,7 +397,7 @@ describe('a replica dying mid-train', () => {
     const audit = await world.store.audit.read({ limit: 100 });
     expect(
       audit.entries.some(
-        (e) => e.what === 'route-split.override' && e.reason === 'already as asked: nothing written',
+        (e) => e.what === 'route-split.cutover' && e.reason === 'already as asked: nothing written',
       ),
     ).toBe(true);
   });

@@ -285,11 +285,33 @@ describe('/route through Slack', () => {
       buttonsOf(m).some((b) => b.action_id === ACTIONS.routeApprove),
     );
     expect(JSON.stringify(request.blocks)).toContain(`restore the route split after incident`);
-    await s.click(APPROVERS[0], request, ACTIONS.routeApprove);
-    await vi.waitFor(() => expect(world.routeSplit.override).toBeNull(), { timeout: 10_000, interval: 20 });
-
     // An outsider's click changes nothing and says why.
     const refused = await responseText(await s.click(OUTSIDER, resolved, ACTIONS.restoreRoute));
     expect(refused).toContain('you may not change the route split here');
+
+    await s.click(APPROVERS[0], request, ACTIONS.routeApprove);
+    await vi.waitFor(() => expect(world.routeSplit.override).toBeNull(), { timeout: 10_000, interval: 20 });
+    // Restored: a later click has nothing left to do.
+    const again = await responseText(await s.click(ON_CALL, resolved, ACTIONS.restoreRoute));
+    expect(again).toContain('Nothing to restore');
+  });
+
+  it('"Restore route" does not clear an override set since by someone else (a /route, a cutover train)', async () => {
+    await rollbackLeavingLegacy();
+    const incident = await s.waitForMessage((m) => buttonsOf(m).some((b) => b.action_id === ACTIONS.resolve));
+    await s.click(REQUESTER, incident, ACTIONS.resolve);
+    const resolved = await vi.waitFor(
+      () => {
+        const now = slack.message(incident.channel, incident.ts) as typeof incident;
+        expect(buttonsOf(now).some((b) => b.action_id === ACTIONS.restoreRoute)).toBe(true);
+        return now;
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    await s.command(ON_CALL, '/route', `override ${SERVICE} rust --reason "rust fixed, back on it"`);
+    expect(world.routeSplit.override).toBe('rust_shell');
+    const refused = await responseText(await s.click(ON_CALL, resolved, ACTIONS.restoreRoute));
+    expect(refused).toContain("Not this incident's to restore");
+    expect(world.routeSplit.override).toBe('rust_shell');
   });
 });

@@ -171,4 +171,55 @@ describe('the sandbox through its Slack page', () => {
     await message('Resolved incident: demo sandbox').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'incident-thread.png') });
   }, 120_000);
+
+  it('runs the stream cutover train live: smokes, approval, route flip, drill, dual-run; it passes', async () => {
+    const revisions = twinService().revisions;
+    const good = revisions.find((r) => r.image.endsWith(':good'))?.name as string;
+    const first = revisions.find((r) => r.image.endsWith(':v1'))?.name as string;
+    await as('Riley');
+    await type(
+      `/cutover stream demo ${first} ${good} --apply-route-flip --dual-run ${sandbox.legacyUrl} --live`,
+    );
+    const card = channel().locator('.msg', { hasText: 'Stream cutover: demo sandbox' }).last();
+    await card.waitFor();
+    await openThread(card);
+    await as('Avery');
+    const request = thread()
+      .locator('.msg', { hasText: 'Approval needed' })
+      .filter({ has: page.locator('button[data-action-id="approval.approve"]') });
+    await request.waitFor({ timeout: 60_000 });
+    await request.locator('button[data-action-id="approval.approve"]').click();
+    await card.locator('text=cutover passed every hard gate').waitFor({ timeout: 120_000 });
+    expect(sandbox.twins.routeSplit.override).toBe('rust_shell');
+    // The drill put back the split it found.
+    expect(twinService().split).toEqual({ [good]: 100 });
+    await thread().locator('.file', { hasText: 'SUMMARY.md' }).waitFor({ timeout: 60_000 });
+    await card.screenshot({ path: join(ARTIFACTS, 'cutover-card.png') });
+    await page.screenshot({ path: join(ARTIFACTS, 'cutover-thread.png') });
+  }, 240_000);
+
+  it('fails the train at its first smokes while the bad build serves: it breaks the stream contract', async () => {
+    const revisions = twinService().revisions;
+    const good = revisions.find((r) => r.image.endsWith(':good'))?.name as string;
+    const bad = revisions.find((r) => r.image.endsWith(':bad'))?.name as string;
+    sandbox.twins.cloudRun.setTraffic(sandbox.service, [{ revision: bad, percent: 100 }]);
+    await vi.waitFor(
+      async () => expect((await fetch(sandbox.proxy.url())).headers.get('x-served-by')).toBe(bad),
+      { timeout: 10_000 },
+    );
+    try {
+      await as('Riley');
+      await type(`/cutover stream demo ${good} ${bad} --apply-route-flip --live`);
+      const card = channel().locator('.msg', { hasText: 'Stream cutover: demo sandbox' }).last();
+      await card.locator('text=cutover failed').waitFor({ timeout: 60_000 });
+      await openThread(card);
+      await thread().locator('.msg', { hasText: 'Pre-cutover stream smokes' }).first().waitFor();
+      expect(await thread().innerText()).toContain('finish-step');
+      // Stopped before any change: nobody was asked, the route stays as the last train left it.
+      expect(await thread().locator('.msg', { hasText: 'Approval needed' }).count()).toBe(0);
+      expect(sandbox.twins.routeSplit.override).toBe('rust_shell');
+    } finally {
+      sandbox.twins.cloudRun.setTraffic(sandbox.service, [{ revision: good, percent: 100 }]);
+    }
+  }, 120_000);
 });

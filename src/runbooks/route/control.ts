@@ -21,7 +21,12 @@ import {
 // back and audited. Who set the standing override, and when, comes from the audit stream.
 
 /** `what` of the audit entries that set the override: a person's change, and a rollback's own override. */
-export const ROUTE_AUDIT = { applied: 'route.override.applied', rollback: 'route-split.override' } as const;
+export const ROUTE_AUDIT = {
+  applied: 'route.override.applied',
+  rollback: 'route-split.override',
+  /** A stream cutover train's flip (and flip-back), after its approvals. */
+  cutover: 'route-split.cutover',
+} as const;
 
 export interface RouteCheck {
   gate: string;
@@ -40,7 +45,7 @@ export interface SetBy {
   reason?: string;
   /** The rollback (or route request) that set it. */
   rolloutId?: string;
-  /** A rollback set it (its own override), not a person's /route. */
+  /** A rollback set it (its own override), not a person's /route or a cutover train. */
   byRollback: boolean;
 }
 
@@ -127,7 +132,9 @@ export function createRouteControl(deps: RouteControlDeps) {
         (e: AuditEntry) =>
           e.service === service &&
           e.env === env &&
-          (e.what === ROUTE_AUDIT.applied || e.what === ROUTE_AUDIT.rollback),
+          (e.what === ROUTE_AUDIT.applied ||
+            e.what === ROUTE_AUDIT.rollback ||
+            e.what === ROUTE_AUDIT.cutover),
       );
       if (found) {
         const after = found.after as { override?: string | null } | undefined;
