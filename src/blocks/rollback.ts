@@ -190,6 +190,8 @@ export interface IncidentCardInput {
   trafficBefore?: Split;
   trafficAfter?: Split;
   routeOverride?: string;
+  /** The override was lifted since: the card says so and offers no Restore route. */
+  routeLifted?: { by: string; at: string };
   status: 'open' | 'resolved';
   resolvedBy?: string;
   /** When it was opened. */
@@ -203,6 +205,14 @@ function failedStageText(input: IncidentCardInput): Mrkdwn {
   if (input.rolledBackBy) return md`none: ${mention(input.rolledBackBy)} rolled back by hand`;
   if (input.openedBy && input.openedBy !== 'shiftgate') return md`none: opened by ${mention(input.openedBy)}`;
   return md`none: no rollout stage had failed`;
+}
+
+function routeText(input: IncidentCardInput): Mrkdwn {
+  if (!input.routeOverride) return md`no route-split override`;
+  const lifted = input.routeLifted;
+  return lifted
+    ? md`override to ${code(input.routeOverride)}, lifted by ${mention(lifted.by)} ${slackDate(lifted.at)}`
+    : md`override to ${code(input.routeOverride)} (stands)`;
 }
 
 export function incidentCard(input: IncidentCardInput): SlackMessage {
@@ -221,7 +231,7 @@ export function incidentCard(input: IncidentCardInput): SlackMessage {
         md`*Revisions*\n${revisions}`,
         md`*Traffic before*\n${input.trafficBefore ? splitText(input.trafficBefore) : 'not recorded'}`,
         md`*Traffic after*\n${input.trafficAfter ? splitText(input.trafficAfter) : 'not recorded'}`,
-        md`*Route*\n${input.routeOverride ? md`override to ${code(input.routeOverride)}` : 'no route-split override'}`,
+        md`*Route*\n${routeText(input)}`,
         md`*Status*\n${open ? 'open' : resolved}`,
       ]),
       context(
@@ -237,7 +247,7 @@ export function incidentCard(input: IncidentCardInput): SlackMessage {
               confirm: 'Resolve',
             }),
           ])
-        : input.routeOverride
+        : input.routeOverride && !input.routeLifted
           ? // The rollback's override stays until people lift it: offered here, with the same approvals.
             actions([
               button('Restore route', ACTIONS.restoreRoute, encodeValue({ i: input.incidentId }), undefined, {

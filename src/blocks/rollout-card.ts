@@ -39,6 +39,8 @@ import { type Clock, nowOf, slackDate, when } from './time.ts';
 export interface RolloutCardOptions extends Clock {
   /** Distinct approvals the environment asks for, to show "1 of 2" while waiting. */
   requiredApprovals?: number;
+  /** The route-split override its rollback set was lifted since: by whom, when. */
+  routeLifted?: { by: string; at: string };
 }
 
 /** At most this many failing gate lines on the card; the thread's gate message has them all. */
@@ -57,6 +59,8 @@ export function rolloutCard(
   ];
   const trouble = troubleLines(state);
   if (trouble.length > 0) blocks.push(section(mdJoin(trouble, '\n')));
+  const route = routeLine(state, options.routeLifted);
+  if (route) blocks.push(section(route));
   blocks.push(
     context(
       md`Rollout ${code(state.id)} · image ${code(state.image)}`,
@@ -67,6 +71,15 @@ export function rolloutCard(
   );
   blocks.push(...actions(cardButtons(state)));
   return message(md`${plainTitle(state)}: ${statusWords(state)}`, blocks);
+}
+
+/** The override the rollback left on the route split: it outlives the rollout until people lift it. */
+function routeLine(state: CanaryState, lifted: RolloutCardOptions['routeLifted']): Mrkdwn | undefined {
+  const rb = state.rollback;
+  if (!rb?.routeOverride || rb.status !== 'done' || state.dryRun) return undefined;
+  if (lifted)
+    return md`:white_check_mark: The route-split override to ${code(rb.routeOverride)} was lifted by ${mention(lifted.by)} ${slackDate(lifted.at)}.`;
+  return md`:construction: Route split: override to ${code(rb.routeOverride)} stands until ${code(`/route clear ${state.service} ${state.env}`)} lifts it (with approvals).`;
 }
 
 function cardFields(state: CanaryState, runbook: CanaryRunbook, now: number): Mrkdwn[] {

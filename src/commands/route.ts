@@ -1,7 +1,15 @@
 import { approvalCount } from '../blocks/approval.ts';
-import { help, rollingBackMessage, routeRequestCard, routeStatusMessage, usage } from '../blocks/index.ts';
+import {
+  help,
+  kindCard,
+  rollingBackMessage,
+  routeRequestCard,
+  routeStatusMessage,
+  usage,
+} from '../blocks/index.ts';
 import { code, md, withMentions } from '../blocks/message.ts';
 import { ROUTE_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
+import { incidentId } from '../runbooks/effects.ts';
 import type { RouteAsk, RouteRequest } from '../runbooks/route/index.ts';
 import type { RouteIntent } from './route-args.ts';
 import { resolveScope } from './scope.ts';
@@ -63,8 +71,11 @@ export async function postRouteRequest(
 export async function markLifted(surface: Surface, rolloutId: string, by: string): Promise<void> {
   const view = await surface.engine.get(rolloutId);
   if (!view || view.state.kind === 'stream-cutover') return;
-  const lifted = rollingBackMessage(view.state, { routeLifted: { by, at: new Date().toISOString() } });
+  const routeLifted = { by, at: new Date().toISOString() };
+  const lifted = rollingBackMessage(view.state, { routeLifted });
   await surface.poster.update(rolloutId, 'rollback', lifted).catch(() => false);
-  if (view.state.kind === 'rollback')
-    await surface.poster.update(rolloutId, 'card', lifted).catch(() => false);
+  const card = view.state.kind === 'rollback' ? lifted : kindCard(view.state, view.runbook, { routeLifted });
+  await surface.poster.update(rolloutId, 'card', card).catch(() => false);
+  // The incident card's Route field, and its Restore route button, follow.
+  await surface.incidents.routeLifted(incidentId(rolloutId), routeLifted).catch(() => {});
 }

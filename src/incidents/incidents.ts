@@ -37,6 +37,8 @@ export interface Incidents {
   /** Removes the note with that Slack ts (a `message_deleted`). */
   unnote(incident: Incident, ts: string): Promise<boolean>;
   resolve(id: string, input: { by: string; summary?: string }): Promise<IncidentResult>;
+  /** The override its rollback set was lifted: the card's Route field says so, Restore route goes. */
+  routeLifted(id: string, lifted: { by: string; at: string }): Promise<void>;
 }
 
 /** Long enough for one resolution to finish; a replica that dies meanwhile frees it for a retry. */
@@ -82,6 +84,7 @@ export function createIncidents(deps: {
       ...(incident.trafficBefore ? { trafficBefore: incident.trafficBefore } : {}),
       ...(incident.trafficAfter ? { trafficAfter: incident.trafficAfter } : {}),
       ...(incident.routeOverride ? { routeOverride: incident.routeOverride } : {}),
+      ...(incident.routeLifted ? { routeLifted: incident.routeLifted } : {}),
       ...(incident.resolvedBy ? { resolvedBy: incident.resolvedBy } : {}),
     });
 
@@ -206,6 +209,14 @@ export function createIncidents(deps: {
 
     edit: (incident, ts, text, editedAt) => store.timelines.edit(incident.id, ts, text, editedAt),
     unnote: (incident, ts) => store.timelines.remove(incident.id, ts),
+
+    async routeLifted(id, lifted) {
+      const incident = await read(id);
+      if (!incident?.routeOverride || incident.routeLifted) return;
+      const updated = { ...incident, routeLifted: lifted };
+      await save(updated);
+      await poster.update(id, 'card', card(updated));
+    },
 
     async resolve(id, { by, summary }) {
       const incident = await read(id);

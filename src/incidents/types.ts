@@ -18,6 +18,8 @@ export interface Incident {
   trafficBefore?: Split;
   trafficAfter?: Split;
   routeOverride?: string;
+  /** The rollback's override was lifted since (/route clear, Restore route): by whom, when. */
+  routeLifted?: { by: string; at: string };
   /** Who rolled back by hand, for an incident opened by a manual rollback. */
   rolledBackBy?: string;
   status: 'open' | 'resolved';

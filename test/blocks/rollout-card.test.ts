@@ -118,6 +118,17 @@ describe('the rollout card', () => {
     expect(buttons(card('rolling-back'))).toEqual([]);
   });
 
+  it("shows the rollback's route-split override while it stands, and who lifted it once lifted", () => {
+    expect(textOf(card('rolled-back'))).toContain('override to `legacy` stands until `/route clear control');
+    expect(textOf(card('promoted'))).not.toContain('override to');
+    const lifted = rolloutCard(scenario('rolled-back'), runbook, {
+      ...NOW,
+      routeLifted: { by: 'UONCALL', at: '2026-11-23T10:30:00.000Z' },
+    });
+    expect(textOf(lifted)).toContain('override to `legacy` was lifted by <@UONCALL>');
+    expect(textOf(lifted)).not.toContain('stands until');
+  });
+
   it('marks a dry run in the header and says nothing changes', () => {
     const m = card('dry run');
     expect(m.blocks[0]).toMatchObject({ text: { text: 'Canary control v1.42.0 → prod (dry run)' } });

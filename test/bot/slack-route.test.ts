@@ -291,7 +291,16 @@ describe('/route through Slack', () => {
 
     await s.click(APPROVERS[0], request, ACTIONS.routeApprove);
     await vi.waitFor(() => expect(world.routeSplit.override).toBeNull(), { timeout: 10_000, interval: 20 });
-    // Restored: a later click has nothing left to do.
+    // The incident card follows: its Route field says who lifted the override, and the button goes.
+    await vi.waitFor(
+      () => {
+        const now = slack.message(incident.channel, incident.ts) as typeof incident;
+        expect(JSON.stringify(now.blocks)).toContain(`lifted by <@${REQUESTER}>`);
+        expect(buttonsOf(now).some((b) => b.action_id === ACTIONS.restoreRoute)).toBe(false);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    // Restored: a click on a view from before has nothing left to do.
     const again = await responseText(await s.click(ON_CALL, resolved, ACTIONS.restoreRoute));
     expect(again).toContain('Nothing to restore');
   });
