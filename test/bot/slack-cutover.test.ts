@@ -224,6 +224,46 @@ describe('/cutover stream through Slack', () => {
     expect(await world.store.locks.get(SERVICE, ENV)).toBeUndefined();
   });
 
+  it('a revision the service does not have is refused, naming the revisions it has', async () => {
+    await startBot();
+    const refused = await s.command(
+      REQUESTER,
+      '/cutover',
+      `stream ${SERVICE} ${ENV} ${STABLE_REVISION} web-prod-00009-typo --error-budget-consumed 1 --live`,
+    );
+    expect(refused.text).toContain('no revision web-prod-00009-typo (the canary one)');
+    expect(refused.text).toContain(CANARY_REVISION);
+    expect(await world.store.locks.get(SERVICE, ENV)).toBeUndefined();
+  });
+
+  it('bad input is answered with what was wrong and the right form', async () => {
+    await startBot();
+    const one = await s.command(REQUESTER, '/cutover', `stream ${SERVICE} ${ENV} ${STABLE_REVISION}`);
+    expect(one.text).toContain('Name both revisions');
+    expect(one.text).toContain('/cutover stream &lt;service&gt; [env] &lt;stable-revision&gt;');
+    const same = await s.command(
+      REQUESTER,
+      '/cutover',
+      `stream ${SERVICE} ${STABLE_REVISION} ${STABLE_REVISION}`,
+    );
+    expect(same.text).toContain('are the same');
+    const budget = await s.command(
+      REQUESTER,
+      '/cutover',
+      `stream ${SERVICE} a-1 b-2 --error-budget-consumed lots`,
+    );
+    expect(budget.text).toContain('--error-budget-consumed');
+    const url = await s.command(
+      REQUESTER,
+      '/cutover',
+      `stream ${SERVICE} a-1 b-2 --dual-run javascript:alert(1)`,
+    );
+    expect(url.text).toContain('http(s) base URL');
+    const flag = await s.command(REQUESTER, '/cutover', `stream ${SERVICE} a-1 b-2 --force`);
+    expect(flag.text).toContain('Unknown flag `--force`');
+    expect(web.state.requests).toHaveLength(0);
+  });
+
   it('a live train without an SLO or --error-budget-consumed is refused before anything is locked', async () => {
     await startBot();
     const refused = await cutover('--live');
@@ -355,6 +395,25 @@ describe('a stream that breaks the contract', () => {
       .flatMap((m) => [m.text, ...textsOf(m.blocks)])
       .join('\n');
     expect(texts).toContain('Post-cutover stream smokes');
+  });
+});
+
+describe('what a service under test returns', () => {
+  it('never reaches Slack as markup: a stream event that is a broadcast and a link is shown as text', async () => {
+    await startBot();
+    web.state.break = 'hostile';
+    const started = await cutover('--error-budget-consumed 1 --live');
+    const state = await ended(idOf(started.text), 'failed');
+    expect(state.steps[0]?.results[0]?.reason).toContain('<!channel>');
+    const root = await card();
+    await vi.waitFor(
+      () => expect(s.thread(root.ts).some((m) => m.text.includes('Pre-cutover stream smokes'))).toBe(true),
+      { timeout: 10_000, interval: 20 },
+    );
+    const posted = JSON.stringify(slack.recorder.requests.map((r) => r.body));
+    expect(posted).toContain('&lt;!channel&gt;');
+    expect(posted).not.toContain('<!channel>');
+    expect(posted).not.toContain('<https://evil.example');
   });
 });
 

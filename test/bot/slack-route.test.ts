@@ -3,6 +3,7 @@ import { ROUTE_SPLIT_TWIN_OPERATOR } from '../../sandbox/twins/route-split/index
 import { eventCallbackBody, sendToBot } from '../../sandbox/twins/slack/sign.ts';
 import { ACTIONS } from '../../src/blocks/actions.ts';
 import type { ShiftgateConfig } from '../../src/config/schema.ts';
+import type { CanaryState } from '../../src/runbooks/types.ts';
 import {
   APPROVERS,
   ENV,
@@ -259,6 +260,21 @@ describe('/route through Slack', () => {
     const started = await s.command(REQUESTER, '/canary', `start v3.0.0`);
     expect(started.text).toContain('Started web v3.0.0 in prod');
     expect(await openHome('Ev0ROUTE2')).not.toContain('Route-split overrides');
+
+    // ...and passes the stage B route checks that would have failed on the override.
+    const id = /: `([^`]+)`\./.exec(started.text)?.[1] as string;
+    const engine = s.current.engine;
+    world.feed(world.canaryRevision(id, 'v3.0.0'));
+    await world.until(engine, id, (v) => expect(v.status).toBe('awaiting-approval'));
+    expect((await engine.send(id, { type: 'approve', userId: APPROVERS[0], stage: 1 })).ok).toBe(true);
+    const view = await world.until(engine, id, (v) =>
+      expect((v.state as CanaryState).stages[1]?.checks?.length).toBeGreaterThan(0),
+    );
+    const checks = (view.state as CanaryState).stages[1]?.checks ?? [];
+    expect(checks.filter((c) => c.gate.startsWith('route-')).map((c) => [c.gate, c.status])).toEqual([
+      ['route-login', 'pass'],
+      ['route-l402', 'pass'],
+    ]);
   });
 
   it('a resolved incident whose rollback left the override offers "Restore route", with the same approvals', async () => {

@@ -12,7 +12,8 @@ export type StreamBreak =
   | 'wrong-content-type' // application/json
   | 'no-finish-step' // finish-step chunk dropped
   | 'double-done' // a second [DONE]
-  | 'truncated'; // closed before [DONE]
+  | 'truncated' // closed before [DONE]
+  | 'hostile'; // an event that is Slack markup: a broadcast and a link, where JSON belongs
 
 export const STREAM_PATHS = ['/api/chat/stream', '/api/chats/thread-smoke/stream'] as const;
 
@@ -47,6 +48,12 @@ export function createStreamService(origin: string, words: string[] = ['Hello', 
         break;
       case 'double-done':
         body = `${body}data: [DONE]\n\n`;
+        break;
+      case 'hostile':
+        body = body.replace(
+          'data: {"type":"start"',
+          'data: <!channel> <https://evil.example|click me>\n\ndata: {"type":"start"',
+        );
         break;
       case 'truncated':
         body = body.slice(0, body.indexOf('data: [DONE]'));

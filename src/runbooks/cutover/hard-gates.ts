@@ -29,6 +29,13 @@ export function breached(
   return failuresOf(state, steps) > runbook.hardGates[max];
 }
 
+/** What a step checked: its gate results; the drill's two read-backs (to stable, and back). */
+function checksOf(step: StreamCutoverState['steps'][number]): string {
+  if (step.name === 'canary-drill') return '2 read-backs';
+  const n = Math.max(step.results.length, step.failures);
+  return `${n} check${n === 1 ? '' : 's'}`;
+}
+
 function failuresOf(state: StreamCutoverState, steps: CutoverStepName[]): number {
   return state.steps.filter((s) => steps.includes(s.name)).reduce((sum, s) => sum + s.failures, 0);
 }
@@ -43,7 +50,7 @@ export function judgeHardGates(state: StreamCutoverState, runbook: StreamCutover
     const evidence =
       ran.length === 0
         ? `${steps.join(', ')}: not run`
-        : ran.map((s) => `${s.name}: ${s.failures} of ${Math.max(s.results.length, s.failures)}`).join('; ');
+        : ran.map((s) => `${s.name}: ${s.failures} failed of ${checksOf(s)}`).join('; ');
     return { name, status: observed > max ? 'fail' : 'pass', observed, unit: 'failures', max, evidence };
   });
   const budget = state.errorBudget;

@@ -31,7 +31,7 @@ export async function startCutover(
     );
   const runbook = deps.config.runbooks[name];
   if (runbook?.kind !== 'stream-cutover') return invalid(`no stream-cutover runbook "${name}" in the config`);
-  const refused = refusal(runbook, ask);
+  const refused = refusal(runbook, ask) ?? (await missingRevision(deps, targeted.ref, ask));
   if (refused) return invalid(refused);
   const { service: _s, env: _e, requestedBy, dryRun, ...input } = ask;
   const started = await startAsDeployer(deps, {
@@ -45,6 +45,35 @@ export async function startCutover(
     lockReason: `stream cutover ${ask.stableRevision} -> ${ask.canaryRevision}${dryRun ? ' (dry-run)' : ''}`,
   });
   return started as StartResult<StreamCutoverState>;
+}
+
+/** Both revisions must be ready revisions of the service: the drill sends all traffic to the stable one. */
+async function missingRevision(
+  deps: UseCaseDeps,
+  ref: ReturnType<typeof targetOf>['ref'],
+  ask: CutoverAsk,
+): Promise<string | undefined> {
+  let revisions: Awaited<ReturnType<UseCaseDeps['cloudRun']['listRevisions']>>;
+  try {
+    revisions = await deps.cloudRun.listRevisions(ref);
+  } catch (error) {
+    return `could not list the revisions of ${ref.service}: ${messageOf(error)}`;
+  }
+  for (const [role, name] of [
+    ['stable', ask.stableRevision],
+    ['canary', ask.canaryRevision],
+  ] as const) {
+    const found = revisions.find((r) => r.name === name);
+    if (!found) {
+      const known = revisions
+        .slice(0, 5)
+        .map((r) => r.name)
+        .join(', ');
+      return `no revision ${name} (the ${role} one) in Cloud Run service ${ref.service}; its newest: ${known || 'none'}`;
+    }
+    if (!found.ready) return `the ${role} revision ${name} is not ready: it cannot serve the drill`;
+  }
+  return undefined;
 }
 
 function refusal(runbook: StreamCutoverRunbook, ask: CutoverAsk): string | undefined {
