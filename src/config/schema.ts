@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { environment } from './environments.ts';
-import { gate } from './gates.ts';
+import { type Gate, gate } from './gates.ts';
 import { monitoringVisibility } from './monitoring.ts';
 import { closest, namedMap } from './names.ts';
 import { runbook } from './runbooks.ts';
@@ -44,7 +44,8 @@ function checkReferences(config: LooseConfig, issue: (path: Path, message: strin
     for (const { path, gate: gateName, kind } of gateRefs(book as LooseRunbook, ['runbooks', runbookName])) {
       const g = gates[gateName];
       if (!g) issue(path, unknown('gate', gateName, gates));
-      else if (kind && g.kind !== kind)
+      // A gate of no known kind has its own error already: one problem, said once.
+      else if (kind && g.kind !== kind && KNOWN_KINDS.has(String(g.kind)))
         issue(path, `gate "${gateName}" is a ${g.kind} gate: expected a ${kind} gate here`);
     }
   }
@@ -108,6 +109,14 @@ interface LooseTarget {
 }
 type LooseGates = Record<string, { kind?: string; url?: unknown } | undefined>;
 type GateKind = string;
+const KNOWN_KINDS: ReadonlySet<string> = new Set<GateKind>([
+  'http',
+  'sse-contract',
+  'cloud-monitoring',
+  'cloud-logging',
+  'prometheus',
+  'route-split',
+] satisfies Gate['kind'][]);
 
 const names = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
