@@ -17,14 +17,18 @@ import { ACCESS_TOKEN, CANARY_URL, createFakeControlService } from '../helpers/f
 import { gateContext } from '../helpers/gate-context.ts';
 import { useTwins } from '../helpers/msw.ts';
 import { canaryOf } from '../helpers/runbooks.ts';
+import { createStreamService } from '../helpers/stream-service.ts';
 
 const config = await loadConfig('examples/shiftgate.yaml');
 const service = createFakeControlService();
 const routeSplitTwin = createRouteSplitTwin();
-const server = useTwins(...service.handlers, ...routeSplitTwin.handlers);
+// The two stream aliases of seed 004 on the public URL, for the stream-cutover's sse-contract gates.
+const streams = createStreamService('https://control.example.test');
+const server = useTwins(...service.handlers, ...routeSplitTwin.handlers, ...streams.handlers);
 beforeEach(() => {
   service.reset();
   routeSplitTwin.reset();
+  streams.reset();
   calls.length = 0;
 });
 
