@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ROUTE_SPLIT_TWIN_OPERATOR } from '../../sandbox/twins/route-split/index.ts';
+import type { TwinMessage } from '../../sandbox/twins/slack/index.ts';
 import { eventCallbackBody, sendToBot } from '../../sandbox/twins/slack/sign.ts';
 import { ACTIONS } from '../../src/blocks/actions.ts';
 import type { ShiftgateConfig } from '../../src/config/schema.ts';
@@ -81,6 +82,19 @@ async function rollbackLeavingLegacy(): Promise<string> {
   expect(ran.text).toContain('Rolling back');
   await vi.waitFor(() => expect(world.routeSplit.override).toBe('legacy'), { timeout: 10_000, interval: 20 });
   return /`([^`]+)`\. Follow/.exec(ran.text)?.[1] as string;
+}
+
+/** Resolves the incident as the requester; resolves to its card once it offers Restore route. */
+async function resolveOffering(incident: TwinMessage): Promise<TwinMessage> {
+  await s.click(REQUESTER, incident, ACTIONS.resolve);
+  return vi.waitFor(
+    () => {
+      const now = slack.message(incident.channel, incident.ts) as TwinMessage;
+      expect(buttonsOf(now).some((b) => b.action_id === ACTIONS.restoreRoute)).toBe(true);
+      return now;
+    },
+    { timeout: 10_000, interval: 20 },
+  );
 }
 
 describe('/route through Slack', () => {
@@ -283,15 +297,7 @@ describe('/route through Slack', () => {
     expect(JSON.stringify(incident.blocks)).toContain('override to `legacy`');
     expect(buttonsOf(incident).some((b) => b.action_id === ACTIONS.restoreRoute)).toBe(false);
 
-    await s.click(REQUESTER, incident, ACTIONS.resolve);
-    const resolved = await vi.waitFor(
-      () => {
-        const now = slack.message(incident.channel, incident.ts) as typeof incident;
-        expect(buttonsOf(now).some((b) => b.action_id === ACTIONS.restoreRoute)).toBe(true);
-        return now;
-      },
-      { timeout: 10_000, interval: 20 },
-    );
+    const resolved = await resolveOffering(incident);
 
     // Clicked by a deployer: a request for the environment's approvers, not a change.
     const asked = await responseText(await s.click(REQUESTER, resolved, ACTIONS.restoreRoute));
@@ -324,15 +330,7 @@ describe('/route through Slack', () => {
   it('"Restore route" does not clear an override set since by someone else (a /route, a cutover train)', async () => {
     await rollbackLeavingLegacy();
     const incident = await s.waitForMessage((m) => buttonsOf(m).some((b) => b.action_id === ACTIONS.resolve));
-    await s.click(REQUESTER, incident, ACTIONS.resolve);
-    const resolved = await vi.waitFor(
-      () => {
-        const now = slack.message(incident.channel, incident.ts) as typeof incident;
-        expect(buttonsOf(now).some((b) => b.action_id === ACTIONS.restoreRoute)).toBe(true);
-        return now;
-      },
-      { timeout: 10_000, interval: 20 },
-    );
+    const resolved = await resolveOffering(incident);
     await s.command(ON_CALL, '/route', `override ${SERVICE} rust --reason "rust fixed, back on it"`);
     expect(world.routeSplit.override).toBe('rust_shell');
     const refused = await responseText(await s.click(ON_CALL, resolved, ACTIONS.restoreRoute));

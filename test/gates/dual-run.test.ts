@@ -1,12 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it, vi } from 'vitest';
-import { sseContractGate } from '../../src/config/gates.ts';
 import { createDualRun, type DualRunContext } from '../../src/gates/dual-run.ts';
-import type { GateOf } from '../../src/gates/result.ts';
 import {
   aiChatBody,
   aiChatHeaders,
   aiChatResponse,
+  chatStreamGate,
   closedPort,
   type StreamServer,
   sendResponse,
@@ -25,15 +24,7 @@ const legacy = await useStreamServer((_req, res) =>
 );
 const dualRun = createDualRun();
 
-function gate(overrides: Record<string, unknown> = {}): GateOf<'sse-contract'> {
-  return sseContractGate.parse({
-    kind: 'sse-contract',
-    path: PATH,
-    body: { id: 'smoke', messages: [{ role: 'user', parts: [{ type: 'text', text: 'ping' }] }] },
-    timeout: '5s',
-    ...overrides,
-  });
-}
+const gate = (overrides: Record<string, unknown> = {}) => chatStreamGate({ path: PATH, ...overrides });
 
 function context(overrides: Partial<DualRunContext> = {}): DualRunContext {
   return {

@@ -2,14 +2,14 @@ import type { ServerResponse } from 'node:http';
 import { jsonSchema, parseJsonEventStream } from 'ai';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { sseContractGate } from '../../src/config/gates.ts';
 import { createSseContractGate } from '../../src/gates/providers/sse-contract.ts';
-import type { GateContext, GateOf } from '../../src/gates/result.ts';
+import type { GateContext } from '../../src/gates/result.ts';
 import { readSse, type SseBlock, SseParser } from '../../src/gates/sse-stream.ts';
 import {
   aiChatBody,
   aiChatHeaders,
   aiChatResponse,
+  chatStreamGate,
   closedPort,
   sendResponse,
   useStreamServer,
@@ -20,15 +20,7 @@ const TOKEN = 'user-token-s3cr3t';
 const server = await useStreamServer((_req, res) => sendResponse(res, aiChatResponse()));
 const gates = createSseContractGate();
 
-function gate(overrides: Record<string, unknown> = {}): GateOf<'sse-contract'> {
-  return sseContractGate.parse({
-    kind: 'sse-contract',
-    path: PATH,
-    body: { id: 'smoke', messages: [{ role: 'user', parts: [{ type: 'text', text: 'ping' }] }] },
-    timeout: '5s',
-    ...overrides,
-  });
-}
+const gate = (overrides: Record<string, unknown> = {}) => chatStreamGate({ path: PATH, ...overrides });
 
 function context(overrides: Partial<GateContext> = {}): GateContext {
   return {

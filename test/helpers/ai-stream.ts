@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { streamText } from 'ai';
 import { convertArrayToReadableStream, MockLanguageModelV4 } from 'ai/test';
 import { afterAll, afterEach } from 'vitest';
+import { sseContractGate } from '../../src/config/gates.ts';
+import type { GateOf } from '../../src/gates/result.ts';
 
 // The reference for the stream contract of seed 004: a genuine AI SDK UI message stream, made by the
 // real `ai` package from a scripted model (streamText + toUIMessageStreamResponse, as a chat route
@@ -130,4 +132,15 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** An sse-contract gate on the chat stream alias, as the gate tests and the dual-run tests send it. */
+export function chatStreamGate(overrides: Record<string, unknown> = {}): GateOf<'sse-contract'> {
+  return sseContractGate.parse({
+    kind: 'sse-contract',
+    path: '/api/chat/stream',
+    body: { id: 'smoke', messages: [{ role: 'user', parts: [{ type: 'text', text: 'ping' }] }] },
+    timeout: '5s',
+    ...overrides,
+  });
 }

@@ -234,16 +234,7 @@ export function createMonitoringTwin(options: MonitoringTwinOptions = {}): Monit
       throw new InvalidArgument(`Cannot find metric(s) that match type = "${filter.metricType}".`, 404);
     }
 
-    const aligner = enumParam(
-      q.get('aggregation.perSeriesAligner'),
-      ALIGNERS,
-      'aggregation.perSeriesAligner',
-    );
-    const reducer = enumParam(
-      q.get('aggregation.crossSeriesReducer'),
-      REDUCERS,
-      'aggregation.crossSeriesReducer',
-    );
+    const { aligner, reducer } = aggregationOf(q);
     if (aligner === 'ALIGN_NONE') {
       if (reducer !== 'REDUCE_NONE') {
         throw new InvalidArgument(
@@ -291,16 +282,7 @@ export function createMonitoringTwin(options: MonitoringTwinOptions = {}): Monit
     if (!slo || !name.startsWith(`projects/${project}/`)) {
       throw new InvalidArgument(`Requested entity was not found: ${name}`, 404);
     }
-    const aligner = enumParam(
-      q.get('aggregation.perSeriesAligner'),
-      ALIGNERS,
-      'aggregation.perSeriesAligner',
-    );
-    const reducer = enumParam(
-      q.get('aggregation.crossSeriesReducer'),
-      REDUCERS,
-      'aggregation.crossSeriesReducer',
-    );
+    const { aligner, reducer } = aggregationOf(q);
     if (aligner !== 'ALIGN_NONE' || reducer !== 'REDUCE_NONE' || q.has('aggregation.alignmentPeriod')) {
       throw new InvalidArgument('The twin reads SLO series raw only: leave the aggregation out.');
     }
@@ -417,4 +399,12 @@ function enumParam(value: string | null, names: Record<number, string>, field: s
       : undefined;
   if (!name) throw new InvalidArgument(`Invalid value at '${field}', "${value}"`);
   return name;
+}
+
+/** The aligner and reducer a timeSeries.list asks for (each checked against the API's names). */
+function aggregationOf(q: URLSearchParams) {
+  return {
+    aligner: enumParam(q.get('aggregation.perSeriesAligner'), ALIGNERS, 'aggregation.perSeriesAligner'),
+    reducer: enumParam(q.get('aggregation.crossSeriesReducer'), REDUCERS, 'aggregation.crossSeriesReducer'),
+  };
 }
