@@ -1,6 +1,7 @@
 import type { CanaryRunbook } from '../config/runbooks.ts';
 import type { RunbookState } from '../runbooks/types.ts';
 import { cutoverCard } from './cutover.ts';
+import { flagCard } from './flag.ts';
 import type { SlackMessage } from './message.ts';
 import { rollingBackMessage } from './rollback.ts';
 import { type RolloutCardOptions, rolloutCard } from './rollout-card.ts';
@@ -19,6 +20,7 @@ const CARDS: { [K in RunbookState['kind']]: CardOf<K> } = {
   canary: (state, runbook, options) => rolloutCard(state, runbook as CanaryRunbook, options),
   rollback: (state) => rollingBackMessage(state),
   'stream-cutover': (state) => cutoverCard(state),
+  'flag-canary': (state) => flagCard(state),
 };
 
 export function kindCard(

@@ -1,21 +1,17 @@
 import type {
   CutoverStep,
   CutoverStepName,
-  CutoverStepStatus,
   HardGate,
   StreamCutoverState,
 } from '../runbooks/cutover/types.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
 import { ACTIONS, encodeValue } from './actions.ts';
-import { gateLine } from './gate-lines.ts';
 import {
   actions,
   button,
   code,
-  context,
   escapeText,
   fields,
-  fitting,
   header,
   lineSections,
   type Mrkdwn,
@@ -25,9 +21,9 @@ import {
   message,
   type SlackMessage,
   section,
-  withMentions,
 } from './message.ts';
-import { clockTime, slackDate } from './time.ts';
+import { slackDate } from './time.ts';
+import { type TrainApprovalDetails, trainApproval, trainStepLine, trainStepMessage } from './train.ts';
 
 // The stream cutover train (seed 004) in Slack: its card (every step with its status and the hard gates
 // once judged), one message per step in the thread (its gate lines, observed value beside threshold, and
@@ -43,14 +39,6 @@ export const STEP_TITLES: Record<CutoverStepName, string> = {
   'error-budget': 'Error budget',
   'hard-gates': 'Hard gates',
   'flip-back': 'Flip the route back',
-};
-
-const STEP_EMOJI: Record<CutoverStepStatus, string> = {
-  pending: ':white_circle:',
-  running: ':hourglass_flowing_sand:',
-  passed: ':white_check_mark:',
-  failed: ':x:',
-  skipped: ':heavy_minus_sign:',
 };
 
 const GATE_WORDS: Record<HardGate['name'], string> = {
@@ -94,11 +82,8 @@ export function hardGateLine(g: HardGate): Mrkdwn {
   return md`${emoji} *${GATE_WORDS[g.name]}* ${observed} (most ${g.max}${unit}): ${g.status.toUpperCase()} _${g.evidence}_`;
 }
 
-function stepLine(step: CutoverStep, index: number): Mrkdwn {
-  const failures = step.failures > 0 && step.name !== 'hard-gates' ? md` · ${step.failures} failed` : '';
-  const count = step.results.length > 0 ? md` · ${step.results.length} checks` : '';
-  return md`${STEP_EMOJI[step.status]} ${index + 1}. ${STEP_TITLES[step.name]}: ${step.status}${count}${failures}`;
-}
+const stepLine = (step: CutoverStep, index: number) =>
+  trainStepLine(step, index, STEP_TITLES[step.name], step.name !== 'hard-gates');
 
 export function cutoverCard(state: StreamCutoverState): SlackMessage {
   const value = encodeValue({ r: state.id });
@@ -131,81 +116,32 @@ export function cutoverCard(state: StreamCutoverState): SlackMessage {
   ]);
 }
 
-/** One step in the thread: its gate results and its log, kept within Slack's limits. */
+/** One step in the thread: its gate results (the hard gates, once judged) and its log. */
 export function cutoverStepMessage(state: StreamCutoverState, index: number): SlackMessage {
   const step = state.steps[index];
-  if (!step) return message(md`${title(state)}: no step ${index + 1}`, [section(md`No step ${index + 1}.`)]);
-  const head = md`${STEP_EMOJI[step.status]} *${index + 1}. ${STEP_TITLES[step.name]}*: ${step.status}`;
-  const blocks = fitting(
-    (budget) => [
-      section(head),
-      ...lineSections(
-        step.results.map((r) => gateLine(r, budget)),
-        { maxSections: 4, more: 'see the report' },
-      ),
-      ...(step.name === 'hard-gates' && state.hardGates
-        ? lineSections(state.hardGates.map(hardGateLine), { maxSections: 2 })
-        : []),
-      ...(step.log.length > 0
-        ? [
-            context(
-              mdJoin(
-                step.log.slice(-8).map((l) => md`${clockTime(l.at)} ${l.what}`),
-                '\n',
-              ),
-            ),
-          ]
-        : []),
-    ],
-    400,
+  return trainStepMessage(title(state), step, index, step ? STEP_TITLES[step.name] : '', () =>
+    step?.name === 'hard-gates' && state.hardGates
+      ? lineSections(state.hardGates.map(hardGateLine), { maxSections: 2 })
+      : [],
   );
-  return message(md`${title(state)}: ${STEP_TITLES[step.name]} ${step.status}`, blocks);
-}
-
-export interface CutoverApprovalDetails {
-  required: number;
-  /** Who may approve, in mrkdwn. */
-  approvers?: string;
-  allowSelfApproval?: boolean;
 }
 
 /** The approval request before the first change; once decided (or gone past), without buttons. */
 export function cutoverApproval(
   state: StreamCutoverState,
   index: number,
-  details: CutoverApprovalDetails,
+  details: TrainApprovalDetails,
 ): SlackMessage {
-  const got = state.approvals.length;
-  const open = state.status === 'awaiting-approval' && state.step === index;
   const changes = [
     state.applyRouteFlip ? 'flip the route split' : undefined,
     'run the canary rollback drill (100 % to stable, then back)',
   ].filter((c): c is string => c !== undefined);
-  const lines = [
-    md`:raised_hand: *Approval needed:* the stream cutover of ${code(state.service)} in ${code(state.env)} will ${changes.join(', then ')}.`,
-    md`${got} of ${details.required} approvals${state.approvalExpiresAt ? md`, expires ${slackDate(state.approvalExpiresAt)}` : ''}.${details.allowSelfApproval === false ? ' The requester cannot approve.' : ''}`,
-    ...(details.approvers ? [md`Approvers: ${withMentions(details.approvers)}`] : []),
-    ...(state.approvals.length > 0
-      ? [
-          md`Approved by ${mdJoin(
-            state.approvals.map((a) => mention(a.userId)),
-            ', ',
-          )}`,
-        ]
-      : []),
-  ];
-  const value = encodeValue({ r: state.id, s: index });
-  return message(md`Approval needed: ${title(state)}`, [
-    section(mdJoin(lines, '\n')),
-    ...(open
-      ? actions([
-          button('Approve', ACTIONS.approve, value, 'primary'),
-          button('Abort', ACTIONS.approvalAbort, value, 'danger', {
-            title: 'Abort the cutover train?',
-            text: 'Nothing has changed yet: the train ends aborted.',
-            confirm: 'Abort',
-          }),
-        ])
-      : []),
-  ]);
+  return trainApproval(
+    state,
+    index,
+    title(state),
+    md`the stream cutover of ${code(state.service)} in ${code(state.env)} will ${changes.join(', then ')}.`,
+    details,
+    'Nothing has changed yet: the train ends aborted.',
+  );
 }

@@ -14,7 +14,15 @@ import {
 // Each command's help, and the right form that follows every error message. The forms are the ones the
 // parsers in src/commands accept. Angle brackets are escaped: Slack reads `<tag>` as a link otherwise.
 
-export type Command = '/canary' | '/rollback' | '/incident' | '/deploy' | '/validate' | '/route' | '/cutover';
+export type Command =
+  | '/canary'
+  | '/rollback'
+  | '/incident'
+  | '/deploy'
+  | '/validate'
+  | '/route'
+  | '/cutover'
+  | '/flag';
 
 interface Form {
   form: string;
@@ -108,6 +116,21 @@ const FORMS: Record<Command, Record<string, Form>> = {
     },
     help: { form: '/cutover help', does: 'This help.' },
   },
+  '/flag': {
+    canary: {
+      form: '/flag canary <config> [env] [--watch 5m] [--dry-run]',
+      does: "The feature-flag canary of seed 003: prerequisites (sign-offs, shadow run, health), the flags' current values, a Prometheus baseline, approval where asked, flags on, smoke, then the watch window with the rollback triggers (golden_mismatch rolls back at once; error-rate and p95 deltas by profile). A breach turns the flags back off and says why; otherwise CANARY PASSED. The report lands in the thread.",
+    },
+    signoff: {
+      form: '/flag signoff <config> [env] <evidence-url> [--flag <name>]',
+      does: "Record the sign-off a flag needs before its canary (seed 003's .m4_signoff): by someone in the runbook's signoff.by, audited, expiring after signoff.expiresAfter.",
+    },
+    off: {
+      form: '/flag off <config> [env] --reason "<text>"',
+      does: "Turn the flag set's flags back off (seed 003's manual rollback), by the rollback policy: break-glass and admins alone; during a canary, its requester and the approvers too.",
+    },
+    help: { form: '/flag help', does: 'This help.' },
+  },
 };
 
 const TITLE: Record<Command, string> = {
@@ -118,6 +141,7 @@ const TITLE: Record<Command, string> = {
   '/validate': '/validate: the validation matrix and its go/no-go verdict',
   '/route': '/route: the route split (seed 000)',
   '/cutover': '/cutover: the production stream cutover train (seed 004)',
+  '/flag': '/flag: feature-flag canaries (seed 003)',
 };
 
 const EXAMPLES: Record<Command, string[]> = {
@@ -154,6 +178,11 @@ const EXAMPLES: Record<Command, string[]> = {
   '/cutover': [
     '/cutover stream control prod control-00041-abc control-00042-def',
     '/cutover stream control prod control-00041-abc control-00042-def --apply-route-flip --live',
+  ],
+  '/flag': [
+    '/flag signoff m4-canary staging https://ci.example.com/shadow-run/42',
+    '/flag canary m4-canary staging --watch 5m',
+    '/flag off m4-canary staging --reason "golden mismatches in the logs"',
   ],
 };
 

@@ -11,6 +11,7 @@ import type {
   StandaloneRollbackState,
 } from '../runbooks/types.ts';
 import { cutoverWords } from './cutover.ts';
+import { flagWords } from './flag.ts';
 import { code, escapeText, type Mrkdwn, md, mdJoin, mention } from './message.ts';
 import { between, relative, slackDate, when } from './time.ts';
 
@@ -88,6 +89,7 @@ function stageMark(state: CanaryState, stage: StageProgress, i: number, failed: 
 export function statusWords(state: RunbookState): string {
   if (state.kind === 'rollback') return rollbackWords(state);
   if (state.kind === 'stream-cutover') return cutoverWords(state);
+  if (state.kind === 'flag-canary') return flagWords(state);
   const stage = currentStage(state);
   const at = stage ? stageLabel(stage) : `stage ${state.stage}`;
   switch (state.status) {
@@ -135,7 +137,13 @@ function rollbackWords(state: StandaloneRollbackState): string {
 /** "control prod v1.42.0" and the like, for fallback texts (escaped: Slack parses them too). */
 export function plainTitle(state: RunbookState): Mrkdwn {
   const what =
-    state.kind === 'canary' ? ` ${state.tag}` : state.kind === 'rollback' ? ' rollback' : ' stream cutover';
+    state.kind === 'canary'
+      ? ` ${state.tag}`
+      : state.kind === 'rollback'
+        ? ' rollback'
+        : state.kind === 'stream-cutover'
+          ? ' stream cutover'
+          : ` flag ${state.mode === 'off' ? 'off' : 'canary'} ${state.config}`;
   return escapeText(`${state.service} ${state.env}${what}${state.dryRun ? ' (dry run)' : ''}`);
 }
 

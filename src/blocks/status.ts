@@ -1,6 +1,7 @@
 import type { CanaryRunbook } from '../config/runbooks.ts';
 import type { RunbookState } from '../runbooks/types.ts';
 import { cutoverCard } from './cutover.ts';
+import { flagCard } from './flag.ts';
 import { countText } from './gate-lines.ts';
 import {
   code,
@@ -47,6 +48,7 @@ export function rolloutStatus(
     ]);
   }
   if (state.kind === 'stream-cutover') return cutoverCard(state);
+  if (state.kind === 'flag-canary') return flagCard(state);
   const stage = currentStage(state);
   const last = stage?.ticks.at(-1);
   const gates = last
@@ -98,8 +100,12 @@ export function listLine(s: RunbookState, now: number): Mrkdwn {
   if (s.kind === 'rollback') {
     return md`${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* rollback: ${escapeText(statusWords(s))} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;
   }
-  if (s.kind === 'stream-cutover') {
-    return md`${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* stream cutover${s.dryRun ? ' (dry run)' : ''}: ${escapeText(statusWords(s))} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;
+  if (s.kind === 'stream-cutover' || s.kind === 'flag-canary') {
+    const what =
+      s.kind === 'stream-cutover'
+        ? 'stream cutover'
+        : `flag ${s.mode === 'off' ? 'off' : 'canary'} ${s.config}`;
+    return md`${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* ${escapeText(what)}${s.dryRun ? ' (dry run)' : ''}: ${escapeText(statusWords(s))} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;
   }
   const share = s.canaryRevision && s.status !== 'promoted' ? md` · canary ${canaryShare(s)} %` : '';
   return md`${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* ${code(s.tag)}${s.dryRun ? ' (dry run)' : ''}: ${escapeText(statusWords(s))}${share} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;

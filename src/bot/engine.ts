@@ -11,6 +11,7 @@ import { createDryRunEffects } from '../runbooks/dry-run.ts';
 import {
   createEffects,
   type DualRunner,
+  type FlagBackends,
   type IncidentPort,
   type Logger,
   type Notify,
@@ -27,6 +28,7 @@ import { createRollbackRequests } from '../runbooks/rollback-requests.ts';
 import { createScheduler } from '../runbooks/scheduler.ts';
 import type { RunbookPolicy, Timer } from '../runbooks/types.ts';
 import { defaultId, type UseCaseDeps } from '../runbooks/use-cases/deps.ts';
+import { flagsOff, signoffFlags, startFlagCanary } from '../runbooks/use-cases/flags.ts';
 import { defaultPolicy, type RetryPolicy } from '../runbooks/use-cases/policy.ts';
 import { runRollback, startRollback } from '../runbooks/use-cases/rollback.ts';
 import { send } from '../runbooks/use-cases/send.ts';
@@ -77,6 +79,8 @@ export interface EngineOptions {
   /** The stream cutover's dual-run comparison and SLO error budget. */
   dualRun?: DualRunner;
   errorBudget?: ErrorBudgetReader;
+  /** The flag canary's backends. */
+  flags?: FlagBackends;
   /** The kinds this engine runs; default the built-in table (a test may add its own). */
   kinds?: KindRegistry;
   /** Slack user groups of a user (handles or ids), for the roles; default none. */
@@ -157,6 +161,7 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.incidents ? { incidents: options.incidents } : {}),
     dualRun: options.dualRun ?? createDualRun(),
     ...(options.errorBudget ? { errorBudget: options.errorBudget } : {}),
+    ...(options.flags ? { flags: options.flags } : {}),
   });
 
   const replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -256,6 +261,9 @@ export function createEngine(options: EngineOptions): Engine {
     start: (input) => startAsDeployer(deps, input),
     startCanary: (input) => startCanary(deps, input),
     startCutover: (input) => startCutover(deps, input),
+    startFlagCanary: (input) => startFlagCanary(deps, input),
+    signoffFlags: (input) => signoffFlags(deps, input),
+    flagsOff: (input) => flagsOff(deps, input),
     startRollback: (input) => startRollback(deps, requests, input),
     approveRollback: async (requestId, userId) => requests.approve(requestId, await personOf(userId)),
     async cancelRollback(requestId, by) {

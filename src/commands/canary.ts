@@ -56,7 +56,7 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
       const found = await findRollout(surface, intent, who);
       if (!found.ok) return say(found.error);
       const state = found.state;
-      if (state.kind === 'stream-cutover') return rolloutStatus(state);
+      if (state.kind === 'stream-cutover' || state.kind === 'flag-canary') return rolloutStatus(state);
       if (state.kind !== 'canary')
         return say(
           md`${code(state.service)} in ${code(state.env)} is rolling back: ${state.rollback.reason}`,

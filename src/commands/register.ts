@@ -12,6 +12,8 @@ import { runCutover } from './cutover.ts';
 import { parseCutover } from './cutover-args.ts';
 import { runDeploy } from './deploy.ts';
 import { parseDeploy } from './deploy-args.ts';
+import { runFlag } from './flag.ts';
+import { parseFlag } from './flag-args.ts';
 import { runIncident } from './incident.ts';
 import { parseIncident } from './incident-args.ts';
 import { runRollback } from './rollback.ts';
@@ -35,6 +37,7 @@ export const COMMANDS = [
   '/validate',
   '/route',
   '/cutover',
+  '/flag',
 ] as const;
 type CommandName = (typeof COMMANDS)[number];
 
@@ -189,6 +192,8 @@ function parse(name: CommandName, text: string, surface: Surface): Parsed<unknow
       return parseRoute(text, surface.config);
     case '/cutover':
       return parseCutover(text, surface.config);
+    case '/flag':
+      return parseFlag(text, surface.config);
   }
 }
 
@@ -213,6 +218,8 @@ function run(
       return runRoute(intent as Parameters<typeof runRoute>[0], who, surface);
     case '/cutover':
       return runCutover(intent as Parameters<typeof runCutover>[0], who, surface);
+    case '/flag':
+      return runFlag(intent as Parameters<typeof runFlag>[0], who, surface);
   }
 }
 

@@ -70,7 +70,7 @@ export async function postRouteRequest(
 /** The rollback whose override was lifted: its message says so instead of "stays until lifted". */
 export async function markLifted(surface: Surface, rolloutId: string, by: string): Promise<void> {
   const view = await surface.engine.get(rolloutId);
-  if (!view || view.state.kind === 'stream-cutover') return;
+  if (!view || view.state.kind === 'stream-cutover' || view.state.kind === 'flag-canary') return;
   const routeLifted = { by, at: new Date().toISOString() };
   const lifted = rollingBackMessage(view.state, { routeLifted });
   await surface.poster.update(rolloutId, 'rollback', lifted).catch(() => false);

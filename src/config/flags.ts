@@ -38,13 +38,9 @@ export const httpJsonBackend = z.strictObject({
 
 export const cloudRunEnvBackend = z.strictObject({
   kind: z.literal('cloud-run-env'),
-  variables: z
-    .record(flagName, envVarName)
-    .default({})
-    .meta({
-      description:
-        "Each flag's environment variable; default the flag's name upper-cased, with _ for . and -",
-    }),
+  variables: z.record(flagName, envVarName).default({}).meta({
+    description: "Each flag's environment variable; default the flag's name upper-cased, with _ for . and -",
+  }),
 });
 
 export const flagBackend = z.discriminatedUnion('kind', [httpJsonBackend, cloudRunEnvBackend]);
@@ -93,6 +89,9 @@ export const flagCanaryRunbook = z.strictObject({
       health: z.array(name).default([]).meta({ description: 'http gates: the services are healthy' }),
     })
     .prefault({}),
+  approval: z.boolean().default(true).meta({
+    description: "Ask for the environment's approvals before the flags go on (never in a dry run)",
+  }),
   smoke: smoke.optional(),
   watch: duration
     .prefault('5m')
@@ -104,12 +103,9 @@ export const flagCanaryRunbook = z.strictObject({
     description:
       'prometheus gates read every interval: any-increase (golden_mismatch) rolls back at once; delta and delta-percent (with a profile) against the baseline captured before the flags went on',
   }),
-  prometheusUnavailable: z
-    .enum(['continue', 'stop'])
-    .default('continue')
-    .meta({
-      description:
-        'Prometheus unreachable during the watch: continue with a warning (seed 003), or stop and roll back',
-    }),
+  prometheusUnavailable: z.enum(['continue', 'stop']).default('continue').meta({
+    description:
+      'Prometheus unreachable during the watch: continue with a warning (seed 003), or stop and roll back',
+  }),
 });
 export type FlagCanaryRunbook = z.infer<typeof flagCanaryRunbook>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from './duration.ts';
+import { flagCanaryRunbook } from './flags.ts';
 import { fastSignalOf, type Gate } from './gates.ts';
 import { name } from './names.ts';
 
@@ -234,5 +235,5 @@ export const streamCutoverRunbook = z.strictObject({
 });
 export type StreamCutoverRunbook = z.infer<typeof streamCutoverRunbook>;
 
-export const runbook = z.discriminatedUnion('kind', [canaryRunbook, streamCutoverRunbook]);
+export const runbook = z.discriminatedUnion('kind', [canaryRunbook, streamCutoverRunbook, flagCanaryRunbook]);
 export type Runbook = z.infer<typeof runbook>;

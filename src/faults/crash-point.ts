@@ -16,6 +16,8 @@ export const CRASH_POINTS = [
   'after-deploy',
   /** Cloud Run answered a traffic change; the result is not saved yet. */
   'after-set-traffic',
+  /** The flag backend answered a flag change; the result is not saved yet. */
+  'after-set-flags',
   /** Slack answered chat.postMessage; the message's ts is not saved yet. */
   'after-slack-post',
   /** An approval was recorded; the event it completes may not be applied yet. */

@@ -32,6 +32,12 @@ export function describeEffect(effect: Effect): string {
       return `compare the streams (${effect.gates.join(', ')}) with ${effect.legacyUrl}`;
     case 'read-error-budget':
       return `read the error budget of ${effect.slo}`;
+    case 'read-flags':
+      return 'read the flags from their backend';
+    case 'set-flags': {
+      const values = Object.entries(effect.values).map(([k, v]) => `${k}=${v}`);
+      return `set the flags ${values.join(', ')}${effect.restore ? ` (back to ${effect.restore})` : ''}`;
+    }
     case 'evaluate':
       return `${PHASE[effect.phase]}: ${effect.gates.join(', ')}`;
     case 'schedule':

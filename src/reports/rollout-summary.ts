@@ -32,8 +32,8 @@ export interface CloudRunTarget {
 }
 
 export interface SummaryInput {
-  /** A stream cutover has its own report (cutover-summary.ts). */
-  state: Exclude<RunbookState, { kind: 'stream-cutover' }>;
+  /** A stream cutover and a flag canary have their own reports (cutover-summary.ts, flag-summary.ts). */
+  state: Exclude<RunbookState, { kind: 'stream-cutover' | 'flag-canary' }>;
   /** Dry runs: every effect the runbook asked for, in order. */
   plan?: readonly PlanEntry[];
   /** Absent when the config no longer has the service in that environment. */

@@ -21,7 +21,7 @@ import type { Effect, PlanEntry } from './types.ts';
 // - set-traffic / rollback-traffic: traffic-set with exactly the split asked for.
 // - route-override: route-overridden with the target asked for; set-split: traffic-set with that split.
 // - route-status, read-traffic, read-error-budget: read for real (reads change nothing).
-// - dual-run: like evaluate, not run.
+// - dual-run: like evaluate, not run. set-flags: flags-set with the values asked, nothing written.
 // - capture-before: no values (the delta gates would read them).
 // - evaluate: gates are NOT run. The canary revision does not exist, so every gate aimed at it would
 //   measure nothing and the judge would stop the plan at the first stage as inconclusive; instead each
@@ -138,7 +138,23 @@ export function createDryRunEffects(ports: DryRunPorts): EffectPerformer {
             }),
           },
         };
+      case 'set-flags': {
+        const before = (ctx.state as { flagsBefore?: { where: string; version: string } }).flagsBefore;
+        return {
+          event: {
+            type: 'flags-set',
+            at,
+            result: {
+              values: effect.values,
+              version: before?.version ?? 'dry-run',
+              where: before?.where ?? 'dry-run: the backend was not written',
+              written: false,
+            },
+          },
+        };
+      }
       // Reads change nothing: a rehearsal shows what it found.
+      case 'read-flags':
       case 'route-status':
       case 'read-traffic':
       case 'read-error-budget':

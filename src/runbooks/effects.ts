@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { FlagCanaryRunbook } from '../config/flags.ts';
 import type { Gate } from '../config/gates.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import type { SecretResolver } from '../config/secret-resolver.ts';
@@ -15,6 +16,7 @@ import type { Fence } from './locks.ts';
 import type { CloudRun, ServiceRef, ServiceState } from './ports/cloud-run.ts';
 import type { ErrorBudgetReader } from './ports/error-budget.ts';
 import { PlatformError } from './ports/errors.ts';
+import type { FlagBackend } from './ports/flags.ts';
 import type { RouteSplitControl } from './ports/route-split.ts';
 import type { Scheduler } from './scheduler.ts';
 import { canarySplit, sameSplit, servingRevision, splitOf } from './traffic.ts';
@@ -123,6 +125,13 @@ export interface DualRunner {
   ): Promise<GateResult>;
 }
 
+/** Builds the flag backend a flag canary's runbook names, for its service environment. */
+export type FlagBackends = (input: {
+  service: string;
+  env: string;
+  runbook: FlagCanaryRunbook;
+}) => Promise<FlagBackend>;
+
 export interface EffectPorts {
   store: Store;
   /** The kinds: what each one's report holds and what its gates measure. */
@@ -139,6 +148,8 @@ export interface EffectPorts {
   /** The stream cutover's dual-run and SLO error budget. */
   dualRun?: DualRunner;
   errorBudget?: ErrorBudgetReader;
+  /** The flag backend of a flag canary's runbook in a service environment (src/platform/flags). */
+  flags?: FlagBackends;
   log: Logger;
   now: () => Date;
   /** Attempts of a fire-and-forget effect (notify, schedule, ...) before giving up; default 3. */
@@ -573,12 +584,48 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
         );
         return { event: { type: 'report-written', at: ctx.at() } };
 
+      case 'read-flags': {
+        const reading = await (await flagBackend(ctx)).read();
+        return { event: { type: 'flags-read', at: ctx.at(), reading } };
+      }
+
+      case 'set-flags': {
+        const backend = await flagBackend(ctx);
+        // The backend reads first and writes only what differs: a redriven change writes nothing.
+        await ctx.ensureCurrent();
+        const result = await backend.set({
+          values: effect.values,
+          ...(effect.restore === undefined ? {} : { restore: effect.restore }),
+        });
+        crashPoint('after-set-flags');
+        await audit(ctx, 'flags.set', {
+          after: {
+            values: result.values,
+            where: result.where,
+            version: result.version,
+            written: result.written,
+          },
+          ...(result.written ? {} : { reason: 'already as asked: nothing written' }),
+        });
+        return { event: { type: 'flags-set', at: ctx.at(), result } };
+      }
+
       default: {
         const unknown: never = effect;
         throw new TypeError(`unknown effect ${JSON.stringify(unknown)}`);
       }
     }
   };
+
+  function flagBackend(ctx: EffectContext): Promise<FlagBackend> {
+    if (!ports.flags)
+      throw new PlatformError('flags', 'invalid', 'no flag backend is configured in this replica');
+    return ports.flags({
+      service: ctx.state.service,
+      env: ctx.state.env,
+      runbook: ctx.runbook as FlagCanaryRunbook,
+    });
+  }
 
   return { perform };
 }

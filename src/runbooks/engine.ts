@@ -60,6 +60,19 @@ export interface RolloutView<S extends RunbookStateBase = RunbookState> {
   outbox?: Outbox;
 }
 
+export interface FlagScopeInput {
+  /** The flag set: a `flag-canary` runbook of the config. */
+  config: string;
+  env: string;
+}
+
+export interface FlagCanaryAsk extends FlagScopeInput {
+  requestedBy: string;
+  dryRun: boolean;
+  /** --watch, in ms. */
+  watchMs?: number;
+}
+
 /** /cutover stream, as asked: where, by whom, dry-run or live, and the train's own inputs. */
 export interface CutoverAsk extends CutoverInput {
   service: string;
@@ -111,6 +124,21 @@ export interface Engine {
     requestedBy: string;
     dryRun?: boolean;
   }): Promise<StartResult>;
+  /** /flag canary: the flag set's canary (seed 003) in an environment, under its service's deploy lock. */
+  startFlagCanary(input: FlagCanaryAsk): Promise<StartResult<RunbookStateBase>>;
+  /** /flag signoff: a sign-off of the flag set's flags that need one, by someone its runbook names. */
+  signoffFlags(
+    input: FlagScopeInput & { by: string; evidence: string; flag?: string },
+  ): Promise<
+    | { ok: true; signoffs: { flag: string; expiresAt: string }[] }
+    | { ok: false; reason: string; message: string }
+  >;
+  /** /flag off: the flags back off, by the rollback policy (a running canary's rollback, or its own record). */
+  flagsOff(
+    input: FlagScopeInput & { by: string; reason: string; dryRun?: boolean },
+  ): Promise<
+    { ok: true; via: 'canary' | 'off'; rolloutId: string } | { ok: false; reason: string; message: string }
+  >;
   /** /cutover stream: the stream cutover train of seed 004, under the deploy lock. */
   startCutover(input: CutoverAsk): Promise<StartResult<RunbookStateBase>>;
   /**

@@ -34,6 +34,8 @@ export const AWAITS_RESULT: ReadonlySet<Effect['type']> = new Set<Effect['type']
   'set-split',
   'dual-run',
   'read-error-budget',
+  'read-flags',
+  'set-flags',
 ]);
 
 export function awaitsResult(effect: Effect): boolean {

@@ -1,6 +1,8 @@
+import { flagCanaryRunbook } from '../config/flags.ts';
 import { type CanaryRunbook, canaryRunbook, type Runbook, streamCutoverRunbook } from '../config/runbooks.ts';
 import { canaryStep, newCanary } from './canary/index.ts';
 import { type CutoverInput, cutoverStep, newCutover } from './cutover/index.ts';
+import { type FlagCanaryInput, flagCanaryStep, newFlagCanary } from './flag/index.ts';
 import { withHold } from './hold.ts';
 import type { GateTargets, RunbookKind } from './kind.ts';
 import { newStandaloneRollback, standaloneRollbackStep } from './rollback.ts';
@@ -37,6 +39,7 @@ interface InputOf {
   canary: CanaryInput;
   rollback: RollbackInput;
   'stream-cutover': CutoverInput;
+  'flag-canary': FlagCanaryInput & { config: string };
 }
 
 /** Every configured kind must run as a state kind. */
@@ -124,4 +127,34 @@ const streamCutover: KindTable['stream-cutover'] = {
   }),
 };
 
-export const KINDS: KindTable = { canary, rollback, 'stream-cutover': streamCutover };
+const flagCanary: KindTable['flag-canary'] = {
+  schema: flagCanaryRunbook,
+  // The service's deploy lock: a flag canary judges the service's metrics, and its cloud-run-env backend
+  // deploys revisions, so it never runs beside a canary (or another flag canary) of the same service.
+  lock: 'rollout',
+  init: (base, input, runbook) => newFlagCanary({ ...base, config: input.config }, input, runbook),
+  step: (state, event, ctx) => flagCanaryStep(state, event, ctx),
+  report: stateReport,
+  summary: (state) => ({
+    status: state.status,
+    step: state.steps[state.step]?.name ?? state.step,
+    ...(state.rollback ? { rollback: state.rollback.reason } : {}),
+  }),
+  gateTargets: (state, _effect, _runbook, publicUrl) => ({
+    canaryUrl: publicUrl,
+    stableRevision: '',
+    canaryRevision: '',
+    canaryShare: 1,
+    ...(state.before ? { before: state.before } : {}),
+  }),
+  // A live flag canary: setting the flags back is the safe direction, so its requester and the rollback
+  // approvers may do it alone, as after a failed gate.
+  waitsOnFailedGate: (state) => state.status === 'watching' || state.status === 'checking',
+};
+
+export const KINDS: KindTable = {
+  canary,
+  rollback,
+  'stream-cutover': streamCutover,
+  'flag-canary': flagCanary,
+};

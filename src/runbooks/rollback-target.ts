@@ -10,7 +10,7 @@ import type { Split } from './types.ts';
 /** One rollout of the service (canary or standalone rollback), as its record or the audit stream tells it. */
 export interface PastRollout {
   id: string;
-  kind: 'canary' | 'rollback' | 'stream-cutover';
+  kind: 'canary' | 'rollback' | 'stream-cutover' | 'flag-canary';
   /** Its status; for a record gone from the store, the last status the audit stream saw. */
   status: string;
   startedAt: string;

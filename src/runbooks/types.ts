@@ -2,6 +2,7 @@ import type { CanaryRunbook } from '../config/runbooks.ts';
 import type { StageVerdict } from '../gates/judge.ts';
 import type { GateResult } from '../gates/result.ts';
 import type { ErrorBudget } from './ports/error-budget.ts';
+import type { FlagReading, FlagSetResult } from './ports/flags.ts';
 
 // The contract between the pure runbooks (canary/, rollback.ts) and the executor (executor.ts).
 // A runbook is a function (state, event) -> (state, effects, refused?). It never does I/O: the executor
@@ -228,20 +229,24 @@ export type CutoverStepName =
   | 'hard-gates' // the seed's thresholds over everything observed
   | 'flip-back'; // a failed train that flipped the route puts it back
 
-export type CutoverStepStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+export type TrainStepStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+export type CutoverStepStatus = TrainStepStatus;
 
-export interface CutoverStep {
-  name: CutoverStepName;
-  status: CutoverStepStatus;
+/** One step of a train (a stream cutover, a flag canary): its status, what it observed, its own log. */
+export interface TrainStep<Name extends string = string> {
+  name: Name;
+  status: TrainStepStatus;
   startedAt?: string;
   endedAt?: string;
-  /** Gate results of the step (smokes, route verification, dual-run comparisons). */
+  /** Gate results of the step (smokes, route verification, comparisons, the latest watch tick). */
   results: GateResult[];
-  /** What failed in it, counted against its hard gate. */
+  /** What failed in it (a cutover counts them against its hard gate). */
   failures: number;
   /** The step's own log: what was done and what came back. */
   log: TimelineEntry[];
 }
+
+export type CutoverStep = TrainStep<CutoverStepName>;
 
 /** One of the seed's hard gates: a count (or a percent) against its most. */
 export interface HardGate {
@@ -314,7 +319,71 @@ export interface StreamCutoverState {
   endedAt?: string;
 }
 
-export type RunbookState = CanaryState | StandaloneRollbackState | StreamCutoverState;
+// The feature-flag canary of seed 003, as one train of steps like the cutover's.
+export type FlagStepName =
+  | 'prerequisites' // sign-offs (checked at start), shadow-run and health gates
+  | 'flags-before' // the flags' current values, read from their backend
+  | 'baseline' // the triggers' values before the change (Prometheus)
+  | 'approval' // where the environment asks for it, before the flags go on
+  | 'flags-on' // the flags set, read back
+  | 'smoke' // an http gate, or a Cloud Run job's exit code
+  | 'watch' // the triggers every interval through the watch window
+  | 'flags-off'; // on a breach (or a person's rollback): the flags back as they were, read back
+
+export type FlagStep = TrainStep<FlagStepName>;
+
+/** A flag canary's record: `mode` off is `/flag off` with no canary running, the flags-off step alone. */
+export interface FlagCanaryState {
+  kind: 'flag-canary';
+  id: string;
+  service: string;
+  env: string;
+  requestedBy: string;
+  dryRun: boolean;
+  status: RolloutStatus;
+  hold?: Attention<'approval-expired' | 'rollback'>;
+  pending?: Pending;
+  /** The flag set: the runbook's name in the config (the seed's canary config). */
+  config: string;
+  mode: 'canary' | 'off';
+  flags: string[];
+  watchMs: number;
+  intervalMs: number;
+  steps: FlagStep[];
+  step: number;
+  /** The sign-offs the flags that need one had when it started. */
+  signoffs: { flag: string; by: string; at: string; expiresAt: string; evidence: string }[];
+  flagsBefore?: { values: Record<string, boolean | undefined>; version: string; where: string };
+  flagsAfter?: { values: Record<string, boolean | undefined>; version: string; where: string };
+  /** What undoes the change (cloud-run-env: the revision that served before). */
+  restore?: string;
+  /** The triggers' values before the flags went on, by gate name. */
+  before?: Record<string, number>;
+  approvals: Approval[];
+  approvalExpiresAt?: string;
+  approvalRequests?: number;
+  /** The smoke's return code: 0 passed, 1 failed (an http gate), the job's exit code; null: not run. */
+  smokeReturnCode?: number | null;
+  windowStart?: string;
+  windowEndsAt?: string;
+  /** Every watch tick's results, in order. */
+  ticks: GateResult[][];
+  /** Said in the thread and the report: Prometheus unreachable (the watch went on), and the like. */
+  warnings: string[];
+  rollback?: {
+    trigger: 'trigger' | 'smoke' | 'manual' | 'prometheus';
+    reason: string;
+    at: string;
+    by?: string;
+  };
+  verdict?: 'passed' | 'failed';
+  aborted?: { by: string; at: string; reason?: string };
+  timeline: TimelineEntry[];
+  startedAt: string;
+  endedAt?: string;
+}
+
+export type RunbookState = CanaryState | StandaloneRollbackState | StreamCutoverState | FlagCanaryState;
 
 // Events: what happened. Effect outcomes carry what the platform reported, never what was assumed.
 export type RunbookEvent =
@@ -336,6 +405,8 @@ export type RunbookEvent =
   | { type: 'traffic-read'; at: string; traffic: Split }
   | { type: 'dual-run-done'; at: string; results: GateResult[] }
   | { type: 'error-budget-read'; at: string; budget: ErrorBudget }
+  | { type: 'flags-read'; at: string; reading: FlagReading }
+  | { type: 'flags-set'; at: string; result: FlagSetResult }
   | { type: 'checks-done'; at: string; results: GateResult[] }
   | { type: 'tick'; at: string; stage: number }
   | { type: 'gates-done'; at: string; stage: number; results: GateResult[] }
@@ -398,6 +469,9 @@ export type Effect =
   /** The same stream requests to the service's URL and the legacy base URL, compared. */
   | { type: 'dual-run'; gates: string[]; legacyUrl: string }
   | { type: 'read-error-budget'; slo: string }
+  | { type: 'read-flags' }
+  /** The flag set's flags to these values (restore: undo an earlier change, e.g. the revision before). */
+  | { type: 'set-flags'; values: Record<string, boolean>; restore?: string }
   | {
       type: 'evaluate';
       phase: 'checks' | 'gates' | 'rollback-checks';

@@ -12,6 +12,7 @@ import {
   type RollbackRequestDocs,
 } from './rollback-requests.ts';
 import { createRollouts, DEFAULT_FINISHED_ROLLOUT_TTL_MS, type Rollouts } from './rollouts.ts';
+import { createSignoffs, type Signoffs } from './signoffs.ts';
 import type { Clock } from './time.ts';
 import { createTimelines, type Timelines } from './timelines.ts';
 import { createWorkers, type Workers } from './workers.ts';
@@ -39,6 +40,8 @@ export interface Store {
   timelines: Timelines;
   /** Evidence reports of finished rollouts. */
   reports: Reports;
+  /** Sign-offs of flags, a flag canary's prerequisite. */
+  signoffs: Signoffs;
   /** Manual rollback requests waiting for approvals. */
   rollbackRequests: RollbackRequestDocs;
   /** Route-split changes (/route) waiting for approvals. */
@@ -66,6 +69,7 @@ export function createStore(redis: Redis, options: StoreOptions = {}): Store {
     audit: createAuditLog(redis, keys, clock),
     timelines: createTimelines(redis, keys, clock),
     reports: createReports(redis, keys, clock),
+    signoffs: createSignoffs(redis, keys),
     rollbackRequests: createRollbackRequestDocs(redis, keys),
     routeRequests: createRouteRequestDocs(redis, keys),
     close: () => closeRedis(redis),
@@ -100,6 +104,7 @@ export {
   type StartRolloutResult,
   type TransitionResult,
 } from './rollouts.ts';
+export type { Signoff, Signoffs } from './signoffs.ts';
 export type { Clock } from './time.ts';
 export type { NewTimelineEntry, Timelines } from './timelines.ts';
 export type { Workers } from './workers.ts';

@@ -30,6 +30,9 @@
  *                                                 until a day after it expires (its approvals, under
  *                                                 approvals:{id}:rollback, and the audit keep evidence)
  *   {p}report:{rolloutId}                 STRING  JSON report of a finished rollout (90 days)
+ *   {p}signoff:{config}:{env}:{flag}      STRING  JSON sign-off of a flag (who, when, evidence URL): a
+ *                                                 flag canary's prerequisite, expiring with it (its audit
+ *                                                 line is the evidence that stays)
  *   {p}slack:{owner}                      HASH    purpose -> `channel ts` of the Slack messages the bot
  *                                                 owns for a rollout or incident (90 days)
  *   {p}incident:{id}                      STRING  JSON of an incident: channel and ts of its card, status
@@ -100,6 +103,7 @@ export interface Keys {
   timeline(incidentId: string): string;
   timelineEntries(incidentId: string): string;
   report(rolloutId: string): string;
+  signoff(config: string, env: string, flag: string): string;
   rollbackRequest(id: string): string;
   routeRequest(id: string): string;
   slackMessages(owner: string): string;
@@ -145,6 +149,12 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     timeline: (incidentId) => byId('timeline', 'incident id', incidentId),
     timelineEntries: (incidentId) => `${byId('timeline', 'incident id', incidentId)}:entries`,
     report: (rolloutId) => byId('report', 'rollout id', rolloutId),
+    signoff: (config, env, flag) => {
+      assertName('flag set', config);
+      assertName('environment', env);
+      assertId('flag', flag);
+      return `${prefix}signoff:${config}:${env}:${flag}`;
+    },
     rollbackRequest: (id) => byId('rollback-request', 'request id', id),
     routeRequest: (id) => byId('route-request', 'request id', id),
     slackMessages: (owner) => byId('slack', 'message owner', owner),

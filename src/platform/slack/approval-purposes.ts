@@ -1,5 +1,5 @@
 import type { StreamCutoverState } from '../../runbooks/cutover/types.ts';
-import type { CanaryState } from '../../runbooks/types.ts';
+import type { CanaryState, FlagCanaryState } from '../../runbooks/types.ts';
 
 // The Slack messages that ask people for an approval, as the poster names them: (owner, purpose) is one
 // message, so a retried or redriven post edits the one posted before. Built here only, so the post and
@@ -13,8 +13,8 @@ export function approvalPurpose(state: CanaryState, stage: number): string {
   return `approval:${stage}:${state.stages[stage]?.approvalRequests ?? 1}`;
 }
 
-/** The approval request of a stream cutover train (its step index, and which request): `approval:s:r`. */
-export function cutoverApprovalPurpose(state: StreamCutoverState): string {
+/** The approval request of a train (its step index, and which request): `approval:s:r`. */
+export function trainApprovalPurpose(state: StreamCutoverState | FlagCanaryState): string {
   return `approval:${state.steps.findIndex((s) => s.name === 'approval')}:${state.approvalRequests ?? 1}`;
 }
 

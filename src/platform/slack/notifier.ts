@@ -3,6 +3,8 @@ import {
   approvalRequest,
   cutoverApproval,
   cutoverStepMessage,
+  flagApproval,
+  flagStepMessage,
   gateResultsMessage,
   kindCard,
   rollingBackMessage,
@@ -17,7 +19,7 @@ import { describePrincipals } from '../../runbooks/principals.ts';
 import { isTerminalStatus } from '../../runbooks/status.ts';
 import type { CanaryState, Notification, RunbookState } from '../../runbooks/types.ts';
 import type { Store } from '../../store/index.ts';
-import { approvalPurpose, cutoverApprovalPurpose } from './approval-purposes.ts';
+import { approvalPurpose, trainApprovalPurpose } from './approval-purposes.ts';
 import { failedStepWords } from './attention-words.ts';
 import type { Poster } from './poster.ts';
 import { createReportUpload } from './report-upload.ts';
@@ -196,51 +198,76 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
         default:
           break;
       }
-    } else if (state.kind === 'stream-cutover') {
+    } else if (state.kind === 'stream-cutover' || state.kind === 'flag-canary') {
       const environment = config.environments[state.env];
+      const details = {
+        required: required(state),
+        ...(environment
+          ? {
+              approvers: describePrincipals(environment.approval.approvers),
+              allowSelfApproval: environment.approval.allowSelfApproval,
+            }
+          : {}),
+      };
+      const index = state.steps.findIndex((st) => st.name === 'approval');
+      const cutover = state.kind === 'stream-cutover';
       const approval = () =>
-        cutoverApproval(
-          state,
-          state.steps.findIndex((st) => st.name === 'approval'),
-          {
-            required: required(state),
-            ...(environment
-              ? {
-                  approvers: describePrincipals(environment.approval.approvers),
-                  allowSelfApproval: environment.approval.allowSelfApproval,
-                }
-              : {}),
-          },
-        );
+        state.kind === 'stream-cutover'
+          ? cutoverApproval(state, index, details)
+          : flagApproval(state, index, details);
+      const purpose = trainApprovalPurpose(state);
+      const what = cutover
+        ? 'stream cutover'
+        : `flag canary ${state.kind === 'flag-canary' ? state.config : ''}`;
       switch (n.kind) {
         case 'train-step':
-          await poster.upsert(rolloutId, `step:${n.step}`, thread, cutoverStepMessage(state, n.step));
+          await poster.upsert(
+            rolloutId,
+            `step:${n.step}`,
+            thread,
+            state.kind === 'stream-cutover'
+              ? cutoverStepMessage(state, n.step)
+              : flagStepMessage(state, n.step),
+          );
           // Past the approval step: its request loses its buttons.
-          if (state.approvalRequestedAt !== undefined)
-            await poster.update(rolloutId, cutoverApprovalPurpose(state), approval());
+          if (state.approvalRequests !== undefined) await poster.update(rolloutId, purpose, approval());
           break;
         case 'approval-requested':
-          await poster.upsert(rolloutId, cutoverApprovalPurpose(state), thread, approval());
+          await poster.upsert(rolloutId, purpose, thread, approval());
           break;
         case 'approval-recorded':
-          await poster.update(rolloutId, cutoverApprovalPurpose(state), approval());
+          await poster.update(rolloutId, purpose, approval());
           break;
         case 'needs-attention':
-          await line(
-            md`:warning: ${mention(state.requestedBy)} the stream cutover needs attention: ${n.reason}`,
-          );
+          await line(md`:warning: ${mention(state.requestedBy)} the ${what} needs attention: ${n.reason}`);
           break;
         case 'resumed':
           await line(md`:arrow_forward: Resumed by ${mention(n.by)}.`);
           break;
+        case 'rolling-back':
+          await line(md`:rewind: Rolling back: ${n.reason}`);
+          break;
+        case 'rolled-back':
+          await line(
+            state.kind === 'flag-canary' && state.mode === 'off'
+              ? md`:white_check_mark: Flags off, read back.`
+              : md`:x: CANARY FAILED. Rollback reason: ${state.kind === 'flag-canary' ? (state.rollback?.reason ?? '') : ''}. The flags are back as they were, read back.`,
+          );
+          break;
         case 'promoted':
-          await line(md`:white_check_mark: Stream cutover passed every hard gate.`);
+          await line(
+            cutover
+              ? md`:white_check_mark: Stream cutover passed every hard gate.`
+              : md`:white_check_mark: CANARY PASSED: the flags stay on.`,
+          );
           break;
         case 'aborted':
           await line(md`:no_entry_sign: Aborted by ${mention(n.by)}${n.reason ? md`: ${n.reason}` : ''}.`);
           break;
         case 'failed':
-          await line(md`:x: Stream cutover failed: ${n.reason}`);
+          await line(
+            cutover ? md`:x: Stream cutover failed: ${n.reason}` : md`:x: CANARY FAILED: ${n.reason}`,
+          );
           break;
         default:
           break;

@@ -13,6 +13,8 @@ import { serviceTarget } from '../../config/target.ts';
 import { messageOf } from '../../gates/error-result.ts';
 import { cutoverMarkdown } from '../../reports/cutover-md.ts';
 import { cutoverSummary } from '../../reports/cutover-summary.ts';
+import { flagMarkdown } from '../../reports/flag-md.ts';
+import { flagSummary } from '../../reports/flag-summary.ts';
 import { type RolloutSummary, rolloutSummary, type SummaryInput } from '../../reports/rollout-summary.ts';
 import { SUMMARY_JSON, summaryJson } from '../../reports/summary-json.ts';
 import { outcomeWord, SUMMARY_MD, summaryMarkdown } from '../../reports/summary-md.ts';
@@ -81,6 +83,37 @@ export function reportFiles(
         message(md`Evidence report kept: ${summary.rolloutId}`, [
           section(
             md`:warning: The evidence report could not be attached: ${escapeText(truncate(error, 200))}. It is kept with the train for ${REPORT_KEPT_DAYS} days (Redis key ${code(key)}).\n*${word}*: ${truncate(summary.outcome.reason, 300)}`,
+          ),
+        ]),
+    };
+  }
+  if (state.kind === 'flag-canary') {
+    const summary = flagSummary(state);
+    const word =
+      summary.mode === 'off'
+        ? summary.success
+          ? 'Flags off'
+          : 'Flags not off'
+        : summary.success
+          ? 'CANARY PASSED'
+          : 'CANARY FAILED';
+    const reason = summary.rollback_reason ? `: ${truncate(summary.rollback_reason, 160)}` : '';
+    return {
+      comment:
+        md`:page_facing_up: Evidence report${summary.dryRun ? ' (dry run)' : ''}: *${word}*, ${summary.config} in ${summary.env}${reason}`
+          .text,
+      files: [
+        {
+          filename: SUMMARY_JSON,
+          title: `${summary.rolloutId} summary.json`,
+          content: `${JSON.stringify(summary, null, 2)}\n`,
+        },
+        { filename: SUMMARY_MD, title: `${summary.rolloutId} SUMMARY.md`, content: flagMarkdown(summary) },
+      ],
+      kept: (key, error) =>
+        message(md`Evidence report kept: ${summary.rolloutId}`, [
+          section(
+            md`:warning: The evidence report could not be attached: ${escapeText(truncate(error, 200))}. It is kept for ${REPORT_KEPT_DAYS} days (Redis key ${code(key)}).\n*${word}*${reason}`,
           ),
         ]),
     };

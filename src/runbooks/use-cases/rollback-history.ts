@@ -62,7 +62,7 @@ export async function readHistory(
 }
 
 function fromState(state: RunbookState): PastRollout {
-  const rb = state.kind === 'stream-cutover' ? undefined : state.rollback;
+  const rb = state.kind === 'canary' || state.kind === 'rollback' ? state.rollback : undefined;
   const base = {
     id: state.id,
     kind: state.kind,

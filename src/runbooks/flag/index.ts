@@ -1,0 +1,1 @@
+export { type FlagCanaryInput, flagCanaryStep, newFlagCanary } from './train.ts';
