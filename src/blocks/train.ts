@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import type { Approval, TrainStep, TrainStepStatus } from '../runbooks/types.ts';
 import { ACTIONS, encodeValue } from './actions.ts';
 import { gateLine } from './gate-lines.ts';
+import { LIMITS } from './limits.ts';
 import {
   actions,
   button,
@@ -15,6 +16,7 @@ import {
   message,
   type SlackMessage,
   section,
+  truncateMrkdwn,
   withMentions,
 } from './message.ts';
 import { clockTime, slackDate } from './time.ts';
@@ -50,17 +52,21 @@ export function trainStepMessage(
   const blocks = fitting(
     (budget) => [
       section(head),
+      // Worst first: what failed is what a person needs to see; the report has the rest.
       ...lineSections(
-        step.results.map((r) => gateLine(r, budget)),
-        { maxSections: 4, more: 'see the report' },
+        [...step.results].sort((a, b) => rank(a.status) - rank(b.status)).map((r) => gateLine(r, budget)),
+        { maxSections: 2, maxLine: budget, more: 'see the report' },
       ),
       ...extra(budget),
       ...(step.log.length > 0
         ? [
             context(
-              mdJoin(
-                step.log.slice(-8).map((l) => md`${clockTime(l.at)} ${l.what}`),
-                '\n',
+              truncateMrkdwn(
+                mdJoin(
+                  step.log.slice(-8).map((l) => truncateMrkdwn(md`${clockTime(l.at)} ${l.what}`, budget)),
+                  '\n',
+                ),
+                LIMITS.contextText,
               ),
             ),
           ]
@@ -70,6 +76,9 @@ export function trainStepMessage(
   );
   return message(md`${subject}: ${title} ${step.status}`, blocks);
 }
+
+const ORDER = ['fail', 'error', 'inconclusive', 'skipped', 'pass'];
+const rank = (status: string) => ORDER.indexOf(status);
 
 export interface TrainApprovalDetails {
   required: number;
