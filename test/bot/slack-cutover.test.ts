@@ -405,13 +405,15 @@ describe('what a service under test returns', () => {
     const started = await cutover('--error-budget-consumed 1 --live');
     const state = await ended(idOf(started.text), 'failed');
     expect(state.steps[0]?.results[0]?.reason).toContain('<!channel>');
-    const root = await card();
-    await vi.waitFor(
-      () => expect(s.thread(root.ts).some((m) => m.text.includes('Pre-cutover stream smokes'))).toBe(true),
+    // The step's message shows the failing event, as text.
+    const posted = await vi.waitFor(
+      () => {
+        const all = JSON.stringify(slack.recorder.requests.map((r) => r.body));
+        expect(all).toContain('&lt;!channel&gt;');
+        return all;
+      },
       { timeout: 10_000, interval: 20 },
     );
-    const posted = JSON.stringify(slack.recorder.requests.map((r) => r.body));
-    expect(posted).toContain('&lt;!channel&gt;');
     expect(posted).not.toContain('<!channel>');
     expect(posted).not.toContain('<https://evil.example');
   });
