@@ -38,13 +38,9 @@ export const httpJsonBackend = z.strictObject({
 
 export const cloudRunEnvBackend = z.strictObject({
   kind: z.literal('cloud-run-env'),
-  variables: z
-    .record(flagName, envVarName)
-    .default({})
-    .meta({
-      description:
-        "Each flag's environment variable; default the flag's name upper-cased, with _ for . and -",
-    }),
+  variables: z.record(flagName, envVarName).default({}).meta({
+    description: "Each flag's environment variable; default the flag's name upper-cased, with _ for . and -",
+  }),
 });
 
 export const flagBackend = z.discriminatedUnion('kind', [httpJsonBackend, cloudRunEnvBackend]);
@@ -104,12 +100,9 @@ export const flagCanaryRunbook = z.strictObject({
     description:
       'prometheus gates read every interval: any-increase (golden_mismatch) rolls back at once; delta and delta-percent (with a profile) against the baseline captured before the flags went on',
   }),
-  prometheusUnavailable: z
-    .enum(['continue', 'stop'])
-    .default('continue')
-    .meta({
-      description:
-        'Prometheus unreachable during the watch: continue with a warning (seed 003), or stop and roll back',
-    }),
+  prometheusUnavailable: z.enum(['continue', 'stop']).default('continue').meta({
+    description:
+      'Prometheus unreachable during the watch: continue with a warning (seed 003), or stop and roll back',
+  }),
 });
 export type FlagCanaryRunbook = z.infer<typeof flagCanaryRunbook>;
