@@ -395,6 +395,7 @@ export function cloudRunWith(world: EngineWorld, overrides: Partial<CloudRun>): 
   return {
     describe: (ref) => real.describe(ref),
     listRevisions: (ref) => real.listRevisions(ref),
+    describeRevision: (ref, revision) => real.describeRevision(ref, revision),
     describeJob: (ref) => real.describeJob(ref),
     rollbackTo: (ref, revision) => real.rollbackTo(ref, revision),
     deployNoTraffic: (ref, request) => real.deployNoTraffic(ref, request),

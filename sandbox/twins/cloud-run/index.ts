@@ -3,7 +3,7 @@ import { Recorder } from '../recorder.ts';
 import { cloudRunHandlers } from './handlers.ts';
 import { type ExecutionSeed, type JobKey, JobStore } from './jobs.ts';
 import { serviceJson } from './render.ts';
-import { type ServiceKey, ServiceStore, serviceName } from './services.ts';
+import { envOf, type ServiceKey, ServiceStore, serviceName } from './services.ts';
 import { readTraffic } from './traffic.ts';
 import { LATEST, REVISION } from './wire.ts';
 
@@ -13,7 +13,9 @@ import { LATEST, REVISION } from './wire.ts';
 //   GET .../services/S/revisions[/R]                    GET /v2/projects/P/locations/L/operations/ID
 //   GET .../jobs/J, .../jobs/J/executions[/E]
 // and validates like the real API: stale etag -> 409 ABORTED, percents not adding to 100 -> 400,
-// a revision in traffic that does not exist -> 404, unknown service -> 404 NOT_FOUND.
+// a revision in traffic that does not exist -> 404, unknown service -> 404 NOT_FOUND. A template whose
+// image or environment variables changed makes a new revision (which keeps its containers, env included);
+// naming an existing revision with another configuration -> 409 ALREADY_EXISTS.
 //
 // Faults go through `recorder.inject({match, ...})`, matched against `METHOD /path` (see `routes`):
 //   {status: 403 | 404 | 429 | 500 | 503, retryAfter?, message?}  answered as Google's error body
@@ -37,6 +39,8 @@ export interface ServiceSeed extends ServiceKey {
   image: string;
   /** Short name of the first revision; default `<service>-00001-<abc>`. */
   revision?: string;
+  /** Environment variables of the first revision's container (and the template's). */
+  env?: Record<string, string>;
   /**
    * Where the service (no tag) and its tags are served; default Cloud Run's `https://[tag---]svc-hash-uc.a.run.app`.
    * The sandbox serves them on loopback, so the bot's smoke checks reach what the twin reports.
@@ -68,6 +72,8 @@ export interface TwinServiceView {
   /** Tag -> revision (from trafficStatuses). */
   tags: Record<string, string>;
   revisions: { name: string; image: string; ready: boolean }[];
+  /** Each revision's environment variables (literal values), by short name. */
+  env: Record<string, Record<string, string>>;
   reconciling: boolean;
 }
 
@@ -134,6 +140,7 @@ export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
       split,
       tags,
       revisions: [...s.revisions.values()].map((r) => ({ name: r.name, image: r.image, ready: r.ready })),
+      env: Object.fromEntries([...s.revisions.values()].map((r) => [r.name, envOf(r.containers)])),
       reconciling: s.reconciling,
     };
   }
@@ -148,18 +155,22 @@ export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
 
     /** A service whose one ready revision serves 100 % through a LATEST target; returns its view. */
     seedService(seed: ServiceSeed): TwinServiceView {
-      const { image, revision, urls, ...key } = seed;
-      const stored = services.seed(key, image, revision);
+      const { image, revision, urls, env, ...key } = seed;
+      const stored = services.seed(key, image, revision, env);
       if (urls) stored.urls = urls;
       return view(key);
     },
     /** Another revision of a seeded service (no traffic); returns its short name. */
-    seedRevision(key: ServiceKey, revision: { image: string; name?: string; ready?: boolean }): string {
+    seedRevision(
+      key: ServiceKey,
+      revision: { image: string; name?: string; ready?: boolean; env?: Record<string, string> },
+    ): string {
       return services.addRevision(
         services.get(serviceName(key)),
         revision.image,
         revision.name,
         revision.ready,
+        revision.env,
       );
     },
     service: view,

@@ -64,6 +64,34 @@ export interface StoredOperation {
 export const serviceName = (k: ServiceKey) =>
   `projects/${k.project}/locations/${k.region}/services/${k.service}`;
 
+type EnvVar = { name?: string; value?: string; valueSource?: unknown };
+
+/** The first container's variables with a literal value, as a revision's configuration compares them. */
+export function envOf(containers: unknown): Record<string, string> {
+  const env = ((containers as { env?: EnvVar[] }[] | undefined)?.[0]?.env ?? []) as EnvVar[];
+  const out: Record<string, string> = {};
+  for (const v of env) if (v.name && v.valueSource === undefined) out[v.name] = v.value ?? '';
+  return out;
+}
+
+/** One container running `image` with these variables, as the API echoes it. */
+function containersOf(image: string, env: Record<string, string> = {}): unknown[] {
+  const vars = Object.entries(env).map(([name, value]) => ({ name, value }));
+  return [{ image, ...(vars.length > 0 ? { env: vars } : {}) }];
+}
+
+/** Same image and same variables: Cloud Run makes no new revision for an unchanged template. */
+function sameContainer(a: unknown, b: unknown): boolean {
+  const first = (c: unknown) => (c as { image?: string }[] | undefined)?.[0]?.image;
+  const x = envOf(a);
+  const y = envOf(b);
+  return (
+    first(a) === first(b) &&
+    Object.keys(x).length === Object.keys(y).length &&
+    Object.entries(x).every(([k, v]) => y[k] === v)
+  );
+}
+
 export class ServiceStore {
   readonly services = new Map<string, StoredService>();
   private readonly operations = new Map<string, StoredOperation>();
@@ -133,7 +161,7 @@ export class ServiceStore {
   }
 
   /** A service with one ready revision serving 100 % through a LATEST target, as a first deploy leaves it. */
-  seed(key: ServiceKey, image: string, revision?: string): StoredService {
+  seed(key: ServiceKey, image: string, revision?: string, env?: Record<string, string>): StoredService {
     const name = serviceName(key);
     const at = this.stamp();
     const service: StoredService = {
@@ -145,7 +173,7 @@ export class ServiceStore {
       etag: this.nextEtag(),
       labels: {},
       annotations: {},
-      template: { containers: [{ image }] },
+      template: { containers: containersOf(image, env) },
       traffic: [{ type: LATEST, percent: 100 }],
       statuses: [],
       createTime: at,
@@ -158,7 +186,7 @@ export class ServiceStore {
     service.revisions.set(first, {
       name: first,
       image,
-      containers: [{ image }],
+      containers: containersOf(image, env),
       ready: true,
       createTime: at,
     });
@@ -169,12 +197,18 @@ export class ServiceStore {
     return service;
   }
 
-  addRevision(service: StoredService, image: string, name?: string, ready = true): string {
+  addRevision(
+    service: StoredService,
+    image: string,
+    name?: string,
+    ready = true,
+    env?: Record<string, string>,
+  ): string {
     const revision = name ?? this.generatedName(service);
     service.revisions.set(revision, {
       name: revision,
       image,
-      containers: [{ image }],
+      containers: containersOf(image, env),
       ready,
       createTime: this.stamp(),
     });
@@ -201,7 +235,7 @@ export class ServiceStore {
     const image = containers[0]?.image;
     if (!image) throw new TwinError(400, 'template.containers[0].image is required.');
 
-    const current = service.template as { revision?: string; containers?: { image?: string }[] };
+    const current = service.template as { revision?: string; containers?: unknown };
     const requested = typeof template.revision === 'string' ? template.revision : undefined;
     let created: string | undefined;
     if (requested) {
@@ -209,7 +243,7 @@ export class ServiceStore {
         throw new TwinError(400, `Revision name '${requested}' must start with '${service.key.service}-'.`);
       }
       const existing = service.revisions.get(requested);
-      if (existing && existing.image !== image) {
+      if (existing && !sameContainer(existing.containers, containers)) {
         throw new TwinError(
           409,
           `Revision named '${requested}' with different configuration already exists.`,
@@ -217,7 +251,7 @@ export class ServiceStore {
         );
       }
       if (!existing) created = requested;
-    } else if (current.containers?.[0]?.image !== image || current.revision) {
+    } else if (!sameContainer(current.containers, containers) || current.revision) {
       created = this.generatedName(service, service.generation + 1);
     }
 

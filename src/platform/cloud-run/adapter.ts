@@ -15,6 +15,7 @@ import { GRPC } from '../errors.ts';
 import { googleClientOptions } from '../google.ts';
 import { failure } from './errors.ts';
 import {
+  envOf,
   executionOf,
   imageOf,
   isoOf,
@@ -23,6 +24,7 @@ import {
   type Service,
   serviceName,
   stateOf,
+  withEnv,
 } from './mapping.ts';
 import { type PendingOperation, settle } from './operation.ts';
 import { call } from './retry.ts';
@@ -114,7 +116,13 @@ export class CloudRunAdapter implements CloudRun {
     const after = await this.change(ref, (current) => {
       revision = suffix ? `${ref.service}-${suffix}` : generatedRevision(ref.service, current.generation);
       const template = current.template ?? {};
-      if (template.revision === revision && imageOf(template.containers) === request.image) {
+      const env = request.env ?? {};
+      const templateEnv = envOf(template.containers);
+      if (
+        template.revision === revision &&
+        imageOf(template.containers) === request.image &&
+        Object.entries(env).every(([name, value]) => templateEnv[name] === value)
+      ) {
         return { write: false, expect: { tags: { [tag]: revision } } }; // a repeated call: already deployed
       }
       const traffic = wireTargets(current.traffic);
@@ -126,7 +134,9 @@ export class CloudRunAdapter implements CloudRun {
       // is named by us so the same update can tag it at 0 %.
       const wanted: Wanted[] = [...serving, { revision, percent: 0, tag }];
       const containers = template.containers?.length ? template.containers : [{}];
-      (containers[0] as { image?: string }).image = request.image;
+      const first = containers[0] as { image?: string; env?: unknown };
+      first.image = request.image;
+      if (request.env) first.env = withEnv(template.containers?.[0]?.env, request.env);
       current.template = { ...template, revision, containers };
       current.traffic = exactTraffic(traffic, wanted);
       return { write: true, expect: expectationOf(wanted) };
@@ -180,6 +190,13 @@ export class CloudRunAdapter implements CloudRun {
       this.revisions.listRevisions({ parent: serviceName(ref) }, this.callOptions),
     );
     return revisions.map(revisionOf).sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
+  }
+
+  async describeRevision(ref: ServiceRef, revision: string): Promise<Revision> {
+    const [found] = await call(this.settings, revisionSubject(ref, revision), () =>
+      this.revisions.getRevision({ name: `${serviceName(ref)}/revisions/${revision}` }, this.callOptions),
+    );
+    return revisionOf(found);
   }
 
   async describeJob(ref: JobRef): Promise<JobState> {

@@ -33,6 +33,34 @@ const CANCELLED = new Set<unknown>(['CANCELLED', 3]);
 const conditionOf = (conditions: Condition[] | null | undefined, type: string) =>
   (conditions ?? []).find((c) => c.type === type);
 
+type EnvVar = protos.google.cloud.run.v2.IEnvVar;
+type Container = { image?: string | null; env?: EnvVar[] | null };
+
+/** The first container's variables with a literal value; a secret-backed one (valueSource) is left out. */
+export function envOf(containers: Container[] | null | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const v of containers?.[0]?.env ?? []) {
+    if (v.name && !v.valueSource) env[v.name] = v.value ?? '';
+  }
+  return env;
+}
+
+/**
+ * `env` set over a container's variables: a named one takes the new value (replacing a secret reference:
+ * value and valueSource are one field of the API), the others stay in their order, new ones go last.
+ */
+export function withEnv(current: EnvVar[] | null | undefined, env: Record<string, string>): EnvVar[] {
+  const left = new Map(Object.entries(env));
+  const out: EnvVar[] = (current ?? []).map((v) => {
+    const value = v.name ? left.get(v.name) : undefined;
+    if (value === undefined) return v;
+    left.delete(v.name as string);
+    return { name: v.name, value };
+  });
+  for (const [name, value] of left) out.push({ name, value });
+  return out;
+}
+
 export function imageOf(containers: { image?: string | null }[] | null | undefined): string {
   return containers?.[0]?.image ?? '';
 }
@@ -71,6 +99,7 @@ export function revisionOf(r: RevisionMessage): Revision {
     image: imageOf(r.containers),
     ready: SUCCEEDED.has(conditionOf(r.conditions, 'Ready')?.state),
     ...(createdAt ? { createdAt } : {}),
+    env: envOf(r.containers),
   };
 }
 

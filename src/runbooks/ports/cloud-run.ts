@@ -47,6 +47,11 @@ export interface Revision {
   ready: boolean;
   /** RFC 3339. */
   createdAt?: string;
+  /**
+   * The first container's environment variables that have a literal value (ones read from Secret
+   * Manager are left out). Set by describeRevision; listRevisions fills it too.
+   */
+  env?: Record<string, string>;
 }
 
 export interface DeployRequest {
@@ -55,6 +60,11 @@ export interface DeployRequest {
   tag?: string;
   /** The revision is named `<service>-<suffix>`; default `<service>-<NNNNN>-<abc>` like Cloud Run's own. */
   revisionSuffix?: string;
+  /**
+   * Environment variables to set on the new revision's container, over the template's: the template's
+   * other variables (secret references included) are kept. The cloud-run-env flag backend sets flags so.
+   */
+  env?: Record<string, string>;
 }
 
 export interface Deployment {
@@ -112,5 +122,7 @@ export interface CloudRun {
   setTraffic(ref: ServiceRef, split: Record<string, number>): Promise<ServiceState>;
   /** Newest first. */
   listRevisions(ref: ServiceRef): Promise<Revision[]>;
+  /** One revision with its environment (`env` always set): what a cloud-run-env flag reads. */
+  describeRevision(ref: ServiceRef, revision: string): Promise<Revision>;
   describeJob(ref: JobRef): Promise<JobState>;
 }
