@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced by the project's commands (scripts/test.sh, scripts/sandbox.sh, .ci/run).
-# Provisions Node >= 22.18 (type stripping by default) and a reachable Redis, using only the npm registry and Debian's packages.
+# Provisions Node >= 22.18 (type stripping by default), a reachable Redis and, for the tests, Debian's Chromium
+# and Prometheus, using only the npm registry and Debian's packages.
 
 SHIFTGATE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHIFTGATE_TOOLS="$SHIFTGATE_ROOT/.tools"
@@ -130,4 +131,46 @@ sg_provision_chromium() {
   fi
   [ -x "$bin" ] && return 0 # no emoji font: the page still works, its emoji show as boxes
   sg_die "the browser test needs Chromium at $bin: install it (Debian/Ubuntu: apt-get install chromium) or set SHIFTGATE_CHROMIUM to a Chromium binary"
+}
+
+# A Prometheus server binary for the tests that run gates against a real one (test/gates/prometheus-real):
+# each test starts its own on a free loopback port with its own config and storage (test/helpers/
+# prometheus-server.ts), so a packaged service on :9090 is neither needed nor used. SHIFTGATE_PROMETHEUS
+# names another binary; the one found is exported there. As root on Debian/Ubuntu the `prometheus`
+# package is installed when missing; anywhere else the command stops and says what to install.
+sg_provision_prometheus() {
+  local bin="${SHIFTGATE_PROMETHEUS:-}"
+  if [ -n "$bin" ]; then
+    [ -x "$bin" ] || sg_die "SHIFTGATE_PROMETHEUS=$bin is not an executable Prometheus server"
+  else
+    bin=$(command -v prometheus 2>/dev/null || true)
+    [ -n "$bin" ] || { [ -x /usr/bin/prometheus ] && bin=/usr/bin/prometheus; }
+  fi
+  if [ -z "$bin" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 &&
+      grep -qiE 'debian|ubuntu' /etc/os-release 2>/dev/null; then
+      sg_say "no prometheus found; installing the Debian package prometheus for the real-Prometheus tests"
+      # The package's service is not wanted (the tests start their own): while it installs, a policy-rc.d
+      # (only when the machine has none, removed on the way out) tells invoke-rc.d and deb-systemd-invoke
+      # not to start it.
+      (
+        policy=/usr/sbin/policy-rc.d
+        if [ ! -e "$policy" ]; then
+          trap 'rm -f "$policy"' EXIT
+          printf '#!/bin/sh\n# shiftgate: no service starts while prometheus installs\nexit 101\n' >"$policy"
+          chmod 755 "$policy"
+        fi
+        apt-get update -qq &&
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
+      ) >&2 || sg_die "apt-get could not install prometheus"
+      bin=/usr/bin/prometheus
+      [ -x "$bin" ] ||
+        sg_die "the prometheus package did not install $bin; set SHIFTGATE_PROMETHEUS to a Prometheus server binary"
+    else
+      sg_die "the real-Prometheus tests need a Prometheus server: install it (Debian/Ubuntu: apt-get install" \
+        "--no-install-recommends prometheus; elsewhere https://prometheus.io/download/) or set" \
+        "SHIFTGATE_PROMETHEUS to its binary"
+    fi
+  fi
+  export SHIFTGATE_PROMETHEUS="$bin"
 }
