@@ -12,6 +12,7 @@ import { createSecretResolver, type SecretManager } from '../platform/secret-man
 import { closeRedis, createRedis, createStore } from '../store/index.ts';
 import { createBot } from './app.ts';
 import { createEngine } from './engine.ts';
+import { flagBackends } from './flags.ts';
 import { serveHealth } from './health.ts';
 import { engineLogger } from './log.ts';
 import { buildPlatform } from './platform.ts';
@@ -80,6 +81,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     gates: platform.gates,
     prometheus: platform.prometheus,
     errorBudget: platform.errorBudget,
+    flags: flagBackends({ config, cloudRun: platform.cloudRun, secrets }),
     secrets,
     config,
     notify: slack.notify,

@@ -10,6 +10,7 @@ import {
   ROUTE_SPLIT_TWIN_TOKEN,
 } from '../../sandbox/twins/route-split/index.ts';
 import { createEngine, type EngineOptions } from '../../src/bot/engine.ts';
+import { flagBackends } from '../../src/bot/flags.ts';
 import { type ShiftgateConfig, shiftgateConfig } from '../../src/config/schema.ts';
 import type { DataVisibility } from '../../src/gates/ports/monitoring.ts';
 import { createGateRegistry } from '../../src/gates/registry.ts';
@@ -266,6 +267,7 @@ export function useEngineWorld(
     /** An engine over this test's prefix (its own store connection unless one is given); closed after the test. */
     engine(options: Partial<EngineOptions> & { config?: ShiftgateConfig } = {}): Engine {
       const t = testStore as TestStore;
+      const config = options.config ?? testConfig();
       const engine = createEngine({
         store: options.store ?? t.store,
         redisUrl: REDIS_URL,
@@ -273,7 +275,12 @@ export function useEngineWorld(
         routeSplit: () => routeSplitClient,
         errorBudget,
         gates,
-        config: options.config ?? testConfig(),
+        config,
+        flags: flagBackends({
+          config,
+          cloudRun: options.cloudRun ?? cloudRunAdapter,
+          ...(options.secrets ? { secrets: options.secrets } : {}),
+        }),
         notify: async (rolloutId, notification) => {
           notifications.push({ rolloutId, notification });
         },
