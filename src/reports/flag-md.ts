@@ -91,4 +91,4 @@ export function flagMarkdown(s: FlagSummary): string {
   return out.join('\n');
 }
 
-const word = (v: boolean | undefined) => (v === undefined ? '_unset_' : v ? 'on' : 'off');
+const word = (v: boolean | null | undefined) => (v === undefined || v === null ? '_unset_' : v ? 'on' : 'off');

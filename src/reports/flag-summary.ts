@@ -34,8 +34,9 @@ export interface FlagSummary {
   metrics_delta: Record<string, MetricDelta>;
   flags: {
     names: string[];
-    before: Record<string, boolean | undefined> | null;
-    after: Record<string, boolean | undefined> | null;
+    /** null for a flag the backend does not have (JSON would drop an undefined). */
+    before: Record<string, boolean | null> | null;
+    after: Record<string, boolean | null> | null;
     where: string | null;
     /** What undid (or would undo) the change: cloud-run-env's revision before. */
     restore: string | null;
@@ -90,8 +91,8 @@ export function flagSummary(state: FlagCanaryState): FlagSummary {
     metrics_delta: metrics,
     flags: {
       names: state.flags,
-      before: state.flagsBefore?.values ?? null,
-      after: state.flagsAfter?.values ?? null,
+      before: state.flagsBefore ? nulled(state.flags, state.flagsBefore.values) : null,
+      after: state.flagsAfter ? nulled(state.flags, state.flagsAfter.values) : null,
       where: state.flagsBefore?.where ?? null,
       restore: state.restore ?? null,
     },
@@ -123,5 +124,8 @@ function stepOf(step: TrainStep) {
     log: step.log,
   };
 }
+
+const nulled = (flags: string[], values: Record<string, boolean | undefined>) =>
+  Object.fromEntries(flags.map((f) => [f, values[f] ?? null]));
 
 const round = (n: number) => Math.round(n * 1e6) / 1e6;

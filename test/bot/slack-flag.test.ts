@@ -10,7 +10,7 @@ import { createPrometheus } from '../../src/platform/prometheus/index.ts';
 import type { FlagSummary } from '../../src/reports/flag-summary.ts';
 import type { FlagBackend } from '../../src/runbooks/ports/flags.ts';
 import type { FlagCanaryState } from '../../src/runbooks/types.ts';
-import { APPROVERS, ENV, OUTSIDER, REQUESTER, testConfig } from '../helpers/engine-world.ts';
+import { APPROVERS, ENV, OUTSIDER, REF, REQUESTER, testConfig } from '../helpers/engine-world.ts';
 import { type TestMetricsApp, usePrometheus, useTestMetricsApp } from '../helpers/prometheus-server.ts';
 import { buttonsOf, textsOf, useSlackWorld } from '../helpers/slack-world.ts';
 
@@ -311,6 +311,33 @@ describe('/flag canary through Slack, judged by a real Prometheus', () => {
     expect(
       audit.entries.some((e) => e.what === 'flags.set' && e.reason === 'already as asked: nothing written'),
     ).toBe(true);
+  });
+
+  it('cloud-run-env: flags on deploy a revision with the variables; a breach moves traffic back, no rebuild', async () => {
+    const app = await healthyApp();
+    const config = flagConfig(app, { watch: '20s' });
+    const runbook = config.runbooks[CONFIG];
+    if (runbook?.kind !== 'flag-canary') throw new Error('no flag canary');
+    runbook.backend = { kind: 'cloud-run-env', variables: {} };
+    const stable = world.seed();
+    await startBot(config);
+    const id = await toWatch();
+    const on = world.split();
+    const [flagged] = Object.keys(on);
+    expect(flagged).not.toBe(stable);
+    expect(on).toEqual({ [flagged as string]: 100 });
+    expect(world.cloudRun.service(REF).env[flagged as string]).toMatchObject({
+      FAILURE_CATALOG_RUNTIME_INTEGRATION: 'true',
+      COST_SIMULATOR_RUNTIME_INTEGRATION: 'true',
+    });
+    const revisions = world.cloudRun.service(REF).revisions.length;
+    app.mismatches(2);
+    const state = await ended(id, 'rolled-back');
+    expect(state.restore).toBe(stable);
+    expect(world.split()).toEqual({ [stable]: 100 });
+    expect(world.cloudRun.service(REF).revisions).toHaveLength(revisions);
+    const { summary } = await report();
+    expect(summary.flags).toMatchObject({ restore: stable, before: { [CATALOG]: null, [COST]: null } });
   });
 
   it('Prometheus stopped mid-watch: a warning in the thread, the watch goes on (seed 003)', async () => {

@@ -134,7 +134,8 @@ export function createCloudRunEnvFlags(options: CloudRunEnvFlagsOptions): FlagBa
   ): Promise<FlagReading> {
     await through(what, () => cloudRun.rollbackTo(ref, revision));
     const after = await serving(`${what} (read back)`, flags);
-    const wrong = asked.filter(([flag, on]) => after.reading.values[flag] !== on);
+    // An absent variable reads as off (the undo to a revision from before the flag existed).
+    const wrong = asked.filter(([flag, on]) => (after.reading.values[flag] ?? false) !== on);
     if (after.reading.version !== revision || after.percent !== 100 || wrong.length > 0) {
       const said =
         after.reading.version !== revision || after.percent !== 100
@@ -213,7 +214,8 @@ export function createCloudRunEnvFlags(options: CloudRunEnvFlagsOptions): FlagBa
         const names = asked.map(([flag]) => flag);
         const values = target?.ready ? valuesOf(what, change.restore, target.env ?? {}, names) : undefined;
         // Only a revision that reads as asked is an undo; otherwise (deleted, or other values) go forward.
-        if (values && asked.every(([flag, on]) => values[flag] === on)) {
+        // A variable the revision never had is a flag that was off: the app reads it so.
+        if (values && asked.every(([flag, on]) => (values[flag] ?? false) === on)) {
           const after = await moveTo(what, change.restore, asked, flags);
           return { ...after, written: true, restore: before };
         }
