@@ -91,4 +91,5 @@ export function flagMarkdown(s: FlagSummary): string {
   return out.join('\n');
 }
 
-const word = (v: boolean | null | undefined) => (v === undefined || v === null ? '_unset_' : v ? 'on' : 'off');
+const word = (v: boolean | null | undefined) =>
+  v === undefined || v === null ? '_unset_' : v ? 'on' : 'off';
