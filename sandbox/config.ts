@@ -12,6 +12,8 @@ import { loadConfig, type ServiceTarget, type ShiftgateConfig, serviceTarget } f
 export const SANDBOX_CONFIG = fileURLToPath(new URL('../examples/sandbox.yaml', import.meta.url));
 export const SERVICE = 'demo';
 export const ENVIRONMENT = 'sandbox';
+/** Where the flags twin serves the demo's flags document, on the twins' origin. */
+export const SANDBOX_FLAGS_PATH = '/flags/api/feature-flags';
 
 export interface SandboxConfig {
   file: string;
@@ -24,7 +26,7 @@ export interface SandboxConfig {
 
 export async function writeRunConfig(
   runDir: string,
-  urls: { publicUrl: string; routeSplitBaseUrl: string; legacyUrl?: string },
+  urls: { publicUrl: string; routeSplitBaseUrl: string; legacyUrl?: string; twinsOrigin?: string },
   source = SANDBOX_CONFIG,
 ): Promise<SandboxConfig> {
   const doc = parseDocument(await readFile(source, 'utf8'));
@@ -32,6 +34,14 @@ export async function writeRunConfig(
   if (!doc.hasIn(at)) throw new Error(`${source}: no services.${SERVICE}.environments.${ENVIRONMENT}`);
   doc.setIn([...at, 'publicUrl'], urls.publicUrl);
   if (doc.hasIn([...at, 'routeSplit'])) doc.setIn([...at, 'routeSplit', 'baseUrl'], urls.routeSplitBaseUrl);
+  if (urls.twinsOrigin) {
+    if (doc.hasIn([...at, 'prometheusUrl'])) doc.setIn([...at, 'prometheusUrl'], urls.twinsOrigin);
+    // Every http-json flag backend of the sandbox is the flags twin.
+    for (const name of ['demo-flags', 'demo-greeting']) {
+      const url = ['runbooks', name, 'backend', 'url'];
+      if (doc.hasIn(url)) doc.setIn(url, `${urls.twinsOrigin}${SANDBOX_FLAGS_PATH}`);
+    }
+  }
   const cutover = ['runbooks', 'stream-cutover', 'dualRun', 'legacyUrls'];
   if (urls.legacyUrl && doc.hasIn(cutover)) doc.setIn(cutover, doc.createNode([urls.legacyUrl]));
   const file = join(runDir, 'shiftgate.yaml');

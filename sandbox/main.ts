@@ -75,6 +75,9 @@ console.log(`
                                                                 the stream cutover train (seed 004), after a
                                                                 promotion (/canary status demo names both revisions);
                                                                 add --dual-run ${sandbox.legacyUrl} to compare with legacy
+  As Avery:  /flag signoff demo-flags https://example.com/shadow-run   then as Riley: /flag canary demo-flags
+             and approve as Avery: its flag turns the bad behaviour on, and the canary turns it back off
+             by itself (golden_mismatch increased); /flag canary demo-greeting passes
 
   The demo service is ${sandbox.proxy.url()} (about ${sandbox.rps} requests a second of steady load).
   Logs (bot, demo builds, Redis) and the bot's config: ${sandbox.runDir}

@@ -5,14 +5,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RequestHandler } from 'msw';
 import { type Child, type ChildExit, startAll, startNodeChild } from './children.ts';
-import { loadSandboxConfig, writeRunConfig } from './config.ts';
+import { loadSandboxConfig, SANDBOX_FLAGS_PATH, writeRunConfig } from './config.ts';
 import { startLoad } from './demo/load.ts';
+import { answerDemoMetrics } from './demo/metrics.ts';
 import { type DemoProxy, startProxy } from './demo/proxy.ts';
 import { RUN_DIR_PREFIX, startRedis } from './redis.ts';
 import { startPageServer } from './slack-page/server.ts';
 import { createCloudRunTwin } from './twins/cloud-run/index.ts';
+import { createFlagsTwin } from './twins/flags/index.ts';
 import { createLoggingTwin } from './twins/logging/index.ts';
 import { createMonitoringTwin } from './twins/monitoring/index.ts';
+import { createPrometheusTwin } from './twins/prometheus/index.ts';
 import { createRouteSplitTwin } from './twins/route-split/index.ts';
 import { serveHandlers } from './twins/serve.ts';
 import { createSlackTwin } from './twins/slack/index.ts';
@@ -68,6 +71,8 @@ export interface Sandbox {
     monitoring: ReturnType<typeof createMonitoringTwin>;
     logging: ReturnType<typeof createLoggingTwin>;
     routeSplit: ReturnType<typeof createRouteSplitTwin>;
+    flags: ReturnType<typeof createFlagsTwin>;
+    prometheus: ReturnType<typeof createPrometheusTwin>;
   };
   /** The Cloud Run service the demo is, as the twin knows it. */
   service: { project: string; region: string; service: string };
@@ -114,6 +119,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const routeSplitToken = randomBytes(12).toString('hex');
     // The user token of the stream smokes: the demo service accepts any bearer token.
     const authToken = randomBytes(12).toString('hex');
+    // The demo's feature flags (seed 003): faulty_pool switches the bad build's behaviour on.
+    const flagsToken = randomBytes(12).toString('hex');
+    const flags = createFlagsTwin({
+      url: `${origin}${SANDBOX_FLAGS_PATH}`,
+      tokens: { [flagsToken]: 'write' },
+      document: { flags: { faulty_pool: { enabled: false }, friendly_greeting: { enabled: false } } },
+    });
+    const prometheus = createPrometheusTwin({ origin });
     const routeSplit = createRouteSplitTwin({
       baseUrl: `${origin}/api/v1/control/route-split`,
       tokens: { [routeSplitToken]: 'operator' },
@@ -168,6 +181,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...logging.handlers,
       ...monitoring.handlers,
       ...routeSplit.handlers,
+      ...flags.handlers,
+      ...prometheus.handlers,
       ...cloudRun.handlers,
     );
 
@@ -177,8 +192,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       builds: { good: good.line.origin, bad: bad.line.origin },
       monitoring,
       logging,
+      faulty: () => flags.flag('flags.faulty_pool.enabled') === true,
     });
     stops.push({ what: 'the proxy', stop: () => proxy.stop() });
+    answerDemoMetrics(prometheus, proxy);
     // The stable revision runs the good build (any tag but `bad` does).
     cloudRun.seedService({ ...service, image: `${target.image}:v1`, urls: (tag) => proxy.url(tag) });
 
@@ -186,6 +203,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       publicUrl: proxy.url(),
       routeSplitBaseUrl: `${origin}/api/v1/control/route-split`,
       legacyUrl: legacy.line.origin,
+      twinsOrigin: origin,
     });
     // The SLO of the stream cutover's error-budget gate: 2 % of its budget consumed (the most is 5 %).
     const cutover = run.config.runbooks['stream-cutover'];
@@ -214,6 +232,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         SHIFTGATE_CONFIG: run.file,
         SANDBOX_ROUTE_SPLIT_TOKEN: routeSplitToken,
         SANDBOX_AUTH_TOKEN: authToken,
+        SANDBOX_FLAGS_TOKEN: flagsToken,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       },
       logFile: join(runDir, 'bot.log'),
@@ -249,7 +268,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       rps,
       proxy,
       legacyUrl: legacy.line.origin,
-      twins: { slack, cloudRun, monitoring, logging, routeSplit },
+      twins: { slack, cloudRun, monitoring, logging, routeSplit, flags, prometheus },
       service,
       channel: target.slackChannel,
       people: { requester: run.requester, approver: run.approver },

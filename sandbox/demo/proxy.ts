@@ -23,6 +23,16 @@ export interface ProxyOptions {
   builds: Record<Build, string>;
   monitoring: MonitoringTwin;
   logging: LoggingTwin;
+  /** The flag that switches the bad build's behaviour on (seed 003's canary in the sandbox): when it reads true, every revision answers as the bad build does. */
+  faulty?: () => boolean;
+}
+
+/** What the proxy served since it started: the sandbox's Prometheus answers from these. */
+export interface ProxyCounters {
+  requests: number;
+  errors5xx: number;
+  /** 5xx answered while the faulty flag was on: the demo's golden_mismatch_total. */
+  mismatches: number;
 }
 
 export interface RevisionTraffic {
@@ -44,6 +54,8 @@ export interface DemoProxy {
   traffic(): RevisionTraffic[];
   /** Hands the requests of the current second to Monitoring now (it does so every second). */
   flush(): void;
+  /** Cumulative counts since start, as a Prometheus counter would have them. */
+  counters(): ProxyCounters;
   stop(): Promise<void>;
 }
 
@@ -69,6 +81,7 @@ export async function startProxy(options: ProxyOptions): Promise<DemoProxy> {
   const { cloudRun, service } = options;
   const feed = metricsFeed(options);
   const recent: { at: number; revision: string; error: boolean }[] = [];
+  const counters: ProxyCounters = { requests: 0, errors5xx: 0, mismatches: 0 };
 
   const server = createServer(async (req, res) => {
     const started = performance.now();
@@ -86,12 +99,14 @@ export async function startProxy(options: ProxyOptions): Promise<DemoProxy> {
       return;
     }
     const path = (tagged ? (tagged[2] ?? '/') : url.pathname) + url.search;
+    const faulty = options.faulty?.() === true;
+    const build = faulty ? 'bad' : buildOf(image);
     let status = 502;
     // A client that hangs up mid-stream closes the upstream stream too, as Cloud Run does.
     const hangUp = new AbortController();
     res.once('close', () => hangUp.abort());
     try {
-      const upstream = await fetch(`${options.builds[buildOf(image)]}${path}`, {
+      const upstream = await fetch(`${options.builds[build]}${path}`, {
         signal: hangUp.signal,
         method: req.method ?? 'GET',
         headers: { 'x-cloud-run-revision': revision, accept: String(req.headers.accept ?? '*/*') },
@@ -116,6 +131,11 @@ export async function startProxy(options: ProxyOptions): Promise<DemoProxy> {
     }
     const latencyMs = Math.round(performance.now() - started);
     feed.add(revision, status, latencyMs, req.method ?? 'GET', path);
+    counters.requests += 1;
+    if (status >= 500) {
+      counters.errors5xx += 1;
+      if (faulty) counters.mismatches += 1;
+    }
     const now = Date.now();
     recent.push({ at: now, revision, error: status >= 500 });
     while (recent.length > 0 && (recent[0] as { at: number }).at < now - RECENT_MS) recent.shift();
@@ -146,6 +166,7 @@ export async function startProxy(options: ProxyOptions): Promise<DemoProxy> {
       });
     },
     flush: () => feed.flush(),
+    counters: () => ({ ...counters }),
     async stop() {
       feed.stop();
       server.closeAllConnections();

@@ -70,6 +70,8 @@ export interface GateContext {
   canaryShare: number;
   /** The observation window (metrics and logs). */
   window: { start: Date; end: Date };
+  /** The service environment's Prometheus, for prometheus gates that name no url of their own. */
+  prometheusUrl?: string;
   /** The service environment's access token, resolved; absent when none is configured. */
   accessToken?: string;
   /** False-alarm rate of the sequential error-count test (the runbook's judge.alpha). */

@@ -210,6 +210,7 @@ export function gateContextOf(
     window: { start: new Date(effect.window.start), end: new Date(effect.window.end) },
     alpha: kind.alpha?.(ctx.runbook) ?? DEFAULT_ALPHA,
     now,
+    ...(target.prometheusUrl ? { prometheusUrl: target.prometheusUrl } : {}),
     ...(accessToken === undefined ? {} : { accessToken }),
     ...targets,
   };
@@ -387,7 +388,8 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
           });
           return { event: { type: 'before-captured', at: ctx.at(), values: {} } };
         }
-        const captured = await captureBefore(gates, ports.prometheus, now());
+        const { target } = targetOf(config, state.service, state.env);
+        const captured = await captureBefore(gates, ports.prometheus, now(), target.prometheusUrl);
         return { event: { type: 'before-captured', at: ctx.at(), values: captured.values } };
       }
 

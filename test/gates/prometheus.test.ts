@@ -51,6 +51,23 @@ describe('absolute rules', () => {
     expect(twin.queries[0]?.time).toEqual(NOW);
   });
 
+  it("asks the service environment's Prometheus when the gate names none, and the gate's own when it does", async () => {
+    twin.answer('up_instances', { scalar: 1 });
+    const env = 'http://prometheus.env.test';
+    await provider.evaluate(
+      'up',
+      prom({ query: 'up_instances', rule: 'max', limit: 1 }),
+      gateContext({ prometheusUrl: env }),
+    );
+    await provider.evaluate(
+      'up',
+      prom({ query: 'up_instances', rule: 'max', limit: 1, url: ORIGIN }),
+      gateContext({ prometheusUrl: env }),
+    );
+    await captureBefore({ golden: prom({ query: GOLDEN, rule: 'any-increase' }) }, factory, NOW, env);
+    expect(asked).toEqual([env, ORIGIN, env]);
+  });
+
   it('sums several series and says so', async () => {
     twin.answer('errors_by_instance', {
       vector: [

@@ -222,4 +222,42 @@ describe('the sandbox through its Slack page', () => {
       sandbox.twins.cloudRun.setTraffic(sandbox.service, [{ revision: good, percent: 100 }]);
     }
   }, 120_000);
+
+  it('a flag canary whose flag switches the bad behaviour on turns it back off by itself', async () => {
+    await as('Avery');
+    await type('/flag signoff demo-flags https://ci.example.com/shadow-run/1');
+    await channel().locator('.msg.ephemeral', { hasText: 'Signed off' }).waitFor();
+    await as('Riley');
+    await type('/flag canary demo-flags');
+    const card = channel().locator('.msg', { hasText: 'Flag canary: demo-flags in sandbox' }).last();
+    await card.waitFor();
+    await openThread(card);
+    await as('Avery');
+    const request = thread()
+      .locator('.msg', { hasText: 'Approval needed' })
+      .filter({ has: page.locator('button[data-action-id="approval.approve"]') });
+    await request.waitFor({ timeout: 60_000 });
+    await request.locator('button[data-action-id="approval.approve"]').click();
+    await card.locator('text=CANARY FAILED').waitFor({ timeout: 90_000 });
+    expect(await card.innerText()).toContain('golden_mismatch increased');
+    expect(sandbox.twins.flags.flag('flags.faulty_pool.enabled')).toBe(false);
+    await thread().locator('.file', { hasText: 'SUMMARY.md' }).waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'flag-canary-thread.png') });
+  }, 180_000);
+
+  it('a harmless flag passes its canary and stays on', async () => {
+    await as('Riley');
+    await type('/flag canary demo-greeting --watch 6s');
+    const card = channel().locator('.msg', { hasText: 'Flag canary: demo-greeting in sandbox' }).last();
+    await card.waitFor();
+    await openThread(card);
+    await as('Avery');
+    const request = thread()
+      .locator('.msg', { hasText: 'Approval needed' })
+      .filter({ has: page.locator('button[data-action-id="approval.approve"]') });
+    await request.waitFor({ timeout: 60_000 });
+    await request.locator('button[data-action-id="approval.approve"]').click();
+    await card.locator('text=CANARY PASSED').waitFor({ timeout: 60_000 });
+    expect(sandbox.twins.flags.flag('flags.friendly_greeting.enabled')).toBe(true);
+  }, 120_000);
 });

@@ -18,7 +18,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 describe('the sandbox config', () => {
   it('passes `shiftgate config validate`', async () => {
     const ran = await runNode(['src/cli.ts', 'config', 'validate', SANDBOX_CONFIG]);
-    expect(ran.stdout).toContain('valid (1 environment, 1 service, 2 runbooks, 8 gates)');
+    expect(ran.stdout).toContain('valid (1 environment, 1 service, 4 runbooks, 11 gates)');
     expect(ran.code).toBe(0);
   });
 

@@ -46,7 +46,7 @@ export function createPrometheusGate(deps: { prometheus: PrometheusFactory }): G
 
     let answer: InstantQueryResult;
     try {
-      answer = await deps.prometheus(gate.url).query(gate.query, at);
+      answer = await deps.prometheus(gate.url ?? ctx.prometheusUrl).query(gate.query, at);
     } catch (error) {
       return {
         ...errorResult(name, gate, ctx, { metric, threshold, evidence, reason: messageOf(error) }),
@@ -160,6 +160,8 @@ export async function captureBefore(
   gates: Readonly<Record<string, Gate>>,
   prometheus: PrometheusFactory,
   at: Date = new Date(),
+  /** The service environment's prometheusUrl, for gates that name no url of their own. */
+  defaultUrl?: string,
 ): Promise<BeforeValues> {
   const captured: BeforeValues = { values: {}, missing: {} };
   const wanted = Object.entries(gates).filter(
@@ -169,7 +171,7 @@ export async function captureBefore(
   await Promise.all(
     wanted.map(async ([name, gate]) => {
       try {
-        const reading = readAnswer(await prometheus(gate.url).query(gate.query, at));
+        const reading = readAnswer(await prometheus(gate.url ?? defaultUrl).query(gate.query, at));
         if (reading.series === 0 && gate.rule === 'any-increase') captured.values[name] = 0;
         else if (reading.series === 0) captured.missing[name] = 'the query matched no series';
         else if (Number.isNaN(reading.value)) captured.missing[name] = 'Prometheus answered NaN';
