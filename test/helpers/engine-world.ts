@@ -404,6 +404,7 @@ export function cloudRunWith(world: EngineWorld, overrides: Partial<CloudRun>): 
     listRevisions: (ref) => real.listRevisions(ref),
     describeRevision: (ref, revision) => real.describeRevision(ref, revision),
     describeJob: (ref) => real.describeJob(ref),
+    runJob: (ref, options) => real.runJob(ref, options),
     rollbackTo: (ref, revision) => real.rollbackTo(ref, revision),
     deployNoTraffic: (ref, request) => real.deployNoTraffic(ref, request),
     setSplit: (ref, request) => real.setSplit(ref, request),

@@ -65,6 +65,7 @@ function bound(adapter: CloudRunAdapter): CloudRun {
     listRevisions: (r) => adapter.listRevisions(r),
     describeRevision: (r, v) => adapter.describeRevision(r, v),
     describeJob: (j) => adapter.describeJob(j),
+    runJob: (j, o) => adapter.runJob(j, o),
   };
 }
 

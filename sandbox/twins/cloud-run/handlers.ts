@@ -85,13 +85,22 @@ const routes: Route[] = [
     method: 'GET',
     path: new RegExp(`^/v2/(${LOCATION}/operations/[^/:]+)$`),
     permission: 'run.operations.get',
-    answer: ([name], { request, services }) => json(request, operationJson(services.poll(name as string))),
+    answer: ([name], { request, services, jobs }) =>
+      jobs.hasOperation(name as string)
+        ? json(request, jobs.operationJson(jobs.poll(name as string)))
+        : json(request, operationJson(services.poll(name as string))),
   },
   {
     method: 'GET',
     path: new RegExp(`^/v2/(${JOB})$`),
     permission: 'run.jobs.get',
     answer: ([name], { request, jobs }) => json(request, jobs.jobJson(name as string)),
+  },
+  {
+    method: 'POST',
+    path: new RegExp(`^/v2/(${JOB}):run$`),
+    permission: 'run.jobs.run',
+    answer: ([name], { request, jobs }) => json(request, jobs.operationJson(jobs.run(name as string))),
   },
   {
     method: 'GET',
@@ -108,6 +117,27 @@ const routes: Route[] = [
     permission: 'run.executions.get',
     answer: ([name, execution], { request, jobs }) =>
       json(request, jobs.executionJson(name as string, jobs.execution(name as string, execution as string))),
+  },
+  {
+    method: 'GET',
+    path: new RegExp(`^/v2/(${JOB})/executions/([^/:]+)/tasks$`),
+    permission: 'run.tasks.list',
+    answer([name, execution], { request, jobs }) {
+      const found = jobs.execution(name as string, execution as string);
+      return json(request, { tasks: [jobs.taskJson(name as string, found)] });
+    },
+  },
+  {
+    method: 'GET',
+    path: new RegExp(`^/v2/(${JOB})/executions/([^/:]+)/tasks/([^/:]+)$`),
+    permission: 'run.tasks.get',
+    answer([name, execution, task], { request, jobs }) {
+      const found = jobs.taskJson(name as string, jobs.execution(name as string, execution as string));
+      if (!String(found.name).endsWith(`/tasks/${task}`)) {
+        throw new TwinError(404, `Resource '${task}' of kind 'TASK' does not exist.`);
+      }
+      return json(request, found);
+    },
   },
 ];
 

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'msw';
 import { Recorder } from '../recorder.ts';
 import { cloudRunHandlers } from './handlers.ts';
-import { type ExecutionSeed, type JobKey, JobStore } from './jobs.ts';
+import { type ExecutionSeed, type JobKey, type JobOutcome, JobStore } from './jobs.ts';
 import { serviceJson } from './render.ts';
 import { envOf, type ServiceKey, ServiceStore, serviceName } from './services.ts';
 import { readTraffic } from './traffic.ts';
@@ -11,7 +11,8 @@ import { LATEST, REVISION } from './wire.ts';
 // HTTP server). It speaks the REST shapes @google-cloud/run sends with `fallback: true`:
 //   GET/PATCH /v2/projects/P/locations/L/services/S     (PATCH answers an Operation)
 //   GET .../services/S/revisions[/R]                    GET /v2/projects/P/locations/L/operations/ID
-//   GET .../jobs/J, .../jobs/J/executions[/E]
+//   GET .../jobs/J, .../jobs/J/executions[/E], .../executions/E/tasks[/T]
+//   POST .../jobs/J:run (answers an Operation whose metadata and response are the new Execution)
 // and validates like the real API: stale etag -> 409 ABORTED, percents not adding to 100 -> 400,
 // a revision in traffic that does not exist -> 404, unknown service -> 404 NOT_FOUND. A template whose
 // image or environment variables changed makes a new revision (which keeps its containers, env included);
@@ -23,8 +24,9 @@ import { LATEST, REVISION } from './wire.ts';
 //   on the PATCH, {kind}: 'etag-conflict' (someone else updated first: 409, etag moves),
 //   'operation-failed' (the operation ends with `message`), 'operation-stuck' (never done),
 //   'stale-status' (done, but trafficStatuses keep reporting the previous split)
+// How a run of a job ends is set per job with `setJobOutcome` (exit code, message, or stuck).
 
-export type { ExecutionSeed, JobKey, ServiceKey };
+export type { ExecutionSeed, JobKey, JobOutcome, ServiceKey };
 
 export interface CloudRunTwinOptions {
   baseUrl?: string;
@@ -95,6 +97,11 @@ export const routes = {
     new RegExp(`^GET ${escapeRegExp(`${LOCATION(k)}/operations/`)}[^/]+$`),
   getJob: (k: JobKey) => exact('GET', `${LOCATION(k)}/jobs/${k.job}`),
   listExecutions: (k: JobKey) => exact('GET', `${LOCATION(k)}/jobs/${k.job}/executions`),
+  runJob: (k: JobKey) => exact('POST', `${LOCATION(k)}/jobs/${k.job}:run`),
+  getExecution: (k: JobKey) =>
+    new RegExp(`^GET ${escapeRegExp(`${LOCATION(k)}/jobs/${k.job}/executions/`)}[^/]+$`),
+  listTasks: (k: JobKey) =>
+    new RegExp(`^GET ${escapeRegExp(`${LOCATION(k)}/jobs/${k.job}/executions/`)}[^/]+/tasks$`),
 };
 
 export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
@@ -102,7 +109,7 @@ export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
   const now = options.now ?? (() => new Date());
   const recorder = new Recorder();
   const services = new ServiceStore(options.operationPolls ?? 1, now, options.operationMs);
-  const jobs = new JobStore(now);
+  const jobs = new JobStore(now, services); // runs end on the same polls as updates
   const url = new URL(baseUrl);
   const protocol: 'http' | 'https' = url.protocol === 'https:' ? 'https' : 'http';
 
@@ -194,6 +201,11 @@ export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
     /** A new execution of a seeded job, newer than every other; returns its short name. */
     addExecution: (key: JobKey, execution: ExecutionSeed) => jobs.addExecution(key, execution),
     setJobImage: (key: JobKey, image: string) => jobs.setImage(key, image),
+    /**
+     * How the job's next runs (`jobs/J:run`) end, until set again: `{exitCode: 0}` (the default)
+     * succeeds, another code fails with `message`, `{stuck: true}` never finishes.
+     */
+    setJobOutcome: (key: JobKey, outcome: JobOutcome) => jobs.setOutcome(key, outcome),
 
     /** Forgets every service, job, operation, request and pending fault. */
     reset() {

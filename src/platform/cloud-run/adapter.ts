@@ -1,11 +1,19 @@
-import { ExecutionsClient, JobsClient, RevisionsClient, ServicesClient } from '@google-cloud/run';
+import {
+  ExecutionsClient,
+  JobsClient,
+  RevisionsClient,
+  ServicesClient,
+  TasksClient,
+} from '@google-cloud/run';
 import type {
   CloudRun,
   Deployment,
   DeployRequest,
   JobRef,
+  JobRun,
   JobState,
   Revision,
+  RunJobOptions,
   ServiceRef,
   ServiceState,
   SplitRequest,
@@ -15,8 +23,10 @@ import { GRPC } from '../errors.ts';
 import { googleClientOptions } from '../google.ts';
 import { failure } from './errors.ts';
 import {
+  type Execution,
   envOf,
   executionOf,
+  exitCodeOf,
   imageOf,
   isoOf,
   revisionOf,
@@ -24,6 +34,7 @@ import {
   type Service,
   serviceName,
   stateOf,
+  type Task,
   withEnv,
 } from './mapping.ts';
 import { type PendingOperation, settle } from './operation.ts';
@@ -54,6 +65,13 @@ const serviceSubject = (r: ServiceRef) =>
 const revisionSubject = (r: ServiceRef, revision: string) =>
   `revision '${revision}' of Cloud Run service '${r.service}'`;
 const jobSubject = (r: JobRef) => `Cloud Run job '${r.job}' (project ${r.project}, region ${r.region})`;
+const jobName = (r: JobRef) => `projects/${r.project}/locations/${r.region}/jobs/${r.job}`;
+
+/** A smoke test is short: the default wait for a job's execution. */
+const RUN_TIMEOUT_MS = 3 * 60_000;
+
+/** The run's operation: its metadata is the Execution, named from the first answer on. */
+type RunOperation = PendingOperation & { metadata?: Execution | null };
 
 interface Plan {
   /** False when the service already is as asked: nothing to write, only the check. */
@@ -80,6 +98,7 @@ export class CloudRunAdapter implements CloudRun {
   private readonly revisions: RevisionsClient;
   private readonly jobs: JobsClient;
   private readonly executions: ExecutionsClient;
+  private readonly tasks: TasksClient;
 
   constructor(options: CloudRunOptions) {
     this.settings = settingsOf(options);
@@ -88,6 +107,7 @@ export class CloudRunAdapter implements CloudRun {
     this.revisions = new RevisionsClient(clientOptions);
     this.jobs = new JobsClient(clientOptions);
     this.executions = new ExecutionsClient(clientOptions);
+    this.tasks = new TasksClient(clientOptions);
   }
 
   /** Our retry and deadline instead of the library's (its GetService retry waits seconds between tries). */
@@ -96,7 +116,9 @@ export class CloudRunAdapter implements CloudRun {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.services, this.revisions, this.jobs, this.executions].map((c) => c.close()));
+    await Promise.all(
+      [this.services, this.revisions, this.jobs, this.executions, this.tasks].map((c) => c.close()),
+    );
   }
 
   async describe(ref: ServiceRef): Promise<ServiceState> {
@@ -201,7 +223,7 @@ export class CloudRunAdapter implements CloudRun {
 
   async describeJob(ref: JobRef): Promise<JobState> {
     const subject = jobSubject(ref);
-    const name = `projects/${ref.project}/locations/${ref.region}/jobs/${ref.job}`;
+    const name = jobName(ref);
     const [job] = await call(this.settings, subject, () => this.jobs.getJob({ name }, this.callOptions));
     const [listed] = await call(this.settings, `executions of ${subject}`, () =>
       this.executions.listExecutions({ parent: name }, this.callOptions),
@@ -217,6 +239,71 @@ export class CloudRunAdapter implements CloudRun {
       ...(latest ? { latestExecution: latest } : {}),
       ...(latestSucceeded ? { latestSucceededExecution: latestSucceeded } : {}),
     };
+  }
+
+  async runJob(ref: JobRef, options: RunJobOptions = {}): Promise<JobRun> {
+    const subject = jobSubject(ref);
+    const timeoutMs = options.timeoutMs ?? RUN_TIMEOUT_MS;
+    if (!(timeoutMs > 0))
+      throw failure('invalid', `${subject}: timeoutMs must be positive, got ${timeoutMs}`);
+    const what = `run of ${subject}`;
+    const started = this.settings.now();
+    const [answer] = await call(this.settings, what, () =>
+      this.jobs.runJob({ name: jobName(ref) }, this.callOptions),
+    );
+    const operation = answer as unknown as RunOperation;
+    let execution: Execution;
+    try {
+      execution = (await settle(
+        { ...this.settings, operationTimeoutMs: timeoutMs },
+        what,
+        operation,
+      )) as Execution;
+    } catch (error) {
+      const name = operation.metadata?.name;
+      if (!(error instanceof PlatformError)) throw error;
+      if (error.kind === 'timeout' && this.settings.now() - started >= timeoutMs) {
+        const which = name ? `execution '${shortName(name)}'` : `operation ${operation.name}`;
+        throw failure(
+          'timeout',
+          `${subject}: ${which} not finished after ${timeoutMs} ms; it keeps running in Cloud Run`,
+          error,
+        );
+      }
+      // A failed execution ends its operation with an error: a result for us, read from the execution.
+      // Without one (the run failed before an execution existed), it is the operation's failure.
+      if (error.kind !== 'operation-failed' || !name) throw error;
+      [execution] = await call(this.settings, `execution '${shortName(name)}' of ${subject}`, () =>
+        this.executions.getExecution({ name }, this.callOptions),
+      );
+      return this.runOf(subject, execution, error.message);
+    }
+    return this.runOf(subject, execution);
+  }
+
+  /** The port's JobRun: the execution's end, and the exit code of its first task. */
+  private async runOf(subject: string, execution: Execution, operationError?: string): Promise<JobRun> {
+    const name = execution.name ?? '';
+    const ended = executionOf(execution);
+    const task = await this.firstTask(`tasks of execution '${shortName(name)}' of ${subject}`, name);
+    const message =
+      ended.message ||
+      (ended.succeeded ? '' : task?.lastAttemptResult?.status?.message || operationError || '');
+    return {
+      execution: ended.name,
+      status: ended.status,
+      succeeded: ended.succeeded,
+      exitCode: exitCodeOf(task),
+      ...(message ? { message } : {}),
+      ...(ended.completedAt ? { completedAt: ended.completedAt } : {}),
+    };
+  }
+
+  private async firstTask(subject: string, execution: string): Promise<Task | undefined> {
+    const [tasks] = await call(this.settings, subject, () =>
+      this.tasks.listTasks({ parent: execution }, this.callOptions),
+    );
+    return tasks.find((t) => Number(t.index ?? 0) === 0) ?? tasks[0];
   }
 
   private async read(ref: ServiceRef): Promise<Service> {

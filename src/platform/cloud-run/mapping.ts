@@ -13,6 +13,7 @@ import { portTargets, shortName } from './traffic.ts';
 export type Service = protos.google.cloud.run.v2.IService;
 export type RevisionMessage = protos.google.cloud.run.v2.IRevision;
 export type Execution = protos.google.cloud.run.v2.IExecution;
+export type Task = protos.google.cloud.run.v2.ITask;
 type Condition = protos.google.cloud.run.v2.ICondition;
 type Timestamp = protos.google.protobuf.ITimestamp | null | undefined;
 
@@ -130,4 +131,18 @@ export function executionOf(e: Execution): JobExecution {
     ...(completedAt ? { completedAt } : {}),
     ...(message ? { message } : {}),
   };
+}
+
+/**
+ * The exit code of a task's last attempt, or null when there is none: no attempt finished yet, the
+ * container was killed by a signal, or the attempt failed without exiting (a timeout). Proto3 leaves a
+ * 0 exit code off the wire, so a missing one is 0 only when the attempt's status is OK.
+ */
+export function exitCodeOf(task: Task | undefined): number | null {
+  const result = task?.lastAttemptResult;
+  if (!result) return null;
+  if (Number(result.termSignal ?? 0) !== 0) return null;
+  const code = Number(result.exitCode ?? 0);
+  if (code !== 0) return code;
+  return Number(result.status?.code ?? 0) === 0 ? 0 : null;
 }

@@ -1,5 +1,6 @@
 // Cloud Run as the runbooks use it (seed 000: deploy a no-traffic canary, shift traffic in stages, roll
-// back; seed 002: compare a migration job's image and latest execution with the service). Revision names
+// back; seed 002: compare a migration job's image and latest execution with the service; seed 003: run a
+// job as the smoke test, its exit code the smoke return code). Revision names
 // are short (`svc-00002-abc`), as `gcloud run services update-traffic --to-revisions` takes them.
 
 export interface ServiceRef {
@@ -97,6 +98,28 @@ export interface JobExecution {
   message?: string;
 }
 
+/** One execution of a job, run to its end by runJob. */
+export interface JobRun {
+  /** Short execution name, e.g. `smoke-x7k2q`. */
+  execution: string;
+  status: ExecutionStatus;
+  succeeded: boolean;
+  /**
+   * The exit code of the first task's (index 0) last attempt; null when Cloud Run gives none (the
+   * container was killed, timed out or never started).
+   */
+  exitCode: number | null;
+  /** Cloud Run's words when it failed or was cancelled. */
+  message?: string;
+  /** RFC 3339. */
+  completedAt?: string;
+}
+
+export interface RunJobOptions {
+  /** How long to wait for the execution to finish; default 3 minutes. */
+  timeoutMs?: number;
+}
+
 export interface JobState {
   ref: JobRef;
   /** The image the next execution will run. */
@@ -125,4 +148,10 @@ export interface CloudRun {
   /** One revision with its environment (`env` always set): what a cloud-run-env flag reads. */
   describeRevision(ref: ServiceRef, revision: string): Promise<Revision>;
   describeJob(ref: JobRef): Promise<JobState>;
+  /**
+   * `gcloud run jobs execute --wait`: a new execution of the job, waited for. An execution that runs and
+   * fails is a result (succeeded false, with its exit code), not an error; 'timeout' when it has not
+   * finished within timeoutMs (it keeps running in Cloud Run), 'not-found' for a missing job.
+   */
+  runJob(ref: JobRef, options?: RunJobOptions): Promise<JobRun>;
 }
