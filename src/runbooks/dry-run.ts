@@ -22,6 +22,7 @@ import type { Effect, PlanEntry } from './types.ts';
 // - route-override: route-overridden with the target asked for; set-split: traffic-set with that split.
 // - route-status, read-traffic, read-error-budget: read for real (reads change nothing).
 // - dual-run: like evaluate, not run. set-flags: flags-set with the values asked, nothing written.
+//   run-job: job-done with exit code 0, not run.
 // - capture-before: no values (the delta gates would read them).
 // - evaluate: gates are NOT run. The canary revision does not exist, so every gate aimed at it would
 //   measure nothing and the judge would stop the plan at the first stage as inconclusive; instead each
@@ -136,6 +137,21 @@ export function createDryRunEffects(ports: DryRunPorts): EffectPerformer {
               const result = dryRunResult(name, config.gates[name], at);
               return { ...result, evidence: `${result.evidence}, and the same on ${effect.legacyUrl}` };
             }),
+          },
+        };
+      case 'run-job':
+        return {
+          event: {
+            type: 'job-done',
+            at,
+            job: effect.job,
+            run: {
+              execution: 'dry-run',
+              status: 'succeeded',
+              succeeded: true,
+              exitCode: 0,
+              message: 'dry-run: not run',
+            },
           },
         };
       case 'set-flags': {

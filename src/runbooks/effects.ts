@@ -586,6 +586,16 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
         );
         return { event: { type: 'report-written', at: ctx.at() } };
 
+      case 'run-job': {
+        const { target } = targetOf(config, state.service, state.env);
+        const run = await cloudRun.runJob(
+          { project: target.project, region: target.region, job: effect.job },
+          { timeoutMs: effect.timeoutMs },
+        );
+        await audit(ctx, 'cloud-run.job-run', { after: { job: effect.job, ...run } });
+        return { event: { type: 'job-done', at: ctx.at(), job: effect.job, run } };
+      }
+
       case 'read-flags': {
         const reading = await (await flagBackend(ctx)).read();
         return { event: { type: 'flags-read', at: ctx.at(), reading } };

@@ -36,6 +36,7 @@ export const AWAITS_RESULT: ReadonlySet<Effect['type']> = new Set<Effect['type']
   'read-error-budget',
   'read-flags',
   'set-flags',
+  'run-job',
 ]);
 
 export function awaitsResult(effect: Effect): boolean {

@@ -1,6 +1,7 @@
 import type { CanaryRunbook } from '../config/runbooks.ts';
 import type { StageVerdict } from '../gates/judge.ts';
 import type { GateResult } from '../gates/result.ts';
+import type { JobRun } from './ports/cloud-run.ts';
 import type { ErrorBudget } from './ports/error-budget.ts';
 import type { FlagReading, FlagSetResult } from './ports/flags.ts';
 
@@ -407,6 +408,7 @@ export type RunbookEvent =
   | { type: 'error-budget-read'; at: string; budget: ErrorBudget }
   | { type: 'flags-read'; at: string; reading: FlagReading }
   | { type: 'flags-set'; at: string; result: FlagSetResult }
+  | { type: 'job-done'; at: string; job: string; run: JobRun }
   | { type: 'checks-done'; at: string; results: GateResult[] }
   | { type: 'tick'; at: string; stage: number }
   | { type: 'gates-done'; at: string; stage: number; results: GateResult[] }
@@ -470,6 +472,8 @@ export type Effect =
   | { type: 'dual-run'; gates: string[]; legacyUrl: string }
   | { type: 'read-error-budget'; slo: string }
   | { type: 'read-flags' }
+  /** Runs a Cloud Run job of the service environment to its end (a flag canary's smoke). */
+  | { type: 'run-job'; job: string; timeoutMs: number }
   /** The flag set's flags to these values (restore: undo an earlier change, e.g. the revision before). */
   | { type: 'set-flags'; values: Record<string, boolean>; restore?: string }
   | {

@@ -23,7 +23,7 @@ const flagsTwin = createFlagsTwin();
 const s = useSlackWorld('slack-flag', flagsTwin.handlers);
 const { world, slack } = s;
 // One app per test: counters only grow, so each test reads its own `instance`.
-const apps: TestMetricsApp[] = Array.from({ length: 10 }, () => useTestMetricsApp());
+const apps: TestMetricsApp[] = Array.from({ length: 12 }, () => useTestMetricsApp());
 const prometheus = usePrometheus(() => ({ targets: apps.map((a) => a.target), scrapeIntervalMs: 500 }));
 let next = 0;
 
@@ -338,6 +338,31 @@ describe('/flag canary through Slack, judged by a real Prometheus', () => {
     expect(world.cloudRun.service(REF).revisions).toHaveLength(revisions);
     const { summary } = await report();
     expect(summary.flags).toMatchObject({ restore: stable, before: { [CATALOG]: null, [COST]: null } });
+  });
+
+  it("a smoke that is a Cloud Run job: its exit code is the smoke's return code; non-zero turns the flags off", async () => {
+    const app = await healthyApp();
+    const config = flagConfig(app, { watch: '20s' });
+    const runbook = config.runbooks[CONFIG];
+    if (runbook?.kind !== 'flag-canary') throw new Error('no flag canary');
+    runbook.smoke = { job: 'web-smoke', timeout: 10_000 };
+    const job = { project: REF.project, region: REF.region, job: 'web-smoke' };
+    world.cloudRun.seedJob({ ...job, image: 'europe-docker.pkg.dev/proj-test/web/smoke:v1' });
+    world.cloudRun.setJobOutcome(job, { exitCode: 3, message: 'stream alias answered 502' });
+    await startBot(config);
+    await signoff();
+    const started = await s.command(REQUESTER, '/flag', `canary ${CONFIG} ${ENV}`);
+    const id = idOf(started.text);
+    const request = await s.waitForMessage(
+      (m) => m.text.startsWith('Approval needed') && buttonsOf(m).length > 0,
+      20_000,
+    );
+    await s.click(APPROVERS[0], request, ACTIONS.approve);
+    const state = await ended(id, 'rolled-back');
+    expect(state.rollback?.reason).toBe('smoke test failed: job web-smoke exited 3');
+    expect(flag(CATALOG)).toBe(false);
+    const { summary } = await report();
+    expect(summary).toMatchObject({ smoke_returncode: 3, rollback_triggered: true });
   });
 
   it('Prometheus stopped mid-watch: a warning in the thread, the watch goes on (seed 003)', async () => {

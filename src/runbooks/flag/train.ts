@@ -164,6 +164,8 @@ function handle(d: D, e: RunbookEvent, ctx: Ctx): Outcome {
       });
     case 'flags-set':
       return flagsSet(d, e, ctx);
+    case 'job-done':
+      return jobDone(d, e, ctx);
     case 'tick':
       return tick(d, e, ctx);
     case 'gates-done':
@@ -267,6 +269,7 @@ function begin(d: D, ctx: Ctx, at: string): void {
       s.status = 'checking';
       const smoke = r.smoke;
       if (smoke && 'gate' in smoke) evaluate(d, [smoke.gate], at, 'checks');
+      else if (smoke) ask(d, { type: 'run-job', job: smoke.job, timeoutMs: smoke.timeout });
       return;
     }
     case 'watch':
@@ -435,6 +438,44 @@ function checksDone(d: D, e: Ev<'checks-done'>, ctx: Ctx): Outcome {
     step.endedAt = e.at;
     notifyStep(d);
     stop(d, ctx, e.at, `prerequisites not met: ${failed.map((r) => r.gate).join(', ')}`);
+    return undefined;
+  }
+  finish(d, ctx, e.at);
+  return undefined;
+}
+
+/** The smoke job ended: its exit code is the smoke's return code (seed 003: exit != 0 rolls back). */
+function jobDone(d: D, e: Ev<'job-done'>, ctx: Ctx): Outcome {
+  const s = d.s;
+  if (current(s).name !== 'smoke' || s.pending?.effect !== 'run-job') return 'no smoke job in flight';
+  settle(d);
+  const step = current(s);
+  const run = e.run;
+  const code = run.exitCode ?? (run.succeeded ? 0 : 1);
+  s.smokeReturnCode = code;
+  step.results.push({
+    gate: `job ${e.job}`,
+    kind: 'http',
+    status: code === 0 ? 'pass' : 'fail',
+    metric: `Cloud Run job ${e.job}`,
+    observed: { value: code, unit: 'exit code' },
+    threshold: 'exit code 0',
+    samples: 1,
+    samplesUnit: 'executions',
+    evidence: `gcloud run jobs executions describe ${run.execution}`,
+    ...(run.message ? { reason: run.message } : {}),
+    at: e.at,
+  });
+  log(d, e.at, `job ${e.job}: execution ${run.execution} ${run.status}, exit code ${run.exitCode ?? 'none'}`);
+  if (code !== 0) {
+    step.failures += 1;
+    step.status = 'failed';
+    step.endedAt = e.at;
+    rollBack(d, ctx, e.at, {
+      trigger: 'smoke',
+      reason: `smoke test failed: job ${e.job} exited ${code}`,
+      at: e.at,
+    });
     return undefined;
   }
   finish(d, ctx, e.at);
