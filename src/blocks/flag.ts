@@ -106,7 +106,7 @@ export function flagCard(state: FlagCanaryState): SlackMessage {
     section(md`*${escapeText(flagWords(state))}*`),
     fields([
       md`*Flags before*\n${valuesLine(state.flagsBefore?.values, state.flags)}`,
-      md`*Flags now*\n${valuesLine(state.flagsAfter?.values ?? state.flagsBefore?.values, state.flags)}`,
+      md`*Flags now*\n${valuesLine((state.flagsOff ?? state.flagsAfter ?? state.flagsBefore)?.values, state.flags)}`,
       md`*Where*\n${state.flagsBefore ? escapeText(state.flagsBefore.where) : '_not read yet_'}`,
       md`*Started*\n${mention(state.requestedBy)}, ${slackDate(state.startedAt)}`,
     ]),

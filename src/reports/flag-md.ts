@@ -59,8 +59,13 @@ export function flagMarkdown(s: FlagSummary): string {
     '## Flags',
     '',
     ...table(
-      ['Flag', 'Before', 'After'],
-      s.flags.names.map((f) => [code(f), word(s.flags.before?.[f]), word(s.flags.after?.[f])]),
+      ['Flag', 'Before', 'After', 'After rollback'],
+      s.flags.names.map((f) => [
+        code(f),
+        word(s.flags.before?.[f]),
+        word(s.flags.after?.[f]),
+        s.flags.afterRollback ? word(s.flags.afterRollback[f]) : '_no rollback_',
+      ]),
     ),
     '',
   );

@@ -37,6 +37,8 @@ export interface FlagSummary {
     /** null for a flag the backend does not have (JSON would drop an undefined). */
     before: Record<string, boolean | null> | null;
     after: Record<string, boolean | null> | null;
+    /** As read back after the flags-off step (a rollback, or /flag off). */
+    afterRollback: Record<string, boolean | null> | null;
     where: string | null;
     /** What undid (or would undo) the change: cloud-run-env's revision before. */
     restore: string | null;
@@ -93,6 +95,7 @@ export function flagSummary(state: FlagCanaryState): FlagSummary {
       names: state.flags,
       before: state.flagsBefore ? nulled(state.flags, state.flagsBefore.values) : null,
       after: state.flagsAfter ? nulled(state.flags, state.flagsAfter.values) : null,
+      afterRollback: state.flagsOff ? nulled(state.flags, state.flagsOff.values) : null,
       where: state.flagsBefore?.where ?? null,
       restore: state.restore ?? null,
     },

@@ -356,6 +356,8 @@ export interface FlagCanaryState {
   signoffs: { flag: string; by: string; at: string; expiresAt: string; evidence: string }[];
   flagsBefore?: { values: Record<string, boolean | undefined>; version: string; where: string };
   flagsAfter?: { values: Record<string, boolean | undefined>; version: string; where: string };
+  /** As read back once the flags-off step set them back. */
+  flagsOff?: { values: Record<string, boolean | undefined>; version: string; where: string };
   /** What undoes the change (cloud-run-env: the revision that served before). */
   restore?: string;
   /** The triggers' values before the flags went on, by gate name. */

@@ -184,6 +184,7 @@ describe('/flag canary through Slack, judged by a real Prometheus', () => {
       rollback_reason: 'golden_mismatch increased: 0 -> 1',
     });
     expect(summary.metrics_delta['golden-mismatch']).toMatchObject({ before: 0, after: 1, delta: 1 });
+    expect(summary.flags.afterRollback).toEqual({ [CATALOG]: false, [COST]: false });
     expect(threadText()).toContain('golden_mismatch increased: 0 -&gt; 1');
   });
 

@@ -494,10 +494,11 @@ function flagsSet(d: D, e: Ev<'flags-set'>, ctx: Ctx): Outcome {
     e.at,
     `${r.written ? 'set' : 'already as asked, nothing written'}: ${r.where}: ${valuesText(r.values)}`,
   );
+  const reading = { values: r.values, version: r.version, where: r.where };
   if (name === 'flags-on') {
-    s.flagsAfter = { values: r.values, version: r.version, where: r.where };
+    s.flagsAfter = reading;
     if (r.restore !== undefined) s.restore = r.restore;
-  }
+  } else s.flagsOff = reading;
   finish(d, ctx, e.at);
   return undefined;
 }
