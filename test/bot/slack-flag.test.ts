@@ -23,7 +23,7 @@ const flagsTwin = createFlagsTwin();
 const s = useSlackWorld('slack-flag', flagsTwin.handlers);
 const { world, slack } = s;
 // One app per test: counters only grow, so each test reads its own `instance`.
-const apps: TestMetricsApp[] = Array.from({ length: 12 }, () => useTestMetricsApp());
+const apps: TestMetricsApp[] = Array.from({ length: 13 }, () => useTestMetricsApp());
 const prometheus = usePrometheus(() => ({ targets: apps.map((a) => a.target), scrapeIntervalMs: 500 }));
 let next = 0;
 
@@ -339,6 +339,22 @@ describe('/flag canary through Slack, judged by a real Prometheus', () => {
     expect(world.cloudRun.service(REF).revisions).toHaveLength(revisions);
     const { summary } = await report();
     expect(summary.flags).toMatchObject({ restore: stable, before: { [CATALOG]: null, [COST]: null } });
+  });
+
+  it('a dry run on cloud-run-env deploys nothing and moves no traffic', async () => {
+    const app = await healthyApp();
+    const config = flagConfig(app);
+    const runbook = config.runbooks[CONFIG];
+    if (runbook?.kind !== 'flag-canary') throw new Error('no flag canary');
+    runbook.backend = { kind: 'cloud-run-env', variables: {} };
+    const stable = world.seed();
+    await startBot(config);
+    await signoff();
+    const started = await s.command(REQUESTER, '/flag', `canary ${CONFIG} ${ENV} --dry-run --watch 2s`);
+    const state = await ended(idOf(started.text), 'promoted');
+    expect(state.flagsBefore?.where).toContain(stable);
+    expect(world.patches()).toHaveLength(0);
+    expect(world.split()).toEqual({ [stable]: 100 });
   });
 
   it("a smoke that is a Cloud Run job: its exit code is the smoke's return code; non-zero turns the flags off", async () => {
