@@ -363,6 +363,7 @@ export interface FlagCanaryState {
   /** The triggers' values before the flags went on, by gate name. */
   before?: Record<string, number>;
   approvals: Approval[];
+  approvalRequestedAt?: string;
   approvalExpiresAt?: string;
   approvalRequests?: number;
   /** The smoke's return code: 0 passed, 1 failed (an http gate), the job's exit code; null: not run. */

@@ -1,11 +1,23 @@
-import { formatDuration } from '../../config/duration.ts';
 import type { StreamCutoverRunbook } from '../../config/runbooks.ts';
 import type { GateResult } from '../../gates/result.ts';
 import { ask, type Draft, draft, effectFailed, redo, retry, settle } from '../in-flight.ts';
 import { isTerminalStatus } from '../status.ts';
-import { addMs, isBefore, note } from '../timeline.ts';
+import { note } from '../timeline.ts';
 import { formatSplit, sameSplit } from '../traffic.ts';
-import type { Notification, RunbookEvent, StepContext, StepResult } from '../types.ts';
+import {
+  approvalExpired,
+  approvalExpiryKey,
+  approve,
+  currentStep,
+  newStep,
+  notify,
+  notifyStep,
+  outcomeOf,
+  requestApproval,
+  stepLog,
+  stepNote,
+} from '../train.ts';
+import type { RunbookEvent, StepContext, StepResult } from '../types.ts';
 import { breached, judgeHardGates } from './hard-gates.ts';
 import type { CutoverStep, CutoverStepName, StreamCutoverState } from './types.ts';
 
@@ -72,27 +84,8 @@ export function newCutover(
   };
 }
 
-function newStep(name: CutoverStepName): CutoverStep {
-  return { name, status: 'pending', results: [], failures: 0, log: [] };
-}
-
-const current = (s: StreamCutoverState): CutoverStep => s.steps[s.step] as CutoverStep;
-
-function log(d: D, at: string, what: string, by?: string): void {
-  stepNote(current(d.s), at, what, by);
-}
-
-function stepNote(step: CutoverStep, at: string, what: string, by?: string): void {
-  step.log.push(by === undefined ? { at, what } : { at, what, by });
-}
-
-function notify(d: D, notification: Notification): void {
-  d.effects.push({ type: 'notify', notification });
-}
-
-function notifyStep(d: D, index = d.s.step): void {
-  notify(d, { kind: 'train-step', step: index });
-}
+const current = (s: StreamCutoverState): CutoverStep => currentStep(s);
+const log = stepLog;
 
 export function cutoverStep(
   state: StreamCutoverState,
@@ -154,9 +147,9 @@ function handle(d: D, e: RunbookEvent, ctx: Ctx): Outcome {
         finish(d, ctx, e.at);
       });
     case 'approve':
-      return approve(d, e, ctx);
+      return approve(d, e, ctx.policy, 'train', () => finish(d, ctx, e.at));
     case 'approval-expired':
-      return approvalExpired(d, e, ctx);
+      return approvalExpired(d, e, ctx.policy);
     case 'abort':
       return abort(d, e, ctx);
     case 'resume':
@@ -172,16 +165,6 @@ function handle(d: D, e: RunbookEvent, ctx: Ctx): Outcome {
     default:
       return `${e.type} does not apply to a stream cutover train`;
   }
-}
-
-/** An outcome that belongs to `step` and to the effect in flight; else it is stale and refused. */
-function outcomeOf(d: D, step: CutoverStepName, effect: string, fn: () => void): Outcome {
-  const s = d.s;
-  if (current(s).name !== step || s.pending?.effect !== effect)
-    return `no ${effect} in flight (the train is at ${current(s).name})`;
-  settle(d);
-  fn();
-  return undefined;
 }
 
 /** Start the step at s.step: what it asks for first. */
@@ -202,7 +185,7 @@ function begin(d: D, ctx: Ctx, at: string): void {
       evaluate(d, ctx.runbook.smokes, at);
       return;
     case 'approval':
-      requestApproval(d, ctx, at);
+      requestApproval(d, ctx.policy, at, 'the first change');
       return;
     case 'route-flip':
       s.status = 'shifting';
@@ -484,60 +467,6 @@ function trafficSet(d: D, e: Ev<'traffic-set'>, ctx: Ctx): Outcome {
   return undefined;
 }
 
-function requestApproval(d: D, ctx: Ctx, at: string): void {
-  const s = d.s;
-  s.status = 'awaiting-approval';
-  s.approvalRequests = (s.approvalRequests ?? 0) + 1;
-  s.approvalRequestedAt = at;
-  const expiresAt = addMs(at, ctx.policy.approvalTtlMs);
-  s.approvalExpiresAt = expiresAt;
-  const required = ctx.policy.requiredApprovals;
-  notify(d, { kind: 'approval-requested', stage: s.step, required, expiresAt });
-  d.effects.push({
-    type: 'schedule',
-    timer: 'approval-expiry',
-    at: expiresAt,
-    key: expiryKey(s),
-    event: { type: 'approval-expired', at: expiresAt, stage: s.step },
-  });
-  log(d, at, `approval requested: ${required} needed before the first change, expires ${expiresAt}`);
-}
-
-const expiryKey = (s: StreamCutoverState) => `${s.step}:${s.approvalRequests ?? 1}`;
-
-function approve(d: D, e: Ev<'approve'>, ctx: Ctx): Outcome {
-  const s = d.s;
-  if (e.stage !== s.step || current(s).name !== 'approval' || s.status !== 'awaiting-approval')
-    return 'the train is not waiting for this approval';
-  if (e.userId === s.requestedBy && !ctx.policy.allowSelfApproval)
-    return 'you started this train: someone else has to approve it';
-  if (s.approvals.some((a) => a.userId === e.userId)) return 'you approved this train already';
-  if (s.approvalExpiresAt !== undefined && !isBefore(e.at, s.approvalExpiresAt))
-    return `the approval request expired at ${s.approvalExpiresAt}`;
-  s.approvals.push({ userId: e.userId, at: e.at });
-  const count = s.approvals.length;
-  const required = ctx.policy.requiredApprovals;
-  notify(d, { kind: 'approval-recorded', stage: s.step, userId: e.userId, count, required });
-  log(d, e.at, `approved (${count} of ${required})`, e.userId);
-  if (count < required) return undefined;
-  d.effects.push({ type: 'cancel', timer: 'approval-expiry', key: expiryKey(s) });
-  finish(d, ctx, e.at);
-  return undefined;
-}
-
-function approvalExpired(d: D, e: Ev<'approval-expired'>, ctx: Ctx): Outcome {
-  const s = d.s;
-  if (e.stage !== s.step || s.status !== 'awaiting-approval') return 'no approval request to expire';
-  if (s.approvalExpiresAt !== undefined && isBefore(e.at, s.approvalExpiresAt))
-    return 'the approval request has not expired yet';
-  const reason = `approval expired after ${formatDuration(ctx.policy.approvalTtlMs)} with ${s.approvals.length} of ${ctx.policy.requiredApprovals} approvals`;
-  s.status = 'needs-attention';
-  s.hold = { kind: 'attention', cause: 'approval-expired', reason, at: e.at };
-  log(d, e.at, reason);
-  notify(d, { kind: 'needs-attention', reason });
-  return undefined;
-}
-
 function resume(d: D, e: Ev<'resume'>, ctx: Ctx): Outcome {
   const s = d.s;
   if (s.status !== 'needs-attention' || s.hold === undefined)
@@ -547,7 +476,7 @@ function resume(d: D, e: Ev<'resume'>, ctx: Ctx): Outcome {
   note(s, e.at, 'resumed', e.by);
   notify(d, { kind: 'resumed', by: e.by });
   if (cause === 'approval-expired') {
-    requestApproval(d, ctx, e.at);
+    requestApproval(d, ctx.policy, e.at, 'the first change');
     return undefined;
   }
   s.status = 'rolling-back';
@@ -569,7 +498,7 @@ function abort(d: D, e: Ev<'abort'>, ctx: Ctx): Outcome {
     return undefined;
   }
   if (name === 'approval') {
-    d.effects.push({ type: 'cancel', timer: 'approval-expiry', key: expiryKey(s) });
+    d.effects.push({ type: 'cancel', timer: 'approval-expiry', key: approvalExpiryKey(s) });
     s.hold = undefined;
     stopHere(d, ctx, e.at, `aborted by ${e.by}`);
   }

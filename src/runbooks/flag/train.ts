@@ -4,11 +4,22 @@ import type { GateResult } from '../../gates/result.ts';
 import { ask, type Draft, draft, effectFailed, redo, retry, settle } from '../in-flight.ts';
 import { isTerminalStatus } from '../status.ts';
 import { addMs, isBefore, note } from '../timeline.ts';
+import {
+  approvalExpired,
+  approvalExpiryKey,
+  approve,
+  currentStep,
+  newStep,
+  notify,
+  notifyStep,
+  outcomeOf,
+  requestApproval,
+  stepLog,
+} from '../train.ts';
 import type {
   FlagCanaryState,
   FlagStep,
   FlagStepName,
-  Notification,
   RunbookEvent,
   StepContext,
   StepResult,
@@ -94,22 +105,8 @@ export function newFlagCanary(
   };
 }
 
-function newStep(name: FlagStepName): FlagStep {
-  return { name, status: 'pending', results: [], failures: 0, log: [] };
-}
-
-const current = (s: FlagCanaryState): FlagStep => s.steps[s.step] as FlagStep;
-
-function log(d: D, at: string, what: string, by?: string): void {
-  const step = current(d.s);
-  step.log.push(by === undefined ? { at, what } : { at, what, by });
-}
-
-function notify(d: D, notification: Notification): void {
-  d.effects.push({ type: 'notify', notification });
-}
-
-const notifyStep = (d: D, index = d.s.step) => notify(d, { kind: 'train-step', step: index });
+const current = (s: FlagCanaryState): FlagStep => currentStep(s);
+const log = stepLog;
 
 export function flagCanaryStep(
   state: FlagCanaryState,
@@ -171,9 +168,9 @@ function handle(d: D, e: RunbookEvent, ctx: Ctx): Outcome {
     case 'gates-done':
       return gatesDone(d, e, ctx);
     case 'approve':
-      return approve(d, e, ctx);
+      return approve(d, e, ctx.policy, 'flag canary', () => finish(d, ctx, e.at));
     case 'approval-expired':
-      return approvalExpired(d, e, ctx);
+      return approvalExpired(d, e, ctx.policy);
     case 'abort':
       return abort(d, e, ctx);
     case 'rollback':
@@ -201,15 +198,6 @@ function valuesText(values: Record<string, boolean | undefined>): string {
 function warn(d: D, at: string, what: string): void {
   d.s.warnings.push(what);
   log(d, at, `warning: ${what}`);
-}
-
-function outcomeOf(d: D, step: FlagStepName, effect: string, fn: () => void): Outcome {
-  const s = d.s;
-  if (current(s).name !== step || s.pending?.effect !== effect)
-    return `no ${effect} in flight (the flag canary is at ${current(s).name})`;
-  settle(d);
-  fn();
-  return undefined;
 }
 
 function begin(d: D, ctx: Ctx, at: string): void {
@@ -249,7 +237,7 @@ function begin(d: D, ctx: Ctx, at: string): void {
       ask(d, { type: 'capture-before', gates: r.triggers });
       return;
     case 'approval':
-      requestApproval(d, ctx, at);
+      requestApproval(d, ctx.policy, at, 'the flags go on');
       return;
     case 'flags-on': {
       const expired = s.signoffs.find((g) => !isBefore(at, g.expiresAt));
@@ -584,59 +572,6 @@ function breachOf(s: FlagCanaryState, results: GateResult[]): string | undefined
   return `${metric} breached:${observed} (limit ${failed.threshold})`;
 }
 
-function requestApproval(d: D, ctx: Ctx, at: string): void {
-  const s = d.s;
-  s.status = 'awaiting-approval';
-  s.approvalRequests = (s.approvalRequests ?? 0) + 1;
-  const expiresAt = addMs(at, ctx.policy.approvalTtlMs);
-  s.approvalExpiresAt = expiresAt;
-  const required = ctx.policy.requiredApprovals;
-  notify(d, { kind: 'approval-requested', stage: s.step, required, expiresAt });
-  d.effects.push({
-    type: 'schedule',
-    timer: 'approval-expiry',
-    at: expiresAt,
-    key: expiryKey(s),
-    event: { type: 'approval-expired', at: expiresAt, stage: s.step },
-  });
-  log(d, at, `approval requested: ${required} needed before the flags go on, expires ${expiresAt}`);
-}
-
-const expiryKey = (s: FlagCanaryState) => `${s.step}:${s.approvalRequests ?? 1}`;
-
-function approve(d: D, e: Ev<'approve'>, ctx: Ctx): Outcome {
-  const s = d.s;
-  if (e.stage !== s.step || current(s).name !== 'approval' || s.status !== 'awaiting-approval')
-    return 'the flag canary is not waiting for this approval';
-  if (e.userId === s.requestedBy && !ctx.policy.allowSelfApproval)
-    return 'you started this flag canary: someone else has to approve it';
-  if (s.approvals.some((a) => a.userId === e.userId)) return 'you approved this flag canary already';
-  if (s.approvalExpiresAt !== undefined && !isBefore(e.at, s.approvalExpiresAt))
-    return `the approval request expired at ${s.approvalExpiresAt}`;
-  s.approvals.push({ userId: e.userId, at: e.at });
-  const count = s.approvals.length;
-  const required = ctx.policy.requiredApprovals;
-  notify(d, { kind: 'approval-recorded', stage: s.step, userId: e.userId, count, required });
-  log(d, e.at, `approved (${count} of ${required})`, e.userId);
-  if (count < required) return undefined;
-  d.effects.push({ type: 'cancel', timer: 'approval-expiry', key: expiryKey(s) });
-  finish(d, ctx, e.at);
-  return undefined;
-}
-
-function approvalExpired(d: D, e: Ev<'approval-expired'>, ctx: Ctx): Outcome {
-  const s = d.s;
-  if (e.stage !== s.step || s.status !== 'awaiting-approval') return 'no approval request to expire';
-  if (s.approvalExpiresAt !== undefined && isBefore(e.at, s.approvalExpiresAt))
-    return 'the approval request has not expired yet';
-  const reason = `approval expired after ${formatDuration(ctx.policy.approvalTtlMs)} with ${s.approvals.length} of ${ctx.policy.requiredApprovals} approvals`;
-  s.status = 'needs-attention';
-  s.hold = { kind: 'attention', cause: 'approval-expired', reason, at: e.at };
-  log(d, e.at, reason);
-  notify(d, { kind: 'needs-attention', reason });
-  return undefined;
-}
-
 function resume(d: D, e: Ev<'resume'>, ctx: Ctx): Outcome {
   const s = d.s;
   if (s.status !== 'needs-attention' || s.hold === undefined)
@@ -646,7 +581,7 @@ function resume(d: D, e: Ev<'resume'>, ctx: Ctx): Outcome {
   note(s, e.at, 'resumed', e.by);
   notify(d, { kind: 'resumed', by: e.by });
   if (cause === 'approval-expired') {
-    requestApproval(d, ctx, e.at);
+    requestApproval(d, ctx.policy, e.at, 'the flags go on');
     return undefined;
   }
   s.status = 'rolling-back';
@@ -667,7 +602,7 @@ function abort(d: D, e: Ev<'abort'>, ctx: Ctx): Outcome {
     return undefined;
   }
   if (current(s).name === 'approval' || (current(s).name === 'watch' && s.pending === undefined)) {
-    d.effects.push({ type: 'cancel', timer: 'approval-expiry', key: expiryKey(s) });
+    d.effects.push({ type: 'cancel', timer: 'approval-expiry', key: approvalExpiryKey(s) });
     s.hold = undefined;
     stop(d, ctx, e.at, `aborted by ${e.by}${e.reason ? `: ${e.reason}` : ''}`);
   }
