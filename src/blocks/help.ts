@@ -32,8 +32,8 @@ interface Form {
 const FORMS: Record<Command, Record<string, Form>> = {
   '/canary': {
     start: {
-      form: '/canary start [service] <tag> [env] [--dry-run]',
-      does: 'Start a canary of the image tag. The service may be left out in a channel tied to one service.',
+      form: '/canary start [service] <tag> [env] [--dry-run] [--without-go "<reason>"]',
+      does: "Start a canary of the image tag. The service may be left out in a channel tied to one service. Into an environment with requireGo it needs a recent GO of the named environment's validation matrix; an admin may start without one, with --without-go and a reason (audited).",
     },
     status: { form: '/canary status [service] [env]', does: 'Where a rollout stands (only you see it).' },
     list: { form: '/canary list', does: 'Every active rollout and rollback.' },

@@ -36,6 +36,7 @@ import { startAsDeployer, startCanary } from '../runbooks/use-cases/start-canary
 import { startCutover } from '../runbooks/use-cases/start-cutover.ts';
 import { createSweep } from '../runbooks/use-cases/sweep.ts';
 import { closeRedis, createRedis, createStore, type Store } from '../store/index.ts';
+import { createValidationRecords } from '../validation/records.ts';
 
 // The engine of one replica, wired: three Redis connections (the engine's own reads, BullMQ's queue and
 // its worker), the timer worker, the recovery sweep on a timer, the effects (real and dry-run), the
@@ -220,6 +221,8 @@ export function createEngine(options: EngineOptions): Engine {
     now,
     log,
     personOf,
+    // The promotion gate reads the validation runs this store keeps (src/validation writes them).
+    validations: createValidationRecords(store.redis, store.keys),
     newId: (service, env) => (options.newId ? options.newId(service, env) : defaultId(service, env, now())),
   };
 

@@ -1,6 +1,6 @@
 import { code, type Mrkdwn, md, mdJoin } from '../blocks/message.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
-import { check, imageTag, type Parsed, REASON_MAX, words } from './args.ts';
+import { check, imageTag, type Parsed, REASON_MAX, reasonText, words } from './args.ts';
 import { isEnvironment, isService } from './scope.ts';
 
 // `/canary start [service] <tag> [env] [--dry-run]`, `status|pause|resume|promote [service] [env]`,
@@ -8,7 +8,7 @@ import { isEnvironment, isService } from './scope.ts';
 // are taken as such; the tag is the word that is neither.
 
 export type CanaryIntent =
-  | { sub: 'start'; service?: string; env?: string; tag: string; dryRun: boolean }
+  | { sub: 'start'; service?: string; env?: string; tag: string; dryRun: boolean; withoutGo?: string }
   | { sub: 'status' | 'pause' | 'resume' | 'promote'; service?: string; env?: string }
   | { sub: 'abort'; service?: string; env?: string; reason?: string }
   | { sub: 'list' | 'help' };
@@ -16,12 +16,15 @@ export type CanaryIntent =
 export const CANARY_SUBCOMMANDS = ['start', 'status', 'list', 'pause', 'resume', 'abort', 'promote', 'help'];
 
 export function parseCanary(text: string, config: ShiftgateConfig): Parsed<CanaryIntent> {
-  const parsed = words(text, { 'dry-run': { type: 'boolean' } });
+  const parsed = words(text, { 'dry-run': { type: 'boolean' }, 'without-go': { type: 'string' } });
   if (!parsed.ok) return parsed;
   const [sub, ...rest] = parsed.value.positionals;
   const dryRun = parsed.value.flags['dry-run'] === true;
   if (dryRun && sub !== 'start')
     return { ok: false, error: md`\`--dry-run\` goes with \`/canary start\` only.` };
+  const withoutGo = parsed.value.flags['without-go'];
+  if (withoutGo !== undefined && sub !== 'start')
+    return { ok: false, error: md`\`--without-go\` goes with \`/canary start\` only.` };
   switch (sub) {
     case undefined:
     case 'help':
@@ -30,8 +33,13 @@ export function parseCanary(text: string, config: ShiftgateConfig): Parsed<Canar
       return rest.length > 0
         ? { ok: false, error: md`\`/canary list\` takes nothing more.` }
         : { ok: true, value: { sub: 'list' } };
-    case 'start':
-      return parseStart(rest, dryRun, config);
+    case 'start': {
+      const start = parseStart(rest, dryRun, config);
+      if (!start.ok || withoutGo === undefined) return start;
+      const reason = check(reasonText, withoutGo, 'reason for --without-go');
+      if (!reason.ok) return reason;
+      return { ok: true, value: { ...start.value, withoutGo: reason.value } as CanaryIntent };
+    }
     case 'status':
     case 'pause':
     case 'resume':

@@ -41,6 +41,7 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
         tag: intent.tag,
         requestedBy: who.userId,
         dryRun: intent.dryRun,
+        ...(intent.withoutGo ? { withoutGo: intent.withoutGo } : {}),
       });
       if (!started.ok) {
         if (started.reason === 'held' || started.reason === 'frozen')

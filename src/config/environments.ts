@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { duration } from './duration.ts';
-import { slackUserGroup, slackUserId } from './names.ts';
+import { name, slackUserGroup, slackUserId } from './names.ts';
 import { validationMatrix } from './validation.ts';
 
 /** Who: Slack user ids and user groups. Groups are expanded through Slack at the moment of each check. */
@@ -59,5 +59,17 @@ export const environment = z.strictObject({
   approval: approvalPolicy,
   rollback: rollbackPolicy.prefault({}),
   validation: validationMatrix.optional(),
+  requireGo: z
+    .strictObject({
+      from: name.meta({
+        description: 'The environment whose validation matrix must have said GO, e.g. staging',
+      }),
+      within: duration.prefault('24h').meta({ description: 'How recent that GO must be' }),
+    })
+    .optional()
+    .meta({
+      description:
+        "A canary into this environment (and its last stage's approval) needs a recent GO of another environment's validation matrix, in gating mode (seeds 001, 002)",
+    }),
 });
 export type Environment = z.infer<typeof environment>;

@@ -40,6 +40,19 @@ function checkReferences(config: LooseConfig, issue: (path: Path, message: strin
     return `no ${what} named "${name}" (${hint ? `did you mean "${hint}"?` : `known: ${Object.keys(map).join(', ') || 'none'}`})`;
   };
 
+  for (const [envName, env] of Object.entries(environments)) {
+    const from = (env as { requireGo?: { from?: string } } | undefined)?.requireGo?.from;
+    if (from === undefined) continue;
+    const source = (environments as Record<string, { validation?: unknown } | undefined>)[from];
+    if (!source)
+      issue(['environments', envName, 'requireGo', 'from'], unknown('environment', from, environments));
+    else if (!source.validation)
+      issue(
+        ['environments', envName, 'requireGo', 'from'],
+        `environment "${from}" has no validation matrix to say GO`,
+      );
+  }
+
   for (const [runbookName, book] of Object.entries(runbooks)) {
     for (const { path, gate: gateName, kind } of gateRefs(book as LooseRunbook, ['runbooks', runbookName])) {
       const g = gates[gateName];

@@ -123,6 +123,8 @@ export interface Engine {
     image?: string;
     requestedBy: string;
     dryRun?: boolean;
+    /** An admin's reason to start without the GO the environment requires (audited). */
+    withoutGo?: string;
   }): Promise<StartResult>;
   /** /flag canary: the flag set's canary (seed 003) in an environment, under its service's deploy lock. */
   startFlagCanary(input: FlagCanaryAsk): Promise<StartResult<RunbookStateBase>>;

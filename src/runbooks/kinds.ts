@@ -18,6 +18,8 @@ export interface CanaryInput {
   /** `<image>:<tag>` or a digest. */
   image: string;
   tag: string;
+  /** An admin's override of the environment's GO requirement. */
+  goOverride?: { by: string; reason: string; at: string };
 }
 
 export interface RollbackInput {

@@ -175,6 +175,8 @@ export interface CanaryState {
   status: RolloutStatus;
   /** Why it stands still (paused, or needs attention) and where `resume` goes back to. */
   hold?: CanaryHold;
+  /** An admin started it without the GO its environment requires (requireGo), with this reason. */
+  goOverride?: { by: string; reason: string; at: string };
   /** Set by an admin's promote-now: no more approval waits or watch windows; gates still run once. */
   promoteNow?: { by: string; at: string };
   /** Set by an abort: the rollout ends `aborted` (after returning traffic to stable if it had any). */

@@ -44,7 +44,7 @@ describe('examples/shiftgate.yaml encodes seed 000', () => {
     expect(gates['sync-token-errors']).toMatchObject({ kind: 'cloud-logging', check: 'error-spike' });
     expect(gates['route-split-audit']).toMatchObject({
       check: 'audit-events',
-      events: ['route.split.decision'],
+      events: ['route.split.decision', 'route.split.override.updated'],
     });
     for (const stage of canary?.stages.slice(1) ?? []) {
       expect(stage.gates).toEqual([
@@ -111,5 +111,9 @@ describe('examples/shiftgate.yaml encodes seed 000', () => {
       accessToken: { source: 'secret-manager' },
     });
     expect(serviceTarget(config, 'control', 'dev')).toBeUndefined();
+  });
+
+  it('requires a GO of the staging matrix within a day before a prod canary (seeds 001, 002)', () => {
+    expect(config.environments.prod?.requireGo).toEqual({ from: 'staging', within: 86_400_000 });
   });
 });

@@ -22,7 +22,10 @@ import type { CanaryDraft, Outcome } from './shared.ts';
 // A canary's record before it starts, and one step: which file takes each event.
 
 export function newCanary(
-  input: Pick<CanaryState, 'id' | 'service' | 'env' | 'image' | 'tag' | 'requestedBy' | 'dryRun'> & {
+  input: Pick<
+    CanaryState,
+    'id' | 'service' | 'env' | 'image' | 'tag' | 'requestedBy' | 'dryRun' | 'goOverride'
+  > & {
     at: string;
     runbook: CanaryRunbook;
   },
@@ -36,6 +39,7 @@ export function newCanary(
     tag: input.tag,
     requestedBy: input.requestedBy,
     dryRun: input.dryRun,
+    ...(input.goOverride ? { goOverride: input.goOverride } : {}),
     status: 'deploying',
     stage: 0,
     stages: input.runbook.stages.map((stage, index) => ({

@@ -6,6 +6,7 @@ import type { Logger } from '../effects.ts';
 import type { Executor } from '../executor.ts';
 import type { KindRegistry } from '../kind.ts';
 import type { CloudRun } from '../ports/cloud-run.ts';
+import type { ValidationHistory } from '../ports/validations.ts';
 import type { Person } from '../principals.ts';
 
 // What the engine's use cases (start, send an event, start a rollback, sweep) need, named explicitly.
@@ -22,6 +23,8 @@ export interface UseCaseDeps {
   log: Logger;
   /** A user with their Slack groups, for the roles. */
   personOf(userId: string): Promise<Person>;
+  /** The validation matrix's past runs (the promotion gate, `requireGo`); absent: none is on record. */
+  validations?: ValidationHistory;
   /** A new rollout id. */
   newId(service: string, env: string): string;
 }

@@ -4,7 +4,9 @@ import type { PersonEvent, PersonInput, SendResult } from '../engine.ts';
 import type { RolloutFields } from '../executor.ts';
 import { kindOf, type RunbookStateBase } from '../kind.ts';
 import { mayControl, mayRollBack } from '../roles.ts';
+import type { CanaryState } from '../types.ts';
 import { auditRefusal, type UseCaseDeps } from './deps.ts';
+import { goRefusal } from './go.ts';
 
 // A person's decision sent to a rollout of any kind: checked against the environment's roles at the
 // moment of the action (never trusted from a button), then applied by the executor. The approval itself
@@ -71,6 +73,21 @@ async function permission(
   let check: { ok: true } | { ok: false; reason: string };
   let reason = 'not-allowed';
   if (event.type === 'approve') {
+    // The last stage promotes: the environment's GO requirement holds then too (unless an admin overrode it).
+    const canary = state as Partial<CanaryState>;
+    if (canary.kind === 'canary' && !canary.goOverride && event.stage === (canary.stages?.length ?? 0) - 1) {
+      const noGo = await goRefusal(deps, state.env);
+      if (noGo) {
+        await auditRefusal(
+          deps,
+          event.userId,
+          'rollout.approve',
+          { rolloutId: state.id, service: state.service, env: state.env },
+          noGo,
+        );
+        return { ok: false, reason: 'refused', message: noGo };
+      }
+    }
     check = checkApprover({
       policy: {
         approvers: environment.approval.approvers,

@@ -4,9 +4,11 @@ import { targetOf } from '../effects.ts';
 import type { Engine, StartInput, StartResult } from '../engine.ts';
 import type { RunbookStateBase } from '../kind.ts';
 import type { CanaryInput } from '../kinds.ts';
+import { describePrincipals, isMember } from '../principals.ts';
 import { mayStart } from '../roles.ts';
 import type { CanaryState } from '../types.ts';
 import { auditRefusal, type UseCaseDeps } from './deps.ts';
+import { goRefusal } from './go.ts';
 import { startRunbook } from './start.ts';
 
 // Starting a rollout as a deployer: the environment's roles first, then the kind's start. /canary start
@@ -56,8 +58,35 @@ export async function startCanary(
       message: 'give an image tag (the image is <services.X.image>:<tag>) or an image',
     };
   }
+  // The promotion gate (requireGo): refused without a recent GO, unless an admin overrides it.
+  const noGo = input.dryRun ? undefined : await goRefusal(deps, env);
+  if (noGo) {
+    if (!input.withoutGo) return { ok: false, reason: 'refused', message: noGo };
+    const environment = deps.config.environments[env];
+    const person = await deps.personOf(input.requestedBy);
+    const scope = { service, env };
+    if (!environment || !isMember(environment.admins, person)) {
+      const why = `only admins may start without a GO (${describePrincipals(environment?.admins ?? { users: [], groups: [] })}): ${noGo}`;
+      await auditRefusal(deps, input.requestedBy, 'rollout.go-override', scope, why);
+      return { ok: false, reason: 'not-allowed', message: why };
+    }
+    await deps.store.audit.append({
+      who: input.requestedBy,
+      what: 'rollout.go-override',
+      ...scope,
+      reason: input.withoutGo,
+      before: { refusal: noGo },
+      at: deps.now().toISOString(),
+    });
+  }
   const tag = input.tag ?? tagOfImage(image);
-  const canary: CanaryInput = { image, tag };
+  const canary: CanaryInput = {
+    image,
+    tag,
+    ...(noGo && input.withoutGo
+      ? { goOverride: { by: input.requestedBy, reason: input.withoutGo, at: deps.now().toISOString() } }
+      : {}),
+  };
   const started = await startAsDeployer(deps, {
     kind: 'canary',
     // Which gates have a fast signal is the gates' config: pinned with the runbook, like its stages.
