@@ -14,6 +14,6 @@ export { type IncidentCardInput, incidentCard, rollingBackMessage } from './roll
 export { rollbackRequestCard } from './rollback-request.ts';
 export { type RolloutCardOptions, rolloutCard } from './rollout-card.ts';
 export { overrideLine, routeConflictText, routeRequestCard, routeStatusMessage } from './route.ts';
-export { rolloutList, rolloutStatus } from './status.ts';
+export { rolloutList, rolloutStatus, servingStatus } from './status.ts';
 export type { Clock } from './time.ts';
 export { validationCard, validationFilesComment, validationFilesFailed } from './validation.ts';

@@ -1,4 +1,5 @@
 import type { CanaryRunbook } from '../config/runbooks.ts';
+import type { ServiceState } from '../runbooks/ports/cloud-run.ts';
 import type { RunbookState } from '../runbooks/types.ts';
 import { cutoverCard } from './cutover.ts';
 import { flagCard } from './flag.ts';
@@ -11,6 +12,7 @@ import {
   lineSections,
   type Mrkdwn,
   md,
+  mdJoin,
   mention,
   message,
   type SlackMessage,
@@ -109,4 +111,42 @@ export function listLine(s: RunbookState, now: number): Mrkdwn {
   }
   const share = s.canaryRevision && s.status !== 'promoted' ? md` · canary ${canaryShare(s)} %` : '';
   return md`${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* ${code(s.tag)}${s.dryRun ? ' (dry run)' : ''}: ${escapeText(statusWords(s))}${share} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;
+}
+
+/**
+ * `/canary status` with no rollout active (seed 000's `status`): what Cloud Run serves now, its revisions
+ * with their share and tags, and the latest created and ready revision.
+ */
+export function servingStatus(service: string, env: string, state: ServiceState): SlackMessage {
+  const tagsOf = (revision: string) =>
+    state.trafficStatuses.filter((t) => t.revision === revision && t.tag).map((t) => t.tag as string);
+  const named = [
+    ...new Set([...state.trafficStatuses.map((t) => t.revision), ...Object.keys(state.images)]),
+  ].filter((r) => r !== '');
+  const lines = named.map((revision) => {
+    const percent = state.trafficStatuses
+      .filter((t) => t.revision === revision)
+      .reduce((n, t) => n + t.percent, 0);
+    const tags = tagsOf(revision);
+    const image = state.images[revision];
+    return md`${code(revision)} ${percent} %${
+      tags.length
+        ? md` · tags ${mdJoin(
+            tags.map((t) => code(t)),
+            ', ',
+          )}`
+        : ''
+    }${image ? md` · ${code(image)}` : ''}`;
+  });
+  const text = md`No rollout of ${code(service)} in ${code(env)} is active; Cloud Run serves:`;
+  return message(text, [
+    section(text),
+    ...lineSections(lines.length ? lines : [md`no revision serves traffic`], {
+      maxLines: 20,
+      more: 'see the Cloud Run console',
+    }),
+    context(
+      md`Latest created ${state.latestCreatedRevision ? code(state.latestCreatedRevision) : 'none'} · latest ready ${state.latestReadyRevision ? code(state.latestReadyRevision) : 'none'} · ${escapeText(state.url)}`,
+    ),
+  ]);
 }

@@ -15,6 +15,7 @@ import {
   type IncidentPort,
   type Logger,
   type Notify,
+  targetOf,
 } from '../runbooks/effects.ts';
 import type { Engine, EngineMetrics, RolloutView } from '../runbooks/engine.ts';
 import { createExecutor, type RolloutFields } from '../runbooks/executor.ts';
@@ -264,6 +265,13 @@ export function createEngine(options: EngineOptions): Engine {
     start: (input) => startAsDeployer(deps, input),
     startCanary: (input) => startCanary(deps, input),
     startCutover: (input) => startCutover(deps, input),
+    async serving(service, env) {
+      try {
+        return { ok: true, state: await cloudRun.describe(targetOf(config, service, env).ref) };
+      } catch (error) {
+        return { ok: false, message: messageOf(error) };
+      }
+    },
     startFlagCanary: (input) => startFlagCanary(deps, input),
     signoffFlags: (input) => signoffFlags(deps, input),
     flagsOff: (input) => flagsOff(deps, input),

@@ -1,4 +1,11 @@
-import { help, rolloutList, rolloutStatus, routeConflictText, usage } from '../blocks/index.ts';
+import {
+  help,
+  rolloutList,
+  rolloutStatus,
+  routeConflictText,
+  servingStatus,
+  usage,
+} from '../blocks/index.ts';
 import { code, md, withMentions } from '../blocks/message.ts';
 import type { CanaryRunbook } from '../config/runbooks.ts';
 import { type CanaryIntent, parseCanary } from './canary-args.ts';
@@ -55,7 +62,15 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
     }
     case 'status': {
       const found = await findRollout(surface, intent, who);
-      if (!found.ok) return say(found.error);
+      if (!found.ok) {
+        // No rollout active: what Cloud Run serves now, as the seed's `status` command answers.
+        const scope = resolveScope(surface.config, intent, who.channel);
+        if (!scope.ok) return say(found.error);
+        const serving = await engine.serving(scope.service, scope.env);
+        if (!serving.ok)
+          return say(md`${found.error} Cloud Run could not be read: ${withMentions(serving.message)}`);
+        return servingStatus(scope.service, scope.env, serving.state);
+      }
       const state = found.state;
       if (state.kind === 'stream-cutover' || state.kind === 'flag-canary') return rolloutStatus(state);
       if (state.kind !== 'canary')

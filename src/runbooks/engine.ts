@@ -2,6 +2,7 @@ import type { CutoverInput } from './cutover/train.ts';
 import type { Executor, Outbox } from './executor.ts';
 import type { RunbookStateBase } from './kind.ts';
 import type { Freeze, Lock } from './locks.ts';
+import type { ServiceState } from './ports/cloud-run.ts';
 import type { RequestDecision, RollbackAsk, RollbackRequest } from './rollback-requests.ts';
 import type { NoTarget, RollbackTarget } from './rollback-target.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -126,6 +127,11 @@ export interface Engine {
     /** An admin's reason to start without the GO the environment requires (audited). */
     withoutGo?: string;
   }): Promise<StartResult>;
+  /** What Cloud Run serves now for a service environment (`/canary status` with no rollout active, seed 000). */
+  serving(
+    service: string,
+    env: string,
+  ): Promise<{ ok: true; state: ServiceState } | { ok: false; message: string }>;
   /** /flag canary: the flag set's canary (seed 003) in an environment, under its service's deploy lock. */
   startFlagCanary(input: FlagCanaryAsk): Promise<StartResult<RunbookStateBase>>;
   /** /flag signoff: a sign-off of the flag set's flags that need one, by someone its runbook names. */

@@ -149,6 +149,18 @@ describe('a canary through Slack', () => {
   });
 });
 
+describe('/canary status with no rollout active', () => {
+  it('answers what Cloud Run serves now: revisions, split, tags, latest created and ready (seed 000)', async () => {
+    s.world.seedBadRelease();
+    await s.start();
+    const status = await s.command(REQUESTER, '/canary', `status ${SERVICE}`);
+    expect(status.text).toContain('No rollout of `web` in `prod` is active; Cloud Run serves:');
+    expect(status.text).toContain('`web-prod-00002-bad` 100 %');
+    expect(status.text).toContain('`web-prod-00001-stb` 0 %');
+    expect(status.text).toMatch(/Latest created `web-prod-[^`]+` · latest ready `web-prod-[^`]+`/);
+  });
+});
+
 describe('bad input gets an ephemeral answer with the right form', () => {
   it.each([
     ['/canary', 'start', 'Give the image tag'],
