@@ -70,11 +70,30 @@ const canaryStatusLane = z.strictObject({
   }),
 });
 
+const immutableAssetsLane = z.strictObject({
+  ...common,
+  kind: z.literal('immutable-assets').meta({
+    description:
+      "Static host policy (seed 002): every asset the web shell's manifest names is served immutable and long-cached",
+  }),
+  manifest: z
+    .string()
+    .regex(/^\/\S*$/)
+    .default('/manifest.json')
+    .meta({ description: 'The manifest, on the public URL' }),
+  minMaxAge: z
+    .int()
+    .min(0)
+    .default(31_536_000)
+    .meta({ description: 'Least max-age in seconds (default a year)' }),
+});
+
 export const validationLane = z.discriminatedUnion('kind', [
   gatesLane,
   migrationDriftLane,
   logProbeLane,
   canaryStatusLane,
+  immutableAssetsLane,
 ]);
 export type ValidationLane = z.infer<typeof validationLane>;
 export type ValidationLaneKind = ValidationLane['kind'];

@@ -7,6 +7,7 @@ import type { ServiceState } from '../runbooks/ports/cloud-run.ts';
 import { canaryStatusCheck } from './checks/canary-status.ts';
 import { type CheckContext, notMeasured, type Observation, type ValidationPorts } from './checks/context.ts';
 import { gateCheck } from './checks/gate.ts';
+import { immutableAssetsCheck } from './checks/immutable-assets.ts';
 import { logProbeCheck } from './checks/log-probe.ts';
 import { migrationDriftCheck } from './checks/migration-drift.ts';
 import { laneOf, laneTarget } from './plan.ts';
@@ -84,6 +85,11 @@ export async function runMatrix(input: RunMatrixInput): Promise<CheckResult[]> {
         return logProbeCheck(ctx, ports);
       case 'canary-status':
         return canaryStatusCheck(ctx, ports);
+      case 'immutable-assets': {
+        const lane = ctx.lane;
+        if (lane.kind !== 'immutable-assets') throw new TypeError('an immutable-assets row of another lane');
+        return immutableAssetsCheck(ctx, lane);
+      }
     }
   }
 

@@ -22,6 +22,7 @@ describe('examples/shiftgate.yaml encodes seed 002', () => {
       ['migration-drift', 'migration-drift', ['runtime'], true],
       ['error-logs', 'log-probe', ['control', 'runtime'], true],
       ['canary-status', 'canary-status', ['control'], true],
+      ['immutable-assets', 'immutable-assets', ['control'], true],
     ]);
     const gatesOf = (lane: string) => {
       const found = staging?.lanes.find((l) => l.name === lane);
@@ -52,9 +53,9 @@ describe('examples/shiftgate.yaml encodes seed 002', () => {
     });
   });
 
-  it('plans eleven rows in staging', () => {
+  it('plans twelve rows in staging', () => {
     const planned = planOf(config, 'staging');
-    expect(planned.ok && planned.plan.length).toBe(11);
+    expect(planned.ok && planned.plan.length).toBe(12);
   });
 });
 
@@ -116,7 +117,7 @@ describe('a broken matrix', () => {
       ['filter: severity>=ERROR', 'filtr: x'],
     );
     expect(issues).toContain(
-      `environments.staging.validation.lanes[6].kind: expected 'gates' | 'migration-drift' | 'log-probe' | 'canary-status', got "canary-stat"`,
+      `environments.staging.validation.lanes[6].kind: expected 'gates' | 'migration-drift' | 'log-probe' | 'canary-status' | 'immutable-assets', got "canary-stat"`,
     );
     expect(
       issues.some((i) => i.startsWith('environments.staging.validation.lanes[5].filtr: unknown key')),
