@@ -63,6 +63,22 @@ const routes: Route[] = [
     },
   },
   {
+    method: 'POST',
+    path: new RegExp(`^/v2/(${SERVICE}):testIamPermissions$`),
+    permission: 'run.services.testIamPermissions',
+    async answer([name], { request, services }) {
+      const service = services.get(name as string);
+      const body = (await request.json()) as { permissions?: unknown };
+      const asked = Array.isArray(body.permissions) ? body.permissions.map(String) : [];
+      // IAM refuses wildcards, and permissions of other resource types (iam.serviceAccounts.actAs lives
+      // on the service account), rather than answering them as not granted.
+      const wrong = asked.find((p) => p.includes('*') || !/^run\.[a-zA-Z]+\.[a-zA-Z]+$/.test(p));
+      if (wrong) throw new TwinError(400, `Permission '${wrong}' is not valid for this resource.`);
+      const permissions = asked.filter((p) => service.granted?.has(p) ?? true);
+      return json(request, permissions.length > 0 ? { permissions } : {});
+    },
+  },
+  {
     method: 'GET',
     path: new RegExp(`^/v2/(${SERVICE})/revisions$`),
     permission: 'run.revisions.list',

@@ -3,7 +3,14 @@ import { Recorder } from '../recorder.ts';
 import { cloudRunHandlers } from './handlers.ts';
 import { type ExecutionSeed, type JobKey, type JobOutcome, JobStore } from './jobs.ts';
 import { serviceJson } from './render.ts';
-import { envOf, type ServiceKey, ServiceStore, serviceName } from './services.ts';
+import {
+  envOf,
+  type SecretRef,
+  type ServiceKey,
+  ServiceStore,
+  secretEnvOf,
+  serviceName,
+} from './services.ts';
 import { readTraffic } from './traffic.ts';
 import { LATEST, REVISION } from './wire.ts';
 
@@ -13,6 +20,7 @@ import { LATEST, REVISION } from './wire.ts';
 //   GET .../services/S/revisions[/R]                    GET /v2/projects/P/locations/L/operations/ID
 //   GET .../jobs/J, .../jobs/J/executions[/E], .../executions/E/tasks[/T]
 //   POST .../jobs/J:run (answers an Operation whose metadata and response are the new Execution)
+//   POST .../services/S:testIamPermissions {permissions} -> {permissions: the subset granted}
 // and validates like the real API: stale etag -> 409 ABORTED, percents not adding to 100 -> 400,
 // a revision in traffic that does not exist -> 404, unknown service -> 404 NOT_FOUND. A template whose
 // image or environment variables changed makes a new revision (which keeps its containers, env included);
@@ -25,8 +33,11 @@ import { LATEST, REVISION } from './wire.ts';
 //   'operation-failed' (the operation ends with `message`), 'operation-stuck' (never done),
 //   'stale-status' (done, but trafficStatuses keep reporting the previous split)
 // How a run of a job ends is set per job with `setJobOutcome` (exit code, message, or stuck).
+// testIamPermissions grants every `run.*` permission unless `setPermissions` names the ones granted; it
+// refuses (400) wildcards and permissions of other resource types, as IAM does. Seeds may carry secret
+// references (`secrets`), echoed as `env[].valueSource.secretKeyRef` beside the literal variables.
 
-export type { ExecutionSeed, JobKey, JobOutcome, ServiceKey };
+export type { ExecutionSeed, JobKey, JobOutcome, SecretRef, ServiceKey };
 
 export interface CloudRunTwinOptions {
   baseUrl?: string;
@@ -43,6 +54,8 @@ export interface ServiceSeed extends ServiceKey {
   revision?: string;
   /** Environment variables of the first revision's container (and the template's). */
   env?: Record<string, string>;
+  /** Variables read from Secret Manager, by variable name (after the literal ones in the container). */
+  secrets?: Record<string, SecretRef>;
   /**
    * Where the service (no tag) and its tags are served; default Cloud Run's `https://[tag---]svc-hash-uc.a.run.app`.
    * The sandbox serves them on loopback, so the bot's smoke checks reach what the twin reports.
@@ -76,6 +89,8 @@ export interface TwinServiceView {
   revisions: { name: string; image: string; ready: boolean }[];
   /** Each revision's environment variables (literal values), by short name. */
   env: Record<string, Record<string, string>>;
+  /** Each revision's secret-backed variables as `secret:version`, by short name. */
+  secretEnv: Record<string, Record<string, string>>;
   reconciling: boolean;
 }
 
@@ -98,6 +113,8 @@ export const routes = {
   getJob: (k: JobKey) => exact('GET', `${LOCATION(k)}/jobs/${k.job}`),
   listExecutions: (k: JobKey) => exact('GET', `${LOCATION(k)}/jobs/${k.job}/executions`),
   runJob: (k: JobKey) => exact('POST', `${LOCATION(k)}/jobs/${k.job}:run`),
+  testIamPermissions: (k: ServiceKey) =>
+    exact('POST', `${LOCATION(k)}/services/${k.service}:testIamPermissions`),
   getExecution: (k: JobKey) =>
     new RegExp(`^GET ${escapeRegExp(`${LOCATION(k)}/jobs/${k.job}/executions/`)}[^/]+$`),
   listTasks: (k: JobKey) =>
@@ -148,6 +165,9 @@ export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
       tags,
       revisions: [...s.revisions.values()].map((r) => ({ name: r.name, image: r.image, ready: r.ready })),
       env: Object.fromEntries([...s.revisions.values()].map((r) => [r.name, envOf(r.containers)])),
+      secretEnv: Object.fromEntries(
+        [...s.revisions.values()].map((r) => [r.name, secretEnvOf(r.containers)]),
+      ),
       reconciling: s.reconciling,
     };
   }
@@ -162,15 +182,21 @@ export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
 
     /** A service whose one ready revision serves 100 % through a LATEST target; returns its view. */
     seedService(seed: ServiceSeed): TwinServiceView {
-      const { image, revision, urls, env, ...key } = seed;
-      const stored = services.seed(key, image, revision, env);
+      const { image, revision, urls, env, secrets, ...key } = seed;
+      const stored = services.seed(key, image, revision, env, secrets);
       if (urls) stored.urls = urls;
       return view(key);
     },
     /** Another revision of a seeded service (no traffic); returns its short name. */
     seedRevision(
       key: ServiceKey,
-      revision: { image: string; name?: string; ready?: boolean; env?: Record<string, string> },
+      revision: {
+        image: string;
+        name?: string;
+        ready?: boolean;
+        env?: Record<string, string>;
+        secrets?: Record<string, SecretRef>;
+      },
     ): string {
       return services.addRevision(
         services.get(serviceName(key)),
@@ -178,7 +204,17 @@ export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
         revision.name,
         revision.ready,
         revision.env,
+        revision.secrets,
       );
+    },
+    /**
+     * The permissions the caller holds on a seeded service, as testIamPermissions answers them; `'all'`
+     * (the default) grants every `run.*` permission.
+     */
+    setPermissions(key: ServiceKey, granted: readonly string[] | 'all') {
+      const service = services.get(serviceName(key));
+      if (granted === 'all') delete service.granted;
+      else service.granted = new Set(granted);
     },
     service: view,
     /** An out-of-band traffic change (someone ran gcloud), served at once. */

@@ -43,6 +43,8 @@ export interface StoredService {
   lastNumber: number;
   /** Where it is served (see ServiceSeed.urls); Cloud Run's URLs when absent. */
   urls?: (tag?: string) => string;
+  /** Permissions the caller holds on it (testIamPermissions); every `run.*` one when absent. */
+  granted?: Set<string>;
 }
 
 /** How an update's operation ends, chosen by a fault on the PATCH. */
@@ -64,7 +66,17 @@ export interface StoredOperation {
 export const serviceName = (k: ServiceKey) =>
   `projects/${k.project}/locations/${k.region}/services/${k.service}`;
 
-type EnvVar = { name?: string; value?: string; valueSource?: unknown };
+type EnvVar = {
+  name?: string;
+  value?: string;
+  valueSource?: { secretKeyRef?: { secret?: string; version?: string } };
+};
+
+/** A variable read from Secret Manager: `secret` is `S` or `projects/P/secrets/S`; version default latest. */
+export interface SecretRef {
+  secret: string;
+  version?: string;
+}
 
 /** The first container's variables with a literal value, as a revision's configuration compares them. */
 export function envOf(containers: unknown): Record<string, string> {
@@ -74,21 +86,41 @@ export function envOf(containers: unknown): Record<string, string> {
   return out;
 }
 
-/** One container running `image` with these variables, as the API echoes it. */
-function containersOf(image: string, env: Record<string, string> = {}): unknown[] {
-  const vars = Object.entries(env).map(([name, value]) => ({ name, value }));
+/** The first container's variables read from Secret Manager, as `secret:version` by variable name. */
+export function secretEnvOf(containers: unknown): Record<string, string> {
+  const env = ((containers as { env?: EnvVar[] }[] | undefined)?.[0]?.env ?? []) as EnvVar[];
+  const out: Record<string, string> = {};
+  for (const v of env) {
+    const ref = v.valueSource?.secretKeyRef;
+    if (v.name && ref) out[v.name] = `${ref.secret ?? ''}:${ref.version ?? 'latest'}`;
+  }
+  return out;
+}
+
+/** One container running `image` with these variables (literal ones first), as the API echoes it. */
+function containersOf(
+  image: string,
+  env: Record<string, string> = {},
+  secrets: Record<string, SecretRef> = {},
+): unknown[] {
+  const vars: EnvVar[] = Object.entries(env).map(([name, value]) => ({ name, value }));
+  for (const [name, ref] of Object.entries(secrets)) {
+    vars.push({
+      name,
+      valueSource: { secretKeyRef: { secret: ref.secret, version: ref.version ?? 'latest' } },
+    });
+  }
   return [{ image, ...(vars.length > 0 ? { env: vars } : {}) }];
 }
+
+const sameRecord = (x: Record<string, string>, y: Record<string, string>) =>
+  Object.keys(x).length === Object.keys(y).length && Object.entries(x).every(([k, v]) => y[k] === v);
 
 /** Same image and same variables: Cloud Run makes no new revision for an unchanged template. */
 function sameContainer(a: unknown, b: unknown): boolean {
   const first = (c: unknown) => (c as { image?: string }[] | undefined)?.[0]?.image;
-  const x = envOf(a);
-  const y = envOf(b);
   return (
-    first(a) === first(b) &&
-    Object.keys(x).length === Object.keys(y).length &&
-    Object.entries(x).every(([k, v]) => y[k] === v)
+    first(a) === first(b) && sameRecord(envOf(a), envOf(b)) && sameRecord(secretEnvOf(a), secretEnvOf(b))
   );
 }
 
@@ -161,7 +193,13 @@ export class ServiceStore {
   }
 
   /** A service with one ready revision serving 100 % through a LATEST target, as a first deploy leaves it. */
-  seed(key: ServiceKey, image: string, revision?: string, env?: Record<string, string>): StoredService {
+  seed(
+    key: ServiceKey,
+    image: string,
+    revision?: string,
+    env?: Record<string, string>,
+    secrets?: Record<string, SecretRef>,
+  ): StoredService {
     const name = serviceName(key);
     const at = this.stamp();
     const service: StoredService = {
@@ -173,7 +211,7 @@ export class ServiceStore {
       etag: this.nextEtag(),
       labels: {},
       annotations: {},
-      template: { containers: containersOf(image, env) },
+      template: { containers: containersOf(image, env, secrets) },
       traffic: [{ type: LATEST, percent: 100 }],
       statuses: [],
       createTime: at,
@@ -186,7 +224,7 @@ export class ServiceStore {
     service.revisions.set(first, {
       name: first,
       image,
-      containers: containersOf(image, env),
+      containers: containersOf(image, env, secrets),
       ready: true,
       createTime: at,
     });
@@ -203,12 +241,13 @@ export class ServiceStore {
     name?: string,
     ready = true,
     env?: Record<string, string>,
+    secrets?: Record<string, SecretRef>,
   ): string {
     const revision = name ?? this.generatedName(service);
     service.revisions.set(revision, {
       name: revision,
       image,
-      containers: containersOf(image, env),
+      containers: containersOf(image, env, secrets),
       ready,
       createTime: this.stamp(),
     });

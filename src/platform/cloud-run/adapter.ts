@@ -19,11 +19,18 @@ import type {
   SplitRequest,
 } from '../../runbooks/ports/cloud-run.ts';
 import { PlatformError } from '../../runbooks/ports/errors.ts';
+import {
+  DEPLOY_PERMISSIONS,
+  type DeployPermissions,
+  type ServiceEnvNames,
+  type ServicePreconditions,
+} from '../../runbooks/ports/preconditions.ts';
 import { GRPC } from '../errors.ts';
 import { googleClientOptions } from '../google.ts';
 import { failure } from './errors.ts';
 import {
   type Execution,
+  envNamesOf,
   envOf,
   executionOf,
   exitCodeOf,
@@ -92,7 +99,7 @@ function isEtagConflict(error: unknown): boolean {
   return code === GRPC.ABORTED || (code === GRPC.FAILED_PRECONDITION && /etag/i.test(error.message));
 }
 
-export class CloudRunAdapter implements CloudRun {
+export class CloudRunAdapter implements CloudRun, ServicePreconditions {
   private readonly settings: Settings;
   private readonly services: ServicesClient;
   private readonly revisions: RevisionsClient;
@@ -123,6 +130,35 @@ export class CloudRunAdapter implements CloudRun {
 
   async describe(ref: ServiceRef): Promise<ServiceState> {
     return this.state(ref, await this.read(ref));
+  }
+
+  async serviceExists(ref: ServiceRef): Promise<boolean> {
+    try {
+      await this.read(ref);
+      return true;
+    } catch (error) {
+      if (error instanceof PlatformError && error.kind === 'not-found') return false;
+      throw error;
+    }
+  }
+
+  async mayDeploy(ref: ServiceRef, permissions = DEPLOY_PERMISSIONS): Promise<DeployPermissions> {
+    const checked = [...permissions];
+    const [answer] = await call(this.settings, `permissions on ${serviceSubject(ref)}`, () =>
+      this.services.testIamPermissions(
+        { resource: serviceName(ref), permissions: checked },
+        this.callOptions,
+      ),
+    );
+    // Cloud Run answers the subset the caller holds (none: an empty answer, the field left out).
+    const granted = new Set(answer.permissions ?? []);
+    const missing = checked.filter((p) => !granted.has(p));
+    return { allowed: missing.length === 0, missing, checked };
+  }
+
+  async serviceEnv(ref: ServiceRef): Promise<ServiceEnvNames> {
+    const service = await this.read(ref);
+    return envNamesOf(service.template?.containers);
   }
 
   async deployNoTraffic(ref: ServiceRef, request: DeployRequest): Promise<Deployment> {

@@ -46,6 +46,18 @@ export function envOf(containers: Container[] | null | undefined): Record<string
   return env;
 }
 
+/** Names of the first container's variables: literal ones, and ones read from Secret Manager. */
+export function envNamesOf(containers: Container[] | null | undefined): { env: string[]; secrets: string[] } {
+  const env: string[] = [];
+  const secrets: string[] = [];
+  for (const v of containers?.[0]?.env ?? []) {
+    if (!v.name) continue;
+    if (v.valueSource?.secretKeyRef) secrets.push(v.name);
+    else if (!v.valueSource) env.push(v.name);
+  }
+  return { env, secrets };
+}
+
 /**
  * `env` set over a container's variables: a named one takes the new value (replacing a secret reference:
  * value and valueSource are one field of the API), the others stay in their order, new ones go last.
