@@ -23,6 +23,7 @@ import type { KindRegistry } from '../runbooks/kind.ts';
 import { KINDS } from '../runbooks/kinds.ts';
 import type { CloudRun } from '../runbooks/ports/cloud-run.ts';
 import type { ErrorBudgetReader } from '../runbooks/ports/error-budget.ts';
+import type { Preconditions } from '../runbooks/ports/preconditions.ts';
 import type { RouteSplitControl } from '../runbooks/ports/route-split.ts';
 import { isMember, type Person } from '../runbooks/principals.ts';
 import { createRollbackRequests } from '../runbooks/rollback-requests.ts';
@@ -83,6 +84,8 @@ export interface EngineOptions {
   errorBudget?: ErrorBudgetReader;
   /** The flag canary's backends. */
   flags?: FlagBackends;
+  /** The reads a canary makes before it deploys. */
+  preconditions?: Preconditions;
   /** The kinds this engine runs; default the built-in table (a test may add its own). */
   kinds?: KindRegistry;
   /** Slack user groups of a user (handles or ids), for the roles; default none. */
@@ -164,6 +167,7 @@ export function createEngine(options: EngineOptions): Engine {
     dualRun: options.dualRun ?? createDualRun(),
     ...(options.errorBudget ? { errorBudget: options.errorBudget } : {}),
     ...(options.flags ? { flags: options.flags } : {}),
+    ...(options.preconditions ? { preconditions: options.preconditions } : {}),
   });
 
   const replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;

@@ -5,13 +5,16 @@ import type { CloudLogging } from '../gates/ports/logging.ts';
 import type { CloudMonitoring } from '../gates/ports/monitoring.ts';
 import { createGateRegistry, type GateRegistry } from '../gates/registry.ts';
 import type { Api, Metrics } from '../metrics/metrics.ts';
+import { ArtifactRegistryAdapter } from '../platform/artifact-registry/index.ts';
 import { CloudRunAdapter } from '../platform/cloud-run/index.ts';
 import type { GoogleEndpoint } from '../platform/google.ts';
 import { createCloudLogging, createRequestErrorSource } from '../platform/logging/index.ts';
 import { createCloudMonitoring, createErrorBudgetReader } from '../platform/monitoring/index.ts';
+import { createPreconditions } from '../platform/preconditions.ts';
 import { createPrometheus } from '../platform/prometheus/index.ts';
 import { createRouteSplit } from '../platform/route-split/index.ts';
 import type { ErrorBudgetReader } from '../runbooks/ports/error-budget.ts';
+import type { Preconditions } from '../runbooks/ports/preconditions.ts';
 import type { RouteSplitControl } from '../runbooks/ports/route-split.ts';
 
 // The platform adapters one replica needs, built from the environment and the config: Google clients
@@ -28,6 +31,8 @@ export interface Platform {
   prometheus: (url: string | undefined) => ReturnType<typeof createPrometheus>;
   /** SLO error budgets from Cloud Monitoring (the stream cutover's hard gate). */
   errorBudget: ErrorBudgetReader;
+  /** Artifact Registry and Cloud Run reads before a canary deploys. */
+  preconditions: Preconditions;
   close(): Promise<void>;
 }
 
@@ -100,6 +105,7 @@ export async function buildPlatform(input: {
     logging,
     prometheus,
     errorBudget,
+    preconditions: createPreconditions({ registry: new ArtifactRegistryAdapter({ google }), cloudRun }),
     async close() {
       await Promise.allSettled([cloudRun.close(), monitoring.close(), logging.close(), errorBudget.close()]);
     },

@@ -81,6 +81,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     gates: platform.gates,
     prometheus: platform.prometheus,
     errorBudget: platform.errorBudget,
+    preconditions: platform.preconditions,
     flags: flagBackends({ config, cloudRun: platform.cloudRun, secrets }),
     secrets,
     config,

@@ -52,6 +52,9 @@ export const rollbackPolicy = z.strictObject({
 });
 export type RollbackPolicy = z.infer<typeof rollbackPolicy>;
 
+const precondition = (fallback: 'required' | 'advisory' | 'off', description: string) =>
+  z.enum(['required', 'advisory', 'off']).default(fallback).meta({ description });
+
 export const environment = z.strictObject({
   description: z.string().optional(),
   deployers: principals.meta({ description: 'May start, pause, resume and abort their rollouts' }),
@@ -59,6 +62,24 @@ export const environment = z.strictObject({
   approval: approvalPolicy,
   rollback: rollbackPolicy.prefault({}),
   validation: validationMatrix.optional(),
+  preconditions: z
+    .strictObject({
+      image: precondition(
+        'required',
+        'The image tag exists in Artifact Registry (it is deployed by its digest)',
+      ),
+      service: precondition('required', 'The Cloud Run service exists in its project and region'),
+      permissions: precondition(
+        'advisory',
+        "The bot's credentials may update the service (testIamPermissions; actAs on the runtime account is not seen)",
+      ),
+      env: precondition('required', "The service declares the environment's requiredEnv and requiredSecrets"),
+    })
+    .prefault({})
+    .meta({
+      description:
+        'What is checked before anything is deployed (seeds 000, 001), each required, advisory or off',
+    }),
   requireGo: z
     .strictObject({
       from: name.meta({

@@ -38,6 +38,19 @@ export const serviceEnvironment = z.strictObject({
     })
     .optional(),
   prometheusUrl: z.url().optional(),
+  requiredEnv: z
+    .array(z.string().regex(/^[A-Z_][A-Z0-9_]*$/))
+    .default([])
+    .meta({
+      description:
+        'Environment variables the Cloud Run service must declare (names only), e.g. WORKOS_CLIENT_ID',
+    }),
+  requiredSecrets: z
+    .array(z.string().regex(/^[A-Z_][A-Z0-9_]*$/))
+    .default([])
+    .meta({
+      description: 'Variables it must read from Secret Manager (names only), e.g. OA_SYNC_TOKEN_SIGNING_KEY',
+    }),
   migrateJob: cloudRunName
     .optional()
     .meta({ description: 'Cloud Run job that migrates this service (seed 002)' }),

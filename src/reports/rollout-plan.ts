@@ -32,6 +32,8 @@ export function describeEffect(effect: Effect): string {
       return `compare the streams (${effect.gates.join(', ')}) with ${effect.legacyUrl}`;
     case 'read-error-budget':
       return `read the error budget of ${effect.slo}`;
+    case 'check-preconditions':
+      return `check the preconditions: ${effect.image} in Artifact Registry, the service, the right to deploy, its variables`;
     case 'run-job':
       return `run the Cloud Run job ${effect.job} and read its exit code`;
     case 'read-flags':

@@ -171,6 +171,7 @@ export function createDryRunEffects(ports: DryRunPorts): EffectPerformer {
       }
       // Reads change nothing: a rehearsal shows what it found.
       case 'read-flags':
+      case 'check-preconditions':
       case 'route-status':
       case 'read-traffic':
       case 'read-error-budget':

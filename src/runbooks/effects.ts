@@ -17,7 +17,9 @@ import type { CloudRun, ServiceRef, ServiceState } from './ports/cloud-run.ts';
 import type { ErrorBudgetReader } from './ports/error-budget.ts';
 import { PlatformError } from './ports/errors.ts';
 import type { FlagBackend } from './ports/flags.ts';
+import type { Preconditions } from './ports/preconditions.ts';
 import type { RouteSplitControl } from './ports/route-split.ts';
+import { checkPreconditions } from './preconditions.ts';
 import type { Scheduler } from './scheduler.ts';
 import { canarySplit, sameSplit, servingRevision, splitOf } from './traffic.ts';
 import type { Effect, Notification, PlanEntry, RollbackState, RunbookEvent, Split } from './types.ts';
@@ -148,6 +150,8 @@ export interface EffectPorts {
   /** The stream cutover's dual-run and SLO error budget. */
   dualRun?: DualRunner;
   errorBudget?: ErrorBudgetReader;
+  /** Artifact Registry and Cloud Run reads before a canary deploys (absent: each check says so). */
+  preconditions?: Preconditions;
   /** The flag backend of a flag canary's runbook in a service environment (src/platform/flags). */
   flags?: FlagBackends;
   log: Logger;
@@ -594,6 +598,24 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
         );
         await audit(ctx, 'cloud-run.job-run', { after: { job: effect.job, ...run } });
         return { event: { type: 'job-done', at: ctx.at(), job: effect.job, run } };
+      }
+
+      case 'check-preconditions': {
+        const { target, ref } = targetOf(config, state.service, state.env);
+        const outcome = await checkPreconditions({
+          config,
+          env: state.env,
+          ref,
+          image: effect.image,
+          requiredEnv: target.requiredEnv,
+          requiredSecrets: target.requiredSecrets,
+          port: ports.preconditions,
+          at: ctx.at(),
+        });
+        await audit(ctx, 'rollout.preconditions', {
+          after: { blocking: outcome.blocking, image: outcome.image ?? effect.image },
+        });
+        return { event: { type: 'preconditions-done', at: ctx.at(), ...outcome } };
       }
 
       case 'read-flags': {

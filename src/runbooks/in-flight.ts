@@ -37,6 +37,7 @@ export const AWAITS_RESULT: ReadonlySet<Effect['type']> = new Set<Effect['type']
   'read-flags',
   'set-flags',
   'run-job',
+  'check-preconditions',
 ]);
 
 export function awaitsResult(effect: Effect): boolean {

@@ -175,6 +175,10 @@ export interface CanaryState {
   status: RolloutStatus;
   /** Why it stands still (paused, or needs attention) and where `resume` goes back to. */
   hold?: CanaryHold;
+  /** The preconditions checked before stage A (seeds 000, 001), each with its result. */
+  preconditions?: GateResult[];
+  /** The image as asked (`<repo>:<tag>`), when `image` became its digest after the preconditions. */
+  imageRequested?: string;
   /** An admin started it without the GO its environment requires (requireGo), with this reason. */
   goOverride?: { by: string; reason: string; at: string };
   /** Set by an admin's promote-now: no more approval waits or watch windows; gates still run once. */
@@ -414,6 +418,15 @@ export type RunbookEvent =
   | { type: 'flags-read'; at: string; reading: FlagReading }
   | { type: 'flags-set'; at: string; result: FlagSetResult }
   | { type: 'job-done'; at: string; job: string; run: JobRun }
+  /** Before stage A: each precondition's result; `blocking` names the required ones that did not pass. */
+  | {
+      type: 'preconditions-done';
+      at: string;
+      results: GateResult[];
+      blocking: string[];
+      /** The image by digest, when its tag resolved. */
+      image?: string;
+    }
   | { type: 'checks-done'; at: string; results: GateResult[] }
   | { type: 'tick'; at: string; stage: number }
   | { type: 'gates-done'; at: string; stage: number; results: GateResult[] }
@@ -455,6 +468,8 @@ export type Notification =
   /** Stage A's checks failed on the no-traffic revision: nothing served it, so nothing to roll back. */
   | { kind: 'failed'; reason: string }
   | { kind: 'promote-now'; by: string }
+  /** The preconditions checked before anything is deployed, each with its result. */
+  | { kind: 'preconditions'; results: GateResult[]; blocking: string[] }
   /** A step of a cutover train began or ended: its message in the thread shows where it stands. */
   | { kind: 'train-step'; step: number };
 
@@ -477,6 +492,8 @@ export type Effect =
   | { type: 'dual-run'; gates: string[]; legacyUrl: string }
   | { type: 'read-error-budget'; slo: string }
   | { type: 'read-flags' }
+  /** Before anything is deployed: the image in Artifact Registry, the service, the right to deploy, its env. */
+  | { type: 'check-preconditions'; image: string }
   /** Runs a Cloud Run job of the service environment to its end (a flag canary's smoke). */
   | { type: 'run-job'; job: string; timeoutMs: number }
   /** The flag set's flags to these values (restore: undo an earlier change, e.g. the revision before). */

@@ -163,6 +163,7 @@ export class Canary {
   /** Deployed, values captured, stage A's checks run: now awaiting approval of stage B. */
   deploy(checks: GateStatus = 'pass'): this {
     this.send({ type: 'start' });
+    this.send({ type: 'preconditions-done', results: [], blocking: [] });
     this.send({ type: 'deployed', revision: CANARY, stableRevision: STABLE, traffic: { [STABLE]: 100 } });
     this.send({ type: 'before-captured', values: {} });
     return this.send({ type: 'checks-done', results: [result('healthz', checks), result('readyz', 'pass')] });
@@ -295,6 +296,7 @@ export const SCENARIOS = {
   checking: () =>
     new Canary()
       .send({ type: 'start' })
+      .send({ type: 'preconditions-done', results: [], blocking: [] })
       .send({ type: 'deployed', revision: CANARY, stableRevision: STABLE, traffic: { [STABLE]: 100 } })
       .send({ type: 'before-captured', values: {} }),
   'awaiting-approval': () =>

@@ -1,5 +1,6 @@
 import { HttpResponse, http, type RequestHandler } from 'msw';
 import { afterAll, afterEach, beforeEach, expect, vi } from 'vitest';
+import { createArtifactRegistryTwin } from '../../sandbox/twins/artifact-registry/index.ts';
 import { createCloudRunTwin } from '../../sandbox/twins/cloud-run/index.ts';
 import { createLoggingTwin, type LoggingTwinOptions } from '../../sandbox/twins/logging/index.ts';
 import { createMonitoringTwin, INSTANT_DATA } from '../../sandbox/twins/monitoring/index.ts';
@@ -14,9 +15,11 @@ import { flagBackends } from '../../src/bot/flags.ts';
 import { type ShiftgateConfig, shiftgateConfig } from '../../src/config/schema.ts';
 import type { DataVisibility } from '../../src/gates/ports/monitoring.ts';
 import { createGateRegistry } from '../../src/gates/registry.ts';
+import { ArtifactRegistryAdapter } from '../../src/platform/artifact-registry/index.ts';
 import { CloudRunAdapter } from '../../src/platform/cloud-run/index.ts';
 import { createCloudLogging, createRequestErrorSource } from '../../src/platform/logging/index.ts';
 import { createCloudMonitoring, createErrorBudgetReader } from '../../src/platform/monitoring/index.ts';
+import { createPreconditions } from '../../src/platform/preconditions.ts';
 import { createRouteSplit } from '../../src/platform/route-split/index.ts';
 import { revisionSuffix } from '../../src/runbooks/effects.ts';
 import type { Engine, RollbackStartResult, RolloutView } from '../../src/runbooks/engine.ts';
@@ -57,6 +60,8 @@ export interface ConfigKnobs {
   onGateFailure?: 'automatic' | 'approve';
   /** Approvals a manual rollback needs. */
   rollbackRequired?: number;
+  /** The Artifact Registry precondition; default off (most tests push no image to its twin). */
+  imageCheck?: 'required' | 'advisory' | 'off';
   /** How late Cloud Monitoring's data is (config `monitoring`); default none: instant data. */
   samplePeriod?: string;
   ingestionLatency?: string;
@@ -84,6 +89,8 @@ export function testConfig(knobs: ConfigKnobs = {}): ShiftgateConfig {
           allowSelfApproval: false,
           expiresAfter: knobs.expiresAfter ?? '1h',
         },
+        // The image check needs the image pushed to the Artifact Registry twin: on where a test does so.
+        preconditions: { image: knobs.imageCheck ?? 'off' },
         rollback: {
           onGateFailure: knobs.onGateFailure ?? 'automatic',
           approval: { required: knobs.rollbackRequired ?? 1 },
@@ -152,6 +159,7 @@ export function useEngineWorld(
     ...visibility,
   });
   const routeSplit = createRouteSplitTwin();
+  const registry = createArtifactRegistryTwin();
   const health = { healthy: true, probes: 0 };
   const healthz = http.get(/^https:\/\/[^/]+\/healthz$/, () => {
     health.probes += 1;
@@ -168,6 +176,7 @@ export function useEngineWorld(
     ...cloudRun.handlers,
     ...metrics.handlers,
     ...routeSplit.handlers,
+    ...registry.handlers,
     ...(options.logging ? logs.handlers : []),
     healthz,
     ...extra,
@@ -185,6 +194,13 @@ export function useEngineWorld(
     target: { projectId: PROJECT, endpoint: { host: 'monitoring.twin', port: 80, protocol: 'http' } },
     retryDelayMs: 1,
     visibility,
+  });
+  const preconditions = createPreconditions({
+    registry: new ArtifactRegistryAdapter({
+      google: { projectId: PROJECT, endpoint: registry.endpoint },
+      retryDelayMs: 1,
+    }),
+    cloudRun: cloudRunAdapter,
   });
   const errorBudget = createErrorBudgetReader({
     target: { projectId: PROJECT, endpoint: { host: 'monitoring.twin', port: 80, protocol: 'http' } },
@@ -217,6 +233,7 @@ export function useEngineWorld(
     metrics.reset();
     logs.reset();
     routeSplit.reset();
+    registry.reset();
     health.healthy = true;
     health.probes = 0;
     notifications.length = 0;
@@ -250,6 +267,8 @@ export function useEngineWorld(
     metrics,
     logs,
     routeSplit,
+    /** The Artifact Registry twin (the image precondition). */
+    registry,
     /** The real route-split adapter, talking to the twin with the operator's token. */
     routeSplitClient,
     health,
@@ -274,6 +293,7 @@ export function useEngineWorld(
         cloudRun: cloudRunAdapter,
         routeSplit: () => routeSplitClient,
         errorBudget,
+        preconditions,
         gates,
         config,
         flags: flagBackends({

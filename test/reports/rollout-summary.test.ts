@@ -275,6 +275,7 @@ describe('an aborted rollout', () => {
   it('before anything was deployed: every field it cannot have says why', () => {
     const c = new Canary({ policy: { maxAttempts: 1 } })
       .send({ type: 'start' })
+      .send({ type: 'preconditions-done', results: [], blocking: [] })
       .send({ type: 'effect-failed', effect: 'deploy', error: 'image not found', retryable: false });
     c.min = 5;
     const state = c.send({ type: 'abort', by: REQUESTER, reason: 'wrong image' }).state;

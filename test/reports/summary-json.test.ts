@@ -22,6 +22,7 @@ describe('summary.json', () => {
   it('keeps a field with no value as null beside the reason, never drops it', () => {
     const state = new Canary({ policy: { maxAttempts: 1 } })
       .send({ type: 'start' })
+      .send({ type: 'preconditions-done', results: [], blocking: [] })
       .send({ type: 'effect-failed', effect: 'deploy', error: 'image not found', retryable: false })
       .send({ type: 'abort', by: REQUESTER }).state;
     const parsed = JSON.parse(summaryJson(rolloutSummary({ state, target: TARGET })));

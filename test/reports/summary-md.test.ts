@@ -116,6 +116,7 @@ describe('SUMMARY.md of other rollouts', () => {
   it('aborted before the deploy: each missing field says why, and there is no command to undo', () => {
     const c = new Canary({ policy: { maxAttempts: 1 } })
       .send({ type: 'start' })
+      .send({ type: 'preconditions-done', results: [], blocking: [] })
       .send({ type: 'effect-failed', effect: 'deploy', error: 'image not found', retryable: false })
       .send({ type: 'abort', by: REQUESTER, reason: 'wrong image' });
     const text = md(c.state);

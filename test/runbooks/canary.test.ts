@@ -114,6 +114,7 @@ class Rollout {
   /** start, deployed, before-captured, stage A's checks: leaves the rollout awaiting approval for B. */
   throughStageA(checks: GateStatus = 'pass'): Effect[] {
     this.send({ type: 'start', at: this.at(0) });
+    this.send({ type: 'preconditions-done', at: this.at(1), results: [], blocking: [] });
     this.send({
       type: 'deployed',
       at: this.at(30),
@@ -197,6 +198,10 @@ describe('a healthy rollout, A to E', () => {
 
     expect(r.send({ type: 'start', at: r.at(0) })).toEqual([
       { type: 'notify', notification: { kind: 'rollout-started' } },
+      { type: 'check-preconditions', image: r.state.image },
+    ]);
+    expect(r.send({ type: 'preconditions-done', at: r.at(1), results: [], blocking: [] })).toEqual([
+      { type: 'notify', notification: { kind: 'preconditions', results: [], blocking: [] } },
       { type: 'deploy', image: r.state.image, tag: 'v1.42.0' },
     ]);
     expect(r.state.status).toBe('deploying');
@@ -549,6 +554,7 @@ describe('stage A', () => {
   it('a check that cannot run needs attention; resume runs the checks again', () => {
     const r = new Rollout();
     r.send({ type: 'start', at: r.at(0) });
+    r.send({ type: 'preconditions-done', at: r.at(0), results: [], blocking: [] });
     r.send({
       type: 'deployed',
       at: r.at(30),
@@ -587,6 +593,7 @@ describe('stage A', () => {
       r.refuse({ type: 'deployed', at: r.at(1), revision: CANARY, stableRevision: STABLE, traffic: {} }),
     ).toBe('no deploy in flight');
     r.send({ type: 'start', at: r.at(0) });
+    r.send({ type: 'preconditions-done', at: r.at(0), results: [], blocking: [] });
     expect(r.refuse({ type: 'start', at: r.at(1) })).toMatch(/already started/);
     expect(r.refuse({ type: 'traffic-set', at: r.at(1), traffic: {} })).toBe('no traffic change in flight');
     expect(r.refuse({ type: 'checks-done', at: r.at(1), results: [] })).toBe('no checks in flight');
@@ -695,6 +702,7 @@ describe('abort', () => {
   it('while deploying: aborted; the deploy that lands later is refused', () => {
     const r = new Rollout();
     r.send({ type: 'start', at: r.at(0) });
+    r.send({ type: 'preconditions-done', at: r.at(0), results: [], blocking: [] });
     r.send({ type: 'abort', at: r.at(5), by: 'U0REQUEST' });
     expect(r.state.status).toBe('aborted');
     expect(r.state.pending).toBeUndefined();
@@ -806,6 +814,7 @@ describe('pause and resume', () => {
   it('is refused while an effect is in flight, and when nothing is paused', () => {
     const r = new Rollout();
     r.send({ type: 'start', at: r.at(0) });
+    r.send({ type: 'preconditions-done', at: r.at(0), results: [], blocking: [] });
     expect(r.refuse({ type: 'pause', at: r.at(1), by: 'U0REQUEST' })).toMatch(/cannot pause while deploying/);
     expect(r.refuse({ type: 'resume', at: r.at(1), by: 'U0REQUEST' })).toMatch(/nothing to resume/);
   });
@@ -998,6 +1007,7 @@ describe('effect failures', () => {
   it('a failure that is not retryable asks people at once; results of other effects are refused', () => {
     const r = new Rollout();
     r.send({ type: 'start', at: r.at(0) });
+    r.send({ type: 'preconditions-done', at: r.at(0), results: [], blocking: [] });
     expect(
       r.refuse({ type: 'effect-failed', at: r.at(1), effect: 'set-traffic', error: 'x', retryable: true }),
     ).toBe('no set-traffic in flight');

@@ -62,6 +62,7 @@ class Driver {
   /** Through stage A and B's approval, traffic and checks: watching B from 100 s. */
   watchingB(): void {
     this.send({ type: 'start', at: t(0) });
+    this.send({ type: 'preconditions-done', at: t(1), results: [], blocking: [] });
     this.send({
       type: 'deployed',
       at: t(30),

@@ -10,6 +10,7 @@ import {
   rollingBackMessage,
 } from '../../blocks/index.ts';
 import { type Mrkdwn, md, mention, message, section } from '../../blocks/message.ts';
+import { preconditionsMessage } from '../../blocks/preconditions.ts';
 import type { ShiftgateConfig } from '../../config/schema.ts';
 import { serviceTarget } from '../../config/target.ts';
 import type { Logger, Notify } from '../../runbooks/effects.ts';
@@ -124,6 +125,14 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
           await poster.update(rolloutId, purpose, rendered);
           break;
         }
+        case 'preconditions':
+          await poster.upsert(
+            rolloutId,
+            'preconditions',
+            thread,
+            preconditionsMessage(state, n.results, n.blocking),
+          );
+          break;
         case 'checks':
           await poster.upsert(
             rolloutId,

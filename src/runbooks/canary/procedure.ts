@@ -47,7 +47,33 @@ export function start(d: CanaryDraft, e: Ev<'start'>): Outcome {
   if (s.timeline.length > 0) return 'the rollout has already started';
   note(s, e.at, `rollout of ${s.image} ${s.tag} requested${s.dryRun ? ' (dry run)' : ''}`, s.requestedBy);
   notify(d, { kind: 'rollout-started' });
-  note(s, e.at, `stage ${current(s).name}: deploy ${s.tag} as a revision with no traffic`);
+  note(s, e.at, 'preconditions: the image, the service, the right to deploy it, its environment');
+  ask(d, { type: 'check-preconditions', image: s.image });
+  return undefined;
+}
+
+/** Before stage A: a required precondition that did not pass fails the rollout with nothing deployed. */
+export function preconditionsDone(d: CanaryDraft, e: Ev<'preconditions-done'>): Outcome {
+  const s = d.s;
+  if (s.status !== 'deploying' || s.pending?.effect !== 'check-preconditions')
+    return 'no preconditions in flight';
+  settle(d);
+  s.preconditions = e.results;
+  notify(d, { kind: 'preconditions', results: e.results, blocking: e.blocking });
+  if (e.blocking.length > 0) {
+    const reason = `preconditions not met: ${e.blocking.join(', ')}; nothing was deployed`;
+    s.status = 'failed';
+    s.endedAt = e.at;
+    note(s, e.at, reason);
+    notify(d, { kind: 'failed', reason });
+    d.effects.push({ type: 'write-report' }, { type: 'release-lock' });
+    return undefined;
+  }
+  if (e.image !== undefined && e.image !== s.image) {
+    s.imageRequested = s.image;
+    s.image = e.image;
+  }
+  note(s, e.at, `stage ${current(s).name}: deploy ${s.tag} (${s.image}) as a revision with no traffic`);
   ask(d, { type: 'deploy', image: s.image, tag: s.tag });
   return undefined;
 }

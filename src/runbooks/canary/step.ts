@@ -12,6 +12,7 @@ import {
   checksDone,
   deployed,
   gatesDone,
+  preconditionsDone,
   start,
   tick,
   trafficSet,
@@ -83,6 +84,8 @@ function handle(d: CanaryDraft, e: RunbookEvent, ctx: StepContext): Outcome {
     // The procedure (procedure.ts).
     case 'start':
       return start(d, e);
+    case 'preconditions-done':
+      return preconditionsDone(d, e);
     case 'deployed':
       return deployed(d, e, ctx);
     case 'before-captured':
