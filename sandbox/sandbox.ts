@@ -11,6 +11,7 @@ import { answerDemoMetrics } from './demo/metrics.ts';
 import { type DemoProxy, startProxy } from './demo/proxy.ts';
 import { RUN_DIR_PREFIX, startRedis } from './redis.ts';
 import { startPageServer } from './slack-page/server.ts';
+import { createArtifactRegistryTwin } from './twins/artifact-registry/index.ts';
 import { createCloudRunTwin } from './twins/cloud-run/index.ts';
 import { createFlagsTwin } from './twins/flags/index.ts';
 import { createLoggingTwin } from './twins/logging/index.ts';
@@ -127,6 +128,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       document: { flags: { faulty_pool: { enabled: false }, friendly_greeting: { enabled: false } } },
     });
     const prometheus = createPrometheusTwin({ origin });
+    // The demo's images, pushed: a canary checks its tag here and deploys it by digest (seeds 000, 001).
+    const registry = createArtifactRegistryTwin({ origin });
     const routeSplit = createRouteSplitTwin({
       baseUrl: `${origin}/api/v1/control/route-split`,
       tokens: { [routeSplitToken]: 'operator' },
@@ -183,6 +186,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...routeSplit.handlers,
       ...flags.handlers,
       ...prometheus.handlers,
+      ...registry.handlers,
       ...cloudRun.handlers,
     );
 
@@ -198,6 +202,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     answerDemoMetrics(prometheus, proxy);
     // The stable revision runs the good build (any tag but `bad` does).
     cloudRun.seedService({ ...service, image: `${target.image}:v1`, urls: (tag) => proxy.url(tag) });
+    for (const tag of ['v1', 'good', 'bad']) registry.seedImage(`${target.image}:${tag}`);
 
     const run = await writeRunConfig(runDir, {
       publicUrl: proxy.url(),

@@ -54,7 +54,9 @@ export async function checkPreconditions(input: {
       ...result,
       ...(advisory && result.reason ? { reason: `${result.reason}${advisory}` } : {}),
     });
-    if (level === 'required' && result.status !== 'pass') blocking.push(result.gate);
+    // Skipped (not checkable here: another registry, a replica without the reads) never blocks.
+    if (level === 'required' && (result.status === 'fail' || result.status === 'error'))
+      blocking.push(result.gate);
   };
   const { port, ref } = input;
   const service = `${ref.service} (project ${ref.project}, region ${ref.region})`;
