@@ -12,9 +12,11 @@ import { createCloudLogging, createRequestErrorSource } from '../platform/loggin
 import { createCloudMonitoring, createErrorBudgetReader } from '../platform/monitoring/index.ts';
 import { createPreconditions } from '../platform/preconditions.ts';
 import { createPrometheus } from '../platform/prometheus/index.ts';
+import { reportSinkOf } from '../platform/reports/index.ts';
 import { createRouteSplit } from '../platform/route-split/index.ts';
 import type { ErrorBudgetReader } from '../runbooks/ports/error-budget.ts';
 import type { Preconditions } from '../runbooks/ports/preconditions.ts';
+import type { ReportSink } from '../runbooks/ports/report-sink.ts';
 import type { RouteSplitControl } from '../runbooks/ports/route-split.ts';
 
 // The platform adapters one replica needs, built from the environment and the config: Google clients
@@ -33,6 +35,12 @@ export interface Platform {
   errorBudget: ErrorBudgetReader;
   /** Artifact Registry and Cloud Run reads before a canary deploys. */
   preconditions: Preconditions;
+  /**
+   * Where an environment keeps its evidence reports beyond Redis (its `reports` config): undefined when it
+   * configures none. Built at first use and kept; a GitHub token reference that cannot be resolved
+   * rejects (and is tried again on the next call).
+   */
+  reportSinks: (env: string) => Promise<ReportSink | undefined>;
   close(): Promise<void>;
 }
 
@@ -53,6 +61,8 @@ export async function buildPlatform(input: {
   monitoring?: (monitoring: CloudMonitoring) => CloudMonitoring;
   /** Times every Google call and counts gate results and traffic changes (GET /metrics). */
   metrics?: Metrics;
+  /** GitHub API base for the report sinks, overriding reports.github.apiUrl (the sandbox's twin). */
+  githubApiUrl?: string | undefined;
 }): Promise<Platform> {
   const google = { projectId: input.projectId, ...(input.endpoint ? { endpoint: input.endpoint } : {}) };
   const { metrics } = input;
@@ -91,6 +101,21 @@ export async function buildPlatform(input: {
     return createPrometheus({ baseUrl: url });
   };
 
+  const sinks = new Map<string, Promise<ReportSink | undefined>>();
+  const reportSinks = (env: string): Promise<ReportSink | undefined> => {
+    let sink = sinks.get(env);
+    if (!sink) {
+      sink = reportSinkOf(input.config.environments[env]?.reports, {
+        google,
+        secrets: input.secrets,
+        ...(input.githubApiUrl ? { githubBaseUrl: input.githubApiUrl } : {}),
+      });
+      sinks.set(env, sink);
+      sink.catch(() => sinks.delete(env));
+    }
+    return sink;
+  };
+
   return {
     cloudRun,
     routeSplit: (service, env) => controls.get(`${service}/${env}`),
@@ -106,6 +131,7 @@ export async function buildPlatform(input: {
     prometheus,
     errorBudget,
     preconditions: createPreconditions({ registry: new ArtifactRegistryAdapter({ google }), cloudRun }),
+    reportSinks,
     async close() {
       await Promise.allSettled([cloudRun.close(), monitoring.close(), logging.close(), errorBudget.close()]);
     },
