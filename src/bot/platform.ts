@@ -5,7 +5,7 @@ import type { CloudLogging } from '../gates/ports/logging.ts';
 import type { CloudMonitoring } from '../gates/ports/monitoring.ts';
 import { createGateRegistry, type GateRegistry } from '../gates/registry.ts';
 import type { Api, Metrics } from '../metrics/metrics.ts';
-import { CloudRunAdapter } from '../platform/cloud-run/index.ts';
+import { CloudRunAdapter, createDomainMappings } from '../platform/cloud-run/index.ts';
 import type { GoogleEndpoint } from '../platform/google.ts';
 import { createCloudLogging, createRequestErrorSource } from '../platform/logging/index.ts';
 import { createCloudMonitoring, createErrorBudgetReader } from '../platform/monitoring/index.ts';
@@ -65,6 +65,7 @@ export async function buildPlatform(input: {
   const monitoring = measured('monitoring', createCloudMonitoring({ target: google, visibility }));
   const logging = measured('logging', createCloudLogging({ target: google }));
   const errorBudget = measured('monitoring', createErrorBudgetReader({ target: google }));
+  const domainMappings = measured('cloud-run', createDomainMappings({ google }));
   // One reader of Cloud Run's request logs per replica, shared by every rollout's fast signal.
   const errorCounts = createRequestErrorSource({ list: logging.listEntries });
 
@@ -95,6 +96,8 @@ export async function buildPlatform(input: {
         logging,
         errorCounts,
         prometheus,
+        domainMappings,
+        secrets: input.secrets,
       }),
     ),
     logging,
