@@ -6,7 +6,7 @@ import type { CloudMonitoring } from '../gates/ports/monitoring.ts';
 import { createGateRegistry, type GateRegistry } from '../gates/registry.ts';
 import type { Api, Metrics } from '../metrics/metrics.ts';
 import { ArtifactRegistryAdapter } from '../platform/artifact-registry/index.ts';
-import { CloudRunAdapter } from '../platform/cloud-run/index.ts';
+import { CloudRunAdapter, createDomainMappings } from '../platform/cloud-run/index.ts';
 import type { GoogleEndpoint } from '../platform/google.ts';
 import { createCloudLogging, createRequestErrorSource } from '../platform/logging/index.ts';
 import { createCloudMonitoring, createErrorBudgetReader } from '../platform/monitoring/index.ts';
@@ -80,6 +80,7 @@ export async function buildPlatform(input: {
   const monitoring = measured('monitoring', createCloudMonitoring({ target: google, visibility }));
   const logging = measured('logging', createCloudLogging({ target: google }));
   const errorBudget = measured('monitoring', createErrorBudgetReader({ target: google }));
+  const domainMappings = measured('cloud-run', createDomainMappings({ google }));
   // One reader of Cloud Run's request logs per replica, shared by every rollout's fast signal.
   const errorCounts = createRequestErrorSource({ list: logging.listEntries });
 
@@ -125,6 +126,8 @@ export async function buildPlatform(input: {
         logging,
         errorCounts,
         prometheus,
+        domainMappings,
+        secrets: input.secrets,
       }),
     ),
     logging,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from './duration.ts';
 import { urlPath } from './names.ts';
+import { secretRef } from './secret-ref.ts';
 
 // One schema per gate kind (DESIGN.md "Gates"); src/gates has one provider for each.
 
@@ -16,10 +17,10 @@ const regex = z.string().refine(
   { error: 'expected a valid regular expression' },
 );
 
-const target = z
-  .enum(['canary', 'public'])
-  .default('canary')
-  .meta({ description: 'canary: the canary tag URL of the new revision; public: the service public URL' });
+const target = z.enum(['canary', 'public', 'service']).default('canary').meta({
+  description:
+    "canary: the canary tag URL of the new revision; public: the service public URL; service: the Cloud Run service's own run.app URL (for smokes while the domain mapping is pending, seed 001)",
+});
 
 const auth = z.enum(['none', 'access-token']).default('none').meta({
   description:
@@ -35,33 +36,79 @@ const headerExpectation = z.union([
 
 const httpStatus = z.int().min(100).max(599);
 
-export const httpGate = z.strictObject({
-  kind: z.literal('http'),
-  description: z.string().optional(),
-  target,
-  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
-  path: urlPath,
-  headers: z.record(z.string(), z.string()).optional().meta({ description: 'Request headers' }),
-  body: z.unknown().optional().meta({ description: 'Request body, sent as JSON' }),
-  auth,
-  timeout: duration.prefault('10s'),
-  expect: z
-    .strictObject({
-      status: z.union([httpStatus, z.array(httpStatus).min(1)]).default(200),
-      headers: z.record(z.string(), headerExpectation).optional(),
-      body: z
-        .strictObject({
-          contains: z.string().optional(),
-          matches: regex.optional(),
-          json: z.record(z.string(), z.unknown()).optional().meta({
-            description: 'Dotted JSON paths and the values expected there, e.g. {"decision": "allow"}',
-          }),
-        })
-        .optional(),
-      maxLatency: duration.optional(),
-    })
-    .prefault({}),
-});
+/** What an http response must be; `status` defaults differ (200 with the bypass, 503 without it). */
+const httpExpectation = (defaultStatus: number) =>
+  z.strictObject({
+    status: z.union([httpStatus, z.array(httpStatus).min(1)]).default(defaultStatus),
+    headers: z.record(z.string(), headerExpectation).optional(),
+    body: z
+      .strictObject({
+        contains: z.string().optional(),
+        matches: regex.optional(),
+        json: z.record(z.string(), z.unknown()).optional().meta({
+          description: 'Dotted JSON paths and the values expected there, e.g. {"decision": "allow"}',
+        }),
+      })
+      .optional(),
+    maxLatency: duration.optional(),
+  });
+
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: 'expected an HTTP header name' });
+
+export const DEFAULT_BYPASS_HEADER = 'x-maintenance-bypass';
+
+// The maintenance bypass of seed 001: smokes run through it during a maintenance window. Services take
+// the token either in a header on every request, or once in a query parameter that answers with a
+// bypass cookie (the control service: /?maintenance_bypass=<token> sets a signed oa_maintenance_bypass).
+const maintenanceBypass = z
+  .strictObject({
+    token: secretRef.meta({ description: 'The maintenance bypass token (a secret reference)' }),
+    header: headerName.optional().meta({
+      description: `Send the token in this request header (default ${DEFAULT_BYPASS_HEADER})`,
+    }),
+    bootstrap: z
+      .strictObject({
+        path: urlPath.default('/'),
+        query: z.string().min(1).default('maintenance_bypass'),
+      })
+      .optional()
+      .meta({
+        description:
+          'Instead of a header: first GET path?query=<token> and send the cookies it sets with the request (seed 001: /?maintenance_bypass=<token>)',
+      }),
+  })
+  .refine((b) => b.header === undefined || b.bootstrap === undefined, {
+    error: 'set header or bootstrap, not both',
+    path: ['bootstrap'],
+  });
+
+export const httpGate = z
+  .strictObject({
+    kind: z.literal('http'),
+    description: z.string().optional(),
+    target,
+    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+    path: urlPath,
+    headers: z.record(z.string(), z.string()).optional().meta({ description: 'Request headers' }),
+    body: z.unknown().optional().meta({ description: 'Request body, sent as JSON' }),
+    auth,
+    timeout: duration.prefault('10s'),
+    expect: httpExpectation(200).prefault({}),
+    bypass: maintenanceBypass.optional().meta({
+      description:
+        'Maintenance-window smoke: send the maintenance bypass token, so `expect` judges the service behind the maintenance page',
+    }),
+    expectWithoutBypass: httpExpectation(503).optional().meta({
+      description:
+        'Also send the request without the bypass and expect the maintenance answer (status 503 unless given), so the gate proves maintenance mode is on',
+    }),
+  })
+  .refine((g) => g.expectWithoutBypass === undefined || g.bypass !== undefined, {
+    error: 'expectWithoutBypass needs bypass: it is the same request without the bypass token',
+    path: ['expectWithoutBypass'],
+  });
 
 export const sseContractGate = z.strictObject({
   kind: z.literal('sse-contract'),
@@ -249,6 +296,22 @@ const routeSplitGate = z.strictObject({
   }),
 });
 
+// Cloud Run's domain mapping of the service (seed 001's `gcloud beta run domain-mappings describe`): it
+// routes to the service, and Ready and CertificateProvisioned are True. Pending is inconclusive.
+const domainMappingGate = z.strictObject({
+  kind: z.literal('domain-mapping'),
+  description: z.string().optional(),
+  domain: z
+    .string()
+    .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/, {
+      error: 'expected a lower-case domain name like "staging.example.com"',
+    })
+    .meta({
+      description:
+        "The mapped domain, e.g. staging.openagents.com; it must route to the service environment's cloudRunService",
+    }),
+});
+
 // Dispatch on kind first, so a mistake is reported against the one schema that kind means.
 export const gate = z.discriminatedUnion('kind', [
   httpGate,
@@ -257,6 +320,12 @@ export const gate = z.discriminatedUnion('kind', [
   z.discriminatedUnion('check', [cloudLoggingErrorSpike, cloudLoggingAuditEvents]),
   prometheusGate,
   routeSplitGate,
+  domainMappingGate,
 ]);
 export type Gate = z.infer<typeof gate>;
 export type GateKind = Gate['kind'];
+
+/** Whether a gate probes the Cloud Run service's own run.app URL (`target: service`). */
+export function targetsService(gate: Gate | undefined): boolean {
+  return (gate?.kind === 'http' || gate?.kind === 'sse-contract') && gate.target === 'service';
+}

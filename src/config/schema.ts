@@ -129,6 +129,7 @@ const KNOWN_KINDS: ReadonlySet<string> = new Set<GateKind>([
   'cloud-logging',
   'prometheus',
   'route-split',
+  'domain-mapping',
 ] satisfies Gate['kind'][]);
 
 const names = (value: unknown): string[] =>

@@ -8,8 +8,9 @@ import { closest, name } from './names.ts';
 // but the optional surface-parity harness is required) or optional. `/validate <env>` runs them; see
 // src/validation for what each lane kind does and src/validation/verdict.ts for the go/no-go policy.
 //
-// There is no canary in a validation: probes go to each service's publicUrl (whatever a gate's
-// `target`), and gates that compare a canary with its stable revision cannot be used in a lane.
+// There is no canary in a validation: probes go to each service's publicUrl (a gate's `target: canary`
+// too), or to its run.app URL for `target: service` (seed 001, while the domain mapping is pending), and
+// gates that compare a canary with its stable revision cannot be used in a lane.
 
 const services = z
   .array(name)
@@ -33,7 +34,7 @@ const gatesLane = z.strictObject({
   ...common,
   kind: z.literal('gates').meta({
     description:
-      'Gates (http, sse-contract, route-split, cloud-logging audit-events) against each service: health, static host policy, authenticated smoke',
+      'Gates (http, sse-contract, route-split, domain-mapping, cloud-logging audit-events) against each service: health, static host policy, authenticated and maintenance smoke, the domain mapping',
   }),
   gates: z.array(name).min(1, { error: 'name at least one gate' }),
 });
@@ -125,6 +126,7 @@ export function unusableInValidation(gate: Gate): string | undefined {
     case 'http':
     case 'sse-contract':
     case 'route-split':
+    case 'domain-mapping':
       return undefined;
     case 'cloud-logging':
       return gate.check === 'audit-events'

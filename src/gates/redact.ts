@@ -4,11 +4,17 @@ import type { GateResult } from './result.ts';
 // message that quotes a header must not carry the token into Slack, the store or the logs.
 
 export const TOKEN_PLACEHOLDER = '$TOKEN';
+/** The maintenance bypass token of an http gate (`bypass.token`). */
+export const BYPASS_TOKEN_PLACEHOLDER = '$BYPASS_TOKEN';
 
-/** The result with every occurrence of `secret` in its text replaced by $TOKEN. */
-export function redactResult(result: GateResult, secret: string | undefined): GateResult {
+/** The result with every occurrence of `secret` in its text replaced by `placeholder` ($TOKEN). */
+export function redactResult(
+  result: GateResult,
+  secret: string | undefined,
+  placeholder = TOKEN_PLACEHOLDER,
+): GateResult {
   if (!secret) return result;
-  const clean = (text: string) => text.split(secret).join(TOKEN_PLACEHOLDER);
+  const clean = (text: string) => text.split(secret).join(placeholder);
   const copy: GateResult = { ...result, metric: clean(result.metric), threshold: clean(result.threshold) };
   copy.evidence = clean(result.evidence);
   if (result.reason !== undefined) copy.reason = clean(result.reason);

@@ -1,12 +1,15 @@
 import type { Gate } from '../config/gates.ts';
+import type { SecretResolver } from '../config/secret-resolver.ts';
 import { errorResult, messageOf } from './error-result.ts';
 import { fastSignalFor, fastSignalResult, readLogSignal } from './fast-signal.ts';
+import type { DomainMappings } from './ports/domain-mappings.ts';
 import type { RequestErrorSource } from './ports/error-counts.ts';
 import type { CloudLogging } from './ports/logging.ts';
 import type { CloudMonitoring } from './ports/monitoring.ts';
 import type { RouteSplitEvaluator } from './ports/route-split.ts';
 import { createCloudLoggingGate } from './providers/cloud-logging.ts';
 import { createCloudMonitoringGate } from './providers/cloud-monitoring.ts';
+import { createDomainMappingGate } from './providers/domain-mapping.ts';
 import { createHttpGate } from './providers/http.ts';
 import { createPrometheusGate, type PrometheusFactory } from './providers/prometheus.ts';
 import { createRouteSplitGate } from './providers/route-split.ts';
@@ -30,6 +33,10 @@ export interface GatePorts {
   logging?: CloudLogging;
   /** 5xx per revision from the request logs: the error-rate gate's fast signal. */
   errorCounts?: RequestErrorSource;
+  /** Cloud Run's domain mappings, for domain-mapping gates. */
+  domainMappings?: DomainMappings;
+  /** Reads secret references of gates (an http gate's maintenance bypass token). */
+  secrets?: SecretResolver;
 }
 
 export interface GateRegistry {
@@ -63,7 +70,9 @@ export function createGateRegistry(ports: GatePorts = {}): Required<GateRegistry
     const kind = gate.kind;
     switch (kind) {
       case 'http':
-        return { provider: createHttpGate(fetchPort) };
+        return {
+          provider: createHttpGate({ ...fetchPort, ...(ports.secrets ? { secrets: ports.secrets } : {}) }),
+        };
       case 'sse-contract':
         return { provider: createSseContractGate(fetchPort) };
       case 'route-split':
@@ -90,6 +99,9 @@ export function createGateRegistry(ports: GatePorts = {}): Required<GateRegistry
           return { missing: `no Cloud ${logging ? 'Monitoring' : 'Logging'} client is configured` };
         }
         return { provider: createCloudLoggingGate({ logging, monitoring }) };
+      case 'domain-mapping':
+        if (!ports.domainMappings) return { missing: 'no Cloud Run domain-mappings client is configured' };
+        return { provider: createDomainMappingGate({ mappings: ports.domainMappings }) };
       default: {
         // Unreachable for a parsed config (the compiler checks every kind is above); kept for raw input.
         const unknown: never = kind;

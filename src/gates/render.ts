@@ -9,6 +9,7 @@ import type { GateResult, GateStatus, Quantity } from './result.ts';
 //   5xx rate 0.4 % of 5,210 requests (limit < 1 %): pass
 //   GET /healthz 503 in 40 ms (expected status 200): FAIL
 //   route /login -> legacy (expected rust_shell): FAIL
+//   domain staging.example.com -> svc, Ready=Unknown, CertificateProvisioned=Unknown (mapping pending: ...): inconclusive
 //   5xx rate 0 % of 12 requests (needs 100): inconclusive
 //   5xx rate could not be measured: monitoring unavailable: ERROR
 //
@@ -23,7 +24,7 @@ const VERDICT: Record<GateStatus, string> = {
 };
 
 /** Probes (one request, one evaluation) say "expected"; measurements over a window say "limit". */
-const PROBE_KINDS: ReadonlySet<GateKind> = new Set(['http', 'sse-contract', 'route-split']);
+const PROBE_KINDS: ReadonlySet<GateKind> = new Set(['http', 'sse-contract', 'route-split', 'domain-mapping']);
 
 const SAMPLES_UNIT: Partial<Record<GateKind, string>> = {
   'cloud-monitoring': 'requests',
@@ -31,8 +32,11 @@ const SAMPLES_UNIT: Partial<Record<GateKind, string>> = {
   prometheus: 'series',
 };
 
-/** Units that are a kind of value rather than a unit to print: "503", "legacy". */
-const SILENT_UNITS = new Set(['status', 'target']);
+/** Units that are a kind of value rather than a unit to print: "503", "legacy", a domain mapping's state. */
+const SILENT_UNITS = new Set(['status', 'target', 'mapping']);
+
+/** Kinds whose observed value is where something goes: "route /login -> legacy". */
+const ARROW_KINDS: ReadonlySet<GateKind> = new Set(['route-split', 'domain-mapping']);
 
 export function renderGate(result: GateResult): string {
   const verdict = VERDICT[result.status];
@@ -47,7 +51,7 @@ export function renderGate(result: GateResult): string {
 
 function observedPart(result: GateResult): string {
   if (!result.observed) return ' (nothing observed)';
-  const joiner = result.kind === 'route-split' ? ' -> ' : ' ';
+  const joiner = ARROW_KINDS.has(result.kind) ? ' -> ' : ' ';
   const latency = result.latencyMs === undefined ? '' : ` in ${formatNumber(result.latencyMs)} ms`;
   return `${joiner}${formatQuantity(result.observed)}${latency}`;
 }

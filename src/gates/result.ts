@@ -64,6 +64,12 @@ export interface GateContext {
   publicUrl: string;
   /** Tag URL of the canary revision (https://canary---svc-hash-uc.a.run.app). */
   canaryUrl?: string;
+  /**
+   * The Cloud Run service's own URL (https://svc-hash-uc.a.run.app), for gates with `target: service`:
+   * smokes that bypass the custom domain while its mapping is pending (seed 001). Filled only when a
+   * gate being evaluated asks for it.
+   */
+  serviceUrl?: string;
   stableRevision: string;
   canaryRevision: string;
   /** Share of traffic on the canary, 0..1, during the window. */

@@ -47,12 +47,23 @@ export function extendPlan(
   return next;
 }
 
+const TARGET_WORDS: Record<'canary' | 'public' | 'service', string> = {
+  canary: 'canary URL',
+  public: 'public URL',
+  service: "service's run.app URL",
+};
+
 function describeGate(name: string, gate: Gate | undefined): string {
   if (!gate) return `gate ${name} (not in the config)`;
   switch (gate.kind) {
-    case 'http':
+    case 'http': {
+      const where = `http ${gate.method} ${gate.path} on the ${TARGET_WORDS[gate.target]}`;
+      if (!gate.bypass) return where;
+      const without = gate.expectWithoutBypass ? ', and the maintenance answer without it' : '';
+      return `${where} through the maintenance bypass${without}`;
+    }
     case 'sse-contract':
-      return `${gate.kind} ${gate.method} ${gate.path} on the ${gate.target} URL`;
+      return `${gate.kind} ${gate.method} ${gate.path} on the ${TARGET_WORDS[gate.target]}`;
     case 'cloud-monitoring':
       return `Cloud Monitoring ${gate.metric} of the canary revision`;
     case 'cloud-logging':
@@ -61,6 +72,8 @@ function describeGate(name: string, gate: Gate | undefined): string {
       return `PromQL ${gate.query}`;
     case 'route-split':
       return `route split of ${gate.path}, expecting ${gate.expect}`;
+    case 'domain-mapping':
+      return `the Cloud Run domain mapping of ${gate.domain}: routes to the service, Ready and CertificateProvisioned`;
     default:
       return `gate ${name}`;
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FlagCanaryRunbook } from '../config/flags.ts';
-import type { Gate } from '../config/gates.ts';
+import { type Gate, targetsService } from '../config/gates.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import type { SecretResolver } from '../config/secret-resolver.ts';
 import { type ServiceTarget, serviceTarget } from '../config/target.ts';
@@ -317,6 +317,18 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
     return cloudRun.describe(ref);
   }
 
+  async function serviceUrlOf(ref: ServiceRef): Promise<string | undefined> {
+    try {
+      return (await cloudRun.describe(ref)).url || undefined;
+    } catch (error) {
+      log.warn('the service URL could not be read for target: service gates', {
+        service: ref.service,
+        error: messageOf(error),
+      });
+      return undefined;
+    }
+  }
+
   /**
    * Reconcile, don't replay: read the split Cloud Run reports, write only when it differs from `wanted`
    * (after checking the step is still current), and answer with what Cloud Run reports afterwards.
@@ -491,14 +503,20 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
       }
 
       case 'evaluate': {
-        const { target } = targetOf(config, state.service, state.env);
+        const { target, ref } = targetOf(config, state.service, state.env);
         const token = await accessToken(target);
         const control = ports.routeSplit?.(state.service, state.env);
+        // Read only when a gate asks (`target: service`): the run.app URL, for smokes that go around a
+        // custom domain whose mapping is pending (seed 001). Unread, those gates say so as an error.
+        const wantsServiceUrl =
+          !effect.fast && effect.gates.some((name) => targetsService(config.gates[name]));
+        const serviceUrl = wantsServiceUrl ? await serviceUrlOf(ref) : undefined;
         const gateCtx = {
           ...gateContextOf(effect, ctx, ports.kinds, target, now, token),
           ...(control && target.routeSplit
             ? { routeSplit: { evaluator: control, baseUrl: target.routeSplit.baseUrl } }
             : {}),
+          ...(serviceUrl ? { serviceUrl } : {}),
         };
         if (effect.fast) {
           // A fast tick: only the fast signals; a gate without one (or a registry without them) says nothing.

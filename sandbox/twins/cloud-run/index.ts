@@ -1,5 +1,13 @@
 import type { RequestHandler } from 'msw';
 import { Recorder } from '../recorder.ts';
+import {
+  type CertificateState,
+  type DomainMappingChange,
+  type DomainMappingKey,
+  type DomainMappingSeed,
+  DomainMappingStore,
+  domainMappingHandlers,
+} from './domain-mappings.ts';
 import { cloudRunHandlers } from './handlers.ts';
 import { type ExecutionSeed, type JobKey, type JobOutcome, JobStore } from './jobs.ts';
 import { serviceJson } from './render.ts';
@@ -36,8 +44,21 @@ import { LATEST, REVISION } from './wire.ts';
 // testIamPermissions grants every `run.*` permission unless `setPermissions` names the ones granted; it
 // refuses (400) wildcards and permissions of other resource types, as IAM does. Seeds may carry secret
 // references (`secrets`), echoed as `env[].valueSource.secretKeyRef` beside the literal variables.
+//
+// It also serves the Admin API v1 domain mappings (domain-mappings.ts), whose state tests set with
+// `seedDomainMapping` and `setDomainMapping` (certificate provisioned, pending or failed; the route).
 
-export type { ExecutionSeed, JobKey, JobOutcome, SecretRef, ServiceKey };
+export type {
+  CertificateState,
+  DomainMappingChange,
+  DomainMappingKey,
+  DomainMappingSeed,
+  ExecutionSeed,
+  JobKey,
+  JobOutcome,
+  SecretRef,
+  ServiceKey,
+};
 
 export interface CloudRunTwinOptions {
   baseUrl?: string;
@@ -115,6 +136,8 @@ export const routes = {
   runJob: (k: JobKey) => exact('POST', `${LOCATION(k)}/jobs/${k.job}:run`),
   testIamPermissions: (k: ServiceKey) =>
     exact('POST', `${LOCATION(k)}/services/${k.service}:testIamPermissions`),
+  getDomainMapping: (k: DomainMappingKey) =>
+    exact('GET', `/apis/domains.cloudrun.com/v1/namespaces/${k.project}/domainmappings/${k.domain}`),
   getExecution: (k: JobKey) =>
     new RegExp(`^GET ${escapeRegExp(`${LOCATION(k)}/jobs/${k.job}/executions/`)}[^/]+$`),
   listTasks: (k: JobKey) =>
@@ -127,6 +150,7 @@ export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
   const recorder = new Recorder();
   const services = new ServiceStore(options.operationPolls ?? 1, now, options.operationMs);
   const jobs = new JobStore(now, services); // runs end on the same polls as updates
+  const domainMappings = new DomainMappingStore(now);
   const url = new URL(baseUrl);
   const protocol: 'http' | 'https' = url.protocol === 'https:' ? 'https' : 'http';
 
@@ -173,7 +197,10 @@ export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
   }
 
   return {
-    handlers: cloudRunHandlers(baseUrl, recorder, services, jobs) as RequestHandler[],
+    handlers: [
+      ...cloudRunHandlers(baseUrl, recorder, services, jobs),
+      ...domainMappingHandlers(baseUrl, recorder, domainMappings),
+    ] as RequestHandler[],
     recorder,
     baseUrl,
     /** For googleClientOptions({projectId, endpoint}). */
@@ -243,10 +270,20 @@ export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
      */
     setJobOutcome: (key: JobKey, outcome: JobOutcome) => jobs.setOutcome(key, outcome),
 
-    /** Forgets every service, job, operation, request and pending fault. */
+    /** A domain mapping (Admin API v1), its certificate provisioned unless `certificate` says otherwise. */
+    seedDomainMapping: (seed: DomainMappingSeed) => domainMappings.seed(seed),
+    /** Changes a seeded mapping: its route, its certificate, or a change Cloud Run has not processed yet. */
+    setDomainMapping: (key: DomainMappingKey, change: DomainMappingChange) =>
+      domainMappings.change(key, change),
+    deleteDomainMapping: (key: DomainMappingKey) => domainMappings.delete(key),
+    /** The mapping as the API serves it, or undefined. */
+    domainMapping: (key: DomainMappingKey) => domainMappings.view(key),
+
+    /** Forgets every service, job, domain mapping, operation, request and pending fault. */
     reset() {
       services.clear();
       jobs.clear();
+      domainMappings.clear();
       recorder.reset();
       services.operationPolls = options.operationPolls ?? 1;
       services.operationMs = options.operationMs ?? 2_000;

@@ -17,6 +17,7 @@ import {
   VERSION_HEADER,
 } from '../sse-exchange.ts';
 import { readSse, type SseBlock, type SseReadResult } from '../sse-stream.ts';
+import { targetBase } from '../target-url.ts';
 
 // The stream contract of seed 004, checked the way a client reads the stream: one request to the chat
 // stream endpoint, the status and headers, then every event to the end. The AI SDK UI message stream
@@ -63,20 +64,11 @@ export function createSseContractGate(deps: SseContractDeps = {}): GateProvider<
         threshold: threshold(gate.events),
         at: ctx.now().toISOString(),
       };
-      const root = gate.target === 'canary' ? ctx.canaryUrl : ctx.publicUrl;
-      if (!root) {
-        return {
-          ...base,
-          status: 'error',
-          samples: 0,
-          evidence: gate.path,
-          reason:
-            gate.target === 'canary'
-              ? 'no canary tag URL for this rollout, so the canary cannot be reached'
-              : 'no public URL for this service',
-        };
+      const root = targetBase(gate.target, ctx);
+      if ('missing' in root) {
+        return { ...base, status: 'error', samples: 0, evidence: gate.path, reason: root.missing };
       }
-      const url = streamUrl(root, gate.path);
+      const url = streamUrl(root.url, gate.path);
       const evidence = sseCurl(gate, shellQuote(url));
       if (gate.auth === 'access-token' && !ctx.accessToken) {
         return { ...base, status: 'skipped', samples: 0, evidence, reason: 'no access token configured' };

@@ -1,4 +1,4 @@
-import type { Gate } from '../../config/gates.ts';
+import { type Gate, targetsService } from '../../config/gates.ts';
 import { messageOf } from '../../gates/error-result.ts';
 import { formatNumber, formatQuantity, renderGate } from '../../gates/render.ts';
 import type { GateContext, GateResult } from '../../gates/result.ts';
@@ -6,8 +6,9 @@ import { servingRevision, splitOf } from '../../runbooks/traffic.ts';
 import { type CheckContext, type Observation, type ValidationPorts, windowOf } from './context.ts';
 
 // A gate of a gates lane, through the same registry the canary uses. A validation has no canary: the
-// probes go to the service's public URL (as the rollback checks do), and the revision serving traffic
-// stands for both revisions a gate may name (audit events read the whole service anyway).
+// probes go to the service's public URL (as the rollback checks do), or to its run.app URL for gates
+// with `target: service` (seed 001, while the domain mapping is pending), and the revision serving
+// traffic stands for both revisions a gate may name (audit events read the whole service anyway).
 
 export async function gateCheck(
   name: string,
@@ -26,6 +27,7 @@ export async function gateCheck(
     }
   }
   const serving = gate.kind === 'cloud-logging' ? await servingNow(ctx) : '';
+  const serviceUrl = targetsService(gate) ? await serviceUrlNow(ctx) : undefined;
   const evaluator = gate.kind === 'route-split' ? ports.routeSplit?.(ctx.target.service, ctx.env) : undefined;
   const gateContext: GateContext = {
     project: ctx.target.project,
@@ -33,6 +35,7 @@ export async function gateCheck(
     service: ctx.target.cloudRunService,
     publicUrl: ctx.target.publicUrl,
     canaryUrl: ctx.target.publicUrl,
+    ...(serviceUrl ? { serviceUrl } : {}),
     stableRevision: serving,
     canaryRevision: serving,
     canaryShare: 1,
@@ -62,6 +65,15 @@ export async function gateCheck(
     };
   }
   return observation;
+}
+
+/** The service's run.app URL, for gates with `target: service`; undefined when Cloud Run cannot say. */
+async function serviceUrlNow(ctx: CheckContext): Promise<string | undefined> {
+  try {
+    return (await ctx.describe()).url || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The revision serving the most traffic now, '' when Cloud Run cannot say (the gate then reports it). */
