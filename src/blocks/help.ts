@@ -22,7 +22,8 @@ export type Command =
   | '/validate'
   | '/route'
   | '/cutover'
-  | '/flag';
+  | '/flag'
+  | '/report';
 
 interface Form {
   form: string;
@@ -131,6 +132,13 @@ const FORMS: Record<Command, Record<string, Form>> = {
     },
     help: { form: '/flag help', does: 'This help.' },
   },
+  '/report': {
+    get: {
+      form: '/report <run-id>',
+      does: "A past evidence report from the environment's durable sink (Cloud Storage, a GitHub repository), beyond Redis' 90 days: its files and the start of its SUMMARY.md.",
+    },
+    help: { form: '/report help', does: 'This help.' },
+  },
 };
 
 const TITLE: Record<Command, string> = {
@@ -142,6 +150,7 @@ const TITLE: Record<Command, string> = {
   '/route': '/route: the route split (seed 000)',
   '/cutover': '/cutover: the production stream cutover train (seed 004)',
   '/flag': '/flag: feature-flag canaries (seed 003)',
+  '/report': '/report: past evidence reports, beyond Redis',
 };
 
 const EXAMPLES: Record<Command, string[]> = {
@@ -184,6 +193,7 @@ const EXAMPLES: Record<Command, string[]> = {
     '/flag canary m4-canary staging --watch 5m',
     '/flag off m4-canary staging --reason "golden mismatches in the logs"',
   ],
+  '/report': ['/report control-prod-20261130T101500-1a2b'],
 };
 
 const inline = (text: string) => code(text);

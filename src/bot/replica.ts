@@ -72,7 +72,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     retryConfig: retryPolicies.fiveRetriesInFiveMinutes,
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
   });
-  const slack = buildSlackSide({ config, store, client, log });
+  const slack = buildSlackSide({ config, store, client, log, sinks: platform.reportSinks });
   const engine = createEngine({
     store,
     redisUrl: env.REDIS_URL,
@@ -110,6 +110,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
           engine,
           log,
           routeSplit: platform.routeSplit,
+          reportSinks: platform.reportSinks,
           validation: {
             cloudRun: platform.cloudRun,
             gates: platform.gates,

@@ -12,6 +12,7 @@ import { createPoster, type Poster } from '../platform/slack/poster.ts';
 import { createGroupResolver } from '../platform/slack/usergroups.ts';
 import type { Notify } from '../runbooks/effects.ts';
 import type { Engine } from '../runbooks/engine.ts';
+import type { ReportSink } from '../runbooks/ports/report-sink.ts';
 import type { RouteSplitControl } from '../runbooks/ports/route-split.ts';
 import { createRouteControl } from '../runbooks/route/index.ts';
 import type { Store } from '../store/index.ts';
@@ -37,13 +38,22 @@ export function buildSlackSide(deps: {
   client: WebClient;
   log: Logger;
   groupsTtlMs?: number;
+  /** Where an environment keeps reports beyond Redis (the platform's reportSinks). */
+  sinks?: (env: string) => Promise<ReportSink | undefined>;
 }): SlackSide {
   const { config, store, client } = deps;
   const log = engineLogger(deps.log);
   const poster = createPoster(client, createMessageRefs(store.redis, store.keys));
   const incidents = createIncidents({ store, redis: store.redis, config, poster });
   const home = createHome({ client, store, incidents });
-  const notify = createSlackNotifier({ store, poster, config, log, ended: (state) => home.ended(state) });
+  const notify = createSlackNotifier({
+    store,
+    poster,
+    config,
+    log,
+    ended: (state) => home.ended(state),
+    ...(deps.sinks ? { sinks: deps.sinks } : {}),
+  });
   const groups = createGroupResolver({
     client,
     config,
@@ -68,6 +78,8 @@ export function surfaceOf(
     validation?: Omit<ValidationDeps, 'config' | 'store' | 'log'>;
     /** The route-split control per service and environment, for /route; without it /route says so. */
     routeSplit?: (service: string, env: string) => RouteSplitControl | undefined;
+    /** Where an environment keeps reports beyond Redis, for /report. */
+    reportSinks?: (env: string) => Promise<ReportSink | undefined>;
   },
 ): Surface {
   const route = deps.routeSplit
@@ -96,6 +108,7 @@ export function surfaceOf(
     poster: slack.poster,
     ...(validation ? { validation } : {}),
     ...(route ? { route } : {}),
+    ...(deps.reportSinks ? { reportSinks: deps.reportSinks } : {}),
     groupsOf: slack.groupsOf,
     publishHome: (userId) => slack.home.publish(userId, route ? { routes: () => route.standingAll() } : {}),
     log: deps.log,

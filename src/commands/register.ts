@@ -16,6 +16,7 @@ import { runFlag } from './flag.ts';
 import { parseFlag } from './flag-args.ts';
 import { runIncident } from './incident.ts';
 import { parseIncident } from './incident-args.ts';
+import { parseReport, runReport } from './report.ts';
 import { runRollback } from './rollback.ts';
 import { parseRollback } from './rollback-args.ts';
 import { runRoute } from './route.ts';
@@ -38,6 +39,7 @@ export const COMMANDS = [
   '/route',
   '/cutover',
   '/flag',
+  '/report',
 ] as const;
 type CommandName = (typeof COMMANDS)[number];
 
@@ -194,6 +196,8 @@ function parse(name: CommandName, text: string, surface: Surface): Parsed<unknow
       return parseCutover(text, surface.config);
     case '/flag':
       return parseFlag(text, surface.config);
+    case '/report':
+      return parseReport(text);
   }
 }
 
@@ -220,6 +224,8 @@ function run(
       return runCutover(intent as Parameters<typeof runCutover>[0], who, surface);
     case '/flag':
       return runFlag(intent as Parameters<typeof runFlag>[0], who, surface);
+    case '/report':
+      return runReport(intent as Parameters<typeof runReport>[0], who, surface);
   }
 }
 

@@ -6,6 +6,7 @@ import type { Capture } from '../incidents/capture.ts';
 import type { Incidents } from '../incidents/incidents.ts';
 import type { Poster } from '../platform/slack/poster.ts';
 import type { Engine } from '../runbooks/engine.ts';
+import type { ReportSink } from '../runbooks/ports/report-sink.ts';
 import { isMember } from '../runbooks/principals.ts';
 import type { RouteControl } from '../runbooks/route/index.ts';
 import type { RunbookState } from '../runbooks/types.ts';
@@ -28,6 +29,8 @@ export interface Surface {
   route?: RouteControl;
   /** Validation runs (/validate); absent in a replica built without their ports. */
   validation?: Validation;
+  /** Where an environment keeps reports beyond Redis (/report); absent: nowhere. */
+  reportSinks?: (env: string) => Promise<ReportSink | undefined>;
   /** The config's Slack user groups the user belongs to. */
   groupsOf(userId: string): Promise<string[]>;
   /** Publishes the App Home of a user. */

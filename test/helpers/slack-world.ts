@@ -18,6 +18,7 @@ import type { EngineOptions } from '../../src/bot/engine.ts';
 import { buildSlackSide, type SlackSide, surfaceOf } from '../../src/bot/wiring.ts';
 import type { ShiftgateConfig } from '../../src/config/schema.ts';
 import type { Engine } from '../../src/runbooks/engine.ts';
+import type { ReportSink } from '../../src/runbooks/ports/report-sink.ts';
 import { testConfig, useEngineWorld } from './engine-world.ts';
 
 type SurfaceDeps = Parameters<typeof surfaceOf>[1];
@@ -64,9 +65,20 @@ export function useSlackWorld(label: string, extra: RequestHandler[] = []) {
     /** Starts a replica (engine + Bolt app) over this test's store. */
     async start(
       config: ShiftgateConfig = testConfig(),
-      more: { validation?: SurfaceDeps['validation']; engine?: Partial<EngineOptions> } = {},
+      more: {
+        validation?: SurfaceDeps['validation'];
+        engine?: Partial<EngineOptions>;
+        /** Where environments keep reports beyond Redis. */
+        reportSinks?: (env: string) => Promise<ReportSink | undefined>;
+      } = {},
     ) {
-      const side = buildSlackSide({ config, store: world.store, client, log });
+      const side = buildSlackSide({
+        config,
+        store: world.store,
+        client,
+        log,
+        ...(more.reportSinks ? { sinks: more.reportSinks } : {}),
+      });
       const engine = world.engine({
         config,
         notify: side.notify,

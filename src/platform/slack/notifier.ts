@@ -16,6 +16,7 @@ import { serviceTarget } from '../../config/target.ts';
 import type { Logger, Notify } from '../../runbooks/effects.ts';
 import type { RolloutFields } from '../../runbooks/executor.ts';
 import { attentionOf } from '../../runbooks/hold.ts';
+import type { ReportSink } from '../../runbooks/ports/report-sink.ts';
 import { describePrincipals } from '../../runbooks/principals.ts';
 import { isTerminalStatus } from '../../runbooks/status.ts';
 import type { CanaryState, Notification, RunbookState } from '../../runbooks/types.ts';
@@ -36,13 +37,21 @@ export interface SlackNotifierDeps {
   poster: Poster;
   config: ShiftgateConfig;
   log: Logger;
+  /** Where an environment keeps reports beyond Redis. */
+  sinks?: (env: string) => Promise<ReportSink | undefined>;
   /** Called once a rollout has ended (App Home history). */
   ended?: (state: RunbookState) => Promise<void>;
 }
 
 export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
   const { store, poster, config } = deps;
-  const uploadReport = createReportUpload({ store, poster, config, log: deps.log });
+  const uploadReport = createReportUpload({
+    store,
+    poster,
+    config,
+    log: deps.log,
+    ...(deps.sinks ? { sinks: deps.sinks } : {}),
+  });
 
   const required = (state: RunbookState) => config.environments[state.env]?.approval.required ?? 1;
 
