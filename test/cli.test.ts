@@ -12,7 +12,7 @@ describe('shiftgate config validate', () => {
     const result = await run('config', 'validate', 'examples/shiftgate.yaml');
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toBe(
-      'examples/shiftgate.yaml: valid (2 environments, 2 services, 3 runbooks, 23 gates)\n',
+      'examples/shiftgate.yaml: valid (2 environments, 2 services, 3 runbooks, 25 gates)\n',
     );
   });
 

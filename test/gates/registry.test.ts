@@ -7,6 +7,7 @@ import {
 } from '../../sandbox/twins/route-split/index.ts';
 import { type Gate, gate as gateSchema } from '../../src/config/gates.ts';
 import { loadConfig } from '../../src/config/index.ts';
+import type { DomainMappings } from '../../src/gates/ports/domain-mappings.ts';
 import type { CloudLogging } from '../../src/gates/ports/logging.ts';
 import type { CloudMonitoring, RevisionStatsQuery } from '../../src/gates/ports/monitoring.ts';
 import type { Prometheus } from '../../src/gates/ports/prometheus.ts';
@@ -24,7 +25,18 @@ const service = createFakeControlService();
 const routeSplitTwin = createRouteSplitTwin();
 // The two stream aliases of seed 004 on the public URL, for the stream-cutover's sse-contract gates.
 const streams = createStreamService('https://control.example.test');
-const server = useTwins(...service.handlers, ...routeSplitTwin.handlers, ...streams.handlers);
+const maintenance = http.get('https://control.example.test/', ({ request }) => {
+  const url = new URL(request.url);
+  if (url.searchParams.get('maintenance_bypass'))
+    return new HttpResponse(null, {
+      status: 307,
+      headers: { location: '/', 'set-cookie': 'oa_maintenance_bypass=ok; Path=/' },
+    });
+  return (request.headers.get('cookie') ?? '').includes('oa_maintenance_bypass=ok')
+    ? HttpResponse.text('welcome')
+    : HttpResponse.text('down for maintenance', { status: 503 });
+});
+const server = useTwins(...service.handlers, ...routeSplitTwin.handlers, ...streams.handlers, maintenance);
 beforeEach(() => {
   service.reset();
   routeSplitTwin.reset();
@@ -71,7 +83,26 @@ const prometheus = (): Prometheus => ({
   },
 });
 
+// The control service's mapping, ready (seed 001), and its maintenance window: 503 without the bypass.
+const domainMappings: DomainMappings = {
+  async get(ref) {
+    calls.push('domainMappings.get');
+    return {
+      domain: ref.domain,
+      routeName: 'openagents-control-service-staging',
+      conditions: [
+        { type: 'Ready', status: 'True' },
+        { type: 'CertificateProvisioned', status: 'True' },
+      ],
+      resourceRecords: [],
+      reconciled: true,
+    };
+  },
+};
+
 const registry = createGateRegistry({
+  domainMappings,
+  secrets: { resolve: async () => 'bypass-token-123' },
   routeSplit: createRouteSplit({ baseUrl: ROUTE_SPLIT_URL, token: ROUTE_SPLIT_TWIN_TOKEN }),
   routeSplitUrl: ROUTE_SPLIT_URL,
   prometheus,
@@ -92,6 +123,7 @@ describe('every gate of examples/shiftgate.yaml', () => {
       'cloud-logging',
       'prometheus',
       'route-split',
+      'domain-mapping',
     ];
     for (const [, g] of gates) expect(providerKinds).toContain(g.kind);
   });
@@ -102,7 +134,8 @@ describe('every gate of examples/shiftgate.yaml', () => {
     expect(result.status, renderGate(result)).not.toBe('error');
     expect(result.evidence).not.toBe('-');
     expect(JSON.stringify(result)).not.toContain(ACCESS_TOKEN);
-    if (gate.kind === 'http') expect(service.requests).toHaveLength(1);
+    // A maintenance smoke asks three times: the bypass bootstrap, with the bypass, and without it.
+    if (gate.kind === 'http') expect(service.requests).toHaveLength(gate.bypass ? 3 : 1);
     if (gate.kind === 'route-split') expect(routeSplitTwin.audit).toHaveLength(1);
     if (gate.kind === 'cloud-monitoring') expect(calls).toContain('monitoring.revisionStats');
     if (gate.kind === 'cloud-logging') expect(calls.some((c) => c.startsWith('logging.'))).toBe(true);

@@ -23,6 +23,7 @@ describe('examples/shiftgate.yaml encodes seed 002', () => {
       ['error-logs', 'log-probe', ['control', 'runtime'], true],
       ['canary-status', 'canary-status', ['control'], true],
       ['immutable-assets', 'immutable-assets', ['control'], true],
+      ['domain-mapping', 'gates', ['control'], false],
     ]);
     const gatesOf = (lane: string) => {
       const found = staging?.lanes.find((l) => l.name === lane);
@@ -53,9 +54,9 @@ describe('examples/shiftgate.yaml encodes seed 002', () => {
     });
   });
 
-  it('plans twelve rows in staging', () => {
+  it('plans thirteen rows in staging', () => {
     const planned = planOf(config, 'staging');
-    expect(planned.ok && planned.plan.length).toBe(12);
+    expect(planned.ok && planned.plan.length).toBe(13);
   });
 });
 
