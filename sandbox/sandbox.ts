@@ -66,6 +66,8 @@ export interface Sandbox {
   proxy: DemoProxy;
   /** The legacy service a stream cutover's dual-run compares with. */
   legacyUrl: string;
+  /** The tag of an image, by `:tag` or, deployed by digest, as it was pushed (good, bad, v1). */
+  tagOf(image: string): string;
   twins: {
     slack: ReturnType<typeof createSlackTwin>;
     cloudRun: ReturnType<typeof createCloudRunTwin>;
@@ -130,6 +132,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const prometheus = createPrometheusTwin({ origin });
     // The demo's images, pushed: a canary checks its tag here and deploys it by digest (seeds 000, 001).
     const registry = createArtifactRegistryTwin({ origin });
+    // digest -> tag, for the proxy (which build a revision deployed by digest runs) and for the tests.
+    const tags = new Map<string, string>();
+    const tagOf = (image: string) =>
+      image.includes('@') ? tags.get(image.slice(image.indexOf('@') + 1)) : undefined;
     const routeSplit = createRouteSplitTwin({
       baseUrl: `${origin}/api/v1/control/route-split`,
       tokens: { [routeSplitToken]: 'operator' },
@@ -197,12 +203,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       monitoring,
       logging,
       faulty: () => flags.flag('flags.faulty_pool.enabled') === true,
+      tagOf,
     });
     stops.push({ what: 'the proxy', stop: () => proxy.stop() });
     answerDemoMetrics(prometheus, proxy);
     // The stable revision runs the good build (any tag but `bad` does).
     cloudRun.seedService({ ...service, image: `${target.image}:v1`, urls: (tag) => proxy.url(tag) });
-    for (const tag of ['v1', 'good', 'bad']) registry.seedImage(`${target.image}:${tag}`);
+    for (const tag of ['v1', 'good', 'bad']) tags.set(registry.seedImage(`${target.image}:${tag}`), tag);
 
     const run = await writeRunConfig(runDir, {
       publicUrl: proxy.url(),
@@ -273,6 +280,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       rps,
       proxy,
       legacyUrl: legacy.line.origin,
+      tagOf: (image: string) => tagOf(image) ?? image.slice(image.lastIndexOf(':') + 1),
       twins: { slack, cloudRun, monitoring, logging, routeSplit, flags, prometheus },
       service,
       channel: target.slackChannel,

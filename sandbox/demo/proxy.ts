@@ -23,6 +23,8 @@ export interface ProxyOptions {
   builds: Record<Build, string>;
   monitoring: MonitoringTwin;
   logging: LoggingTwin;
+  /** The tag an image deployed by digest was pushed as (canaries deploy by digest: seeds 000, 001). */
+  tagOf?: (image: string) => string | undefined;
   /** The flag that switches the bad build's behaviour on (seed 003's canary in the sandbox): when it reads true, every revision answers as the bad build does. */
   faulty?: () => boolean;
 }
@@ -62,8 +64,9 @@ export interface DemoProxy {
 export const TAG_PREFIX = '/_tag/';
 const RECENT_MS = 10_000;
 
-export const buildOf = (image: string): Build =>
-  image.slice(image.lastIndexOf(':') + 1) === 'bad' ? 'bad' : 'good';
+/** The image's tag: after `:`, or, for an image deployed by digest, what `tagOf` knows of it. */
+export const buildOf = (image: string, tagOf?: (image: string) => string | undefined): Build =>
+  (tagOf?.(image) ?? image.slice(image.lastIndexOf(':') + 1)) === 'bad' ? 'bad' : 'good';
 
 /** A revision drawn by weight from a split in percent. */
 export function pick(split: Record<string, number>, random = Math.random()): string | undefined {
@@ -100,7 +103,7 @@ export async function startProxy(options: ProxyOptions): Promise<DemoProxy> {
     }
     const path = (tagged ? (tagged[2] ?? '/') : url.pathname) + url.search;
     const faulty = options.faulty?.() === true;
-    const build = faulty ? 'bad' : buildOf(image);
+    const build = faulty ? 'bad' : buildOf(image, options.tagOf);
     let status = 502;
     // A client that hangs up mid-stream closes the upstream stream too, as Cloud Run does.
     const hangUp = new AbortController();
@@ -155,7 +158,7 @@ export async function startProxy(options: ProxyOptions): Promise<DemoProxy> {
         const served = recent.filter((r) => r.revision === name && r.at >= since);
         return {
           revision: name,
-          build: buildOf(image),
+          build: buildOf(image, options.tagOf),
           percent: view.split[name] ?? 0,
           tags: Object.entries(view.tags)
             .filter(([, revision]) => revision === name)

@@ -122,7 +122,9 @@ describe('the sandbox through its Slack page', () => {
     await card.locator('text=Promoted').first().waitFor({ timeout: 180_000 });
     const view = twinService();
     const canary = view.tags.canary as string;
-    expect(view.revisions.find((r) => r.name === canary)?.image).toMatch(/:good$/);
+    expect(sandbox.tagOf(view.revisions.find((r) => r.name === canary)?.image ?? '')).toBe('good');
+    // Deployed by the digest its tag resolved to in Artifact Registry.
+    expect(view.revisions.find((r) => r.name === canary)?.image).toContain('@sha256:');
     expect(view.split).toEqual({ [canary]: 100 });
     // The proxy follows the twin: the service URL's answers now all come from the new revision.
     await vi.waitFor(
@@ -174,8 +176,8 @@ describe('the sandbox through its Slack page', () => {
 
   it('runs the stream cutover train live: smokes, approval, route flip, drill, dual-run; it passes', async () => {
     const revisions = twinService().revisions;
-    const good = revisions.find((r) => r.image.endsWith(':good'))?.name as string;
-    const first = revisions.find((r) => r.image.endsWith(':v1'))?.name as string;
+    const good = revisions.find((r) => sandbox.tagOf(r.image) === 'good')?.name as string;
+    const first = revisions.find((r) => sandbox.tagOf(r.image) === 'v1')?.name as string;
     await as('Riley');
     await type(
       `/cutover stream demo ${first} ${good} --apply-route-flip --dual-run ${sandbox.legacyUrl} --live`,
@@ -200,8 +202,8 @@ describe('the sandbox through its Slack page', () => {
 
   it('fails the train at its first smokes while the bad build serves: it breaks the stream contract', async () => {
     const revisions = twinService().revisions;
-    const good = revisions.find((r) => r.image.endsWith(':good'))?.name as string;
-    const bad = revisions.find((r) => r.image.endsWith(':bad'))?.name as string;
+    const good = revisions.find((r) => sandbox.tagOf(r.image) === 'good')?.name as string;
+    const bad = revisions.find((r) => sandbox.tagOf(r.image) === 'bad')?.name as string;
     sandbox.twins.cloudRun.setTraffic(sandbox.service, [{ revision: bad, percent: 100 }]);
     await vi.waitFor(
       async () => expect((await fetch(sandbox.proxy.url())).headers.get('x-served-by')).toBe(bad),
