@@ -99,20 +99,7 @@ async function ended(id: string, status: string): Promise<StreamCutoverState> {
 }
 
 /** The report files of the train, once uploaded into its thread. */
-async function report(): Promise<{ summary: CutoverSummary; md: string }> {
-  return vi.waitFor(
-    () => {
-      const done = slack.files().filter((f) => f.completed);
-      expect(done.map((f) => f.name).sort()).toEqual(['SUMMARY.md', 'summary.json']);
-      const byName = Object.fromEntries(done.map((f) => [f.name, f.content ?? '']));
-      return {
-        summary: JSON.parse(byName['summary.json'] ?? '') as CutoverSummary,
-        md: byName['SUMMARY.md'] ?? '',
-      };
-    },
-    { timeout: 10_000, interval: 20 },
-  );
-}
+const report = () => s.reportFiles<CutoverSummary>();
 
 const card = () => s.waitForMessage((m) => m.thread_ts === undefined && m.text.includes('stream cutover'));
 const overrideUpdates = () =>

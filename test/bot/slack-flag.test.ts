@@ -21,7 +21,7 @@ import { buttonsOf, textsOf, useSlackWorld } from '../helpers/slack-world.ts';
 
 const flagsTwin = createFlagsTwin();
 const s = useSlackWorld('slack-flag', flagsTwin.handlers);
-const { world, slack } = s;
+const { world } = s;
 // One app per test: counters only grow, so each test reads its own `instance`.
 const apps: TestMetricsApp[] = Array.from({ length: 13 }, () => useTestMetricsApp());
 const prometheus = usePrometheus(() => ({ targets: apps.map((a) => a.target), scrapeIntervalMs: 500 }));
@@ -123,20 +123,7 @@ async function ended(id: string, status: string): Promise<FlagCanaryState> {
   return view.state as FlagCanaryState;
 }
 
-async function report(): Promise<{ summary: FlagSummary; md: string }> {
-  return vi.waitFor(
-    () => {
-      const done = slack.files().filter((f) => f.completed);
-      expect(done.map((f) => f.name).sort()).toEqual(['SUMMARY.md', 'summary.json']);
-      const byName = Object.fromEntries(done.map((f) => [f.name, f.content ?? '']));
-      return {
-        summary: JSON.parse(byName['summary.json'] ?? '') as FlagSummary,
-        md: byName['SUMMARY.md'] ?? '',
-      };
-    },
-    { timeout: 10_000, interval: 20 },
-  );
-}
+const report = () => s.reportFiles<FlagSummary>();
 
 const threadText = () =>
   s

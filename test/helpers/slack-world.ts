@@ -174,6 +174,19 @@ export function useSlackWorld(label: string, extra: RequestHandler[] = []) {
       expect(response.status).toBe(200);
     },
 
+    /** The report uploaded into a thread once it is complete: summary.json parsed, and SUMMARY.md. */
+    async reportFiles<S>(): Promise<{ summary: S; md: string }> {
+      return vi.waitFor(
+        () => {
+          const done = slack.files().filter((f) => f.completed);
+          expect(done.map((f) => f.name).sort()).toEqual(['SUMMARY.md', 'summary.json']);
+          const byName = Object.fromEntries(done.map((f) => [f.name, f.content ?? '']));
+          return { summary: JSON.parse(byName['summary.json'] ?? '') as S, md: byName['SUMMARY.md'] ?? '' };
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+    },
+
     channelMessages: () => slack.channel(channelId()),
     thread: (ts: string) => slack.thread(channelId(), ts),
 

@@ -101,6 +101,15 @@ async function approve(stage: string) {
   await request.waitFor({ state: 'detached', timeout: 30_000 });
 }
 
+/** Approves, as the person now shown, the approval request of a train (cutover, flag canary) in the open thread. */
+async function approveTrain() {
+  const request = thread()
+    .locator('.msg', { hasText: 'Approval needed' })
+    .filter({ has: page.locator('button[data-action-id="approval.approve"]') });
+  await request.waitFor({ timeout: 60_000 });
+  await request.locator('button[data-action-id="approval.approve"]').click();
+}
+
 const twinService = () => sandbox.twins.cloudRun.service(sandbox.service);
 
 describe('the sandbox through its Slack page', () => {
@@ -186,11 +195,7 @@ describe('the sandbox through its Slack page', () => {
     await card.waitFor();
     await openThread(card);
     await as('Avery');
-    const request = thread()
-      .locator('.msg', { hasText: 'Approval needed' })
-      .filter({ has: page.locator('button[data-action-id="approval.approve"]') });
-    await request.waitFor({ timeout: 60_000 });
-    await request.locator('button[data-action-id="approval.approve"]').click();
+    await approveTrain();
     await card.locator('text=cutover passed every hard gate').waitFor({ timeout: 120_000 });
     expect(sandbox.twins.routeSplit.override).toBe('rust_shell');
     // The drill put back the split it found.
@@ -235,11 +240,7 @@ describe('the sandbox through its Slack page', () => {
     await card.waitFor();
     await openThread(card);
     await as('Avery');
-    const request = thread()
-      .locator('.msg', { hasText: 'Approval needed' })
-      .filter({ has: page.locator('button[data-action-id="approval.approve"]') });
-    await request.waitFor({ timeout: 60_000 });
-    await request.locator('button[data-action-id="approval.approve"]').click();
+    await approveTrain();
     await card.locator('text=CANARY FAILED').waitFor({ timeout: 90_000 });
     expect(await card.innerText()).toContain('golden_mismatch increased');
     expect(sandbox.twins.flags.flag('flags.faulty_pool.enabled')).toBe(false);
@@ -259,11 +260,7 @@ describe('the sandbox through its Slack page', () => {
     await card.waitFor();
     await openThread(card);
     await as('Avery');
-    const request = thread()
-      .locator('.msg', { hasText: 'Approval needed' })
-      .filter({ has: page.locator('button[data-action-id="approval.approve"]') });
-    await request.waitFor({ timeout: 60_000 });
-    await request.locator('button[data-action-id="approval.approve"]').click();
+    await approveTrain();
     await card.locator('text=CANARY PASSED').waitFor({ timeout: 60_000 });
     expect(sandbox.twins.flags.flag('flags.friendly_greeting.enabled')).toBe(true);
   }, 120_000);
