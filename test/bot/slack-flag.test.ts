@@ -132,7 +132,9 @@ const threadText = () =>
     .flatMap((m) => [m.text, ...textsOf(m.blocks)])
     .join('\n');
 
-describe('/flag canary through Slack, judged by a real Prometheus', () => {
+// Each test waits on a real Prometheus' scrapes and several engine steps: on a loaded 2-core runner that
+// can take longer than the default 20 s, never because of a fixed sleep.
+describe('/flag canary through Slack, judged by a real Prometheus', { timeout: 60_000 }, () => {
   it('passes: sign-off, prerequisites, baseline, approval, flags on, smoke, a quiet watch; flags stay on', async () => {
     const app = await healthyApp();
     await startBot(flagConfig(app));
