@@ -258,7 +258,6 @@ describe('/flag canary through Slack, judged by a real Prometheus', { timeout: 6
   it('a replica dying right after the flags went on: another resumes the watch, the flags toggled once', async () => {
     const app = await healthyApp();
     const config = flagConfig(app, { watch: '3s' });
-    let dying = true;
     const { flagBackends } = await import('../../src/bot/flags.ts');
     const real = flagBackends({ config, cloudRun: world.cloudRunAdapter, secrets });
     const a = await startBot(config, {
@@ -270,7 +269,8 @@ describe('/flag canary through Slack, judged by a real Prometheus', { timeout: 6
           read: () => backend.read(),
           set: async (change) => {
             const result = await backend.set(change);
-            if (dying) await new Promise(() => {});
+            // Replica A dies here, for good: B, with the real backend, takes over.
+            await new Promise(() => {});
             return result;
           },
         };
@@ -288,7 +288,6 @@ describe('/flag canary through Slack, judged by a real Prometheus', { timeout: 6
     await vi.waitFor(() => expect(flag(CATALOG)).toBe(true), { timeout: 15_000, interval: 20 });
     await a.engine.close({ force: true });
     await a.bot.stop();
-    dying = false;
     const gates = createGateRegistry({
       prometheus: (url) => createPrometheus({ baseUrl: url ?? prometheus.url }),
     });
