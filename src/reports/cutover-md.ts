@@ -1,7 +1,7 @@
 import { STEP_TITLES } from '../blocks/cutover.ts';
 import { formatSplit } from '../runbooks/traffic.ts';
 import type { CutoverSummary } from './cutover-summary.ts';
-import { code, table, text } from './markdown.ts';
+import { code, logBlock, table, text } from './markdown.ts';
 
 // SUMMARY.md of a stream cutover train: the outcome, the hard gates (observed against most), then every
 // step with its checks (observed value beside threshold, and the line to re-run each) and its own log.
@@ -66,16 +66,7 @@ export function cutoverMarkdown(s: CutoverSummary): string {
         '',
       );
     }
-    out.push(
-      'Log:',
-      '',
-      '```',
-      ...(step.log.length
-        ? step.log.map((l) => `${l.at} ${l.by ? `${l.by}: ` : ''}${l.what}`)
-        : ['(nothing)']),
-      '```',
-      '',
-    );
+    out.push('Log:', '', ...logBlock(step.log));
   });
   if (s.plan) {
     out.push('## Dry-run plan', '', ...s.plan.map((p) => `${p.n}. ${text(p.what)}`), '');

@@ -1,7 +1,7 @@
 import { FLAG_STEP_TITLES } from '../blocks/flag.ts';
 import type { FlagStepName } from '../runbooks/types.ts';
 import type { FlagSummary } from './flag-summary.ts';
-import { code, table, text } from './markdown.ts';
+import { code, logBlock, table, text } from './markdown.ts';
 
 // SUMMARY.md of a flag canary: the verdict in the seed's words, its report fields, the triggers before
 // and after against their thresholds, the flags, then every step with its checks and log.
@@ -80,14 +80,7 @@ export function flagMarkdown(s: FlagSummary): string {
         ),
         '',
       );
-    out.push(
-      '```',
-      ...(step.log.length
-        ? step.log.map((l) => `${l.at} ${l.by ? `${l.by}: ` : ''}${l.what}`)
-        : ['(nothing)']),
-      '```',
-      '',
-    );
+    out.push(...logBlock(step.log));
   });
   out.push(
     `_${s.schema}, ${s.ticks.length} watch reads, \`${s.rolloutId}\`. Every value is in summary.json._`,

@@ -19,3 +19,13 @@ export function table(head: string[], rows: string[][]): string[] {
     ...rows.map((r) => `| ${r.map((c) => c || ' ').join(' | ')} |`),
   ];
 }
+
+/** A step's own log as a fenced block: time, who when a person did it, and what. */
+export function logBlock(log: readonly { at: string; by?: string; what: string }[]): string[] {
+  return [
+    '```',
+    ...(log.length ? log.map((l) => `${l.at} ${l.by ? `${l.by}: ` : ''}${l.what}`) : ['(nothing)']),
+    '```',
+    '',
+  ];
+}

@@ -18,7 +18,7 @@ import type { ErrorBudgetReader } from './ports/error-budget.ts';
 import { PlatformError } from './ports/errors.ts';
 import type { FlagBackend } from './ports/flags.ts';
 import type { Preconditions } from './ports/preconditions.ts';
-import type { RouteSplitControl } from './ports/route-split.ts';
+import { overrideReadOf, type RouteSplitControl } from './ports/route-split.ts';
 import { checkPreconditions } from './preconditions.ts';
 import type { Scheduler } from './scheduler.ts';
 import { canarySplit, sameSplit, servingRevision, splitOf } from './traffic.ts';
@@ -219,9 +219,6 @@ export function gateContextOf(
     ...targets,
   };
 }
-
-/** What status reads once an override target is set ('rollback' depends on each domain: always written). */
-const OVERRIDE_READS: Record<string, string | null> = { legacy: 'legacy', rust: 'rust_shell', clear: null };
 
 /** The judge's default false-alarm rate, for kinds that do not set theirs. */
 const DEFAULT_ALPHA = 0.01;
@@ -430,7 +427,7 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
       case 'route-override': {
         const control = routeControl(state);
         // Reconcile, as traffic does: a redriven flip (the replica died after the write) writes nothing.
-        const wanted = OVERRIDE_READS[effect.target];
+        const wanted = overrideReadOf(effect.target);
         const found = wanted === undefined ? undefined : await control.status();
         // A cutover train's flip is audited apart: /route status must not call it a rollback's override.
         const what = state.kind === 'stream-cutover' ? 'route-split.cutover' : 'route-split.override';

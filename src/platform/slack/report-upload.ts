@@ -143,62 +143,77 @@ export function reportFiles(
   const { state } = report;
   if (state.kind === 'stream-cutover') {
     const summary = cutoverSummary(state, report.plan);
-    const word = summary.outcome.passed ? 'Passed' : state.status === 'aborted' ? 'Aborted' : 'Failed';
-    const line = md`:page_facing_up: Evidence report${summary.dryRun ? ' (dry run)' : ''}: *${word}*, ${summary.service} stream cutover in ${summary.env}: ${truncate(summary.outcome.reason, 160)}`;
-    return {
-      comment: line.text,
-      files: [
-        {
-          filename: SUMMARY_JSON,
-          title: `${summary.rolloutId} summary.json`,
-          content: `${JSON.stringify(summary, null, 2)}\n`,
-        },
-        { filename: SUMMARY_MD, title: `${summary.rolloutId} SUMMARY.md`, content: cutoverMarkdown(summary) },
-      ],
-      kept: (key, error) =>
-        message(md`Evidence report kept: ${summary.rolloutId}`, [
-          section(
-            md`:warning: The evidence report could not be attached: ${escapeText(truncate(error, 200))}. It is kept with the train for ${REPORT_KEPT_DAYS} days (Redis key ${code(key)}).\n*${word}*: ${truncate(summary.outcome.reason, 300)}`,
-          ),
-        ]),
-    };
+    const reason = summary.outcome.reason;
+    return trainReportFiles({
+      id: summary.rolloutId,
+      summary,
+      markdown: cutoverMarkdown(summary),
+      dryRun: summary.dryRun,
+      word: summary.outcome.passed ? 'Passed' : state.status === 'aborted' ? 'Aborted' : 'Failed',
+      subject: `${summary.service} stream cutover in ${summary.env}`,
+      reason: (max) => `: ${truncate(reason, max)}`,
+      keptWith: ' with the train',
+    });
   }
   if (state.kind === 'flag-canary') {
     const summary = flagSummary(state);
-    const word =
-      summary.mode === 'off'
-        ? summary.success
-          ? 'Flags off'
-          : 'Flags not off'
-        : summary.success
-          ? 'CANARY PASSED'
-          : 'CANARY FAILED';
-    const reason = summary.rollback_reason ? `: ${truncate(summary.rollback_reason, 160)}` : '';
-    return {
-      comment:
-        md`:page_facing_up: Evidence report${summary.dryRun ? ' (dry run)' : ''}: *${word}*, ${summary.config} in ${summary.env}${reason}`
-          .text,
-      files: [
-        {
-          filename: SUMMARY_JSON,
-          title: `${summary.rolloutId} summary.json`,
-          content: `${JSON.stringify(summary, null, 2)}\n`,
-        },
-        { filename: SUMMARY_MD, title: `${summary.rolloutId} SUMMARY.md`, content: flagMarkdown(summary) },
-      ],
-      kept: (key, error) =>
-        message(md`Evidence report kept: ${summary.rolloutId}`, [
-          section(
-            md`:warning: The evidence report could not be attached: ${escapeText(truncate(error, 200))}. It is kept for ${REPORT_KEPT_DAYS} days (Redis key ${code(key)}).\n*${word}*${reason}`,
-          ),
-        ]),
-    };
+    const reason = summary.rollback_reason;
+    return trainReportFiles({
+      id: summary.rolloutId,
+      summary,
+      markdown: flagMarkdown(summary),
+      dryRun: summary.dryRun,
+      word:
+        summary.mode === 'off'
+          ? summary.success
+            ? 'Flags off'
+            : 'Flags not off'
+          : summary.success
+            ? 'CANARY PASSED'
+            : 'CANARY FAILED',
+      subject: `${summary.config} in ${summary.env}`,
+      reason: () => (reason ? `: ${truncate(reason, 160)}` : ''),
+      keptWith: '',
+    });
   }
   const built = rolloutReportFiles({ state, ...(report.plan ? { plan: report.plan } : {}) }, config);
   return {
     comment: comment(built.summary),
     files: built.files,
     kept: (key, error) => kept(built.summary, key, error),
+  };
+}
+
+/** A train's report (stream cutover, flag canary): its own summary and markdown, the same files and words. */
+function trainReportFiles(p: {
+  id: string;
+  summary: object;
+  markdown: string;
+  dryRun: boolean;
+  word: string;
+  subject: string;
+  /** `: <why>` cut to a length, or nothing. */
+  reason: (max: number) => string;
+  keptWith: string;
+}): BuiltReport {
+  return {
+    comment:
+      md`:page_facing_up: Evidence report${p.dryRun ? ' (dry run)' : ''}: *${p.word}*, ${p.subject}${p.reason(160)}`
+        .text,
+    files: [
+      {
+        filename: SUMMARY_JSON,
+        title: `${p.id} summary.json`,
+        content: `${JSON.stringify(p.summary, null, 2)}\n`,
+      },
+      { filename: SUMMARY_MD, title: `${p.id} SUMMARY.md`, content: p.markdown },
+    ],
+    kept: (key, error) =>
+      message(md`Evidence report kept: ${p.id}`, [
+        section(
+          md`:warning: The evidence report could not be attached: ${escapeText(truncate(error, 200))}. It is kept${p.keptWith} for ${REPORT_KEPT_DAYS} days (Redis key ${code(key)}).\n*${p.word}*${p.reason(300)}`,
+        ),
+      ]),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { StreamCutoverRunbook } from '../../config/runbooks.ts';
 import type { GateResult } from '../../gates/result.ts';
 import { ask, type Draft, draft, effectFailed, redo, retry, settle } from '../in-flight.ts';
+import { overrideTargetOf } from '../ports/route-split.ts';
 import { isTerminalStatus } from '../status.ts';
 import { note } from '../timeline.ts';
 import { formatSplit, sameSplit } from '../traffic.ts';
@@ -315,19 +316,13 @@ function judge(d: D, ctx: Ctx, at: string): void {
 function flipBack(d: D, at: string): void {
   const s = d.s;
   s.status = 'rolling-back';
-  const target = overrideTarget(s.route?.before ?? null);
+  const target = overrideTargetOf(s.route?.before ?? null);
   log(
     d,
     at,
     `the route was flipped in this train: putting back ${s.route?.before ?? 'no override'} (override ${target})`,
   );
   ask(d, { type: 'route-override', target });
-}
-
-/** The override command that restores what status read: none -> clear; rust_shell -> rust. */
-export function overrideTarget(before: string | null): string {
-  if (before === null || before === '') return 'clear';
-  return before === 'rust_shell' ? 'rust' : before;
 }
 
 function end(d: D, at: string): void {

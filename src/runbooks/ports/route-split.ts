@@ -36,3 +36,18 @@ export interface RouteSplitControl {
    */
   override(target: string, options?: RouteOverrideOptions): Promise<RouteSplitStatus>;
 }
+
+/**
+ * What status reads once each override target is set ('rollback' depends on each domain: not known in
+ * advance), and back: the target that restores an override as status read it (none -> clear).
+ */
+const READS: Readonly<Record<string, string | null>> = { legacy: 'legacy', rust: 'rust_shell', clear: null };
+
+export function overrideReadOf(target: string): string | null | undefined {
+  return Object.hasOwn(READS, target) ? READS[target] : undefined;
+}
+
+export function overrideTargetOf(read: string | null): string {
+  if (read === null || read === '') return 'clear';
+  return Object.entries(READS).find(([, value]) => value === read)?.[0] ?? read;
+}

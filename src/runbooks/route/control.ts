@@ -4,7 +4,12 @@ import { messageOf } from '../../gates/error-result.ts';
 import type { AuditEntry, Store } from '../../store/index.ts';
 import { timedId } from '../../store/time.ts';
 import type { Logger } from '../effects.ts';
-import type { RouteDecision, RouteSplitControl, RouteSplitStatus } from '../ports/route-split.ts';
+import {
+  overrideReadOf,
+  type RouteDecision,
+  type RouteSplitControl,
+  type RouteSplitStatus,
+} from '../ports/route-split.ts';
 import { isMember, type Person } from '../principals.ts';
 import { mayChangeRoute } from './policy.ts';
 import {
@@ -194,7 +199,7 @@ export function createRouteControl(deps: RouteControlDeps) {
     const replaced = before?.override ? await setByOf(ask.service, ask.env, before.override) : undefined;
     await control.override(ask.change);
     const after = await control.status();
-    const expected = ask.change === 'legacy' ? 'legacy' : ask.change === 'rust' ? 'rust_shell' : null;
+    const expected = overrideReadOf(ask.change) ?? null;
     if (after.override !== expected) {
       return {
         ok: false,
