@@ -14,6 +14,7 @@ import { startPageServer } from './slack-page/server.ts';
 import { createArtifactRegistryTwin } from './twins/artifact-registry/index.ts';
 import { createCloudRunTwin } from './twins/cloud-run/index.ts';
 import { createFlagsTwin } from './twins/flags/index.ts';
+import { createIamTwin } from './twins/iam/index.ts';
 import { createLoggingTwin } from './twins/logging/index.ts';
 import { createMonitoringTwin } from './twins/monitoring/index.ts';
 import { createPrometheusTwin } from './twins/prometheus/index.ts';
@@ -132,6 +133,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const prometheus = createPrometheusTwin({ origin });
     // The demo's images, pushed: a canary checks its tag here and deploys it by digest (seeds 000, 001).
     const registry = createArtifactRegistryTwin({ origin });
+    // The demo runs as its own service account, which the bot may act as (the permissions precondition).
+    const iam = createIamTwin({ origin });
     // digest -> tag, for the proxy (which build a revision deployed by digest runs) and for the tests.
     const tags = new Map<string, string>();
     const tagOf = (image: string) =>
@@ -192,6 +195,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...routeSplit.handlers,
       ...flags.handlers,
       ...prometheus.handlers,
+      ...iam.handlers, // before the registry, which answers any other /v1/ path with an error
       ...registry.handlers,
       ...cloudRun.handlers,
     );
@@ -208,7 +212,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stops.push({ what: 'the proxy', stop: () => proxy.stop() });
     answerDemoMetrics(prometheus, proxy);
     // The stable revision runs the good build (any tag but `bad` does).
-    cloudRun.seedService({ ...service, image: `${target.image}:v1`, urls: (tag) => proxy.url(tag) });
+    const runtimeAccount = `${target.cloudRunService}-runtime@${target.project}.iam.gserviceaccount.com`;
+    iam.seedAccount(runtimeAccount);
+    cloudRun.seedService({
+      ...service,
+      image: `${target.image}:v1`,
+      urls: (tag) => proxy.url(tag),
+      serviceAccount: runtimeAccount,
+    });
     for (const tag of ['v1', 'good', 'bad']) tags.set(registry.seedImage(`${target.image}:${tag}`), tag);
 
     const run = await writeRunConfig(runDir, {

@@ -8,6 +8,7 @@ import type { Api, Metrics } from '../metrics/metrics.ts';
 import { ArtifactRegistryAdapter } from '../platform/artifact-registry/index.ts';
 import { CloudRunAdapter, createDomainMappings } from '../platform/cloud-run/index.ts';
 import type { GoogleEndpoint } from '../platform/google.ts';
+import { createServiceAccounts } from '../platform/iam/index.ts';
 import { createCloudLogging, createRequestErrorSource } from '../platform/logging/index.ts';
 import { createCloudMonitoring, createErrorBudgetReader } from '../platform/monitoring/index.ts';
 import { createPreconditions } from '../platform/preconditions.ts';
@@ -133,7 +134,11 @@ export async function buildPlatform(input: {
     logging,
     prometheus,
     errorBudget,
-    preconditions: createPreconditions({ registry: new ArtifactRegistryAdapter({ google }), cloudRun }),
+    preconditions: createPreconditions({
+      registry: new ArtifactRegistryAdapter({ google }),
+      cloudRun,
+      iam: createServiceAccounts({ google }),
+    }),
     reportSinks,
     async close() {
       await Promise.allSettled([cloudRun.close(), monitoring.close(), logging.close(), errorBudget.close()]);

@@ -132,7 +132,7 @@ export const environment = z.strictObject({
       service: precondition('required', 'The Cloud Run service exists in its project and region'),
       permissions: precondition(
         'advisory',
-        "The bot's credentials may update the service (testIamPermissions; actAs on the runtime account is not seen)",
+        "The bot's credentials may update the service and act as its runtime service account (testIamPermissions of Cloud Run and IAM)",
       ),
       env: precondition('required', "The service declares the environment's requiredEnv and requiredSecrets"),
     })

@@ -3,7 +3,7 @@ import { messageOf } from '../gates/error-result.ts';
 import type { GateResult } from '../gates/result.ts';
 import type { ServiceRef } from './ports/cloud-run.ts';
 import { PlatformError } from './ports/errors.ts';
-import type { Preconditions } from './ports/preconditions.ts';
+import { ACT_AS, type Preconditions } from './ports/preconditions.ts';
 
 // The preconditions of a canary, before anything is deployed (seeds 000 and 001): the image tag exists in
 // Artifact Registry (it is then deployed by its digest), the Cloud Run service exists, the bot may update
@@ -122,7 +122,7 @@ export async function checkPreconditions(input: {
     const b = base(
       'permissions',
       `the bot's permissions on ${ref.service}`,
-      'run.services.get, run.services.update',
+      'run.services.get, run.services.update, actAs on its runtime account',
       `gcloud run services get-iam-policy ${ref.service} --region ${ref.region}`,
     );
     if (!port)
@@ -133,15 +133,27 @@ export async function checkPreconditions(input: {
     else {
       try {
         const may = await port.mayDeploy(ref);
+        // A revision runs as the template's account: deploying it needs actAs on that account too.
+        const account = await port.runtimeAccount(ref);
+        const actAs = account === undefined ? undefined : await port.mayActAs(ref.project, account);
+        const missing = [...may.missing, ...(actAs === false ? [`${ACT_AS} on ${account}`] : [])];
         add(
           policy.permissions,
-          may.allowed
-            ? { ...b, status: 'pass', observed: { value: 'granted' } }
+          missing.length === 0
+            ? {
+                ...b,
+                status: 'pass',
+                observed: {
+                  value: account
+                    ? `granted, acts as ${account}`
+                    : 'granted (runs as the default compute account: actAs not checked)',
+                },
+              }
             : {
                 ...b,
                 status: 'fail',
-                observed: { value: `missing ${may.missing.join(', ')}` },
-                reason: `the bot lacks ${may.missing.join(', ')}`,
+                observed: { value: `missing ${missing.join(', ')}` },
+                reason: `the bot lacks ${missing.join(', ')}`,
               },
         );
       } catch (error) {

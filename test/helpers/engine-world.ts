@@ -2,6 +2,7 @@ import { HttpResponse, http, type RequestHandler } from 'msw';
 import { afterAll, afterEach, beforeEach, expect, vi } from 'vitest';
 import { createArtifactRegistryTwin } from '../../sandbox/twins/artifact-registry/index.ts';
 import { createCloudRunTwin } from '../../sandbox/twins/cloud-run/index.ts';
+import { createIamTwin } from '../../sandbox/twins/iam/index.ts';
 import { createLoggingTwin, type LoggingTwinOptions } from '../../sandbox/twins/logging/index.ts';
 import { createMonitoringTwin, INSTANT_DATA } from '../../sandbox/twins/monitoring/index.ts';
 import { widened } from '../../sandbox/twins/monitoring/widened.ts';
@@ -17,6 +18,7 @@ import type { DataVisibility } from '../../src/gates/ports/monitoring.ts';
 import { createGateRegistry } from '../../src/gates/registry.ts';
 import { ArtifactRegistryAdapter } from '../../src/platform/artifact-registry/index.ts';
 import { CloudRunAdapter } from '../../src/platform/cloud-run/index.ts';
+import { createServiceAccounts } from '../../src/platform/iam/index.ts';
 import { createCloudLogging, createRequestErrorSource } from '../../src/platform/logging/index.ts';
 import { createCloudMonitoring, createErrorBudgetReader } from '../../src/platform/monitoring/index.ts';
 import { createPreconditions } from '../../src/platform/preconditions.ts';
@@ -160,6 +162,7 @@ export function useEngineWorld(
   });
   const routeSplit = createRouteSplitTwin();
   const registry = createArtifactRegistryTwin();
+  const iam = createIamTwin();
   const health = { healthy: true, probes: 0 };
   const healthz = http.get(/^https:\/\/[^/]+\/healthz$/, () => {
     health.probes += 1;
@@ -177,6 +180,7 @@ export function useEngineWorld(
     ...metrics.handlers,
     ...routeSplit.handlers,
     ...registry.handlers,
+    ...iam.handlers,
     ...(options.logging ? logs.handlers : []),
     healthz,
     ...extra,
@@ -201,6 +205,7 @@ export function useEngineWorld(
       retryDelayMs: 1,
     }),
     cloudRun: cloudRunAdapter,
+    iam: createServiceAccounts({ google: { projectId: PROJECT, endpoint: iam.endpoint } }),
   });
   const errorBudget = createErrorBudgetReader({
     target: { projectId: PROJECT, endpoint: { host: 'monitoring.twin', port: 80, protocol: 'http' } },
@@ -234,6 +239,7 @@ export function useEngineWorld(
     logs.reset();
     routeSplit.reset();
     registry.reset();
+    iam.reset();
     health.healthy = true;
     health.probes = 0;
     notifications.length = 0;
@@ -269,6 +275,8 @@ export function useEngineWorld(
     routeSplit,
     /** The Artifact Registry twin (the image precondition). */
     registry,
+    /** The IAM twin (actAs on the runtime service account, a precondition). */
+    iam,
     /** The real route-split adapter, talking to the twin with the operator's token. */
     routeSplitClient,
     health,
@@ -319,8 +327,14 @@ export function useEngineWorld(
     },
 
     /** The service serving 100 % from its one stable revision, with healthy traffic on it. */
-    seed(): string {
-      const view = cloudRun.seedService({ ...REF, image: `${IMAGE_REPO}:v1.0.0`, revision: STABLE_REVISION });
+    /** The service with its stable revision; `serviceAccount` is the template's runtime account. */
+    seed(options: { serviceAccount?: string } = {}): string {
+      const view = cloudRun.seedService({
+        ...REF,
+        image: `${IMAGE_REPO}:v1.0.0`,
+        revision: STABLE_REVISION,
+        ...options,
+      });
       world.feed(STABLE_REVISION);
       return view.latestReadyRevision as string;
     },

@@ -1,8 +1,10 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createArtifactRegistryTwin } from '../../sandbox/twins/artifact-registry/index.ts';
 import { createCloudRunTwin } from '../../sandbox/twins/cloud-run/index.ts';
+import { createIamTwin } from '../../sandbox/twins/iam/index.ts';
 import { ArtifactRegistryAdapter, parseImageRef } from '../../src/platform/artifact-registry/index.ts';
 import { CloudRunAdapter } from '../../src/platform/cloud-run/index.ts';
+import { createServiceAccounts } from '../../src/platform/iam/index.ts';
 import { createPreconditions } from '../../src/platform/preconditions.ts';
 import { PlatformError } from '../../src/runbooks/ports/errors.ts';
 import { useTwins } from '../helpers/msw.ts';
@@ -12,7 +14,8 @@ import { useTwins } from '../helpers/msw.ts';
 
 const registry = createArtifactRegistryTwin();
 const run = createCloudRunTwin();
-useTwins(...registry.handlers, ...run.handlers);
+const iam = createIamTwin();
+useTwins(...registry.handlers, ...run.handlers, ...iam.handlers);
 
 const images = new ArtifactRegistryAdapter({
   google: { projectId: 'openagentsgemini', endpoint: registry.endpoint },
@@ -23,7 +26,11 @@ const cloudRun = new CloudRunAdapter({
   pollMs: 2,
   maxPollMs: 10,
 });
-const preconditions = createPreconditions({ registry: images, cloudRun });
+const preconditions = createPreconditions({
+  registry: images,
+  cloudRun,
+  iam: createServiceAccounts({ google: { projectId: 'openagentsgemini', endpoint: iam.endpoint } }),
+});
 afterAll(async () => {
   await images.close();
   await cloudRun.close();
@@ -31,6 +38,7 @@ afterAll(async () => {
 beforeEach(() => {
   registry.reset();
   run.reset();
+  iam.reset();
 });
 
 const REPO = 'us-central1-docker.pkg.dev/openagentsgemini/openagents-control-service';
@@ -251,5 +259,43 @@ describe('Cloud Run preconditions, through @google-cloud/run', () => {
     await expect(preconditions.serviceEnv({ ...ref, service: 'gone' })).rejects.toMatchObject({
       kind: 'not-found',
     });
+  });
+});
+
+describe('actAs on the runtime account, through IAM testIamPermissions', () => {
+  const account = 'control-runtime@openagentsgemini.iam.gserviceaccount.com';
+
+  it("runtimeAccount: the template's account, or undefined for the default compute account", async () => {
+    run.seedService({ ...ref, image: `${IMAGE}:v1.41.0`, serviceAccount: account });
+    expect(await preconditions.runtimeAccount(ref)).toBe(account);
+    run.seedService({ ...ref, service: 'plain', image: `${IMAGE}:v1.41.0` });
+    expect(await preconditions.runtimeAccount({ ...ref, service: 'plain' })).toBeUndefined();
+  });
+
+  it('mayActAs: asks IAM for iam.serviceAccounts.actAs on the account, and reads the subset granted', async () => {
+    iam.seedAccount(account);
+    expect(await preconditions.mayActAs('openagentsgemini', account)).toBe(true);
+    const [asked] = iam.recorder.requests;
+    expect(asked?.method).toBe('POST');
+    expect(asked?.path.split('?')[0]).toBe(
+      `/v1/projects/openagentsgemini/serviceAccounts/${account}:testIamPermissions`,
+    );
+    expect(asked?.body).toEqual({ permissions: ['iam.serviceAccounts.actAs'] });
+    iam.setPermissions(account, ['iam.serviceAccounts.get']);
+    expect(await preconditions.mayActAs('openagentsgemini', account)).toBe(false);
+  });
+
+  it('mayActAs: a missing account is not-found; a refused or late IAM is an error of its kind', async () => {
+    const missing = await failure(
+      preconditions.mayActAs('openagentsgemini', 'gone@x.iam.gserviceaccount.com'),
+    );
+    expect(missing.kind).toBe('not-found');
+    expect(missing.message).toContain('gone@x.iam.gserviceaccount.com');
+    iam.seedAccount(account);
+    iam.recorder.inject({
+      match: `POST /v1/projects/openagentsgemini/serviceAccounts/${account}:testIamPermissions`,
+      status: 429,
+    });
+    expect((await failure(preconditions.mayActAs('openagentsgemini', account))).kind).toBe('rate-limited');
   });
 });

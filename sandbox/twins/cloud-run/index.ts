@@ -77,6 +77,8 @@ export interface ServiceSeed extends ServiceKey {
   env?: Record<string, string>;
   /** Variables read from Secret Manager, by variable name (after the literal ones in the container). */
   secrets?: Record<string, SecretRef>;
+  /** The runtime service account (`template.serviceAccount`); absent: the default compute account. */
+  serviceAccount?: string;
   /**
    * Where the service (no tag) and its tags are served; default Cloud Run's `https://[tag---]svc-hash-uc.a.run.app`.
    * The sandbox serves them on loopback, so the bot's smoke checks reach what the twin reports.
@@ -209,9 +211,10 @@ export function createCloudRunTwin(options: CloudRunTwinOptions = {}) {
 
     /** A service whose one ready revision serves 100 % through a LATEST target; returns its view. */
     seedService(seed: ServiceSeed): TwinServiceView {
-      const { image, revision, urls, env, secrets, ...key } = seed;
+      const { image, revision, urls, env, secrets, serviceAccount, ...key } = seed;
       const stored = services.seed(key, image, revision, env, secrets);
       if (urls) stored.urls = urls;
+      if (serviceAccount) stored.template = { ...stored.template, serviceAccount };
       return view(key);
     },
     /** Another revision of a seeded service (no traffic); returns its short name. */

@@ -161,6 +161,11 @@ export class CloudRunAdapter implements CloudRun, ServicePreconditions {
     return envNamesOf(service.template?.containers);
   }
 
+  async runtimeAccount(ref: ServiceRef): Promise<string | undefined> {
+    const service = await this.read(ref);
+    return service.template?.serviceAccount || undefined;
+  }
+
   async deployNoTraffic(ref: ServiceRef, request: DeployRequest): Promise<Deployment> {
     const subject = serviceSubject(ref);
     const tag = request.tag ?? 'canary';

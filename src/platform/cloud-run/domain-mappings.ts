@@ -1,8 +1,15 @@
-import { type AuthClient, GoogleAuth, PassThroughClient } from 'google-auth-library';
 import { z } from 'zod';
 import type { DomainMapping, DomainMappingRef, DomainMappings } from '../../gates/ports/domain-mappings.ts';
-import { PlatformError, type PlatformErrorKind } from '../../runbooks/ports/errors.ts';
 import type { GoogleTarget } from '../google.ts';
+import {
+  callGoogleRest,
+  googleMessage,
+  kindOfHttpStatus,
+  type RestAuth,
+  restAuthOf,
+  restFailure,
+  restUrl,
+} from '../google-rest.ts';
 import { SYSTEM } from './errors.ts';
 
 // Cloud Run domain mappings (seed 001's `gcloud beta run domain-mappings describe`). They exist only in
@@ -18,10 +25,8 @@ export interface DomainMappingsOptions {
   /** Deadline of one read; default 30 s. */
   callTimeoutMs?: number;
   /** The authorized HTTP client; by default ADC, or a pass-through client when `google.endpoint` is set. */
-  auth?: Pick<AuthClient, 'request'>;
+  auth?: RestAuth;
 }
-
-const SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
 const condition = z.object({
   type: z.string(),
@@ -54,62 +59,43 @@ const domainMappingAnswer = z.object({
 /** The URL of one mapping: the regional endpoint in production, the twin's endpoint otherwise. */
 export function domainMappingUrl(target: GoogleTarget, ref: DomainMappingRef): string {
   const path = `/apis/domains.cloudrun.com/v1/namespaces/${encodeURIComponent(ref.project)}/domainmappings/${encodeURIComponent(ref.domain)}`;
-  const endpoint = target.endpoint;
-  if (!endpoint) return `https://${ref.region}-run.googleapis.com${path}`;
-  return `${endpoint.protocol}://${endpoint.host}:${endpoint.port}${path}`;
+  return restUrl(target, `${ref.region}-run.googleapis.com`, path);
 }
 
 export function createDomainMappings(options: DomainMappingsOptions): DomainMappings {
   const { google } = options;
   const timeoutMs = options.callTimeoutMs ?? 30_000;
-  const auth: Pick<AuthClient, 'request'> =
-    options.auth ??
-    (google.endpoint
-      ? new PassThroughClient()
-      : new GoogleAuth({ scopes: [SCOPE], projectId: google.projectId }));
+  const auth: RestAuth = options.auth ?? restAuthOf(google);
 
   return {
     async get(ref: DomainMappingRef): Promise<DomainMapping | undefined> {
       const subject = `the domain mapping of ${ref.domain} (project ${ref.project}, region ${ref.region})`;
       const url = domainMappingUrl(google, ref);
-      const signal = AbortSignal.timeout(timeoutMs);
-      let status: number;
-      let text: string;
-      try {
-        const response = await auth.request<string>({
-          url,
-          method: 'GET',
-          headers: { accept: 'application/json' },
-          responseType: 'text',
-          validateStatus: () => true, // every answer is read here, Google's error body included
-          retry: false,
-          signal,
-        });
-        status = response.status;
-        text = typeof response.data === 'string' ? response.data : JSON.stringify(response.data);
-      } catch (error) {
-        if (signal.aborted) {
-          throw failure('timeout', `${subject}: no answer from Cloud Run within ${timeoutMs} ms`, error);
-        }
-        // ADC missing or refused (no answer from Google itself) lands here too, with its own words.
-        throw failure(
-          'unavailable',
-          `${subject}: Cloud Run could not be reached (${messageOf(error)})`,
-          error,
-        );
-      }
-      const body = parseJson(text);
+      const { status, body } = await callGoogleRest({
+        auth,
+        url,
+        method: 'GET',
+        timeoutMs,
+        subject,
+        api: 'Cloud Run',
+        system: SYSTEM,
+      });
       // Google's NOT_FOUND body: there is no such mapping. A bare 404 is a wrong endpoint, not an answer.
       if (status === 404 && googleMessage(body) !== undefined) return undefined;
       if (status < 200 || status >= 300) {
         const said = googleMessage(body) ?? `HTTP ${status}`;
-        throw failure(kindOfStatus(status), `${subject}: ${wordsFor(status)} (Cloud Run: ${said})`);
+        throw restFailure(
+          SYSTEM,
+          kindOfHttpStatus(status),
+          `${subject}: ${wordsFor(status)} (Cloud Run: ${said})`,
+        );
       }
       const parsed = domainMappingAnswer.safeParse(body);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-        throw failure(
+        throw restFailure(
+          SYSTEM,
           'invalid',
           `${subject}: Cloud Run answered in an unexpected shape (${body === undefined ? 'not JSON' : `${where}${issue?.message}`})`,
         );
@@ -130,18 +116,6 @@ export function createDomainMappings(options: DomainMappingsOptions): DomainMapp
   };
 }
 
-function failure(kind: PlatformErrorKind, message: string, cause?: unknown): PlatformError {
-  return new PlatformError(SYSTEM, kind, message, cause === undefined ? undefined : { cause });
-}
-
-function kindOfStatus(status: number): PlatformErrorKind {
-  if (status === 401) return 'unauthorized';
-  if (status === 404) return 'not-found';
-  if (status === 403) return 'permission-denied';
-  if (status === 429) return 'rate-limited';
-  return status >= 500 ? 'unavailable' : 'invalid';
-}
-
 function wordsFor(status: number): string {
   if (status === 401) return 'credentials rejected';
   // run.domainmappings.get is in roles/run.viewer.
@@ -151,20 +125,4 @@ function wordsFor(status: number): string {
   return status >= 500 ? 'Cloud Run unavailable' : 'Cloud Run refused the request';
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 /** The message of Google's `{error: {code, message, status}}`. */
-function googleMessage(body: unknown): string | undefined {
-  const message = (body as { error?: { message?: unknown } } | undefined)?.error?.message;
-  return typeof message === 'string' && message ? message.slice(0, 300) : undefined;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message || error.name : String(error);
-}

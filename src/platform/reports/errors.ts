@@ -1,4 +1,5 @@
 import { PlatformError, type PlatformErrorKind } from '../../runbooks/ports/errors.ts';
+import { kindOfHttpStatus } from '../google-rest.ts';
 
 // Failures of every report sink, as PlatformErrors of system 'reports' (the port's contract), and the
 // names a sink accepts: a run id and a file name become object names and repository paths, so neither
@@ -11,28 +12,7 @@ export function failure(kind: PlatformErrorKind, message: string, cause?: unknow
 }
 
 /** The kind an HTTP status stands for (Cloud Storage's JSON API and GitHub's REST API alike). */
-export function kindOfStatus(status: number | undefined): PlatformErrorKind {
-  switch (status) {
-    case 400:
-    case 422:
-      return 'invalid';
-    case 401:
-      return 'unauthorized';
-    case 403:
-      return 'permission-denied';
-    case 404:
-      return 'not-found';
-    case 409:
-    case 412:
-      return 'conflict';
-    case 429:
-      return 'rate-limited';
-    case 408:
-      return 'timeout';
-    default:
-      return 'unavailable';
-  }
-}
+export const kindOfStatus = kindOfHttpStatus;
 
 // As the store's ids (store/keys.ts), and never only dots: "." and ".." would name a parent folder.
 const SEGMENT = /^(?!\.+$)[A-Za-z0-9._-]{1,128}$/;

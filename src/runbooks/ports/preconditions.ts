@@ -54,12 +54,25 @@ export interface ServicePreconditions {
   /**
    * Cloud Run's testIamPermissions on the service for the caller (the bot's own credentials); default
    * DEPLOY_PERMISSIONS. Cloud Run checks `run.*` permissions only: `iam.serviceAccounts.actAs` on the
-   * runtime service account lives on that account, not on the service, and is not checked here.
+   * runtime service account lives on that account (ServiceAccounts.mayActAs).
    */
   mayDeploy(ref: ServiceRef, permissions?: readonly string[]): Promise<DeployPermissions>;
+  /** The template's runtime service account; undefined when it runs as the default compute account. */
+  runtimeAccount(ref: ServiceRef): Promise<string | undefined>;
   /** The template's variables: what the next revision (the canary) gets. */
   serviceEnv(ref: ServiceRef): Promise<ServiceEnvNames>;
 }
 
-/** Every precondition check; platform/preconditions.ts puts the two adapters together. */
-export interface Preconditions extends ImageRegistry, ServicePreconditions {}
+/** Deploying a revision that runs as an account needs `iam.serviceAccounts.actAs` on that account. */
+export const ACT_AS = 'iam.serviceAccounts.actAs';
+
+export interface ServiceAccounts {
+  /**
+   * IAM's testIamPermissions on the account for the caller: whether the bot may act as it. PlatformError
+   * (system 'iam'): 'not-found' for an account that does not exist.
+   */
+  mayActAs(project: string, email: string): Promise<boolean>;
+}
+
+/** Every precondition check; platform/preconditions.ts puts the adapters together. */
+export interface Preconditions extends ImageRegistry, ServicePreconditions, ServiceAccounts {}
