@@ -86,12 +86,12 @@ const FORMS: Record<Command, Record<string, Form>> = {
   },
   '/validate': {
     run: {
-      form: '/validate <env> [--baseline]',
-      does: "Run the environment's validation matrix (seed 002): a card in this channel, results.tsv and SUMMARY.md in its thread, then the go/no-go verdict. --baseline records without gating (pre-cutover capture). Deployers, approvers and admins of the environment may run it.",
+      form: '/validate <env> [<env>...] [--baseline]',
+      does: "Run the environment's validation matrix (seed 002): a card in this channel, results.tsv and SUMMARY.md in its thread (and the environment's report sinks), then the go/no-go verdict. Several environments (/validate staging prod) run as one run with a verdict for each. --baseline records without gating (pre-cutover capture). Deployers, approvers and admins of each environment may run it.",
     },
     files: {
       form: '/validate files <run-id>',
-      does: 'Upload the files of a finished run into its thread again, when the upload failed.',
+      does: 'Upload the files of a finished run into its thread (and its report sinks) again, when the upload failed.',
     },
     help: { form: '/validate help', does: 'This help.' },
   },
@@ -135,7 +135,7 @@ const FORMS: Record<Command, Record<string, Form>> = {
   '/report': {
     get: {
       form: '/report <run-id>',
-      does: "A past evidence report from the environment's durable sink (Cloud Storage, a GitHub repository), beyond Redis' 90 days: its files and the start of its SUMMARY.md.",
+      does: "A past evidence report (a rollout, a validation run, an incident) from the environment's durable sink (Cloud Storage, a GitHub repository), beyond Redis' 90 days: its files and the start of its Markdown.",
     },
     help: { form: '/report help', does: 'This help.' },
   },
@@ -176,6 +176,7 @@ const EXAMPLES: Record<Command, string[]> = {
   ],
   '/validate': [
     '/validate staging',
+    '/validate staging prod',
     '/validate prod --baseline',
     '/validate files val-staging-20261130T101500-1a2b',
   ],

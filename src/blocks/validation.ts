@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
-import { laneSummaries, notPassed } from '../validation/lanes.ts';
+import { envsLabel, type LaneSummary, laneSummaries, notPassed } from '../validation/lanes.ts';
 import type { CheckStatus, ValidationRun, Verdict } from '../validation/types.ts';
-import { verdictSentence, verdictTitle } from '../validation/verdict.ts';
+import { runVerdictTitle, verdictIn, verdictSentence, verdictTitle } from '../validation/verdict.ts';
 import {
   code,
   context,
@@ -22,7 +22,8 @@ import { between, slackDate } from './time.ts';
 // The validation card (/validate): posted in the channel when the run starts, edited when it ends to
 // show the verdict, a table of lanes and the checks that did not pass. Everything else (every row, the
 // evidence) is in results.tsv and SUMMARY.md in its thread, so the card cuts what does not fit and says
-// where the rest is, instead of growing past Slack's limits.
+// where the rest is, instead of growing past Slack's limits. A run over several environments shows the
+// overall verdict first, then each environment's verdict above its own table of lanes.
 
 const STATUS_EMOJI: Record<CheckStatus, string> = {
   pass: ':white_check_mark:',
@@ -42,8 +43,10 @@ export function validationCard(run: ValidationRun): SlackMessage {
 }
 
 function title(run: ValidationRun, what: string): string {
-  return `Validation of ${run.env}: ${what}`;
+  return `Validation of ${envsLabel(run.envs)}: ${what}`;
 }
+
+const several = (run: ValidationRun) => run.envs.length > 1;
 
 function modeWords(run: ValidationRun): string {
   return run.mode === 'gating'
@@ -63,12 +66,15 @@ function footer(run: ValidationRun, ...more: Mrkdwn[]) {
 }
 
 function runningCard(run: ValidationRun): SlackMessage {
-  const lanes = new Set(run.plan.map((p) => p.lane)).size;
+  const lanes = new Set(run.plan.map((p) => `${p.env}\u0000${p.lane}`)).size;
   const done = run.results.length > 0 ? md` ${run.results.length} of ${run.plan.length} done.` : '';
+  const where = run.envs
+    .map((env) => code(env))
+    .reduce((all, one, i, list) => (i === list.length - 1 ? md`${all} and ${one}` : md`${all}, ${one}`));
   return message(md`${title(run, 'running')} (${run.plan.length} checks)`, [
     header(title(run, 'running')),
     section(
-      md`:hourglass_flowing_sand: Running *${run.plan.length} checks* in *${lanes} lanes* of ${code(run.env)}, in ${escapeText(modeWords(run))}.${done}`,
+      md`:hourglass_flowing_sand: Running *${run.plan.length} checks* in *${lanes} lanes* of ${where}, in ${escapeText(modeWords(run))}.${done}`,
     ),
     footer(run, md`results.tsv and SUMMARY.md will be in the thread`),
   ]);
@@ -95,14 +101,14 @@ function finishedCard(run: ValidationRun, verdict: Verdict): SlackMessage {
     (budget) => [
       header(title(run, verdictTitle(verdict))),
       section(md`${verdictEmoji(verdict)} ${escapeText(verdictSentence(verdict))}`),
-      ...laneTable(run),
+      ...(several(run) ? perEnvironment(run) : laneTable(laneSummaries(run))),
       ...(problems.length > 0
         ? lineSections(
             [
               md`*Did not pass*`,
               ...problems.map(
                 (r) =>
-                  md`${STATUS_EMOJI[r.status]} *${escapeText(`${r.lane} / ${r.check}`)}* (${escapeText(r.service)}, ${r.required ? 'required' : 'optional'}): ${escapeText(truncate(r.line, budget))}`,
+                  md`${STATUS_EMOJI[r.status]} *${escapeText(`${r.lane} / ${r.check}`)}* (${escapeText(several(run) ? `${r.service} in ${r.env}` : r.service)}, ${r.required ? 'required' : 'optional'}): ${escapeText(truncate(r.line, budget))}`,
               ),
             ],
             { maxLines: MAX_PROBLEMS + 1, maxSections: 3, more: 'every row is in results.tsv in the thread' },
@@ -114,15 +120,38 @@ function finishedCard(run: ValidationRun, verdict: Verdict): SlackMessage {
     600,
   );
   return message(
-    md`${title(run, verdictTitle(verdict))}: ${verdict.counts.passed} of ${verdict.counts.total} checks passed`,
+    md`${title(run, runVerdictTitle(run))}: ${verdict.counts.passed} of ${verdict.counts.total} checks passed`,
     blocks,
   );
 }
 
+/** Each environment's own verdict, then its lanes: the table is cut at MAX_LANES over all of them. */
+function perEnvironment(run: ValidationRun): KnownBlock[] {
+  const all = laneSummaries(run);
+  const shown = new Set(all.slice(0, MAX_LANES));
+  const blocks: KnownBlock[] = [];
+  for (const env of run.envs) {
+    const own = verdictIn(run, env);
+    blocks.push(
+      section(
+        own
+          ? md`${verdictEmoji(own)} *${escapeText(env)}: ${escapeText(verdictTitle(own))}*. ${escapeText(verdictSentence(own))}`
+          : md`:heavy_minus_sign: *${escapeText(env)}*: no verdict.`,
+      ),
+    );
+    const lanes = all.filter((l) => l.env === env && shown.has(l));
+    // Cut already, over every environment's lanes together.
+    if (lanes.length > 0) blocks.push(...laneTable(lanes, Number.POSITIVE_INFINITY));
+  }
+  if (all.length > shown.size) {
+    blocks.push(context(md`and ${all.length - shown.size} more lanes: see SUMMARY.md in the thread`));
+  }
+  return blocks;
+}
+
 /** The lanes as a fixed-width table in code blocks, as many sections as it takes. */
-function laneTable(run: ValidationRun): KnownBlock[] {
-  const lanes = laneSummaries(run);
-  const shown = lanes.slice(0, MAX_LANES);
+function laneTable(lanes: readonly LaneSummary[], max = MAX_LANES): KnownBlock[] {
+  const shown = lanes.slice(0, max);
   const width = Math.min(24, Math.max(4, ...shown.map((l) => l.lane.length)));
   const cell = (text: string, n: number) => truncate(text, n).padEnd(n);
   const num = (value: number) => String(value).padStart(4);
@@ -150,9 +179,9 @@ function laneTable(run: ValidationRun): KnownBlock[] {
 
 /** The comment the files are uploaded with. */
 export function validationFilesComment(run: ValidationRun): string {
-  const verdict = run.verdict ? verdictTitle(run.verdict) : 'no verdict';
   // The upload's comment is mrkdwn like any message text.
-  return md`results.tsv and SUMMARY.md of validation run ${run.id} (${run.env}): ${verdict}`.text;
+  return md`results.tsv and SUMMARY.md of validation run ${run.id} (${envsLabel(run.envs)}): ${runVerdictTitle(run)}`
+    .text;
 }
 
 /** Said in the thread when the files could not be uploaded: nothing is lost, and how to get them. */

@@ -44,7 +44,14 @@ export function buildSlackSide(deps: {
   const { config, store, client } = deps;
   const log = engineLogger(deps.log);
   const poster = createPoster(client, createMessageRefs(store.redis, store.keys));
-  const incidents = createIncidents({ store, redis: store.redis, config, poster });
+  const incidents = createIncidents({
+    store,
+    redis: store.redis,
+    config,
+    poster,
+    log,
+    ...(deps.sinks ? { sinks: deps.sinks } : {}),
+  });
   const home = createHome({ client, store, incidents });
   const notify = createSlackNotifier({
     store,

@@ -93,6 +93,11 @@ const plural = (n: number, word: string) => md`${n} ${word}${n === 1 ? '' : 's'}
 export function closedAnswer(resolved: Extract<IncidentResult, { ok: true }>): Reply {
   const { incident, report } = resolved;
   const notes = report.report.timeline.filter((e) => e.source === 'human').length;
+  if (resolved.republished && !report.uploadError) {
+    return say(
+      md`${code(incident.id)} was resolved already; its report (${plural(notes, 'note')}) is now in its thread.`,
+    );
+  }
   if (report.uploadError) {
     return say(
       md`Closed ${code(incident.id)}. Its report (${plural(notes, 'note')}) is saved, but could not be posted into the thread: ${report.uploadError}. It is kept in Redis under ${code(report.key)}; check the bot's Slack scopes (files:write).`,

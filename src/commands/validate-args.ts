@@ -3,11 +3,12 @@ import { closest } from '../config/names.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import { type Parsed, words } from './args.ts';
 
-// `/validate <env> [--baseline]`, `/validate files <run-id>`, `/validate help`. The environment must be
-// one of the config's and have a validation matrix; both are answered here, in the ack.
+// `/validate <env> [<env>...] [--baseline]`, `/validate files <run-id>`, `/validate help`. Each environment
+// must be one of the config's, named once, and have a validation matrix; all are answered here, in the
+// ack. Several environments (`/validate staging prod`) run as one run.
 
 export type ValidateIntent =
-  | { sub: 'run'; env: string; baseline: boolean }
+  | { sub: 'run'; envs: string[]; baseline: boolean }
   | { sub: 'files'; runId: string }
   | { sub: 'help' };
 
@@ -37,25 +38,32 @@ export function parseValidate(text: string, config: ShiftgateConfig): Parsed<Val
     return { ok: true, value: { sub: 'files', runId } };
   }
   const known = Object.keys(config.environments);
+  const knownList = mdJoin(
+    known.map((k) => md`${code(k)}`),
+    ', ',
+  );
   if (first === undefined) return { ok: false, error: md`Name the environment to validate.` };
-  if (!Object.hasOwn(config.environments, first)) {
-    const near = closest(first, known);
-    const hint = near ? md` Did you mean ${code(near)}?` : '';
-    return {
-      ok: false,
-      error: md`Unknown environment ${code(first)}.${hint} Known environments: ${mdJoin(
-        known.map((k) => md`${code(k)}`),
-        ', ',
-      )}.`,
-    };
+  const envs = [first, ...rest];
+  for (const [i, env] of envs.entries()) {
+    if (!Object.hasOwn(config.environments, env)) {
+      const near = closest(env, known);
+      const hint = near ? md` Did you mean ${code(near)}?` : '';
+      return {
+        ok: false,
+        error: md`Unknown environment ${code(env)}.${hint} Known environments: ${knownList}.`,
+      };
+    }
+    if (envs.indexOf(env) !== i) {
+      return {
+        ok: false,
+        error: md`${code(env)} is named twice: name each environment once, e.g. \`/validate staging prod\`. Known environments: ${knownList}.`,
+      };
+    }
   }
-  if (rest.length > 0)
-    return {
-      ok: false,
-      error: md`\`/validate\` takes one environment; ${code(rest[0] ?? '')} is one word too many.`,
-    };
-  if (!config.environments[first]?.validation) {
-    const ready = known.filter((env) => config.environments[env]?.validation);
+  const without = envs.filter((env) => !config.environments[env]?.validation);
+  if (without.length > 0) {
+    const env = without[0] as string;
+    const ready = known.filter((k) => config.environments[k]?.validation);
     const others =
       ready.length > 0
         ? md` Environments with one: ${mdJoin(
@@ -65,8 +73,8 @@ export function parseValidate(text: string, config: ShiftgateConfig): Parsed<Val
         : '';
     return {
       ok: false,
-      error: md`${code(first)} has no validation matrix: add \`environments.${first}.validation.lanes\` to the config.${others}`,
+      error: md`${code(env)} has no validation matrix: add \`environments.${env}.validation.lanes\` to the config.${others}`,
     };
   }
-  return { ok: true, value: { sub: 'run', env: first, baseline } };
+  return { ok: true, value: { sub: 'run', envs, baseline } };
 }

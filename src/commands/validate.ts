@@ -1,7 +1,8 @@
 import { help, validationCard, validationFilesComment, validationFilesFailed } from '../blocks/index.ts';
-import { code, link, md, mention, withMentions } from '../blocks/message.ts';
+import { code, link, type Mrkdwn, md, mention, withMentions } from '../blocks/message.ts';
 import { messageOf } from '../gates/error-result.ts';
 import type { AttachedFile } from '../platform/slack/poster.ts';
+import { keepReport } from '../platform/slack/report-keep.ts';
 import { VALIDATION_SUMMARY_MD, validationSummaryMarkdown } from '../reports/validation-summary.ts';
 import { RESULTS_TSV, resultsTsv } from '../reports/validation-tsv.ts';
 import { describePrincipals } from '../runbooks/principals.ts';
@@ -12,13 +13,14 @@ import type { ValidateIntent } from './validate-args.ts';
 
 // /validate: the validation matrix of seed 002. The card goes in the channel the command was typed in
 // (the validation is about an environment, not one service's channel; whoever asks reads the answer
-// there). The matrix runs after the answer, results.tsv and SUMMARY.md go in the card's thread, and the
-// card is edited to the verdict.
+// there). The matrix runs after the answer; results.tsv and SUMMARY.md are kept in the environment's
+// report sinks (each environment's, for a run over several), then go in the card's thread, and the card
+// is edited to the verdict. `/validate staging prod` runs both matrices as one run.
 //
-// Who may run it: the environment's deployers, approvers and admins. A run only reads, but it sends
-// authenticated requests with the environment's access token (sessions, sync-token mints) and its
-// verdict is a release decision, so it is theirs to make; everyone else reads the card and the files.
-// One run at a time per environment.
+// Who may run it: the environment's deployers, approvers and admins (of every environment it names). A
+// run only reads, but it sends authenticated requests with the environment's access token (sessions,
+// sync-token mints) and its verdict is a release decision, so it is theirs to make; everyone else reads
+// the card and the files. One run at a time per environment.
 
 const ANSWER = {
   noPorts: md`Validation is not available on this replica: it was started without the Cloud Run and Cloud Logging ports it needs.`,
@@ -31,30 +33,44 @@ export async function runValidate(intent: ValidateIntent, who: Invocation, surfa
     case 'files':
       return uploadAgain(intent.runId, surface);
     case 'run':
-      return start(intent.env, intent.baseline, who, surface);
+      return start(intent.envs, intent.baseline, who, surface);
   }
 }
 
-async function start(env: string, baseline: boolean, who: Invocation, surface: Surface): Promise<Reply> {
+/** `staging`, `staging` and `prod`: the environments as code spans. */
+function envWords(envs: readonly string[]): Mrkdwn {
+  return envs
+    .map((env) => md`${code(env)}`)
+    .reduce((all, one, i, list) => (i === list.length - 1 ? md`${all} and ${one}` : md`${all}, ${one}`));
+}
+
+async function start(
+  envs: readonly string[],
+  baseline: boolean,
+  who: Invocation,
+  surface: Surface,
+): Promise<Reply> {
   const { config, poster } = surface;
   const validation = surface.validation;
   if (!validation) return say(ANSWER.noPorts);
-  const environment = config.environments[env];
-  if (!environment) return say(md`Unknown environment ${code(env)}.`);
-  const roles = [environment.deployers, environment.approval.approvers, environment.admins];
-  if (!(await isAnyOf(surface, who.userId, roles))) {
-    return say(
-      md`Only deployers, approvers and admins of ${code(env)} may run its validation (${withMentions(describePrincipals(...roles))}): it calls the services with the environment's access token and its verdict is a release decision. Anyone can read a run's card and files.`,
-    );
+  for (const env of envs) {
+    const environment = Object.hasOwn(config.environments, env) ? config.environments[env] : undefined;
+    if (!environment) return say(md`Unknown environment ${code(env)}.`);
+    const roles = [environment.deployers, environment.approval.approvers, environment.admins];
+    if (!(await isAnyOf(surface, who.userId, roles))) {
+      return say(
+        md`Only deployers, approvers and admins of ${code(env)} may run its validation (${withMentions(describePrincipals(...roles))}): it calls the services with the environment's access token and its verdict is a release decision. Anyone can read a run's card and files.`,
+      );
+    }
   }
 
   const begun = await validation.begin({
-    env,
+    envs,
     mode: baseline ? 'baseline' : 'gating',
     requestedBy: who.userId,
   });
   if (!begun.ok) {
-    if (begun.reason !== 'running') return say(md`Cannot validate ${code(env)}: ${begun.message}.`);
+    if (begun.reason !== 'running') return say(md`Cannot validate ${envWords(envs)}: ${begun.message}.`);
     const card = await poster.ref(begun.holder, 'card');
     const permalink = card ? await poster.permalink(card) : undefined;
     const by = begun.running
@@ -66,7 +82,7 @@ async function start(env: string, baseline: boolean, who: Invocation, surface: S
         ? md`Its card in ${channelMention(card.channel)}`
         : 'Its card';
     return say(
-      md`A validation of ${code(env)} is already running: ${code(begun.holder)}${by}. ${where} gets the verdict; start another when it is done.`,
+      md`A validation of ${code(begun.env)} is already running: ${code(begun.holder)}${by}. ${where} gets the verdict; start another when it is done.`,
     );
   }
   const run = begun.run;
@@ -77,7 +93,7 @@ async function start(env: string, baseline: boolean, who: Invocation, surface: S
     const why = messageOf(error);
     await validation.abandon(run, `the card could not be posted: ${why}`);
     return say(
-      md`Could not post the validation card in this channel (${why}), so nothing was run. Invite shiftgate here (\`/invite @shiftgate\`) or run \`/validate ${env}\` from a channel it is in.`,
+      md`Could not post the validation card in this channel (${why}), so nothing was run. Invite shiftgate here (\`/invite @shiftgate\`) or run ${code(`/validate ${envs.join(' ')}`)} from a channel it is in.`,
     );
   }
   // The matrix runs after this answer; a failure in publishing is reported in the thread, never thrown.
@@ -89,7 +105,7 @@ async function start(env: string, baseline: boolean, who: Invocation, surface: S
   );
   const mode = baseline ? ' as a baseline (recorded without gating)' : '';
   return say(
-    md`Validation of ${code(env)} started${mode}: ${code(run.id)}, ${run.plan.length} checks. The card is in this channel; results.tsv and SUMMARY.md go in its thread, then the verdict.`,
+    md`Validation of ${envWords(envs)} started${mode}: ${code(run.id)}, ${run.plan.length} checks. The card is in this channel; results.tsv and SUMMARY.md go in its thread, then the verdict.`,
   );
 }
 
@@ -102,6 +118,9 @@ async function publish(
 ): Promise<void> {
   const log = surface.log;
   let run = await validation.execute(begun);
+  // The durable copy first, as a rollout's report: if this replica dies before the Slack upload, the
+  // sinks have the files and `/validate files` uploads them (and writes the sinks again, idempotently).
+  await keepFiles(run, card, surface);
   try {
     await surface.poster.attach(
       run.id,
@@ -131,6 +150,25 @@ async function publish(
     );
 }
 
+/** results.tsv and SUMMARY.md into the report sinks of every environment of the run; never throws. */
+async function keepFiles(run: ValidationRun, card: { channel: string; ts: string }, surface: Surface) {
+  await keepReport(
+    {
+      poster: surface.poster,
+      config: surface.config,
+      sinks: surface.reportSinks,
+      log: { error: (message, fields) => surface.log.error({ runId: run.id, ...fields }, message) },
+    },
+    {
+      id: run.id,
+      envs: run.envs,
+      files: validationFiles(run),
+      thread: { channel: card.channel, threadTs: card.ts },
+      ...(run.finishedAt ? { at: run.finishedAt } : {}),
+    },
+  );
+}
+
 export function validationFiles(run: ValidationRun): AttachedFile[] {
   return [
     { filename: RESULTS_TSV, content: resultsTsv(run) },
@@ -154,6 +192,7 @@ async function uploadAgain(runId: string, surface: Surface): Promise<Reply> {
   const card = await surface.poster.ref(runId, 'card');
   if (!card)
     return say(md`The card of ${code(runId)} is no longer known, so there is no thread to upload into.`);
+  await keepFiles(run, card, surface);
   try {
     await surface.poster.attach(
       runId,

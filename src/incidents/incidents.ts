@@ -4,12 +4,14 @@ import { code, md, message, section } from '../blocks/message.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import { serviceTarget } from '../config/target.ts';
 import type { Poster } from '../platform/slack/poster.ts';
+import type { IncidentReport } from '../reports/incident-report.ts';
 import type { IncidentInput } from '../runbooks/effects.ts';
 import { incidentId, recordIncident } from '../runbooks/effects.ts';
+import type { ReportSink } from '../runbooks/ports/report-sink.ts';
 import type { RunbookState } from '../runbooks/types.ts';
 import type { Store } from '../store/index.ts';
 import { timedId } from '../store/time.ts';
-import { saveIncidentReport, uploadIncidentReport, type WrittenReport } from './report.ts';
+import { publishIncidentReport, saveIncidentReport, type WrittenReport } from './report.ts';
 import type { Incident } from './types.ts';
 
 // Incidents: opened by every rollback (the engine's IncidentPort) and by `/incident open`. Each has a
@@ -17,7 +19,13 @@ import type { Incident } from './types.ts';
 // collects bot actions and people's notes; `/incident close` or the Resolve button resolves it.
 
 export type IncidentResult =
-  | { ok: true; incident: Incident; report: WrittenReport }
+  | {
+      ok: true;
+      incident: Incident;
+      report: WrittenReport;
+      /** Resolved before: only its report was published now (the first try died before the upload). */
+      republished?: true;
+    }
   | { ok: false; message: string };
 
 export interface Incidents {
@@ -60,9 +68,18 @@ export function createIncidents(deps: {
   config: ShiftgateConfig;
   poster: Poster;
   now?: () => Date;
+  /** Where an environment keeps reports beyond Redis; the report goes there too. */
+  sinks?: ((env: string) => Promise<ReportSink | undefined>) | undefined;
+  log?: { error(message: string, fields?: object): void };
 }): Incidents {
   const { store, redis, poster } = deps;
   const now = deps.now ?? (() => new Date());
+  const publishDeps = {
+    poster,
+    config: deps.config,
+    sinks: deps.sinks,
+    ...(deps.log ? { log: deps.log } : {}),
+  };
 
   const save = (incident: Incident) => redis.set(store.keys.incident(incident.id), JSON.stringify(incident));
   const read = async (id: string) => {
@@ -125,6 +142,35 @@ export function createIncidents(deps: {
     return all
       .filter((i): i is Incident => i?.status === 'open')
       .sort((a, b) => Date.parse(b.openedAt) - Date.parse(a.openedAt));
+  }
+
+  /**
+   * A resolved incident whose report never reached its thread (the replica resolving it died after saving
+   * the resolution, or Slack refused the upload): its report, kept in Redis, is published now. Under the
+   * resolution's claim, so it never runs beside a resolution still under way. Undefined: nothing to do.
+   */
+  async function finishPublishing(incident: Incident): Promise<IncidentResult | undefined> {
+    if (!incident.ts || (await poster.ref(incident.id, 'report'))) return undefined;
+    const key = store.keys.incidentReport(incident.id);
+    const text = await redis.get(key);
+    if (text === null) return undefined;
+    const claim = `incident.resolve.${incident.id}`;
+    if (!(await store.idempotency.claim(claim, RESOLVE_CLAIM_MS))) return undefined;
+    try {
+      const report = JSON.parse(text) as IncidentReport;
+      const uploadError = await publishIncidentReport(publishDeps, incident, report);
+      if (uploadError) await store.idempotency.release(claim);
+      await poster.update(incident.id, 'card', card(incident));
+      return {
+        ok: true,
+        incident,
+        report: { report, key, ...(uploadError ? { uploadError } : {}) },
+        republished: true,
+      };
+    } catch (error) {
+      await store.idempotency.release(claim);
+      throw error;
+    }
   }
 
   function channelOf(service: string, env: string): string {
@@ -221,7 +267,9 @@ export function createIncidents(deps: {
     async resolve(id, { by, summary }) {
       const incident = await read(id);
       if (!incident) return { ok: false, message: `no incident ${id}` };
-      if (incident.status === 'resolved') return { ok: false, message: alreadyResolved(incident) };
+      if (incident.status === 'resolved') {
+        return (await finishPublishing(incident)) ?? { ok: false, message: alreadyResolved(incident) };
+      }
       // One resolution, however many clicks and replicas: the first claim writes the report.
       const claim = `incident.resolve.${id}`;
       if (!(await store.idempotency.claim(claim, RESOLVE_CLAIM_MS))) {
@@ -263,7 +311,8 @@ export function createIncidents(deps: {
           .hdel(store.keys.openIncidents(), `id:${id}`)
           .hdel(store.keys.incidentThreads(), `${incident.channel} ${incident.ts}`)
           .exec();
-        const uploadError = await uploadIncidentReport(poster, resolved, report);
+        // Sinks first, then the thread (report.ts): a death between them is finished by resolving again.
+        const uploadError = await publishIncidentReport(publishDeps, resolved, report);
         await poster.update(id, 'card', card(resolved));
         return {
           ok: true,

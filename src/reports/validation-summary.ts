@@ -1,15 +1,16 @@
 import { differenceInMilliseconds } from 'date-fns';
 import { humanDuration } from '../blocks/time.ts';
-import { laneSummaries, rowKey } from '../validation/lanes.ts';
+import { envsLabel, laneSummaries, rowKey } from '../validation/lanes.ts';
 import type { CheckResult, ValidationRun } from '../validation/types.ts';
-import { verdictSentence, verdictTitle } from '../validation/verdict.ts';
+import { runVerdictTitle, verdictIn, verdictSentence, verdictTitle } from '../validation/verdict.ts';
 import { code, table, text } from './markdown.ts';
 import { RESULTS_TSV } from './validation-tsv.ts';
 
 // SUMMARY.md of a validation run (seed 002): the verdict and why, the counts the seed's script reports
 // (total, passed, required and optional failures and skips, plus errors: checks that could not be
 // measured), where each service runs, a table of lanes, every check with its observed value beside what
-// was expected, and the evidence to re-run each one. results.tsv has the same rows.
+// was expected, and the evidence to re-run each one. results.tsv has the same rows. A run over several
+// environments adds each environment's own verdict, and an Environment column to every table.
 
 export const VALIDATION_SUMMARY_MD = 'SUMMARY.md';
 
@@ -21,9 +22,16 @@ const MODE = {
 } as const;
 
 export function validationSummaryMarkdown(run: ValidationRun): string {
-  const out: string[] = [`# Validation matrix: ${run.env}`, ''];
-  if (run.description) out.push(text(run.description), '');
-  if (run.verdict) out.push(`**${verdictTitle(run.verdict)}.** ${text(verdictSentence(run.verdict))}`, '');
+  const several = run.envs.length > 1;
+  // The Environment column, in a run over several environments only.
+  const envCell = (env: string) => (several ? [code(env)] : []);
+  const envHead = several ? ['Environment'] : [];
+  const out: string[] = [`# Validation matrix: ${envsLabel(run.envs)}`, ''];
+  for (const env of run.envs) {
+    const description = run.descriptions?.[env];
+    if (description) out.push(several ? `${code(env)}: ${text(description)}` : text(description), '');
+  }
+  if (run.verdict) out.push(`**${runVerdictTitle(run)}.** ${text(verdictSentence(run.verdict))}`, '');
   else
     out.push(
       `**No verdict: the run ${run.status === 'running' ? 'has not finished' : 'did not finish'}.**`,
@@ -34,6 +42,7 @@ export function validationSummaryMarkdown(run: ValidationRun): string {
   const counts = run.verdict?.counts;
   out.push(
     `- Run: ${code(run.id)}`,
+    `- ${several ? 'Environments' : 'Environment'}: ${run.envs.map(code).join(', ')}`,
     `- Mode: ${MODE[run.mode]}`,
     `- Requested by: ${code(run.requestedBy)}`,
     `- Started (UTC): ${run.startedAt}`,
@@ -52,6 +61,28 @@ export function validationSummaryMarkdown(run: ValidationRun): string {
     );
   }
   out.push('');
+  if (several && run.verdict) {
+    out.push('## Verdict per environment', '');
+    out.push(
+      ...table(
+        ['Environment', 'Verdict', 'Checks', 'Passed', 'Required not passed', 'Why'],
+        run.envs.map((env) => {
+          const own = verdictIn(run, env);
+          if (!own) return [code(env), 'no verdict', '', '', '', ''];
+          const c = own.counts;
+          return [
+            code(env),
+            `**${verdictTitle(own)}**`,
+            String(c.total),
+            String(c.passed),
+            String(c.requiredFailed + c.requiredErrors + c.requiredSkipped),
+            text(verdictSentence(own)),
+          ];
+        }),
+      ),
+      '',
+    );
+  }
   if (run.verdict && run.verdict.reasons.length > 0) {
     out.push(run.mode === 'gating' ? '## Why no-go' : '## Why it would be no-go', '');
     out.push(...run.verdict.reasons.map((r) => `- ${text(r)}`), '');
@@ -63,8 +94,18 @@ export function validationSummaryMarkdown(run: ValidationRun): string {
   out.push('## Environment', '');
   out.push(
     ...table(
-      ['Service', 'Cloud Run service', 'Project', 'Region', 'Public URL', 'Migrate job', 'Access token'],
+      [
+        ...envHead,
+        'Service',
+        'Cloud Run service',
+        'Project',
+        'Region',
+        'Public URL',
+        'Migrate job',
+        'Access token',
+      ],
       run.targets.map((t) => [
+        ...envCell(t.env),
         code(t.service),
         code(t.cloudRunService),
         code(t.project),
@@ -80,8 +121,20 @@ export function validationSummaryMarkdown(run: ValidationRun): string {
   out.push('## Lanes', '');
   out.push(
     ...table(
-      ['Lane', 'Required', 'Services', 'Checks', 'Passed', 'Failed', 'Errors', 'Skipped', 'Result'],
+      [
+        ...envHead,
+        'Lane',
+        'Required',
+        'Services',
+        'Checks',
+        'Passed',
+        'Failed',
+        'Errors',
+        'Skipped',
+        'Result',
+      ],
       laneSummaries(run).map((l) => [
+        ...envCell(l.env),
         code(l.lane),
         l.required ? 'required' : 'optional',
         l.services.map(code).join(', '),
@@ -100,10 +153,11 @@ export function validationSummaryMarkdown(run: ValidationRun): string {
   out.push('## Check results', '');
   out.push(
     ...table(
-      ['Lane', 'Check', 'Service', 'Required', 'Status', 'Observed', 'Expected'],
+      [...envHead, 'Lane', 'Check', 'Service', 'Required', 'Status', 'Observed', 'Expected'],
       run.plan.map((row) => {
         const r = byRow.get(rowKey(row));
         return [
+          ...envCell(row.env),
           code(row.lane),
           code(row.check),
           code(row.service),
@@ -118,14 +172,15 @@ export function validationSummaryMarkdown(run: ValidationRun): string {
   );
 
   out.push('## Evidence', '');
-  for (const r of run.results) out.push(...evidence(r), '');
+  for (const r of run.results) out.push(...evidence(r, several), '');
   out.push(`_Every row is also in ${RESULTS_TSV}._`, '');
   return out.join('\n');
 }
 
-function evidence(r: CheckResult): string[] {
+function evidence(r: CheckResult, several: boolean): string[] {
+  const where = several ? `${r.service} in ${r.env}` : r.service;
   return [
-    `### ${text(r.lane)} / ${text(r.check)} (${text(r.service)}): ${status(r.status)}`,
+    `### ${text(r.lane)} / ${text(r.check)} (${text(where)}): ${status(r.status)}`,
     '',
     text(r.line),
     '',

@@ -1,12 +1,14 @@
 import type { CheckResult, ValidationRun } from '../validation/types.ts';
 
-// results.tsv of a validation run (seed 002): a header row, then one row per check in matrix order.
+// results.tsv of a validation run (seed 002): a header row, then one row per check in matrix order, the
+// environment first (a run over staging and prod has the rows of each, environment by environment).
 // Values are escaped as in PostgreSQL's text format (backslash, tab, newline, carriage return), so every
 // row is one line and splits on tabs into exactly the header's columns.
 
 export const RESULTS_TSV = 'results.tsv';
 
 export const TSV_COLUMNS = [
+  'env',
   'lane',
   'check',
   'service',
@@ -28,6 +30,7 @@ export function resultsTsv(run: Pick<ValidationRun, 'results'>): string {
 
 function rowOf(r: CheckResult): string[] {
   return [
+    r.env,
     r.lane,
     r.check,
     r.service,

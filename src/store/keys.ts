@@ -43,7 +43,7 @@
  *   {p}history                            ZSET    ids of finished rollouts by end time (newest 200)
  *   {p}validation:{runId}                 STRING  JSON of a /validate run: each check's result and the
  *                                                 verdict (90 days)
- *   {p}validations:{env}                  ZSET    ids of an environment's validation runs by start time
+ *   {p}validations:{env}                  ZSET    ids of the validation runs covering an env by start time
  *                                                 (newest 50; 90 days, renewed)
  *   {p}validation-running:{env}           STRING  id of the validation run under way: one at a time per
  *                                                 environment (15 minutes, deleted when it ends)

@@ -1,9 +1,9 @@
-// The validation matrix of seed 002 (/validate): the rows of an environment's matrix run through ports,
-// the go/no-go verdict, and the runs kept in Redis.
+// The validation matrix of seed 002 (/validate): the rows of one or more environments' matrices run
+// through ports, the go/no-go verdicts, and the runs kept in Redis.
 export type { ValidationPorts } from './checks/context.ts';
-export { type LaneSummary, laneSummaries, notPassed, rowKey } from './lanes.ts';
+export { envsLabel, type LaneSummary, laneSummaries, notPassed, rowKey, rowsIn } from './lanes.ts';
 export { type Matrix, planOf } from './plan.ts';
-export { createValidationRecords, type ValidationRecords } from './records.ts';
+export { type Claimed, createValidationRecords, storedRun, type ValidationRecords } from './records.ts';
 export { runMatrix } from './runner.ts';
 export type {
   CheckResult,
@@ -16,5 +16,18 @@ export type {
   Verdict,
   VerdictCounts,
 } from './types.ts';
-export { type BeginResult, createValidation, type Validation, type ValidationDeps } from './validation.ts';
-export { verdictOf, verdictSentence, verdictTitle } from './verdict.ts';
+export {
+  type BeginInput,
+  type BeginResult,
+  createValidation,
+  type Validation,
+  type ValidationDeps,
+} from './validation.ts';
+export {
+  runVerdictTitle,
+  verdictIn,
+  verdictOf,
+  verdictSentence,
+  verdictsOf,
+  verdictTitle,
+} from './verdict.ts';

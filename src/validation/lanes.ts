@@ -1,9 +1,10 @@
 import type { CheckResult, CheckStatus, PlannedCheck, ValidationRun } from './types.ts';
 
-// One line per lane for the card and SUMMARY.md: how many of its rows passed, failed, errored or were
-// skipped, and the lane's result, its worst row (fail, then error, then skip, then pass).
+// One line per lane of each environment for the card and SUMMARY.md: how many of its rows passed, failed,
+// errored or were skipped, and the lane's result, its worst row (fail, then error, then skip, then pass).
 
 export interface LaneSummary {
+  env: string;
   lane: string;
   required: boolean;
   services: string[];
@@ -23,9 +24,11 @@ const WORST: CheckStatus[] = ['fail', 'error', 'skip', 'pass'];
 export function laneSummaries(run: Pick<ValidationRun, 'plan' | 'results'>): LaneSummary[] {
   const lanes = new Map<string, LaneSummary>();
   const laneOf = (row: PlannedCheck) => {
-    let lane = lanes.get(row.lane);
+    const key = `${row.env}\u0000${row.lane}`;
+    let lane = lanes.get(key);
     if (!lane) {
       lane = {
+        env: row.env,
         lane: row.lane,
         required: row.required,
         services: [],
@@ -37,7 +40,7 @@ export function laneSummaries(run: Pick<ValidationRun, 'plan' | 'results'>): Lan
         notRun: 0,
         status: undefined,
       };
-      lanes.set(row.lane, lane);
+      lanes.set(key, lane);
     }
     if (!lane.services.includes(row.service)) lane.services.push(row.service);
     return lane;
@@ -61,9 +64,19 @@ export function laneSummaries(run: Pick<ValidationRun, 'plan' | 'results'>): Lan
   return [...lanes.values()];
 }
 
-/** Identifies a row of the matrix: lane, service and check. */
-export function rowKey(row: Pick<PlannedCheck, 'lane' | 'service' | 'check'>): string {
-  return `${row.lane}\u0000${row.service}\u0000${row.check}`;
+/** Identifies a row of the matrix: environment, lane, service and check. */
+export function rowKey(row: Pick<PlannedCheck, 'env' | 'lane' | 'service' | 'check'>): string {
+  return `${row.env}\u0000${row.lane}\u0000${row.service}\u0000${row.check}`;
+}
+
+/** The rows of one environment, in matrix order. */
+export function rowsIn<T extends Pick<PlannedCheck, 'env'>>(rows: readonly T[], env: string): T[] {
+  return rows.filter((row) => row.env === env);
+}
+
+/** The environments of a run in words: `staging`, `staging + prod`. */
+export function envsLabel(envs: readonly string[]): string {
+  return envs.join(' + ');
 }
 
 /** The rows that did not pass, required ones first, in matrix order within each. */

@@ -3,39 +3,69 @@ import { type ServiceTarget, serviceTarget } from '../config/target.ts';
 import type { ValidationLane, ValidationMatrix } from '../config/validation.ts';
 import type { PlannedCheck, ValidationTarget } from './types.ts';
 
-// The rows of an environment's matrix, in the order the config lists them: lane by lane, each lane's
-// services in order, and in a gates lane each service's gates in order.
+// The rows of a run: environment by environment in the order asked, and within each the order its config
+// lists them: lane by lane, each lane's services in order, and in a gates lane each service's gates in
+// order. Every row carries its environment, so a check reads its lane, target and window from the row and
+// a lane kind never has to know how many environments the run covers.
 
 export type Matrix =
-  | { ok: true; matrix: ValidationMatrix; plan: PlannedCheck[]; targets: ValidationTarget[] }
-  | { ok: false; reason: 'unknown-environment' | 'no-matrix'; message: string };
+  | {
+      ok: true;
+      /** Each environment's matrix, by environment. */
+      matrices: Record<string, ValidationMatrix>;
+      plan: PlannedCheck[];
+      targets: ValidationTarget[];
+    }
+  | { ok: false; reason: 'unknown-environment' | 'no-matrix' | 'duplicate-environment'; message: string };
 
-export function planOf(config: ShiftgateConfig, env: string): Matrix {
-  const environment = config.environments[env];
-  if (!environment) {
-    const known = Object.keys(config.environments).join(', ') || 'none';
-    return { ok: false, reason: 'unknown-environment', message: `no environment "${env}" (known: ${known})` };
+export function planOf(config: ShiftgateConfig, asked: string | readonly string[]): Matrix {
+  const envs = typeof asked === 'string' ? [asked] : asked;
+  const known = Object.keys(config.environments).join(', ') || 'none';
+  if (envs.length === 0) {
+    return { ok: false, reason: 'unknown-environment', message: `no environment named (known: ${known})` };
   }
-  const matrix = environment.validation;
-  if (!matrix) {
-    return {
-      ok: false,
-      reason: 'no-matrix',
-      message: `environment "${env}" has no validation matrix: add environments.${env}.validation.lanes to the config (examples/shiftgate.yaml has seed 002's)`,
-    };
+  const matrices: Record<string, ValidationMatrix> = {};
+  for (const env of envs) {
+    if (Object.hasOwn(matrices, env)) {
+      return {
+        ok: false,
+        reason: 'duplicate-environment',
+        message: `environment "${env}" is named twice (known: ${known})`,
+      };
+    }
+    const environment = Object.hasOwn(config.environments, env) ? config.environments[env] : undefined;
+    if (!environment) {
+      return {
+        ok: false,
+        reason: 'unknown-environment',
+        message: `no environment "${env}" (known: ${known})`,
+      };
+    }
+    const matrix = environment.validation;
+    if (!matrix) {
+      return {
+        ok: false,
+        reason: 'no-matrix',
+        message: `environment "${env}" has no validation matrix: add environments.${env}.validation.lanes to the config (examples/shiftgate.yaml has seed 002's)`,
+      };
+    }
+    matrices[env] = matrix;
   }
   const plan: PlannedCheck[] = [];
-  const used = new Set<string>();
-  for (const lane of matrix.lanes) {
-    for (const service of lane.services) {
-      used.add(service);
-      for (const check of checksOf(lane)) {
-        plan.push({ lane: lane.name, kind: lane.kind, check, service, required: lane.required });
+  const targets: ValidationTarget[] = [];
+  for (const env of envs) {
+    const used = new Set<string>();
+    for (const lane of (matrices[env] as ValidationMatrix).lanes) {
+      for (const service of lane.services) {
+        used.add(service);
+        for (const check of checksOf(lane)) {
+          plan.push({ env, lane: lane.name, kind: lane.kind, check, service, required: lane.required });
+        }
       }
     }
+    targets.push(...[...used].map((service) => describeTarget(env, laneTarget(config, service, env))));
   }
-  const targets = [...used].map((service) => describeTarget(laneTarget(config, service, env)));
-  return { ok: true, matrix, plan, targets };
+  return { ok: true, matrices, plan, targets };
 }
 
 function checksOf(lane: ValidationLane): string[] {
@@ -49,15 +79,19 @@ export function laneTarget(config: ShiftgateConfig, service: string, env: string
   return target;
 }
 
-/** The lane a planned check belongs to. */
-export function laneOf(matrix: ValidationMatrix, check: PlannedCheck): ValidationLane {
-  const lane = matrix.lanes.find((l) => l.name === check.lane);
-  if (!lane) throw new TypeError(`no lane "${check.lane}" in the matrix`);
+/** The lane a planned check belongs to, in its environment's matrix. */
+export function laneOf(
+  matrices: Readonly<Record<string, ValidationMatrix>>,
+  check: PlannedCheck,
+): ValidationLane {
+  const lane = matrices[check.env]?.lanes.find((l) => l.name === check.lane);
+  if (!lane) throw new TypeError(`no lane "${check.lane}" in the matrix of ${check.env}`);
   return lane;
 }
 
-function describeTarget(target: ServiceTarget): ValidationTarget {
+function describeTarget(env: string, target: ServiceTarget): ValidationTarget {
   return {
+    env,
     service: target.service,
     cloudRunService: target.cloudRunService,
     project: target.project,

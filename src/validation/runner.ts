@@ -15,7 +15,9 @@ import type { CheckResult, PlannedCheck } from './types.ts';
 
 // Runs the rows of a matrix through the ports, a few at a time, and never throws: a check whose target
 // cannot be reached, that breaks, or that does not finish in time is an `error` row naming why, and the
-// rest of the matrix runs on. Results come back in matrix order; `onResult` sees each as it lands.
+// rest of the matrix runs on. Results come back in matrix order; `onResult` sees each as it lands. Each
+// row runs in its own environment (its lane, target and token are that environment's), so the rows of
+// several environments run as one matrix.
 
 export const DEFAULT_CONCURRENCY = 4;
 /** Longer than any gate's own timeout (http 10s by default); a check past it is reported, not awaited. */
@@ -23,8 +25,8 @@ export const DEFAULT_CHECK_TIMEOUT_MS = 60_000;
 
 export interface RunMatrixInput {
   config: ShiftgateConfig;
-  env: string;
-  matrix: ValidationMatrix;
+  /** Each environment's matrix, by environment: every row's environment is here. */
+  matrices: Readonly<Record<string, ValidationMatrix>>;
   plan: readonly PlannedCheck[];
   ports: ValidationPorts;
   now?: () => Date;
@@ -34,32 +36,35 @@ export interface RunMatrixInput {
 }
 
 export async function runMatrix(input: RunMatrixInput): Promise<CheckResult[]> {
-  const { config, env, matrix, plan, ports } = input;
+  const { config, matrices, plan, ports } = input;
   const now = input.now ?? (() => new Date());
   const timeoutMs = input.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  // Shared by the rows of one service in one environment (the same name is another service elsewhere).
   const describes = new Map<string, Promise<ServiceState>>();
   const tokens = new Map<string, Promise<string | undefined>>();
 
   function contextOf(row: PlannedCheck, signal: AbortSignal): CheckContext {
+    const { env } = row;
     const target = laneTarget(config, row.service, env);
     const ref = { project: target.project, region: target.region, service: target.cloudRunService };
+    const shared = `${env}/${row.service}`;
     return {
       config,
       env,
-      lane: laneOf(matrix, row),
+      lane: laneOf(matrices, row),
       target,
       now,
       signal,
       describe() {
-        let read = describes.get(row.service);
+        let read = describes.get(shared);
         if (!read) {
           read = ports.cloudRun.describe(ref);
-          describes.set(row.service, read);
+          describes.set(shared, read);
         }
         return read;
       },
       accessToken() {
-        let token = tokens.get(row.service);
+        let token = tokens.get(shared);
         if (!token) {
           const secret = target.accessToken;
           token =
@@ -68,7 +73,7 @@ export async function runMatrix(input: RunMatrixInput): Promise<CheckResult[]> {
               : ports.secrets
                 ? ports.secrets.resolve(secret)
                 : Promise.reject(new Error(`${secret.ref}: no secret resolver is configured`));
-          tokens.set(row.service, token);
+          tokens.set(shared, token);
         }
         return token;
       },

@@ -1,8 +1,9 @@
 import type { ValidationLaneKind } from '../config/validation.ts';
 
-// A validation run of seed 002: the matrix of one environment, one row per (lane, service, check), each
-// recorded with what was observed beside what was expected and evidence a person can re-run, then the
-// go/no-go verdict (verdict.ts). The run is kept in Redis (records.ts) and rendered to results.tsv and
+// A validation run of seed 002: the matrices of one or more environments (`/validate staging prod` runs
+// both as one run, as the seed's script covers staging and prod), one row per (environment, lane, service,
+// check), each recorded with what was observed beside what was expected and evidence a person can re-run,
+// then the go/no-go verdict of each environment and of the whole run (verdict.ts). The run is kept in Redis (records.ts) and rendered to results.tsv and
 // SUMMARY.md (src/reports/validation-*.ts) and to a Slack card (src/blocks/validation.ts).
 
 /** The four outcomes of seed 002's results.tsv (passed, failed, skipped) plus `error`: not measured. */
@@ -16,6 +17,8 @@ export type ValidationMode = 'gating' | 'baseline';
 
 /** One row of the matrix before it runs. */
 export interface PlannedCheck {
+  /** The environment whose matrix the row belongs to. */
+  env: string;
   lane: string;
   kind: ValidationLaneKind;
   /** The gate's name in a gates lane; the lane's kind otherwise (migration-drift, log-probe, canary-status). */
@@ -42,8 +45,9 @@ export interface CheckResult extends PlannedCheck {
   durationMs: number;
 }
 
-/** Where one service of the environment runs, for the report's environment section. */
+/** Where one service of an environment runs, for the report's environment section. */
 export interface ValidationTarget {
+  env: string;
   service: string;
   cloudRunService: string;
   project: string;
@@ -80,20 +84,24 @@ export type RunStatus = 'running' | 'finished' | 'abandoned';
 
 export interface ValidationRun {
   id: string;
-  env: string;
+  /** The environments validated, in the order asked; one for `/validate staging`. */
+  envs: string[];
   mode: ValidationMode;
   requestedBy: string;
   status: RunStatus;
   startedAt: string;
   finishedAt?: string;
-  /** The environment's matrix description, if any. */
-  description?: string;
+  /** The matrix description of each environment that has one. */
+  descriptions?: Record<string, string>;
   targets: ValidationTarget[];
   /** Every row in matrix order. */
   plan: PlannedCheck[];
   /** Results in matrix order as they come; complete once finished. */
   results: CheckResult[];
+  /** The verdict of every row together: a go only when every environment's is. */
   verdict?: Verdict;
+  /** Each environment's own verdict, from its rows only (what the promotion gate reads). */
+  verdicts?: Record<string, Verdict>;
   /** Why a run was abandoned, or what went wrong publishing it. */
   note?: string;
 }

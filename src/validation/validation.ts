@@ -7,19 +7,21 @@ import { planOf } from './plan.ts';
 import { createValidationRecords, type ValidationRecords } from './records.ts';
 import { runMatrix } from './runner.ts';
 import type { CheckResult, ValidationMode, ValidationRun } from './types.ts';
-import { verdictOf } from './verdict.ts';
+import { verdictOf, verdictsOf } from './verdict.ts';
 
-// Validation runs as the Slack surface uses them: begin (claim the environment, record the run, audit
-// who asked), execute (run the matrix, saving each result as it lands, then the verdict; audited;
-// releases the claim), or abandon a run that cannot go on. Every step writes to Redis before the next
-// one acts, so whatever was measured is kept even when posting it somewhere fails.
+// Validation runs as the Slack surface uses them: begin (claim the environments, record the run, audit
+// who asked), execute (run the matrix, saving each result as it lands, then the verdicts; audited;
+// releases the claims), or abandon a run that cannot go on. Every step writes to Redis before the next
+// one acts, so whatever was measured is kept even when posting it somewhere fails. A run over several
+// environments (`/validate staging prod`) is one run: one id, one claim of all its environments taken
+// at once, one matrix of every environment's rows, a verdict per environment and one overall.
 
 export interface ValidationDeps extends Omit<ValidationPorts, 'store'> {
   config: ShiftgateConfig;
   store: Store;
   now?: () => Date;
-  /** New run ids; default `val-<env>-<yyyymmddThhmmss>-<4 hex>`. */
-  newId?: (env: string, now: Date) => string;
+  /** New run ids; default `val-<env>[-<env>...]-<yyyymmddThhmmss>-<4 hex>`. */
+  newId?: (envs: readonly string[], now: Date) => string;
   log?: { warn(message: string, fields?: object): void; error(message: string, fields?: object): void };
   concurrency?: number;
   checkTimeoutMs?: number;
@@ -27,12 +29,29 @@ export interface ValidationDeps extends Omit<ValidationPorts, 'store'> {
 
 export type BeginResult =
   | { ok: true; run: ValidationRun }
-  | { ok: false; reason: 'unknown-environment' | 'no-matrix'; message: string }
-  | { ok: false; reason: 'running'; message: string; holder: string; running?: ValidationRun };
+  | { ok: false; reason: 'unknown-environment' | 'no-matrix' | 'duplicate-environment'; message: string }
+  | {
+      ok: false;
+      reason: 'running';
+      message: string;
+      /** The run under way, and the environment of this run it holds. */
+      holder: string;
+      env: string;
+      running?: ValidationRun;
+    };
+
+/** The environments of a run: one (`env`) or several (`envs`, in the order asked). */
+export type BeginInput = ({ env: string } | { envs: readonly string[] }) & {
+  mode: ValidationMode;
+  requestedBy: string;
+};
 
 export interface Validation {
-  /** Checks the environment has a matrix and no run under way, then records the run (status running). */
-  begin(input: { env: string; mode: ValidationMode; requestedBy: string }): Promise<BeginResult>;
+  /**
+   * Checks each environment has a matrix and no run under way in any of them, then records the run
+   * (status running).
+   */
+  begin(input: BeginInput): Promise<BeginResult>;
   /** Runs a begun run's checks and its verdict; never rejects. `onResult` sees each result as it lands. */
   execute(
     run: ValidationRun,
@@ -50,8 +69,8 @@ export interface Validation {
   idle(): Promise<void>;
 }
 
-function defaultId(env: string, now: Date): string {
-  return timedId(`val-${env}`, now);
+function defaultId(envs: readonly string[], now: Date): string {
+  return timedId(`val-${envs.join('-')}`, now);
 }
 
 export function createValidation(deps: ValidationDeps): Validation {
@@ -69,9 +88,9 @@ export function createValidation(deps: ValidationDeps): Validation {
       await store.audit.append({
         who,
         what,
-        env: run.env,
+        env: run.envs.join(','),
         reason: run.mode,
-        after: { runId: run.id, ...after },
+        after: { runId: run.id, ...(run.envs.length > 1 ? { envs: run.envs } : {}), ...after },
       });
     } catch (error) {
       // The run is recorded under its own key; a missing audit line must not stop it.
@@ -79,34 +98,38 @@ export function createValidation(deps: ValidationDeps): Validation {
     }
   }
 
-  async function begin(input: {
-    env: string;
-    mode: ValidationMode;
-    requestedBy: string;
-  }): Promise<BeginResult> {
-    const planned = planOf(config, input.env);
+  async function begin(input: BeginInput): Promise<BeginResult> {
+    const envs = 'envs' in input ? [...input.envs] : [input.env];
+    const planned = planOf(config, envs);
     if (!planned.ok) return planned;
     const startedAt = now();
-    const id = newId(input.env, startedAt);
-    const claimed = await records.claim(input.env, id);
+    const id = newId(envs, startedAt);
+    const claimed = await records.claim(envs, id);
     if (!claimed.ok) {
       const running = await records.get(claimed.holder).catch(() => undefined);
       return {
         ok: false,
         reason: 'running',
         holder: claimed.holder,
+        env: claimed.env,
         ...(running ? { running } : {}),
-        message: `a validation of ${input.env} is already running (${claimed.holder})`,
+        message: `a validation of ${claimed.env} is already running (${claimed.holder})`,
       };
     }
+    const descriptions = Object.fromEntries(
+      envs.flatMap((env) => {
+        const description = planned.matrices[env]?.description;
+        return description ? [[env, description]] : [];
+      }),
+    );
     const run: ValidationRun = {
       id,
-      env: input.env,
+      envs,
       mode: input.mode,
       requestedBy: input.requestedBy,
       status: 'running',
       startedAt: startedAt.toISOString(),
-      ...(planned.matrix.description ? { description: planned.matrix.description } : {}),
+      ...(Object.keys(descriptions).length > 0 ? { descriptions } : {}),
       targets: planned.targets,
       plan: planned.plan,
       results: [],
@@ -114,11 +137,11 @@ export function createValidation(deps: ValidationDeps): Validation {
     try {
       await records.save(run);
     } catch (error) {
-      await records.release(input.env, id).catch(() => {});
+      await records.release(envs, id).catch(() => {});
       throw error;
     }
     await audit('validation.start', run, input.requestedBy, { mode: run.mode, checks: run.plan.length });
-    await abandonLapsed(input.env, id);
+    for (const env of envs) await abandonLapsed(env, id);
     return { ok: true, run };
   }
 
@@ -139,7 +162,7 @@ export function createValidation(deps: ValidationDeps): Validation {
     begun: ValidationRun,
     hooks: { onResult?: (result: CheckResult, run: ValidationRun) => void | Promise<void> } = {},
   ): Promise<ValidationRun> {
-    const planned = planOf(config, begun.env);
+    const planned = planOf(config, begun.envs);
     const run: ValidationRun = { ...begun, results: [] };
     const slots: (CheckResult | undefined)[] = new Array(run.plan.length);
     // Saves are chained: each writes the results so far, in matrix order, after the one before it.
@@ -157,8 +180,7 @@ export function createValidation(deps: ValidationDeps): Validation {
       if (planned.ok) {
         await runMatrix({
           config,
-          env: run.env,
-          matrix: planned.matrix,
+          matrices: planned.matrices,
           plan: run.plan,
           ports,
           now,
@@ -179,14 +201,18 @@ export function createValidation(deps: ValidationDeps): Validation {
       run.status = 'finished';
       run.finishedAt = now().toISOString();
       run.verdict = verdictOf(run.results, run.mode);
+      run.verdicts = verdictsOf(run.envs, run.results, run.mode);
       await save();
       await audit('validation.finish', run, 'shiftgate', {
         outcome: run.verdict.outcome,
         mode: run.mode,
         counts: run.verdict.counts,
+        ...(run.envs.length > 1
+          ? { outcomes: Object.fromEntries(Object.entries(run.verdicts).map(([env, v]) => [env, v.outcome])) }
+          : {}),
       });
       await records
-        .release(run.env, run.id)
+        .release(run.envs, run.id)
         .catch((error: unknown) =>
           warn('validation claim not released (it expires)', { runId: run.id, error: messageOf(error) }),
         );
@@ -208,7 +234,7 @@ export function createValidation(deps: ValidationDeps): Validation {
         warn('validation run not saved', { runId: run.id, error: messageOf(error) }),
       );
     await audit('validation.abandon', run, 'shiftgate', { why });
-    await records.release(run.env, run.id).catch(() => {});
+    await records.release(run.envs, run.id).catch(() => {});
     return run;
   }
 

@@ -1,4 +1,5 @@
-import type { CheckResult, ValidationMode, Verdict, VerdictCounts } from './types.ts';
+import { verdictFor } from '../runbooks/ports/validations.ts';
+import type { CheckResult, ValidationMode, ValidationRun, Verdict, VerdictCounts } from './types.ts';
 
 // Seed 002's Go/No-Go policy, exactly:
 //   1. All required checks must pass.
@@ -9,8 +10,13 @@ import type { CheckResult, ValidationMode, Verdict, VerdictCounts } from './type
 // warning on a go. Baseline mode (the seed's FAIL_ON_REQUIRED_FAILURE=0, "pre-cutover baseline capture
 // only") runs the same checks and reaches the same outcome as the seed's script does, but records it
 // without gating: the verdict says so, and nothing may treat it as a go.
+//
+// A run over several environments has a verdict per environment, from that environment's rows alone (what
+// the promotion gate reads: staging's rows all passing is a staging GO whatever prod said), and one over
+// every row, which names each row's environment and is a go only when every environment's is.
 
 export function verdictOf(results: readonly CheckResult[], mode: ValidationMode): Verdict {
+  const severalEnvs = new Set(results.map((r) => r.env)).size > 1;
   const counts: VerdictCounts = {
     total: results.length,
     passed: 0,
@@ -24,7 +30,7 @@ export function verdictOf(results: readonly CheckResult[], mode: ValidationMode)
   const reasons: string[] = [];
   const warnings: string[] = [];
   for (const r of results) {
-    const name = `${r.lane} / ${r.check} (${r.service})`;
+    const name = `${r.lane} / ${r.check} (${severalEnvs ? `${r.service} in ${r.env}` : r.service})`;
     const why = r.reason ? `: ${r.reason}` : '';
     if (r.status === 'pass') {
       counts.passed += 1;
@@ -59,6 +65,29 @@ export function verdictOf(results: readonly CheckResult[], mode: ValidationMode)
   return { mode, outcome: reasons.length === 0 ? 'go' : 'no-go', counts, reasons, warnings };
 }
 
+/** Each environment's verdict from its own rows: a check elsewhere never decides an environment. */
+export function verdictsOf(
+  envs: readonly string[],
+  results: readonly CheckResult[],
+  mode: ValidationMode,
+): Record<string, Verdict> {
+  return Object.fromEntries(
+    envs.map((env) => [
+      env,
+      verdictOf(
+        results.filter((r) => r.env === env),
+        mode,
+      ),
+    ]),
+  );
+}
+
+/** An environment's own verdict in a run: its entry in `verdicts`, or a one-environment run's verdict. */
+export const verdictIn: (
+  run: Pick<ValidationRun, 'envs' | 'verdict' | 'verdicts'>,
+  env: string,
+) => Verdict | undefined = verdictFor;
+
 /** 'GO', 'GO with 2 warnings', 'NO-GO', 'BASELINE (would be NO-GO)': the verdict in a few words. */
 export function verdictTitle(verdict: Verdict): string {
   const outcome = verdict.outcome === 'go' ? 'GO' : 'NO-GO';
@@ -84,4 +113,25 @@ export function verdictSentence(verdict: Verdict): string {
   return warned > 0
     ? `Go: ${cause}; ${warned} optional check${warned === 1 ? '' : 's'} did not.`
     : `Go: ${cause}.`;
+}
+
+/** An environment's verdict in a run over several, in a few words: 'GO', 'NO-GO', 'would be NO-GO'. */
+function shortTitle(verdict: Verdict): string {
+  if (verdict.mode === 'baseline') return `would be ${verdict.outcome === 'go' ? 'GO' : 'NO-GO'}`;
+  return verdictTitle(verdict);
+}
+
+/**
+ * A run's verdict in a few words; a run over several environments adds each one's:
+ * 'NO-GO (staging GO, prod NO-GO)'.
+ */
+export function runVerdictTitle(run: Pick<ValidationRun, 'envs' | 'verdict' | 'verdicts'>): string {
+  if (!run.verdict) return 'no verdict';
+  const title = verdictTitle(run.verdict);
+  if (run.envs.length < 2) return title;
+  const each = run.envs.map((env) => {
+    const own = verdictIn(run, env);
+    return `${env} ${own ? shortTitle(own) : 'no verdict'}`;
+  });
+  return `${title} (${each.join(', ')})`;
 }

@@ -24,6 +24,25 @@ function goConfig(): ShiftgateConfig {
   return config;
 }
 
+function verdictOf(mode: 'gating' | 'baseline', outcome: 'go' | 'no-go', reason: string) {
+  return {
+    mode,
+    outcome,
+    counts: {
+      total: 1,
+      passed: outcome === 'go' ? 1 : 0,
+      requiredFailed: outcome === 'go' ? 0 : 1,
+      optionalFailed: 0,
+      requiredErrors: 0,
+      optionalErrors: 0,
+      requiredSkipped: 0,
+      optionalSkipped: 0,
+    },
+    reasons: outcome === 'go' ? [] : [reason],
+    warnings: [],
+  };
+}
+
 async function recordRun(
   id: string,
   outcome: 'go' | 'no-go',
@@ -33,7 +52,7 @@ async function recordRun(
   const at = new Date(Date.now() - hoursAgo * HOUR).toISOString();
   const run: ValidationRun = {
     id,
-    env: 'staging',
+    envs: ['staging'],
     mode,
     requestedBy: REQUESTER,
     status: 'finished',
@@ -42,21 +61,34 @@ async function recordRun(
     targets: [],
     plan: [],
     results: [],
-    verdict: {
-      mode,
-      outcome,
-      counts: {
-        total: 1,
-        passed: outcome === 'go' ? 1 : 0,
-        requiredFailed: outcome === 'go' ? 0 : 1,
-        optionalFailed: 0,
-        requiredErrors: 0,
-        optionalErrors: 0,
-        requiredSkipped: 0,
-        optionalSkipped: 0,
-      },
-      reasons: outcome === 'go' ? [] : ['control-health: readyz answered 503'],
-      warnings: [],
+    verdict: verdictOf(mode, outcome, 'control-health: readyz answered 503'),
+  };
+  await createValidationRecords(world.store.redis, world.store.keys).save(run);
+}
+
+/** A run of `/validate staging prod`: staging's own verdict, and prod's a NO-GO (so the whole run's is). */
+async function recordCombinedRun(
+  id: string,
+  staging: 'go' | 'no-go',
+  hoursAgo: number,
+  mode: 'gating' | 'baseline' = 'gating',
+) {
+  const at = new Date(Date.now() - hoursAgo * HOUR).toISOString();
+  const run: ValidationRun = {
+    id,
+    envs: ['staging', 'prod'],
+    mode,
+    requestedBy: REQUESTER,
+    status: 'finished',
+    startedAt: at,
+    finishedAt: at,
+    targets: [],
+    plan: [],
+    results: [],
+    verdict: verdictOf(mode, 'no-go', 'control-health / readyz (control in prod) failed'),
+    verdicts: {
+      staging: verdictOf(mode, staging, 'control-health / readyz (control) failed in staging'),
+      prod: verdictOf(mode, 'no-go', 'control-health / readyz (control) failed'),
     },
   };
   await createValidationRecords(world.store.redis, world.store.keys).save(run);
@@ -83,6 +115,26 @@ describe('a prod canary needs a recent staging GO', () => {
     await recordRun('val-staging-baseline', 'go', 0.5, 'baseline');
     expect((await start()).text).toContain('val-staging-nogo');
     expect(world.cloudRun.service(REF).revisions).toHaveLength(before);
+  });
+
+  it("counts a run over staging and prod by staging's own verdict; a baseline run over both never counts", async () => {
+    world.seed();
+    await s.start(goConfig());
+    // staging all passed, prod failed: a staging GO.
+    await recordCombinedRun('val-staging-prod-go', 'go', 3);
+    expect((await start()).text).toContain('Started web v9.0.0 in prod');
+  });
+
+  it('refuses after a run over staging and prod whose staging rows did not pass, and ignores baselines', async () => {
+    world.seed();
+    await s.start(goConfig());
+    await recordCombinedRun('val-staging-prod-nogo', 'no-go', 2);
+    const refused = await start();
+    expect(refused.text).toContain('val-staging-prod-nogo');
+    expect(refused.text).toContain('failed in staging');
+    expect(refused.text).not.toContain('control in prod');
+    await recordCombinedRun('val-staging-prod-baseline', 'go', 1, 'baseline');
+    expect((await start()).text).toContain('val-staging-prod-nogo');
   });
 
   it('starts after a fresh GO', async () => {

@@ -4,8 +4,8 @@ import { loadConfig } from '../../src/config/index.ts';
 import type { ShiftgateConfig } from '../../src/config/schema.ts';
 import { matrixConfig } from './world.ts';
 
-// `/validate <env> [--baseline]`, `files <run-id>` and `help`, against the example config (staging and
-// prod, both with seed 002's matrix) and the test matrix (`dev` has none).
+// `/validate <env> [<env>...] [--baseline]`, `files <run-id>` and `help`, against the example config
+// (staging and prod, both with seed 002's matrix) and the test matrix (`dev` has none).
 
 let example: ShiftgateConfig;
 beforeAll(async () => {
@@ -16,15 +16,26 @@ describe('parseValidate', () => {
   it('reads an environment, with or without --baseline', () => {
     expect(parseValidate('staging', example)).toEqual({
       ok: true,
-      value: { sub: 'run', env: 'staging', baseline: false },
+      value: { sub: 'run', envs: ['staging'], baseline: false },
     });
     expect(parseValidate('prod --baseline', example)).toEqual({
       ok: true,
-      value: { sub: 'run', env: 'prod', baseline: true },
+      value: { sub: 'run', envs: ['prod'], baseline: true },
     });
     expect(parseValidate('--baseline staging', example)).toMatchObject({
       ok: true,
       value: { baseline: true },
+    });
+  });
+
+  it('reads several environments as one run, in the order named', () => {
+    expect(parseValidate('staging prod', example)).toEqual({
+      ok: true,
+      value: { sub: 'run', envs: ['staging', 'prod'], baseline: false },
+    });
+    expect(parseValidate('prod staging --baseline', example)).toEqual({
+      ok: true,
+      value: { sub: 'run', envs: ['prod', 'staging'], baseline: true },
     });
   });
 
@@ -46,7 +57,11 @@ describe('parseValidate', () => {
       'Unknown environment `stagng`. Did you mean `staging`? Known environments: `staging`, `prod`.',
     ],
     ['qa', 'Unknown environment `qa`. Known environments: `staging`, `prod`.'],
-    ['staging prod', '`/validate` takes one environment; `prod` is one word too many.'],
+    [
+      'staging staging',
+      '`staging` is named twice: name each environment once, e.g. `/validate staging prod`. Known environments: `staging`, `prod`.',
+    ],
+    ['staging prd', 'Unknown environment `prd`. Did you mean `prod`? Known environments: `staging`, `prod`.'],
     ['staging --gating', 'Unknown flag `--gating`. Flags here: `--baseline`.'],
     ['--baseline', 'Name the environment to validate.'],
     ['files', 'Name the run: `/validate files &lt;run-id&gt;`.'],
@@ -65,11 +80,13 @@ describe('parseValidate', () => {
   });
 
   it('refuses an environment without a matrix, naming the ones that have one', () => {
-    const parsed = parseValidate('dev', matrixConfig());
-    expect(parsed.ok ? parsed : { ok: false, error: parsed.error.text }).toEqual({
-      ok: false,
-      error:
-        '`dev` has no validation matrix: add `environments.dev.validation.lanes` to the config. Environments with one: `staging`.',
-    });
+    for (const text of ['dev', 'staging dev']) {
+      const parsed = parseValidate(text, matrixConfig());
+      expect(parsed.ok ? parsed : { ok: false, error: parsed.error.text }).toEqual({
+        ok: false,
+        error:
+          '`dev` has no validation matrix: add `environments.dev.validation.lanes` to the config. Environments with one: `staging`.',
+      });
+    }
   });
 });

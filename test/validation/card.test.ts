@@ -7,7 +7,7 @@ import {
   validationFilesFailed,
 } from '../../src/blocks/index.ts';
 import type { CheckResult, CheckStatus, PlannedCheck, ValidationRun } from '../../src/validation/index.ts';
-import { verdictOf } from '../../src/validation/index.ts';
+import { verdictOf, verdictsOf } from '../../src/validation/index.ts';
 import { textOf } from '../blocks/fixtures.ts';
 
 // The validation card in each state, within Slack's limits however large the matrix or long its lines:
@@ -22,8 +22,10 @@ function row(
   status: CheckStatus,
   required = true,
   service = 'control',
+  env = 'staging',
 ): CheckResult {
   return {
+    env,
     lane,
     kind: 'gates',
     check,
@@ -41,7 +43,8 @@ function row(
 }
 
 function runOf(results: CheckResult[], mode: 'gating' | 'baseline' = 'gating'): ValidationRun {
-  const plan: PlannedCheck[] = results.map(({ lane, kind, check, service, required }) => ({
+  const plan: PlannedCheck[] = results.map(({ env, lane, kind, check, service, required }) => ({
+    env,
     lane,
     kind,
     check,
@@ -50,7 +53,7 @@ function runOf(results: CheckResult[], mode: 'gating' | 'baseline' = 'gating'): 
   }));
   return {
     id: 'val-staging-20261130T101500-1a2b',
-    env: 'staging',
+    envs: [...new Set(['staging', ...results.map((r) => r.env)])],
     mode,
     requestedBy: 'UDEPLOYER',
     status: 'finished',
@@ -60,6 +63,7 @@ function runOf(results: CheckResult[], mode: 'gating' | 'baseline' = 'gating'): 
     plan,
     results,
     verdict: verdictOf(results, mode),
+    verdicts: verdictsOf([...new Set(['staging', ...results.map((r) => r.env)])], results, mode),
   };
 }
 
@@ -107,6 +111,44 @@ describe('the validation card', () => {
     ]);
     expect(text).toContain('took 42 s');
     expect(text).toContain('results.tsv and SUMMARY.md in the thread');
+  });
+
+  it('over two environments: the overall verdict, then each one with its own lanes; problems name their environment', () => {
+    const run = runOf([
+      row('control-health', 'healthz', 'pass'),
+      row('control-health', 'readyz', 'pass'),
+      row('control-health', 'healthz', 'pass', true, 'control', 'prod'),
+      row('control-health', 'readyz', 'fail', true, 'control', 'prod'),
+    ]);
+    expect(run.envs).toEqual(['staging', 'prod']);
+    const card = validationCard(run);
+    expect(blockKitProblems(card)).toEqual([]);
+    expect(card.text).toBe(
+      'Validation of staging + prod: NO-GO (staging GO, prod NO-GO): 3 of 4 checks passed',
+    );
+    const text = textOf(card);
+    expect(text).toContain(
+      ':large_green_circle: *staging: GO*. Go: every required check passed (2 of 2 checks passed).',
+    );
+    expect(text).toContain(':red_circle: *prod: NO-GO*. No-go: 1 required check did not pass.');
+    // Each environment's table follows its verdict line.
+    const lines = text.split('\n');
+    const staging = lines.findIndex((l) => l.includes('*staging: GO*'));
+    const prod = lines.findIndex((l) => l.includes('*prod: NO-GO*'));
+    expect(lines.slice(staging + 1, prod)).toEqual([
+      '```lane            req  pass fail  err skip  result',
+      'control-health  yes     2    0    0    0  PASS```',
+    ]);
+    expect(lines.slice(prod + 1, prod + 3)).toEqual([
+      '```lane            req  pass fail  err skip  result',
+      'control-health  yes     1    1    0    0  FAIL```',
+    ]);
+    expect(text).toContain(':x: *control-health / readyz* (control in prod, required)');
+    expect(validationFilesComment(run)).toBe(
+      'results.tsv and SUMMARY.md of validation run val-staging-20261130T101500-1a2b (staging + prod): NO-GO (staging GO, prod NO-GO)',
+    );
+    const running = validationCard({ ...run, status: 'running', results: [] });
+    expect(textOf(running)).toContain('Running *4 checks* in *2 lanes* of `staging` and `prod`');
   });
 
   it('says go, go with warnings, or baseline', () => {
@@ -163,7 +205,7 @@ describe('the validation card', () => {
   it('has help within the limits', () => {
     const m = help('/validate');
     expect(blockKitProblems(m)).toEqual([]);
-    expect(textOf(m)).toContain('`/validate &lt;env&gt; [--baseline]`');
+    expect(textOf(m)).toContain('`/validate &lt;env&gt; [&lt;env&gt;...] [--baseline]`');
     expect(textOf(m)).toContain('`/validate files &lt;run-id&gt;`');
   });
 });

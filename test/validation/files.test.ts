@@ -58,6 +58,7 @@ describe(RESULTS_TSV, () => {
     rows.forEach((row, i) => {
       const r = run.results[i] as CheckResult;
       expect(row).toEqual({
+        env: ENV,
         lane: r.lane,
         check: r.check,
         service: r.service,
@@ -197,7 +198,7 @@ describe(VALIDATION_SUMMARY_MD, () => {
     const result = { ...checkResult(), observed: 'a | b\nc', expected: 'x|y' };
     const run: ValidationRun = {
       id: 'val-staging-20261130T101500-1a2b',
-      env: ENV,
+      envs: [ENV],
       mode: 'baseline',
       requestedBy: DEPLOYER,
       status: 'abandoned',
@@ -221,6 +222,7 @@ describe(VALIDATION_SUMMARY_MD, () => {
 
 function checkResult(): CheckResult {
   return {
+    env: ENV,
     lane: 'control-health',
     kind: 'gates',
     check: 'healthz',

@@ -174,7 +174,8 @@ describe('/validate through Slack', () => {
     const [head, ...rows] = (byName['results.tsv']?.content ?? '').trimEnd().split('\n');
     expect(head).toBe(TSV_COLUMNS.join('\t'));
     expect(rows).toHaveLength(12);
-    expect(rows.every((r) => r.split('\t')[4] === 'pass')).toBe(true);
+    expect(rows.every((r) => r.split('\t')[TSV_COLUMNS.indexOf('status')] === 'pass')).toBe(true);
+    expect(rows.every((r) => r.split('\t')[0] === 'staging')).toBe(true);
     expect(byName['SUMMARY.md']?.content).toContain('# Validation matrix: staging');
     expect(byName['SUMMARY.md']?.content).toContain('**GO.**');
     expect(byName['SUMMARY.md']?.title).toBe(`SUMMARY.md (${runId})`);
@@ -260,7 +261,7 @@ describe('/validate through Slack', () => {
     const files = slack.files().filter((f) => f.thread_ts === card.ts);
     expect(files.map((f) => f.name).sort()).toEqual(['SUMMARY.md', 'results.tsv']);
     expect(files.find((f) => f.name === 'results.tsv')?.content.split('\n')[1]).toMatch(
-      /^control-health\thealthz\tcontrol\trequired\tfail\t503 in/,
+      /^staging\tcontrol-health\thealthz\tcontrol\trequired\tfail\t503 in/,
     );
   });
 });

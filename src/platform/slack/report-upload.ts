@@ -1,7 +1,6 @@
 import {
   code,
   escapeText,
-  link,
   md,
   mdJoin,
   message,
@@ -25,6 +24,7 @@ import { isTerminalStatus } from '../../runbooks/status.ts';
 import type { PlanEntry, RunbookState } from '../../runbooks/types.ts';
 import type { Store } from '../../store/index.ts';
 import type { AttachedFile, Poster } from './poster.ts';
+import { keepReport } from './report-keep.ts';
 
 // The evidence report into the rollout's thread when it ends: summary.json and SUMMARY.md as files, in one
 // upload with a short comment naming the outcome. Files have no message size limit to speak of, so a report
@@ -54,78 +54,6 @@ export interface ReportUploadDeps {
   log: Logger;
   /** Where an environment keeps its reports beyond Redis (its `reports` config); undefined: nowhere. */
   sinks?: (env: string) => Promise<ReportSink | undefined>;
-}
-
-const SINK_PURPOSE = 'report-sink';
-
-/** The files into the environment's durable sink, then a line in the thread linking each copy. */
-async function keepReport(
-  deps: ReportUploadDeps,
-  state: RunbookState,
-  files: AttachedFile[],
-  thread: { channel: string; threadTs: string },
-): Promise<void> {
-  let sink: ReportSink | undefined;
-  try {
-    sink = await deps.sinks?.(state.env);
-  } catch (error) {
-    deps.log.error('report sink unavailable', { rolloutId: state.id, error: messageOf(error) });
-    await deps.poster
-      .upsert(
-        state.id,
-        SINK_PURPOSE,
-        thread,
-        message(md`Report not kept beyond Redis`, [
-          section(
-            md`:warning: The report could not be kept beyond Redis: ${escapeText(truncate(messageOf(error), 300))}.`,
-          ),
-        ]),
-      )
-      .catch(() => {});
-    return;
-  }
-  if (!sink) return;
-  const at = new Date().toISOString();
-  const kept: { url: string; where: string }[] = [];
-  const failed: string[] = [];
-  for (const file of files) {
-    try {
-      const stored = await sink.put({
-        runId: state.id,
-        name: file.filename,
-        content: file.content,
-        contentType: file.filename.endsWith('.json') ? 'application/json' : 'text/markdown; charset=utf-8',
-        at,
-      });
-      for (const place of stored.all ?? [stored])
-        if (!kept.some((k) => k.url === place.url)) kept.push(place);
-      failed.push(...(stored.failed ?? []));
-    } catch (error) {
-      failed.push(`${file.filename}: ${messageOf(error)}`);
-    }
-  }
-  const lines = [
-    ...(kept.length > 0
-      ? [
-          md`:file_cabinet: Report kept beyond Redis: ${mdJoin(
-            kept.map((k) => link(k.url, k.where)),
-            ', ',
-          )} (\`/report ${state.id}\` fetches it later).`,
-        ]
-      : []),
-    ...(failed.length > 0 ? [md`:warning: Not kept: ${escapeText(truncate(failed.join('; '), 400))}`] : []),
-  ];
-  if (lines.length === 0) return;
-  await deps.poster
-    .upsert(
-      state.id,
-      SINK_PURPOSE,
-      thread,
-      message(md`Report kept: ${state.id}`, [section(mdJoin(lines, '\n'))]),
-    )
-    .catch((error: unknown) =>
-      deps.log.error('report sink line not posted', { rolloutId: state.id, error: messageOf(error) }),
-    );
 }
 
 interface BuiltReport {
@@ -261,8 +189,11 @@ export function createReportUpload(deps: ReportUploadDeps) {
       log.error('evidence report not built', { rolloutId: id, error: messageOf(error) });
       return;
     }
-    // The durable copy first: it is the one that outlives Redis and Slack alike.
-    await keepReport(deps, state, built.files, thread);
+    // The durable copy first: it is the one that outlives Redis and Slack alike (report-keep.ts).
+    await keepReport(
+      { poster, config, sinks: deps.sinks, log: { error: (m, f) => log.error(m, { rolloutId: id, ...f }) } },
+      { id, envs: [state.env], files: built.files, thread },
+    );
     try {
       await poster.attach(id, REPORT_PURPOSE, thread, {
         comment: built.comment,
