@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import type { StageVerdict } from '../gates/judge.ts';
 import type { GateResult } from '../gates/result.ts';
 import type { CanaryState } from '../runbooks/types.ts';
+import { waitLine } from './decision-wait.ts';
 import { countText, gateLine, tickMarks, troubled } from './gate-lines.ts';
 import {
   context,
@@ -88,6 +89,9 @@ function build(
     const tick = input.tick ?? stage.ticks.length;
     heading.push(md`${windowText({ ...stage, ticks: stage.ticks.slice(0, tick) }, now)}`);
     if (stage.ticks.length > 0) heading.push(md`Ticks: ${tickMarks(stage.ticks)}`);
+    // While a gate waits for canary requests: for how many, and roughly how long at this traffic.
+    const wait = waitLine(stage, input.results);
+    if (wait) heading.push(wait);
   }
   if (input.phase === 'rollback-checks' && state.rollback) {
     heading.push(md`On ${escapeText(state.rollback.toRevision)}, which serves all traffic now`);

@@ -3,6 +3,7 @@ export { ACTIONS, decodeValue, encodeValue } from './actions.ts';
 export { type ApprovalDetails, type ApprovalOutcome, approvalDecided, approvalRequest } from './approval.ts';
 export { kindCard } from './cards.ts';
 export { cutoverApproval, cutoverStepMessage, cutoverWords } from './cutover.ts';
+export { cannotDecideMessage, waitLine } from './decision-wait.ts';
 export { flagApproval, flagStepMessage, flagWords } from './flag.ts';
 export { type GatePhase, type GateResultsInput, gateResultsMessage } from './gate-results.ts';
 export { type Command, help, usage } from './help.ts';

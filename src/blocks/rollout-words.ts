@@ -11,6 +11,7 @@ import type {
   StandaloneRollbackState,
 } from '../runbooks/types.ts';
 import { cutoverWords } from './cutover.ts';
+import { waitLine } from './decision-wait.ts';
 import { flagWords } from './flag.ts';
 import { code, escapeText, type Mrkdwn, md, mdJoin, mention } from './message.ts';
 import { between, relative, slackDate, when } from './time.ts';
@@ -165,8 +166,10 @@ export function statusText(state: CanaryState, now: number, required?: number): 
     }
     case 'shifting':
       return md`${emoji} *Shifting traffic: ${stage?.traffic ?? '?'} % to the canary (stage ${stage?.name ?? '?'})*`;
-    case 'watching':
-      return md`${emoji} *Watching the gates of ${at}*${stage ? md`: ${windowText(stage, now)}` : ''}`;
+    case 'watching': {
+      const wait = stage ? waitLine(stage, stage.ticks.at(-1) ?? []) : undefined;
+      return md`${emoji} *Watching the gates of ${at}*${stage ? md`: ${windowText(stage, now)}` : ''}${wait ? md`\n${wait}` : ''}`;
+    }
     case 'paused': {
       const hold = state.hold?.kind === 'paused' ? state.hold : undefined;
       const by = hold?.by;

@@ -4,6 +4,7 @@ import type {
   LatencyPercentile,
   MonitoringEvidence,
   RevisionStats,
+  TimeWindow,
 } from './ports/monitoring.ts';
 import { clockOf, formatNumber } from './render.ts';
 import type { GateContext, GateResult } from './result.ts';
@@ -15,6 +16,8 @@ export interface RevisionPair {
   canary: RevisionStats;
   stable: RevisionStats;
   evidence: MonitoringEvidence[];
+  /** The window as Cloud Monitoring read it (whole seconds): the span the counts cover. */
+  window: TimeWindow;
 }
 
 /**
@@ -92,7 +95,7 @@ export async function readRevisionPair(
   ctx: GateContext,
   percentiles: readonly LatencyPercentile[],
 ): Promise<RevisionPair> {
-  const { stats, evidence } = await monitoring.revisionStats({
+  const { stats, evidence, window } = await monitoring.revisionStats({
     project: ctx.project,
     service: ctx.service,
     location: ctx.region,
@@ -100,7 +103,13 @@ export async function readRevisionPair(
     window: ctx.window,
     percentiles,
   });
-  return { canary: statsOf(stats, ctx.canaryRevision), stable: statsOf(stats, ctx.stableRevision), evidence };
+  return {
+    canary: statsOf(stats, ctx.canaryRevision),
+    stable: statsOf(stats, ctx.stableRevision),
+    evidence,
+    // A fake port may leave it out: then the counts cover the window asked for.
+    window: window ?? ctx.window,
+  };
 }
 
 function statsOf(stats: Record<string, RevisionStats>, revision: string): RevisionStats {

@@ -53,6 +53,32 @@ export interface GateResult {
    * increase of a counter such as golden_mismatch). See judge.ts.
    */
   failFast?: boolean;
+  /**
+   * Set while the gate waits for enough canary requests to judge (inconclusive: too few, or none of the
+   * window's data complete yet): what it needs and the traffic it saw, for time-to-decision.ts.
+   */
+  sampleNeed?: SampleNeed;
+}
+
+/**
+ * What a gate with a minimum of canary requests (cloud-monitoring's minRequests) had when it had fewer:
+ * enough to foresee when it will have them, at the traffic it read, and whether the watch window reaches it.
+ */
+export interface SampleNeed {
+  /** Canary requests the gate needs before it judges. */
+  needed: number;
+  /** Canary requests counted in the stage's window so far (0 while none of its data is complete). */
+  counted: number;
+  /** ISO end of the data counted: later requests are served but not visible yet (Monitoring is late). */
+  through: string;
+  /** The canary's share of traffic during the window, 0..1. */
+  share: number;
+  /**
+   * Requests of the canary and stable revisions over [from, through] as read: the window's own data, or,
+   * while none of it is complete, the minutes just before it (`before`: only their total says anything
+   * about the new share, which it is multiplied by).
+   */
+  traffic: { canary: number; stable: number; from: string; through: string; before?: true };
 }
 
 /** Everything a gate needs to know about the rollout at the moment it is evaluated. */

@@ -1,6 +1,7 @@
 import type { CanaryRunbook } from '../config/runbooks.ts';
 import type { StageVerdict } from '../gates/judge.ts';
 import type { GateResult } from '../gates/result.ts';
+import type { GateWait } from '../gates/time-to-decision.ts';
 import type { JobRun } from './ports/cloud-run.ts';
 import type { ErrorBudget } from './ports/error-budget.ts';
 import type { FlagReading, FlagSetResult } from './ports/flags.ts';
@@ -66,6 +67,11 @@ export interface StageProgress {
   /** Fast ticks run in the stage; one that finds no failure leaves no entry in `ticks`. */
   fastTicks?: number;
   extensionsUsed: number;
+  /**
+   * When the stage warned that its watch window cannot reach a decision at the traffic it sees (too few
+   * canary requests for a gate by the window's end; gates/time-to-decision.ts): once a stage.
+   */
+  decisionWarnedAt?: string;
   verdict?: StageVerdict;
   endedAt?: string;
 }
@@ -456,7 +462,15 @@ export type Notification =
   | { kind: 'approval-requested'; stage: number; required: number; expiresAt: string }
   | { kind: 'approval-recorded'; stage: number; userId: string; count: number; required: number }
   | { kind: 'checks'; stage: number; results: GateResult[] }
-  | { kind: 'gates'; stage: number; tick: number; results: GateResult[]; verdict: StageVerdict }
+  | {
+      kind: 'gates';
+      stage: number;
+      tick: number;
+      results: GateResult[];
+      verdict: StageVerdict;
+      /** Set once a stage, at the first tick that foresees it: the window cannot decide at this traffic. */
+      cannotDecide?: GateWait;
+    }
   | { kind: 'stage-passed'; stage: number }
   | { kind: 'paused'; by: string }
   | { kind: 'resumed'; by: string }

@@ -939,6 +939,111 @@ describe('watch windows', () => {
   });
 });
 
+describe('a window too short for the canary requests a gate needs', () => {
+  /** error-rate waiting for its 100 canary requests, with the service's traffic of 5 minutes before. */
+  const waitingErrorRate = (at: string, start: string, perMinute: number): GateResult => {
+    const through = Date.parse(start) - 4 * 60_000;
+    return {
+      ...result('error-rate', 'inconclusive', at),
+      kind: 'cloud-monitoring',
+      sampleNeed: {
+        needed: 100,
+        counted: 0,
+        through: new Date(through).toISOString(),
+        share: 0.05,
+        traffic: {
+          canary: 0,
+          stable: 5 * perMinute,
+          from: new Date(through - 5 * 60_000).toISOString(),
+          through: new Date(through).toISOString(),
+          before: true,
+        },
+      },
+    };
+  };
+
+  /** Fires the scheduled tick; a full tick's error-rate waits at `perMinute` requests on the service. */
+  function tickAt(r: Rollout, perMinute: number): Effect[] {
+    const scheduled = scheduledTick(r.log.at(-1) ?? []);
+    if (scheduled?.event.type !== 'tick') throw new Error('no tick scheduled');
+    r.send({ ...scheduled.event, at: r.at(Date.parse(scheduled.at) / 1000 - T0 / 1000) });
+    const asked = r.state.pending?.payload;
+    if (asked?.type !== 'evaluate') throw new Error('no evaluation after the tick');
+    const at = r.at(r.now + 2);
+    const start = r.stage.startedAt as string;
+    const out = asked.gates.map((g) =>
+      g === 'error-rate' && !asked.fast ? waitingErrorRate(at, start, perMinute) : result(g, 'pass', at),
+    );
+    return r.send({ type: 'gates-done', at, stage: r.state.stage, results: out });
+  }
+
+  const warnings = (effects: Effect[]) =>
+    find(effects, 'notify').flatMap((e) =>
+      e.notification.kind === 'gates' && e.notification.cannotDecide ? [e.notification.cannotDecide] : [],
+    );
+
+  function watchingB(): Rollout {
+    const r = new Rollout();
+    r.throughStageA();
+    r.approveAll();
+    r.trafficAsAsked();
+    r.checksPass();
+    return r;
+  }
+
+  it('says so once, at the first tick that shows it, with the numbers; the stage goes on as before', () => {
+    const r = watchingB();
+    // 96 requests a minute on the service, 5 % on the canary: 0.08 a second, 48 in the 10-minute window.
+    const said: ReturnType<typeof warnings> = [];
+    let first: string | undefined;
+    while (scheduledTick(r.log.at(-1) ?? []) && r.state.stage === 1) {
+      const effects = tickAt(r, 96);
+      said.push(...warnings(effects));
+      if (said.length > 0 && first === undefined) first = r.stage.decisionWarnedAt;
+    }
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatchObject({
+      gate: 'error-rate',
+      needed: 100,
+      decision: { kind: 'cannot-decide', byEnd: 48 },
+      rate: { source: 'share', share: 0.05 },
+    });
+    // At the first full tick, a minute into the 10-minute window.
+    const b = r.state.stages[1];
+    expect(Date.parse(first as string) - Date.parse(b?.startedAt as string)).toBeLessThanOrEqual(62_000);
+    expect(r.state.timeline.map((e) => e.what)).toContainEqual(
+      expect.stringMatching(
+        /^stage B: error-rate cannot decide within the watch window at this traffic \(needs 100 canary requests, expects 48 by the end/,
+      ),
+    );
+    // Nothing else changed: the other gates passed, so the stage passed with its usual warning.
+    expect(b?.verdict).toBe('pass');
+  });
+
+  it('says nothing when the window reaches the requests, or under promote-now', () => {
+    const r = watchingB();
+    // 1,200 a minute, 1 a second on the canary: 100 within the window.
+    let said = 0;
+    while (scheduledTick(r.log.at(-1) ?? []) && r.state.stage === 1)
+      said += warnings(tickAt(r, 1_200)).length;
+    expect(said).toBe(0);
+    expect(r.state.stages[1]?.decisionWarnedAt).toBeUndefined();
+
+    const p = new Rollout();
+    p.throughStageA();
+    p.send({ type: 'promote-now', at: p.at(p.now + 1), by: 'U0SRELEAD1' });
+    p.trafficAsAsked();
+    p.checksPass();
+    const asked = p.state.pending?.payload;
+    if (asked?.type !== 'evaluate') throw new Error('no evaluation under promote-now');
+    const at = p.at(p.now + 2);
+    const out = asked.gates.map((g) =>
+      g === 'error-rate' ? waitingErrorRate(at, p.stage.startedAt as string, 96) : result(g, 'pass', at),
+    );
+    expect(warnings(p.send({ type: 'gates-done', at, stage: 1, results: out }))).toEqual([]);
+  });
+});
+
 describe('effect failures', () => {
   it('retries with backoff, then needs attention; resume emits the effect again', () => {
     const r = new Rollout();

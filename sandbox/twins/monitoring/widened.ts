@@ -8,6 +8,7 @@ import type { CloudMonitoring } from '../../../src/gates/ports/monitoring.ts';
 export function widened(monitoring: CloudMonitoring): CloudMonitoring {
   return {
     ...(monitoring.completeThrough ? { completeThrough: monitoring.completeThrough.bind(monitoring) } : {}),
+    ...(monitoring.samplePeriodMs === undefined ? {} : { samplePeriodMs: monitoring.samplePeriodMs }),
     revisionStats: (query) => {
       const end = query.window.end;
       const start = new Date(Math.min(query.window.start.getTime(), end.getTime() - 61_000));

@@ -75,6 +75,8 @@ export interface CloudMonitoring {
   completeThrough?(now: Date): Date;
   /** The shortest window it can be asked for (Cloud Monitoring: one 60 s alignment period). */
   readonly shortestWindowMs?: number;
+  /** How often the request metrics are sampled (Cloud Run: 60 s); absent: unknown or instant. */
+  readonly samplePeriodMs?: number;
 }
 
 /** The end of the complete data under a sampling period and an ingestion latency (both ms). */

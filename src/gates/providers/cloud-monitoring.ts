@@ -16,6 +16,7 @@ import type { CloudMonitoring } from '../ports/monitoring.ts';
 import { rateBoundTest } from '../rate-bound.ts';
 import { formatNumber } from '../render.ts';
 import type { GateOf, GateProvider, GateResult, Quantity } from '../result.ts';
+import { needBefore, needInWindow, withNeed } from '../sample-need.ts';
 import { sequentialErrorTest } from '../sequential.ts';
 
 // Cloud Run's request metrics of the canary against the stable revision over the same window (seed 000:
@@ -34,6 +35,8 @@ import { sequentialErrorTest } from '../sequential.ts';
 // fewer than minRequests requests (idle, or 100 % canary) is no baseline: only maxMs judges then, and
 // without maxMs the gate is inconclusive.
 // Fewer than minRequests canary requests is inconclusive, never fail. Cloud Monitoring failing is error.
+// While a gate waits for minRequests, its result carries what it saw (sample-need.ts), from which the
+// stage's message foresees when it will judge (time-to-decision.ts).
 // error-rate's fast signal (fast-signal.ts, on unless `fastSignal: false`): the same sequential test on
 // 5xx counted from the request logs, seconds late instead of minutes; its rejection fails the gate too.
 
@@ -82,7 +85,8 @@ async function errorRate(
   const threshold = `< ${formatNumber(gate.belowPercent)} %${shown ? ` (shown at ${at})` : ''}${regression}`;
   if (window.waiting) {
     const evidence = plannedMonitoringEvidence(ctx, 'request_count');
-    return waitingResult(name, 'cloud-monitoring', window, { metric, threshold, evidence });
+    const waiting = waitingResult(name, 'cloud-monitoring', window, { metric, threshold, evidence });
+    return withNeed(waiting, await needBefore(deps.monitoring, gate.minRequests, window));
   }
   let pair: RevisionPair;
   try {
@@ -105,7 +109,8 @@ async function errorRate(
     at: ctx.now().toISOString(),
   };
   if (canary.requests < gate.minRequests) {
-    return { ...base, status: 'inconclusive', reason: tooFew(gate.minRequests) };
+    const sampleNeed = needInWindow(gate.minRequests, pair, window);
+    return { ...base, status: 'inconclusive', reason: tooFew(gate.minRequests), sampleNeed };
   }
 
   const bound = boundRule(gate, canary.errors5xx, canary.requests, ctx.alpha);
@@ -168,11 +173,12 @@ async function latency(
   const key = `p${gate.percentile}` as const;
   if (window.waiting) {
     const evidence = plannedMonitoringEvidence(ctx, `request_latencies p${gate.percentile}`);
-    return waitingResult(name, 'cloud-monitoring', window, {
+    const waiting = waitingResult(name, 'cloud-monitoring', window, {
       metric,
       threshold: thresholdText(gate),
       evidence,
     });
+    return withNeed(waiting, await needBefore(deps.monitoring, gate.minRequests, window));
   }
   let pair: RevisionPair;
   try {
@@ -207,7 +213,8 @@ async function latency(
     at: ctx.now().toISOString(),
   };
   if (canary.requests < gate.minRequests) {
-    return { ...base, status: 'inconclusive', reason: tooFew(gate.minRequests) };
+    const sampleNeed = needInWindow(gate.minRequests, pair, window);
+    return { ...base, status: 'inconclusive', reason: tooFew(gate.minRequests), sampleNeed };
   }
   if (canaryMs === undefined) {
     return { ...base, status: 'inconclusive', reason: `Cloud Monitoring reported no ${key} for the canary` };

@@ -115,6 +115,7 @@ export function createCloudMonitoring(options: CloudMonitoringOptions): CloudMon
     revisionStats,
     completeThrough: (now: Date) => completeThrough(now, visibility),
     shortestWindowMs: SHORTEST_PERIOD_S * 1000,
+    samplePeriodMs: visibility.samplePeriodMs,
     close: () => client.close(),
   };
 }

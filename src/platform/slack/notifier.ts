@@ -1,6 +1,7 @@
 import {
   approvalDecided,
   approvalRequest,
+  cannotDecideMessage,
   cutoverApproval,
   cutoverStepMessage,
   flagApproval,
@@ -162,6 +163,15 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
               verdict: n.verdict,
             }),
           );
+          // Once a stage (the runbook sets it at one tick only): the window cannot decide at this traffic.
+          if (n.cannotDecide) {
+            await poster.upsert(
+              rolloutId,
+              `cannot-decide:${n.stage}`,
+              thread,
+              cannotDecideMessage(state, n.stage, n.cannotDecide),
+            );
+          }
           break;
         case 'needs-attention': {
           const attention = attentionOf(state);

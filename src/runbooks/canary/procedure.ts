@@ -3,6 +3,7 @@ import type { CanaryRunbook, Stage } from '../../config/runbooks.ts';
 import { judgeStage, type StageJudgement } from '../../gates/judge.ts';
 import { renderGate } from '../../gates/render.ts';
 import type { GateResult } from '../../gates/result.ts';
+import { cannotDecide, type GateWait, stageWait, waitText } from '../../gates/time-to-decision.ts';
 import { approvalRefusal, needsApproval } from '../approvals.ts';
 import { ask, settle } from '../in-flight.ts';
 import { addMs, earliest, isBefore, latest, note } from '../timeline.ts';
@@ -32,7 +33,9 @@ import {
 //   Stages B-E:    ask for approval (N distinct approvers, never the requester unless allowed; the request
 //                  expires), set the traffic split, verify the split Cloud Run reports, run the stage's
 //                  checks once, then run its gates every interval through the watch window and let the
-//                  judge (gates/judge.ts) decide: continue, extend, pass, fail or ask people.
+//                  judge (gates/judge.ts) decide: continue, extend, pass, fail or ask people. A window
+//                  too short for the canary requests its gates need at the traffic seen is said once, at
+//                  the first tick that shows it (gates/time-to-decision.ts), not found at its end.
 //   Stage E passed: promoted; the report is written and the lock released.
 //
 // "Do not advance if any gate fails": a failing check or gate starts the rollback (rolling-back.ts) at
@@ -408,8 +411,19 @@ export function gatesDone(d: CanaryDraft, e: Ev<'gates-done'>, ctx: StepContext)
   const judged = judge(stage, ctx, evaluatedUntil, s.promoteNow !== undefined);
   stage.verdict = judged.verdict;
   const tickNo = stage.ticks.length;
-  notify(d, { kind: 'gates', stage: s.stage, tick: tickNo, results: e.results, verdict: judged.verdict });
+  const shortfall =
+    judged.verdict === 'continue' ? windowFallsShort(s, e.results, evaluatedUntil) : undefined;
+  if (shortfall) stage.decisionWarnedAt = e.at;
+  notify(d, {
+    kind: 'gates',
+    stage: s.stage,
+    tick: tickNo,
+    results: e.results,
+    verdict: judged.verdict,
+    ...(shortfall ? { cannotDecide: shortfall } : {}),
+  });
   note(s, e.at, `stage ${stage.name} tick ${tickNo}: ${judged.verdict}, ${judged.reason}`);
+  if (shortfall) note(s, e.at, `stage ${stage.name}: ${shortfall.gate} ${waitText(shortfall)}`);
 
   // "Trigger rollback immediately if any gate fails": even while paused.
   if (judged.verdict === 'fail') {
@@ -439,6 +453,24 @@ export function gatesDone(d: CanaryDraft, e: Ev<'gates-done'>, ctx: StepContext)
       needsAttention(d, e.at, 'inconclusive', `stage ${stage.name}: ${judged.reason}`);
       return undefined;
   }
+}
+
+/**
+ * "Say so at the start of the stage, not at its end": the first tick whose readings show a gate cannot
+ * have the canary requests it needs by the window's end (gates/time-to-decision.ts) warns, once a stage,
+ * while people can still act on it. Under promote-now there is no window to fall short.
+ */
+function windowFallsShort(
+  s: CanaryState,
+  results: GateResult[],
+  evaluatedUntil: string,
+): GateWait | undefined {
+  const stage = current(s);
+  const end = stage.windowEndsAt;
+  if (stage.decisionWarnedAt !== undefined || s.promoteNow !== undefined) return undefined;
+  if (end === undefined || !isBefore(evaluatedUntil, end)) return undefined;
+  const wait = stageWait(results, { start: windowStart(stage), end });
+  return cannotDecide(wait) ? wait : undefined;
 }
 
 /** The judge sees the ticks of the current window; under promote-now the window never "completes". */
