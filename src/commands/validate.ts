@@ -1,5 +1,5 @@
 import { help, validationCard, validationFilesComment, validationFilesFailed } from '../blocks/index.ts';
-import { code, link, md, mention, withMentions } from '../blocks/message.ts';
+import { code, link, md, mdJoin, mention, withMentions } from '../blocks/message.ts';
 import { messageOf } from '../gates/error-result.ts';
 import type { AttachedFile } from '../platform/slack/poster.ts';
 import { VALIDATION_SUMMARY_MD, validationSummaryMarkdown } from '../reports/validation-summary.ts';
@@ -31,11 +31,16 @@ export async function runValidate(intent: ValidateIntent, who: Invocation, surfa
     case 'files':
       return uploadAgain(intent.runId, surface);
     case 'run':
-      return start(intent.env, intent.baseline, who, surface);
+      return start(intent, who, surface);
   }
 }
 
-async function start(env: string, baseline: boolean, who: Invocation, surface: Surface): Promise<Reply> {
+async function start(
+  intent: Extract<ValidateIntent, { sub: 'run' }>,
+  who: Invocation,
+  surface: Surface,
+): Promise<Reply> {
+  const { env, baseline, phase, sha, image } = intent;
   const { config, poster } = surface;
   const validation = surface.validation;
   if (!validation) return say(ANSWER.noPorts);
@@ -52,6 +57,8 @@ async function start(env: string, baseline: boolean, who: Invocation, surface: S
     env,
     mode: baseline ? 'baseline' : 'gating',
     requestedBy: who.userId,
+    ...(phase ? { phase } : {}),
+    ...(sha || image ? { subject: { ...(sha ? { sha } : {}), ...(image ? { image } : {}) } } : {}),
   });
   if (!begun.ok) {
     if (begun.reason !== 'running') return say(md`Cannot validate ${code(env)}: ${begun.message}.`);
@@ -88,8 +95,14 @@ async function start(env: string, baseline: boolean, who: Invocation, surface: S
     ),
   );
   const mode = baseline ? ' as a baseline (recorded without gating)' : '';
+  const scope = [
+    ...(phase ? [md`phase ${code(phase)}`] : []),
+    ...(sha ? [md`commit ${code(sha)}`] : []),
+    ...(image ? [md`image ${code(image)}`] : []),
+  ];
+  const of = scope.length > 0 ? md` (${mdJoin(scope, ', ')})` : '';
   return say(
-    md`Validation of ${code(env)} started${mode}: ${code(run.id)}, ${run.plan.length} checks. The card is in this channel; results.tsv and SUMMARY.md go in its thread, then the verdict.`,
+    md`Validation of ${code(env)}${of} started${mode}: ${code(run.id)}, ${run.plan.length} checks. The card is in this channel; results.tsv and SUMMARY.md go in its thread, then the verdict.`,
   );
 }
 

@@ -35,6 +35,9 @@ export function validationSummaryMarkdown(run: ValidationRun): string {
   out.push(
     `- Run: ${code(run.id)}`,
     `- Mode: ${MODE[run.mode]}`,
+    ...(run.phase ? [`- Phase: ${code(run.phase)} (with the lanes limited to it)`] : []),
+    ...(run.subject?.sha ? [`- Commit: ${code(run.subject.sha)}`] : []),
+    ...(run.subject?.image ? [`- Image: ${code(run.subject.image)}`] : []),
     `- Requested by: ${code(run.requestedBy)}`,
     `- Started (UTC): ${run.startedAt}`,
     `- Finished (UTC): ${run.finishedAt ?? 'not finished'}${run.finishedAt ? ` (${took(run)})` : ''}`,

@@ -1,16 +1,19 @@
+import { closest } from '../config/names.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
 import { type ServiceTarget, serviceTarget } from '../config/target.ts';
 import type { ValidationLane, ValidationMatrix } from '../config/validation.ts';
+import { smokeCheckName } from '../config/validation-lanes.ts';
 import type { PlannedCheck, ValidationTarget } from './types.ts';
 
 // The rows of an environment's matrix, in the order the config lists them: lane by lane, each lane's
-// services in order, and in a gates lane each service's gates in order.
+// services in order, and in a gates lane each service's gates in order (a runtime-smoke lane's health
+// paths, then its requests). A lane with `phases` is planned only when the run names one of them.
 
 export type Matrix =
   | { ok: true; matrix: ValidationMatrix; plan: PlannedCheck[]; targets: ValidationTarget[] }
-  | { ok: false; reason: 'unknown-environment' | 'no-matrix'; message: string };
+  | { ok: false; reason: 'unknown-environment' | 'no-matrix' | 'unknown-phase'; message: string };
 
-export function planOf(config: ShiftgateConfig, env: string): Matrix {
+export function planOf(config: ShiftgateConfig, env: string, options: { phase?: string } = {}): Matrix {
   const environment = config.environments[env];
   if (!environment) {
     const known = Object.keys(config.environments).join(', ') || 'none';
@@ -24,9 +27,25 @@ export function planOf(config: ShiftgateConfig, env: string): Matrix {
       message: `environment "${env}" has no validation matrix: add environments.${env}.validation.lanes to the config (examples/shiftgate.yaml has seed 002's)`,
     };
   }
+  const { phase } = options;
+  if (phase !== undefined) {
+    const known = phasesOf(matrix);
+    if (!known.includes(phase)) {
+      const near = closest(phase, known);
+      return {
+        ok: false,
+        reason: 'unknown-phase',
+        message:
+          known.length === 0
+            ? `no lane of the ${env} matrix is limited to a phase, so there is no phase "${phase}" to validate (run it without --phase)`
+            : `no phase "${phase}" in the ${env} matrix (${near ? `did you mean "${near}"? ` : ''}known phases: ${known.join(', ')})`,
+      };
+    }
+  }
   const plan: PlannedCheck[] = [];
   const used = new Set<string>();
   for (const lane of matrix.lanes) {
+    if (lane.phases && (phase === undefined || !lane.phases.includes(phase))) continue;
     for (const service of lane.services) {
       used.add(service);
       for (const check of checksOf(lane)) {
@@ -39,7 +58,15 @@ export function planOf(config: ShiftgateConfig, env: string): Matrix {
 }
 
 function checksOf(lane: ValidationLane): string[] {
-  return lane.kind === 'gates' ? lane.gates : [lane.kind];
+  if (lane.kind === 'gates') return lane.gates;
+  if (lane.kind === 'runtime-smoke')
+    return [...lane.health.map((path) => `GET ${path}`), ...lane.requests.map(smokeCheckName)];
+  return [lane.kind];
+}
+
+/** The phases lanes of the matrix are limited to, in the order they first appear. */
+export function phasesOf(matrix: ValidationMatrix): string[] {
+  return [...new Set(matrix.lanes.flatMap((lane) => lane.phases ?? []))];
 }
 
 /** The service in this environment; the schema checked every lane's services have it. */

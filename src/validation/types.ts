@@ -78,6 +78,15 @@ export interface Verdict {
 
 export type RunStatus = 'running' | 'finished' | 'abandoned';
 
+/**
+ * What is being released, when the run was told (`/validate <env> --sha <commit>` or `--image <tag>`):
+ * external-ci lanes read the CI result of this commit or image instead of the one the service serves.
+ */
+export interface ReleaseSubject {
+  sha?: string;
+  image?: string;
+}
+
 export interface ValidationRun {
   id: string;
   env: string;
@@ -88,6 +97,10 @@ export interface ValidationRun {
   finishedAt?: string;
   /** The environment's matrix description, if any. */
   description?: string;
+  /** The phase validated (`--phase legacy-deletion`): lanes with `phases` run only when it is theirs. */
+  phase?: string;
+  /** The commit or image the run was told is being released. */
+  subject?: ReleaseSubject;
   targets: ValidationTarget[];
   /** Every row in matrix order. */
   plan: PlannedCheck[];

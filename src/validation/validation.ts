@@ -6,7 +6,7 @@ import type { ValidationPorts } from './checks/context.ts';
 import { planOf } from './plan.ts';
 import { createValidationRecords, type ValidationRecords } from './records.ts';
 import { runMatrix } from './runner.ts';
-import type { CheckResult, ValidationMode, ValidationRun } from './types.ts';
+import type { CheckResult, ReleaseSubject, ValidationMode, ValidationRun } from './types.ts';
 import { verdictOf } from './verdict.ts';
 
 // Validation runs as the Slack surface uses them: begin (claim the environment, record the run, audit
@@ -27,12 +27,22 @@ export interface ValidationDeps extends Omit<ValidationPorts, 'store'> {
 
 export type BeginResult =
   | { ok: true; run: ValidationRun }
-  | { ok: false; reason: 'unknown-environment' | 'no-matrix'; message: string }
+  | { ok: false; reason: 'unknown-environment' | 'no-matrix' | 'unknown-phase'; message: string }
   | { ok: false; reason: 'running'; message: string; holder: string; running?: ValidationRun };
+
+/** What a run is asked to validate: the environment, and optionally a phase and the release's commit or image. */
+export interface BeginInput {
+  env: string;
+  mode: ValidationMode;
+  requestedBy: string;
+  /** Plans the lanes limited to this phase too (`--phase`); an unknown one is refused. */
+  phase?: string;
+  subject?: ReleaseSubject;
+}
 
 export interface Validation {
   /** Checks the environment has a matrix and no run under way, then records the run (status running). */
-  begin(input: { env: string; mode: ValidationMode; requestedBy: string }): Promise<BeginResult>;
+  begin(input: BeginInput): Promise<BeginResult>;
   /** Runs a begun run's checks and its verdict; never rejects. `onResult` sees each result as it lands. */
   execute(
     run: ValidationRun,
@@ -79,12 +89,8 @@ export function createValidation(deps: ValidationDeps): Validation {
     }
   }
 
-  async function begin(input: {
-    env: string;
-    mode: ValidationMode;
-    requestedBy: string;
-  }): Promise<BeginResult> {
-    const planned = planOf(config, input.env);
+  async function begin(input: BeginInput): Promise<BeginResult> {
+    const planned = planOf(config, input.env, input.phase === undefined ? {} : { phase: input.phase });
     if (!planned.ok) return planned;
     const startedAt = now();
     const id = newId(input.env, startedAt);
@@ -107,6 +113,8 @@ export function createValidation(deps: ValidationDeps): Validation {
       status: 'running',
       startedAt: startedAt.toISOString(),
       ...(planned.matrix.description ? { description: planned.matrix.description } : {}),
+      ...(input.phase === undefined ? {} : { phase: input.phase }),
+      ...(input.subject && (input.subject.sha || input.subject.image) ? { subject: input.subject } : {}),
       targets: planned.targets,
       plan: planned.plan,
       results: [],
@@ -139,7 +147,7 @@ export function createValidation(deps: ValidationDeps): Validation {
     begun: ValidationRun,
     hooks: { onResult?: (result: CheckResult, run: ValidationRun) => void | Promise<void> } = {},
   ): Promise<ValidationRun> {
-    const planned = planOf(config, begun.env);
+    const planned = planOf(config, begun.env, begun.phase === undefined ? {} : { phase: begun.phase });
     const run: ValidationRun = { ...begun, results: [] };
     const slots: (CheckResult | undefined)[] = new Array(run.plan.length);
     // Saves are chained: each writes the results so far, in matrix order, after the one before it.
@@ -161,6 +169,7 @@ export function createValidation(deps: ValidationDeps): Validation {
           matrix: planned.matrix,
           plan: run.plan,
           ports,
+          ...(run.subject ? { subject: run.subject } : {}),
           now,
           ...(deps.concurrency === undefined ? {} : { concurrency: deps.concurrency }),
           ...(deps.checkTimeoutMs === undefined ? {} : { checkTimeoutMs: deps.checkTimeoutMs }),

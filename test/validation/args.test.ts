@@ -47,7 +47,7 @@ describe('parseValidate', () => {
     ],
     ['qa', 'Unknown environment `qa`. Known environments: `staging`, `prod`.'],
     ['staging prod', '`/validate` takes one environment; `prod` is one word too many.'],
-    ['staging --gating', 'Unknown flag `--gating`. Flags here: `--baseline`.'],
+    ['staging --gating', 'Unknown flag `--gating`. Flags here: `--baseline`, `--phase`, `--sha`, `--image`.'],
     ['--baseline', 'Name the environment to validate.'],
     ['files', 'Name the run: `/validate files &lt;run-id&gt;`.'],
     [
