@@ -86,8 +86,8 @@ const FORMS: Record<Command, Record<string, Form>> = {
   },
   '/validate': {
     run: {
-      form: '/validate <env> [<env>...] [--baseline]',
-      does: "Run the environment's validation matrix (seed 002): a card in this channel, results.tsv and SUMMARY.md in its thread (and the environment's report sinks), then the go/no-go verdict. Several environments (/validate staging prod) run as one run with a verdict for each. --baseline records without gating (pre-cutover capture). Deployers, approvers and admins of each environment may run it.",
+      form: '/validate <env> [<env>...] [--baseline] [--phase <phase>] [--sha <commit> | --image <tag>]',
+      does: "Run the environment's validation matrix (seed 002): a card in this channel, results.tsv and SUMMARY.md in its thread (and the environment's report sinks), then the go/no-go verdict. Several environments (/validate staging prod) run as one run with a verdict for each. --baseline records without gating (pre-cutover capture); --phase adds the lanes of that phase (legacy-deletion: fresh DB backups); --sha or --image names what is released (external CI lanes read its result; default: what the service serves). Deployers, approvers and admins of each environment may run it.",
     },
     files: {
       form: '/validate files <run-id>',
@@ -178,6 +178,7 @@ const EXAMPLES: Record<Command, string[]> = {
     '/validate staging',
     '/validate staging prod',
     '/validate prod --baseline',
+    '/validate prod --phase legacy-deletion --sha 1a2b3c4',
     '/validate files val-staging-20261130T101500-1a2b',
   ],
   '/route': [

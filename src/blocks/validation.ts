@@ -54,10 +54,20 @@ function modeWords(run: ValidationRun): string {
     : 'baseline mode: recorded without gating, not a go/no-go decision';
 }
 
+/** The phase and the release a run was asked about, when it was (`--phase`, `--sha`, `--image`). */
+function scopeOf(run: ValidationRun): Mrkdwn[] {
+  return [
+    ...(run.phase ? [md`phase ${code(run.phase)}`] : []),
+    ...(run.subject?.sha ? [md`commit ${code(run.subject.sha)}`] : []),
+    ...(run.subject?.image ? [md`image ${code(run.subject.image)}`] : []),
+  ];
+}
+
 function footer(run: ValidationRun, ...more: Mrkdwn[]) {
   return context(
     [
       md`Run ${code(run.id)}`,
+      ...scopeOf(run),
       md`asked by ${mention(run.requestedBy)}`,
       md`started ${slackDate(run.startedAt)}`,
       ...more,

@@ -6,7 +6,10 @@ import type { CloudMonitoring } from '../gates/ports/monitoring.ts';
 import { createGateRegistry, type GateRegistry } from '../gates/registry.ts';
 import type { Api, Metrics } from '../metrics/metrics.ts';
 import { ArtifactRegistryAdapter } from '../platform/artifact-registry/index.ts';
+import { type CloudBuildAdapter, createCloudBuild } from '../platform/cloud-build/index.ts';
 import { CloudRunAdapter, createDomainMappings } from '../platform/cloud-run/index.ts';
+import { type CloudSqlAdapter, createCloudSql } from '../platform/cloud-sql/index.ts';
+import { createCheckRuns } from '../platform/github/index.ts';
 import type { GoogleEndpoint } from '../platform/google.ts';
 import { createServiceAccounts } from '../platform/iam/index.ts';
 import { createCloudLogging, createRequestErrorSource } from '../platform/logging/index.ts';
@@ -15,10 +18,12 @@ import { createPreconditions } from '../platform/preconditions.ts';
 import { createPrometheus } from '../platform/prometheus/index.ts';
 import { reportSinkOf } from '../platform/reports/index.ts';
 import { createRouteSplit } from '../platform/route-split/index.ts';
+import { createStorageObjects } from '../platform/storage/index.ts';
 import type { ErrorBudgetReader } from '../runbooks/ports/error-budget.ts';
 import type { Preconditions } from '../runbooks/ports/preconditions.ts';
 import type { ReportSink } from '../runbooks/ports/report-sink.ts';
 import type { RouteSplitControl } from '../runbooks/ports/route-split.ts';
+import type { CheckRuns, StorageObjects } from '../validation/ports.ts';
 
 // The platform adapters one replica needs, built from the environment and the config: Google clients
 // (Application Default Credentials in production; a twin's endpoint in the sandbox), one route-split
@@ -42,6 +47,12 @@ export interface Platform {
    * rejects (and is tried again on the next call).
    */
   reportSinks: (env: string) => Promise<ReportSink | undefined>;
+  /** The validation matrix's external-ci lanes: Cloud Build builds and GitHub check runs. */
+  cloudBuild: CloudBuildAdapter;
+  checkRuns: CheckRuns;
+  /** The validation matrix's backup lanes: Cloud Storage objects and Cloud SQL backup runs. */
+  storage: StorageObjects;
+  sqlBackups: CloudSqlAdapter;
   close(): Promise<void>;
 }
 
@@ -82,6 +93,8 @@ export async function buildPlatform(input: {
   const logging = measured('logging', createCloudLogging({ target: google }));
   const errorBudget = measured('monitoring', createErrorBudgetReader({ target: google }));
   const domainMappings = measured('cloud-run', createDomainMappings({ google }));
+  const cloudBuild = createCloudBuild({ google });
+  const sqlBackups = createCloudSql({ google });
   // One reader of Cloud Run's request logs per replica, shared by every rollout's fast signal.
   const errorCounts = createRequestErrorSource({ list: logging.listEntries });
 
@@ -140,8 +153,19 @@ export async function buildPlatform(input: {
       iam: createServiceAccounts({ google }),
     }),
     reportSinks,
+    cloudBuild,
+    checkRuns: createCheckRuns(input.githubApiUrl ? { baseUrl: input.githubApiUrl } : {}),
+    storage: createStorageObjects({ target: google }),
+    sqlBackups,
     async close() {
-      await Promise.allSettled([cloudRun.close(), monitoring.close(), logging.close(), errorBudget.close()]);
+      await Promise.allSettled([
+        cloudRun.close(),
+        monitoring.close(),
+        logging.close(),
+        errorBudget.close(),
+        cloudBuild.close(),
+        sqlBackups.close(),
+      ]);
     },
   };
 }

@@ -1,25 +1,40 @@
 import { code, md, mdJoin } from '../blocks/message.ts';
 import { closest } from '../config/names.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
+import { phasesOf } from '../validation/index.ts';
 import { type Parsed, words } from './args.ts';
+import { type ReleaseFlags, releaseFlags } from './validate-release-args.ts';
 
-// `/validate <env> [<env>...] [--baseline]`, `/validate files <run-id>`, `/validate help`. Each environment
-// must be one of the config's, named once, and have a validation matrix; all are answered here, in the
-// ack. Several environments (`/validate staging prod`) run as one run.
+// `/validate <env> [<env>...] [--baseline] [--phase <phase>] [--sha <commit> | --image <tag>]`,
+// `/validate files <run-id>`, `/validate help`. Each environment must be one of the config's, named once,
+// and have a validation matrix, and a phase one their lanes name; all are answered here, in the ack.
+// Several environments (`/validate staging prod`) run as one run.
 
 export type ValidateIntent =
-  | { sub: 'run'; envs: string[]; baseline: boolean }
+  | ({ sub: 'run'; envs: string[]; baseline: boolean } & ReleaseFlags)
   | { sub: 'files'; runId: string }
   | { sub: 'help' };
 
 const RUN_ID = /^val-[a-z0-9-]+-\d{8}T\d{6}-[0-9a-f]{4}$/;
 
 export function parseValidate(text: string, config: ShiftgateConfig): Parsed<ValidateIntent> {
-  const parsed = words(text, { baseline: { type: 'boolean' } });
+  const parsed = words(text, {
+    baseline: { type: 'boolean' },
+    phase: { type: 'string' },
+    sha: { type: 'string' },
+    image: { type: 'string' },
+  });
   if (!parsed.ok) return parsed;
   const { positionals, flags } = parsed.value;
   const baseline = flags.baseline === true;
   const [first, ...rest] = positionals;
+  const runFlag = (['phase', 'sha', 'image'] as const).find((flag) => flags[flag] !== undefined);
+  const notARun =
+    first === undefined ||
+    (first === 'help' && rest.length === 0) ||
+    (first === 'files' && !Object.hasOwn(config.environments, 'files'));
+  if (runFlag && notARun)
+    return { ok: false, error: md`\`--${runFlag}\` goes with a run: \`/validate <env> --${runFlag} ...\`.` };
   if (first === undefined && !baseline) return { ok: true, value: { sub: 'help' } };
   if (first === 'help' && rest.length === 0 && !baseline) return { ok: true, value: { sub: 'help' } };
   if (first === 'files' && !Object.hasOwn(config.environments, 'files')) {
@@ -76,5 +91,10 @@ export function parseValidate(text: string, config: ShiftgateConfig): Parsed<Val
       error: md`${code(env)} has no validation matrix: add \`environments.${env}.validation.lanes\` to the config.${others}`,
     };
   }
-  return { ok: true, value: { sub: 'run', envs, baseline } };
+  const phases = [
+    ...new Set(envs.flatMap((env) => phasesOf(config.environments[env]?.validation ?? { lanes: [] }))),
+  ];
+  const release = releaseFlags(flags, phases, envs.join(' '));
+  if (!release.ok) return release;
+  return { ok: true, value: { sub: 'run', envs, baseline, ...release.value } };
 }

@@ -1,5 +1,5 @@
 import { help, validationCard, validationFilesComment, validationFilesFailed } from '../blocks/index.ts';
-import { code, link, type Mrkdwn, md, mention, withMentions } from '../blocks/message.ts';
+import { code, link, type Mrkdwn, md, mdJoin, mention, withMentions } from '../blocks/message.ts';
 import { messageOf } from '../gates/error-result.ts';
 import type { AttachedFile } from '../platform/slack/poster.ts';
 import { keepReport } from '../platform/slack/report-keep.ts';
@@ -33,7 +33,7 @@ export async function runValidate(intent: ValidateIntent, who: Invocation, surfa
     case 'files':
       return uploadAgain(intent.runId, surface);
     case 'run':
-      return start(intent.envs, intent.baseline, who, surface);
+      return start(intent, who, surface);
   }
 }
 
@@ -45,11 +45,11 @@ function envWords(envs: readonly string[]): Mrkdwn {
 }
 
 async function start(
-  envs: readonly string[],
-  baseline: boolean,
+  intent: Extract<ValidateIntent, { sub: 'run' }>,
   who: Invocation,
   surface: Surface,
 ): Promise<Reply> {
+  const { envs, baseline, phase, sha, image } = intent;
   const { config, poster } = surface;
   const validation = surface.validation;
   if (!validation) return say(ANSWER.noPorts);
@@ -68,6 +68,8 @@ async function start(
     envs,
     mode: baseline ? 'baseline' : 'gating',
     requestedBy: who.userId,
+    ...(phase ? { phase } : {}),
+    ...(sha || image ? { subject: { ...(sha ? { sha } : {}), ...(image ? { image } : {}) } } : {}),
   });
   if (!begun.ok) {
     if (begun.reason !== 'running') return say(md`Cannot validate ${envWords(envs)}: ${begun.message}.`);
@@ -104,8 +106,14 @@ async function start(
     ),
   );
   const mode = baseline ? ' as a baseline (recorded without gating)' : '';
+  const scope = [
+    ...(phase ? [md`phase ${code(phase)}`] : []),
+    ...(sha ? [md`commit ${code(sha)}`] : []),
+    ...(image ? [md`image ${code(image)}`] : []),
+  ];
+  const of = scope.length > 0 ? md` (${mdJoin(scope, ', ')})` : '';
   return say(
-    md`Validation of ${envWords(envs)} started${mode}: ${code(run.id)}, ${run.plan.length} checks. The card is in this channel; results.tsv and SUMMARY.md go in its thread, then the verdict.`,
+    md`Validation of ${envWords(envs)}${of} started${mode}: ${code(run.id)}, ${run.plan.length} checks. The card is in this channel; results.tsv and SUMMARY.md go in its thread, then the verdict.`,
   );
 }
 

@@ -2,6 +2,14 @@ import { z } from 'zod';
 import { duration } from './duration.ts';
 import type { Gate } from './gates.ts';
 import { closest, name } from './names.ts';
+import {
+  backupFields,
+  checkBackup,
+  checkExternalCi,
+  checkRuntimeSmoke,
+  externalCiFields,
+  runtimeSmokeFields,
+} from './validation-lanes.ts';
 
 // The validation matrix of seed 002 for one environment (`environments.<env>.validation`): lanes, each
 // run against one or more services of that environment, each required (the seed's default: every check
@@ -27,6 +35,10 @@ const common = {
   }),
   window: duration.prefault('10m').meta({
     description: 'How far back the lane reads logs (log probes, audit-event gates); the seed reads 10m',
+  }),
+  phases: z.array(name).min(1).optional().meta({
+    description:
+      'Run this lane only when /validate names one of these phases (`--phase legacy-deletion`); without phases it runs in every run',
   }),
 };
 
@@ -89,12 +101,19 @@ const immutableAssetsLane = z.strictObject({
     .meta({ description: 'Least max-age in seconds (default a year)' }),
 });
 
+const externalCiLane = z.strictObject({ ...common, ...externalCiFields }).superRefine(checkExternalCi);
+const backupLane = z.strictObject({ ...common, ...backupFields }).superRefine(checkBackup);
+const runtimeSmokeLane = z.strictObject({ ...common, ...runtimeSmokeFields }).superRefine(checkRuntimeSmoke);
+
 export const validationLane = z.discriminatedUnion('kind', [
   gatesLane,
   migrationDriftLane,
   logProbeLane,
   canaryStatusLane,
   immutableAssetsLane,
+  externalCiLane,
+  backupLane,
+  runtimeSmokeLane,
 ]);
 export type ValidationLane = z.infer<typeof validationLane>;
 export type ValidationLaneKind = ValidationLane['kind'];

@@ -4,14 +4,17 @@ import type { ShiftgateConfig } from '../config/schema.ts';
 import type { ValidationMatrix } from '../config/validation.ts';
 import { messageOf } from '../gates/error-result.ts';
 import type { ServiceState } from '../runbooks/ports/cloud-run.ts';
+import { backupCheck } from './checks/backup.ts';
 import { canaryStatusCheck } from './checks/canary-status.ts';
 import { type CheckContext, notMeasured, type Observation, type ValidationPorts } from './checks/context.ts';
+import { externalCiCheck } from './checks/external-ci.ts';
 import { gateCheck } from './checks/gate.ts';
 import { immutableAssetsCheck } from './checks/immutable-assets.ts';
 import { logProbeCheck } from './checks/log-probe.ts';
 import { migrationDriftCheck } from './checks/migration-drift.ts';
+import { runtimeSmokeCheck } from './checks/runtime-smoke.ts';
 import { laneOf, laneTarget } from './plan.ts';
-import type { CheckResult, PlannedCheck } from './types.ts';
+import type { CheckResult, PlannedCheck, ReleaseSubject } from './types.ts';
 
 // Runs the rows of a matrix through the ports, a few at a time, and never throws: a check whose target
 // cannot be reached, that breaks, or that does not finish in time is an `error` row naming why, and the
@@ -29,6 +32,8 @@ export interface RunMatrixInput {
   matrices: Readonly<Record<string, ValidationMatrix>>;
   plan: readonly PlannedCheck[];
   ports: ValidationPorts;
+  /** The commit or image being released, when the run was told (`--sha`, `--image`). */
+  subject?: ReleaseSubject;
   now?: () => Date;
   concurrency?: number;
   checkTimeoutMs?: number;
@@ -55,6 +60,7 @@ export async function runMatrix(input: RunMatrixInput): Promise<CheckResult[]> {
       target,
       now,
       signal,
+      subject: input.subject ?? {},
       describe() {
         let read = describes.get(shared);
         if (!read) {
@@ -95,6 +101,12 @@ export async function runMatrix(input: RunMatrixInput): Promise<CheckResult[]> {
         if (lane.kind !== 'immutable-assets') throw new TypeError('an immutable-assets row of another lane');
         return immutableAssetsCheck(ctx, lane);
       }
+      case 'external-ci':
+        return externalCiCheck(ctx, ports);
+      case 'backup':
+        return backupCheck(ctx, ports);
+      case 'runtime-smoke':
+        return runtimeSmokeCheck(row.check, ctx, ports);
     }
   }
 

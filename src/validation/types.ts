@@ -82,6 +82,15 @@ export interface Verdict {
 
 export type RunStatus = 'running' | 'finished' | 'abandoned';
 
+/**
+ * What is being released, when the run was told (`/validate <env> --sha <commit>` or `--image <tag>`):
+ * external-ci lanes read the CI result of this commit or image instead of the one the service serves.
+ */
+export interface ReleaseSubject {
+  sha?: string;
+  image?: string;
+}
+
 export interface ValidationRun {
   id: string;
   /** The environments validated, in the order asked; one for `/validate staging`. */
@@ -93,6 +102,10 @@ export interface ValidationRun {
   finishedAt?: string;
   /** The matrix description of each environment that has one. */
   descriptions?: Record<string, string>;
+  /** The phase validated (`--phase legacy-deletion`): lanes with `phases` run only when it is theirs. */
+  phase?: string;
+  /** The commit or image the run was told is being released. */
+  subject?: ReleaseSubject;
   targets: ValidationTarget[];
   /** Every row in matrix order. */
   plan: PlannedCheck[];

@@ -6,7 +6,7 @@ import type { ValidationPorts } from './checks/context.ts';
 import { planOf } from './plan.ts';
 import { createValidationRecords, type ValidationRecords } from './records.ts';
 import { runMatrix } from './runner.ts';
-import type { CheckResult, ValidationMode, ValidationRun } from './types.ts';
+import type { CheckResult, ReleaseSubject, ValidationMode, ValidationRun } from './types.ts';
 import { verdictOf, verdictsOf } from './verdict.ts';
 
 // Validation runs as the Slack surface uses them: begin (claim the environments, record the run, audit
@@ -29,7 +29,11 @@ export interface ValidationDeps extends Omit<ValidationPorts, 'store'> {
 
 export type BeginResult =
   | { ok: true; run: ValidationRun }
-  | { ok: false; reason: 'unknown-environment' | 'no-matrix' | 'duplicate-environment'; message: string }
+  | {
+      ok: false;
+      reason: 'unknown-environment' | 'no-matrix' | 'duplicate-environment' | 'unknown-phase';
+      message: string;
+    }
   | {
       ok: false;
       reason: 'running';
@@ -40,10 +44,16 @@ export type BeginResult =
       running?: ValidationRun;
     };
 
-/** The environments of a run: one (`env`) or several (`envs`, in the order asked). */
+/**
+ * What a run is asked to validate: its environments, one (`env`) or several (`envs`, in the order
+ * asked), and optionally a phase and the release's commit or image.
+ */
 export type BeginInput = ({ env: string } | { envs: readonly string[] }) & {
   mode: ValidationMode;
   requestedBy: string;
+  /** Plans the lanes limited to this phase too (`--phase`); an unknown one is refused. */
+  phase?: string;
+  subject?: ReleaseSubject;
 };
 
 export interface Validation {
@@ -100,7 +110,7 @@ export function createValidation(deps: ValidationDeps): Validation {
 
   async function begin(input: BeginInput): Promise<BeginResult> {
     const envs = 'envs' in input ? [...input.envs] : [input.env];
-    const planned = planOf(config, envs);
+    const planned = planOf(config, envs, input.phase === undefined ? {} : { phase: input.phase });
     if (!planned.ok) return planned;
     const startedAt = now();
     const id = newId(envs, startedAt);
@@ -130,6 +140,8 @@ export function createValidation(deps: ValidationDeps): Validation {
       status: 'running',
       startedAt: startedAt.toISOString(),
       ...(Object.keys(descriptions).length > 0 ? { descriptions } : {}),
+      ...(input.phase === undefined ? {} : { phase: input.phase }),
+      ...(input.subject && (input.subject.sha || input.subject.image) ? { subject: input.subject } : {}),
       targets: planned.targets,
       plan: planned.plan,
       results: [],
@@ -162,7 +174,7 @@ export function createValidation(deps: ValidationDeps): Validation {
     begun: ValidationRun,
     hooks: { onResult?: (result: CheckResult, run: ValidationRun) => void | Promise<void> } = {},
   ): Promise<ValidationRun> {
-    const planned = planOf(config, begun.envs);
+    const planned = planOf(config, begun.envs, begun.phase === undefined ? {} : { phase: begun.phase });
     const run: ValidationRun = { ...begun, results: [] };
     const slots: (CheckResult | undefined)[] = new Array(run.plan.length);
     // Saves are chained: each writes the results so far, in matrix order, after the one before it.
@@ -183,6 +195,7 @@ export function createValidation(deps: ValidationDeps): Validation {
           matrices: planned.matrices,
           plan: run.plan,
           ports,
+          ...(run.subject ? { subject: run.subject } : {}),
           now,
           ...(deps.concurrency === undefined ? {} : { concurrency: deps.concurrency }),
           ...(deps.checkTimeoutMs === undefined ? {} : { checkTimeoutMs: deps.checkTimeoutMs }),

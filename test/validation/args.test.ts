@@ -62,7 +62,7 @@ describe('parseValidate', () => {
       '`staging` is named twice: name each environment once, e.g. `/validate staging prod`. Known environments: `staging`, `prod`.',
     ],
     ['staging prd', 'Unknown environment `prd`. Did you mean `prod`? Known environments: `staging`, `prod`.'],
-    ['staging --gating', 'Unknown flag `--gating`. Flags here: `--baseline`.'],
+    ['staging --gating', 'Unknown flag `--gating`. Flags here: `--baseline`, `--phase`, `--sha`, `--image`.'],
     ['--baseline', 'Name the environment to validate.'],
     ['files', 'Name the run: `/validate files &lt;run-id&gt;`.'],
     [

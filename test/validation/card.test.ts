@@ -205,7 +205,9 @@ describe('the validation card', () => {
   it('has help within the limits', () => {
     const m = help('/validate');
     expect(blockKitProblems(m)).toEqual([]);
-    expect(textOf(m)).toContain('`/validate &lt;env&gt; [&lt;env&gt;...] [--baseline]`');
+    expect(textOf(m)).toContain(
+      '`/validate &lt;env&gt; [&lt;env&gt;...] [--baseline] [--phase &lt;phase&gt;] [--sha &lt;commit&gt; | --image &lt;tag&gt;]`',
+    );
     expect(textOf(m)).toContain('`/validate files &lt;run-id&gt;`');
   });
 });

@@ -24,6 +24,10 @@ describe('examples/shiftgate.yaml encodes seed 002', () => {
       ['canary-status', 'canary-status', ['control'], true],
       ['immutable-assets', 'immutable-assets', ['control'], true],
       ['domain-mapping', 'gates', ['control'], false],
+      ['runtime-smoke', 'runtime-smoke', ['runtime'], true],
+      ['khala-contract', 'external-ci', ['runtime'], true],
+      ['surface-parity', 'external-ci', ['control'], false],
+      ['legacy-db-backup', 'backup', ['control'], true],
     ]);
     const gatesOf = (lane: string) => {
       const found = staging?.lanes.find((l) => l.name === lane);
@@ -54,9 +58,38 @@ describe('examples/shiftgate.yaml encodes seed 002', () => {
     });
   });
 
-  it('plans thirteen rows in staging', () => {
+  it('plans eighteen rows in staging, and the legacy DB backup only in the legacy-deletion phase', () => {
     const planned = planOf(config, 'staging');
-    expect(planned.ok && planned.plan.length).toBe(13);
+    expect(planned.ok && planned.plan.length).toBe(18);
+    expect(planned.ok && planned.plan.map((p) => p.lane)).not.toContain('legacy-db-backup');
+    const phased = planOf(config, 'prod', { phase: 'legacy-deletion' });
+    expect(phased.ok && phased.plan.at(-1)).toEqual({
+      env: 'prod',
+      lane: 'legacy-db-backup',
+      kind: 'backup',
+      check: 'backup',
+      service: 'control',
+      required: true,
+    });
+    expect(planOf(config, 'prod', { phase: 'legacy-delete' })).toEqual({
+      ok: false,
+      reason: 'unknown-phase',
+      message: 'no phase "legacy-delete" in the prod matrix (known phases: legacy-deletion)',
+    });
+  });
+
+  it("has the seed's runtime smoke, Khala contract, surface parity and legacy backup lanes", () => {
+    const lanes = config.environments.staging?.validation?.lanes ?? [];
+    const lane = (name: string) => lanes.find((l) => l.name === name);
+    expect(lane('runtime-smoke')).toMatchObject({ health: ['/healthz', '/readyz'], target: 'public' });
+    expect(lane('khala-contract')).toMatchObject({
+      cloudBuild: { tags: ['khala-contract'], location: 'global' },
+    });
+    expect(lane('surface-parity')).toMatchObject({
+      required: false,
+      github: { check: 'cross-surface-contract-harness', token: { source: 'secret-manager' } },
+    });
+    expect(lane('legacy-db-backup')).toMatchObject({ phases: ['legacy-deletion'], maxAge: 86_400_000 });
   });
 });
 
@@ -72,6 +105,23 @@ function issuesOf(...edits: [string, string][]) {
 }
 
 describe('a broken matrix', () => {
+  it('needs one source for an external-ci lane, one artifact for a backup lane, and distinct smoke rows', () => {
+    const issues = issuesOf(
+      ['          cloudBuild:\n            tags: [khala-contract]\n', '          cloudBuild: {}\n'],
+      ['          gcs: { bucket: openagentsgemini-laravel-backups, prefix: laravel-db/ }\n', ''],
+      ['            - name: authority-status\n', '            - name: GET /healthz\n'],
+    );
+    expect(issues).toContain(
+      'environments.staging.validation.lanes[9].requests[0].name: "GET /healthz" is already a row of this lane: give the request a name',
+    );
+    expect(issues).toContain(
+      'environments.staging.validation.lanes[10].cloudBuild: name the check: tags, substitutions or both (e.g. tags: [khala-contract])',
+    );
+    expect(issues).toContain(
+      'environments.staging.validation.lanes[12].gcs: a backup lane reads one artifact: set gcs or cloudSql (not both)',
+    );
+  });
+
   it('names an unknown service or gate where it stands, with a hint', () => {
     expect(
       issuesOf([
@@ -118,7 +168,7 @@ describe('a broken matrix', () => {
       ['filter: severity>=ERROR', 'filtr: x'],
     );
     expect(issues).toContain(
-      `environments.staging.validation.lanes[6].kind: expected 'gates' | 'migration-drift' | 'log-probe' | 'canary-status' | 'immutable-assets', got "canary-stat"`,
+      `environments.staging.validation.lanes[6].kind: expected 'gates' | 'migration-drift' | 'log-probe' | 'canary-status' | 'immutable-assets' | 'external-ci' | 'backup' | 'runtime-smoke', got "canary-stat"`,
     );
     expect(
       issues.some((i) => i.startsWith('environments.staging.validation.lanes[5].filtr: unknown key')),

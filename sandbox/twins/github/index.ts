@@ -1,5 +1,12 @@
 import { HttpResponse, http, type RequestHandler } from 'msw';
 import { Recorder, sleep } from '../recorder.ts';
+import {
+  type CheckConclusion,
+  CheckRunStore,
+  type CheckStatus,
+  checkRunsAnswer,
+  type NewCheckRun,
+} from './check-runs.ts';
 import { blobSha, type Commit, type PullRequest, type Repo, RepoStore } from './repos.ts';
 
 // GitHub's REST API (v3, as @octokit/rest calls it) for what the report sink uses:
@@ -10,6 +17,7 @@ import { blobSha, type Commit, type PullRequest, type Repo, RepoStore } from './
 //   GET  /repos/O/R/git/ref/heads/B, POST /repos/O/R/git/refs {ref, sha}
 //   GET  /repos/O/R/branches/B                       {name, commit, protected}
 //   GET|POST /repos/O/R/pulls, GET /repos/O/R/pulls/N
+//   GET  /repos/O/R/commits/REF/check-runs?check_name=  check runs of a commit (the external-ci lane)
 // GitHub's answers to what goes wrong: 401 "Bad credentials", 404 "Not Found" (also for a repository
 // the token may not see), 403 for a read-only token, 409 "Could not update file: ..." on a protected
 // branch and "PATH does not match SHA" on a stale sha, 422 `"sha" wasn't supplied.`, "Reference already
@@ -52,6 +60,14 @@ export interface GithubTwin {
   pulls(fullName: string): PullRequest[];
   /** Merges an open pull request into its base, as a person would after review. */
   merge(fullName: string, number: number, options?: { deleteBranch?: boolean }): void;
+  /** A check run on a commit, as a CI app creates it (queued unless given a status or conclusion); its id. */
+  addCheckRun(fullName: string, run: NewCheckRun): number;
+  /** Moves a check run on (in_progress; a conclusion completes it). */
+  updateCheckRun(
+    fullName: string,
+    id: number,
+    change: { status?: CheckStatus; conclusion?: CheckConclusion },
+  ): void;
   setToken(token: string, access: TokenAccess): void;
   revokeToken(token: string): void;
   /** Back to the option's repositories and tokens; no requests, no faults. */
@@ -94,6 +110,7 @@ export function createGithubTwin(options: GithubTwinOptions = {}): GithubTwin {
   const web = (options.webOrigin ?? 'https://github.com').replace(/\/+$/, '');
   const now = options.now ?? Date.now;
   const store = new RepoStore(now);
+  const checks = new CheckRunStore(now);
   const recorder = new Recorder();
   const initialTokens = options.tokens ?? { [GITHUB_TWIN_TOKEN]: 'write' };
   const tokens = new Map<string, TokenAccess>(Object.entries(initialTokens));
@@ -488,6 +505,24 @@ export function createGithubTwin(options: GithubTwinOptions = {}): GithubTwin {
         if (method === 'get') return listPulls(request, repo);
         if (method === 'post') return createPull(request, repo, admitted);
       }
+      const checksOf = /^commits\/([^/]+)\/check-runs$/.exec(tail)?.[1];
+      if (method === 'get' && checksOf) {
+        const ref = decodeURIComponent(checksOf);
+        const fullName = `${repo.owner}/${repo.name}`;
+        const sha = checks.knows(fullName, ref) ? ref : store.resolve(repo, ref)?.sha;
+        if (!sha)
+          return githubError(
+            422,
+            `No commit found for SHA: ${ref}`,
+            `${DOCS}/checks/runs#list-check-runs-for-a-git-reference`,
+          );
+        return checkRunsAnswer(request, checks.of(fullName, sha), {
+          owner: repo.owner,
+          name: repo.name,
+          api: api(repo),
+          html: html(repo),
+        });
+      }
       const pullNumber = /^pulls\/(\d+)$/.exec(tail)?.[1];
       if (method === 'get' && pullNumber) {
         const pull = repo.pulls.find((p) => p.number === Number(pullNumber));
@@ -527,10 +562,16 @@ export function createGithubTwin(options: GithubTwinOptions = {}): GithubTwin {
     },
     pulls: (fullName) => repoOf(fullName).pulls.map((pull) => ({ ...pull })),
     merge: (fullName, number, mergeOptions) => void store.merge(repoOf(fullName), number, mergeOptions),
+    addCheckRun: (fullName, run) => {
+      repoOf(fullName);
+      return checks.add(fullName, run).id;
+    },
+    updateCheckRun: (fullName, id, change) => checks.update(fullName, id, change),
     setToken: (token, access) => void tokens.set(token, access),
     revokeToken: (token) => void tokens.delete(token),
     reset() {
       store.clear();
+      checks.clear();
       recorder.reset();
       tokens.clear();
       for (const [token, access] of Object.entries(initialTokens)) tokens.set(token, access);

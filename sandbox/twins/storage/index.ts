@@ -44,8 +44,8 @@ export interface StorageTwin {
   ): { text: string; contentType: string; metadata: Record<string, string>; generation: string } | undefined;
   /** Object names in the bucket starting with `prefix`, in order. */
   names(bucket: string, prefix?: string): string[];
-  /** Writes an object as another writer would (a report from before this run, say). */
-  putObject(bucket: string, name: string, text: string, contentType?: string): void;
+  /** Writes an object as another writer would (a report from before this run, or a backup `at` a past time). */
+  putObject(bucket: string, name: string, text: string, contentType?: string, options?: { at?: Date }): void;
   /** Forgets every bucket and object (the option's buckets come back), request and pending fault. */
   reset(): void;
 }
@@ -325,9 +325,12 @@ export function createStorageTwin(options: StorageTwinOptions = {}): StorageTwin
       };
     },
     names: (bucket, prefix = '') => store.list(bucket, prefix).map((object) => object.name),
-    putObject(bucket, name, text, contentType = 'text/plain') {
+    putObject(bucket, name, text, contentType = 'text/plain', options = {}) {
       store.createBucket(bucket);
-      store.put(bucket, name, Buffer.from(text), { contentType });
+      store.put(bucket, name, Buffer.from(text), {
+        contentType,
+        ...(options.at ? { at: options.at.getTime() } : {}),
+      });
     },
     reset() {
       store.clear();

@@ -70,7 +70,13 @@ export class BucketStore {
     bucket: string,
     name: string,
     data: Buffer,
-    options: { contentType?: string; metadata?: Record<string, string>; ifGenerationMatch?: string },
+    options: {
+      contentType?: string;
+      metadata?: Record<string, string>;
+      ifGenerationMatch?: string;
+      /** When it was written (ms), for an object written before the test began; default now. */
+      at?: number;
+    },
   ): StoredObject | Refusal {
     const objects = this.buckets.get(bucket) as Map<string, StoredObject>;
     const existing = objects.get(name);
@@ -82,9 +88,10 @@ export class BucketStore {
         message: 'At least one of the pre-conditions you specified did not hold.',
       };
     }
-    const at = new Date(this.now()).toISOString();
+    const written = options.at ?? this.now();
+    const at = new Date(written).toISOString();
     // Microseconds since the epoch, strictly increasing, as real generations are.
-    this.lastGeneration = Math.max(this.lastGeneration + 1, this.now() * 1000);
+    this.lastGeneration = Math.max(this.lastGeneration + 1, written * 1000);
     const object: StoredObject = {
       bucket,
       name,

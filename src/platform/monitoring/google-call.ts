@@ -2,8 +2,8 @@ import { PlatformError, type PlatformErrorKind } from '../../runbooks/ports/erro
 import { GRPC, kindOfGrpcError } from '../errors.ts';
 
 // One read from a Google API with a bounded deadline and a bounded retry, its failure mapped to a
-// PlatformError that says what was asked and what the API said. Shared by the Monitoring and Logging
-// adapters (it would fit in src/platform/ beside errors.ts if another adapter wants it).
+// PlatformError that says what was asked and what the API said. Shared by the Monitoring, Logging,
+// Cloud Build and Cloud SQL adapters.
 
 export interface CallPolicy {
   /** Bound on each attempt: the library's deadline, and a guard around it. */
@@ -16,8 +16,16 @@ export interface CallPolicy {
 
 export const DEFAULT_CALL_POLICY: CallPolicy = { timeoutMs: 15_000, attempts: 2, retryDelayMs: 500 };
 
+/** The systems that read through callGoogle, and their names in messages. */
+const SYSTEM_NAMES = {
+  monitoring: 'Cloud Monitoring',
+  logging: 'Cloud Logging',
+  'cloud-build': 'Cloud Build',
+  'cloud-sql': 'Cloud SQL',
+} as const;
+
 export interface CallContext {
-  system: 'monitoring' | 'logging';
+  system: keyof typeof SYSTEM_NAMES;
   /** What was asked, for messages: "Cloud Monitoring request_count of projects/p". */
   what: string;
   /** The IAM role that allows the read, named in a permission-denied message. */
@@ -83,9 +91,7 @@ const noAnswer = (policy: CallPolicy) => `no answer within ${policy.timeoutMs} m
 
 function failure(context: CallContext, policy: CallPolicy, error: unknown, attempts: number): PlatformError {
   const message = (error as Error)?.message;
-  const said = message
-    ? ` (${context.system === 'monitoring' ? 'Cloud Monitoring' : 'Cloud Logging'}: ${message})`
-    : '';
+  const said = message ? ` (${SYSTEM_NAMES[context.system]}: ${message})` : '';
   const kind: PlatformErrorKind = kindOfGrpcError(error);
   const tries = attempts > 1 ? `, ${attempts} attempts` : '';
   const text: Record<PlatformErrorKind, string> = {

@@ -7,13 +7,15 @@ import type { RouteSplitEvaluator } from '../../gates/ports/route-split.ts';
 import type { GateRegistry } from '../../gates/registry.ts';
 import type { CloudRun, ServiceState } from '../../runbooks/ports/cloud-run.ts';
 import type { Store } from '../../store/index.ts';
-import type { CheckResult } from '../types.ts';
+import type { CheckRuns, CloudBuilds, SqlBackups, StorageObjects } from '../ports.ts';
+import type { CheckResult, ReleaseSubject } from '../types.ts';
 
-// What a check needs: the ports (Cloud Run, the gate registry, Cloud Logging, the store, secrets), never
-// an SDK, and the row's service in this environment with reads shared by the rows of one service.
+// What a check needs: the ports (Cloud Run, the gate registry, Cloud Logging, the store, secrets, CI
+// results and backup artifacts), never an SDK, and the row's service in this environment with reads
+// shared by the rows of one service.
 
 export interface ValidationPorts {
-  cloudRun: Pick<CloudRun, 'describe' | 'describeJob'>;
+  cloudRun: Pick<CloudRun, 'describe' | 'describeJob'> & Partial<Pick<CloudRun, 'describeRevision'>>;
   gates: GateRegistry;
   logging: CloudLogging;
   store: Pick<Store, 'rollouts' | 'locks'>;
@@ -21,6 +23,12 @@ export interface ValidationPorts {
   secrets?: SecretResolver;
   /** The route-split control of a service environment, for route-split gates. */
   routeSplit?: (service: string, env: string) => RouteSplitEvaluator | undefined;
+  /** External-ci lanes: Cloud Build builds and GitHub check runs. Without them those rows are errors. */
+  cloudBuild?: CloudBuilds;
+  checkRuns?: CheckRuns;
+  /** Backup lanes: Cloud Storage objects and Cloud SQL backup runs. */
+  storage?: StorageObjects;
+  sqlBackups?: SqlBackups;
 }
 
 export interface CheckContext {
@@ -34,6 +42,8 @@ export interface CheckContext {
   describe(): Promise<ServiceState>;
   /** The service's access token, resolved once per run; undefined when none is configured. */
   accessToken(): Promise<string | undefined>;
+  /** The commit or image the run was told is being released (`--sha`, `--image`). */
+  subject: ReleaseSubject;
 }
 
 /** What one check found; the runner adds the row, the time and the duration. */

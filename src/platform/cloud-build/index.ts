@@ -1,0 +1,1 @@
+export { type CloudBuildAdapter, type CloudBuildOptions, createCloudBuild } from './builds.ts';

@@ -1,0 +1,1 @@
+export { type CloudSqlAdapter, type CloudSqlOptions, createCloudSql } from './backup-runs.ts';

@@ -1,0 +1,1 @@
+export { type CheckRunsOptions, createCheckRuns } from './check-runs.ts';

@@ -1,0 +1,1 @@
+export { createStorageObjects, type StorageObjectsOptions } from './newest-object.ts';
