@@ -70,6 +70,8 @@ export function useSlackWorld(label: string, extra: RequestHandler[] = []) {
         engine?: Partial<EngineOptions>;
         /** Where environments keep reports beyond Redis. */
         reportSinks?: (env: string) => Promise<ReportSink | undefined>;
+        /** The clock of the command surface (the freeze schedule); give the engine the same one. */
+        now?: () => Date;
       } = {},
     ) {
       const side = buildSlackSide({
