@@ -33,8 +33,8 @@ interface Form {
 const FORMS: Record<Command, Record<string, Form>> = {
   '/canary': {
     start: {
-      form: '/canary start [service] <tag> [env] [--dry-run] [--without-go "<reason>"]',
-      does: "Start a canary of the image tag. The service may be left out in a channel tied to one service. Into an environment with requireGo it needs a recent GO of the named environment's validation matrix; an admin may start without one, with --without-go and a reason (audited).",
+      form: '/canary start [service] <tag> [env] [--dry-run] [--without-go "<reason>"] [--during-freeze "<reason>"]',
+      does: "Start a canary of the image tag. The service may be left out in a channel tied to one service. Into an environment with requireGo it needs a recent GO of the named environment's validation matrix; an admin may start without one, with --without-go and a reason (audited). During a scheduled freeze window it is refused; an admin may start anyway with --during-freeze and a reason (audited).",
     },
     status: { form: '/canary status [service] [env]', does: 'Where a rollout stands (only you see it).' },
     list: { form: '/canary list', does: 'Every active rollout and rollback.' },
@@ -43,8 +43,8 @@ const FORMS: Record<Command, Record<string, Form>> = {
       does: 'Hold it at its approval wait or between gate ticks.',
     },
     resume: {
-      form: '/canary resume [service] [env]',
-      does: 'Go on after a pause, or after people looked at it.',
+      form: '/canary resume [service] [env] [--during-freeze "<reason>"]',
+      does: 'Go on after a pause, or after people looked at it. Admins: --during-freeze lets a rollout held by a scheduled freeze window shift traffic again (audited).',
     },
     abort: {
       form: '/canary abort [service] [env] [reason]',
@@ -81,7 +81,10 @@ const FORMS: Record<Command, Record<string, Form>> = {
       does: 'Freeze deploys: no new rollout starts. Rollbacks still run.',
     },
     unlock: { form: '/deploy unlock <service> [env]', does: 'Lift the freeze.' },
-    locks: { form: '/deploy locks', does: 'Every deploy lock and freeze.' },
+    locks: {
+      form: '/deploy locks',
+      does: 'Every deploy lock and freeze, and the scheduled freeze windows of the next 7 days.',
+    },
     help: { form: '/deploy help', does: 'This help.' },
   },
   '/validate': {
@@ -112,15 +115,15 @@ const FORMS: Record<Command, Record<string, Form>> = {
   },
   '/cutover': {
     stream: {
-      form: '/cutover stream <service> [env] <stable-revision> <canary-revision> [--apply-route-flip] [--dual-run <legacy-url>] [--error-budget-consumed <percent>] [--live]',
-      does: 'The production stream cutover train (seed 004): stream contract smokes on both aliases, the route flip (verified, or applied with --apply-route-flip), the smokes again, the canary rollback drill, an optional dual-run against legacy, then the hard gates. A dry run (the default) changes nothing; --live asks for approval before its first change, and a failed train flips the route back. summary.json and SUMMARY.md land in the thread.',
+      form: '/cutover stream <service> [env] <stable-revision> <canary-revision> [--apply-route-flip] [--dual-run <legacy-url>] [--error-budget-consumed <percent>] [--live] [--during-freeze "<reason>"]',
+      does: 'The production stream cutover train (seed 004): stream contract smokes on both aliases, the route flip (verified, or applied with --apply-route-flip), the smokes again, the canary rollback drill, an optional dual-run against legacy, then the hard gates. A dry run (the default) changes nothing; --live asks for approval before its first change, and a failed train flips the route back. summary.json and SUMMARY.md land in the thread. A live train is refused during a scheduled freeze window unless an admin gives --during-freeze and a reason.',
     },
     help: { form: '/cutover help', does: 'This help.' },
   },
   '/flag': {
     canary: {
-      form: '/flag canary <config> [env] [--watch 5m] [--dry-run]',
-      does: "The feature-flag canary of seed 003: prerequisites (sign-offs, shadow run, health), the flags' current values, a Prometheus baseline, approval where asked, flags on, smoke, then the watch window with the rollback triggers (golden_mismatch rolls back at once; error-rate and p95 deltas by profile). A breach turns the flags back off and says why; otherwise CANARY PASSED. The report lands in the thread.",
+      form: '/flag canary <config> [env] [--watch 5m] [--dry-run] [--during-freeze "<reason>"]',
+      does: "The feature-flag canary of seed 003: prerequisites (sign-offs, shadow run, health), the flags' current values, a Prometheus baseline, approval where asked, flags on, smoke, then the watch window with the rollback triggers (golden_mismatch rolls back at once; error-rate and p95 deltas by profile). A breach turns the flags back off and says why; otherwise CANARY PASSED. The report lands in the thread. Refused during a scheduled freeze window unless an admin gives --during-freeze and a reason.",
     },
     signoff: {
       form: '/flag signoff <config> [env] <evidence-url> [--flag <name>]',

@@ -1,7 +1,9 @@
 import type { HomeView, KnownBlock } from '@slack/types';
+import type { ScheduledFreeze } from '../runbooks/freeze/scope.ts';
 import type { Freeze, Lock } from '../runbooks/locks.ts';
 import type { SetBy } from '../runbooks/route/index.ts';
 import type { RunbookState } from '../runbooks/types.ts';
+import { scheduleLine } from './freeze.ts';
 import {
   code,
   context,
@@ -32,6 +34,8 @@ export interface HomeInput extends Clock {
   history: { id: string; service: string; env: string; status: string; endedAt: string }[];
   /** Route-split overrides standing now (a rollback's, or a person's /route), with who set them. */
   routeOverrides?: { service: string; env: string; override: string; setBy?: SetBy }[];
+  /** Scheduled freeze windows in effect now or beginning in the next 7 days. */
+  schedule?: ScheduledFreeze[];
 }
 
 /** Active rollouts shown one section each (with their stage bar); the rest are counted. */
@@ -70,6 +74,11 @@ export function appHome(input: HomeInput): HomeView {
         ),
       ],
       'No locks or freezes.',
+    ),
+    ...list(
+      `Freeze windows, next 7 days (${input.schedule?.length ?? 0})`,
+      (input.schedule ?? []).map((entry) => scheduleLine(entry, input)),
+      'No scheduled freeze window in the next 7 days.',
     ),
     ...(input.routeOverrides?.length
       ? list(

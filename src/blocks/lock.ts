@@ -1,8 +1,12 @@
+import type { KnownBlock } from '@slack/types';
+import type { ScheduledFreeze } from '../runbooks/freeze/scope.ts';
 import type { Freeze, Lock } from '../runbooks/locks.ts';
+import { scheduleLine } from './freeze.ts';
 import {
   code,
   context,
   escapeText,
+  fitting,
   header,
   lineSections,
   link,
@@ -15,7 +19,7 @@ import {
 import { type Clock, nowOf, when } from './time.ts';
 
 // A start refused by the deploy lock or a freeze (who, why, since when, where to look), and the list of
-// every lock and freeze for /deploy locks.
+// every lock and freeze for /deploy locks, with the scheduled freeze windows of the next 7 days.
 
 export interface LockRefusalInput extends Clock {
   service: string;
@@ -75,11 +79,36 @@ export function lockRefusal(input: LockRefusalInput): SlackMessage {
 
 /** Longest list /deploy locks shows; the rest are counted. */
 const MAX_LINES = 40;
+/** Of those, the scheduled freeze windows at most. */
+const MAX_WINDOW_LINES = 15;
 
-export function locksList(locks: Lock[], freezes: Freeze[], options: Clock = {}): SlackMessage {
+export function locksList(
+  locks: Lock[],
+  freezes: Freeze[],
+  options: Clock & { schedule?: ScheduledFreeze[] } = {},
+): SlackMessage {
   const now = nowOf(options);
+  const schedule = options.schedule ?? [];
+  // The windows share the message with the locks: each list gets its part of the lines, and the lines are
+  // shortened until the whole fits Slack's size.
+  const windowLines = Math.min(schedule.length, MAX_WINDOW_LINES);
+  const windows = (maxLine: number): KnownBlock[] =>
+    schedule.length === 0
+      ? []
+      : [
+          header(`Freeze windows, next 7 days (${schedule.length})`),
+          ...lineSections(
+            schedule.map((entry) => scheduleLine(entry, options)),
+            { maxLines: windowLines, maxLine },
+          ),
+        ];
   if (locks.length === 0 && freezes.length === 0) {
-    return message(md`No deploy locks or freezes`, [section(md`:unlock: No deploy locks or freezes.`)]);
+    return message(
+      schedule.length === 0
+        ? md`No deploy locks or freezes`
+        : md`No deploy locks or freezes; ${schedule.length} freeze window(s) in the next 7 days`,
+      [section(md`:unlock: No deploy locks or freezes.`), ...windows(300)],
+    );
   }
   const lines = [
     ...locks.map(
@@ -94,9 +123,13 @@ export function locksList(locks: Lock[], freezes: Freeze[], options: Clock = {})
   const services = [...new Set([...locks, ...freezes].map((x) => md`${x.service} ${x.env}`))].slice(0, 5);
   return message(
     md`${locks.length} lock(s), ${freezes.length} freeze(s): ${escapeText(services.join(', '))}`,
-    [
-      header(`Deploy locks (${locks.length}) and freezes (${freezes.length})`),
-      ...lineSections(lines, { maxLines: MAX_LINES, maxLine: 220 }),
-    ],
+    fitting(
+      (budget) => [
+        header(`Deploy locks (${locks.length}) and freezes (${freezes.length})`),
+        ...lineSections(lines, { maxLines: MAX_LINES - windowLines, maxLine: Math.min(220, budget) }),
+        ...windows(budget),
+      ],
+      300,
+    ),
   );
 }

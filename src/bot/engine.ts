@@ -31,6 +31,7 @@ import { createScheduler } from '../runbooks/scheduler.ts';
 import type { RunbookPolicy, Timer } from '../runbooks/types.ts';
 import { defaultId, type UseCaseDeps } from '../runbooks/use-cases/deps.ts';
 import { flagsOff, signoffFlags, startFlagCanary } from '../runbooks/use-cases/flags.ts';
+import { overrideFreeze } from '../runbooks/use-cases/freeze.ts';
 import { defaultPolicy, type RetryPolicy } from '../runbooks/use-cases/policy.ts';
 import { runRollback, startRollback } from '../runbooks/use-cases/rollback.ts';
 import { send } from '../runbooks/use-cases/send.ts';
@@ -118,7 +119,8 @@ export function createEngine(options: EngineOptions): Engine {
   const kinds = options.kinds ?? KINDS;
   const prefix = options.prefix ?? store.keys.prefix;
   const policyOf =
-    options.policyOf ?? ((_service: string, env: string) => defaultPolicy(config, env, options.retry));
+    options.policyOf ??
+    ((service: string, env: string) => defaultPolicy(config, env, options.retry, service));
 
   // The engine's own reads (the version check before every platform write): few retries, so an
   // unreachable Redis stops a step quickly instead of letting it change traffic unrecorded.
@@ -290,6 +292,8 @@ export function createEngine(options: EngineOptions): Engine {
     rollbackRequest: (requestId) => requests.get(requestId),
     send: (rolloutId, input, sendOptions) =>
       send(deps, rolloutId, input, sendOptions) as ReturnType<Engine['send']>,
+    overrideFreeze: (rolloutId, input) =>
+      overrideFreeze(deps, rolloutId, input) as ReturnType<Engine['overrideFreeze']>,
     async get(rolloutId) {
       const record = await store.rollouts.get<RolloutFields>(rolloutId);
       if (!record) return undefined;

@@ -52,7 +52,7 @@ export function buildSlackSide(deps: {
     log,
     ...(deps.sinks ? { sinks: deps.sinks } : {}),
   });
-  const home = createHome({ client, store, incidents });
+  const home = createHome({ client, store, incidents, config });
   const notify = createSlackNotifier({
     store,
     poster,
@@ -87,6 +87,8 @@ export function surfaceOf(
     routeSplit?: (service: string, env: string) => RouteSplitControl | undefined;
     /** Where an environment keeps reports beyond Redis, for /report. */
     reportSinks?: (env: string) => Promise<ReportSink | undefined>;
+    /** The clock of the freeze schedule in /deploy locks and App Home; default the real one (tests move it). */
+    now?: () => Date;
   },
 ): Surface {
   const route = deps.routeSplit
@@ -117,7 +119,12 @@ export function surfaceOf(
     ...(route ? { route } : {}),
     ...(deps.reportSinks ? { reportSinks: deps.reportSinks } : {}),
     groupsOf: slack.groupsOf,
-    publishHome: (userId) => slack.home.publish(userId, route ? { routes: () => route.standingAll() } : {}),
+    publishHome: (userId) =>
+      slack.home.publish(userId, {
+        ...(route ? { routes: () => route.standingAll() } : {}),
+        ...(deps.now ? { now: deps.now } : {}),
+      }),
     log: deps.log,
+    ...(deps.now ? { now: deps.now } : {}),
   };
 }

@@ -3,20 +3,35 @@ import type { ShiftgateConfig } from '../config/schema.ts';
 import { check, imageTag, type Parsed, REASON_MAX, reasonText, words } from './args.ts';
 import { isEnvironment, isService } from './scope.ts';
 
-// `/canary start [service] <tag> [env] [--dry-run]`, `status|pause|resume|promote [service] [env]`,
+// `/canary start [service] <tag> [env] [--dry-run] [--without-go "<reason>"] [--during-freeze "<reason>"]`,
+// `status|pause|resume|promote [service] [env]`, `resume [service] [env] --during-freeze "<reason>"`,
 // `abort [service] [env] [reason]`, `list`, `help`. Words that name a configured service or environment
 // are taken as such; the tag is the word that is neither.
 
 export type CanaryIntent =
-  | { sub: 'start'; service?: string; env?: string; tag: string; dryRun: boolean; withoutGo?: string }
-  | { sub: 'status' | 'pause' | 'resume' | 'promote'; service?: string; env?: string }
+  | {
+      sub: 'start';
+      service?: string;
+      env?: string;
+      tag: string;
+      dryRun: boolean;
+      withoutGo?: string;
+      duringFreeze?: string;
+    }
+  | { sub: 'status' | 'pause' | 'promote'; service?: string; env?: string }
+  /** `duringFreeze`: an admin lets the rollout go on during a scheduled freeze window, with this reason. */
+  | { sub: 'resume'; service?: string; env?: string; duringFreeze?: string }
   | { sub: 'abort'; service?: string; env?: string; reason?: string }
   | { sub: 'list' | 'help' };
 
 export const CANARY_SUBCOMMANDS = ['start', 'status', 'list', 'pause', 'resume', 'abort', 'promote', 'help'];
 
 export function parseCanary(text: string, config: ShiftgateConfig): Parsed<CanaryIntent> {
-  const parsed = words(text, { 'dry-run': { type: 'boolean' }, 'without-go': { type: 'string' } });
+  const parsed = words(text, {
+    'dry-run': { type: 'boolean' },
+    'without-go': { type: 'string' },
+    'during-freeze': { type: 'string' },
+  });
   if (!parsed.ok) return parsed;
   const [sub, ...rest] = parsed.value.positionals;
   const dryRun = parsed.value.flags['dry-run'] === true;
@@ -25,6 +40,19 @@ export function parseCanary(text: string, config: ShiftgateConfig): Parsed<Canar
   const withoutGo = parsed.value.flags['without-go'];
   if (withoutGo !== undefined && sub !== 'start')
     return { ok: false, error: md`\`--without-go\` goes with \`/canary start\` only.` };
+  const freezeWord = parsed.value.flags['during-freeze'];
+  if (freezeWord !== undefined && sub !== 'start' && sub !== 'resume')
+    return {
+      ok: false,
+      error: md`\`--during-freeze\` goes with \`/canary start\` and \`/canary resume\` only.`,
+    };
+  let duringFreeze: string | undefined;
+  if (freezeWord !== undefined) {
+    const reason = check(reasonText, freezeWord, 'reason for --during-freeze');
+    if (!reason.ok) return reason;
+    duringFreeze = reason.value;
+  }
+  const freeze = duringFreeze === undefined ? {} : { duringFreeze };
   switch (sub) {
     case undefined:
     case 'help':
@@ -35,10 +63,11 @@ export function parseCanary(text: string, config: ShiftgateConfig): Parsed<Canar
         : { ok: true, value: { sub: 'list' } };
     case 'start': {
       const start = parseStart(rest, dryRun, config);
-      if (!start.ok || withoutGo === undefined) return start;
+      if (!start.ok) return start;
+      if (withoutGo === undefined) return { ok: true, value: { ...start.value, ...freeze } as CanaryIntent };
       const reason = check(reasonText, withoutGo, 'reason for --without-go');
       if (!reason.ok) return reason;
-      return { ok: true, value: { ...start.value, withoutGo: reason.value } as CanaryIntent };
+      return { ok: true, value: { ...start.value, withoutGo: reason.value, ...freeze } as CanaryIntent };
     }
     case 'status':
     case 'pause':
@@ -46,7 +75,10 @@ export function parseCanary(text: string, config: ShiftgateConfig): Parsed<Canar
     case 'promote': {
       const scope = leadingScope(rest, config);
       if (scope.rest.length > 0) return { ok: false, error: unexpected(scope.rest[0] as string) };
-      return { ok: true, value: { sub, ...scope.typed } };
+      return {
+        ok: true,
+        value: sub === 'resume' ? { sub, ...scope.typed, ...freeze } : { sub, ...scope.typed },
+      };
     }
     case 'abort': {
       const scope = leadingScope(rest, config);

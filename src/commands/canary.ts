@@ -8,6 +8,7 @@ import {
 } from '../blocks/index.ts';
 import { code, md, withMentions } from '../blocks/message.ts';
 import type { CanaryRunbook } from '../config/runbooks.ts';
+import type { RunbookState } from '../runbooks/types.ts';
 import { type CanaryIntent, parseCanary } from './canary-args.ts';
 import { findRollout } from './find-rollout.ts';
 import { lockAnswer } from './lock-answer.ts';
@@ -49,6 +50,7 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
         requestedBy: who.userId,
         dryRun: intent.dryRun,
         ...(intent.withoutGo ? { withoutGo: intent.withoutGo } : {}),
+        ...(intent.duringFreeze ? { duringFreeze: intent.duringFreeze } : {}),
       });
       if (!started.ok) {
         if (started.reason === 'held' || started.reason === 'frozen')
@@ -85,6 +87,8 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
       const found = await findRollout(surface, intent, who);
       if (!found.ok) return say(md`${found.error}\n${usage('/canary', intent.sub)}`);
       const id = found.state.id;
+      if (intent.sub === 'resume' && intent.duringFreeze)
+        return overrideFreeze(surface, found.state, who, intent.duringFreeze);
       const sent = await engine.send(
         id,
         intent.sub === 'abort'
@@ -101,4 +105,29 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
       return say(md`${done[intent.sub] ?? intent.sub} ${code(id)}.`);
     }
   }
+}
+
+/**
+ * `/canary resume … --during-freeze "<reason>"`: an admin lets a rollout held by a scheduled freeze window
+ * go on (the engine checks the role and audits it; the thread says so). A paused rollout is resumed too.
+ */
+async function overrideFreeze(
+  surface: Surface,
+  state: RunbookState,
+  who: Invocation,
+  reason: string,
+): Promise<Reply> {
+  const { engine } = surface;
+  const overridden = await engine.overrideFreeze(state.id, { by: who.userId, reason });
+  if (!overridden.ok) return say(withMentions(overridden.message));
+  if (overridden.status === 'paused') {
+    const resumed = await engine.send(state.id, { type: 'resume', by: who.userId });
+    if (!resumed.ok)
+      return say(
+        md`${code(state.id)} may go on during the freeze window, but it did not resume: ${withMentions(resumed.message)}`,
+      );
+  }
+  return say(
+    md`${code(state.id)} goes on during the freeze window: approvals of its next traffic shift count again. Audited, and said in its thread.`,
+  );
 }

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { code, md } from '../blocks/message.ts';
 import type { ShiftgateConfig } from '../config/schema.ts';
-import { check, type Parsed, revisionName, words } from './args.ts';
+import { check, type Parsed, reasonText, revisionName, words } from './args.ts';
 import { leadingScope, unexpected } from './canary-args.ts';
 
 // `/cutover stream <service> [env] <stable-revision> <canary-revision> [--apply-route-flip]
-// [--dual-run <legacy-url>] [--error-budget-consumed <percent>] [--live]`. Dry-run is the default, as in
-// seed 004 (DRY_RUN=1); `--live` changes things, after approval.
+// [--dual-run <legacy-url>] [--error-budget-consumed <percent>] [--live] [--during-freeze "<reason>"]`.
+// Dry-run is the default, as in seed 004 (DRY_RUN=1); `--live` changes things, after approval. An admin's
+// `--during-freeze` starts a live train during a scheduled freeze window.
 
 export interface CutoverIntentStart {
   sub: 'stream';
@@ -18,6 +19,8 @@ export interface CutoverIntentStart {
   legacyUrl?: string;
   errorBudgetConsumed?: number;
   live: boolean;
+  /** An admin starts during a scheduled freeze window, with this reason. */
+  duringFreeze?: string;
 }
 export type CutoverIntent = CutoverIntentStart | { sub: 'help' };
 
@@ -36,6 +39,7 @@ export function parseCutover(text: string, config: ShiftgateConfig): Parsed<Cuto
     'error-budget-consumed': { type: 'string' },
     live: { type: 'boolean' },
     'dry-run': { type: 'boolean' },
+    'during-freeze': { type: 'string' },
   });
   if (!parsed.ok) return parsed;
   const { positionals, flags } = parsed.value;
@@ -76,6 +80,12 @@ export function parseCutover(text: string, config: ShiftgateConfig): Parsed<Cuto
     if (!url.ok) return url;
     legacy = url.value.replace(/\/+$/, '');
   }
+  let duringFreeze: string | undefined;
+  if (flags['during-freeze'] !== undefined) {
+    const reason = check(reasonText, flags['during-freeze'], 'reason for --during-freeze');
+    if (!reason.ok) return reason;
+    duringFreeze = reason.value;
+  }
   let budget: number | undefined;
   if (flags['error-budget-consumed'] !== undefined) {
     const value = check(percent, flags['error-budget-consumed'], '--error-budget-consumed');
@@ -93,6 +103,7 @@ export function parseCutover(text: string, config: ShiftgateConfig): Parsed<Cuto
       ...(legacy === undefined ? {} : { legacyUrl: legacy }),
       ...(budget === undefined ? {} : { errorBudgetConsumed: budget }),
       live: flags.live === true,
+      ...(duringFreeze === undefined ? {} : { duringFreeze }),
     },
   };
 }

@@ -24,6 +24,7 @@ export async function runCutover(intent: CutoverIntent, who: Invocation, surface
     applyRouteFlip: intent.applyRouteFlip,
     ...(intent.legacyUrl === undefined ? {} : { legacyUrl: intent.legacyUrl }),
     ...(intent.errorBudgetConsumed === undefined ? {} : { errorBudgetConsumed: intent.errorBudgetConsumed }),
+    ...(intent.duringFreeze === undefined ? {} : { duringFreeze: intent.duringFreeze }),
   });
   if (!started.ok) {
     if (started.reason === 'held' || started.reason === 'frozen')

@@ -1,20 +1,27 @@
 import { help, locksList, usage } from '../blocks/index.ts';
 import { code, md, mention } from '../blocks/message.ts';
+import { freezeSchedule } from '../runbooks/freeze/scope.ts';
 import { isMember } from '../runbooks/principals.ts';
 import type { DeployIntent } from './deploy-args.ts';
 import { resolveScope } from './scope.ts';
 import { type Invocation, type Reply, type Surface, say, toChannel } from './surface.ts';
 
 // /deploy: deploy freezes. A freeze blocks new rollouts of a service in an environment (never a
-// rollback). Deployers and admins may freeze; the freeze's author or an admin lifts it.
+// rollback). Deployers and admins may freeze; the freeze's author or an admin lifts it. `/deploy locks`
+// also lists the scheduled freeze windows of the config (environments.X.freezes) for the next 7 days.
 
 export async function runDeploy(intent: DeployIntent, who: Invocation, surface: Surface): Promise<Reply> {
   const { store, config } = surface;
   switch (intent.sub) {
     case 'help':
       return help('/deploy');
-    case 'locks':
-      return locksList(await store.locks.listLocks(), await store.locks.listFreezes());
+    case 'locks': {
+      const now = surface.now?.() ?? new Date();
+      return locksList(await store.locks.listLocks(), await store.locks.listFreezes(), {
+        now,
+        schedule: freezeSchedule(config, now),
+      });
+    }
     case 'lock':
     case 'unlock': {
       const scope = resolveScope(config, intent, who.channel);

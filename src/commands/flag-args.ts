@@ -6,13 +6,14 @@ import type { ShiftgateConfig } from '../config/schema.ts';
 import { check, type Parsed, reasonText, words } from './args.ts';
 import { isEnvironment } from './scope.ts';
 
-// `/flag canary <config> [env] [--watch 5m] [--dry-run]`, `/flag signoff <config> [env] <evidence-url>
-// [--flag <name>]`, `/flag off <config> [env] --reason "<text>"`, `help`. <config> is a flag set: a
+// `/flag canary <config> [env] [--watch 5m] [--dry-run] [--during-freeze "<reason>"]`,
+// `/flag signoff <config> [env] <evidence-url> [--flag <name>]`, `/flag off <config> [env] --reason "<text>"`,
+// `help`. <config> is a flag set: a
 // `flag-canary` runbook of the config (the seed's canary config, e.g. m4-canary).
 
 type Scoped = { config: string; env?: string };
 export type FlagIntent =
-  | ({ sub: 'canary'; watchMs?: number; dryRun: boolean } & Scoped)
+  | ({ sub: 'canary'; watchMs?: number; dryRun: boolean; duringFreeze?: string } & Scoped)
   | ({ sub: 'signoff'; evidence: string; flag?: string } & Scoped)
   | ({ sub: 'off'; reason: string; dryRun: boolean } & Scoped)
   | { sub: 'help' };
@@ -30,6 +31,7 @@ export function parseFlag(text: string, config: ShiftgateConfig): Parsed<FlagInt
     'dry-run': { type: 'boolean' },
     reason: { type: 'string' },
     flag: { type: 'string' },
+    'during-freeze': { type: 'string' },
   });
   if (!parsed.ok) return parsed;
   const { positionals, flags } = parsed.value;
@@ -43,13 +45,13 @@ export function parseFlag(text: string, config: ShiftgateConfig): Parsed<FlagInt
   const env = isEnvironment(config, left[0]) ? left.shift() : undefined;
   const scope = { config: set, ...(env ? { env } : {}) };
   const only = (allowed: string[]) => {
-    const extra = (['watch', 'reason', 'flag', 'dry-run'] as const).find(
+    const extra = (['watch', 'reason', 'flag', 'dry-run', 'during-freeze'] as const).find(
       (f) => flags[f] !== undefined && !allowed.includes(f),
     );
     return extra ? md`\`--${extra}\` does not go with \`/flag ${sub}\`.` : undefined;
   };
   if (sub === 'canary') {
-    const wrong = only(['watch', 'dry-run']);
+    const wrong = only(['watch', 'dry-run', 'during-freeze']);
     if (wrong) return { ok: false, error: wrong };
     if (left.length > 0)
       return {
@@ -65,6 +67,12 @@ export function parseFlag(text: string, config: ShiftgateConfig): Parsed<FlagInt
           error: md`Bad \`--watch\` ${code(flags.watch)}: give a duration like \`5m\` (1s to 24h).`,
         };
     }
+    let duringFreeze: string | undefined;
+    if (flags['during-freeze'] !== undefined) {
+      const reason = check(reasonText, flags['during-freeze'], 'reason for --during-freeze');
+      if (!reason.ok) return reason;
+      duringFreeze = reason.value;
+    }
     return {
       ok: true,
       value: {
@@ -72,6 +80,7 @@ export function parseFlag(text: string, config: ShiftgateConfig): Parsed<FlagInt
         ...scope,
         dryRun: flags['dry-run'] === true,
         ...(watchMs === undefined ? {} : { watchMs }),
+        ...(duringFreeze === undefined ? {} : { duringFreeze }),
       },
     };
   }

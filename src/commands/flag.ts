@@ -31,6 +31,7 @@ export async function runFlag(intent: FlagIntent, who: Invocation, surface: Surf
         requestedBy: who.userId,
         dryRun: intent.dryRun,
         ...(intent.watchMs === undefined ? {} : { watchMs: intent.watchMs }),
+        ...(intent.duringFreeze === undefined ? {} : { duringFreeze: intent.duringFreeze }),
       });
       if (!started.ok) {
         if (started.reason === 'held' || started.reason === 'frozen')

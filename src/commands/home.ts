@@ -1,7 +1,9 @@
 import type { WebClient } from '@slack/web-api';
 import type { HomeInput } from '../blocks/home.ts';
 import { appHome } from '../blocks/index.ts';
+import type { ShiftgateConfig } from '../config/schema.ts';
 import type { Incidents } from '../incidents/incidents.ts';
+import { freezeSchedule } from '../runbooks/freeze/scope.ts';
 import type { RunbookState } from '../runbooks/types.ts';
 
 type RouteOverrides = NonNullable<HomeInput['routeOverrides']>;
@@ -9,12 +11,18 @@ type RouteOverrides = NonNullable<HomeInput['routeOverrides']>;
 import type { Store } from '../store/index.ts';
 import { activeStates } from './surface.ts';
 
-// App Home: what is going on now (active rollouts, locks and freezes, open incidents) and what ended
-// lately. Published when a user opens the tab; everything is read from the store at that moment.
+// App Home: what is going on now (active rollouts, locks and freezes, the scheduled freeze windows of the
+// next 7 days, open incidents) and what ended lately. Published when a user opens the tab; everything is
+// read from the store (and the config's schedule) at that moment.
 
 const HISTORY = 20;
 
-export function createHome(deps: { client: WebClient; store: Store; incidents: Incidents }) {
+export function createHome(deps: {
+  client: WebClient;
+  store: Store;
+  incidents: Incidents;
+  config: ShiftgateConfig;
+}) {
   const { store } = deps;
   const historyKey = () => store.keys.history();
 
@@ -30,7 +38,11 @@ export function createHome(deps: { client: WebClient; store: Store; incidents: I
     },
 
     /** `routes`: the standing route-split overrides, when this replica has the route-split control. */
-    async publish(userId: string, more: { routes?: () => Promise<RouteOverrides> } = {}): Promise<void> {
+    async publish(
+      userId: string,
+      more: { routes?: () => Promise<RouteOverrides>; now?: () => Date } = {},
+    ): Promise<void> {
+      const now = more.now?.() ?? new Date();
       const [rollouts, locks, freezes, incidents, ids, routeOverrides] = await Promise.all([
         activeStates(store),
         store.locks.listLocks(),
@@ -69,6 +81,8 @@ export function createHome(deps: { client: WebClient; store: Store; incidents: I
           })),
           history,
           ...(routeOverrides?.length ? { routeOverrides } : {}),
+          now,
+          schedule: freezeSchedule(deps.config, now),
         }),
       });
     },

@@ -36,6 +36,8 @@ export interface Surface {
   /** Publishes the App Home of a user. */
   publishHome(userId: string): Promise<void>;
   log: Logger;
+  /** The clock of lists that say "now" and "in 2 h" (the scheduled freeze windows); default the real one. */
+  now?: () => Date;
 }
 
 export interface Invocation {

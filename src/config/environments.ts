@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from './duration.ts';
+import { freezeRules } from './freezes.ts';
 import { httpsUrl, name, slackUserGroup, slackUserId } from './names.ts';
 import { secretRef } from './secret-ref.ts';
 import { validationMatrix } from './validation.ts';
@@ -155,6 +156,10 @@ export const environment = z.strictObject({
     }),
   reports: reportsConfig.optional().meta({
     description: 'Durable copies of every evidence report, linked from the thread (/report <run-id>)',
+  }),
+  freezes: freezeRules.meta({
+    description:
+      'Scheduled deploy freezes for every service in this environment: no new rollout and no forward traffic shift during their windows; rollbacks always run; an admin may override with a reason (audited)',
   }),
 });
 export type Environment = z.infer<typeof environment>;

@@ -74,6 +74,15 @@ function checkReferences(config: LooseConfig, issue: (path: Path, message: strin
       if (!(envName in environments)) {
         issue(at, unknown('environment', envName, environments));
       }
+      // An override names the window it lifts: the freezes of one service environment need distinct names.
+      const envFreezes = new Set((environments[envName]?.freezes ?? []).map((f) => f?.name));
+      (target?.freezes ?? []).forEach((f, i) => {
+        if (f?.name !== undefined && envFreezes.has(f.name))
+          issue(
+            [...at, 'freezes', i, 'name'],
+            `environments.${envName}.freezes has a freeze named "${f.name}" already: give this one its own name`,
+          );
+      });
       for (const field of ['project', 'region', 'image', 'slackChannel'] as const) {
         if (!target?.[field] && !svc?.[field])
           issue([...at, field], `missing: set it here or at ${base.join('.')}.${field}`);

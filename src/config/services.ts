@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { freezeRules } from './freezes.ts';
 import { httpsUrl, name, slackChannel } from './names.ts';
 import { secretRef } from './secret-ref.ts';
 
@@ -54,6 +55,10 @@ export const serviceEnvironment = z.strictObject({
   migrateJob: cloudRunName
     .optional()
     .meta({ description: 'Cloud Run job that migrates this service (seed 002)' }),
+  freezes: freezeRules.meta({
+    description:
+      "Scheduled deploy freezes of this service in this environment, besides the environment's own",
+  }),
 });
 export type ServiceEnvironment = z.infer<typeof serviceEnvironment>;
 

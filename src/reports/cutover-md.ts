@@ -1,6 +1,7 @@
 import { STEP_TITLES } from '../blocks/cutover.ts';
 import { formatSplit } from '../runbooks/traffic.ts';
 import type { CutoverSummary } from './cutover-summary.ts';
+import { freezeOverridesSection } from './freeze-overrides.ts';
 import { code, logBlock, table, text } from './markdown.ts';
 
 // SUMMARY.md of a stream cutover train: the outcome, the hard gates (observed against most), then every
@@ -34,6 +35,7 @@ export function cutoverMarkdown(s: CutoverSummary): string {
     ),
     '',
   );
+  out.push(...freezeOverridesSection(s.freezeOverrides));
   out.push('## Hard gates', '');
   out.push(
     ...(s.hardGates.length > 0

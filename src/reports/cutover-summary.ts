@@ -1,5 +1,6 @@
 import type { CutoverStep, HardGate, StreamCutoverState } from '../runbooks/cutover/types.ts';
 import type { PlanEntry, Split, TimelineEntry } from '../runbooks/types.ts';
+import { type FreezeOverrideSummary, freezeOverridesOf } from './freeze-overrides.ts';
 import { type GateEvidence, gateEvidence } from './rollout-gates.ts';
 import { describeEffect } from './rollout-plan.ts';
 
@@ -42,6 +43,8 @@ export interface CutoverSummary {
   hardGates: HardGate[];
   steps: CutoverStepSummary[];
   timings: { startedAt: string; endedAt: string | null; durationMs: number | null };
+  /** Admins let it go on during scheduled freeze windows; empty: never. */
+  freezeOverrides: FreezeOverrideSummary[];
   timeline: TimelineEntry[];
   plan: { n: number; at: string; after: string; what: string }[] | null;
   notes: string[];
@@ -100,6 +103,7 @@ export function cutoverSummary(state: StreamCutoverState, plan?: readonly PlanEn
       endedAt: state.endedAt ?? null,
       durationMs: state.endedAt ? Date.parse(state.endedAt) - Date.parse(state.startedAt) : null,
     },
+    freezeOverrides: freezeOverridesOf(state),
     timeline: state.timeline,
     plan: plan
       ? plan.map((p) => ({ n: p.n, at: p.at, after: p.after, what: describeEffect(p.effect) }))

@@ -1,6 +1,7 @@
 import { FLAG_STEP_TITLES } from '../blocks/flag.ts';
 import type { FlagStepName } from '../runbooks/types.ts';
 import type { FlagSummary } from './flag-summary.ts';
+import { freezeOverridesSection } from './freeze-overrides.ts';
 import { code, logBlock, table, text } from './markdown.ts';
 
 // SUMMARY.md of a flag canary: the verdict in the seed's words, its report fields, the triggers before
@@ -69,6 +70,7 @@ export function flagMarkdown(s: FlagSummary): string {
     ),
     '',
   );
+  out.push(...freezeOverridesSection(s.freezeOverrides));
   if (s.warnings.length > 0) out.push('## Warnings', '', ...s.warnings.map((w) => `- ${text(w)}`), '');
   s.steps.forEach((step, i) => {
     out.push(`## ${i + 1}. ${FLAG_STEP_TITLES[step.name as FlagStepName] ?? step.name}: ${step.status}`, '');

@@ -1,4 +1,5 @@
 import type { FlagCanaryState, TimelineEntry, TrainStep } from '../runbooks/types.ts';
+import { type FreezeOverrideSummary, freezeOverridesOf } from './freeze-overrides.ts';
 import { type GateEvidence, gateEvidence } from './rollout-gates.ts';
 
 // The evidence report of a flag canary, with the fields seed 003's report has (success, rollback_triggered,
@@ -56,6 +57,8 @@ export interface FlagSummary {
   }[];
   ticks: GateEvidence[][];
   timings: { startedAt: string; endedAt: string | null; watchMs: number; intervalMs: number };
+  /** Admins let it go on during scheduled freeze windows; empty: never. */
+  freezeOverrides: FreezeOverrideSummary[];
   timeline: TimelineEntry[];
   notes: string[];
 }
@@ -110,6 +113,7 @@ export function flagSummary(state: FlagCanaryState): FlagSummary {
       watchMs: state.watchMs,
       intervalMs: state.intervalMs,
     },
+    freezeOverrides: freezeOverridesOf(state),
     timeline: state.timeline,
     notes: state.dryRun
       ? ['Dry run: no flag was changed. Reads (flags, Prometheus) were made; smoke and watch were not run.']

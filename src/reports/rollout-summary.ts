@@ -9,6 +9,7 @@ import type {
   StandaloneRollbackState,
   TimelineEntry,
 } from '../runbooks/types.ts';
+import { type FreezeOverrideSummary, freezeOverridesOf } from './freeze-overrides.ts';
 import { type GateEvidence, gateEvidence } from './rollout-gates.ts';
 import { describeEffect } from './rollout-plan.ts';
 import { msBetween, type StageSummary, stageSummaries } from './rollout-stages.ts';
@@ -110,6 +111,8 @@ export interface RolloutSummary {
     procedure: RollbackSummary | null;
   };
   promoteNow: { by: string; at: string } | null;
+  /** Admins let it go on during scheduled freeze windows (at its start, or while it ran); empty: never. */
+  freezeOverrides: FreezeOverrideSummary[];
   timings: { startedAt: string; endedAt: string | null; durationMs: number | null };
   /** The bot's own timeline of the rollout: every action, and who asked for it. */
   timeline: TimelineEntry[];
@@ -227,6 +230,7 @@ function common(s: RunbookState, input: SummaryInput, missing: Record<string, st
       ? { service: target.cloudRunService, project: target.project, region: target.region }
       : null,
     requestedBy: s.requestedBy,
+    freezeOverrides: freezeOverridesOf(s),
     timings: {
       startedAt: s.startedAt,
       endedAt: s.endedAt ?? null,

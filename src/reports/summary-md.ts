@@ -2,6 +2,7 @@ import { humanDuration } from '../blocks/time.ts';
 import { formatNumber, formatQuantity } from '../gates/render.ts';
 import type { Quantity } from '../gates/result.ts';
 import { formatSplit } from '../runbooks/traffic.ts';
+import { freezeOverridesSection } from './freeze-overrides.ts';
 import { code, table, text } from './markdown.ts';
 import type { GateEvidence } from './rollout-gates.ts';
 import type { StageSummary } from './rollout-stages.ts';
@@ -43,6 +44,7 @@ export function summaryMarkdown(summary: RolloutSummary): string {
     out.push('');
     for (const stage of summary.stages) out.push(...stageSection(stage), '');
   }
+  out.push(...freezeOverridesSection(summary.freezeOverrides));
   if (summary.rollback.procedure) out.push(...rollbackSection(summary), '');
   if (summary.rollback.command) {
     out.push(

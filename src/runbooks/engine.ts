@@ -72,6 +72,8 @@ export interface FlagCanaryAsk extends FlagScopeInput {
   dryRun: boolean;
   /** --watch, in ms. */
   watchMs?: number;
+  /** An admin's reason to start during a scheduled freeze window (audited). */
+  duringFreeze?: string;
 }
 
 /** /cutover stream, as asked: where, by whom, dry-run or live, and the train's own inputs. */
@@ -80,6 +82,8 @@ export interface CutoverAsk extends CutoverInput {
   env: string;
   requestedBy: string;
   dryRun: boolean;
+  /** An admin's reason to start during a scheduled freeze window (audited). */
+  duringFreeze?: string;
 }
 
 /** Any kind's start: its name, its definition, and what its `init` takes. */
@@ -95,6 +99,8 @@ export interface StartInput {
   input: unknown;
   /** Why the lock is held, shown to whoever finds it taken (e.g. "canary v1.42.0"). */
   lockReason: string;
+  /** An admin's reason to start during a scheduled freeze window (audited); refused without one. */
+  duringFreeze?: string;
 }
 
 /** One timer job handled by this replica's worker. */
@@ -126,6 +132,8 @@ export interface Engine {
     dryRun?: boolean;
     /** An admin's reason to start without the GO the environment requires (audited). */
     withoutGo?: string;
+    /** An admin's reason to start during a scheduled freeze window (audited). */
+    duringFreeze?: string;
   }): Promise<StartResult>;
   /** What Cloud Run serves now for a service environment (`/canary status` with no rollout active, seed 000). */
   serving(
@@ -162,6 +170,8 @@ export interface Engine {
   rollbackRequest(requestId: string): Promise<RollbackRequest | undefined>;
   /** A person's decision. Approvals are checked against the environment's approvers first. */
   send(rolloutId: string, input: PersonInput, options?: { eventId?: string }): Promise<SendResult>;
+  /** An admin lets a running rollout go on during the scheduled freeze windows in effect now (audited). */
+  overrideFreeze(rolloutId: string, input: { by: string; reason: string }): Promise<SendResult>;
   get(rolloutId: string): Promise<RolloutView | undefined>;
   /** The report written when the rollout finished. */
   report(rolloutId: string): Promise<unknown>;

@@ -11,6 +11,7 @@ import {
   type Outcome,
   Superseded,
 } from './effects.ts';
+import { applyFreezeOverride } from './freeze/override.ts';
 import { AWAITS_RESULT } from './in-flight.ts';
 import { type KindRegistry, kindOf, type RunbookStateBase } from './kind.ts';
 import type { Fence } from './locks.ts';
@@ -161,6 +162,7 @@ const PERSON_EVENTS = new Set<RunbookEvent['type']>([
   'resume',
   'promote-now',
   'rollback',
+  'freeze-override',
 ]);
 
 /** Statuses whose arrival is an action worth an audit line even when no person caused it. */
@@ -320,10 +322,14 @@ export function createExecutor(options: ExecutorOptions): Executor {
       let result: StepResult<RunbookStateBase>;
       try {
         const kind = kindOf(kinds, data.state.kind);
-        result = kind.step(data.state, event, {
-          runbook: data.runbook,
-          policy: options.policyOf(data.state),
-        });
+        // A freeze override is the engine's, the same for every kind (freeze/override.ts).
+        result =
+          event.type === 'freeze-override'
+            ? applyFreezeOverride(data.state, event)
+            : kind.step(data.state, event, {
+                runbook: data.runbook,
+                policy: options.policyOf(data.state),
+              });
       } catch (error) {
         log.error('runbook step threw', { rolloutId, event: event.type, error: messageOf(error) });
         return {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { FreezeOverride } from './freeze/windows.ts';
 import type { LockKind } from './locks.ts';
 import type {
   Effect,
@@ -30,6 +31,8 @@ export interface RunbookStateBase {
   pending?: Pending;
   /** What holds it for people (paused, needs attention); the audit line of its arrival says why. */
   hold?: { kind: string; at: string; reason?: string };
+  /** Admins let it go on during scheduled freeze windows (freeze/windows.ts), with a reason. */
+  freezeOverrides?: FreezeOverride[];
   timeline: TimelineEntry[];
   startedAt: string;
   endedAt?: string;

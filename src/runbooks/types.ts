@@ -1,7 +1,9 @@
+import type { FreezeRule } from '../config/freezes.ts';
 import type { CanaryRunbook } from '../config/runbooks.ts';
 import type { StageVerdict } from '../gates/judge.ts';
 import type { GateResult } from '../gates/result.ts';
 import type { GateWait } from '../gates/time-to-decision.ts';
+import type { FreezeOverride, FreezeWindow } from './freeze/windows.ts';
 import type { JobRun } from './ports/cloud-run.ts';
 import type { ErrorBudget } from './ports/error-budget.ts';
 import type { FlagReading, FlagSetResult } from './ports/flags.ts';
@@ -88,6 +90,11 @@ export interface RunbookPolicy {
   maxAttempts: number;
   /** Backoff before retry n (1-based), in ms. */
   backoffMs: (attempt: number) => number;
+  /**
+   * The scheduled freezes of the rollout's service environment (config/freezes.ts): a canary stage that
+   * would shift traffic by itself during one asks for approval instead. Absent: none.
+   */
+  freezes?: readonly FreezeRule[];
 }
 
 export interface RollbackState {
@@ -187,6 +194,8 @@ export interface CanaryState {
   imageRequested?: string;
   /** An admin started it without the GO its environment requires (requireGo), with this reason. */
   goOverride?: { by: string; reason: string; at: string };
+  /** Admins let it go on during scheduled freeze windows (at its start, or while it ran), with a reason. */
+  freezeOverrides?: FreezeOverride[];
   /** Set by an admin's promote-now: no more approval waits or watch windows; gates still run once. */
   promoteNow?: { by: string; at: string };
   /** Set by an abort: the rollout ends `aborted` (after returning traffic to stable if it had any). */
@@ -327,6 +336,8 @@ export interface StreamCutoverState {
   hardGates?: HardGate[];
   verdict?: 'passed' | 'failed';
   aborted?: { by: string; at: string; reason?: string };
+  /** Admins let it go on during scheduled freeze windows, with a reason. */
+  freezeOverrides?: FreezeOverride[];
   timeline: TimelineEntry[];
   startedAt: string;
   endedAt?: string;
@@ -394,6 +405,8 @@ export interface FlagCanaryState {
   };
   verdict?: 'passed' | 'failed';
   aborted?: { by: string; at: string; reason?: string };
+  /** Admins let it go on during scheduled freeze windows, with a reason. */
+  freezeOverrides?: FreezeOverride[];
   timeline: TimelineEntry[];
   startedAt: string;
   endedAt?: string;
@@ -453,7 +466,9 @@ export type RunbookEvent =
     }
   | { type: 'effect-failed'; at: string; effect: Effect['type']; error: string; retryable: boolean }
   | { type: 'retry'; at: string; effect: Effect['type'] }
-  | { type: 'report-written'; at: string };
+  | { type: 'report-written'; at: string }
+  /** An admin lets the rollout go on during these freeze windows (the engine applies it, for every kind). */
+  | { type: 'freeze-override'; at: string; by: string; reason: string; windows: FreezeWindow[] };
 
 /** Abstract notifications; src/blocks turns them into Slack messages. The engine knows no Block Kit. */
 export type Notification =
@@ -485,7 +500,9 @@ export type Notification =
   /** The preconditions checked before anything is deployed, each with its result. */
   | { kind: 'preconditions'; results: GateResult[]; blocking: string[] }
   /** A step of a cutover train began or ended: its message in the thread shows where it stands. */
-  | { kind: 'train-step'; step: number };
+  | { kind: 'train-step'; step: number }
+  /** An admin let the rollout go on during freeze windows (its last override). */
+  | { kind: 'freeze-override'; by: string };
 
 /** Timers are BullMQ delayed jobs with deterministic ids (`${rolloutId}:${timer}:${key}`): duplicates collapse. */
 export type Timer = 'tick' | 'approval-expiry' | 'retry';

@@ -16,11 +16,11 @@ describe('help', () => {
   it('shows the forms people type, angle brackets escaped for mrkdwn', () => {
     const canary = textOf(help('/canary'));
     for (const form of [
-      '/canary start [service] &lt;tag&gt; [env] [--dry-run] [--without-go "&lt;reason&gt;"]',
+      '/canary start [service] &lt;tag&gt; [env] [--dry-run] [--without-go "&lt;reason&gt;"] [--during-freeze "&lt;reason&gt;"]',
       '/canary status [service] [env]',
       '/canary list',
       '/canary pause [service] [env]',
-      '/canary resume [service] [env]',
+      '/canary resume [service] [env] [--during-freeze "&lt;reason&gt;"]',
       '/canary abort [service] [env] [reason]',
       '/canary promote [service] [env]',
     ]) {
@@ -45,7 +45,7 @@ describe('help', () => {
 describe('usage', () => {
   it('gives the one right form of a subcommand, for error messages', () => {
     expect(usage('/canary', 'start').text).toBe(
-      'Usage: `/canary start [service] &lt;tag&gt; [env] [--dry-run] [--without-go "&lt;reason&gt;"]`',
+      'Usage: `/canary start [service] &lt;tag&gt; [env] [--dry-run] [--without-go "&lt;reason&gt;"] [--during-freeze "&lt;reason&gt;"]`',
     );
     expect(usage('/deploy', 'unlock').text).toBe('Usage: `/deploy unlock &lt;service&gt; [env]`');
     expect(usage('/incident', 'note').text).toBe('Usage: `/incident note &lt;text&gt;`');

@@ -183,6 +183,18 @@ describe('every message the bot builds is within the limits', () => {
       token: 1,
     } as const;
     const freeze = { service: LONG, env: 'prod', author: LONG, reason: LONG, since: at(0) };
+    // A scheduled freeze window of every length of name the config lets through, many of them.
+    const schedule = Array.from({ length: 100 }, () => ({
+      env: 'prod',
+      service: LONG,
+      window: {
+        name: 'a'.repeat(40),
+        description: 'd'.repeat(200),
+        timeZone: 'America/Argentina/ComodRivadavia',
+        start: at(0),
+        end: at(60),
+      },
+    }));
     for (const m of [
       lockRefusal({
         service: LONG,
@@ -194,6 +206,7 @@ describe('every message the bot builds is within the limits', () => {
       locksList(
         Array.from({ length: 100 }, () => lock),
         Array.from({ length: 100 }, () => freeze),
+        { schedule },
       ),
       incidentCard({
         incidentId: 'i',
@@ -230,6 +243,7 @@ describe('every message the bot builds is within the limits', () => {
       freezes: [freeze],
       incidents: [{ id: 'i', service: LONG, env: LONG, symptom: LONG, at: at(0), link: LONG }],
       history: [{ id: LONG, service: LONG, env: LONG, status: LONG, endedAt: at(0) }],
+      schedule,
     });
     expect(blockKitProblems(home)).toEqual([]);
   });

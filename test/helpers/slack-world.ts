@@ -81,6 +81,8 @@ export function useSlackWorld(
         engine?: Partial<EngineOptions>;
         /** Where environments keep reports beyond Redis. */
         reportSinks?: (env: string) => Promise<ReportSink | undefined>;
+        /** The clock of the command surface (the freeze schedule); give the engine the same one. */
+        now?: () => Date;
       } = {},
     ) {
       const side = buildSlackSide({

@@ -1,3 +1,4 @@
+import { freezeOverrideLine } from '../../blocks/freeze.ts';
 import {
   approvalDecided,
   approvalRequest,
@@ -17,6 +18,7 @@ import { serviceTarget } from '../../config/target.ts';
 import type { Logger, Notify } from '../../runbooks/effects.ts';
 import type { RolloutFields } from '../../runbooks/executor.ts';
 import { attentionOf } from '../../runbooks/hold.ts';
+import type { RunbookStateBase } from '../../runbooks/kind.ts';
 import type { ReportSink } from '../../runbooks/ports/report-sink.ts';
 import { describePrincipals } from '../../runbooks/principals.ts';
 import { isTerminalStatus } from '../../runbooks/status.ts';
@@ -114,6 +116,18 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
             message(text, [section(text)]),
           );
     const n: Notification = notification;
+
+    // Admins' freeze overrides, for every kind: the one given at the start with the first line of the
+    // thread, a later one when it is applied. One message each (by its index), so a redrive edits it.
+    if (n.kind === 'rollout-started' || n.kind === 'freeze-override') {
+      const overrides = (state as RunbookStateBase).freezeOverrides ?? [];
+      const from = n.kind === 'rollout-started' ? 0 : overrides.length - 1;
+      for (const [i, override] of overrides.entries()) {
+        if (i < from) continue;
+        const text = freezeOverrideLine(override, n.kind === 'rollout-started');
+        await poster.upsert(rolloutId, `freeze-override:${i}`, thread, message(text, [section(text)]));
+      }
+    }
 
     if (state.kind === 'canary') {
       switch (n.kind) {

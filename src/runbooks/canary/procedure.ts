@@ -5,6 +5,8 @@ import { renderGate } from '../../gates/render.ts';
 import type { GateResult } from '../../gates/result.ts';
 import { cannotDecide, type GateWait, stageWait, waitText } from '../../gates/time-to-decision.ts';
 import { approvalRefusal, needsApproval } from '../approvals.ts';
+import { freezeHold } from '../freeze/windows.ts';
+import { localTime } from '../freeze/words.ts';
 import { ask, settle } from '../in-flight.ts';
 import { addMs, earliest, isBefore, latest, note } from '../timeline.ts';
 import { canarySplit, formatSplit, sameSplit } from '../traffic.ts';
@@ -125,6 +127,18 @@ function enterStage(d: CanaryDraft, ctx: StepContext, at: string, index: number)
   const s = d.s;
   s.stage = index;
   if (needsApproval(ctx.runbook, index) && s.promoteNow === undefined) {
+    requestApproval(d, ctx, at);
+    return;
+  }
+  // During a freeze window no traffic goes forward by itself (a stage without approval, promote-now):
+  // the stage asks for approval, which counts once the window ends or an admin lets the rollout go on.
+  const frozen = s.dryRun ? undefined : freezeHold(ctx.policy.freezes ?? [], s.freezeOverrides, new Date(at));
+  if (frozen && current(s).traffic > (s.stages[index - 1]?.traffic ?? 0)) {
+    note(
+      s,
+      at,
+      `stage ${current(s).name}: freeze window ${frozen.name} until ${localTime(frozen.end, frozen.timeZone)}: it waits for approval instead of shifting by itself`,
+    );
     requestApproval(d, ctx, at);
     return;
   }

@@ -39,7 +39,7 @@ export function flagSetOf(
 
 export async function startFlagCanary(
   deps: UseCaseDeps,
-  ask: FlagScope & { requestedBy: string; dryRun: boolean; watchMs?: number },
+  ask: FlagScope & { requestedBy: string; dryRun: boolean; watchMs?: number; duringFreeze?: string },
 ): Promise<StartResult<FlagCanaryState>> {
   const set = flagSetOf(deps, ask);
   if (!set.ok) return set;
@@ -76,6 +76,7 @@ export async function startFlagCanary(
       })),
     },
     lockReason: `flag canary ${ask.config}${ask.dryRun ? ' (dry-run)' : ''}`,
+    ...(ask.duringFreeze ? { duringFreeze: ask.duringFreeze } : {}),
   });
   return started as StartResult<FlagCanaryState>;
 }

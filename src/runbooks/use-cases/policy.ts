@@ -1,4 +1,5 @@
 import type { ShiftgateConfig } from '../../config/schema.ts';
+import { freezesOf } from '../freeze/scope.ts';
 import type { RunbookPolicy } from '../types.ts';
 
 // The environment's approval and rollback rules, and how failing effects are retried, as every kind's
@@ -13,7 +14,13 @@ export interface RetryPolicy {
 
 export const DEFAULT_BACKOFF = (attempt: number) => Math.min(60_000, 2_000 * 2 ** (attempt - 1));
 
-export function defaultPolicy(config: ShiftgateConfig, env: string, retry: RetryPolicy = {}): RunbookPolicy {
+export function defaultPolicy(
+  config: ShiftgateConfig,
+  env: string,
+  retry: RetryPolicy = {},
+  /** The service whose own freezes count besides the environment's; default: the environment's only. */
+  service?: string,
+): RunbookPolicy {
   const environment = config.environments[env];
   if (!environment) throw new TypeError(`no environment "${env}" in the config`);
   return {
@@ -23,5 +30,6 @@ export function defaultPolicy(config: ShiftgateConfig, env: string, retry: Retry
     onGateFailure: environment.rollback.onGateFailure,
     maxAttempts: retry.maxAttempts ?? 4,
     backoffMs: retry.backoffMs ?? DEFAULT_BACKOFF,
+    freezes: service === undefined ? environment.freezes : freezesOf(config, service, env),
   };
 }

@@ -6,6 +6,7 @@ import { kindOf, type RunbookStateBase } from '../kind.ts';
 import { mayControl, mayRollBack } from '../roles.ts';
 import type { CanaryState } from '../types.ts';
 import { auditRefusal, type UseCaseDeps } from './deps.ts';
+import { forwardFreezeRefusal } from './freeze.ts';
 import { goRefusal } from './go.ts';
 
 // A person's decision sent to a rollout of any kind: checked against the environment's roles at the
@@ -113,7 +114,8 @@ async function permission(
   } else {
     check = mayControl(environment, person, event.type, state.requestedBy);
   }
-  if (check.ok) return undefined;
+  // Allowed by the roles: a scheduled freeze window may still hold traffic where it is (use-cases/freeze.ts).
+  if (check.ok) return forwardFreezeRefusal(deps, state, event);
   const scope = { rolloutId: state.id, service: state.service, env: state.env };
   await auditRefusal(deps, person.userId, `rollout.${event.type}`, scope, check.reason);
   return { ok: false, reason, message: check.reason };

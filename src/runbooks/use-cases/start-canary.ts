@@ -8,11 +8,12 @@ import { describePrincipals, isMember } from '../principals.ts';
 import { mayStart } from '../roles.ts';
 import type { CanaryState } from '../types.ts';
 import { auditRefusal, type UseCaseDeps } from './deps.ts';
+import { startFreeze } from './freeze.ts';
 import { goRefusal } from './go.ts';
 import { startRunbook } from './start.ts';
 
-// Starting a rollout as a deployer: the environment's roles first, then the kind's start. /canary start
-// is this with the service's canary runbook and `<image>:<tag>`.
+// Starting a rollout as a deployer: the environment's roles first, then its scheduled freezes, then the
+// kind's start. /canary start is this with the service's canary runbook and `<image>:<tag>`.
 
 export async function startAsDeployer(
   deps: UseCaseDeps,
@@ -27,7 +28,10 @@ export async function startAsDeployer(
     await auditRefusal(deps, input.requestedBy, 'rollout.start', scope, allowed.reason);
     return { ok: false, reason: 'not-allowed', message: allowed.reason };
   }
-  return startRunbook(deps, input);
+  const id = deps.newId(input.service, input.env);
+  const freeze = await startFreeze(deps, { ...input, rolloutId: id });
+  if (!freeze.ok) return freeze;
+  return startRunbook(deps, input, id, freeze.override);
 }
 
 export async function startCanary(
@@ -97,6 +101,7 @@ export async function startCanary(
     dryRun: input.dryRun ?? false,
     input: canary,
     lockReason: `canary ${tag}${input.dryRun ? ' (dry-run)' : ''}`,
+    ...(input.duringFreeze ? { duringFreeze: input.duringFreeze } : {}),
   });
   return started as StartResult<CanaryState>;
 }

@@ -33,7 +33,7 @@ export async function startCutover(
   if (runbook?.kind !== 'stream-cutover') return invalid(`no stream-cutover runbook "${name}" in the config`);
   const refused = refusal(runbook, ask) ?? (await missingRevision(deps, targeted.ref, ask));
   if (refused) return invalid(refused);
-  const { service: _s, env: _e, requestedBy, dryRun, ...input } = ask;
+  const { service: _s, env: _e, requestedBy, dryRun, duringFreeze, ...input } = ask;
   const started = await startAsDeployer(deps, {
     kind: 'stream-cutover',
     runbook,
@@ -43,6 +43,7 @@ export async function startCutover(
     dryRun,
     input,
     lockReason: `stream cutover ${ask.stableRevision} -> ${ask.canaryRevision}${dryRun ? ' (dry-run)' : ''}`,
+    ...(duringFreeze ? { duringFreeze } : {}),
   });
   return started as StartResult<StreamCutoverState>;
 }

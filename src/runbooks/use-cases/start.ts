@@ -1,5 +1,6 @@
 import { crashPoint } from '../../faults/crash-point.ts';
 import type { Refusal, StartInput, StartResult } from '../engine.ts';
+import type { FreezeOverride } from '../freeze/windows.ts';
 import { type AnyRunbookKind, kindOf, type RunbookStateBase } from '../kind.ts';
 import type { Lock } from '../locks.ts';
 import { auditRefusal, type UseCaseDeps } from './deps.ts';
@@ -31,11 +32,15 @@ export async function acquireLock(
     : { ok: false, reason: 'frozen', freeze: acquired.freeze };
 }
 
-/** Starts a rollout of any registered kind (the one use case every kind shares). */
+/**
+ * Starts a rollout of any registered kind (the one use case every kind shares). `freezeOverride`: an admin
+ * started it during a scheduled freeze window (use-cases/freeze.ts), kept in its record from the start.
+ */
 export async function startRunbook(
   deps: UseCaseDeps,
   input: StartInput,
   id = deps.newId(input.service, input.env),
+  freezeOverride?: FreezeOverride,
 ): Promise<StartResult<RunbookStateBase>> {
   let kind: AnyRunbookKind;
   try {
@@ -46,7 +51,8 @@ export async function startRunbook(
   const at = deps.now();
   const { service, env, requestedBy } = input;
   const base = { id, service, env, requestedBy, dryRun: input.dryRun ?? false, at: at.toISOString() };
-  const state = kind.init(base, input.input, input.runbook);
+  const initial = kind.init(base, input.input, input.runbook);
+  const state = freezeOverride ? { ...initial, freezeOverrides: [freezeOverride] } : initial;
   const started = await deps.store.rollouts.start(recordOf(state, 0, input.runbook), {
     author: requestedBy,
     reason: input.lockReason,
