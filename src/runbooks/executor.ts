@@ -160,6 +160,7 @@ const PERSON_EVENTS = new Set<RunbookEvent['type']>([
   'pause',
   'resume',
   'promote-now',
+  'end-watch',
   'rollback',
 ]);
 
