@@ -4,16 +4,26 @@ import { check, imageTag, type Parsed, REASON_MAX, reasonText, words } from './a
 import { isEnvironment, isService } from './scope.ts';
 
 // `/canary start [service] <tag> [env] [--dry-run]`, `status|pause|resume|promote [service] [env]`,
-// `abort [service] [env] [reason]`, `list`, `help`. Words that name a configured service or environment
+// `abort|done [service] [env] [reason]`, `list`, `help`. Words that name a configured service or environment
 // are taken as such; the tag is the word that is neither.
 
 export type CanaryIntent =
   | { sub: 'start'; service?: string; env?: string; tag: string; dryRun: boolean; withoutGo?: string }
   | { sub: 'status' | 'pause' | 'resume' | 'promote'; service?: string; env?: string }
-  | { sub: 'abort'; service?: string; env?: string; reason?: string }
+  | { sub: 'abort' | 'done'; service?: string; env?: string; reason?: string }
   | { sub: 'list' | 'help' };
 
-export const CANARY_SUBCOMMANDS = ['start', 'status', 'list', 'pause', 'resume', 'abort', 'promote', 'help'];
+export const CANARY_SUBCOMMANDS = [
+  'start',
+  'status',
+  'list',
+  'pause',
+  'resume',
+  'abort',
+  'promote',
+  'done',
+  'help',
+];
 
 export function parseCanary(text: string, config: ShiftgateConfig): Parsed<CanaryIntent> {
   const parsed = words(text, { 'dry-run': { type: 'boolean' }, 'without-go': { type: 'string' } });
@@ -48,7 +58,8 @@ export function parseCanary(text: string, config: ShiftgateConfig): Parsed<Canar
       if (scope.rest.length > 0) return { ok: false, error: unexpected(scope.rest[0] as string) };
       return { ok: true, value: { sub, ...scope.typed } };
     }
-    case 'abort': {
+    case 'abort':
+    case 'done': {
       const scope = leadingScope(rest, config);
       const reason = scope.rest.join(' ').trim();
       if (reason.length > REASON_MAX)

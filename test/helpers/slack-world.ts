@@ -30,15 +30,26 @@ type SurfaceDeps = Parameters<typeof surfaceOf>[1];
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const CHANNEL = '#deploys';
 
-/** `extra`: more handlers for the same msw server (a service's stream endpoints). */
-export function useSlackWorld(label: string, extra: RequestHandler[] = []) {
+/**
+ * `extra`: more handlers for the same msw server (a service's stream endpoints); `options`: the engine
+ * world's (how late the Monitoring twin's data is, the Logging twin).
+ */
+export function useSlackWorld(
+  label: string,
+  extra: RequestHandler[] = [],
+  options: Parameters<typeof useEngineWorld>[2] = {},
+) {
   const slack = createSlackTwin();
-  const world = useEngineWorld(label, [
-    ...slack.handlers,
-    ...extra,
-    // The bot's own port is real HTTP: let those requests through.
-    http.all(/^http:\/\/127\.0\.0\.1:\d+\//, () => passthrough()),
-  ]);
+  const world = useEngineWorld(
+    label,
+    [
+      ...slack.handlers,
+      ...extra,
+      // The bot's own port is real HTTP: let those requests through.
+      http.all(/^http:\/\/127\.0\.0\.1:\d+\//, () => passthrough()),
+    ],
+    options,
+  );
   const log = pino({ level: 'silent' });
   let client: WebClient;
   let bots: Bot[] = [];
