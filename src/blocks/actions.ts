@@ -14,6 +14,8 @@ export const ACTIONS = {
   resume: 'rollout.resume',
   abort: 'rollout.abort',
   promote: 'rollout.promote',
+  /** Rollout card, during the post-promotion watch: end it now (/canary done). */
+  endWatch: 'rollout.end-watch',
   /** Roll back now (the one click a failed gate asks for, or a manual rollback request). */
   rollback: 'rollout.rollback',
   /** Rollback request card. */

@@ -54,6 +54,10 @@ const FORMS: Record<Command, Record<string, Form>> = {
       form: '/canary promote [service] [env]',
       does: 'Admins: no more approval waits or watch windows; every stage still runs its gates once.',
     },
+    done: {
+      form: '/canary done [service] [env] [reason]',
+      does: 'End the post-promotion watch now: the new revision stays, the previous one is released, the rollout is done.',
+    },
     help: { form: '/canary help', does: 'This help.' },
   },
   '/rollback': {

@@ -1,5 +1,6 @@
 import type { Button, KnownBlock } from '@slack/types';
-import type { CanaryRunbook } from '../config/runbooks.ts';
+import { type CanaryRunbook, stageAt } from '../config/runbooks.ts';
+import { inPostPromotion, promotingStage } from '../runbooks/canary/post-promotion-stage.ts';
 import { attentionOf } from '../runbooks/hold.ts';
 import type { CanaryState } from '../runbooks/types.ts';
 import { ACTIONS, encodeValue } from './actions.ts';
@@ -21,6 +22,7 @@ import {
 } from './message.ts';
 import {
   ATTENTION,
+  afterPromotion,
   canaryShare,
   currentStage,
   isTerminal,
@@ -83,12 +85,17 @@ function routeLine(state: CanaryState, lifted: RolloutCardOptions['routeLifted']
 }
 
 function cardFields(state: CanaryState, runbook: CanaryRunbook, now: number): Mrkdwn[] {
+  const warm = afterPromotion(state) ? state.postPromotion?.warm : undefined;
   const revisions =
-    state.status === 'promoted' && state.canaryRevision
+    (state.status === 'promoted' || afterPromotion(state)) && state.canaryRevision
       ? mdJoin(
           [
             md`stable ${code(state.canaryRevision)} (promoted)`,
-            ...(state.stableRevision ? [md`previous stable ${code(state.stableRevision)}`] : []),
+            ...(state.stableRevision
+              ? [
+                  md`previous stable ${code(state.stableRevision)}${warm ? md` (warm: tag ${code(warm.tag)})` : ''}`,
+                ]
+              : []),
           ],
           '\n',
         )
@@ -116,7 +123,7 @@ function cardFields(state: CanaryState, runbook: CanaryRunbook, now: number): Mr
 function gateSummary(state: CanaryState, runbook: CanaryRunbook): Mrkdwn {
   const stage = currentStage(state);
   if (!stage) return md`no stage`;
-  const def = runbook.stages[state.stage];
+  const def = stageAt(runbook, state.stage);
   const lines: Mrkdwn[] = [];
   const last = stage.ticks.at(-1);
   if (last) {
@@ -155,6 +162,7 @@ function troubleLines(state: CanaryState): Mrkdwn[] {
  *   the button stops it and hands over to people).
  * - Promote now: before the last stage, once, and not while people must decide something else first.
  * - Roll back: while the canary has traffic, or when a failed gate waits for its one click.
+ * - End watch: in the post-promotion watch (/canary done), which takes the place of Abort there.
  */
 function cardButtons(state: CanaryState): Button[] {
   if (isTerminal(state) || state.status === 'rolling-back') return [];
@@ -170,10 +178,9 @@ function cardButtons(state: CanaryState): Button[] {
   } else if (state.status === 'needs-attention' && cause === undefined) {
     out.push(button('Resume', ACTIONS.resume, value, 'primary'));
   }
-  const last = state.stages.length - 1;
   const promotable =
     state.promoteNow === undefined &&
-    state.stage < last &&
+    state.stage < promotingStage(state) &&
     (state.status !== 'needs-attention' || cause === 'approval-expired' || cause === 'inconclusive');
   if (promotable) {
     out.push(
@@ -181,6 +188,17 @@ function cardButtons(state: CanaryState): Button[] {
         title: 'Promote now?',
         text: 'No more approval waits or watch windows: every remaining stage still shifts its traffic and runs its checks and gates once. Admins only.',
         confirm: 'Promote now',
+      }),
+    );
+  }
+  // After promotion: end the watch now (the new revision stays), or roll back; nothing to abort.
+  const post = inPostPromotion(state);
+  if (post && cause !== 'rollback' && state.status !== 'shifting') {
+    out.push(
+      button('End watch', ACTIONS.endWatch, value, undefined, {
+        title: 'End the post-promotion watch?',
+        text: `The new revision stays; ${state.stableRevision ?? 'the previous revision'} is released and no longer watched for a rollback. The rollout is done.`,
+        confirm: 'End watch',
       }),
     );
   }
@@ -195,6 +213,7 @@ function cardButtons(state: CanaryState): Button[] {
     );
   }
   const stop = cause === 'rollback';
+  if (post && !stop) return out;
   out.push(
     button(stop ? 'Stop and take over' : 'Abort', ACTIONS.abort, value, undefined, {
       title: stop ? 'Stop the rollback?' : 'Abort the rollout?',

@@ -1,3 +1,4 @@
+import { inPostPromotion } from '../runbooks/canary/post-promotion-stage.ts';
 import { attentionOf } from '../runbooks/hold.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
 import { splitEntries } from '../runbooks/traffic.ts';
@@ -93,6 +94,8 @@ export function statusWords(state: RunbookState): string {
   if (state.kind === 'flag-canary') return flagWords(state);
   const stage = currentStage(state);
   const at = stage ? stageLabel(stage) : `stage ${state.stage}`;
+  const watch = postWatchWords(state);
+  if (watch !== undefined) return watch;
   switch (state.status) {
     case 'deploying':
       return `deploying ${state.tag} with no traffic`;
@@ -119,6 +122,40 @@ export function statusWords(state: RunbookState): string {
     case 'failed':
       return `failed at ${at}`;
   }
+}
+
+/** The post-promotion stage in plain words, while it watches or tags; undefined otherwise. */
+function postWatchWords(state: CanaryState): string | undefined {
+  if (!afterPromotion(state)) return undefined;
+  const promoted = state.canaryRevision ?? state.tag;
+  const previous = state.stableRevision ?? 'the previous revision';
+  switch (state.status) {
+    case 'watching':
+      return `post-promotion watch: ${promoted} serves 100 %, rolls back to ${previous} if a gate fails`;
+    case 'paused':
+      return `post-promotion watch paused: ${promoted} serves 100 %`;
+    case 'shifting':
+      return releasing(state)
+        ? `post-promotion watch over: releasing ${previous}`
+        : `promoted: keeping ${previous} warm before the post-promotion watch`;
+    default:
+      return undefined;
+  }
+}
+
+/** In the post-promotion stage and not rolling back or ended: the new revision is the one serving. */
+export function afterPromotion(state: CanaryState): boolean {
+  return (
+    inPostPromotion(state) &&
+    !isTerminal(state) &&
+    state.status !== 'rolling-back' &&
+    !(state.status === 'needs-attention' && attentionOf(state)?.cause === 'rollback')
+  );
+}
+
+/** The post-promotion watch is over and its tag is being removed. */
+function releasing(state: CanaryState): boolean {
+  return state.pending?.payload?.type === 'tag-revision' && state.pending.payload.revision === undefined;
 }
 
 function rollbackWords(state: StandaloneRollbackState): string {
@@ -153,6 +190,8 @@ export function statusText(state: CanaryState, now: number, required?: number): 
   const stage = currentStage(state);
   const at = stage ? stageLabel(stage) : md`stage ${state.stage}`;
   const emoji = STATUS_EMOJI[state.status];
+  const watch = postWatchText(state, now);
+  if (watch !== undefined) return watch;
   switch (state.status) {
     case 'deploying':
       return md`${emoji} *Deploying ${code(state.tag)} as a revision with no traffic*`;
@@ -193,6 +232,32 @@ export function statusText(state: CanaryState, now: number, required?: number): 
   }
 }
 
+/** The post-promotion stage while it watches or tags: what serves, what it rolls back to, time left. */
+function postWatchText(state: CanaryState, now: number): Mrkdwn | undefined {
+  if (!afterPromotion(state)) return undefined;
+  const stage = currentStage(state);
+  const promoted = code(state.canaryRevision ?? state.tag);
+  const previous = code(state.stableRevision ?? 'previous');
+  const warm = state.postPromotion?.warm;
+  const kept = warm ? md` (kept warm as tag ${code(warm.tag)})` : '';
+  const emoji = STATUS_EMOJI[state.status];
+  switch (state.status) {
+    case 'watching':
+      return md`${emoji} *Post-promotion watch*: ${promoted} serves 100 %; a failing gate rolls back to ${previous}${kept}${
+        stage
+          ? md`
+${windowText(stage, now)}`
+          : ''
+      }`;
+    case 'shifting':
+      return releasing(state)
+        ? md`${emoji} *Post-promotion watch over*: releasing ${previous} (removing its tag)`
+        : md`${emoji} *Promoted*: ${promoted} serves 100 %; keeping ${previous} warm before the post-promotion watch`;
+    default:
+      return undefined;
+  }
+}
+
 /** How a finished rollout ended: what, when, who and why. */
 export function endedText(state: CanaryState): Mrkdwn {
   const emoji = STATUS_EMOJI[state.status];
@@ -201,7 +266,7 @@ export function endedText(state: CanaryState): Mrkdwn {
   const rb = state.rollback;
   switch (state.status) {
     case 'promoted':
-      return md`${emoji} *Promoted*${ended}: ${code(state.canaryRevision ?? state.tag)} is the stable revision, serving 100 %${took}`;
+      return md`${emoji} *Promoted*${ended}: ${code(state.canaryRevision ?? state.tag)} is the stable revision, serving 100 %${took}${watchEnd(state)}`;
     case 'rolled-back': {
       const trigger =
         rb?.trigger === 'gate'
@@ -226,6 +291,22 @@ export function endedText(state: CanaryState): Mrkdwn {
     default:
       return md`${emoji} *${state.status}*`;
   }
+}
+
+/** How the post-promotion watch ended, for a promoted rollout that had one. */
+function watchEnd(state: CanaryState): Mrkdwn | string {
+  const p = state.postPromotion;
+  if (p?.previousRevision === undefined) return '';
+  const early = p.endedEarly
+    ? md`ended early by ${mention(p.endedEarly.by)}${p.endedEarly.reason ? md` (${escapeText(p.endedEarly.reason)})` : ''}`
+    : md`passed`;
+  const tag = p.warm?.tag ?? p.tagAsked;
+  const released =
+    p.releaseFailed !== undefined && tag
+      ? md`; tag ${code(tag)} is still on ${code(p.previousRevision)}: remove it by hand`
+      : md`; ${code(p.previousRevision)} released`;
+  return md`
+Post-promotion watch ${early}${released}.`;
 }
 
 function durationOf(from: string, to: string): Mrkdwn | string {
@@ -253,7 +334,7 @@ export interface RevisionRoles {
 export function revisionRoles(state: CanaryState): RevisionRoles {
   const roles = (r: RevisionRoles) =>
     Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as RevisionRoles;
-  if (state.status === 'promoted')
+  if (state.status === 'promoted' || afterPromotion(state))
     return roles({ stable: state.canaryRevision, previous: state.stableRevision });
   return roles({ stable: state.stableRevision, canary: state.canaryRevision });
 }

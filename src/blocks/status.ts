@@ -1,4 +1,4 @@
-import type { CanaryRunbook } from '../config/runbooks.ts';
+import { type CanaryRunbook, stageCount } from '../config/runbooks.ts';
 import type { ServiceState } from '../runbooks/ports/cloud-run.ts';
 import type { RunbookState } from '../runbooks/types.ts';
 import { cutoverCard } from './cutover.ts';
@@ -19,6 +19,7 @@ import {
   section,
 } from './message.ts';
 import {
+  afterPromotion,
   canaryShare,
   currentStage,
   plainTitle,
@@ -58,7 +59,7 @@ export function rolloutStatus(
     : stage?.checks
       ? md`checks: ${countText(stage.checks)}`
       : 'none run yet in this stage';
-  const total = runbook ? md` of ${runbook.stages.length}` : '';
+  const total = runbook ? md` of ${stageCount(runbook)}` : '';
   return message(text, [
     section(
       md`*${escapeText(`${state.service} ${state.tag} → ${state.env}`)}*${state.dryRun ? ' (dry run)' : ''} ${code(state.id)}\n${statusText(state, now)}\n${stageBar(state)}`,
@@ -109,7 +110,10 @@ export function listLine(s: RunbookState, now: number): Mrkdwn {
         : `flag ${s.mode === 'off' ? 'off' : 'canary'} ${s.config}`;
     return md`${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* ${escapeText(what)}${s.dryRun ? ' (dry run)' : ''}: ${escapeText(statusWords(s))} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;
   }
-  const share = s.canaryRevision && s.status !== 'promoted' ? md` · canary ${canaryShare(s)} %` : '';
+  const share =
+    s.canaryRevision && s.status !== 'promoted' && !afterPromotion(s)
+      ? md` · canary ${canaryShare(s)} %`
+      : '';
   return md`${STATUS_EMOJI[s.status]} *${escapeText(`${s.service} ${s.env}`)}* ${code(s.tag)}${s.dryRun ? ' (dry run)' : ''}: ${escapeText(statusWords(s))}${share} · ${since} · ${mention(s.requestedBy)} · ${code(s.id)}`;
 }
 

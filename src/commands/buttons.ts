@@ -73,6 +73,11 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
     case ACTIONS.promote:
       if (!value.r) break;
       return answer(await engine.send(value.r, { type: 'promote-now', by }, { eventId }));
+    case ACTIONS.endWatch:
+      if (!value.r) break;
+      return answer(
+        await engine.send(value.r, { type: 'end-watch', by, reason: 'ended from Slack' }, { eventId }),
+      );
     case ACTIONS.rollback: {
       if (!value.r) break;
       const reason = 'rolled back from the rollout card';

@@ -5,8 +5,8 @@ import { isEnvironment, isService } from './scope.ts';
 
 // `/canary start [service] <tag> [env] [--dry-run] [--without-go "<reason>"] [--during-freeze "<reason>"]`,
 // `status|pause|resume|promote [service] [env]`, `resume [service] [env] --during-freeze "<reason>"`,
-// `abort [service] [env] [reason]`, `list`, `help`. Words that name a configured service or environment
-// are taken as such; the tag is the word that is neither.
+// `abort|done [service] [env] [reason]`, `list`, `help`. Words that name a configured service or
+// environment are taken as such; the tag is the word that is neither.
 
 export type CanaryIntent =
   | {
@@ -21,10 +21,20 @@ export type CanaryIntent =
   | { sub: 'status' | 'pause' | 'promote'; service?: string; env?: string }
   /** `duringFreeze`: an admin lets the rollout go on during a scheduled freeze window, with this reason. */
   | { sub: 'resume'; service?: string; env?: string; duringFreeze?: string }
-  | { sub: 'abort'; service?: string; env?: string; reason?: string }
+  | { sub: 'abort' | 'done'; service?: string; env?: string; reason?: string }
   | { sub: 'list' | 'help' };
 
-export const CANARY_SUBCOMMANDS = ['start', 'status', 'list', 'pause', 'resume', 'abort', 'promote', 'help'];
+export const CANARY_SUBCOMMANDS = [
+  'start',
+  'status',
+  'list',
+  'pause',
+  'resume',
+  'abort',
+  'promote',
+  'done',
+  'help',
+];
 
 export function parseCanary(text: string, config: ShiftgateConfig): Parsed<CanaryIntent> {
   const parsed = words(text, {
@@ -80,7 +90,8 @@ export function parseCanary(text: string, config: ShiftgateConfig): Parsed<Canar
         value: sub === 'resume' ? { sub, ...scope.typed, ...freeze } : { sub, ...scope.typed },
       };
     }
-    case 'abort': {
+    case 'abort':
+    case 'done': {
       const scope = leadingScope(rest, config);
       const reason = scope.rest.join(' ').trim();
       if (reason.length > REASON_MAX)

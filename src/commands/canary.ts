@@ -15,7 +15,8 @@ import { lockAnswer } from './lock-answer.ts';
 import { resolveScope } from './scope.ts';
 import { activeStates, type Invocation, type Reply, type Surface, say } from './surface.ts';
 
-// /canary: start a rollout, show it, and the people's controls (pause, resume, abort, promote now).
+// /canary: start a rollout, show it, and the people's controls (pause, resume, abort, promote now, and
+// done: end the post-promotion watch).
 
 export function parseCanaryCommand(text: string, surface: Surface) {
   return parseCanary(text, surface.config);
@@ -89,10 +90,11 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
       const id = found.state.id;
       if (intent.sub === 'resume' && intent.duringFreeze)
         return overrideFreeze(surface, found.state, who, intent.duringFreeze);
+      const reason = 'reason' in intent && intent.reason ? { reason: intent.reason } : {};
       const sent = await engine.send(
         id,
-        intent.sub === 'abort'
-          ? { type: 'abort', by: who.userId, ...(intent.reason ? { reason: intent.reason } : {}) }
+        intent.sub === 'abort' || intent.sub === 'done'
+          ? { type: intent.sub === 'done' ? 'end-watch' : 'abort', by: who.userId, ...reason }
           : { type: intent.sub === 'promote' ? 'promote-now' : intent.sub, by: who.userId },
       );
       if (!sent.ok) return say(withMentions(sent.message));
@@ -102,6 +104,10 @@ export async function runCanary(intent: CanaryIntent, who: Invocation, surface: 
         abort: 'Aborting',
         promote: 'Promoting now (gates still run)',
       };
+      if (intent.sub === 'done')
+        return say(
+          md`Ending the post-promotion watch of ${code(id)}: the new revision stays, the previous one is released.`,
+        );
       return say(md`${done[intent.sub] ?? intent.sub} ${code(id)}.`);
     }
   }

@@ -3,6 +3,7 @@ import { duration } from './duration.ts';
 import { flagCanaryRunbook } from './flags.ts';
 import { fastSignalOf, type Gate } from './gates.ts';
 import { name } from './names.ts';
+import { POST_PROMOTION_STAGE, postPromotion } from './post-promotion.ts';
 
 // A runbook is data: its stages, their gates and approvals. The engine (src/runbooks) interprets it.
 
@@ -100,6 +101,7 @@ export const canaryRunbook = z
         checks: gateNames.meta({ description: 'Gates run on the stable revision after the rollback' }),
       })
       .prefault({}),
+    postPromotion: postPromotion.optional(),
   })
   .superRefine((runbook, ctx) => {
     const seen = new Set<string>();
@@ -136,8 +138,68 @@ export const canaryRunbook = z
         message: 'the last stage promotes: expected 100',
       });
     }
+    checkPostPromotion(runbook, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
   });
 export type CanaryRunbook = Omit<z.infer<typeof canaryRunbook>, 'stages'> & { stages: Stage[] };
+
+type Issue = (path: (string | number)[], message: string) => void;
+
+/** The post-promotion stage must have gates to watch, a name of its own, and an interval within its watch. */
+function checkPostPromotion(runbook: z.infer<typeof canaryRunbook>, issue: Issue): void {
+  const post = runbook.postPromotion;
+  if (post === undefined) return;
+  runbook.stages.forEach((s, i) => {
+    if (s.name === POST_PROMOTION_STAGE)
+      issue(
+        ['stages', i, 'name'],
+        `"${POST_PROMOTION_STAGE}" is the name of the stage after 100 %: rename this one`,
+      );
+  });
+  const last = runbook.stages.at(-1);
+  if (post.gates === undefined && (last?.gates.length ?? 0) === 0) {
+    issue(
+      ['postPromotion', 'gates'],
+      'the last stage has no gates to watch after promotion: name the gates, e.g. [error-rate, latency-p95]',
+    );
+  }
+  if (post.gates !== undefined && post.gates.length === 0) {
+    issue(['postPromotion', 'gates'], 'a watch with no gates watches nothing: name at least one gate');
+  }
+  const interval = post.interval ?? last?.interval ?? 60_000;
+  if (post.interval === undefined && interval > post.watch) {
+    issue(
+      ['postPromotion', 'interval'],
+      `the last stage's interval (${interval / 1000}s) is longer than the watch: set an interval`,
+    );
+  }
+}
+
+/**
+ * The stage at `index` as the engine runs it: one of the runbook's stages, or, one past the last, the
+ * post-promotion stage the runbook's `postPromotion` describes (gates and interval default to the last
+ * stage's). Undefined past both.
+ */
+export function stageAt(runbook: CanaryRunbook, index: number): Stage | undefined {
+  const stage = runbook.stages[index];
+  if (stage !== undefined || index !== runbook.stages.length) return stage;
+  const post = runbook.postPromotion;
+  if (post === undefined) return undefined;
+  const last = runbook.stages.at(-1);
+  return {
+    name: POST_PROMOTION_STAGE,
+    traffic: 100,
+    approval: false,
+    watch: post.watch,
+    interval: post.interval ?? last?.interval ?? 60_000,
+    checks: [],
+    gates: post.gates ?? last?.gates ?? [],
+  };
+}
+
+/** How many stages a rollout of this runbook walks: its stages, and the post-promotion one if any. */
+export function stageCount(runbook: CanaryRunbook): number {
+  return runbook.stages.length + (runbook.postPromotion === undefined ? 0 : 1);
+}
 
 /**
  * The runbook with each watched stage's fast ticks pinned: the gates with a fast signal, read at the

@@ -124,6 +124,7 @@ interface LooseRunbook {
   route?: { verify?: unknown };
   stages?: unknown;
   rollback?: { checks?: unknown; routeOverride?: unknown };
+  postPromotion?: { gates?: unknown };
 }
 interface LooseTarget {
   routeSplit?: unknown;
@@ -165,6 +166,8 @@ function gateRefs(book: LooseRunbook | undefined, at: Path): { path: Path; gate:
   );
   for (const [j, g] of names(book.rollback?.checks).entries())
     refs.push({ path: [...at, 'rollback', 'checks', j], gate: g });
+  for (const [j, g] of names(book.postPromotion?.gates).entries())
+    refs.push({ path: [...at, 'postPromotion', 'gates', j], gate: g });
   return refs;
 }
 

@@ -10,7 +10,9 @@ import { clockOf, formatNumber } from './render.ts';
 import type { GateContext, GateResult } from './result.ts';
 
 // The canary and its stable baseline, read together: Cloud Run's request counts (and latency
-// percentiles) of both revisions over the same window, as the gates that compare them need.
+// percentiles) of both revisions over the same window, as the gates that compare them need. After
+// promotion nothing serves beside the new revision: the baseline is then the previous revision over the
+// window before it stopped serving (GateContext.baseline).
 
 export interface RevisionPair {
   canary: RevisionStats;
@@ -89,26 +91,42 @@ export function judgedOn(result: GateResult, window: CompleteWindow): GateResult
   };
 }
 
-/** One revisionStats call for the canary and stable revisions over ctx.window; throws what the port throws. */
+/**
+ * One revisionStats call for the canary and stable revisions over ctx.window; throws what the port throws.
+ * With a baseline of its own (ctx.baseline: after promotion), two calls: the canary over ctx.window, the
+ * baseline revision over its past window; its numbers stand where stable's would.
+ */
 export async function readRevisionPair(
   monitoring: CloudMonitoring,
   ctx: GateContext,
   percentiles: readonly LatencyPercentile[],
 ): Promise<RevisionPair> {
-  const { stats, evidence, window } = await monitoring.revisionStats({
-    project: ctx.project,
-    service: ctx.service,
-    location: ctx.region,
-    revisions: [ctx.stableRevision, ctx.canaryRevision],
-    window: ctx.window,
-    percentiles,
-  });
+  const query = { project: ctx.project, service: ctx.service, location: ctx.region, percentiles };
+  const base = ctx.baseline;
+  if (base === undefined) {
+    const { stats, evidence, window } = await monitoring.revisionStats({
+      ...query,
+      revisions: [ctx.stableRevision, ctx.canaryRevision],
+      window: ctx.window,
+    });
+    return {
+      canary: statsOf(stats, ctx.canaryRevision),
+      stable: statsOf(stats, ctx.stableRevision),
+      evidence,
+      // A fake port may leave it out: then the counts cover the window asked for.
+      window: window ?? ctx.window,
+    };
+  }
+  const [now, before] = await Promise.all([
+    monitoring.revisionStats({ ...query, revisions: [ctx.canaryRevision], window: ctx.window }),
+    monitoring.revisionStats({ ...query, revisions: [base.revision], window: base.window }),
+  ]);
   return {
-    canary: statsOf(stats, ctx.canaryRevision),
-    stable: statsOf(stats, ctx.stableRevision),
-    evidence,
-    // A fake port may leave it out: then the counts cover the window asked for.
-    window: window ?? ctx.window,
+    canary: statsOf(now.stats, ctx.canaryRevision),
+    stable: statsOf(before.stats, base.revision),
+    evidence: [...now.evidence, ...before.evidence],
+    // The canary's window: what a sample requirement counts against.
+    window: now.window ?? ctx.window,
   };
 }
 
@@ -116,21 +134,32 @@ function statsOf(stats: Record<string, RevisionStats>, revision: string): Revisi
   return stats[revision] ?? { requests: 0, errors5xx: 0, latencyMs: undefined };
 }
 
-/** The request a person re-runs to see the same numbers: curl with their own gcloud token. */
+/**
+ * The request a person re-runs to see the same numbers: curl with their own gcloud token. With a baseline
+ * of its own (two windows), both requests: the canary's, then the baseline revision's.
+ */
 export function monitoringEvidence(evidence: readonly MonitoringEvidence[], measures: string): string {
-  const one = evidence.find((e) => e.measures === measures) ?? evidence[0];
-  if (!one) return '';
-  return `curl -sS -H "authorization: Bearer $(gcloud auth print-access-token)" ${shellQuote(one.url)}`;
+  const matching = evidence.filter((e) => e.measures === measures);
+  const chosen = matching.length > 0 ? matching : evidence.slice(0, 1);
+  return chosen
+    .map(
+      (one) => `curl -sS -H "authorization: Bearer $(gcloud auth print-access-token)" ${shellQuote(one.url)}`,
+    )
+    .join(' && ');
 }
 
 /** What would have been asked, for an error before any evidence came back. */
 export function plannedMonitoringEvidence(ctx: GateContext, measures: string): string {
   const { start, end } = ctx.window;
+  const span = (w: { start: Date; end: Date }) => `from ${w.start.toISOString()} to ${w.end.toISOString()}`;
+  const where = `(project ${ctx.project}, ${ctx.region})`;
+  const base = ctx.baseline;
+  if (base) {
+    const revisions = `${ctx.service} revision ${ctx.canaryRevision} ${span({ start, end })}, and ${base.revision} ${span(base.window)}`;
+    return `Cloud Monitoring ${measures} of ${revisions} ${where}`;
+  }
   const revisions = `${ctx.service} revisions ${ctx.canaryRevision} and ${ctx.stableRevision}`;
-  return (
-    `Cloud Monitoring ${measures} of ${revisions} (project ${ctx.project}, ${ctx.region})` +
-    ` from ${start.toISOString()} to ${end.toISOString()}`
-  );
+  return `Cloud Monitoring ${measures} of ${revisions} ${where} ${span({ start, end })}`;
 }
 
 /** A revision's errors and the requests they were counted among. */

@@ -102,6 +102,12 @@ export interface GateContext {
   canaryShare: number;
   /** The observation window (metrics and logs). */
   window: { start: Date; end: Date };
+  /**
+   * Where the comparison's baseline comes from when it is not the stable revision over `window`: a
+   * revision over a past window of its own (after promotion, the previous revision before it stopped
+   * serving: the new one serves everything now, so nothing runs beside it to compare with).
+   */
+  baseline?: { revision: string; window: { start: Date; end: Date } };
   /** The service environment's Prometheus, for prometheus gates that name no url of their own. */
   prometheusUrl?: string;
   /** The service environment's access token, resolved; absent when none is configured. */

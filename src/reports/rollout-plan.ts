@@ -26,6 +26,10 @@ export function describeEffect(effect: Effect): string {
       return 'read the route split status';
     case 'read-traffic':
       return 'read the traffic split Cloud Run reports';
+    case 'tag-revision':
+      return effect.revision === undefined
+        ? `remove the revision tag ${effect.tag}`
+        : `tag ${effect.revision} as ${effect.tag} (kept warm, at 0 %)`;
     case 'set-split':
       return `set traffic ${formatSplit(effect.split)}`;
     case 'dual-run':

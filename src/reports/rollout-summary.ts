@@ -65,6 +65,26 @@ export interface RollbackSummary {
   durationMs: number | null;
 }
 
+export interface PostPromotionSummary {
+  /** The stage's name in `stages`. */
+  stage: string;
+  result: StageSummary['result'];
+  /** The revision that served before the promotion: the watch rolls back to it. */
+  previousRevision: string | null;
+  /** The previous revision's metrics over this window were the gates' baseline. */
+  baseline: { start: string; end: string } | null;
+  /** The tag that kept the previous revision warm during the watch. */
+  warm: { tag: string; url: string | null; at: string } | null;
+  /** Why the previous revision could not be tagged (the watch went on without it). */
+  warmFailed: string | null;
+  /** When the tag was removed as the watch ended. */
+  releasedAt: string | null;
+  /** Why the tag could not be removed (it is still on the previous revision). */
+  releaseFailed: string | null;
+  /** A person ended the watch before its window did. */
+  endedEarly: { by: string; at: string; reason: string | null } | null;
+}
+
 export interface Failure {
   stage: string;
   /** The gate tick it failed at; null for a check (run once when the stage began). */
@@ -113,6 +133,8 @@ export interface RolloutSummary {
   promoteNow: { by: string; at: string } | null;
   /** Admins let it go on during scheduled freeze windows (at its start, or while it ran); empty: never. */
   freezeOverrides: FreezeOverrideSummary[];
+  /** The post-promotion watch, when the runbook has one (its ticks are under `stages`, as its last stage). */
+  postPromotion: PostPromotionSummary | null;
   timings: { startedAt: string; endedAt: string | null; durationMs: number | null };
   /** The bot's own timeline of the rollout: every action, and who asked for it. */
   timeline: TimelineEntry[];
@@ -164,6 +186,26 @@ function canarySummary(s: CanaryState, input: SummaryInput): RolloutSummary {
       procedure: s.rollback ? procedure(s.rollback) : null,
     },
     promoteNow: s.promoteNow ?? null,
+    postPromotion: postPromotionSummary(s, stages),
+  };
+}
+
+function postPromotionSummary(s: CanaryState, stages: StageSummary[]): PostPromotionSummary | null {
+  const p = s.postPromotion;
+  if (p === undefined) return null;
+  const stage = stages[p.stage];
+  return {
+    stage: stage?.name ?? s.stages[p.stage]?.name ?? '',
+    result: stage?.result ?? 'not reached',
+    previousRevision: p.previousRevision ?? null,
+    baseline: p.baseline ?? null,
+    warm: p.warm ? { tag: p.warm.tag, url: p.warm.url ?? null, at: p.warm.at } : null,
+    warmFailed: p.warmFailed ?? null,
+    releasedAt: p.released?.at ?? null,
+    releaseFailed: p.releaseFailed ?? null,
+    endedEarly: p.endedEarly
+      ? { by: p.endedEarly.by, at: p.endedEarly.at, reason: p.endedEarly.reason ?? null }
+      : null,
   };
 }
 
@@ -204,6 +246,7 @@ function rollbackSummary(s: StandaloneRollbackState, input: SummaryInput): Rollo
     stages: [],
     rollback: { ...rollbackCommand(rb.toRevision, input.target, missing), procedure: procedure(rb) },
     promoteNow: null,
+    postPromotion: null,
   };
 }
 
@@ -283,15 +326,20 @@ function canaryOutcome(s: CanaryState): Omit<RolloutSummary['outcome'], 'failure
     attention: attention?.cause === 'rollback-checks' ? attention.reason : null,
   };
   switch (s.status) {
-    case 'promoted':
+    case 'promoted': {
+      const early = s.postPromotion?.endedEarly;
+      const watch = early
+        ? `; the post-promotion watch was ended early by ${early.by}${early.reason ? ` (${early.reason})` : ''}`
+        : '';
       return {
         ...base,
         reason: s.promoteNow
-          ? `every stage passed (promoted now by ${s.promoteNow.by}: no approval waits or watch windows after ${s.promoteNow.at}, every gate still ran)`
-          : 'every stage passed',
-        by: null,
+          ? `every stage passed (promoted now by ${s.promoteNow.by}: no approval waits or watch windows after ${s.promoteNow.at}, every gate still ran)${watch}`
+          : `every stage passed${watch}`,
+        by: early?.by ?? null,
         stage,
       };
+    }
     case 'rolled-back':
       return {
         ...base,

@@ -6,7 +6,7 @@ import { freezeOverridesSection } from './freeze-overrides.ts';
 import { code, table, text } from './markdown.ts';
 import type { GateEvidence } from './rollout-gates.ts';
 import type { StageSummary } from './rollout-stages.ts';
-import type { RolloutSummary } from './rollout-summary.ts';
+import type { PostPromotionSummary, RolloutSummary } from './rollout-summary.ts';
 
 // SUMMARY.md: the evidence report as a person reads it. A header with the outcome, a table of the fields
 // seed 001 requires (image tag and revision ids, traffic before and after, the rollback command and the
@@ -43,6 +43,7 @@ export function summaryMarkdown(summary: RolloutSummary): string {
     );
     out.push('');
     for (const stage of summary.stages) out.push(...stageSection(stage), '');
+    if (summary.postPromotion) out.push(...postPromotionSection(summary.postPromotion), '');
   }
   out.push(...freezeOverridesSection(summary.freezeOverrides));
   if (summary.rollback.procedure) out.push(...rollbackSection(summary), '');
@@ -195,6 +196,36 @@ function evidenceList(stage: StageSummary): string[] {
     if (r.status !== 'fail') lines.push(`- ${code(gate)}, tick ${tick} (${r.status}): ${code(r.evidence)}`);
   }
   return lines;
+}
+
+/** The post-promotion watch: what it compared with, the warm tag, how it ended (its ticks are above). */
+function postPromotionSection(p: PostPromotionSummary): string[] {
+  const rows: [string, string][] = [
+    ['Result', p.result],
+    ['Previous revision', p.previousRevision ? code(p.previousRevision) : '_not reached_'],
+    [
+      'Baseline',
+      p.baseline && p.previousRevision
+        ? `${code(p.previousRevision)} from ${p.baseline.start} to ${p.baseline.end}`
+        : '_not reached_',
+    ],
+    [
+      'Kept warm',
+      p.warm
+        ? `tag ${code(p.warm.tag)} at ${p.warm.at}${p.warm.url ? ` (${p.warm.url})` : ''}`
+        : p.warmFailed
+          ? `no: ${text(p.warmFailed)}`
+          : '_no tag_',
+    ],
+    ['Released', p.releasedAt ?? (p.releaseFailed ? `**no**: ${text(p.releaseFailed)}` : '_not released_')],
+    [
+      'Ended early',
+      p.endedEarly
+        ? `by ${code(p.endedEarly.by)} at ${p.endedEarly.at}${p.endedEarly.reason ? `: ${text(p.endedEarly.reason)}` : ''}`
+        : 'no',
+    ],
+  ];
+  return [`## Post-promotion watch (stage ${p.stage})`, '', ...table(['Field', 'Value'], rows)];
 }
 
 function rollbackSection(s: RolloutSummary): string[] {

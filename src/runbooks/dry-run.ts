@@ -20,6 +20,7 @@ import type { Effect, PlanEntry } from './types.ts';
 //   the new revision is named `<service>-dryrun` and its tag URL made up from the service URL.
 // - set-traffic / rollback-traffic: traffic-set with exactly the split asked for.
 // - route-override: route-overridden with the target asked for; set-split: traffic-set with that split.
+// - tag-revision: revision-tagged as asked, nothing written.
 // - route-status, read-traffic, read-error-budget: read for real (reads change nothing).
 // - dual-run: like evaluate, not run. set-flags: flags-set with the values asked, nothing written.
 //   run-job: job-done with exit code 0, not run.
@@ -141,6 +142,15 @@ export function createDryRunEffects(ports: DryRunPorts): EffectPerformer {
         return { event: { type: 'route-overridden', at, target: effect.target } };
       case 'set-split':
         return { event: { type: 'traffic-set', at, traffic: effect.split } };
+      case 'tag-revision':
+        return {
+          event: {
+            type: 'revision-tagged',
+            at,
+            tag: effect.tag,
+            ...(effect.revision === undefined ? {} : { revision: effect.revision }),
+          },
+        };
       case 'dual-run':
         return {
           event: {

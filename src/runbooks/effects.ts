@@ -201,12 +201,20 @@ export function gateContextOf(
   accessToken: string | undefined,
 ): GateContext {
   const kind = kindOf(kinds, ctx.state.kind);
-  const targets = kind.gateTargets?.(ctx.state, effect, ctx.runbook, target.publicUrl) ?? {
+  const { baseline, ...targets } = kind.gateTargets?.(ctx.state, effect, ctx.runbook, target.publicUrl) ?? {
     stableRevision: '',
     canaryRevision: '',
     canaryShare: 0,
   };
   return {
+    ...(baseline
+      ? {
+          baseline: {
+            revision: baseline.revision,
+            window: { start: new Date(baseline.window.start), end: new Date(baseline.window.end) },
+          },
+        }
+      : {}),
     project: target.project,
     region: target.region,
     service: target.cloudRunService,
@@ -453,6 +461,32 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
         });
         return {
           event: { type: 'route-overridden', at: ctx.at(), target: effect.target, override: status.override },
+        };
+      }
+
+      case 'tag-revision': {
+        const { ref } = targetOf(config, state.service, state.env);
+        const before = (await reported(ref)).trafficStatuses.find((t) => t.tag === effect.tag);
+        const asked = effect.revision;
+        // Reconcile, as traffic does: a redriven tag change finds it done and writes nothing.
+        let after = before;
+        if ((before?.revision || undefined) !== asked) {
+          await ctx.ensureCurrent();
+          const written = await cloudRun.setTag(ref, effect.tag, asked);
+          after = written.trafficStatuses.find((t) => t.tag === effect.tag);
+          await audit(ctx, 'cloud-run.tag', {
+            before: { tag: effect.tag, revision: before?.revision ?? null },
+            after: { tag: effect.tag, revision: after?.revision ?? null },
+          });
+        }
+        return {
+          event: {
+            type: 'revision-tagged',
+            at: ctx.at(),
+            tag: effect.tag,
+            ...(after?.revision ? { revision: after.revision } : {}),
+            ...(after?.url ? { url: after.url } : {}),
+          },
         };
       }
 

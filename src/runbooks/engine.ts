@@ -13,7 +13,7 @@ import type { PlanEntry, RunbookEvent, RunbookState, Timer } from './types.ts';
 // to Redis, BullMQ and the platform. Refusals are data (who holds the lock, which freeze, why not), which
 // src/blocks renders; the engine writes no Slack markup.
 
-type PersonEventType = 'approve' | 'abort' | 'pause' | 'resume' | 'promote-now' | 'rollback';
+type PersonEventType = 'approve' | 'abort' | 'pause' | 'resume' | 'promote-now' | 'end-watch' | 'rollback';
 export type PersonEvent = Extract<RunbookEvent, { type: PersonEventType }>;
 /** A person's decision; `at` defaults to the engine's clock. */
 export type PersonInput = PersonEvent extends infer E

@@ -161,6 +161,7 @@ const PERSON_EVENTS = new Set<RunbookEvent['type']>([
   'pause',
   'resume',
   'promote-now',
+  'end-watch',
   'rollback',
   'freeze-override',
 ]);

@@ -30,6 +30,7 @@ export const AWAITS_RESULT: ReadonlySet<Effect['type']> = new Set<Effect['type']
   'route-override',
   'evaluate',
   'route-status',
+  'tag-revision',
   'read-traffic',
   'set-split',
   'dual-run',

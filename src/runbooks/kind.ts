@@ -58,6 +58,11 @@ export interface GateTargets {
   canaryUrl?: string;
   /** Values captured before the change (prometheus delta gates). */
   before?: Record<string, number>;
+  /**
+   * Compare with this revision over this past window instead of the stable revision over the gate's own
+   * window (after promotion: the previous revision, before it stopped serving).
+   */
+  baseline?: { revision: string; window: { start: string; end: string } };
 }
 
 export interface RunbookKind<

@@ -83,12 +83,19 @@ const canary: KindTable['canary'] = {
     const revision = state.canaryRevision ?? '';
     const reported = revision ? state.trafficNow?.[revision] : undefined;
     const stageTraffic = state.stages[effect.stage]?.traffic ?? runbook.stages[effect.stage]?.traffic ?? 0;
+    // The post-promotion stage compares with the previous revision over the window before it stopped serving.
+    const post = state.postPromotion;
+    const baseline =
+      post?.stage === effect.stage && post.previousRevision && post.baseline
+        ? { revision: post.previousRevision, window: post.baseline }
+        : undefined;
     return {
       ...(state.canaryUrl ? { canaryUrl: state.canaryUrl } : {}),
       stableRevision: state.stableRevision ?? '',
       canaryRevision: revision,
       canaryShare: (reported ?? stageTraffic) / 100,
       ...(state.before ? { before: state.before } : {}),
+      ...(baseline ? { baseline } : {}),
     };
   },
   alpha: (runbook) => runbook.judge.alpha,

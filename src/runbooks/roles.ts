@@ -6,7 +6,9 @@ import { describePrincipals, isMember, type Person } from './principals.ts';
 // the moment of every action, with the user's Slack groups resolved; buttons are never trusted.
 //
 //   start a canary             deployers, admins
-//   pause, resume, abort       the rollout's requester, admins
+//   pause, resume, abort,      the rollout's requester, admins
+//   end the post-promotion
+//   watch (/canary done)
 //   promote now                admins
 //   roll back after a gate     the requester, rollback approvers, break-glass, admins (the one click the
 //   failed (policy: approve)   policy asks for: the failed gate is the evidence)
@@ -27,11 +29,11 @@ export function mayStart(env: Environment, person: Person): Refusal {
   };
 }
 
-/** pause, resume, abort: the requester's own rollout, or an admin. promote-now: admins only. */
+/** pause, resume, abort, end-watch: the requester's own rollout, or an admin. promote-now: admins only. */
 export function mayControl(
   env: Environment,
   person: Person,
-  action: 'pause' | 'resume' | 'abort' | 'promote-now',
+  action: 'pause' | 'resume' | 'abort' | 'promote-now' | 'end-watch',
   requestedBy: string,
 ): Refusal {
   if (isMember(env.admins, person)) return { ok: true };
@@ -41,7 +43,7 @@ export function mayControl(
   if (person.userId === requestedBy) return { ok: true };
   return {
     ok: false,
-    reason: `only <@${requestedBy}> (who started this rollout) or an admin may ${action} it`,
+    reason: `only <@${requestedBy}> (who started this rollout) or an admin may ${action === 'end-watch' ? 'end its post-promotion watch' : `${action} it`}`,
   };
 }
 

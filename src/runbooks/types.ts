@@ -21,7 +21,7 @@ export type RolloutStatus =
   | 'deploying' // stage A: the no-traffic revision is being deployed
   | 'checking' // a stage's checks run once (smoke tests, post-stage checklist)
   | 'awaiting-approval' // the next traffic increase waits for approvals
-  | 'shifting' // a traffic change is in flight
+  | 'shifting' // a traffic change (or, after promotion, a revision tag change) is in flight
   | 'watching' // gates run every interval through the watch window
   | 'paused' // a person paused it; `hold` says where it resumes
   | 'needs-attention' // retries exhausted, an inconclusive window, an expired approval: people decide
@@ -175,6 +175,31 @@ export type CanaryHold =
 /** What holds a standalone rollback: a stuck step ('rollback'), or failing checks after it ('rollback-checks'). */
 export type RollbackHold = Attention<'rollback' | 'rollback-checks'>;
 
+/**
+ * The post-promotion watch (config `postPromotion`): the stage after 100 %, the last of `stages`. The new
+ * revision serves everything; the previous one is kept warm under a revision tag, and the gates compare the
+ * new revision with the previous revision's metrics over the window before it stopped serving.
+ */
+export interface PostPromotionProgress {
+  /** Index of its stage in `stages` (the last one). */
+  stage: number;
+  /** The revision that served before the promotion: a failing gate rolls back to it. */
+  previousRevision?: string;
+  /** The window of the previous revision's metrics the gates compare with: up to when it stopped serving. */
+  baseline?: { start: string; end: string };
+  /** The tag asked for on the previous revision (released at the end even if its answer never came). */
+  tagAsked?: string;
+  /** The tag keeping the previous revision warm, as Cloud Run reported it (url: the tag's own URL). */
+  warm?: { tag: string; revision: string; url?: string; at: string };
+  /** Why the previous revision could not be tagged: the watch went on without it. */
+  warmFailed?: string;
+  /** When the tag was removed as the watch ended, or why it could not be (left for people). */
+  released?: { at: string };
+  releaseFailed?: string;
+  /** A person ended the watch before its window did (/canary done). */
+  endedEarly?: { by: string; at: string; reason?: string };
+}
+
 export interface CanaryState {
   kind: 'canary';
   id: string;
@@ -213,6 +238,8 @@ export interface CanaryState {
   /** The effect in flight that may fail and be retried. */
   pending?: Pending;
   rollback?: RollbackState;
+  /** Set when the runbook has a post-promotion stage. */
+  postPromotion?: PostPromotionProgress;
   timeline: TimelineEntry[];
   startedAt: string;
   endedAt?: string;
@@ -456,6 +483,10 @@ export type RunbookEvent =
   | { type: 'pause'; at: string; by: string }
   | { type: 'resume'; at: string; by: string }
   | { type: 'promote-now'; at: string; by: string }
+  /** A person ends the post-promotion watch now (/canary done): the rollout is done, the previous revision released. */
+  | { type: 'end-watch'; at: string; by: string; reason?: string }
+  /** The tag is on `revision` now (absent: the tag is gone), as Cloud Run reports it. */
+  | { type: 'revision-tagged'; at: string; tag: string; revision?: string; url?: string }
   | {
       type: 'rollback';
       at: string;
@@ -497,6 +528,10 @@ export type Notification =
   /** Stage A's checks failed on the no-traffic revision: nothing served it, so nothing to roll back. */
   | { kind: 'failed'; reason: string }
   | { kind: 'promote-now'; by: string }
+  /** Promoted, and the post-promotion watch begins (its stage's traffic is 100 % already). */
+  | { kind: 'post-promotion'; previousRevision: string; watchMs: number; tag?: string }
+  /** A person ended the post-promotion watch early. */
+  | { kind: 'watch-ended'; by: string; reason?: string }
   /** The preconditions checked before anything is deployed, each with its result. */
   | { kind: 'preconditions'; results: GateResult[]; blocking: string[] }
   /** A step of a cutover train began or ended: its message in the thread shows where it stands. */
@@ -516,6 +551,8 @@ export type Effect =
   | { type: 'rollback-traffic'; toRevision: string }
   | { type: 'route-override'; target: string }
   | { type: 'route-status' }
+  /** `update-traffic --set-tags tag=revision`, or `--remove-tags tag` without a revision; the split stays. */
+  | { type: 'tag-revision'; tag: string; revision?: string }
   | { type: 'read-traffic' }
   /** Reconcile to exactly this split (a drill puts back the split it found). */
   | { type: 'set-split'; split: Split }

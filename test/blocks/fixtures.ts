@@ -137,8 +137,10 @@ export class Canary {
   /** Minutes after T0, the time of the next event. */
   min = 0;
 
-  constructor(options: { dryRun?: boolean; policy?: Partial<RunbookPolicy>; id?: string } = {}) {
-    this.ctx = { runbook, policy: policy(options.policy) };
+  constructor(
+    options: { dryRun?: boolean; policy?: Partial<RunbookPolicy>; id?: string; runbook?: CanaryRunbook } = {},
+  ) {
+    this.ctx = { runbook: options.runbook ?? runbook, policy: policy(options.policy) };
     this.state = newCanary({
       id: options.id ?? 'control-prod-20261123T100000-a1b2',
       service: 'control',
@@ -148,7 +150,7 @@ export class Canary {
       requestedBy: REQUESTER,
       dryRun: options.dryRun ?? false,
       at: at(0),
-      runbook,
+      runbook: this.ctx.runbook,
     });
   }
 

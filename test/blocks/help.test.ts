@@ -23,6 +23,7 @@ describe('help', () => {
       '/canary resume [service] [env] [--during-freeze "&lt;reason&gt;"]',
       '/canary abort [service] [env] [reason]',
       '/canary promote [service] [env]',
+      '/canary done [service] [env] [reason]',
     ]) {
       expect(canary).toContain(`\`${form}\``);
     }
@@ -55,7 +56,7 @@ describe('usage', () => {
 
   it('without a known subcommand, lists every form, one a line', () => {
     const all = usage('/canary', 'frobnicate').text;
-    expect(all.split('\n')).toHaveLength(1 + 8);
+    expect(all.split('\n')).toHaveLength(1 + 9);
     expect(all).toContain('`/canary list`');
     expect(usage('/deploy').text).toContain('`/deploy locks`');
   });

@@ -4,15 +4,21 @@ import { appHome } from '../../src/blocks/home.ts';
 import { blockKitProblems } from '../../src/blocks/limits.ts';
 import { rolloutCard } from '../../src/blocks/rollout-card.ts';
 import { listLine, rolloutStatus } from '../../src/blocks/status.ts';
+import { postPromotion } from '../../src/config/post-promotion.ts';
+import type { CanaryRunbook } from '../../src/config/runbooks.ts';
 import { renderGate } from '../../src/gates/render.ts';
 import { rolloutSummary } from '../../src/reports/rollout-summary.ts';
 import { summaryMarkdown } from '../../src/reports/summary-md.ts';
+import { canaryStep } from '../../src/runbooks/canary/index.ts';
+import type { CanaryState } from '../../src/runbooks/types.ts';
 import {
   actionIds,
+  at,
   buttons,
   CANARY,
   Canary,
   NOW,
+  policy as policyOf,
   REQUESTER,
   result,
   runbook,
@@ -206,5 +212,56 @@ describe('the rollout card buttons', () => {
       if (b.action_id === ACTIONS.pause) continue;
       expect(b, b.action_id).toHaveProperty('confirm');
     }
+  });
+});
+
+describe('the post-promotion watch on the card and in /canary status', () => {
+  const withWatch: CanaryRunbook = { ...runbook, postPromotion: postPromotion.parse({ watch: '30m' }) };
+  /** Promoted through E, the previous revision tagged, two ticks into the 30-minute watch. */
+  function watching(): { state: CanaryState; clock: { now: Date } } {
+    const c = new Canary({ runbook: withWatch }).deploy().promote();
+    c.send({ type: 'revision-tagged', tag: 'previous', revision: STABLE }).tick().tick();
+    return { state: c.state, clock: { now: new Date(at(c.min)) } };
+  }
+
+  it('shows the stage, what serves, what it rolls back to, the time left, and End watch instead of Abort', () => {
+    const { state, clock } = watching();
+    const m = rolloutCard(state, withWatch, clock);
+    expect(blockKitProblems(m)).toEqual([]);
+    const text = textOf(m);
+    expect(text).toContain('E 100 % ✓ → *post-promotion 100 % ●*');
+    expect(text).toContain(
+      `*Post-promotion watch*: \`${CANARY}\` serves 100 %; a failing gate rolls back to \`${STABLE}\` (kept warm as tag \`previous\`)`,
+    );
+    expect(text).toMatch(/tick 2, window ends <!date\^\d+\^[^>]+> \(in 28 min\)/);
+    expect(text).toContain(`stable \`${CANARY}\` (promoted)`);
+    expect(text).toContain(`previous stable \`${STABLE}\` (warm: tag \`previous\`)`);
+    expect(text).toContain('stage post-promotion, tick 2 of 30');
+    expect(actionIds(m)).toEqual([ACTIONS.pause, ACTIONS.endWatch, ACTIONS.rollback]);
+    expect(m.text).toBe(
+      `control prod v1.42.0: post-promotion watch: ${CANARY} serves 100 %, rolls back to ${STABLE} if a gate fails`,
+    );
+    const status = textOf(rolloutStatus(state, withWatch, clock));
+    expect(status).toContain('*Post-promotion watch*');
+    expect(status).toContain('(stage 6 of 6)');
+    expect(listLine(state, clock.now.getTime()).text).not.toContain('canary 100 %');
+  });
+
+  it('says how the watch ended once done', () => {
+    const { state } = watching();
+    const ended = canaryStep(
+      state,
+      { type: 'end-watch', at: at(60), by: 'UADMIN01', reason: 'all good' },
+      { runbook: withWatch, policy: { ...policyOf() } },
+    ).state;
+    const done = canaryStep(
+      ended,
+      { type: 'revision-tagged', at: at(61), tag: 'previous' },
+      { runbook: withWatch, policy: policyOf() },
+    ).state;
+    expect(done.status).toBe('promoted');
+    expect(textOf(rolloutCard(done, withWatch, NOW))).toContain(
+      `Post-promotion watch ended early by <@UADMIN01> (all good); \`${STABLE}\` released.`,
+    );
   });
 });

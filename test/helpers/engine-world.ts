@@ -443,6 +443,7 @@ export function cloudRunWith(world: EngineWorld, overrides: Partial<CloudRun>): 
     deployNoTraffic: (ref, request) => real.deployNoTraffic(ref, request),
     setSplit: (ref, request) => real.setSplit(ref, request),
     setTraffic: (ref, split) => real.setTraffic(ref, split),
+    setTag: (ref, tag, revision) => real.setTag(ref, tag, revision),
     ...overrides,
   };
 }

@@ -146,6 +146,41 @@ describe('canary rollout through the Cloud Run adapter', () => {
     expect(service.tags).toEqual({ stable, previous: old, canary });
   });
 
+  it('tags a revision at 0 % and removes the tag again, the split untouched; asking twice writes once', async () => {
+    const stable = twin.seedService({ ...ref, image: STABLE_IMAGE }).latestReadyRevision as string;
+    const canary = (await cloudRun.deployNoTraffic(ref, { image: CANARY_IMAGE })).revision;
+    await cloudRun.setSplit(ref, { stable, canary, canaryPercent: 100 });
+    const before = patches().length;
+
+    // Kept warm after promotion: the previous revision is addressable at its own tag URL.
+    const tagged = await cloudRun.setTag(ref, 'previous', stable);
+    let service = twin.service(ref);
+    expect(service.split).toEqual({ [canary]: 100 });
+    expect(service.tags).toEqual({ canary, previous: stable });
+    const status = tagged.trafficStatuses.find((t) => t.tag === 'previous');
+    expect(status).toMatchObject({ revision: stable, percent: 0 });
+    expect(status?.url).toMatch(/^https:\/\/previous---control-/);
+    await cloudRun.setTag(ref, 'previous', stable);
+    expect(patches()).toHaveLength(before + 1);
+
+    // Moved: a tag names one revision at a time.
+    await cloudRun.setTag(ref, 'previous', canary);
+    expect(twin.service(ref).tags).toEqual({ canary, previous: canary });
+
+    const released = await cloudRun.setTag(ref, 'previous');
+    service = twin.service(ref);
+    expect(service.tags).toEqual({ canary });
+    expect(service.split).toEqual({ [canary]: 100 });
+    expect(released.trafficStatuses.some((t) => t.tag === 'previous')).toBe(false);
+    await cloudRun.setTag(ref, 'previous');
+    expect(patches()).toHaveLength(before + 3);
+
+    await expect(cloudRun.setTag(ref, 'Previous!', stable)).rejects.toMatchObject({ kind: 'invalid' });
+    await expect(cloudRun.setTag(ref, 'previous', 'control-99999-zzz')).rejects.toMatchObject({
+      kind: 'not-found',
+    });
+  });
+
   it('describes the service: traffic asked and served, tag URLs, latest revisions and their images', async () => {
     const stable = twin.seedService({ ...ref, image: STABLE_IMAGE }).latestReadyRevision as string;
     const canary = (await cloudRun.deployNoTraffic(ref, { image: CANARY_IMAGE })).revision;

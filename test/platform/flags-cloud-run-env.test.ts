@@ -62,6 +62,7 @@ function bound(adapter: CloudRunAdapter): CloudRun {
     setSplit: (r, q) => adapter.setSplit(r, q),
     rollbackTo: (r, v) => adapter.rollbackTo(r, v),
     setTraffic: (r, s) => adapter.setTraffic(r, s),
+    setTag: (r, t, v) => adapter.setTag(r, t, v),
     listRevisions: (r) => adapter.listRevisions(r),
     describeRevision: (r, v) => adapter.describeRevision(r, v),
     describeJob: (j) => adapter.describeJob(j),

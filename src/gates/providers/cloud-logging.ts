@@ -71,18 +71,11 @@ async function errorSpike(
     const evidence = plannedMonitoringEvidence(ctx, 'request_count');
     return waitingResult(name, 'cloud-logging', window, { metric, threshold, evidence });
   }
-  let counts: LogCountResult;
+  let counts: { canary?: LogCount; stable?: LogCount };
   let pair: RevisionPair;
   try {
     [counts, pair] = await Promise.all([
-      deps.logging.countEntries({
-        project: ctx.project,
-        service: ctx.service,
-        location: ctx.region,
-        window: ctx.window,
-        revisions: [ctx.stableRevision, ctx.canaryRevision],
-        filter: gate.filter,
-      }),
+      countErrors(deps.logging, gate, ctx),
       readRevisionPair(deps.monitoring, ctx, []),
     ]);
   } catch (error) {
@@ -91,8 +84,8 @@ async function errorSpike(
     return errorResult(name, gate, ctx, { metric, threshold, evidence, reason: messageOf(error) });
   }
   const none: LogCount = { count: 0, complete: true, pages: 0, filter: gate.filter };
-  const canary = counts.counts[ctx.canaryRevision] ?? none;
-  const stable = counts.counts[ctx.stableRevision] ?? none;
+  const canary = counts.canary ?? none;
+  const stable = counts.stable ?? none;
   const requests = { canary: pair.canary.requests, stable: pair.stable.requests };
   const base = {
     gate: name,
@@ -143,6 +136,32 @@ async function errorSpike(
   // A canary count stopped early may hide the errors that would put the ratio over the limit.
   if (!canary.complete) return { ...base, status: 'inconclusive', reason: reason(lowerBound('canary')) };
   return { ...base, status: 'pass', reason: reason(...(stable.complete ? [] : [lowerBound('stable')])) };
+}
+
+/**
+ * The errors of the canary and of its baseline: the stable revision over the same window (one query), or,
+ * after promotion (ctx.baseline), the previous revision over the window before it stopped serving.
+ */
+async function countErrors(
+  logging: CloudLogging,
+  gate: ErrorSpikeGate,
+  ctx: GateContext,
+): Promise<{ canary?: LogCount; stable?: LogCount }> {
+  const query = { project: ctx.project, service: ctx.service, location: ctx.region, filter: gate.filter };
+  const base = ctx.baseline;
+  if (base === undefined) {
+    const found: LogCountResult = await logging.countEntries({
+      ...query,
+      window: ctx.window,
+      revisions: [ctx.stableRevision, ctx.canaryRevision],
+    });
+    return { canary: found.counts[ctx.canaryRevision], stable: found.counts[ctx.stableRevision] };
+  }
+  const [now, before] = await Promise.all([
+    logging.countEntries({ ...query, window: ctx.window, revisions: [ctx.canaryRevision] }),
+    logging.countEntries({ ...query, window: base.window, revisions: [base.revision] }),
+  ]);
+  return { canary: now.counts[ctx.canaryRevision], stable: before.counts[base.revision] };
 }
 
 async function auditEvents(

@@ -53,6 +53,7 @@ import {
   expectationOf,
   mismatch,
   portTargets,
+  retagged,
   sameTraffic,
   servingNow,
   shortName,
@@ -246,6 +247,28 @@ export class CloudRunAdapter implements CloudRun, ServicePreconditions {
       ref,
       entries.map(([revision, percent]) => ({ revision, percent })),
     );
+  }
+
+  async setTag(ref: ServiceRef, tag: string, revision?: string): Promise<ServiceState> {
+    const subject = serviceSubject(ref);
+    if (!TAG.test(tag)) throw failure('invalid', `${subject}: '${tag}' is not a valid traffic tag`);
+    const first = await this.read(ref); // the service first, so a missing service is named as such
+    const images: Record<string, string> = {};
+    // A revision that is gone is named as such (not-found), before anything is written.
+    if (revision !== undefined) images[revision] = await this.imageOfRevision(ref, revision);
+    const expect: Expectation = { tags: { [tag]: revision ?? '' } };
+    const after = await this.change(
+      ref,
+      (current) => {
+        const traffic = wireTargets(current.traffic);
+        const next = retagged(traffic, tag, revision);
+        if (sameTraffic(traffic, next)) return { write: false, expect };
+        current.traffic = next;
+        return { write: true, expect };
+      },
+      first,
+    );
+    return this.state(ref, after, images);
   }
 
   async listRevisions(ref: ServiceRef): Promise<Revision[]> {

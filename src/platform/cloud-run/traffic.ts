@@ -86,6 +86,21 @@ export function exactTraffic(current: readonly WireTarget[], wanted: readonly Wa
   return targets.filter((t) => t.percent > 0 || t.tag);
 }
 
+/**
+ * The same traffic with `tag` on `revision` (a 0 % target of its own when the revision's targets carry
+ * other tags), or with `tag` gone when no revision is given. Percents never change; a 0 % target left
+ * with no tag is dropped, as Cloud Run does not keep it either.
+ */
+export function retagged(current: readonly WireTarget[], tag: string, revision?: string): WireTarget[] {
+  const targets = current.map((t) => (t.tag === tag ? { ...t, tag: '' } : { ...t }));
+  if (revision !== undefined) {
+    const host = targets.find((t) => t.type === REVISION && t.revision === revision && !t.tag);
+    if (host) host.tag = tag;
+    else targets.push({ type: REVISION, revision, percent: 0, tag });
+  }
+  return targets.filter((t) => t.percent > 0 || t.tag);
+}
+
 /** What serves traffic now, each LATEST target pinned to the revision it resolves to. */
 export function servingNow(current: readonly WireTarget[], latestReady: string): Wanted[] | string {
   const percent = new Map<string, number>();
@@ -116,7 +131,7 @@ export function sameTraffic(a: readonly WireTarget[], b: readonly WireTarget[]):
 export interface Expectation {
   /** Served percent per revision, 0 % left out; absent: any split. */
   split?: Record<string, number>;
-  /** Tag -> revision. */
+  /** Tag -> revision; '' for a tag that must be gone. */
   tags: Record<string, string>;
 }
 
@@ -139,7 +154,9 @@ export function mismatch(expected: Expectation, reported: readonly TrafficTarget
   const actualTags: Record<string, string> = {};
   for (const t of reported) if (t.tag) actualTags[t.tag] = t.revision;
   const split = expected.split;
-  const sameTags = Object.entries(expected.tags).every(([tag, revision]) => actualTags[tag] === revision);
+  const sameTags = Object.entries(expected.tags).every(
+    ([tag, revision]) => (actualTags[tag] ?? '') === revision,
+  );
   if ((!split || sameSplit(actual, split)) && sameTags) return undefined;
   const shownTags = Object.fromEntries(Object.keys(expected.tags).map((tag) => [tag, actualTags[tag] ?? '']));
   return `expected ${describe(split, expected.tags)}; Cloud Run reports ${describe(split && actual, shownTags)}`;

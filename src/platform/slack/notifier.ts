@@ -11,8 +11,9 @@ import {
   kindCard,
   rollingBackMessage,
 } from '../../blocks/index.ts';
-import { type Mrkdwn, md, mention, message, section } from '../../blocks/message.ts';
+import { code, type Mrkdwn, md, mention, message, section } from '../../blocks/message.ts';
 import { preconditionsMessage } from '../../blocks/preconditions.ts';
+import { humanDuration } from '../../blocks/time.ts';
 import type { ShiftgateConfig } from '../../config/schema.ts';
 import { serviceTarget } from '../../config/target.ts';
 import type { Logger, Notify } from '../../runbooks/effects.ts';
@@ -224,9 +225,31 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
             md`:fast_forward: ${mention(n.by)} promotes now: no more approval waits or watch windows; every stage's gates still run.`,
           );
           break;
-        case 'promoted':
-          await line(md`:white_check_mark: Promoted: 100 % of traffic on the new revision.`);
+        case 'post-promotion': {
+          const warm = n.tag ? md` stays warm (tag ${code(n.tag)}) and` : '';
+          await line(
+            md`:white_check_mark: Promoted: 100 % of traffic on ${code(state.canaryRevision ?? 'the new revision')}. Post-promotion watch for ${humanDuration(n.watchMs)}: ${code(n.previousRevision)}${warm} is where a failing gate rolls back to. ${code(`/canary done ${state.service} ${state.env}`)} ends the watch early.`,
+          );
           break;
+        }
+        case 'watch-ended':
+          await line(
+            md`:checkered_flag: ${mention(n.by)} ended the post-promotion watch early${n.reason ? md`: ${n.reason}` : ''}.`,
+          );
+          break;
+        case 'promoted': {
+          const p = state.postPromotion;
+          const previous = p?.previousRevision;
+          const tag = p?.warm?.tag ?? p?.tagAsked ?? '';
+          await line(
+            previous === undefined
+              ? md`:white_check_mark: Promoted: 100 % of traffic on the new revision.`
+              : p?.releaseFailed !== undefined
+                ? md`:white_check_mark: Done: the post-promotion watch is over. The tag ${code(tag)} could not be removed from ${code(previous)}: ${code(`gcloud run services update-traffic --remove-tags ${tag}`)} removes it.`
+                : md`:white_check_mark: Done: the post-promotion watch is over; ${code(previous)} is released.`,
+          );
+          break;
+        }
         case 'aborted':
           await closeApprovals(state, 'the rollout was aborted');
           // An abort with traffic ran the rollback procedure: its message ends where it ended.

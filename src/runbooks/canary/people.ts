@@ -5,7 +5,8 @@ import { reasonOf } from '../rollback.ts';
 import { addMs, msBetween, note } from '../timeline.ts';
 import type { CanaryState, StepContext } from '../types.ts';
 import { resumeAttention } from './attention.ts';
-import { evaluateGates, passStage, requestApproval, scheduleTick, shift } from './procedure.ts';
+import { inPostPromotion } from './post-promotion-stage.ts';
+import { evaluateGates, finishWatch, passStage, requestApproval, scheduleTick, shift } from './procedure.ts';
 import { startRollback } from './rolling-back.ts';
 import {
   attentionCause,
@@ -96,6 +97,8 @@ export function abort(d: CanaryDraft, e: Ev<'abort'>, ctx: StepContext): Outcome
     d.effects.push({ type: 'write-report' }, { type: 'release-lock' });
     return undefined;
   }
+  // Promoted already: there is nothing to abort, only to keep (done) or to undo (rollback).
+  if (inPostPromotion(s)) return afterPromotion(s);
   s.aborted = { by: e.by, at: e.at, ...reasonOf(e.reason) };
   if (hasTraffic(s)) {
     const reason = `aborted: ${e.reason ?? 'no reason given'}`;
@@ -136,6 +139,7 @@ export function abort(d: CanaryDraft, e: Ev<'abort'>, ctx: StepContext): Outcome
  */
 export function promoteNow(d: CanaryDraft, e: Ev<'promote-now'>, ctx: StepContext): Outcome {
   const s = d.s;
+  if (inPostPromotion(s)) return afterPromotion(s);
   if (s.promoteNow !== undefined) return 'already promoting now';
   const cause = attentionCause(s);
   if (s.status === 'needs-attention' && cause !== 'approval-expired' && cause !== 'inconclusive') {
@@ -170,6 +174,39 @@ export function promoteNow(d: CanaryDraft, e: Ev<'promote-now'>, ctx: StepContex
       // Deploying, checking or shifting: the flag takes effect at the next wait.
       return undefined;
   }
+}
+
+/** What may be done once promoted, said instead of an abort or a promote-now. */
+function afterPromotion(s: CanaryState): string {
+  const previous = s.postPromotion?.previousRevision ?? s.stableRevision ?? 'the previous revision';
+  return `it is promoted and in its post-promotion watch: /canary done ends the watch (keeping ${s.canaryRevision ?? 'the new revision'}), /rollback returns to ${previous}`;
+}
+
+/**
+ * /canary done: a person ends the post-promotion watch now. The new revision stays; the previous one is
+ * released, and the rollout is done. Not while the watch's tag is changing (seconds), nor while a rollback
+ * runs or is stuck; with a failed gate waiting for its one click, it is the click that keeps the new one.
+ */
+export function endWatch(d: CanaryDraft, e: Ev<'end-watch'>, _ctx: StepContext): Outcome {
+  const s = d.s;
+  if (s.postPromotion === undefined) return 'this rollout has no post-promotion watch to end';
+  if (!inPostPromotion(s))
+    return `the post-promotion watch has not begun: the rollout is at stage ${current(s).name}`;
+  const cause = attentionCause(s);
+  if (cause === 'rollback') return 'a rollback is under way: resume to retry its step, or stop it';
+  if (s.status === 'shifting')
+    return 'the previous revision is being tagged or released: try again in a moment';
+  if (s.status !== 'watching' && s.status !== 'paused' && s.status !== 'needs-attention')
+    return `nothing to end: the rollout is ${s.status}`;
+  // An evaluation in flight is dropped: its results will find the watch over.
+  cancelTimers(d);
+  s.pending = undefined;
+  s.hold = undefined;
+  s.postPromotion.endedEarly = { by: e.by, at: e.at, ...reasonOf(e.reason) };
+  const kept = cause === 'gate-failed' ? ', keeping the new revision despite the failed gate' : '';
+  note(s, e.at, `post-promotion watch ended early${kept}${e.reason ? `: ${e.reason}` : ''}`, e.by);
+  notify(d, { kind: 'watch-ended', by: e.by, ...reasonOf(e.reason) });
+  return finishWatch(d, e.at);
 }
 
 /** /rollback by a person (or the one click a failed gate asked for). The caller checked the policy. */

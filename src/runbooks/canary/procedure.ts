@@ -1,5 +1,5 @@
 import { formatDuration } from '../../config/duration.ts';
-import type { CanaryRunbook, Stage } from '../../config/runbooks.ts';
+import { type CanaryRunbook, type Stage, stageAt } from '../../config/runbooks.ts';
 import { judgeStage, type StageJudgement } from '../../gates/judge.ts';
 import { renderGate } from '../../gates/render.ts';
 import type { GateResult } from '../../gates/result.ts';
@@ -7,16 +7,19 @@ import { cannotDecide, type GateWait, stageWait, waitText } from '../../gates/ti
 import { approvalRefusal, needsApproval } from '../approvals.ts';
 import { freezeHold } from '../freeze/windows.ts';
 import { localTime } from '../freeze/words.ts';
-import { ask, settle } from '../in-flight.ts';
+import { ask, effectFailed, settle } from '../in-flight.ts';
 import { addMs, earliest, isBefore, latest, note } from '../timeline.ts';
 import { canarySplit, formatSplit, sameSplit } from '../traffic.ts';
 import type { CanaryState, StageProgress, StepContext } from '../types.ts';
-import { startRollback } from './rolling-back.ts';
+import { releasePrevious, removeTagByHand } from './post-promotion.ts';
+import { inPostPromotion } from './post-promotion-stage.ts';
+import { finishRollback, startRollback } from './rolling-back.ts';
 import {
   type CanaryDraft,
   current,
   type Ev,
   expiryKey,
+  hurried,
   needsAttention,
   notify,
   type Outcome,
@@ -38,7 +41,10 @@ import {
 //                  judge (gates/judge.ts) decide: continue, extend, pass, fail or ask people. A window
 //                  too short for the canary requests its gates need at the traffic seen is said once, at
 //                  the first tick that shows it (gates/time-to-decision.ts), not found at its end.
-//   Stage E passed: promoted; the report is written and the lock released.
+//   Stage E passed: promoted; the report is written and the lock released. With a post-promotion stage
+//                  (config `postPromotion`), the previous revision is kept warm under a revision tag and
+//                  the stage's gates watch the new revision against the previous one's metrics before
+//                  promotion; then the tag is released and the rollout is done (or a gate rolls it back).
 //
 // "Do not advance if any gate fails": a failing check or gate starts the rollback (rolling-back.ts) at
 // once, or, when the environment's policy says so, asks for one click first. A failing check at stage A
@@ -251,7 +257,7 @@ export function trafficSet(d: CanaryDraft, e: Ev<'traffic-set'>, ctx: StepContex
 }
 
 /** The stage's traffic is confirmed: its watch window starts now. */
-function startStage(d: CanaryDraft, ctx: StepContext, at: string): void {
+export function startStage(d: CanaryDraft, ctx: StepContext, at: string): void {
   const s = d.s;
   const stage = current(s);
   const def = stageDef(ctx, s);
@@ -320,7 +326,7 @@ function afterChecks(d: CanaryDraft, ctx: StepContext, at: string): void {
   }
   s.status = 'watching';
   // Under promote-now the gates run once, at once; otherwise the first tick is one interval in.
-  if (s.promoteNow !== undefined) {
+  if (hurried(s)) {
     evaluateGates(d, ctx, at);
     return;
   }
@@ -340,7 +346,7 @@ function afterChecks(d: CanaryDraft, ctx: StepContext, at: string): void {
  */
 function isFastTick(s: CanaryState, def: Stage, at: string): boolean {
   const stage = current(s);
-  if (!def.fast || s.promoteNow !== undefined) return false;
+  if (!def.fast || hurried(s)) return false;
   if (stage.windowEndsAt !== undefined && !isBefore(at, stage.windowEndsAt)) return false;
   return isBefore(at, addMs(lastFullTick(stage), def.interval));
 }
@@ -407,8 +413,7 @@ export function gatesDone(d: CanaryDraft, e: Ev<'gates-done'>, ctx: StepContext)
   const next = () => {
     const end = stage.windowEndsAt;
     let due = latest(addMs(lastFullTick(stage), def.interval), e.at);
-    if (def.fast && s.promoteNow === undefined)
-      due = earliest(due, latest(addMs(evaluatedUntil, def.fast.interval), e.at));
+    if (def.fast && !hurried(s)) due = earliest(due, latest(addMs(evaluatedUntil, def.fast.interval), e.at));
     return end !== undefined && isBefore(evaluatedUntil, end) ? earliest(due, end) : due;
   };
   if (payload.fast) {
@@ -422,7 +427,7 @@ export function gatesDone(d: CanaryDraft, e: Ev<'gates-done'>, ctx: StepContext)
     stage.fullTickAt = evaluatedUntil;
   }
   stage.ticks.push(e.results);
-  const judged = judge(stage, ctx, evaluatedUntil, s.promoteNow !== undefined);
+  const judged = judge(stage, ctx, evaluatedUntil, hurried(s));
   stage.verdict = judged.verdict;
   const tickNo = stage.ticks.length;
   const shortfall =
@@ -448,8 +453,7 @@ export function gatesDone(d: CanaryDraft, e: Ev<'gates-done'>, ctx: StepContext)
   if (s.status === 'paused') return undefined;
   switch (judged.verdict) {
     case 'continue':
-      if (s.promoteNow !== undefined)
-        return passStage(d, ctx, e.at, 'its gates ran once with no failure (promote-now)');
+      if (hurried(s)) return passStage(d, ctx, e.at, 'its gates ran once with no failure (promote-now)');
       scheduleTick(d, next());
       return undefined;
     case 'extend':
@@ -520,17 +524,134 @@ export function passStage(d: CanaryDraft, ctx: StepContext, at: string, why: str
   stage.endedAt = at;
   notify(d, { kind: 'stage-passed', stage: s.stage });
   note(s, at, `stage ${stage.name} passed: ${why}`);
-  if (s.stage < s.stages.length - 1) {
-    enterStage(d, ctx, at, s.stage + 1);
+  if (inPostPromotion(s)) return finishWatch(d, at);
+  const next = s.stage + 1;
+  if (s.postPromotion?.stage === next) return startPostPromotion(d, ctx, at);
+  if (next < s.stages.length) {
+    enterStage(d, ctx, at, next);
     return undefined;
   }
-  // Stage E passed: promoted.
+  return promote(d, at);
+}
+
+/** Stage E passed (and the post-promotion watch, if any, is over): the rollout is done. */
+function promote(d: CanaryDraft, at: string): undefined {
+  const s = d.s;
   s.status = 'promoted';
   s.endedAt = at;
-  note(s, at, `promoted: ${revisions(s).canary} serves 100 %`);
+  const after = s.postPromotion === undefined ? '' : '; the post-promotion watch is over';
+  note(s, at, `promoted: ${revisions(s).canary} serves 100 %${after}`);
   notify(d, { kind: 'promoted' });
   d.effects.push({ type: 'write-report' }, { type: 'release-lock' });
   return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// After 100 % (config `postPromotion`): the new revision serves everything; the previous one is kept warm
+// under a revision tag; the stage's gates watch the new revision against the previous revision's metrics
+// over the hours before it stopped serving. A failing gate rolls back to the previous revision (as at any
+// stage: gateFailed). When the window passes, or a person ends it early (people.ts), the tag is released
+// (post-promotion.ts) and the rollout is done. The lock is held throughout.
+
+function startPostPromotion(d: CanaryDraft, ctx: StepContext, at: string): undefined {
+  const s = d.s;
+  const p = s.postPromotion;
+  const config = ctx.runbook.postPromotion;
+  if (p === undefined || config === undefined) return promote(d, at);
+  const { stable, canary } = revisions(s);
+  // The previous revision stopped serving when the 100 % stage's traffic was confirmed.
+  const end = s.stages[p.stage - 1]?.startedAt ?? at;
+  p.previousRevision = stable;
+  p.baseline = { start: addMs(end, -config.baselineWindow), end };
+  s.stage = p.stage;
+  const watch = formatDuration(stageDef(ctx, s).watch);
+  note(
+    s,
+    at,
+    `promoted: ${canary} serves 100 %; post-promotion watch for ${watch}, against ${stable} from ${p.baseline.start} to ${end}`,
+  );
+  const tag = config.warmTag === false ? undefined : config.warmTag;
+  notify(d, {
+    kind: 'post-promotion',
+    previousRevision: stable,
+    watchMs: stageDef(ctx, s).watch,
+    ...(tag === undefined ? {} : { tag }),
+  });
+  if (tag === undefined) {
+    startStage(d, ctx, at);
+    return undefined;
+  }
+  s.status = 'shifting';
+  p.tagAsked = tag;
+  note(s, at, `keep ${stable} warm: tag ${tag}`);
+  ask(d, { type: 'tag-revision', tag, revision: stable });
+  return undefined;
+}
+
+/** The watch is over (passed, accepted or ended early): release the previous revision, then done. */
+export function finishWatch(d: CanaryDraft, at: string): undefined {
+  const s = d.s;
+  const stage = current(s);
+  stage.endedAt ??= at;
+  if (releasePrevious(d, at)) {
+    s.status = 'shifting';
+    return undefined;
+  }
+  return promote(d, at);
+}
+
+/** Cloud Run reports the tag on the previous revision (the watch starts), or gone (the rollout ends). */
+export function revisionTagged(d: CanaryDraft, e: Ev<'revision-tagged'>, ctx: StepContext): Outcome {
+  const s = d.s;
+  const p = s.postPromotion;
+  const asked = s.pending?.payload;
+  if (p === undefined || asked?.type !== 'tag-revision' || asked.tag !== e.tag)
+    return 'no revision tag change in flight';
+  settle(d);
+  if (asked.revision !== undefined) {
+    p.warm = { tag: e.tag, revision: asked.revision, at: e.at, ...(e.url ? { url: e.url } : {}) };
+    note(s, e.at, `${asked.revision} kept warm: tag ${e.tag}${e.url ? ` (${e.url})` : ''}`);
+    startStage(d, ctx, e.at);
+    return undefined;
+  }
+  p.released = { at: e.at };
+  note(s, e.at, `${p.previousRevision ?? 'the previous revision'} released: tag ${e.tag} removed`);
+  return afterRelease(d, e.at);
+}
+
+/**
+ * A tag change failed. It is retried like any effect; once the retries are spent the rollout goes on
+ * without it and says so: a tag makes a rollback faster, it is never a reason to hold the rollout.
+ */
+export function tagFailed(d: CanaryDraft, e: Ev<'effect-failed'>, ctx: StepContext): Outcome {
+  const s = d.s;
+  const asked = s.pending?.payload;
+  const outcome = effectFailed(d, e, ctx.policy);
+  if (outcome.kind !== 'exhausted') return outcome.kind === 'refused' ? outcome.reason : undefined;
+  const p = s.postPromotion;
+  settle(d);
+  if (p === undefined || asked?.type !== 'tag-revision') return 'no revision tag change in flight';
+  if (asked.revision !== undefined) {
+    p.warmFailed = outcome.reason;
+    note(s, e.at, `${asked.revision} not kept warm (${outcome.reason}); the watch goes on without its tag`);
+    startStage(d, ctx, e.at);
+    return undefined;
+  }
+  p.releaseFailed = outcome.reason;
+  note(
+    s,
+    e.at,
+    `tag ${asked.tag} left in place (${outcome.reason}): remove it by hand: ${removeTagByHand(asked.tag)}`,
+  );
+  return afterRelease(d, e.at);
+}
+
+function afterRelease(d: CanaryDraft, at: string): undefined {
+  if (d.s.status === 'rolling-back') {
+    finishRollback(d, at);
+    return undefined;
+  }
+  return promote(d, at);
 }
 
 /** Stage A's smoke failed on the no-traffic revision: nothing to roll back, the rollout fails. */
@@ -561,7 +682,8 @@ function gateFailed(d: CanaryDraft, ctx: StepContext, at: string, reason: string
 
 /** Every gate and check any stage names, in order, once: the executor captures the prometheus ones. */
 function gatesOfAllStages(runbook: CanaryRunbook): string[] {
-  return [...new Set(runbook.stages.flatMap((stage) => [...stage.checks, ...stage.gates]))];
+  const post = stageAt(runbook, runbook.stages.length)?.gates ?? [];
+  return [...new Set([...runbook.stages.flatMap((stage) => [...stage.checks, ...stage.gates]), ...post])];
 }
 
 function lines(results: GateResult[]): string {

@@ -9,6 +9,7 @@ import {
 } from '../rollback.ts';
 import { note } from '../timeline.ts';
 import type { Notification, RunbookEvent, StepContext } from '../types.ts';
+import { releasePrevious } from './post-promotion.ts';
 import {
   type CanaryDraft,
   cancelWait,
@@ -22,7 +23,9 @@ import {
 // Seed 000's Deterministic Rollback Procedure (rollback.ts) run inside the canary, whoever started it: a
 // failing check or gate, a person's /rollback, or an abort once the canary had traffic. While it runs,
 // the canary's status is 'rolling-back' and only the procedure's results move it; when it is done the
-// rollout ends rolled back (or aborted), and a check failing on the stable revision is left open.
+// rollout ends rolled back (or aborted), and a check failing on the stable revision is left open. Rolled
+// back from the post-promotion watch, the previous revision's warm tag is released first (it serves all
+// traffic again); its result (revision-tagged, procedure.ts) then ends the rollout here.
 
 /** Hand the rollout to the procedure: cancel what it waited on, and take its first step. */
 export function startRollback(
@@ -84,6 +87,15 @@ function afterRollbackStep(d: CanaryDraft, at: string): void {
     return;
   }
   if (rb?.status !== 'done') return;
+  if (releasePrevious(d, at)) return;
+  finishRollback(d, at);
+}
+
+/** The procedure is done (and the warm tag released): the rollout ends rolled back, or aborted. */
+export function finishRollback(d: CanaryDraft, at: string): void {
+  const s = d.s;
+  const rb = s.rollback;
+  if (rb === undefined) return;
   // Done. A failing rollback check does not undo the rollback: the rollout is rolled back, with attention.
   s.status = s.aborted === undefined ? 'rolled-back' : 'aborted';
   s.endedAt = at;

@@ -1,4 +1,4 @@
-import type { Stage } from '../../config/runbooks.ts';
+import { type Stage, stageAt } from '../../config/runbooks.ts';
 import { attentionOf } from '../hold.ts';
 import { cancelRetry, type Draft } from '../in-flight.ts';
 import { note } from '../timeline.ts';
@@ -10,6 +10,7 @@ import type {
   StageProgress,
   StepContext,
 } from '../types.ts';
+import { inPostPromotion } from './post-promotion-stage.ts';
 
 // What every file of the canary uses: the draft a step works on, state lookups, timer keys, notify,
 // cancelling what the rollout waits on, and stopping to ask people.
@@ -77,9 +78,14 @@ export function current(s: CanaryState): StageProgress {
 }
 
 export function stageDef(ctx: StepContext, s: CanaryState): Stage {
-  const stage = ctx.runbook.stages[s.stage];
+  const stage = stageAt(ctx.runbook, s.stage);
   if (stage === undefined) throw new Error(`the runbook has no stage ${s.stage} (rollout ${s.id})`);
   return stage;
+}
+
+/** promote-now hurries the stages up to 100 %; it never shortens the post-promotion watch. */
+export function hurried(s: CanaryState): boolean {
+  return s.promoteNow !== undefined && !inPostPromotion(s);
 }
 
 export function stageName(s: CanaryState, index: number): string {

@@ -1,10 +1,10 @@
-import type { CanaryRunbook } from '../../config/runbooks.ts';
+import { type CanaryRunbook, stageAt } from '../../config/runbooks.ts';
 import { draft, retry } from '../in-flight.ts';
 import { dropUndefined } from '../rollback.ts';
 import { isTerminalStatus } from '../status.ts';
 import type { CanaryState, RunbookEvent, StepContext, StepResult } from '../types.ts';
 import { failed } from './attention.ts';
-import { abort, pause, promoteNow, resume, rollbackRequested } from './people.ts';
+import { abort, endWatch, pause, promoteNow, resume, rollbackRequested } from './people.ts';
 import {
   approvalExpired,
   approve,
@@ -13,7 +13,9 @@ import {
   deployed,
   gatesDone,
   preconditionsDone,
+  revisionTagged,
   start,
+  tagFailed,
   tick,
   trafficSet,
 } from './procedure.ts';
@@ -31,6 +33,10 @@ export function newCanary(
     runbook: CanaryRunbook;
   },
 ): CanaryState {
+  // The post-promotion stage (if the runbook has one) is the last stage of the record from the start, so
+  // the stage bar and the report show it ahead; it is entered after the 100 % stage passes.
+  const post = stageAt(input.runbook, input.runbook.stages.length);
+  const stages = post === undefined ? input.runbook.stages : [...input.runbook.stages, post];
   return {
     kind: 'canary',
     id: input.id,
@@ -43,7 +49,7 @@ export function newCanary(
     ...(input.goOverride ? { goOverride: input.goOverride } : {}),
     status: 'deploying',
     stage: 0,
-    stages: input.runbook.stages.map((stage, index) => ({
+    stages: stages.map((stage, index) => ({
       index,
       name: stage.name,
       traffic: stage.traffic,
@@ -51,6 +57,7 @@ export function newCanary(
       ticks: [],
       extensionsUsed: 0,
     })),
+    ...(post === undefined ? {} : { postPromotion: { stage: input.runbook.stages.length } }),
     // Empty until `start`: a record whose timeline is empty has not started.
     timeline: [],
     startedAt: input.at,
@@ -75,9 +82,12 @@ export function canaryStep(
 function handle(d: CanaryDraft, e: RunbookEvent, ctx: StepContext): Outcome {
   switch (e.type) {
     case 'effect-failed':
-      return failed(d, e, ctx);
+      // A revision tag keeps the previous revision warm: its failure never stops the rollout.
+      return e.effect === 'tag-revision' ? tagFailed(d, e, ctx) : failed(d, e, ctx);
     case 'retry':
       return retry(d, e);
+    case 'revision-tagged':
+      return revisionTagged(d, e, ctx);
   }
   if (d.s.status === 'rolling-back') return duringRollback(d, e, ctx);
   switch (e.type) {
@@ -113,6 +123,8 @@ function handle(d: CanaryDraft, e: RunbookEvent, ctx: StepContext): Outcome {
       return resume(d, e, ctx);
     case 'promote-now':
       return promoteNow(d, e, ctx);
+    case 'end-watch':
+      return endWatch(d, e, ctx);
     // Results of the rollback procedure, which is not running.
     case 'route-overridden':
       return 'no route override in flight';

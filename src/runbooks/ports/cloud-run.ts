@@ -143,6 +143,12 @@ export interface CloudRun {
   rollbackTo(ref: ServiceRef, revision: string): Promise<ServiceState>;
   /** Exactly this split (percent by short revision name; they sum to 100): a drill puts back what it found. */
   setTraffic(ref: ServiceRef, split: Record<string, number>): Promise<ServiceState>;
+  /**
+   * `gcloud run services update-traffic --set-tags tag=revision` (or `--remove-tags tag` without a
+   * revision): the tag moves to the revision, or goes; the split stays as it is. A tagged revision is
+   * addressable at its tag URL, and Cloud Run starts it (its min instances run) even at 0 %.
+   */
+  setTag(ref: ServiceRef, tag: string, revision?: string): Promise<ServiceState>;
   /** Newest first. */
   listRevisions(ref: ServiceRef): Promise<Revision[]>;
   /** One revision with its environment (`env` always set): what a cloud-run-env flag reads. */

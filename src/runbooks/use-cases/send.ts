@@ -1,5 +1,6 @@
 import { crashPoint } from '../../faults/crash-point.ts';
 import { checkApprover } from '../approvals.ts';
+import { promotingStage } from '../canary/post-promotion-stage.ts';
 import type { PersonEvent, PersonInput, SendResult } from '../engine.ts';
 import type { RolloutFields } from '../executor.ts';
 import { kindOf, type RunbookStateBase } from '../kind.ts';
@@ -76,7 +77,13 @@ async function permission(
   if (event.type === 'approve') {
     // The last stage promotes: the environment's GO requirement holds then too (unless an admin overrode it).
     const canary = state as Partial<CanaryState>;
-    if (canary.kind === 'canary' && !canary.goOverride && event.stage === (canary.stages?.length ?? 0) - 1) {
+    const promoting = canary.stages
+      ? promotingStage({
+          stages: canary.stages,
+          ...(canary.postPromotion ? { postPromotion: canary.postPromotion } : {}),
+        })
+      : -1;
+    if (canary.kind === 'canary' && !canary.goOverride && event.stage === promoting) {
       const noGo = await goRefusal(deps, state.env);
       if (noGo) {
         await auditRefusal(
