@@ -4,6 +4,7 @@ export { type ApprovalDetails, type ApprovalOutcome, approvalDecided, approvalRe
 export { kindCard } from './cards.ts';
 export { cutoverApproval, cutoverStepMessage, cutoverWords } from './cutover.ts';
 export { flagApproval, flagStepMessage, flagWords } from './flag.ts';
+export { type GateReportInput, gateRecordLine, gateReport } from './gate-report.ts';
 export { type GatePhase, type GateResultsInput, gateResultsMessage } from './gate-results.ts';
 export { type Command, help, usage } from './help.ts';
 export { appHome, type HomeInput } from './home.ts';

@@ -73,10 +73,27 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
     case ACTIONS.promote:
       if (!value.r) break;
       return answer(await engine.send(value.r, { type: 'promote-now', by }, { eventId }));
-    case ACTIONS.rollback: {
+    case ACTIONS.advisoryContinue: {
+      if (!value.r || value.s === undefined || value.a === undefined)
+        return say(md`This button names no advisory gate.`);
+      // The engine refuses a click on an ask decided already, and checks the clicker is an approver.
+      const advisory = { stage: value.s, ask: value.a };
+      return answer(await engine.send(value.r, { type: 'resume', by, advisory }, { eventId }));
+    }
+    case ACTIONS.rollback:
+    case ACTIONS.advisoryRollback: {
       if (!value.r) break;
-      const reason = 'rolled back from the rollout card';
-      const sent = await engine.send(value.r, { type: 'rollback', by, reason }, { eventId });
+      const atAsk = click.actionId === ACTIONS.advisoryRollback;
+      if (atAsk && (value.s === undefined || value.a === undefined))
+        return say(md`This button names no advisory gate.`);
+      const reason = atAsk ? 'rolled back at the advisory gate' : 'rolled back from the rollout card';
+      const event = {
+        type: 'rollback' as const,
+        by,
+        reason,
+        ...(atAsk ? { advisory: { stage: value.s as number, ask: value.a as number } } : {}),
+      };
+      const sent = await engine.send(value.r, event, { eventId });
       if (sent.ok || sent.reason !== 'needs-approval') return answer(sent);
       // Not one to roll back alone: ask the approvers, as /rollback would.
       const view = await engine.get(value.r);

@@ -1,4 +1,4 @@
-import type { Gate } from '../config/gates.ts';
+import type { Gate, GateMode } from '../config/gates.ts';
 import type { RouteSplitEvaluator } from './ports/route-split.ts';
 
 // What every gate evaluation returns (DESIGN.md "Gates"): the verdict, the observed value beside the
@@ -53,6 +53,11 @@ export interface GateResult {
    * increase of a counter such as golden_mismatch). See judge.ts.
    */
   failFast?: boolean;
+  /**
+   * The gate's mode when it is not enforce, stamped by the canary from its pinned runbook (gates/modes.ts):
+   * a shadow result never fails a stage, an advisory one asks people. Absent: enforce.
+   */
+  mode?: Exclude<GateMode, 'enforce'>;
 }
 
 /** Everything a gate needs to know about the rollout at the moment it is evaluated. */

@@ -158,7 +158,7 @@ function stageSection(stage: StageSummary): string[] {
     t.results.map((r) => [
       String(t.tick),
       code(r.gate),
-      status(r.status),
+      status(r),
       observed(r),
       r.baseline ? text(formatQuantity(r.baseline)) : '',
       text(r.threshold),
@@ -225,14 +225,18 @@ function rollbackSection(s: RolloutSummary): string[] {
 function checksTable(checks: GateEvidence[]): string[] {
   return table(
     ['Check', 'Status', 'Result', 'Evidence'],
-    checks.map((c) => [code(c.gate), status(c.status), text(c.line), code(c.evidence)]),
+    checks.map((c) => [code(c.gate), status(c), text(c.line), code(c.evidence)]),
   );
 }
 
 // Cells.
 
-function status(value: GateEvidence['status']): string {
-  return value === 'fail' || value === 'error' ? `**${value.toUpperCase()}**` : value;
+function status(r: Pick<GateEvidence, 'status' | 'mode'>): string {
+  const value = r.status;
+  const shown = value === 'fail' || value === 'error' ? `**${value.toUpperCase()}**` : value;
+  if (r.mode === 'enforce') return shown;
+  if (value !== 'fail') return `${shown} (${r.mode})`;
+  return r.mode === 'shadow' ? `${shown} (shadow: would have rolled back)` : `${shown} (advisory: asked)`;
 }
 
 function observed(r: GateEvidence): string {

@@ -4,8 +4,9 @@ import { cancelRetry } from '../in-flight.ts';
 import { reasonOf } from '../rollback.ts';
 import { addMs, msBetween, note } from '../timeline.ts';
 import type { CanaryState, StepContext } from '../types.ts';
+import { decideAsk, staleAsk } from './advisory.ts';
 import { resumeAttention } from './attention.ts';
-import { evaluateGates, passStage, requestApproval, scheduleTick, shift } from './procedure.ts';
+import { evaluateGates, failRollout, passStage, requestApproval, scheduleTick, shift } from './procedure.ts';
 import { startRollback } from './rolling-back.ts';
 import {
   attentionCause,
@@ -50,6 +51,8 @@ export function pause(d: CanaryDraft, e: Ev<'pause'>): Outcome {
 /** Resume from a pause, or from needs-attention (what it does depends on why: attention.ts). */
 export function resume(d: CanaryDraft, e: Ev<'resume'>, ctx: StepContext): Outcome {
   const s = d.s;
+  const stale = staleAsk(s, e.advisory);
+  if (stale !== undefined) return stale;
   if (s.status === 'paused') return resumePaused(d, e, ctx);
   if (s.status !== 'needs-attention') return `nothing to resume: the rollout is ${s.status}`;
   return resumeAttention(d, e, ctx);
@@ -96,6 +99,7 @@ export function abort(d: CanaryDraft, e: Ev<'abort'>, ctx: StepContext): Outcome
     d.effects.push({ type: 'write-report' }, { type: 'release-lock' });
     return undefined;
   }
+  decideAsk(s, 'abort', e.by, e.at);
   s.aborted = { by: e.by, at: e.at, ...reasonOf(e.reason) };
   if (hasTraffic(s)) {
     const reason = `aborted: ${e.reason ?? 'no reason given'}`;
@@ -175,6 +179,8 @@ export function promoteNow(d: CanaryDraft, e: Ev<'promote-now'>, ctx: StepContex
 /** /rollback by a person (or the one click a failed gate asked for). The caller checked the policy. */
 export function rollbackRequested(d: CanaryDraft, e: Ev<'rollback'>, ctx: StepContext): Outcome {
   const s = d.s;
+  const stale = staleAsk(s, e.advisory);
+  if (stale !== undefined) return stale;
   const cause = attentionCause(s);
   if (cause === 'rollback') return 'a rollback is already under way: resume to retry its step';
   const to = e.toRevision ?? s.stableRevision;
@@ -186,6 +192,14 @@ export function rollbackRequested(d: CanaryDraft, e: Ev<'rollback'>, ctx: StepCo
   if (s.canaryRevision === undefined) return 'nothing deployed yet: abort instead';
   // The click a failed gate asked for keeps the gate's reason and trigger.
   const gate = gateFailure(s);
+  // A failed advisory check before any traffic moved: nothing to roll back, the rollout stops there.
+  if (cause === 'advisory-failed' && !hasTraffic(s)) {
+    decideAsk(s, 'roll back', e.by, e.at);
+    s.hold = undefined;
+    note(s, e.at, 'stopped at the advisory check', e.by);
+    return failRollout(d, e.at, `${gate ?? e.reason}; stopped at the advisory click`);
+  }
+  decideAsk(s, 'roll back', e.by, e.at);
   const reason = gate ?? e.reason;
   startRollback(d, ctx, e.at, {
     trigger: gate === undefined ? 'manual' : 'gate',
@@ -197,7 +211,8 @@ export function rollbackRequested(d: CanaryDraft, e: Ev<'rollback'>, ctx: StepCo
   return undefined;
 }
 
-/** The failed gate's reason, while it waits for its one click (policy 'approve'). */
+/** The failed gate's reason, while it waits for its one click (policy 'approve', or an advisory gate). */
 function gateFailure(s: CanaryState): string | undefined {
-  return attentionCause(s) === 'gate-failed' ? attentionOf(s)?.reason : undefined;
+  const cause = attentionCause(s);
+  return cause === 'gate-failed' || cause === 'advisory-failed' ? attentionOf(s)?.reason : undefined;
 }

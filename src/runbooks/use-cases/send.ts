@@ -3,7 +3,7 @@ import { checkApprover } from '../approvals.ts';
 import type { PersonEvent, PersonInput, SendResult } from '../engine.ts';
 import type { RolloutFields } from '../executor.ts';
 import { kindOf, type RunbookStateBase } from '../kind.ts';
-import { mayControl, mayRollBack } from '../roles.ts';
+import { mayContinuePastAdvisory, mayControl, mayRollBack } from '../roles.ts';
 import type { CanaryState } from '../types.ts';
 import { auditRefusal, type UseCaseDeps } from './deps.ts';
 import { goRefusal } from './go.ts';
@@ -110,6 +110,9 @@ async function permission(
         reason: `a rollback you ask for needs ${environment.rollback.approval.required} approval(s) here: ask with /rollback ${state.service} ${state.env} --reason "<why>"`,
       };
     }
+  } else if (event.type === 'resume' && kindOf(deps.kinds, state.kind).waitsOnAdvisoryGate?.(state)) {
+    // Resuming past a failed advisory gate is the stage's approval, not the requester's control.
+    check = mayContinuePastAdvisory(environment, person, state.requestedBy);
   } else {
     check = mayControl(environment, person, event.type, state.requestedBy);
   }
