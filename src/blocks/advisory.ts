@@ -8,6 +8,7 @@ import {
   code,
   context,
   escapeText,
+  lineSections,
   type Mrkdwn,
   md,
   mdJoin,
@@ -60,7 +61,7 @@ export function advisoryAskMessage(
           ? md`:leftwards_arrow_with_hook: *Rolled back* at advisory ${gates}, ${where}, by ${mention(d.by)} ${slackDate(d.at)}`
           : md`:no_entry_sign: *Aborted* at advisory ${gates}, ${where}, by ${mention(d.by)} ${slackDate(d.at)}`
       : md`:heavy_minus_sign: *No longer asked*: advisory ${gates} at ${where}; the rollout is ${state.status}`;
-    return message(title, [section(mdJoin([head, ...lines], '\n'))]);
+    return message(title, [section(head), ...lineSections(lines, LINES)]);
   }
   const value = encodeValue({ r: state.id, s: stageIndex, a: askIndex });
   const traffic = state.canaryRevision ? (state.trafficNow?.[state.canaryRevision] ?? 0) : 0;
@@ -77,14 +78,9 @@ export function advisoryAskMessage(
   if (state.dryRun) notes.push(md`:test_tube: Dry run: nothing changes on Cloud Run either way.`);
   return message(title, [
     section(
-      mdJoin(
-        [
-          md`:warning: *Advisory gate failed* at ${where}: ${gates} would have rolled back. Continue or roll back?`,
-          ...lines,
-        ],
-        '\n',
-      ),
+      md`:warning: *Advisory gate failed* at ${where}: ${gates} would have rolled back. Continue or roll back?`,
     ),
+    ...lineSections(lines, LINES),
     context(...notes),
     ...actions([
       button('Continue', ACTIONS.advisoryContinue, value, 'primary', {
@@ -103,6 +99,9 @@ export function advisoryAskMessage(
     ]),
   ]);
 }
+
+/** Each failing gate's line, cut to fit; a stage has few gates, so a few sections at most. */
+const LINES = { maxLine: 600, maxSections: 4 };
 
 /** The latest failing result of each of these gates in the stage (its ticks, then its checks). */
 function failingLines(state: CanaryState, stageIndex: number, gates: readonly string[]): Mrkdwn[] {

@@ -4,6 +4,7 @@ import {
   code,
   context,
   escapeText,
+  fitting,
   lineSections,
   type Mrkdwn,
   md,
@@ -49,18 +50,35 @@ export function gateReport(input: GateReportInput): SlackMessage {
       )}`,
     );
   }
-  const body =
-    lines.length > 0
-      ? lineSections(lines, { maxLine: 900, maxSections: 40, more: 'name a service to see fewer' })
-      : [section(md`_No finished rollout is recorded yet: the record starts with the next one that ends._`)];
-  return message(md`Gate track record of ${input.service ?? 'every service'}`, [
-    section(head),
-    ...body,
-    context(
-      md`*Would have blocked*: failed as a check, or failed a stage judged alone with its failure limit, whatever its mode. *For cause*: rolled back by a gate or a person (also by a /rollback of its revision after promotion), or stopped at stage A by a check. Aborted rollouts count as neither. An enforce gate's blocks are its own rollbacks: only its shadow and advisory rollouts show whether it is right.`,
-    ),
-  ]);
+  const legend = context(
+    md`*Would have blocked*: failed as a check, or failed a stage judged alone with its failure limit, whatever its mode. *For cause*: rolled back by a gate or a person (also by a /rollback of its revision after promotion), or stopped at stage A by a check. Aborted rollouts count as neither. An enforce gate's blocks are its own rollbacks: only its shadow and advisory rollouts show whether it is right.`,
+  );
+  const empty = section(
+    md`_No finished rollout is recorded yet: the record starts with the next one that ends._`,
+  );
+  // As many gates as fit the message; the rest are counted ("and N more").
+  const blocks = fitting((budget) => {
+    let used = 0;
+    const shown = lines.findIndex((l) => {
+      used += Math.min(l.text.length, LINE_MAX) + 1;
+      return used > budget;
+    });
+    const body =
+      lines.length === 0
+        ? [empty]
+        : lineSections(lines, {
+            maxLine: LINE_MAX,
+            maxLines: shown === -1 ? lines.length : Math.max(1, shown),
+            more: 'name a service to see fewer',
+          });
+    return [section(head), ...body, legend];
+  }, LINE_BUDGET);
+  return message(md`Gate track record of ${input.service ?? 'every service'}`, blocks);
 }
+
+/** Chars of gate lines a report may carry (the message's JSON ceiling is 12,000), and of one line. */
+const LINE_BUDGET = 9000;
+const LINE_MAX = 900;
 
 /**
  * `*error-logs* _shadow_: would have blocked 2 of the last 40 rollouts: 1 rolled back for cause (after

@@ -148,6 +148,14 @@ function stageSection(stage: StageSummary): string[] {
     out.push(`- Watch window: ${stage.window.startedAt ?? '?'} to ${stage.window.endsAt}${extended}`);
   }
   out.push(`- Judge's verdict: ${stage.verdict ?? '_none: the judge never ran on this stage_'}`);
+  if (stage.wouldHaveBlocked.length > 0)
+    out.push(`- Would have blocked it (any mode): ${stage.wouldHaveBlocked.map(code).join(', ')}`);
+  for (const ask of stage.advisoryAsks) {
+    const decided = ask.decision
+      ? `${ask.decision.choice} by ${code(ask.decision.by)} at ${ask.decision.at}`
+      : '_not decided_';
+    out.push(`- Advisory ${ask.gates.map(code).join(', ')} asked at ${ask.at}: ${decided}`);
+  }
   out.push('');
   if (stage.checks.length > 0) out.push('Checks (run once):', '', ...checksTable(stage.checks), '');
   if (stage.ticks.length === 0) {

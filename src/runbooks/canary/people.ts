@@ -199,7 +199,8 @@ export function rollbackRequested(d: CanaryDraft, e: Ev<'rollback'>, ctx: StepCo
     note(s, e.at, 'stopped at the advisory check', e.by);
     return failRollout(d, e.at, `${gate ?? e.reason}; stopped at the advisory click`);
   }
-  decideAsk(s, 'roll back', e.by, e.at);
+  // The click at an advisory gate's ask: the stage failed by that gate, as an enforce one would have.
+  if (decideAsk(s, 'roll back', e.by, e.at)) current(s).verdict = 'fail';
   const reason = gate ?? e.reason;
   startRollback(d, ctx, e.at, {
     trigger: gate === undefined ? 'manual' : 'gate',

@@ -110,8 +110,12 @@ async function permission(
         reason: `a rollback you ask for needs ${environment.rollback.approval.required} approval(s) here: ask with /rollback ${state.service} ${state.env} --reason "<why>"`,
       };
     }
-  } else if (event.type === 'resume' && kindOf(deps.kinds, state.kind).waitsOnAdvisoryGate?.(state)) {
-    // Resuming past a failed advisory gate is the stage's approval, not the requester's control.
+  } else if (
+    event.type === 'resume' &&
+    (event.advisory !== undefined || kindOf(deps.kinds, state.kind).waitsOnAdvisoryGate?.(state))
+  ) {
+    // Resuming past a failed advisory gate is the stage's approval, not the requester's control. A click
+    // on an ask decided since is checked the same way; the runbook then says what was decided.
     check = mayContinuePastAdvisory(environment, person, state.requestedBy);
   } else {
     check = mayControl(environment, person, event.type, state.requestedBy);
