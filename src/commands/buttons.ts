@@ -5,7 +5,9 @@ import { code, md, mdJoin, mention, withMentions } from '../blocks/message.ts';
 import { noTargetText, targetText } from '../blocks/rollback-target.ts';
 import { clockTime } from '../blocks/time.ts';
 import { ROLLBACK_REQUEST_PURPOSE, ROUTE_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
+import { staleAsk } from '../runbooks/canary/advisory.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
+import type { CanaryState } from '../runbooks/types.ts';
 import { closedAnswer, mayNotResolve } from './incident.ts';
 import { lockAnswer } from './lock-answer.ts';
 import { postRequest } from './rollback.ts';
@@ -98,6 +100,12 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
       // Not one to roll back alone: ask the approvers, as /rollback would.
       const view = await engine.get(value.r);
       if (!view) return say(md`No rollout ${value.r}.`);
+      // ...unless the click was on an ask decided since: that one is over, whatever comes next.
+      const stale =
+        'advisory' in event && view.state.kind === 'canary'
+          ? staleAsk(view.state as CanaryState, event.advisory)
+          : undefined;
+      if (stale) return say(withMentions(stale));
       const asked = await engine.startRollback({
         service: view.state.service,
         env: view.state.env,

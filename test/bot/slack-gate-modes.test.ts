@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { TwinMessage } from '../../sandbox/twins/slack/state.ts';
 import { ACTIONS } from '../../src/blocks/actions.ts';
 import type { CanaryState } from '../../src/runbooks/types.ts';
-import { APPROVERS, OUTSIDER, REQUESTER, testConfig } from '../helpers/engine-world.ts';
+import { APPROVERS, DEPLOYER_2, OUTSIDER, REQUESTER, testConfig } from '../helpers/engine-world.ts';
 import { buttonsOf, useSlackWorld } from '../helpers/slack-world.ts';
 
 // Shadow and advisory gates through Slack alone: the error-rate gate fails on every tick (half of the
@@ -117,6 +117,11 @@ describe('an advisory gate through Slack', () => {
     expect(await reply(await s.click(APPROVERS[0], ask, ACTIONS.advisoryContinue))).toContain(
       'decided already',
     );
+    // A deployer's late Roll back on it asks nobody for a rollback: the ask is over.
+    expect(await reply(await s.click(DEPLOYER_2, ask, ACTIONS.advisoryRollback))).toContain(
+      'decided already',
+    );
+    expect((await s.current.engine.get(id))?.status).toBe('awaiting-approval');
 
     // Stage C asks again, in a message of its own; the requester rolls back, alone.
     await approve(card, 2);
