@@ -18,6 +18,9 @@ export const ACTIONS = {
   endWatch: 'rollout.end-watch',
   /** Roll back now (the one click a failed gate asks for, or a manual rollback request). */
   rollback: 'rollout.rollback',
+  /** An advisory gate's ask in the thread: go on past it, or roll back (value: rollout, stage, ask). */
+  advisoryContinue: 'advisory.continue',
+  advisoryRollback: 'advisory.rollback',
   /** Rollback request card. */
   rollbackApprove: 'rollback.approve',
   rollbackCancel: 'rollback.cancel',
@@ -37,6 +40,8 @@ export const buttonValue = z.strictObject({
   r: z.string().max(128).optional(),
   /** Stage index the button was posted for (approvals): a click for an earlier stage is refused. */
   s: z.int().min(0).max(100).optional(),
+  /** Index of the advisory ask in its stage (advisory buttons): a click on a decided ask is refused. */
+  a: z.int().min(0).max(1000).optional(),
   /** Rollback request id, or route change request id. */
   q: z.string().max(128).optional(),
   /** Incident id. */

@@ -24,10 +24,19 @@ export function gateLine(result: GateResult, max = 3000): Mrkdwn {
   const line = renderGate(result);
   const threshold = result.threshold.trim();
   const missing = threshold !== '' && threshold !== '-' && !line.includes(threshold);
-  const text = md`${GATE_EMOJI[result.status]} *${escapeText(result.gate)}* ${escapeText(line)}${
+  const text = md`${GATE_EMOJI[result.status]} *${escapeText(result.gate)}*${modeNote(result)} ${escapeText(line)}${
     missing ? md` (threshold ${escapeText(threshold)})` : ''
   }`;
   return truncateMrkdwn(text, max);
+}
+
+/** After the name of a gate that does not enforce: its mode, and what its failure did instead. */
+export function modeNote(result: Pick<GateResult, 'mode' | 'status'>): Mrkdwn | '' {
+  if (result.mode === undefined) return '';
+  if (result.status !== 'fail') return md` _(${result.mode})_`;
+  return result.mode === 'shadow'
+    ? md` _(shadow: would have rolled back)_`
+    : md` _(advisory: asks instead of rolling back)_`;
 }
 
 /** "4 pass · 1 fail · 1 inconclusive", worst first; "no results" for none. */

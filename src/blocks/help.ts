@@ -23,7 +23,8 @@ export type Command =
   | '/route'
   | '/cutover'
   | '/flag'
-  | '/report';
+  | '/report'
+  | '/gates';
 
 interface Form {
   form: string;
@@ -146,6 +147,13 @@ const FORMS: Record<Command, Record<string, Form>> = {
     },
     help: { form: '/report help', does: 'This help.' },
   },
+  '/gates': {
+    report: {
+      form: '/gates report [service] [env] [--last <n>]',
+      does: "Each gate's track record over the last n (default 40) finished rollouts it was evaluated in: how many it would have blocked, how many of those ended rolled back for cause (a true alarm) or promoted healthy (a false alarm), and the rollbacks for cause it missed. For shadow and advisory gates, the evidence to promote them to enforce. Only you see it.",
+    },
+    help: { form: '/gates help', does: 'This help.' },
+  },
 };
 
 const TITLE: Record<Command, string> = {
@@ -158,6 +166,7 @@ const TITLE: Record<Command, string> = {
   '/cutover': '/cutover: the production stream cutover train (seed 004)',
   '/flag': '/flag: feature-flag canaries (seed 003)',
   '/report': '/report: past evidence reports, beyond Redis',
+  '/gates': "/gates: the gates' track record",
 };
 
 const EXAMPLES: Record<Command, string[]> = {
@@ -203,6 +212,7 @@ const EXAMPLES: Record<Command, string[]> = {
     '/flag off m4-canary staging --reason "golden mismatches in the logs"',
   ],
   '/report': ['/report control-prod-20261130T101500-1a2b'],
+  '/gates': ['/gates report', '/gates report control prod --last 100'],
 };
 
 const inline = (text: string) => code(text);

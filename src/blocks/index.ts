@@ -5,6 +5,7 @@ export { kindCard } from './cards.ts';
 export { cutoverApproval, cutoverStepMessage, cutoverWords } from './cutover.ts';
 export { cannotDecideMessage, waitLine } from './decision-wait.ts';
 export { flagApproval, flagStepMessage, flagWords } from './flag.ts';
+export { type GateReportInput, gateRecordLine, gateReport } from './gate-report.ts';
 export { type GatePhase, type GateResultsInput, gateResultsMessage } from './gate-results.ts';
 export { type Command, help, usage } from './help.ts';
 export { appHome, type HomeInput } from './home.ts';

@@ -161,7 +161,7 @@ function troubleLines(state: CanaryState): Mrkdwn[] {
  * - Abort: any active status but rolling-back (a rollback under way cannot be aborted; when it is stuck,
  *   the button stops it and hands over to people).
  * - Promote now: before the last stage, once, and not while people must decide something else first.
- * - Roll back: while the canary has traffic, or when a failed gate waits for its one click.
+ * - Roll back: while the canary has traffic, or when a failed gate (or advisory gate) waits for its click.
  * - End watch: in the post-promotion watch (/canary done), which takes the place of Abort there.
  */
 function cardButtons(state: CanaryState): Button[] {
@@ -202,7 +202,7 @@ function cardButtons(state: CanaryState): Button[] {
       }),
     );
   }
-  const gateFailed = cause === 'gate-failed';
+  const gateFailed = cause === 'gate-failed' || cause === 'advisory-failed';
   if (state.canaryRevision !== undefined && cause !== 'rollback' && (canaryShare(state) > 0 || gateFailed)) {
     out.push(
       button(gateFailed ? 'Roll back now (gate failed)' : 'Roll back', ACTIONS.rollback, value, 'danger', {

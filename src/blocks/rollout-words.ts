@@ -49,6 +49,10 @@ export const ATTENTION: Record<AttentionCause, { hint: string; resume?: string }
     resume: 'Accept stage and go on',
   },
   'gate-failed': { hint: 'The rollback policy asks for one click: roll back, or abort.' },
+  'advisory-failed': {
+    hint: 'An advisory gate failed: an approver continues (the gate is waived for this stage), or roll back.',
+    resume: 'Continue past advisory gate',
+  },
   rollback: {
     hint: 'Resume retries the rollback step; Stop hands the rollback over to people.',
     resume: 'Retry rollback step',

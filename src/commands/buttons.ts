@@ -5,7 +5,9 @@ import { code, md, mdJoin, mention, withMentions } from '../blocks/message.ts';
 import { noTargetText, targetText } from '../blocks/rollback-target.ts';
 import { clockTime } from '../blocks/time.ts';
 import { ROLLBACK_REQUEST_PURPOSE, ROUTE_REQUEST_PURPOSE } from '../platform/slack/approval-purposes.ts';
+import { staleAsk } from '../runbooks/canary/advisory.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
+import type { CanaryState } from '../runbooks/types.ts';
 import { closedAnswer, mayNotResolve } from './incident.ts';
 import { lockAnswer } from './lock-answer.ts';
 import { postRequest } from './rollback.ts';
@@ -78,14 +80,37 @@ export async function runClick(click: Click, surface: Surface): Promise<Reply | 
       return answer(
         await engine.send(value.r, { type: 'end-watch', by, reason: 'ended from Slack' }, { eventId }),
       );
-    case ACTIONS.rollback: {
+    case ACTIONS.advisoryContinue: {
+      if (!value.r || value.s === undefined || value.a === undefined)
+        return say(md`This button names no advisory gate.`);
+      // The engine refuses a click on an ask decided already, and checks the clicker is an approver.
+      const advisory = { stage: value.s, ask: value.a };
+      return answer(await engine.send(value.r, { type: 'resume', by, advisory }, { eventId }));
+    }
+    case ACTIONS.rollback:
+    case ACTIONS.advisoryRollback: {
       if (!value.r) break;
-      const reason = 'rolled back from the rollout card';
-      const sent = await engine.send(value.r, { type: 'rollback', by, reason }, { eventId });
+      const atAsk = click.actionId === ACTIONS.advisoryRollback;
+      if (atAsk && (value.s === undefined || value.a === undefined))
+        return say(md`This button names no advisory gate.`);
+      const reason = atAsk ? 'rolled back at the advisory gate' : 'rolled back from the rollout card';
+      const event = {
+        type: 'rollback' as const,
+        by,
+        reason,
+        ...(atAsk ? { advisory: { stage: value.s as number, ask: value.a as number } } : {}),
+      };
+      const sent = await engine.send(value.r, event, { eventId });
       if (sent.ok || sent.reason !== 'needs-approval') return answer(sent);
       // Not one to roll back alone: ask the approvers, as /rollback would.
       const view = await engine.get(value.r);
       if (!view) return say(md`No rollout ${value.r}.`);
+      // ...unless the click was on an ask decided since: that one is over, whatever comes next.
+      const stale =
+        'advisory' in event && view.state.kind === 'canary'
+          ? staleAsk(view.state as CanaryState, event.advisory)
+          : undefined;
+      if (stale) return say(withMentions(stale));
       const asked = await engine.startRollback({
         service: view.state.service,
         env: view.state.env,

@@ -14,6 +14,7 @@ import { runDeploy } from './deploy.ts';
 import { parseDeploy } from './deploy-args.ts';
 import { runFlag } from './flag.ts';
 import { parseFlag } from './flag-args.ts';
+import { parseGates, runGates } from './gates.ts';
 import { runIncident } from './incident.ts';
 import { parseIncident } from './incident-args.ts';
 import { parseReport, runReport } from './report.ts';
@@ -40,6 +41,7 @@ export const COMMANDS = [
   '/cutover',
   '/flag',
   '/report',
+  '/gates',
 ] as const;
 type CommandName = (typeof COMMANDS)[number];
 
@@ -198,6 +200,8 @@ function parse(name: CommandName, text: string, surface: Surface): Parsed<unknow
       return parseFlag(text, surface.config);
     case '/report':
       return parseReport(text);
+    case '/gates':
+      return parseGates(text, surface.config);
   }
 }
 
@@ -226,6 +230,8 @@ function run(
       return runFlag(intent as Parameters<typeof runFlag>[0], who, surface);
     case '/report':
       return runReport(intent as Parameters<typeof runReport>[0], who, surface);
+    case '/gates':
+      return runGates(intent as Parameters<typeof runGates>[0], who, surface);
   }
 }
 

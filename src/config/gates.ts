@@ -27,6 +27,17 @@ const auth = z.enum(['none', 'access-token']).default('none').meta({
     "access-token: send the service environment's access token as a bearer token; the check is skipped when none is configured",
 });
 
+/** How a gate's failure acts on a canary: see README "Shadow and advisory gates". */
+export const GATE_MODES = ['enforce', 'shadow', 'advisory'] as const;
+export type GateMode = (typeof GATE_MODES)[number];
+/** The gates of a runbook whose mode is not enforce, by name. */
+export type PinnedModes = Record<string, Exclude<GateMode, 'enforce'>>;
+// Optional rather than defaulted, so a gate built in code (tests, the sandbox) needs none: absent is enforce.
+const mode = z.enum(GATE_MODES).optional().meta({
+  description:
+    "Default enforce. enforce: a failure rolls the canary back (the runbook's judge decides); shadow: evaluated, shown and recorded, never rolls back (its line says it would have); advisory: a failure asks in the thread for one click, continue or roll back. Canary stages only: the stream cutover, the flag canary and the validation matrix enforce every gate they name",
+});
+
 const headerExpectation = z.union([
   z.string().meta({ description: 'exact value' }),
   z.strictObject({ contains: z.string() }),
@@ -88,6 +99,7 @@ export const httpGate = z
   .strictObject({
     kind: z.literal('http'),
     description: z.string().optional(),
+    mode,
     target,
     method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
     path: urlPath,
@@ -113,6 +125,7 @@ export const httpGate = z
 export const sseContractGate = z.strictObject({
   kind: z.literal('sse-contract'),
   description: z.string().optional(),
+  mode,
   target,
   method: z.enum(['GET', 'POST']).default('POST'),
   path: urlPath,
@@ -167,6 +180,7 @@ const cloudMonitoringErrorRate = z.strictObject({
   kind: z.literal('cloud-monitoring'),
   metric: z.literal('error-rate'),
   description: z.string().optional(),
+  mode,
   belowPercent: z
     .number()
     .gt(0)
@@ -185,6 +199,7 @@ const cloudMonitoringLatency = z
     kind: z.literal('cloud-monitoring'),
     metric: z.literal('latency'),
     description: z.string().optional(),
+    mode,
     percentile: z.union([z.literal(50), z.literal(95), z.literal(99)]).default(95),
     maxIncreasePercent: z
       .number()
@@ -202,6 +217,7 @@ const cloudLoggingErrorSpike = z.strictObject({
   kind: z.literal('cloud-logging'),
   check: z.literal('error-spike'),
   description: z.string().optional(),
+  mode,
   filter: z.string().min(1).meta({
     description:
       'Cloud Logging filter for the errors; the revision and the time window are added by shiftgate',
@@ -222,6 +238,7 @@ const cloudLoggingAuditEvents = z.strictObject({
   kind: z.literal('cloud-logging'),
   check: z.literal('audit-events'),
   description: z.string().optional(),
+  mode,
   events: z.array(z.string().min(1)).min(1),
   field: z
     .string()
@@ -241,6 +258,7 @@ const prometheusGate = z
   .strictObject({
     kind: z.literal('prometheus'),
     description: z.string().optional(),
+    mode,
     url: z
       .url()
       .optional()
@@ -287,6 +305,7 @@ const prometheusGate = z
 const routeSplitGate = z.strictObject({
   kind: z.literal('route-split'),
   description: z.string().optional(),
+  mode,
   path: urlPath.meta({ description: 'The application path to evaluate, e.g. /login' }),
   expect: z.string().min(1).meta({
     description: 'The target the route split must answer: the control service answers rust_shell or legacy',
@@ -301,6 +320,7 @@ const routeSplitGate = z.strictObject({
 const domainMappingGate = z.strictObject({
   kind: z.literal('domain-mapping'),
   description: z.string().optional(),
+  mode,
   domain: z
     .string()
     .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/, {

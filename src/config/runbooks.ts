@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { duration } from './duration.ts';
 import { flagCanaryRunbook } from './flags.ts';
-import { fastSignalOf, type Gate } from './gates.ts';
+import { fastSignalOf, type Gate, type PinnedModes } from './gates.ts';
 import { name } from './names.ts';
 import { POST_PROMOTION_STAGE, postPromotion } from './post-promotion.ts';
 
@@ -140,7 +140,28 @@ export const canaryRunbook = z
     }
     checkPostPromotion(runbook, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
   });
-export type CanaryRunbook = Omit<z.infer<typeof canaryRunbook>, 'stages'> & { stages: Stage[] };
+export type CanaryRunbook = Omit<z.infer<typeof canaryRunbook>, 'stages'> & {
+  stages: Stage[];
+  /**
+   * Pinned by shiftgate when a rollout starts, never written in the YAML: the gates whose mode is not
+   * enforce (shadow, advisory), so a config reload does not change how a running canary acts on them.
+   * Absent (records pinned before modes existed): every gate enforces.
+   */
+  gateModes?: PinnedModes;
+};
+
+/** The runbook with the modes of its checks and gates pinned (only those other than enforce). */
+export function withGateModes(runbook: CanaryRunbook, gates: Record<string, Gate>): CanaryRunbook {
+  const { gateModes: _pinned, ...plain } = runbook;
+  const modes: PinnedModes = {};
+  for (const stage of runbook.stages) {
+    for (const name of [...stage.checks, ...stage.gates]) {
+      const mode = gates[name]?.mode ?? 'enforce';
+      if (mode !== 'enforce') modes[name] = mode;
+    }
+  }
+  return Object.keys(modes).length === 0 ? plain : { ...plain, gateModes: modes };
+}
 
 type Issue = (path: (string | number)[], message: string) => void;
 

@@ -1,4 +1,4 @@
-import type { Gate } from '../config/gates.ts';
+import type { Gate, GateMode } from '../config/gates.ts';
 import type { RouteSplitEvaluator } from './ports/route-split.ts';
 
 // What every gate evaluation returns (DESIGN.md "Gates"): the verdict, the observed value beside the
@@ -58,6 +58,11 @@ export interface GateResult {
    * window's data complete yet): what it needs and the traffic it saw, for time-to-decision.ts.
    */
   sampleNeed?: SampleNeed;
+  /**
+   * The gate's mode when it is not enforce, stamped by the canary from its pinned runbook (gates/modes.ts):
+   * a shadow result never fails a stage, an advisory one asks people. Absent: enforce.
+   */
+  mode?: Exclude<GateMode, 'enforce'>;
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { GateMode } from '../config/gates.ts';
+import { modeOf } from '../gates/modes.ts';
 import { renderGate } from '../gates/render.ts';
 import type { GateResult, GateStatus, Quantity } from '../gates/result.ts';
 
@@ -25,6 +27,8 @@ export interface GateEvidence {
   at: string;
   /** A fail of this result failed the stage at once, whatever the judge's failure limit. */
   failFast: boolean;
+  /** enforce, or shadow (never rolls back) or advisory (asks instead of rolling back). */
+  mode: GateMode;
   /** The line the thread showed: observed value first, then the limit and the verdict. */
   line: string;
 }
@@ -45,6 +49,7 @@ export function gateEvidence(result: GateResult): GateEvidence {
     reason: result.reason ?? null,
     at: result.at,
     failFast: result.failFast === true,
+    mode: modeOf(result),
     line: renderGate(result),
   };
 }

@@ -1,7 +1,7 @@
 import { differenceInMilliseconds } from 'date-fns';
 import type { StageVerdict } from '../gates/judge.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
-import type { Approval, CanaryState, StageProgress } from '../runbooks/types.ts';
+import type { AdvisoryAsk, Approval, CanaryState, StageProgress } from '../runbooks/types.ts';
 import { type GateEvidence, gateEvidence } from './rollout-gates.ts';
 
 // Each stage of a canary as the report shows it: what it was meant to do (name, traffic), what became of
@@ -56,6 +56,10 @@ export interface StageSummary {
   checks: GateEvidence[];
   /** Every tick of the stage's gates, earlier windows included. */
   ticks: GateTick[];
+  /** Gates of any mode that would have blocked the stage (the track record's "would have blocked"). */
+  wouldHaveBlocked: string[];
+  /** Failed advisory gates that asked people for one click, and what was decided. */
+  advisoryAsks: AdvisoryAsk[];
 }
 
 export function stageSummaries(state: CanaryState): StageSummary[] {
@@ -90,6 +94,8 @@ function stageSummary(state: CanaryState, stage: StageProgress): StageSummary {
     },
     checks: (stage.checks ?? []).map(gateEvidence),
     ticks: stage.ticks.map((results, i) => ({ tick: i + 1, results: results.map(gateEvidence) })),
+    wouldHaveBlocked: stage.flagged ?? [],
+    advisoryAsks: stage.asks ?? [],
   };
 }
 

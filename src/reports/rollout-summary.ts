@@ -363,7 +363,7 @@ function canaryOutcome(s: CanaryState): Omit<RolloutSummary['outcome'], 'failure
       }
       const failing = s.stages
         .flatMap((st) => (st.verdict === 'fail' ? (st.checks ?? []).map((c) => ({ st, c })) : []))
-        .filter(({ c }) => c.status === 'fail');
+        .filter(({ c }) => c.status === 'fail' && c.mode !== 'shadow');
       const reason =
         failing.length > 0
           ? `stage ${failing[0]?.st.name} checks failed: ${failing.map(({ c }) => `${c.gate}: ${gateEvidence(c).line}`).join('; ')}; the new revision never had traffic`
@@ -384,7 +384,8 @@ function canaryOutcome(s: CanaryState): Omit<RolloutSummary['outcome'], 'failure
 function failures(stages: StageSummary[], current: number): Failure[] {
   const stage = stages[current];
   if (stage === undefined) return [];
-  const failed = (r: GateEvidence) => r.status === 'fail';
+  // A shadow gate's failure made nothing end: its results stay in the stage's tables, marked shadow.
+  const failed = (r: GateEvidence) => r.status === 'fail' && r.mode !== 'shadow';
   return [
     ...stage.checks.filter(failed).map((result) => ({ stage: stage.name, tick: null, result })),
     ...stage.ticks.flatMap((t) =>

@@ -151,6 +151,14 @@ function stageSection(stage: StageSummary): string[] {
     out.push(`- Watch window: ${stage.window.startedAt ?? '?'} to ${stage.window.endsAt}${extended}`);
   }
   out.push(`- Judge's verdict: ${stage.verdict ?? '_none: the judge never ran on this stage_'}`);
+  if (stage.wouldHaveBlocked.length > 0)
+    out.push(`- Would have blocked it (any mode): ${stage.wouldHaveBlocked.map(code).join(', ')}`);
+  for (const ask of stage.advisoryAsks) {
+    const decided = ask.decision
+      ? `${ask.decision.choice} by ${code(ask.decision.by)} at ${ask.decision.at}`
+      : '_not decided_';
+    out.push(`- Advisory ${ask.gates.map(code).join(', ')} asked at ${ask.at}: ${decided}`);
+  }
   out.push('');
   if (stage.checks.length > 0) out.push('Checks (run once):', '', ...checksTable(stage.checks), '');
   if (stage.ticks.length === 0) {
@@ -161,7 +169,7 @@ function stageSection(stage: StageSummary): string[] {
     t.results.map((r) => [
       String(t.tick),
       code(r.gate),
-      status(r.status),
+      status(r),
       observed(r),
       r.baseline ? text(formatQuantity(r.baseline)) : '',
       text(r.threshold),
@@ -258,14 +266,18 @@ function rollbackSection(s: RolloutSummary): string[] {
 function checksTable(checks: GateEvidence[]): string[] {
   return table(
     ['Check', 'Status', 'Result', 'Evidence'],
-    checks.map((c) => [code(c.gate), status(c.status), text(c.line), code(c.evidence)]),
+    checks.map((c) => [code(c.gate), status(c), text(c.line), code(c.evidence)]),
   );
 }
 
 // Cells.
 
-function status(value: GateEvidence['status']): string {
-  return value === 'fail' || value === 'error' ? `**${value.toUpperCase()}**` : value;
+function status(r: Pick<GateEvidence, 'status' | 'mode'>): string {
+  const value = r.status;
+  const shown = value === 'fail' || value === 'error' ? `**${value.toUpperCase()}**` : value;
+  if (r.mode === 'enforce') return shown;
+  if (value !== 'fail') return `${shown} (${r.mode})`;
+  return r.mode === 'shadow' ? `${shown} (shadow: would have rolled back)` : `${shown} (advisory: asked)`;
 }
 
 function observed(r: GateEvidence): string {

@@ -21,6 +21,7 @@ import type { Preconditions } from './ports/preconditions.ts';
 import { overrideReadOf, type RouteSplitControl } from './ports/route-split.ts';
 import { checkPreconditions } from './preconditions.ts';
 import type { Scheduler } from './scheduler.ts';
+import { saveGateRecord } from './track-record.ts';
 import { canarySplit, sameSplit, servingRevision, splitOf } from './traffic.ts';
 import type { Effect, Notification, PlanEntry, RollbackState, RunbookEvent, Split } from './types.ts';
 
@@ -629,15 +630,15 @@ export function createEffects(ports: EffectPorts): EffectPerformer {
         return undefined;
       }
 
-      case 'write-report':
+      case 'write-report': {
+        const kind = kindOf(ports.kinds, state.kind);
         await locally('write report', ctx, () =>
-          store.reports.put(
-            ctx.rolloutId,
-            kindOf(ports.kinds, state.kind).report(state, ctx.plan),
-            now().toISOString(),
-          ),
+          store.reports.put(ctx.rolloutId, kind.report(state, ctx.plan), now().toISOString()),
         );
+        // The gates' track record, with the report: idempotent, so a redriven end counts once.
+        await locally('record the gates', ctx, () => saveGateRecord(store, kind.gateRecord?.(state)));
         return { event: { type: 'report-written', at: ctx.at() } };
+      }
 
       case 'run-job': {
         const { target } = targetOf(config, state.service, state.env);

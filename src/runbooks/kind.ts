@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { FreezeOverride } from './freeze/windows.ts';
+import type { GateRecordWrite } from './gate-record.ts';
 import type { LockKind } from './locks.ts';
 import type {
   Effect,
@@ -96,6 +97,10 @@ export interface RunbookKind<
   alpha?(runbook: Definition): number;
   /** It waits on a failed gate for one click: its requester and the approvers may roll it back alone. */
   waitsOnFailedGate?(state: State): boolean;
+  /** It waits on a failed advisory gate: `resume` is going on past it, which an approver decides. */
+  waitsOnAdvisoryGate?(state: State): boolean;
+  /** What its end adds to the gates' track record (gate-record.ts), written with its report. */
+  gateRecord?(state: State): GateRecordWrite | undefined;
 }
 
 /** A kind as the engine holds it: states and definitions it only passes back to the kind. */

@@ -3,6 +3,7 @@ import { type CanaryRunbook, canaryRunbook, type Runbook, streamCutoverRunbook }
 import { canaryStep, newCanary } from './canary/index.ts';
 import { type CutoverInput, cutoverStep, newCutover } from './cutover/index.ts';
 import { type FlagCanaryInput, flagCanaryStep, newFlagCanary } from './flag/index.ts';
+import { laterRollbackOf, recordEntryOf } from './gate-record.ts';
 import { withHold } from './hold.ts';
 import type { GateTargets, RunbookKind } from './kind.ts';
 import { newStandaloneRollback, standaloneRollbackStep } from './rollback.ts';
@@ -102,7 +103,15 @@ const canary: KindTable['canary'] = {
   waitsOnFailedGate: (state) =>
     state.status === 'needs-attention' &&
     state.hold?.kind === 'attention' &&
-    state.hold.cause === 'gate-failed',
+    (state.hold.cause === 'gate-failed' || state.hold.cause === 'advisory-failed'),
+  waitsOnAdvisoryGate: (state) =>
+    state.status === 'needs-attention' &&
+    state.hold?.kind === 'attention' &&
+    state.hold.cause === 'advisory-failed',
+  gateRecord(state) {
+    const entry = recordEntryOf(state);
+    return entry && { type: 'rollout', entry };
+  },
 };
 
 const rollback: KindTable['rollback'] = {
@@ -114,6 +123,8 @@ const rollback: KindTable['rollback'] = {
   summary: (state: StandaloneRollbackState) => ({ status: state.status, rollback: state.rollback.status }),
   gateTargets: (state, _effect, _runbook, publicUrl) => rollbackTargets(state.rollback, publicUrl),
   alpha: (runbook) => runbook.judge.alpha,
+  // A /rollback of a promoted rollout's revision: that rollout ended for cause after all.
+  gateRecord: laterRollbackOf,
 };
 
 const streamCutover: KindTable['stream-cutover'] = {

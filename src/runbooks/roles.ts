@@ -11,7 +11,10 @@ import { describePrincipals, isMember, type Person } from './principals.ts';
 //   watch (/canary done)
 //   promote now                admins
 //   roll back after a gate     the requester, rollback approvers, break-glass, admins (the one click the
-//   failed (policy: approve)   policy asks for: the failed gate is the evidence)
+//   failed (policy: approve,   policy asks for: the failed gate is the evidence)
+//   or an advisory gate)
+//   continue past a failed     the environment's approvers, by the approval policy (the requester only
+//   advisory gate              when allowSelfApproval): going on is approving the stage past the gate
 //   manual /rollback           deployers, rollback approvers, break-glass, admins may ask. Break-glass
 //                              and admins act alone (the reason is mandatory for everyone); the others
 //                              wait for the environment's rollback approvals.
@@ -81,4 +84,16 @@ export function mayApproveRollback(env: Environment, person: Person, requestedBy
     groupsOfUser: person.groups,
     subject: 'rollback',
   });
+}
+
+/** May this person continue a rollout past its failed advisory gate? The stage approval rules decide. */
+export function mayContinuePastAdvisory(env: Environment, person: Person, requestedBy: string): Refusal {
+  const check = checkApprover({
+    policy: { approvers: env.approval.approvers, allowSelfApproval: env.approval.allowSelfApproval },
+    requestedBy,
+    userId: person.userId,
+    groupsOfUser: person.groups,
+  });
+  if (check.ok) return check;
+  return { ok: false, reason: `${check.reason} (continuing past a failed advisory gate approves the stage)` };
 }

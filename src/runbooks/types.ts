@@ -76,6 +76,28 @@ export interface StageProgress {
   decisionWarnedAt?: string;
   verdict?: StageVerdict;
   endedAt?: string;
+  /**
+   * Gates of any mode that would have blocked this stage: failed as a check, or failed it judged alone
+   * (gates/modes.ts), or named by the judge's fail. What the gates' track record counts.
+   */
+  flagged?: string[];
+  /** Advisory gates that failed in this stage and asked people for one click, each with its decision. */
+  asks?: AdvisoryAsk[];
+}
+
+/** Which advisory ask a click answers: the stage's index and the ask's index in its `asks`. */
+export interface AskRef {
+  stage: number;
+  ask: number;
+}
+
+/** An advisory gate's failure asking for one click (canary/advisory.ts), and who decided how. */
+export interface AdvisoryAsk {
+  gates: string[];
+  /** The failing results in words, as the thread showed them. */
+  reason: string;
+  at: string;
+  decision?: { choice: 'continue' | 'roll back' | 'abort'; by: string; at: string };
 }
 
 /** What the executor needs to know about the environment's policies at each step (from config). */
@@ -146,6 +168,7 @@ export type AttentionCause =
   | 'gates' // the judge found a gate nobody is watching: resume restarts the watch window
   | 'inconclusive' // no gate could judge the window: resume accepts the stage and goes on
   | 'gate-failed' // a gate failed and the policy asks for one click: only rollback (or abort) goes on
+  | 'advisory-failed' // an advisory gate failed: one click, continue (resume, an approver's) or roll back
   | 'rollback' // the rollback procedure is stuck: resume retries its step
   | 'rollback-checks'; // terminal: rolled back, but the checks on the stable revision failed
 
@@ -481,7 +504,8 @@ export type RunbookEvent =
   | { type: 'approval-expired'; at: string; stage: number }
   | { type: 'abort'; at: string; by: string; reason?: string }
   | { type: 'pause'; at: string; by: string }
-  | { type: 'resume'; at: string; by: string }
+  /** `advisory`: the click on an advisory gate's ask (stage, ask index): refused unless that ask is open. */
+  | { type: 'resume'; at: string; by: string; advisory?: AskRef }
   | { type: 'promote-now'; at: string; by: string }
   /** A person ends the post-promotion watch now (/canary done): the rollout is done, the previous revision released. */
   | { type: 'end-watch'; at: string; by: string; reason?: string }
@@ -494,6 +518,7 @@ export type RunbookEvent =
       reason: string;
       toRevision?: string;
       mode?: RollbackState['mode'];
+      advisory?: AskRef;
     }
   | { type: 'effect-failed'; at: string; effect: Effect['type']; error: string; retryable: boolean }
   | { type: 'retry'; at: string; effect: Effect['type'] }

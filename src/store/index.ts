@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { type Approvals, createApprovals } from './approvals.ts';
 import { type AuditLog, createAuditLog } from './audit.ts';
 import { closeRedis } from './connection.ts';
+import { createGateRecords, type GateRecords } from './gate-records.ts';
 import { createIdempotency, type Idempotency } from './idempotency.ts';
 import { createKeys, DEFAULT_PREFIX, type Keys } from './keys.ts';
 import { createLocks, type Locks } from './locks.ts';
@@ -42,6 +43,8 @@ export interface Store {
   reports: Reports;
   /** Sign-offs of flags, a flag canary's prerequisite. */
   signoffs: Signoffs;
+  /** The gates' track record of each service (/gates report). */
+  gateRecords: GateRecords;
   /** Manual rollback requests waiting for approvals. */
   rollbackRequests: RollbackRequestDocs;
   /** Route-split changes (/route) waiting for approvals. */
@@ -70,6 +73,7 @@ export function createStore(redis: Redis, options: StoreOptions = {}): Store {
     timelines: createTimelines(redis, keys, clock),
     reports: createReports(redis, keys, clock),
     signoffs: createSignoffs(redis, keys),
+    gateRecords: createGateRecords(redis, keys),
     rollbackRequests: createRollbackRequestDocs(redis, keys),
     routeRequests: createRouteRequestDocs(redis, keys),
     close: () => closeRedis(redis),
@@ -80,6 +84,7 @@ export type { AddApprovalResult, Approval, Approvals } from './approvals.ts';
 export type { AuditEntry, AuditInput, AuditLog, AuditPage } from './audit.ts';
 export { STORE_AUDIT_ACTIONS } from './audit.ts';
 export { type CreateRedisOptions, closeRedis, createRedis, deleteByPrefix } from './connection.ts';
+export { DEFAULT_GATE_RECORD_KEEP, type GateRecords } from './gate-records.ts';
 export type { Idempotency } from './idempotency.ts';
 export { createKeys, DEFAULT_PREFIX, type Keys } from './keys.ts';
 export type {

@@ -18,6 +18,13 @@
  *                                                 settled (field _pending of the record names its version);
  *                                                 terminal ones included until their last effects ran
  *   {p}approvals:{rolloutId}:{stage}      HASH    userId -> `seq|at`: evidence, kept (no TTL)
+ *   {p}gate-record:{service}              ZSET    finished rollouts of the service by end time (ms),
+ *                                                 the newest 500: the gates' track record (no TTL,
+ *                                                 bounded by the trim)
+ *   {p}gate-record:{service}:entries      HASH    rolloutId -> JSON of what each gate said and how the
+ *                                                 rollout ended; trimmed with the ZSET
+ *   {p}gate-record:{service}:later        HASH    rolloutId -> JSON of the /rollback that later took a
+ *                                                 promoted rollout's revision away; trimmed with the ZSET
  *   {p}audit                              STREAM  audit trail, never trimmed
  *   {p}timeline:{incidentId}              ZSET    entry ids by time (ms)
  *   {p}timeline:{incidentId}:entries      HASH    entries, edits, Slack-ts index, sequence
@@ -98,6 +105,10 @@ export interface Keys {
   /** Replicas working a rollout's steps now, each with the time its lease ends. */
   workers(rolloutId: string): string;
   approvals(rolloutId: string, stage: string): string;
+  /** The gates' track record of a service: its finished rollouts, their entries, later rollbacks. */
+  gateRecord(service: string): string;
+  gateRecordEntries(service: string): string;
+  gateRecordLater(service: string): string;
   idempotency(key: string): string;
   audit(): string;
   timeline(incidentId: string): string;
@@ -139,6 +150,18 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     approvals: (rolloutId, stage) => {
       assertId('stage', stage);
       return `${byId('approvals', 'rollout id', rolloutId)}:${stage}`;
+    },
+    gateRecord: (service) => {
+      assertName('service', service);
+      return `${prefix}gate-record:${service}`;
+    },
+    gateRecordEntries: (service) => {
+      assertName('service', service);
+      return `${prefix}gate-record:${service}:entries`;
+    },
+    gateRecordLater: (service) => {
+      assertName('service', service);
+      return `${prefix}gate-record:${service}:later`;
     },
     idempotency: (key) => {
       if (key.length === 0 || key.length > 512)

@@ -60,6 +60,8 @@ export interface ConfigKnobs {
   required?: number;
   expiresAfter?: string;
   onGateFailure?: 'automatic' | 'approve';
+  /** The error-rate gate's mode; default enforce. */
+  errorRateMode?: 'shadow' | 'advisory';
   /** Approvals a manual rollback needs. */
   rollbackRequired?: number;
   /** The Artifact Registry precondition; default off (most tests push no image to its twin). */
@@ -131,7 +133,13 @@ export function testConfig(knobs: ConfigKnobs = {}): ShiftgateConfig {
     },
     gates: {
       healthz: { kind: 'http', path: '/healthz', timeout: '2s' },
-      'error-rate': { kind: 'cloud-monitoring', metric: 'error-rate', belowPercent: 1, minRequests: 20 },
+      'error-rate': {
+        kind: 'cloud-monitoring',
+        metric: 'error-rate',
+        belowPercent: 1,
+        minRequests: 20,
+        ...(knobs.errorRateMode ? { mode: knobs.errorRateMode } : {}),
+      },
     },
     monitoring: {
       samplePeriod: knobs.samplePeriod ?? '0s',

@@ -143,6 +143,7 @@ describe('a promoted rollout', () => {
       reason: null,
       at: b?.ticks[0]?.results[0]?.at,
       failFast: false,
+      mode: 'enforce',
       line: renderGate(state.stages[1]?.ticks[0]?.find((r) => r.gate === 'latency-p95') as GateResult),
     });
     expect(b?.window).toEqual({

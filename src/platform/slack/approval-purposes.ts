@@ -13,6 +13,11 @@ export function approvalPurpose(state: CanaryState, stage: number): string {
   return `approval:${stage}:${state.stages[stage]?.approvalRequests ?? 1}`;
 }
 
+/** The ask of failed advisory gate(s), ask a of stage s of a rollout (owner: the rollout id): `advisory:s:a`. */
+export function advisoryPurpose(stage: number, ask: number): string {
+  return `advisory:${stage}:${ask}`;
+}
+
 /** The approval request of a train (its step index, and which request): `approval:s:r`. */
 export function trainApprovalPurpose(state: StreamCutoverState | FlagCanaryState): string {
   return `approval:${state.steps.findIndex((s) => s.name === 'approval')}:${state.approvalRequests ?? 1}`;

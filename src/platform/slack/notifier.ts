@@ -1,3 +1,4 @@
+import { advisoryAskMessage } from '../../blocks/advisory.ts';
 import { freezeOverrideLine } from '../../blocks/freeze.ts';
 import {
   approvalDecided,
@@ -25,7 +26,7 @@ import { describePrincipals } from '../../runbooks/principals.ts';
 import { isTerminalStatus } from '../../runbooks/status.ts';
 import type { CanaryState, Notification, RunbookState } from '../../runbooks/types.ts';
 import type { Store } from '../../store/index.ts';
-import { approvalPurpose, trainApprovalPurpose } from './approval-purposes.ts';
+import { advisoryPurpose, approvalPurpose, trainApprovalPurpose } from './approval-purposes.ts';
 import { failedStepWords } from './attention-words.ts';
 import type { Poster } from './poster.ts';
 import { createReportUpload } from './report-upload.ts';
@@ -74,6 +75,29 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
         : {}),
     });
   };
+
+  /** Who may continue past a failed advisory gate: the approvers of a stage. */
+  const advisoryDetails = (state: CanaryState) => {
+    const environment = config.environments[state.env];
+    return environment
+      ? {
+          approvers: describePrincipals(environment.approval.approvers),
+          allowSelfApproval: environment.approval.allowSelfApproval,
+        }
+      : {};
+  };
+
+  /** Edits the advisory asks of the current stage into what they are now (decided, or no longer asked). */
+  async function closeAsks(state: CanaryState): Promise<void> {
+    const asks = state.stages[state.stage]?.asks ?? [];
+    for (const index of asks.keys()) {
+      await poster.update(
+        state.id,
+        advisoryPurpose(state.stage, index),
+        advisoryAskMessage(state, state.stage, index, advisoryDetails(state)),
+      );
+    }
+  }
 
   /** The card, from the runbook pinned in the record: what the engine runs, whatever the config says now. */
   const card = (state: RunbookState, runbook: unknown) =>
@@ -201,6 +225,17 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
               }),
             );
           }
+          if (attention?.cause === 'advisory-failed') {
+            // The ask is its own message, with its two buttons: continue, or roll back.
+            const asks = state.stages[state.stage]?.asks?.length ?? 0;
+            await poster.upsert(
+              rolloutId,
+              advisoryPurpose(state.stage, asks - 1),
+              thread,
+              advisoryAskMessage(state, state.stage, asks - 1, advisoryDetails(state)),
+            );
+            break;
+          }
           const words = failedStepWords(state) ?? n.reason;
           await line(md`:warning: ${mention(state.requestedBy)} needs attention: ${words}`);
           // A stuck rollback step, or checks failing after it: the procedure's message says which.
@@ -209,6 +244,7 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
         }
         case 'rolling-back':
           await closeApprovals(state, 'the rollout is rolling back');
+          await closeAsks(state);
           await poster.upsert(rolloutId, 'rollback', thread, rollingBackMessage(state));
           break;
         case 'rolled-back':
@@ -218,6 +254,7 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
           await line(md`:double_vertical_bar: Paused by ${mention(n.by)}.`);
           break;
         case 'resumed':
+          await closeAsks(state);
           await line(md`:arrow_forward: Resumed by ${mention(n.by)}.`);
           break;
         case 'promote-now':
@@ -252,12 +289,14 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
         }
         case 'aborted':
           await closeApprovals(state, 'the rollout was aborted');
+          await closeAsks(state);
           // An abort with traffic ran the rollback procedure: its message ends where it ended.
           if (state.rollback) await poster.update(rolloutId, 'rollback', rollingBackMessage(state));
           await line(md`:no_entry_sign: Aborted by ${mention(n.by)}${n.reason ? md`: ${n.reason}` : ''}.`);
           break;
         case 'failed':
           await closeApprovals(state, 'the rollout failed');
+          await closeAsks(state);
           await line(md`:x: Failed: ${n.reason}`);
           break;
         default:

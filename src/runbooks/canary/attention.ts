@@ -1,8 +1,9 @@
 import { effectFailed, redo } from '../in-flight.ts';
 import { driveRollback } from '../rollback.ts';
-import { addMs, earliest, note } from '../timeline.ts';
+import { addMs, earliest, msBetween, note } from '../timeline.ts';
 import type { StepContext } from '../types.ts';
-import { passStage, requestApproval, runChecks, scheduleTick, shift } from './procedure.ts';
+import { decideAsk } from './advisory.ts';
+import { afterChecks, passStage, requestApproval, runChecks, scheduleTick, shift } from './procedure.ts';
 import {
   type CanaryDraft,
   current,
@@ -40,6 +41,7 @@ export function resumeAttention(d: CanaryDraft, e: Ev<'resume'>, ctx: StepContex
   const hold = s.hold?.kind === 'attention' ? s.hold : undefined;
   const cause = hold?.cause;
   if (cause === 'gate-failed') return 'a gate failed: roll back (or abort); the rollout does not go on';
+  if (cause === 'advisory-failed' && hold) return continuePastAdvisory(d, e, ctx, hold);
   const stage = current(s);
   s.hold = undefined;
   note(s, e.at, `resumed (${cause ?? 'needs attention'})`, e.by);
@@ -83,4 +85,32 @@ export function resumeAttention(d: CanaryDraft, e: Ev<'resume'>, ctx: StepContex
       s.status = hold?.from ?? 'needs-attention';
       return redo(d) ? undefined : 'nothing to resume';
   }
+}
+
+/**
+ * Continue past a failed advisory gate (the approver's click; send.ts checked who): the gate is waived for
+ * the rest of the stage, and the stage goes on where it stopped. The wait for the click does not count
+ * towards the watch window, as a pause does not.
+ */
+function continuePastAdvisory(
+  d: CanaryDraft,
+  e: Ev<'resume'>,
+  ctx: StepContext,
+  hold: { at: string; from: string },
+): Outcome {
+  const s = d.s;
+  const ask = decideAsk(s, 'continue', e.by, e.at);
+  s.hold = undefined;
+  note(s, e.at, `continued past advisory ${ask?.gates.join(', ') ?? 'gate'}`, e.by);
+  notify(d, { kind: 'resumed', by: e.by });
+  if (hold.from === 'checking') {
+    afterChecks(d, ctx, e.at);
+    return undefined;
+  }
+  s.status = 'watching';
+  const stage = current(s);
+  const waited = Math.max(0, msBetween(hold.at, e.at));
+  if (stage.windowEndsAt !== undefined) stage.windowEndsAt = addMs(stage.windowEndsAt, waited);
+  scheduleTick(d, e.at);
+  return undefined;
 }

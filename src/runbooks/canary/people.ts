@@ -4,9 +4,18 @@ import { cancelRetry } from '../in-flight.ts';
 import { reasonOf } from '../rollback.ts';
 import { addMs, msBetween, note } from '../timeline.ts';
 import type { CanaryState, StepContext } from '../types.ts';
+import { decideAsk, staleAsk } from './advisory.ts';
 import { resumeAttention } from './attention.ts';
 import { inPostPromotion } from './post-promotion-stage.ts';
-import { evaluateGates, finishWatch, passStage, requestApproval, scheduleTick, shift } from './procedure.ts';
+import {
+  evaluateGates,
+  failRollout,
+  finishWatch,
+  passStage,
+  requestApproval,
+  scheduleTick,
+  shift,
+} from './procedure.ts';
 import { startRollback } from './rolling-back.ts';
 import {
   attentionCause,
@@ -51,6 +60,8 @@ export function pause(d: CanaryDraft, e: Ev<'pause'>): Outcome {
 /** Resume from a pause, or from needs-attention (what it does depends on why: attention.ts). */
 export function resume(d: CanaryDraft, e: Ev<'resume'>, ctx: StepContext): Outcome {
   const s = d.s;
+  const stale = staleAsk(s, e.advisory);
+  if (stale !== undefined) return stale;
   if (s.status === 'paused') return resumePaused(d, e, ctx);
   if (s.status !== 'needs-attention') return `nothing to resume: the rollout is ${s.status}`;
   return resumeAttention(d, e, ctx);
@@ -99,6 +110,7 @@ export function abort(d: CanaryDraft, e: Ev<'abort'>, ctx: StepContext): Outcome
   }
   // Promoted already: there is nothing to abort, only to keep (done) or to undo (rollback).
   if (inPostPromotion(s)) return afterPromotion(s);
+  decideAsk(s, 'abort', e.by, e.at);
   s.aborted = { by: e.by, at: e.at, ...reasonOf(e.reason) };
   if (hasTraffic(s)) {
     const reason = `aborted: ${e.reason ?? 'no reason given'}`;
@@ -212,6 +224,8 @@ export function endWatch(d: CanaryDraft, e: Ev<'end-watch'>, _ctx: StepContext):
 /** /rollback by a person (or the one click a failed gate asked for). The caller checked the policy. */
 export function rollbackRequested(d: CanaryDraft, e: Ev<'rollback'>, ctx: StepContext): Outcome {
   const s = d.s;
+  const stale = staleAsk(s, e.advisory);
+  if (stale !== undefined) return stale;
   const cause = attentionCause(s);
   if (cause === 'rollback') return 'a rollback is already under way: resume to retry its step';
   const to = e.toRevision ?? s.stableRevision;
@@ -223,6 +237,15 @@ export function rollbackRequested(d: CanaryDraft, e: Ev<'rollback'>, ctx: StepCo
   if (s.canaryRevision === undefined) return 'nothing deployed yet: abort instead';
   // The click a failed gate asked for keeps the gate's reason and trigger.
   const gate = gateFailure(s);
+  // A failed advisory check before any traffic moved: nothing to roll back, the rollout stops there.
+  if (cause === 'advisory-failed' && !hasTraffic(s)) {
+    decideAsk(s, 'roll back', e.by, e.at);
+    s.hold = undefined;
+    note(s, e.at, 'stopped at the advisory check', e.by);
+    return failRollout(d, e.at, `${gate ?? e.reason}; stopped at the advisory click`);
+  }
+  // The click at an advisory gate's ask: the stage failed by that gate, as an enforce one would have.
+  if (decideAsk(s, 'roll back', e.by, e.at)) current(s).verdict = 'fail';
   const reason = gate ?? e.reason;
   startRollback(d, ctx, e.at, {
     trigger: gate === undefined ? 'manual' : 'gate',
@@ -234,7 +257,8 @@ export function rollbackRequested(d: CanaryDraft, e: Ev<'rollback'>, ctx: StepCo
   return undefined;
 }
 
-/** The failed gate's reason, while it waits for its one click (policy 'approve'). */
+/** The failed gate's reason, while it waits for its one click (policy 'approve', or an advisory gate). */
 function gateFailure(s: CanaryState): string | undefined {
-  return attentionCause(s) === 'gate-failed' ? attentionOf(s)?.reason : undefined;
+  const cause = attentionCause(s);
+  return cause === 'gate-failed' || cause === 'advisory-failed' ? attentionOf(s)?.reason : undefined;
 }

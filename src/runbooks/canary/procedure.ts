@@ -1,6 +1,7 @@
 import { formatDuration } from '../../config/duration.ts';
 import { type CanaryRunbook, type Stage, stageAt } from '../../config/runbooks.ts';
 import { judgeStage, type StageJudgement } from '../../gates/judge.ts';
+import { enforcedTicks, failingAlone, withModes } from '../../gates/modes.ts';
 import { renderGate } from '../../gates/render.ts';
 import type { GateResult } from '../../gates/result.ts';
 import { cannotDecide, type GateWait, stageWait, waitText } from '../../gates/time-to-decision.ts';
@@ -11,6 +12,7 @@ import { ask, effectFailed, settle } from '../in-flight.ts';
 import { addMs, earliest, isBefore, latest, note } from '../timeline.ts';
 import { canarySplit, formatSplit, sameSplit } from '../traffic.ts';
 import type { CanaryState, StageProgress, StepContext } from '../types.ts';
+import { askAdvisory, flag, noteShadow } from './advisory.ts';
 import { releasePrevious, removeTagByHand } from './post-promotion.ts';
 import { inPostPromotion } from './post-promotion-stage.ts';
 import { finishRollback, startRollback } from './rolling-back.ts';
@@ -49,6 +51,7 @@ import {
 // "Do not advance if any gate fails": a failing check or gate starts the rollback (rolling-back.ts) at
 // once, or, when the environment's policy says so, asks for one click first. A failing check at stage A
 // fails the rollout instead: nothing served the new revision, so there is nothing to roll back.
+// Only enforce gates decide so; shadow gates are recorded and advisory ones ask (advisory.ts).
 
 // ---------------------------------------------------------------------------------------------------------
 // Stage A (0 %): deploy the new image as a no-traffic revision, then smoke it on its tag URL.
@@ -294,12 +297,20 @@ export function checksDone(d: CanaryDraft, e: Ev<'checks-done'>, ctx: StepContex
   if (s.status !== 'checking' || s.pending?.effect !== 'evaluate') return 'no checks in flight';
   settle(d);
   const stage = current(s);
-  stage.checks = e.results;
-  notify(d, { kind: 'checks', stage: s.stage, results: e.results });
-  const failing = e.results.filter((r) => r.status === 'fail');
-  const erroring = e.results.filter((r) => r.status === 'error');
-  const passed = e.results.filter((r) => r.status === 'pass').length;
-  note(s, e.at, `stage ${stage.name} checks: ${passed} of ${e.results.length} passed`);
+  const results = withModes(e.results, ctx.runbook.gateModes);
+  stage.checks = results;
+  notify(d, { kind: 'checks', stage: s.stage, results });
+  const all = results.filter((r) => r.status === 'fail');
+  const failing = all.filter((r) => r.mode === undefined);
+  const erroring = results.filter((r) => r.status === 'error' && r.mode === undefined);
+  const passed = results.filter((r) => r.status === 'pass').length;
+  note(s, e.at, `stage ${stage.name} checks: ${passed} of ${results.length} passed`);
+  const before = [...(stage.flagged ?? [])];
+  flag(
+    stage,
+    all.map((r) => r.gate),
+  );
+  noteShadow(d, e.at, all, before);
   // A failing check fails the stage; an error means it could not be checked: people decide, as for a
   // gate nobody watches. Inconclusive and skipped (not applicable here) do not hold the stage.
   if (failing.length > 0) {
@@ -312,12 +323,13 @@ export function checksDone(d: CanaryDraft, e: Ev<'checks-done'>, ctx: StepContex
     needsAttention(d, e.at, 'checks-error', `stage ${stage.name}: could not check ${lines(erroring)}`);
     return undefined;
   }
+  if (askAdvisory(d, e.at, 'checks', all)) return undefined;
   afterChecks(d, ctx, e.at);
   return undefined;
 }
 
 /** A stage with gates and a watch window is watched; any other stage passes on its checks. */
-function afterChecks(d: CanaryDraft, ctx: StepContext, at: string): void {
+export function afterChecks(d: CanaryDraft, ctx: StepContext, at: string): void {
   const s = d.s;
   const def = stageDef(ctx, s);
   if (def.gates.length === 0 || def.watch === 0) {
@@ -416,39 +428,48 @@ export function gatesDone(d: CanaryDraft, e: Ev<'gates-done'>, ctx: StepContext)
     if (def.fast && !hurried(s)) due = earliest(due, latest(addMs(evaluatedUntil, def.fast.interval), e.at));
     return end !== undefined && isBefore(evaluatedUntil, end) ? earliest(due, end) : due;
   };
+  const results = withModes(e.results, ctx.runbook.gateModes);
   if (payload.fast) {
     stage.fastTicks = (stage.fastTicks ?? 0) + 1;
     // Nothing failed: nothing to record; the next tick is scheduled (unless paused: resume does it).
-    if (!e.results.some((r) => r.status === 'fail')) {
+    if (!results.some((r) => r.status === 'fail')) {
       if (s.status !== 'paused') scheduleTick(d, next());
       return undefined;
     }
   } else {
     stage.fullTickAt = evaluatedUntil;
   }
-  stage.ticks.push(e.results);
+  stage.ticks.push(results);
   const judged = judge(stage, ctx, evaluatedUntil, hurried(s));
+  // Every gate judged alone, whatever its mode: what would have blocked (shadow, advisory, and the record).
+  const alone = failingAlone(stage.ticks.slice(stage.windowFromTick ?? 0), {
+    failureLimit: ctx.runbook.judge.failureLimit,
+  });
+  const before = [...(stage.flagged ?? [])];
+  flag(stage, [...alone.map((r) => r.gate), ...(judged.verdict === 'fail' ? judged.gates : [])]);
   stage.verdict = judged.verdict;
   const tickNo = stage.ticks.length;
-  const shortfall =
-    judged.verdict === 'continue' ? windowFallsShort(s, e.results, evaluatedUntil) : undefined;
+  const shortfall = judged.verdict === 'continue' ? windowFallsShort(s, results, evaluatedUntil) : undefined;
   if (shortfall) stage.decisionWarnedAt = e.at;
   notify(d, {
     kind: 'gates',
     stage: s.stage,
     tick: tickNo,
-    results: e.results,
+    results,
     verdict: judged.verdict,
     ...(shortfall ? { cannotDecide: shortfall } : {}),
   });
   note(s, e.at, `stage ${stage.name} tick ${tickNo}: ${judged.verdict}, ${judged.reason}`);
   if (shortfall) note(s, e.at, `stage ${stage.name}: ${shortfall.gate} ${waitText(shortfall)}`);
+  noteShadow(d, e.at, alone, before);
 
   // "Trigger rollback immediately if any gate fails": even while paused.
   if (judged.verdict === 'fail') {
     gateFailed(d, ctx, e.at, `stage ${stage.name}: ${judged.reason}`);
     return undefined;
   }
+  // An advisory gate that would have failed the stage asks for one click, even while paused.
+  if (askAdvisory(d, e.at, 'gate', alone)) return undefined;
   // Paused: recorded; the tick after resume judges everything again.
   if (s.status === 'paused') return undefined;
   switch (judged.verdict) {
@@ -500,9 +521,10 @@ function judge(
 ): StageJudgement {
   const end = stage.windowEndsAt;
   const windowComplete = !promoteNow && end !== undefined && !isBefore(evaluatedUntil, end);
+  // Only enforce gates decide: shadow and advisory ones never roll back or hold the stage (modes.ts).
   return judgeStage(
     {
-      ticks: stage.ticks.slice(stage.windowFromTick ?? 0),
+      ticks: enforcedTicks(stage.ticks.slice(stage.windowFromTick ?? 0)),
       windowComplete,
       extensionsUsed: stage.extensionsUsed,
       ...(end !== undefined
@@ -655,7 +677,7 @@ function afterRelease(d: CanaryDraft, at: string): undefined {
 }
 
 /** Stage A's smoke failed on the no-traffic revision: nothing to roll back, the rollout fails. */
-function failRollout(d: CanaryDraft, at: string, reason: string): undefined {
+export function failRollout(d: CanaryDraft, at: string, reason: string): undefined {
   const s = d.s;
   current(s).verdict = 'fail';
   s.status = 'failed';

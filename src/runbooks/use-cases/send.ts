@@ -4,7 +4,7 @@ import { promotingStage } from '../canary/post-promotion-stage.ts';
 import type { PersonEvent, PersonInput, SendResult } from '../engine.ts';
 import type { RolloutFields } from '../executor.ts';
 import { kindOf, type RunbookStateBase } from '../kind.ts';
-import { mayControl, mayRollBack } from '../roles.ts';
+import { mayContinuePastAdvisory, mayControl, mayRollBack } from '../roles.ts';
 import type { CanaryState } from '../types.ts';
 import { auditRefusal, type UseCaseDeps } from './deps.ts';
 import { forwardFreezeRefusal } from './freeze.ts';
@@ -71,6 +71,11 @@ async function permission(
   const environment = deps.config.environments[state.env];
   if (!environment)
     return { ok: false, reason: 'invalid', message: `no environment ${state.env} in the config` };
+  const kind = kindOf(deps.kinds, state.kind);
+  // A click on an advisory gate's ask names it; only a kind that asks so (the canary) takes one.
+  const advisory = (event.type === 'resume' || event.type === 'rollback') && event.advisory !== undefined;
+  if (advisory && !kind.waitsOnAdvisoryGate)
+    return { ok: false, reason: 'invalid', message: `a ${state.kind} has no advisory gate to answer` };
   const person = await deps.personOf(event.type === 'approve' ? event.userId : event.by);
   let check: { ok: true } | { ok: false; reason: string };
   let reason = 'not-allowed';
@@ -118,6 +123,10 @@ async function permission(
         reason: `a rollback you ask for needs ${environment.rollback.approval.required} approval(s) here: ask with /rollback ${state.service} ${state.env} --reason "<why>"`,
       };
     }
+  } else if (event.type === 'resume' && (advisory || kind.waitsOnAdvisoryGate?.(state))) {
+    // Resuming past a failed advisory gate is the stage's approval, not the requester's control. A click
+    // on an ask decided since is checked the same way; the runbook then says what was decided.
+    check = mayContinuePastAdvisory(environment, person, state.requestedBy);
   } else {
     check = mayControl(environment, person, event.type, state.requestedBy);
   }

@@ -1,4 +1,4 @@
-import { withFastTicks } from '../../config/runbooks.ts';
+import { withFastTicks, withGateModes } from '../../config/runbooks.ts';
 import { messageOf } from '../../gates/error-result.ts';
 import { targetOf } from '../effects.ts';
 import type { Engine, StartInput, StartResult } from '../engine.ts';
@@ -93,8 +93,9 @@ export async function startCanary(
   };
   const started = await startAsDeployer(deps, {
     kind: 'canary',
-    // Which gates have a fast signal is the gates' config: pinned with the runbook, like its stages.
-    runbook: withFastTicks(runbook, deps.config.gates),
+    // Which gates have a fast signal, and which only watch (shadow) or ask (advisory), is the gates'
+    // config: pinned with the runbook, like its stages.
+    runbook: withGateModes(withFastTicks(runbook, deps.config.gates), deps.config.gates),
     service,
     env,
     requestedBy: input.requestedBy,
