@@ -1,4 +1,5 @@
 import { differenceInMilliseconds } from 'date-fns';
+import { stageChart } from '../charts/stage-series.ts';
 import type { StageVerdict } from '../gates/judge.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
 import type { Approval, CanaryState, StageProgress } from '../runbooks/types.ts';
@@ -56,6 +57,11 @@ export interface StageSummary {
   checks: GateEvidence[];
   /** Every tick of the stage's gates, earlier windows included. */
   ticks: GateTick[];
+  /**
+   * The file name of the stage's chart (canary vs stable over the watch window), uploaded beside the
+   * report; null when the stage has no gate that compares the canary with stable.
+   */
+  chart: string | null;
 }
 
 export function stageSummaries(state: CanaryState): StageSummary[] {
@@ -90,6 +96,7 @@ function stageSummary(state: CanaryState, stage: StageProgress): StageSummary {
     },
     checks: (stage.checks ?? []).map(gateEvidence),
     ticks: stage.ticks.map((results, i) => ({ tick: i + 1, results: results.map(gateEvidence) })),
+    chart: stageChart(state, stage.index)?.file ?? null,
   };
 }
 
