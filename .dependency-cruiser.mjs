@@ -1,6 +1,6 @@
 // The layering of shiftgate (README, "Layout"), checked by `npm run lint` (its `lint:layers` step):
-// dependencies point inward, bot -> commands -> runbooks -> ports; platform implements the ports; blocks
-// and reports are pure renderers. Each rule says why it exists; any violation fails the lint step.
+// dependencies point inward, bot -> commands -> runbooks -> ports; platform implements the ports; blocks,
+// reports and charts are pure renderers. Each rule says why it exists; any violation fails the lint step.
 //
 // Type-only imports count as imports here: a renderer that imports a store type is tied to the store.
 // The sources are parsed by swc (@swc/core), since TypeScript 7 has no compiler API for dependency-cruiser.
@@ -55,8 +55,27 @@ export default {
         'blocks/ and reports/ are pure functions from state to Block Kit JSON or report text. Reaching ' +
         'into the store or a platform adapter would make a renderer do I/O or depend on how state is kept; ' +
         'the types they render belong to the domain (runbooks, gates, incidents, validation).',
-      from: { path: '^src/(blocks|reports)/' },
+      from: { path: '^src/(blocks|reports|charts)/' },
       to: { path: '^src/(store|platform)/' },
+    },
+    {
+      name: 'chart-drawing-stays-in-charts',
+      severity: 'error',
+      comment:
+        'Vega, Vega-Lite and resvg draw the stage charts (src/charts/png.ts) and nothing else: the engine, ' +
+        'the gates and the message renderers stay free of a drawing library and its native binary. The ' +
+        'Slack side (platform) asks charts/ for a PNG.',
+      from: { path: '^src/', pathNot: '^src/charts/' },
+      to: { path: '(^|node_modules/)(vega|vega-[a-z-]+|@resvg/[a-z-]+)(/|$)' },
+    },
+    {
+      name: 'renderers-name-charts-without-drawing-them',
+      severity: 'error',
+      comment:
+        'blocks/ and reports/ may name a stage chart and its file (charts/stage-series.ts, pure), but ' +
+        'drawing one is I/O-free yet heavy (a layout engine and a rasteriser): the Slack side draws.',
+      from: { path: '^src/(blocks|reports)/' },
+      to: { path: '^src/charts/(png|index)\\.ts$' },
     },
     {
       name: 'src-never-imports-sandbox',

@@ -55,6 +55,7 @@ const EMOJI = {
   construction: '🚧',
   page_facing_up: '📄',
   clipboard: '📋',
+  chart_with_upwards_trend: '📈',
 };
 
 const escapeHtml = (text) =>
@@ -201,6 +202,18 @@ function messageNode(message, { ephemeral = false, inThread = false } = {}) {
   if (message.blocks?.length) for (const block of message.blocks) body.append(blockNode(block, message));
   else if (message.text) body.append(el('div', 'blk', mrkdwn(message.text)));
   for (const file of message.files ?? []) {
+    // Images show in the thread, as Slack previews them (the bot's stage charts).
+    if (/\.png$/i.test(file.name)) {
+      const figure = el('figure', 'image');
+      const img = document.createElement('img');
+      img.src = file.url;
+      img.alt = file.title || file.name;
+      img.dataset.file = file.name;
+      img.loading = 'eager';
+      figure.append(img, el('figcaption', '', escapeHtml(file.title || file.name)));
+      body.append(figure);
+      continue;
+    }
     const f = el(
       'div',
       'file',

@@ -18,7 +18,7 @@ import { blockActionsBody, eventCallbackBody, sendToBot, slashCommandBody } from
 // answer in time fails with "operation_timeout", one it answers with an error with "dispatch_failed".
 // A send the bot did not take (no answer, a non-200) is logged and answered {delivered: false, error},
 // which the page shows.
-// GET /files/:id shows an uploaded file's content (the bot's reports in threads).
+// GET /files/:id shows an uploaded file's content (the bot's reports and stage charts in threads).
 
 /** Slack waits this long for the bot to answer a request. */
 export const SLACK_TIMEOUT_MS = 3_000;
@@ -253,6 +253,13 @@ export async function startPageServer(options: PageOptions): Promise<PageServer>
     if (req.method === 'GET' && file) {
       const found = slack.files().find((f) => f.id === file[1]);
       if (!found) throw new BadRequest(`no file ${file[1]}`);
+      // An image (a stage chart) as its bytes, to show in the thread; any other file as text.
+      if (found.name.endsWith('.png') && found.bytes) {
+        // A file's bytes never change: the page, which redraws the thread every poll, fetches it once.
+        res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'private, max-age=3600' });
+        res.end(Buffer.from(found.bytes));
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
       res.end(found.content);
       return;

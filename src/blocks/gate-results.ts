@@ -3,12 +3,13 @@ import type { StageVerdict } from '../gates/judge.ts';
 import type { GateResult } from '../gates/result.ts';
 import type { CanaryState } from '../runbooks/types.ts';
 import { waitLine } from './decision-wait.ts';
-import { countText, gateLine, tickMarks, troubled } from './gate-lines.ts';
+import { countText, gateLine, gateStats, tickMarks, troubled } from './gate-lines.ts';
 import {
   context,
   escapeText,
   fitting,
   lineSections,
+  link,
   type Mrkdwn,
   md,
   mdJoin,
@@ -20,9 +21,11 @@ import {
 import { plainTitle, windowText } from './rollout-words.ts';
 import { type Clock, nowOf, slackDate } from './time.ts';
 
-// One message per stage and phase in the thread, edited at every tick: every gate's observed value beside
-// its threshold (renderGate), the tick and window, and the verdict. Every gate keeps its line however
-// many there are: lines are shortened to fit Slack's size limit rather than dropped.
+// One message per stage and phase in the thread, edited at every tick: every gate's short line (verdict,
+// observed against threshold, one plain sentence) with its statistics in a context line under it, the
+// tick and window, the verdict, and once the stage ends a link to its chart (posted in the thread by the
+// Slack side). Every gate keeps its line however many there are: lines are shortened to fit Slack's size
+// limit rather than dropped; with very many gates their statistics share one context block.
 
 export type GatePhase = 'checks' | 'gates' | 'rollback-checks';
 
@@ -31,6 +34,8 @@ export interface GateResultsInput {
   tick?: number;
   results: GateResult[];
   verdict?: StageVerdict;
+  /** The stage's chart, once posted into the thread: its file name and, when Slack gave one, its link. */
+  chart?: { file: string; url?: string };
 }
 
 const PHASE: Record<GatePhase, string> = {
@@ -54,6 +59,8 @@ const VERDICT: Record<StageVerdict, string> = {
 const LINE_BUDGET = 8000;
 /** Failing gates whose evidence (query, URL, filter) is shown, so a person can re-run them. */
 const EVIDENCE = 5;
+/** Up to this many gates, each line has its own context line of statistics under it (two blocks each). */
+const INTERLEAVED = 18;
 
 export function gateResultsMessage(
   state: CanaryState,
@@ -98,15 +105,38 @@ function build(
   }
   const perLine = Math.max(80, Math.min(600, Math.floor(budget / Math.max(1, input.results.length))));
   const lines = input.results.map((r) => gateLine(r, perLine));
-  const blocks: KnownBlock[] = [
-    section(mdJoin(heading, '\n')),
-    ...(lines.length > 0 ? lineSections(lines, { maxLine: perLine }) : [section(md`_No gate results._`)]),
-  ];
+  const stats = input.results.map((r) => {
+    const said = gateStats(r);
+    return said ? truncateMrkdwn(md`${escapeText(r.gate)}: ${escapeText(said)}`, perLine) : undefined;
+  });
+  const blocks: KnownBlock[] = [section(mdJoin(heading, '\n'))];
+  if (lines.length === 0) blocks.push(section(md`_No gate results._`));
+  else if (lines.length <= INTERLEAVED) {
+    lines.forEach((line, i) => {
+      blocks.push(section(line));
+      const said = stats[i];
+      if (said) blocks.push(context(said));
+    });
+  } else {
+    blocks.push(...lineSections(lines, { maxLine: perLine }));
+    const said = stats.filter((t): t is Mrkdwn => t !== undefined);
+    if (said.length > 0) blocks.push(context(truncateMrkdwn(mdJoin(said, '\n'), 2900)));
+  }
   const bad = evidence ? troubled(input.results).slice(0, EVIDENCE) : [];
   if (bad.length > 0) {
     blocks.push(
       context(
         ...bad.map((r) => md`${escapeText(r.gate)}: ${truncateMrkdwn(escapeText(oneLine(r.evidence)), 280)}`),
+      ),
+    );
+  }
+  if (input.chart) {
+    const title = `chart of the stage: canary vs stable (${input.chart.file})`;
+    blocks.push(
+      section(
+        input.chart.url
+          ? md`:chart_with_upwards_trend: ${link(input.chart.url, title)}`
+          : md`:chart_with_upwards_trend: The ${title} is in this thread.`,
       ),
     );
   }

@@ -75,6 +75,7 @@ export function waitingResult(
     samples: 0,
     ...details,
     reason: `waiting for Cloud Monitoring's data: none of the window is complete yet${through}`,
+    summary: "Waiting for Cloud Monitoring's data, which arrives minutes late.",
     ...(window.dataThrough ? { dataThrough: window.dataThrough } : {}),
     at: window.ctx.now().toISOString(),
   };

@@ -117,6 +117,9 @@ export function fastSignalResult(name: string, ctx: GateContext, signal: LogSign
     reason: test.reject
       ? `regression vs stable: ${signalText(signal)}`
       : `no regression shown yet: ${signalText(signal)}`,
+    summary: test.reject
+      ? 'The canary draws more than its share of the 5xx in the request logs: worse than stable.'
+      : 'No regression shown in the request logs yet.',
     at,
   };
 }
@@ -137,6 +140,10 @@ export function withLogSignal(result: GateResult, signal: LogSignal | undefined)
       // The logs are the evidence of this failure; the data-complete mark stays Monitoring's.
       evidence: result.status === 'fail' ? result.evidence : signal.evidence,
       reason: result.status === 'fail' && result.reason ? `${result.reason}; and ${why}` : why,
+      summary:
+        result.status === 'fail' && result.summary
+          ? `${result.summary.replace(/\.$/, '')}; the request logs show it too.`
+          : 'The request logs show the canary drawing more than its share of the 5xx: worse than stable.',
     };
   }
   return { ...result, reason: result.reason ? `${result.reason}; ${said}` : said };

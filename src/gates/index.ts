@@ -11,4 +11,12 @@ export {
 export { type BeforeValues, captureBefore, type PrometheusFactory } from './providers/prometheus.ts';
 export { createGateRegistry, type GatePorts, type GateRegistry } from './registry.ts';
 export { formatNumber, renderGate } from './render.ts';
-export type { GateContext, GateOf, GateProvider, GateResult, GateStatus, Quantity } from './result.ts';
+export type {
+  GateContext,
+  GateOf,
+  GatePlot,
+  GateProvider,
+  GateResult,
+  GateStatus,
+  Quantity,
+} from './result.ts';

@@ -12,7 +12,10 @@ import { createSequentialErrorTest, DEFAULT_CONCENTRATION } from './sequential.t
 // bound, which at a stable rate near the bound is most of the time.
 //
 // The lower confidence limit shown beside it is the largest rate the data rules out at alpha (the same
-// test inverted, by bisection): the gate fails exactly when that limit is above the bound.
+// test inverted, by bisection): the gate fails exactly when that limit is above the bound. The upper
+// limit, drawn with it as the stage chart's band (src/charts), is the mirror image: the same test with
+// successes in place of errors rules out rates the data shows the canary to be below. Each edge holds at
+// alpha on its own, so the band as a whole at 2 alpha; only the lower edge decides anything.
 
 export interface RateBoundInput {
   errors: number;
@@ -31,6 +34,8 @@ export interface RateBoundTest {
   pointPercent: number;
   /** The largest rate ruled out at alpha (0 when none is): the lower end of the confidence sequence. */
   lowerPercent: number;
+  /** The smallest rate ruled out from above at alpha (100 when none is): the upper end, for the chart. */
+  upperPercent: number;
   /** Anytime-valid p-value of "the rate is at most the bound". */
   pValue: number;
 }
@@ -50,10 +55,14 @@ export function rateBoundTest(input: RateBoundInput): RateBoundTest {
   const logBf = (p: number) => createSequentialErrorTest(p, k).logBayesFactor(errors, requests - errors);
   const atBound = logBf(boundPercent / 100);
   const pointPercent = (100 * errors) / requests;
+  // Rates above the data: successes drawing more than their share 1 - q rule out every rate from q up.
+  const logBfBelow = (q: number) =>
+    createSequentialErrorTest(1 - q, k).logBayesFactor(requests - errors, errors);
   return {
     above: atBound >= logLine,
     pointPercent,
     lowerPercent: lowerLimit(logBf, logLine, pointPercent / 100) * 100,
+    upperPercent: upperLimit(logBfBelow, logLine, pointPercent / 100) * 100,
     pValue: Math.min(1, Math.exp(-atBound)),
   };
 }
@@ -70,4 +79,19 @@ function lowerLimit(logBf: (p: number) => number, logLine: number, point: number
     else high = mid;
   }
   return Math.exp(low);
+}
+
+/** The smallest q in (point, 1) the mirrored test rejects, by bisection on a log scale; 1 when none is. */
+function upperLimit(logBf: (q: number) => number, logLine: number, point: number): number {
+  const ceiling = 1 - 1e-9;
+  const from = Math.max(point, 1e-9);
+  if (from >= ceiling || logBf(ceiling) < logLine) return 1;
+  let low = Math.log(from);
+  let high = Math.log(ceiling);
+  for (let i = 0; i < 40; i++) {
+    const mid = (low + high) / 2;
+    if (logBf(Math.exp(mid)) >= logLine) high = mid;
+    else low = mid;
+  }
+  return Math.exp(high);
 }

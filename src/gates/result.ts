@@ -41,6 +41,12 @@ export interface GateResult {
   evidence: string;
   /** Why, in words: the rule that broke, why it is inconclusive, the error message. */
   reason?: string;
+  /**
+   * One plain sentence for people, with no statistics: what the verdict means ("The canary's p95 is
+   * more than 20 % above stable's."). Slack's gate lines show it; the figures stay in `reason`, which
+   * goes to the line's context and the report. Absent: the line says it from the status and reason.
+   */
+  summary?: string;
   /** ISO time of the evaluation. */
   at: string;
   /**
@@ -48,6 +54,8 @@ export interface GateResult {
    * window was cut there. The judge waits for it to reach the end of the watch window (judge.ts).
    */
   dataThrough?: string;
+  /** The numbers the stage chart draws beside `observed` and `baseline` (src/charts); see GatePlot. */
+  plot?: GatePlot;
   /**
    * A fail of this result fails the stage at once, whatever the judge's failure limit (seed 003: any
    * increase of a counter such as golden_mismatch). See judge.ts.
@@ -84,6 +92,21 @@ export interface SampleNeed {
    * about the new share, which it is multiplied by).
    */
   traffic: { canary: number; stable: number; from: string; through: string; before?: true };
+}
+
+/**
+ * What a gate that compares the canary with stable over the stage's window adds for the stage chart
+ * (src/charts): the canary's value is `observed`, stable's is `baseline`, and these are the numbers
+ * drawn beside them, in the same unit, at `dataThrough` (or `at`). A few numbers per tick: the chart is
+ * drawn from the ticks the rollout record already keeps, with no read of its own.
+ */
+export interface GatePlot {
+  /** Which panel: the 5xx rate, a latency percentile, errors in the logs per request. */
+  panel: 'error-rate' | 'latency' | 'error-logs';
+  /** What the canary's value must stay under at this tick (the bound, stable's p95 plus 20 %...). */
+  limit?: number;
+  /** The canary's confidence band, [lower, upper] (rate-bound.ts), where the gate judges by one. */
+  band?: [number, number];
 }
 
 /** Everything a gate needs to know about the rollout at the moment it is evaluated. */

@@ -1,11 +1,11 @@
 import type { GateMode } from '../config/gates.ts';
 import { modeOf } from '../gates/modes.ts';
 import { renderGate } from '../gates/render.ts';
-import type { GateResult, GateStatus, Quantity } from '../gates/result.ts';
+import type { GatePlot, GateResult, GateStatus, Quantity } from '../gates/result.ts';
 
 // One gate result as the evidence report carries it: every field the gate returned, with absent values
-// as null (so a reader of summary.json sees the field and knows it had no value), and the one line the
-// thread showed for it, so the report and Slack say the same thing.
+// as null (so a reader of summary.json sees the field and knows it had no value), and its full line with
+// every figure (the thread shows a short form of it, blocks/gate-lines.ts, with the same figures under it).
 
 export interface GateEvidence {
   gate: string;
@@ -24,12 +24,16 @@ export interface GateEvidence {
   /** The query, URL, filter or curl line that reproduces the observation. */
   evidence: string;
   reason: string | null;
+  /** The plain sentence the thread showed beside the verdict; null: the gate gave none. */
+  summary: string | null;
+  /** The numbers the stage's chart drew for this tick (limit, confidence band); null: not charted. */
+  plot: GatePlot | null;
   at: string;
   /** A fail of this result failed the stage at once, whatever the judge's failure limit. */
   failFast: boolean;
   /** enforce, or shadow (never rolls back) or advisory (asks instead of rolling back). */
   mode: GateMode;
-  /** The line the thread showed: observed value first, then the limit and the verdict. */
+  /** The full line: observed value first, baseline and samples, then the limit, the reason and the verdict. */
   line: string;
 }
 
@@ -47,6 +51,8 @@ export function gateEvidence(result: GateResult): GateEvidence {
     latencyMs: result.latencyMs ?? null,
     evidence: result.evidence,
     reason: result.reason ?? null,
+    summary: result.summary ?? null,
+    plot: result.plot ?? null,
     at: result.at,
     failFast: result.failFast === true,
     mode: modeOf(result),

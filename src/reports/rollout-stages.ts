@@ -1,4 +1,5 @@
 import { differenceInMilliseconds } from 'date-fns';
+import { stageChart } from '../charts/stage-series.ts';
 import type { StageVerdict } from '../gates/judge.ts';
 import { isTerminalStatus } from '../runbooks/status.ts';
 import type { AdvisoryAsk, Approval, CanaryState, StageProgress } from '../runbooks/types.ts';
@@ -60,6 +61,11 @@ export interface StageSummary {
   wouldHaveBlocked: string[];
   /** Failed advisory gates that asked people for one click, and what was decided. */
   advisoryAsks: AdvisoryAsk[];
+  /**
+   * The file name of the stage's chart (canary vs stable over the watch window), uploaded beside the
+   * report; null when the stage has no gate that compares the canary with stable.
+   */
+  chart: string | null;
 }
 
 export function stageSummaries(state: CanaryState): StageSummary[] {
@@ -96,6 +102,7 @@ function stageSummary(state: CanaryState, stage: StageProgress): StageSummary {
     ticks: stage.ticks.map((results, i) => ({ tick: i + 1, results: results.map(gateEvidence) })),
     wouldHaveBlocked: stage.flagged ?? [],
     advisoryAsks: stage.asks ?? [],
+    chart: stageChart(state, stage.index)?.file ?? null,
   };
 }
 

@@ -10,9 +10,10 @@ import type { PostPromotionSummary, RolloutSummary } from './rollout-summary.ts'
 
 // SUMMARY.md: the evidence report as a person reads it. A header with the outcome, a table of the fields
 // seed 001 requires (image tag and revision ids, traffic before and after, the rollback command and the
-// stable revision), the smoke checks, then one section per stage (approvals, timings, the checks and every
-// gate tick with its observed value beside its threshold, the judge's verdict), the rollback procedure if
-// one ran, and the bot's timeline. A field with no value says why. summary.json carries the same data.
+// stable revision), the smoke checks, then one section per stage (approvals, timings, its chart, the
+// checks and every gate tick with its observed value beside its threshold, the judge's verdict), the
+// rollback procedure if one ran, and the bot's timeline. A field with no value says why. summary.json
+// carries the same data; the charts are PNG files beside it, named in each stage's `chart`.
 
 export const SUMMARY_MD = 'SUMMARY.md';
 
@@ -160,6 +161,10 @@ function stageSection(stage: StageSummary): string[] {
     out.push(`- Advisory ${ask.gates.map(code).join(', ')} asked at ${ask.at}: ${decided}`);
   }
   out.push('');
+  if (stage.chart) {
+    out.push(`![Stage ${stage.name}: canary vs stable over the watch window](${stage.chart})`, '');
+    out.push(`_${stage.chart}, beside this report: every tick below, drawn._`, '');
+  }
   if (stage.checks.length > 0) out.push('Checks (run once):', '', ...checksTable(stage.checks), '');
   if (stage.ticks.length === 0) {
     out.push('_No gate ticks in this stage._');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { gateLine, gateStats } from '../../src/blocks/gate-lines.ts';
 import { gateResultsMessage } from '../../src/blocks/gate-results.ts';
 import { blockKitProblems } from '../../src/blocks/limits.ts';
-import { formatQuantity, renderGate } from '../../src/gates/render.ts';
+import { formatQuantity } from '../../src/gates/render.ts';
 import type { GateResult, GateStatus } from '../../src/gates/result.ts';
 import { at, buttons, GATES, NOW, result, scenario, textOf, unescapeMrkdwn } from './fixtures.ts';
 
@@ -26,7 +27,12 @@ describe('the gate results message', () => {
       { now: new Date(at(3)) },
     );
     const text = textOf(m);
-    for (const r of results) expect(unescapeMrkdwn(text)).toContain(renderGate(r));
+    for (const r of results) {
+      expect(text).toContain(gateLine(r, 600).text);
+      // The statistics in a context line right under the gate's line.
+      const stats = m.blocks.find((b) => b.type === 'context' && JSON.stringify(b).includes(`${r.gate}: `));
+      if (gateStats(r)) expect(JSON.stringify(stats)).toContain(gateStats(r));
+    }
     expectEveryGate(text, results);
     expect(text).toContain('*Gates of stage B (5 %)*: 5 pass');
     expect(text).toMatch(
@@ -47,7 +53,12 @@ describe('the gate results message', () => {
     ];
     const m = gateResultsMessage(scenario('watching'), 1, { phase: 'checks', results });
     expectEveryGate(textOf(m), results);
-    expect(unescapeMrkdwn(textOf(m))).toContain('could not be measured: logging unavailable: 503: ERROR');
+    const plain = unescapeMrkdwn(textOf(m));
+    expect(plain).toContain(
+      '*sync-token-errors* *ERROR*: sync token errors per request could not be measured (threshold <= 2x stable). The source did not answer',
+    );
+    expect(plain).toContain('sync-token-errors: logging unavailable: 503');
+    expect(plain).toContain('*error-rate* inconclusive: 5xx rate 0.4 % against < 1 %. Needs 100.');
   });
 
   it('names a failure, shows its evidence and the verdict', () => {
@@ -55,9 +66,8 @@ describe('the gate results message', () => {
     const results = state.stages[1]?.ticks.at(-1) ?? [];
     const m = gateResultsMessage(state, 1, { phase: 'gates', results, verdict: 'fail' }, NOW);
     const text = textOf(m);
-    expect(text).toContain(
-      ':x: *latency-p95* p95 latency 412 ms vs stable 300 ms over 5,210 requests (+37.3 %, limit +20 %): FAIL',
-    );
+    expect(text).toContain(':x: *latency-p95* *FAIL*: p95 latency 412 ms against +20 %. Over the limit.');
+    expect(text).toContain('latency-p95: stable 300 ms · +37.3 % · 5,210 requests');
     expect(text).toContain('latency-p95: evidence of latency-p95');
     expect(text).toContain('stage failed');
     expect(text).toContain('Ticks: ✓ ? ✓ ✗');
@@ -100,7 +110,73 @@ describe('the gate results message', () => {
     }));
     const m = gateResultsMessage(scenario('watching'), 1, { phase: 'checks', results });
     expect(blockKitProblems(m)).toEqual([]);
-    for (let i = 0; i < 40; i++) expect(textOf(m)).toContain(`*probe-${i}* GET /healthz 503`);
+    for (let i = 0; i < 40; i++) expect(textOf(m)).toContain(`*probe-${i}* *FAIL*: GET /healthz 503`);
+  });
+
+  it('keeps the line short: verdict, observed against threshold, one sentence; the figures go under it', () => {
+    const rate: GateResult = {
+      ...result('error-rate', 'fail', at(4)),
+      observed: { value: 3.2, unit: '%' },
+      baseline: { value: 0.4, unit: '%' },
+      samples: 5210,
+      samplesUnit: 'canary requests',
+      threshold: '< 1 % (shown at alpha 0.01), no regression vs stable (alpha 0.005)',
+      reason:
+        'not below 1 %: shown at alpha 0.01 (99 % lower limit 2.1 %); and regression vs stable: 40 of 52 5xx on the canary at 5 % traffic, sequential p = 8.2e-5',
+      summary: "The canary's 5xx rate is above 1 %, and worse than stable's.",
+    };
+    const m = gateResultsMessage(scenario('watching'), 1, { phase: 'gates', tick: 4, results: [rate] });
+    const [line, stats] = m.blocks.slice(1, 3);
+    expect(line?.type).toBe('section');
+    const said = unescapeMrkdwn(JSON.stringify(line));
+    expect(said).toContain(
+      ":x: *error-rate* *FAIL*: 5xx rate 3.2 % against < 1 % (shown at alpha 0.01), no regression vs stable (alpha 0.005). The canary's 5xx rate is above 1 %, and worse than stable's.",
+    );
+    expect(said).not.toContain('sequential p');
+    expect(stats?.type).toBe('context');
+    const figures = unescapeMrkdwn(JSON.stringify(stats));
+    for (const part of [
+      'stable 0.4 %',
+      '+700 %',
+      '5,210 canary requests',
+      'lower limit 2.1 %',
+      'sequential p = 8.2e-5',
+    ])
+      expect(figures).toContain(part);
+  });
+
+  it('links the stage chart once it is in the thread, or says it is there when Slack gave no link', () => {
+    const state = scenario('rolling-back');
+    const results = state.stages[1]?.ticks.at(-1) ?? [];
+    const url = 'https://twin.slack.com/files/UBOT/F0TWIN0001/chart-stage-B.png';
+    const linked = gateResultsMessage(state, 1, {
+      phase: 'gates',
+      results,
+      verdict: 'fail',
+      chart: { file: 'chart-stage-B.png', url },
+    });
+    expect(textOf(linked)).toContain(
+      `:chart_with_upwards_trend: <${url}|chart of the stage: canary vs stable (chart-stage-B.png)>`,
+    );
+    const unlinked = gateResultsMessage(state, 1, {
+      phase: 'gates',
+      results,
+      verdict: 'fail',
+      chart: { file: 'chart-stage-B.png', url: 'javascript:alert(1)' },
+    });
+    expect(textOf(unlinked)).not.toContain('<javascript');
+    const noLink = gateResultsMessage(state, 1, {
+      phase: 'gates',
+      results,
+      verdict: 'fail',
+      chart: { file: 'chart-stage-B.png' },
+    });
+    expect(textOf(noLink)).toContain(
+      ':chart_with_upwards_trend: The chart of the stage: canary vs stable (chart-stage-B.png) is in this thread.',
+    );
+    expect(textOf(gateResultsMessage(state, 1, { phase: 'gates', results, verdict: 'fail' }))).not.toContain(
+      'chart_with_upwards_trend',
+    );
   });
 
   it('escapes what gates report', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ACTIONS, decodeValue } from '../../src/blocks/actions.ts';
+import { gateLine } from '../../src/blocks/gate-lines.ts';
 import { blockKitProblems } from '../../src/blocks/limits.ts';
 import { incidentCard, rollingBackMessage } from '../../src/blocks/rollback.ts';
 import { rollbackRequestCard } from '../../src/blocks/rollback-request.ts';
-import { renderGate } from '../../src/gates/render.ts';
 import type { RollbackRequest } from '../../src/runbooks/rollback-requests.ts';
 import {
   actionIds,
@@ -16,7 +16,6 @@ import {
   scenario,
   standalone,
   textOf,
-  unescapeMrkdwn,
 } from './fixtures.ts';
 
 describe('the rollback procedure message', () => {
@@ -39,7 +38,7 @@ describe('the rollback procedure message', () => {
     expect(text).toContain(`:white_check_mark: *2. Traffic back*: Cloud Run reports \`${STABLE}\` 100 %`);
     expect(text).toContain(`:white_check_mark: *3. Verify the split*: \`${STABLE}\` serves 100 %`);
     expect(text).toContain(':x: *4. Health and auth checks*: 1 fail · 1 pass');
-    for (const r of state.rollback?.checks ?? []) expect(unescapeMrkdwn(text)).toContain(renderGate(r));
+    for (const r of state.rollback?.checks ?? []) expect(text).toContain(gateLine(r, 400).text);
     expect(text).toContain('status 200');
     expect(text).toContain('rollback checks on control-00041-old did not pass: auth-session (fail)');
   });

@@ -86,6 +86,9 @@ describe('error-spike', () => {
       observed: { value: 0.4 },
       baseline: { value: 0.1 },
       reason: '12 canary errors vs 57 on stable; spike: more than 2x stable',
+      summary: "The canary logs more than 2x stable's errors per request.",
+      // For the stage chart: the canary must stay under twice stable's errors per request, in %.
+      plot: { panel: 'error-logs', limit: 0.2 },
     });
     expect(renderGate(result)).toMatch(/\(4x, limit 2x stable, from 5 errors; .*\): FAIL$/);
   });

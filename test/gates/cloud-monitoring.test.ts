@@ -85,6 +85,26 @@ describe('error-rate', () => {
     const result = await gates.evaluate('error-rate', ERROR_RATE, context());
     expect(result).toMatchObject({ status: 'fail', observed: { value: 3 } });
     expect(result.reason).toBe('not below 1 %: shown at alpha 0.01 (99 % lower limit 2 %)');
+    expect(result.summary).toBe("The canary's 5xx rate is above 1 %.");
+    // For the stage chart: the bound, and the confidence band whose lower edge is over it.
+    expect(result.plot).toMatchObject({ panel: 'error-rate', limit: 1 });
+    const [low, high] = result.plot?.band ?? [];
+    expect(low).toBeCloseTo(2, 0);
+    expect(low).toBeGreaterThan(1);
+    expect(high).toBeGreaterThan(3);
+    expect(high).toBeLessThan(5);
+  });
+
+  it('gives the chart a band that holds the observed share, under the bound when it passes', async () => {
+    traffic({ errors5xx: 6 }, { errors5xx: 57 });
+    const result = await gates.evaluate('error-rate', ERROR_RATE, context());
+    expect(result.summary).toBe('Under 1 %, and no worse than stable.');
+    const [low, high] = result.plot?.band ?? [];
+    expect(low).toBeLessThan(0.2);
+    expect(high).toBeGreaterThan(0.2);
+    const point = { ...ERROR_RATE, rule: 'point' as const };
+    const literal = await gates.evaluate('error-rate', point, context());
+    expect(literal.plot).toEqual({ panel: 'error-rate', limit: 1 }); // no band without the confidence rule
   });
 
   it('does not fail a share whose excess over the bound is noise (confidence rule)', async () => {
@@ -221,6 +241,8 @@ describe('latency', () => {
       observed: { value: 412 },
       baseline: { value: 300 },
       reason: 'more than 20 % above stable',
+      summary: "The canary's p95 is more than 20 % above stable's.",
+      plot: { panel: 'latency', limit: 360 },
     });
   });
 

@@ -58,6 +58,15 @@ describe('rateBoundTest', () => {
     expect(shown).toMatchObject({ above: true, pointPercent: 3 });
     expect(shown.lowerPercent).toBeGreaterThan(1);
     expect(shown.lowerPercent).toBeLessThan(3);
+    // The upper edge, the chart's band: above the estimate, and narrowing as requests accumulate.
+    expect(shown.upperPercent).toBeGreaterThan(3);
+    const more = rateBoundTest({ errors: 300, requests: 10_000, boundPercent: 1, alpha: ALPHA });
+    expect(more.upperPercent).toBeGreaterThan(3);
+    expect(more.upperPercent - more.lowerPercent).toBeLessThan(shown.upperPercent - shown.lowerPercent);
+    expect(rateBoundTest({ errors: 0, requests: 10_000, boundPercent: 1, alpha: ALPHA })).toMatchObject({
+      lowerPercent: 0,
+      pointPercent: 0,
+    });
     expect(shown.pValue).toBeLessThan(ALPHA);
     const noise = rateBoundTest({ errors: 12, requests: 1_000, boundPercent: 1, alpha: ALPHA });
     expect(noise).toMatchObject({ above: false, pointPercent: 1.2 });

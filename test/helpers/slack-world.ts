@@ -191,7 +191,8 @@ export function useSlackWorld(
     async reportFiles<S>(): Promise<{ summary: S; md: string }> {
       return vi.waitFor(
         () => {
-          const done = slack.files().filter((f) => f.completed);
+          // A canary's stage charts (PNG) come into the thread too, before the report.
+          const done = slack.files().filter((f) => f.completed && !f.name.endsWith('.png'));
           expect(done.map((f) => f.name).sort()).toEqual(['SUMMARY.md', 'summary.json']);
           const byName = Object.fromEntries(done.map((f) => [f.name, f.content ?? '']));
           return { summary: JSON.parse(byName['summary.json'] ?? '') as S, md: byName['SUMMARY.md'] ?? '' };

@@ -45,6 +45,8 @@ async function approveEveryStage(cardTs: string): Promise<void> {
 }
 
 const uploads = () => slack.recorder.requests.filter((r) => r.path.endsWith('files.completeUploadExternal'));
+/** Each gated stage's chart (its error-rate gate compares the canary with stable). */
+const CHARTS = ['chart-stage-B.png', 'chart-stage-C.png', 'chart-stage-D.png', 'chart-stage-E.png'];
 
 describe('a finished canary', () => {
   it("holds summary.json and SUMMARY.md in its thread, with the rollout's own values; once", async () => {
@@ -57,14 +59,17 @@ describe('a finished canary', () => {
     await world.until(s.current.engine, id, (v) => expect(v.status).toBe('promoted'), 15_000);
     const files = await waitFor(() => {
       const done = slack.files().filter((f) => f.completed);
-      expect(done.map((f) => f.name).sort()).toEqual(['SUMMARY.md', 'summary.json']);
+      expect(done.map((f) => f.name).sort()).toEqual([...CHARTS, 'SUMMARY.md', 'summary.json'].sort());
       return Object.fromEntries(done.map((f) => [f.name, f]));
     });
-    // Both files in the card's thread, in one message whose comment names the outcome.
+    // Both files in the card's thread, in one message whose comment names the outcome; each gated
+    // stage's chart before it, posted as the stage ended (so the report's upload does not repeat them).
     const withFiles = slack.thread(card.channel, card.ts).filter((m) => m.files);
-    expect(withFiles).toHaveLength(1);
-    expect(withFiles[0]?.files?.map((f) => f.name).sort()).toEqual(['SUMMARY.md', 'summary.json']);
-    expect(withFiles[0]?.text).toMatch(
+    expect(withFiles.map((m) => m.files?.map((f) => f.name).sort())).toEqual([
+      ...CHARTS.map((c) => [c]),
+      ['SUMMARY.md', 'summary.json'],
+    ]);
+    expect(withFiles.at(-1)?.text).toMatch(
       /^:page_facing_up: Evidence report: \*Promoted\*, web v2\.0\.0 in prod/,
     );
 
@@ -130,6 +135,7 @@ describe('a finished canary', () => {
     await s.current.engine.idle();
     const saved = (await s.current.engine.report(id)) as { state: RunbookState };
     const rebuilt = reportFiles(saved, testConfig()).files;
+    expect(summary.stages.map((st) => st.chart)).toEqual([null, ...CHARTS]);
     expect(rebuilt.map((f) => [f.filename, f.content])).toEqual([
       ['summary.json', files['summary.json']?.content],
       ['SUMMARY.md', files['SUMMARY.md']?.content],
@@ -143,9 +149,9 @@ describe('a finished canary', () => {
       second.side.notify(id, { kind: 'promoted' }),
       first.side.notify(id, { kind: 'promoted' }),
     ]);
-    expect(uploads()).toHaveLength(1);
-    expect(slack.files()).toHaveLength(2);
-    expect(slack.thread(card.channel, card.ts).filter((m) => m.files)).toHaveLength(1);
+    expect(uploads()).toHaveLength(1 + CHARTS.length);
+    expect(slack.files()).toHaveLength(2 + CHARTS.length);
+    expect(slack.thread(card.channel, card.ts).filter((m) => m.files)).toHaveLength(1 + CHARTS.length);
     expect(await first.side.poster.ref(id, REPORT_PURPOSE)).toBeDefined();
   });
 

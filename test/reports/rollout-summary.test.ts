@@ -141,6 +141,8 @@ describe('a promoted rollout', () => {
       latencyMs: null,
       evidence: 'evidence of latency-p95',
       reason: null,
+      summary: null,
+      plot: null,
       at: b?.ticks[0]?.results[0]?.at,
       failFast: false,
       mode: 'enforce',

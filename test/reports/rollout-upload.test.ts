@@ -1,15 +1,19 @@
 import { WebClient } from '@slack/web-api';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSlackTwin } from '../../sandbox/twins/slack/index.ts';
 import { md, textMessage } from '../../src/blocks/message.ts';
 import { createMessageRefs } from '../../src/platform/slack/message-refs.ts';
 import { createPoster, type Poster } from '../../src/platform/slack/poster.ts';
 import { createReportUpload } from '../../src/platform/slack/report-upload.ts';
+import { createStageChartPoster } from '../../src/platform/slack/stage-charts.ts';
 import { rolloutSummary } from '../../src/reports/rollout-summary.ts';
 import { summaryJson } from '../../src/reports/summary-json.ts';
 import { summaryMarkdown } from '../../src/reports/summary-md.ts';
+import type { ReportFile, ReportSink } from '../../src/runbooks/ports/report-sink.ts';
 import type { CanaryState } from '../../src/runbooks/types.ts';
 import { GATES, passing, STABLE, scenario, watching } from '../blocks/fixtures.ts';
+import { watchedStageB } from '../charts/fixtures.ts';
 import { CLOUD_RUN_SERVICE, PROJECT, REGION, SERVICE, testConfig } from '../helpers/engine-world.ts';
 import { useTwins } from '../helpers/msw.ts';
 import { openTestStore } from '../helpers/redis.ts';
@@ -147,5 +151,61 @@ describe('the evidence report in the thread', () => {
         .sort(),
     ).toEqual(['SUMMARY.md', 'summary.json']);
     expect(slack.thread(thread.channel, thread.threadTs)).toHaveLength(2);
+  });
+});
+
+describe('stage charts beside the report', () => {
+  /** A rollout rolled back at stage B, whose gates charted every tick; a sink that keeps what it is given. */
+  function chartedRollout() {
+    const state = asWeb({ ...watchedStageB({ bad: true }), status: 'rolled-back' });
+    const kept: ReportFile[] = [];
+    const sink: ReportSink = {
+      put: async (file) => {
+        kept.push(file);
+        return { url: `https://storage.example/${file.name}`, where: `gs://bucket/${file.name}` };
+      },
+      list: async () => [],
+      get: async () => undefined,
+    };
+    return { state, kept, sink };
+  }
+
+  it('keeps every chart as a PNG beside SUMMARY.md, and uploads one the thread does not have yet', async () => {
+    const { state, kept, sink } = chartedRollout();
+    const store = db.openAnother();
+    const poster = createPoster(client, createMessageRefs(store.redis, store.keys));
+    const upload = createReportUpload({ store, poster, config, log, sinks: async () => sink });
+    await upload(state, await threadOf(poster));
+
+    expect(kept.map((f) => [f.name, f.contentType])).toEqual([
+      ['summary.json', 'application/json'],
+      ['SUMMARY.md', 'text/markdown; charset=utf-8'],
+      ['chart-stage-B.png', 'image/png'],
+    ]);
+    const png = PNG.sync.read(Buffer.from(kept[2]?.content as Uint8Array));
+    expect(png.width).toBeGreaterThan(1000);
+    expect(String(kept[1]?.content)).toContain('](chart-stage-B.png)');
+    // Never posted when the stage ended (here): it joins the report's upload.
+    expect(
+      slack
+        .files()
+        .map((f) => f.name)
+        .sort(),
+    ).toEqual(['SUMMARY.md', 'chart-stage-B.png', 'summary.json']);
+    expect(errors).toEqual([]);
+  });
+
+  it('leaves out of the report upload a chart already posted in the thread when its stage ended', async () => {
+    const { state, kept, sink } = chartedRollout();
+    const store = db.openAnother();
+    const poster = createPoster(client, createMessageRefs(store.redis, store.keys));
+    const thread = await threadOf(poster);
+    const link = await createStageChartPoster({ store, poster, log })(state, 1, thread);
+    expect(link?.file).toBe('chart-stage-B.png');
+    await createReportUpload({ store, poster, config, log, sinks: async () => sink })(state, thread);
+    const [chart, ...report] = slack.files().map((f) => f.name);
+    expect([chart, report.sort()]).toEqual(['chart-stage-B.png', ['SUMMARY.md', 'summary.json']]);
+    // The durable copy has it all the same: SUMMARY.md shows it by that name.
+    expect(kept.map((f) => f.name)).toContain('chart-stage-B.png');
   });
 });

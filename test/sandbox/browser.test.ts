@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
@@ -9,9 +9,9 @@ import { type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
 // sg_provision_chromium installs it): the real sandbox (startSandbox, as `npm run sandbox` runs it), a
 // person typing slash commands and clicking buttons, the bot answering through the Slack twin, traffic
 // split by the Cloud Run twin. Every wait is on a condition (page text, twin state), bounded.
-// Screenshots of the rollout card and the incident thread go to reports/screenshots/. The run's folder
-// (logs, config) is a fresh one under the temp dir, removed after a clean run and kept (and named) after a
-// failure.
+// Screenshots of the rollout card and the incident thread, and the stage charts the bot drew, go to
+// reports/screenshots/. The run's folder (logs, config) is a fresh one under the temp dir, removed after
+// a clean run and kept (and named) after a failure.
 
 const CHROMIUM = process.env.SHIFTGATE_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'reports', 'screenshots');
@@ -112,6 +112,32 @@ async function approveTrain() {
 
 const twinService = () => sandbox.twins.cloudRun.service(sandbox.service);
 
+/** The open thread's last chart of `stage`: shown as an image that loaded, and linked from its gate message. */
+async function expectChart(stage: string) {
+  const image = thread().locator(`img[data-file="chart-stage-${stage}.png"]`).last();
+  await image.waitFor({ timeout: 60_000 });
+  await expect
+    .poll(() => image.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth), {
+      timeout: 15_000,
+    })
+    .toBeGreaterThan(1000);
+  const gates = thread()
+    .locator('.msg', { hasText: `Gates of stage ${stage} ` })
+    .last();
+  await gates.locator('text=chart of the stage').waitFor({ timeout: 15_000 });
+}
+
+/** The bytes of stage `stage`'s latest chart, as the bot uploaded them, into the screenshots folder. */
+async function saveChart(stage: string, name: string) {
+  const src = (await thread()
+    .locator(`img[data-file="chart-stage-${stage}.png"]`)
+    .last()
+    .getAttribute('src')) as string;
+  const bytes = await (await context.request.get(new URL(src, sandbox.pageUrl).toString())).body();
+  expect(bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+  await writeFile(join(ARTIFACTS, name), bytes);
+}
+
 describe('the sandbox through its Slack page', () => {
   it('promotes a good build stage by stage, each shift approved by the approver', async () => {
     await as('Riley');
@@ -143,6 +169,9 @@ describe('the sandbox through its Slack page', () => {
       },
       { timeout: 10_000 },
     );
+    // Each gated stage's chart is in the thread, drawn (its image loaded), and its gate message links it.
+    for (const stage of ['B', 'C', 'D', 'E']) await expectChart(stage);
+    await saveChart('B', 'stage-chart.png');
     await card.screenshot({ path: join(ARTIFACTS, 'rollout-card.png') });
     await page.screenshot({ path: join(ARTIFACTS, 'rollout-thread.png') });
   }, 300_000);
@@ -159,6 +188,13 @@ describe('the sandbox through its Slack page', () => {
 
     await card.locator('text=Rolled back').waitFor({ timeout: 120_000 });
     await card.locator('text=a gate failed at stage B').waitFor();
+    // The failed stage's chart: the canary's 5xx against stable, the bound, and where it failed.
+    await expectChart('B');
+    await saveChart('B', 'stage-chart-failed.png');
+    await thread()
+      .locator('figure.image')
+      .last()
+      .screenshot({ path: join(ARTIFACTS, 'stage-chart-thread.png') });
     expect(twinService().split).toEqual({ [stable]: 100 });
     const incident = message('Incident: demo sandbox');
     await incident.waitFor({ timeout: 30_000 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { delay, HttpResponse, http, type RequestHandler } from 'msw';
 import { type Fault, Recorder } from '../recorder.ts';
 import { channelIdOf, TWIN_APP_ID, TWIN_BOT_ID, TWIN_BOT_USER_ID, TWIN_TEAM_ID } from './ids.ts';
-import { methods, type Workspace } from './methods.ts';
+import { fileJson, methods, type Workspace } from './methods.ts';
 import { createPeople } from './people.ts';
 import { answerResponseUrl } from './respond.ts';
 import {
@@ -18,6 +18,7 @@ import { type Args, fail, ok, rateLimited, readArgs, SlackError, tokenOf } from 
 // the real @slack/web-api WebClient and Bolt talk to through `slackApiUrl: twin.apiUrl`:
 //   POST {apiUrl}{method}          Web API methods (see methods.ts), Slack's {ok, error} answers
 //   POST {origin}/upload/v1/{id}   the upload_url of files.getUploadURLExternal (filesUploadV2's bytes)
+//   GET  {origin}/files/{id}/{name} a file's url_private: its bytes, with the bot token
 //   POST {origin}/response/{id}    response_urls handed out by responseUrl(), for the bot's respond()
 // Faults: failNext(method, 'some_error') answers {ok: false, error} once; {status: 429, retryAfter}
 // answers 429 with Retry-After, which the WebClient waits out before retrying.
@@ -141,6 +142,20 @@ export function createSlackTwin(options: SlackTwinOptions = {}) {
       entry.body = { file_id: file.id, filename: file.name, length: bytes.byteLength };
       Object.assign(file, { bytes, content: new TextDecoder().decode(bytes) });
       return new HttpResponse(`OK - ${bytes.byteLength}`, { headers: { 'Content-Type': 'text/plain' } });
+    }),
+
+    // url_private: a file's bytes, to the bot token only (as Slack asks for its token in Authorization).
+    http.get(`${origin}/files/:fileId/:name`, async ({ request, params }) => {
+      const entry = await recorder.record(request);
+      const injected = await faulted(recorder.takeFault(entry.method, entry.path));
+      if (injected) return injected;
+      if (request.headers.get('authorization') !== `Bearer ${botToken}`) {
+        return new HttpResponse('Unauthorized', { status: 401 });
+      }
+      const file = state.files.get(String(params.fileId));
+      if (!file?.bytes || !file.completed) return new HttpResponse('Not Found', { status: 404 });
+      const type = (fileJson(file, ws) as { mimetype: string }).mimetype;
+      return new HttpResponse(file.bytes.slice().buffer, { headers: { 'Content-Type': type } });
     }),
 
     http.post(`${origin}/response/:id`, async ({ request, params }) => {

@@ -51,14 +51,32 @@ function requireContent(args: Args): { text?: string; blocks?: unknown[] } {
   return found;
 }
 
-const fileJson = (file: TwinFile | undefined, ws: Workspace) =>
+/** What Slack infers from a file's name (the bot sends no filetype). */
+const MIMETYPES: Record<string, [filetype: string, mimetype: string]> = {
+  png: ['png', 'image/png'],
+  json: ['json', 'application/json'],
+  md: ['markdown', 'text/markdown'],
+  tsv: ['text', 'text/tab-separated-values'],
+};
+
+function typeOf(name: string): { filetype: string; mimetype: string } {
+  const [filetype, mimetype] = MIMETYPES[name.split('.').at(-1)?.toLowerCase() ?? ''] ?? [
+    'text',
+    'text/plain',
+  ];
+  return { filetype, mimetype };
+}
+
+export const fileJson = (file: TwinFile | undefined, ws: Workspace) =>
   file && {
     id: file.id,
     name: file.name,
     title: file.title,
     size: file.length,
+    ...typeOf(file.name),
     user: ws.botUserId,
     url_private: `${ws.origin}/files/${file.id}/${encodeURIComponent(file.name)}`,
+    permalink: `${TWIN_WORKSPACE_URL}files/${ws.botUserId}/${file.id}/${encodeURIComponent(file.name)}`,
   };
 
 export function messageJson(m: TwinMessage, ws: Workspace, withMetadata = false): Record<string, unknown> {
@@ -303,6 +321,15 @@ export const methods: Record<string, Method> = {
     const id = `F0TWIN${String(ws.state.files.size + 1).padStart(4, '0')}`;
     ws.state.files.set(id, { id, name, title: name, length, content: '', completed: false });
     return { upload_url: `${ws.origin}/upload/v1/${id}`, file_id: id };
+  },
+
+  // Needs files:read. An upload not completed yet is a file Slack does not show anyone: file_not_found.
+  'files.info': (args, ws) => {
+    const id = str(args, 'file');
+    if (!id) throw invalidArguments('missing required field: file');
+    const file = ws.state.files.get(id);
+    if (!file?.completed) throw new SlackError('file_not_found');
+    return { file: fileJson(file, ws), comments: [], response_metadata: { next_cursor: '' } };
   },
 
   'files.completeUploadExternal': (args, ws) => {

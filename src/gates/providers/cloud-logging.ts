@@ -102,14 +102,31 @@ async function errorSpike(
   const counted = (count: LogCount) => `${formatNumber(count.count)}${count.complete ? '' : '+'}`;
   const seen = `${counted(canary)} canary errors vs ${counted(stable)} on stable`;
   if (requests.canary === 0) {
-    return { ...base, status: 'inconclusive', reason: 'the canary served no requests' };
+    return {
+      ...base,
+      status: 'inconclusive',
+      reason: 'the canary served no requests',
+      summary: 'The canary served no requests yet.',
+    };
   }
+  const chart = { panel: 'error-logs' as const };
   if (requests.stable === 0) {
-    return { ...base, status: 'inconclusive', reason: `${seen}; stable served no requests to compare with` };
+    return {
+      ...base,
+      plot: chart,
+      status: 'inconclusive',
+      reason: `${seen}; stable served no requests to compare with`,
+      summary: 'Stable served no requests to compare with.',
+    };
   }
 
   const stableErrors = stable.count === 0 ? STABLE_ZERO_PRIOR : stable.count;
   const ratio = canary.count / requests.canary / (stableErrors / requests.stable);
+  // The line the canary's errors per request must stay under, in % like `observed`.
+  const limitPercent = Number(
+    ((100 * stableErrors * gate.maxRatioToStable) / requests.stable).toPrecision(4),
+  );
+  const plotted = { ...base, plot: { ...chart, limit: limitPercent } };
   const notes = [seen];
   if (stable.count === 0) {
     notes.push(`stable had none, taken as ${STABLE_ZERO_PRIOR} (ratio ${formatNumber(ratio)}x)`);
@@ -117,25 +134,37 @@ async function errorSpike(
   const lowerBound = (which: string) => `the ${which} count is a lower bound (page bound reached)`;
   const reason = (...more: string[]) => [...notes, ...more].join('; ');
 
+  const cut = 'A count stopped at the page bound, so it cannot judge.';
   if (ratio > gate.maxRatioToStable) {
     if (canary.count < gate.minCount) {
       return {
-        ...base,
+        ...plotted,
         status: 'inconclusive',
         reason: reason(`fewer than the ${formatNumber(gate.minCount)} canary errors that can fail`),
+        summary: `Above ${limit}x stable, but on too few errors to fail.`,
       };
     }
     // A stable count stopped early may hide the errors that would bring the ratio back under the limit.
-    if (!stable.complete) return { ...base, status: 'inconclusive', reason: reason(lowerBound('stable')) };
+    if (!stable.complete) {
+      return { ...plotted, status: 'inconclusive', reason: reason(lowerBound('stable')), summary: cut };
+    }
     return {
-      ...base,
+      ...plotted,
       status: 'fail',
       reason: reason(`spike: more than ${limit}x stable`, ...(canary.complete ? [] : [lowerBound('canary')])),
+      summary: `The canary logs more than ${limit}x stable's errors per request.`,
     };
   }
   // A canary count stopped early may hide the errors that would put the ratio over the limit.
-  if (!canary.complete) return { ...base, status: 'inconclusive', reason: reason(lowerBound('canary')) };
-  return { ...base, status: 'pass', reason: reason(...(stable.complete ? [] : [lowerBound('stable')])) };
+  if (!canary.complete) {
+    return { ...plotted, status: 'inconclusive', reason: reason(lowerBound('canary')), summary: cut };
+  }
+  return {
+    ...plotted,
+    status: 'pass',
+    reason: reason(...(stable.complete ? [] : [lowerBound('stable')])),
+    summary: `No spike: under ${limit}x stable's errors per request.`,
+  };
 }
 
 /**

@@ -108,12 +108,26 @@ async function errorRate(
     evidence: monitoringEvidence(pair.evidence, 'request-count'),
     at: ctx.now().toISOString(),
   };
+  const bound = boundRule(gate, canary.errors5xx, canary.requests, ctx.alpha);
+  const plotted = {
+    ...base,
+    plot: {
+      panel: 'error-rate' as const,
+      limit: gate.belowPercent,
+      ...(bound.band ? { band: bound.band } : {}),
+    },
+  };
   if (canary.requests < gate.minRequests) {
     const sampleNeed = needInWindow(gate.minRequests, pair, window);
-    return { ...base, status: 'inconclusive', reason: tooFew(gate.minRequests), sampleNeed };
+    return {
+      ...plotted,
+      status: 'inconclusive',
+      reason: tooFew(gate.minRequests),
+      summary: TOO_FEW,
+      sampleNeed,
+    };
   }
 
-  const bound = boundRule(gate, canary.errors5xx, canary.requests, ctx.alpha);
   const test = sequential
     ? sequentialErrorTest({
         canaryErrors: canary.errors5xx,
@@ -129,30 +143,47 @@ async function errorRate(
   const reasons: string[] = [];
   if (bound.over) reasons.push(`not below ${formatNumber(gate.belowPercent)} %${bound.said}`);
   if (test?.reject) reasons.push(`regression vs stable: ${share}`);
-  if (reasons.length > 0) return { ...base, status: 'fail', reason: reasons.join('; and ') };
+  const limit = `${formatNumber(gate.belowPercent)} %`;
+  if (reasons.length > 0) {
+    const summary =
+      bound.over && test?.reject
+        ? `The canary's 5xx rate is above ${limit}, and worse than stable's.`
+        : bound.over
+          ? `The canary's 5xx rate is above ${limit}.`
+          : 'The canary draws more than its share of the 5xx: worse than stable.';
+    return { ...plotted, status: 'fail', reason: reasons.join('; and '), summary };
+  }
   const said = [bound.said.replace(/^: /, ''), share].filter((s) => s);
-  return { ...base, status: 'pass', ...(said.length > 0 ? { reason: said.join('; ') } : {}) };
+  const point = (100 * canary.errors5xx) / canary.requests;
+  const summary =
+    point >= gate.belowPercent
+      ? `Over ${limit} in this sample, but not shown to be above it yet.`
+      : `Under ${limit}${test ? ', and no worse than stable' : ''}.`;
+  return { ...plotted, status: 'pass', summary, ...(said.length > 0 ? { reason: said.join('; ') } : {}) };
 }
 
 /**
  * The absolute rule: by default the share must be shown above the bound at alpha (rate-bound.ts), with
  * the lower confidence limit said beside the point estimate; `rule: point` fails on the estimate alone.
+ * `band` is the confidence band the chart draws (none under `rule: point`, or with no request yet).
  */
 function boundRule(
   gate: ErrorRateGate,
   errors: number,
   requests: number,
   alpha: number,
-): { over: boolean; said: string } {
-  const point = (100 * errors) / requests;
-  if (gate.rule === 'point' || !(alpha > 0 && alpha < 1)) {
-    return { over: point >= gate.belowPercent, said: '' };
+): { over: boolean; said: string; band?: [number, number] } {
+  const point = requests > 0 ? (100 * errors) / requests : 0;
+  if (gate.rule === 'point' || !(alpha > 0 && alpha < 1) || requests === 0) {
+    return { over: requests > 0 && point >= gate.belowPercent, said: '' };
   }
   const test = rateBoundTest({ errors, requests, boundPercent: gate.belowPercent, alpha });
+  const band: [number, number] = [rounded(test.lowerPercent), rounded(test.upperPercent)];
   const level = formatNumber(100 * (1 - alpha));
   const lower = `${level} % lower limit ${formatNumber(Number(test.lowerPercent.toPrecision(2)))} %`;
   return {
     over: test.above,
+    band,
     said: test.above
       ? `: shown at alpha ${formatNumber(alpha)} (${lower})`
       : point >= gate.belowPercent
@@ -200,11 +231,16 @@ async function latency(
     gate.maxIncreasePercent !== undefined && stableMs !== undefined
       ? stableMs * (1 + gate.maxIncreasePercent / 100)
       : undefined;
+  const limits = [limitMs, gate.maxMs].filter((l): l is number => l !== undefined);
   const base = {
     gate: name,
     kind: 'cloud-monitoring' as const,
     metric,
     threshold: thresholdText(gate, limitMs),
+    plot: {
+      panel: 'latency' as const,
+      ...(limits.length > 0 ? { limit: rounded(Math.min(...limits)) } : {}),
+    },
     ...(canaryMs !== undefined ? { observed: ms(canaryMs) } : {}),
     ...(stableMs !== undefined ? { baseline: ms(stableMs) } : {}),
     samples: canary.requests,
@@ -214,10 +250,21 @@ async function latency(
   };
   if (canary.requests < gate.minRequests) {
     const sampleNeed = needInWindow(gate.minRequests, pair, window);
-    return { ...base, status: 'inconclusive', reason: tooFew(gate.minRequests), sampleNeed };
+    return {
+      ...base,
+      status: 'inconclusive',
+      reason: tooFew(gate.minRequests),
+      summary: TOO_FEW,
+      sampleNeed,
+    };
   }
   if (canaryMs === undefined) {
-    return { ...base, status: 'inconclusive', reason: `Cloud Monitoring reported no ${key} for the canary` };
+    return {
+      ...base,
+      status: 'inconclusive',
+      reason: `Cloud Monitoring reported no ${key} for the canary`,
+      summary: `No ${key} for the canary yet.`,
+    };
   }
   const noBaseline =
     stableMs === undefined ? `no stable baseline (${formatNumber(stable.requests)} stable requests` : '';
@@ -226,6 +273,7 @@ async function latency(
       ...base,
       status: 'inconclusive',
       reason: `${noBaseline}, fewer than ${formatNumber(gate.minRequests)})`,
+      summary: 'Stable serves too little to compare with.',
     };
   }
 
@@ -235,9 +283,19 @@ async function latency(
   if (noBaseline) reasons.push(`${noBaseline}): judged on ${formatNumber(gate.maxMs ?? 0)} ms only`);
   if (overStable) reasons.push(`more than ${formatNumber(gate.maxIncreasePercent ?? 0)} % above stable`);
   if (overBound) reasons.push(`over the ${formatNumber(gate.maxMs ?? 0)} ms bound`);
+  const increase = `${formatNumber(gate.maxIncreasePercent ?? 0)} %`;
+  const bound = `${formatNumber(gate.maxMs ?? 0)} ms`;
+  const summary = overStable
+    ? `The canary's ${key} is more than ${increase} above stable's${overBound ? ` and over ${bound}` : ''}.`
+    : overBound
+      ? `The canary's ${key} is over ${bound}.`
+      : limitMs !== undefined
+        ? `Within ${increase} of stable${gate.maxMs !== undefined ? ` and under ${bound}` : ''}.`
+        : `Under ${bound}.`;
   return {
     ...base,
     status: overStable || overBound ? 'fail' : 'pass',
+    summary,
     ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
   };
 }
@@ -252,6 +310,11 @@ function thresholdText(gate: LatencyGate, limitMs?: number): string {
   if (gate.maxMs !== undefined) parts.push(`<= ${formatNumber(gate.maxMs)} ms`);
   return parts.join(' and ');
 }
+
+const TOO_FEW = 'Too few canary requests to judge yet.';
+
+/** Four significant digits: enough for a chart, and the record stays small. */
+const rounded = (value: number): number => Number(value.toPrecision(4));
 
 function tooFew(minRequests: number): string {
   return `fewer than the ${formatNumber(minRequests)} canary requests needed to judge`;

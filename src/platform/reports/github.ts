@@ -41,7 +41,7 @@ export interface GithubSinkOptions {
 }
 
 /** git's blob id of the content: what the contents API answers as a file's `sha`. */
-export function gitBlobSha(content: string | Buffer): string {
+export function gitBlobSha(content: string | Uint8Array): string {
   const bytes = Buffer.from(content);
   return createHash('sha1')
     .update(Buffer.concat([Buffer.from(`blob ${bytes.length}\0`), bytes]))

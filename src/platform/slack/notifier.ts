@@ -17,6 +17,7 @@ import { preconditionsMessage } from '../../blocks/preconditions.ts';
 import { humanDuration } from '../../blocks/time.ts';
 import type { ShiftgateConfig } from '../../config/schema.ts';
 import { serviceTarget } from '../../config/target.ts';
+import type { StageVerdict } from '../../gates/judge.ts';
 import type { Logger, Notify } from '../../runbooks/effects.ts';
 import type { RolloutFields } from '../../runbooks/executor.ts';
 import { attentionOf } from '../../runbooks/hold.ts';
@@ -30,11 +31,13 @@ import { advisoryPurpose, approvalPurpose, trainApprovalPurpose } from './approv
 import { failedStepWords } from './attention-words.ts';
 import type { Poster } from './poster.ts';
 import { createReportUpload } from './report-upload.ts';
+import { chartPurpose, createStageChartPoster } from './stage-charts.ts';
 
 // The engine's notifications as Slack messages. One rollout card per rollout in its service's channel,
 // edited as the rollout moves; everything else in the card's thread: one approval request per stage
-// (edited when decided), one gate-results message per stage (edited at every tick), the rollback, and a
-// line for each person's action. Every message is upserted by (rollout, purpose), so a retried or
+// (edited when decided), one gate-results message per stage (edited at every tick; when the stage's
+// watch ends, its chart is posted and the message links it), the rollback, and a line for each person's
+// action. Every message is upserted by (rollout, purpose), so a retried or
 // redriven notification edits what it posted before.
 
 export interface SlackNotifierDeps {
@@ -48,6 +51,9 @@ export interface SlackNotifierDeps {
   ended?: (state: RunbookState) => Promise<void>;
 }
 
+/** Verdicts that end a stage's watch: its chart is posted then. */
+const WATCH_ENDS: ReadonlySet<StageVerdict> = new Set(['pass', 'fail', 'needs-attention', 'inconclusive']);
+
 export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
   const { store, poster, config } = deps;
   const uploadReport = createReportUpload({
@@ -57,6 +63,8 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
     log: deps.log,
     ...(deps.sinks ? { sinks: deps.sinks } : {}),
   });
+
+  const postChart = createStageChartPoster({ store, poster, log: deps.log });
 
   const required = (state: RunbookState) => config.environments[state.env]?.approval.required ?? 1;
 
@@ -115,6 +123,32 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
           : ({ kind: 'superseded', why } as const);
       await poster.update(state.id, approvalPurpose(state, index), approvalDecided(state, index, outcome));
     }
+  }
+
+  /**
+   * A stage ended without a final verdict of its own (promote-now, an abort or a manual rollback while
+   * watching): its chart,
+   * and its gate message edited to link it. A stage whose chart went out with its verdict finds it
+   * recorded and is only linked again.
+   */
+  async function chartEnd(state: CanaryState, index: number, thread: { channel: string; threadTs: string }) {
+    const stage = state.stages[index];
+    const last = stage?.ticks.at(-1);
+    if (!stage || !last) return;
+    if (await poster.ref(state.id, chartPurpose(index, stage.ticks.length))) return; // posted with its verdict
+    const chart = await postChart(state, index, thread);
+    if (!chart) return;
+    await poster.update(
+      state.id,
+      `gates:${index}`,
+      gateResultsMessage(state, index, {
+        phase: 'gates',
+        tick: stage.ticks.length,
+        results: last,
+        ...(stage.verdict ? { verdict: stage.verdict } : {}),
+        chart,
+      }),
+    );
   }
 
   return async (rolloutId, notification, key) => {
@@ -190,17 +224,13 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
             gateResultsMessage(state, n.stage, { phase: 'checks', results: n.results }),
           );
           break;
-        case 'gates':
+        case 'gates': {
+          const input = { phase: 'gates' as const, tick: n.tick, results: n.results, verdict: n.verdict };
           await poster.upsert(
             rolloutId,
             `gates:${n.stage}`,
             thread,
-            gateResultsMessage(state, n.stage, {
-              phase: 'gates',
-              tick: n.tick,
-              results: n.results,
-              verdict: n.verdict,
-            }),
+            gateResultsMessage(state, n.stage, input),
           );
           // Once a stage (the runbook sets it at one tick only): the window cannot decide at this traffic.
           if (n.cannotDecide) {
@@ -211,6 +241,21 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
               cannotDecideMessage(state, n.stage, n.cannotDecide),
             );
           }
+          // The watch ends with this verdict: the stage's chart under the message, which then links it.
+          if (!WATCH_ENDS.has(n.verdict)) break;
+          const chart = await postChart(state, n.stage, thread, n.tick);
+          if (chart) {
+            await poster.update(
+              rolloutId,
+              `gates:${n.stage}`,
+              gateResultsMessage(state, n.stage, { ...input, chart }),
+            );
+          }
+          break;
+        }
+        case 'stage-passed':
+          // promote-now passes a stage on its one tick ('continue'): its chart comes here.
+          await chartEnd(state, n.stage, thread);
           break;
         case 'needs-attention': {
           const attention = attentionOf(state);
@@ -243,6 +288,8 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
           break;
         }
         case 'rolling-back':
+          // A person rolled back while the stage was watched: it ends here (a failing gate charted it).
+          await chartEnd(state, state.stage, thread);
           await closeApprovals(state, 'the rollout is rolling back');
           await closeAsks(state);
           await poster.upsert(rolloutId, 'rollback', thread, rollingBackMessage(state));
@@ -288,6 +335,8 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
           break;
         }
         case 'aborted':
+          // Aborted while watching: the stage ends here, and its chart shows how far it got.
+          await chartEnd(state, state.stage, thread);
           await closeApprovals(state, 'the rollout was aborted');
           await closeAsks(state);
           // An abort with traffic ran the rollback procedure: its message ends where it ended.

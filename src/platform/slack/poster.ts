@@ -39,6 +39,11 @@ export interface Poster {
     upload: { comment?: string; files: readonly AttachedFile[] },
   ): Promise<string>;
   /**
+   * A file's permalink (files.info, scope files:read), for linking an upload from a message; undefined
+   * when Slack will not say (no such file, or the scope is missing).
+   */
+  filePermalink(fileId: string): Promise<string | undefined>;
+  /**
    * Joins a public channel (conversations.join), so Slack delivers its messages to the bot; false where
    * it cannot (a private channel: someone has to invite it).
    */
@@ -50,7 +55,13 @@ export interface Poster {
 export interface AttachedFile {
   filename: string;
   title?: string;
-  content: string;
+  /** Text is sent as UTF-8; bytes (a chart's PNG) as they are. */
+  content: string | Uint8Array;
+}
+
+/** A file's content as the bytes to upload or keep. */
+export function fileBytes(content: AttachedFile['content']): Buffer {
+  return typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content);
 }
 
 export function createPoster(client: WebClient, refs: MessageRefs): Poster {
@@ -174,7 +185,7 @@ export function createPoster(client: WebClient, refs: MessageRefs): Poster {
         ...(where.threadTs ? { thread_ts: where.threadTs } : {}),
         ...(comment ? { initial_comment: comment } : {}),
         file_uploads: files.map((f) => ({
-          file: Buffer.from(f.content, 'utf8'),
+          file: fileBytes(f.content),
           filename: f.filename,
           title: f.title ?? f.filename,
         })),
@@ -202,6 +213,15 @@ export function createPoster(client: WebClient, refs: MessageRefs): Poster {
         return true;
       } catch {
         return false;
+      }
+    },
+
+    async filePermalink(fileId) {
+      try {
+        const answer = await client.files.info({ file: fileId, count: 1 });
+        return answer.file?.permalink;
+      } catch {
+        return undefined;
       }
     },
 

@@ -61,6 +61,7 @@ export function contentTypeOf(filename: string): string {
   if (filename.endsWith('.json')) return 'application/json';
   if (filename.endsWith('.tsv')) return 'text/tab-separated-values; charset=utf-8';
   if (filename.endsWith('.md')) return 'text/markdown; charset=utf-8';
+  if (filename.endsWith('.png')) return 'image/png';
   return 'text/plain; charset=utf-8';
 }
 

@@ -8,6 +8,7 @@ import {
   section,
   truncate,
 } from '../../blocks/message.ts';
+import { renderChartPng, stageCharts } from '../../charts/index.ts';
 import type { ShiftgateConfig } from '../../config/schema.ts';
 import { serviceTarget } from '../../config/target.ts';
 import { messageOf } from '../../gates/error-result.ts';
@@ -25,9 +26,12 @@ import type { PlanEntry, RunbookState } from '../../runbooks/types.ts';
 import type { Store } from '../../store/index.ts';
 import type { AttachedFile, Poster } from './poster.ts';
 import { keepReport } from './report-keep.ts';
+import { chartPurpose } from './stage-charts.ts';
 
 // The evidence report into the rollout's thread when it ends: summary.json and SUMMARY.md as files, in one
-// upload with a short comment naming the outcome. Files have no message size limit to speak of, so a report
+// upload with a short comment naming the outcome. Each stage's chart (a PNG, named in SUMMARY.md and in
+// summary.json's stages) is already in the thread, posted when the stage ended (stage-charts.ts); one that
+// is not joins the report's upload. The durable sink gets every chart beside SUMMARY.md. Files have no message size limit to speak of, so a report
 // of hours of gate ticks goes whole; the comment stays a line.
 //
 // Once per rollout, however many times the ending is notified (a redriven step, two replicas): the upload
@@ -189,15 +193,22 @@ export function createReportUpload(deps: ReportUploadDeps) {
       log.error('evidence report not built', { rolloutId: id, error: messageOf(error) });
       return;
     }
-    // The durable copy first: it is the one that outlives Redis and Slack alike (report-keep.ts).
+    const charts = await chartFiles(state, log);
+    // The durable copy first: it is the one that outlives Redis and Slack alike (report-keep.ts);
+    // SUMMARY.md shows its charts by their names, so they go beside it.
     await keepReport(
       { poster, config, sinks: deps.sinks, log: { error: (m, f) => log.error(m, { rolloutId: id, ...f }) } },
-      { id, envs: [state.env], files: built.files, thread },
+      { id, envs: [state.env], files: [...built.files, ...charts.map((c) => c.file)], thread },
     );
+    // In the thread each stage's chart was posted when the stage ended: only one that is not there yet.
+    const posted = await Promise.all(
+      charts.map((c) => poster.ref(id, chartPurpose(c.stage, c.ticks)).catch(() => undefined)),
+    );
+    const files = [...built.files, ...charts.filter((_, i) => !posted[i]).map((c) => c.file)];
     try {
       await poster.attach(id, REPORT_PURPOSE, thread, {
         comment: built.comment,
-        files: built.files,
+        files,
       });
     } catch (error) {
       // Given back, so the next notification of this ending (a redrive, another replica) tries again.
@@ -214,6 +225,35 @@ export function createReportUpload(deps: ReportUploadDeps) {
         );
     }
   };
+}
+
+/**
+ * Each stage's chart as a PNG beside the report (SUMMARY.md shows them by these names). A chart that
+ * cannot be drawn is left out and logged: the report goes without it rather than not at all.
+ */
+export async function chartFiles(
+  state: RunbookState,
+  log?: Logger,
+): Promise<{ stage: number; ticks: number; file: AttachedFile }[]> {
+  if (state.kind !== 'canary') return [];
+  const files: { stage: number; ticks: number; file: AttachedFile }[] = [];
+  for (const chart of stageCharts(state)) {
+    try {
+      const drawn = await renderChartPng(chart);
+      files.push({
+        stage: chart.stage,
+        ticks: state.stages[chart.stage]?.ticks.length ?? 0,
+        file: { filename: chart.file, title: `${state.id} ${chart.file}`, content: drawn.png },
+      });
+    } catch (error) {
+      log?.error('stage chart not drawn for the report', {
+        rolloutId: state.id,
+        file: chart.file,
+        error: messageOf(error),
+      });
+    }
+  }
+  return files;
 }
 
 /** The upload's comment: one line naming the outcome. */

@@ -8,8 +8,9 @@ export interface ReportFile {
   runId: string;
   /** The file's name inside the run, e.g. `summary.json`, `SUMMARY.md`, `results.tsv`. */
   name: string;
-  content: string;
-  /** e.g. `application/json`, `text/markdown; charset=utf-8`. */
+  /** Text (sent as UTF-8), or bytes: a stage chart's PNG. */
+  content: string | Uint8Array;
+  /** e.g. `application/json`, `text/markdown; charset=utf-8`, `image/png`. */
   contentType: string;
   /** When the report was made (ISO 8601); kept as metadata and in commit messages. */
   at: string;
