@@ -26,12 +26,17 @@ export function needInWindow(needed: number, pair: RevisionPair, window: Complet
     // ctx.window ends at the complete data (baseline.ts completeWindow).
     through: ctx.window.end.toISOString(),
     share: ctx.canaryShare,
-    traffic: {
-      canary: pair.canary.requests,
-      stable: pair.stable.requests,
-      from: pair.window.start.toISOString(),
-      through: pair.window.end.toISOString(),
-    },
+    traffic: trafficOf(pair),
+  };
+}
+
+/** The requests each revision served in the pair's window. */
+function trafficOf(pair: RevisionPair): SampleNeed['traffic'] {
+  return {
+    canary: pair.canary.requests,
+    stable: pair.stable.requests,
+    from: pair.window.start.toISOString(),
+    through: pair.window.end.toISOString(),
   };
 }
 
@@ -62,13 +67,7 @@ export async function needBefore(
     counted: 0,
     through: through.toISOString(),
     share: ctx.canaryShare,
-    traffic: {
-      canary: pair.canary.requests,
-      stable: pair.stable.requests,
-      from: pair.window.start.toISOString(),
-      through: pair.window.end.toISOString(),
-      before: true,
-    },
+    traffic: { ...trafficOf(pair), before: true },
   };
 }
 

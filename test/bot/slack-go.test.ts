@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { ShiftgateConfig } from '../../src/config/schema.ts';
 import type { CanaryState } from '../../src/runbooks/types.ts';
 import { createValidationRecords } from '../../src/validation/records.ts';
@@ -43,16 +43,18 @@ function verdictOf(mode: 'gating' | 'baseline', outcome: 'go' | 'no-go', reason:
   };
 }
 
-async function recordRun(
+/** A finished run over `envs`, `hoursAgo` old, with these verdicts, saved as /validate saves it. */
+async function saveRun(
   id: string,
-  outcome: 'go' | 'no-go',
+  envs: string[],
   hoursAgo: number,
-  mode: 'gating' | 'baseline' = 'gating',
+  mode: 'gating' | 'baseline',
+  verdicts: Pick<ValidationRun, 'verdict' | 'verdicts'>,
 ) {
   const at = new Date(Date.now() - hoursAgo * HOUR).toISOString();
   const run: ValidationRun = {
     id,
-    envs: ['staging'],
+    envs,
     mode,
     requestedBy: REQUESTER,
     status: 'finished',
@@ -61,9 +63,21 @@ async function recordRun(
     targets: [],
     plan: [],
     results: [],
-    verdict: verdictOf(mode, outcome, 'control-health: readyz answered 503'),
+    ...verdicts,
   };
   await createValidationRecords(world.store.redis, world.store.keys).save(run);
+}
+
+/** A run of `/validate staging`. */
+async function recordRun(
+  id: string,
+  outcome: 'go' | 'no-go',
+  hoursAgo: number,
+  mode: 'gating' | 'baseline' = 'gating',
+) {
+  await saveRun(id, ['staging'], hoursAgo, mode, {
+    verdict: verdictOf(mode, outcome, 'control-health: readyz answered 503'),
+  });
 }
 
 /** A run of `/validate staging prod`: staging's own verdict, and prod's a NO-GO (so the whole run's is). */
@@ -73,34 +87,25 @@ async function recordCombinedRun(
   hoursAgo: number,
   mode: 'gating' | 'baseline' = 'gating',
 ) {
-  const at = new Date(Date.now() - hoursAgo * HOUR).toISOString();
-  const run: ValidationRun = {
-    id,
-    envs: ['staging', 'prod'],
-    mode,
-    requestedBy: REQUESTER,
-    status: 'finished',
-    startedAt: at,
-    finishedAt: at,
-    targets: [],
-    plan: [],
-    results: [],
+  await saveRun(id, ['staging', 'prod'], hoursAgo, mode, {
     verdict: verdictOf(mode, 'no-go', 'control-health / readyz (control in prod) failed'),
     verdicts: {
       staging: verdictOf(mode, staging, 'control-health / readyz (control) failed in staging'),
       prod: verdictOf(mode, 'no-go', 'control-health / readyz (control) failed'),
     },
-  };
-  await createValidationRecords(world.store.redis, world.store.keys).save(run);
+  });
 }
 
 const start = (who = REQUESTER, extra = '') =>
   s.command(who, '/canary', `start ${SERVICE} v9.0.0 ${ENV} ${extra}`);
 
 describe('a prod canary needs a recent staging GO', () => {
-  it('is refused with none on record, after a NO-GO, and after a stale GO; nothing is deployed', async () => {
+  beforeEach(async () => {
     world.seed();
     await s.start(goConfig());
+  });
+
+  it('is refused with none on record, after a NO-GO, and after a stale GO; nothing is deployed', async () => {
     const before = world.cloudRun.service(REF).revisions.length;
     expect((await start()).text).toContain('prod needs a GO of the staging validation matrix within 1d');
     expect((await start()).text).toContain('there is none on record');
@@ -118,16 +123,12 @@ describe('a prod canary needs a recent staging GO', () => {
   });
 
   it("counts a run over staging and prod by staging's own verdict; a baseline run over both never counts", async () => {
-    world.seed();
-    await s.start(goConfig());
     // staging all passed, prod failed: a staging GO.
     await recordCombinedRun('val-staging-prod-go', 'go', 3);
     expect((await start()).text).toContain('Started web v9.0.0 in prod');
   });
 
   it('refuses after a run over staging and prod whose staging rows did not pass, and ignores baselines', async () => {
-    world.seed();
-    await s.start(goConfig());
     await recordCombinedRun('val-staging-prod-nogo', 'no-go', 2);
     const refused = await start();
     expect(refused.text).toContain('val-staging-prod-nogo');
@@ -138,15 +139,11 @@ describe('a prod canary needs a recent staging GO', () => {
   });
 
   it('starts after a fresh GO', async () => {
-    world.seed();
-    await s.start(goConfig());
     await recordRun('val-staging-go', 'go', 2);
     expect((await start()).text).toContain('Started web v9.0.0 in prod');
   });
 
   it('an admin may start without a GO, with a reason (audited); a deployer may not', async () => {
-    world.seed();
-    await s.start(goConfig());
     const deployer = await start(REQUESTER, '--without-go "hotfix for the outage"');
     expect(deployer.text).toContain('only admins may start without a GO');
     const admin = await start(ADMIN, '--without-go "hotfix for the outage, staging is down"');
@@ -160,8 +157,6 @@ describe('a prod canary needs a recent staging GO', () => {
   });
 
   it('a NO-GO recorded during the rollout refuses the approval of its last stage', async () => {
-    world.seed();
-    await s.start(goConfig());
     await recordRun('val-staging-go-2', 'go', 1);
     const started = await start();
     const id = /: `([^`]+)`\./.exec(started.text)?.[1] as string;

@@ -27,15 +27,20 @@ const sink = createGcsSink({
   bucket: BUCKET,
 });
 
+/** A replica whose prod keeps its reports in the bucket too. */
+async function startKeepingReports() {
+  const config = testConfig();
+  const prod = config.environments[ENV];
+  if (!prod) throw new Error('no prod');
+  prod.reports = { gcs: { bucket: BUCKET, prefix: 'shiftgate-reports/' } };
+  await s.start(config, { reportSinks: async (env) => (env === ENV ? sink : undefined) });
+}
+
 describe('reports kept beyond Redis', () => {
   it("a rollback's report lands in the bucket, the thread links it, and /report fetches it", async () => {
     storage.reset();
-    const config = testConfig();
-    const prod = config.environments[ENV];
-    if (!prod) throw new Error('no prod');
-    prod.reports = { gcs: { bucket: BUCKET, prefix: 'shiftgate-reports/' } };
     world.seedBadRelease();
-    await s.start(config, { reportSinks: async (env) => (env === ENV ? sink : undefined) });
+    await startKeepingReports();
     const ran = await s.command(
       ON_CALL,
       '/rollback',
@@ -67,12 +72,8 @@ const idOf = (text: string) => /`(incident-[^`]+)`/.exec(text)?.[1] as string;
 describe('incident reports kept beyond Redis', () => {
   it("land in the environment's bucket before the thread's files; the thread links them; /report fetches them", async () => {
     storage.reset();
-    const config = testConfig();
-    const prod = config.environments[ENV];
-    if (!prod) throw new Error('no prod');
-    prod.reports = { gcs: { bucket: BUCKET, prefix: 'shiftgate-reports/' } };
     world.seed();
-    await s.start(config, { reportSinks: async (env) => (env === ENV ? sink : undefined) });
+    await startKeepingReports();
     const id = idOf((await s.command(REQUESTER, '/incident', `open ${SERVICE} checkout 5xx`)).text);
     const card = await s.waitForMessage((m) => buttonsOf(m).some((b) => b.value.includes(id)));
     await s.deliver(slack.people.say(REQUESTER, card.channel, 'pool exhausted, resized', card.ts).delivered);
@@ -110,12 +111,8 @@ describe('incident reports kept beyond Redis', () => {
 
   it('a resolution that died after the sink write and before the Slack upload is finished by resolving again', async () => {
     storage.reset();
-    const config = testConfig();
-    const prod = config.environments[ENV];
-    if (!prod) throw new Error('no prod');
-    prod.reports = { gcs: { bucket: BUCKET, prefix: 'shiftgate-reports/' } };
     world.seed();
-    await s.start(config, { reportSinks: async (env) => (env === ENV ? sink : undefined) });
+    await startKeepingReports();
     const id = idOf((await s.command(REQUESTER, '/incident', `open ${SERVICE} login errors`)).text);
     const card = structuredClone(
       await s.waitForMessage((m) => buttonsOf(m).some((b) => b.value.includes(id))),

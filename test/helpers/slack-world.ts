@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { WebClient } from '@slack/web-api';
 import { http, passthrough, type RequestHandler } from 'msw';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
-import { createSlackTwin } from '../../sandbox/twins/slack/index.ts';
+import { createSlackTwin, type SlackTwin } from '../../sandbox/twins/slack/index.ts';
 import type { DeliveredEvent } from '../../sandbox/twins/slack/people.ts';
 import {
   blockActionsBody,
@@ -100,25 +100,15 @@ export function useSlackWorld(
         ...more.engine,
       });
       const { engine: _engine, ...surfaceMore } = more;
-      const bot = createBot({
-        signingSecret: SIGNING_SECRET,
-        botToken: slack.botToken,
-        slackApiUrl: slack.apiUrl,
-        surface: surfaceOf(side, {
-          config,
-          store: world.store,
-          engine,
-          log,
-          routeSplit: () => world.routeSplitClient,
-          ...surfaceMore,
-        }),
-        notReady: async () => undefined,
+      const surface = surfaceOf(side, {
+        config,
+        store: world.store,
+        engine,
         log,
+        routeSplit: () => world.routeSplitClient,
+        ...surfaceMore,
       });
-      bots.push(bot);
-      const server = await bot.start(0, '127.0.0.1');
-      if (!server) throw new Error('the bot started without an HTTP server');
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
+      const { bot, url } = await startBolt(slack, surface, log, (created) => bots.push(created));
       current = { url, engine, side, bot };
       return current;
     },
@@ -135,29 +125,8 @@ export function useSlackWorld(
 
     /** Types a slash command as `userId` in #deploys; resolves to the HTTP answer and the first reply. */
     async command(userId: string, command: string, text: string, channel = CHANNEL) {
-      const responseUrl = slack.responseUrl(userId, slack.channelId(channel));
-      const body = slashCommandBody({
-        command,
-        text,
-        userId,
-        channelId: slack.channelId(channel),
-        channelName: channel.replace(/^#/, ''),
-        responseUrl,
-      });
-      const response = await sendToBot(api.url, SIGNING_SECRET, body);
-      const ack = await response.text();
-      // A bad input is answered in the ack; good input later, through response_url.
-      if (ack) return { status: response.status, text: (JSON.parse(ack) as { text: string }).text };
-      const reply = await vi.waitFor(
-        () => {
-          const [first] = slack.responses(responseUrl);
-          expect(first).toBeDefined();
-          return first as { text?: string; blocks?: unknown[] };
-        },
-        { timeout: 10_000, interval: 20 },
-      );
-      // What the person reads: the fallback text and every text in the blocks.
-      return { status: response.status, text: [reply.text ?? '', ...textsOf(reply.blocks)].join('\n') };
+      const { status, text: said } = await typeCommand(slack, api.url, { userId, command, text, channel });
+      return { status, text: said };
     },
 
     /** Clicks the button `actionId` of a message the bot posted; resolves to the clicker's reply, if any. */
@@ -218,6 +187,71 @@ export function useSlackWorld(
     },
   };
   return api;
+}
+
+/**
+ * Creates the real Bolt app over `surface` and starts its HTTP receiver on a loopback port. `created` sees
+ * the app before it starts, so a test can stop it whatever happens next.
+ */
+export async function startBolt(
+  slack: SlackTwin,
+  surface: ReturnType<typeof surfaceOf>,
+  log: Logger,
+  created: (bot: Bot) => void = () => {},
+): Promise<{ bot: Bot; url: string }> {
+  const bot = createBot({
+    signingSecret: SIGNING_SECRET,
+    botToken: slack.botToken,
+    slackApiUrl: slack.apiUrl,
+    surface,
+    notReady: async () => undefined,
+    log,
+  });
+  created(bot);
+  const server = await bot.start(0, '127.0.0.1');
+  if (!server) throw new Error('the bot started without an HTTP server');
+  return { bot, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events` };
+}
+
+/**
+ * Types a slash command as `userId` in `channel` (default #deploys), signed as Slack signs it, to the bot
+ * at `url`. A bad input is answered in the ack; good input later, through response_url: resolves to the
+ * HTTP status and what the person reads (the fallback text and every text in the blocks).
+ */
+export async function typeCommand(
+  slack: SlackTwin,
+  url: string,
+  input: { userId: string; command: string; text: string; channel?: string },
+): Promise<{ status: number; ephemeral: boolean; text: string }> {
+  const { userId, command, text, channel = CHANNEL } = input;
+  const responseUrl = slack.responseUrl(userId, slack.channelId(channel));
+  const body = slashCommandBody({
+    command,
+    text,
+    userId,
+    channelId: slack.channelId(channel),
+    channelName: channel.replace(/^#/, ''),
+    responseUrl,
+  });
+  const response = await sendToBot(url, SIGNING_SECRET, body);
+  const ack = await response.text();
+  if (ack) {
+    const parsed = JSON.parse(ack) as { text: string; response_type?: string };
+    return { status: response.status, ephemeral: parsed.response_type === 'ephemeral', text: parsed.text };
+  }
+  const reply = await vi.waitFor(
+    () => {
+      const [first] = slack.responses(responseUrl);
+      expect(first).toBeDefined();
+      return first as { text?: string; blocks?: unknown[]; response_type?: string };
+    },
+    { timeout: 10_000, interval: 20 },
+  );
+  return {
+    status: response.status,
+    ephemeral: reply.response_type === 'ephemeral',
+    text: [reply.text ?? '', ...textsOf(reply.blocks)].join('\n'),
+  };
 }
 
 /** Every text inside Block Kit blocks, in order. */

@@ -1,25 +1,16 @@
-import type { AddressInfo } from 'node:net';
-import { WebClient } from '@slack/web-api';
-import { HttpResponse, http, passthrough } from 'msw';
-import { pino } from 'pino';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createSlackTwin } from '../../sandbox/twins/slack/index.ts';
-import { sendToBot, slashCommandBody } from '../../sandbox/twins/slack/sign.ts';
+import { HttpResponse, http } from 'msw';
+import { describe, expect, it, vi } from 'vitest';
 import type { TwinMessage } from '../../sandbox/twins/slack/state.ts';
 import { createStorageTwin } from '../../sandbox/twins/storage/index.ts';
-import { type Bot, createBot } from '../../src/bot/app.ts';
-import { createEngine } from '../../src/bot/engine.ts';
-import { buildSlackSide, surfaceOf } from '../../src/bot/wiring.ts';
 import type { ShiftgateConfig } from '../../src/config/schema.ts';
 import { reportSinkOf } from '../../src/platform/reports/index.ts';
 import { TSV_COLUMNS } from '../../src/reports/validation-tsv.ts';
-import type { Engine } from '../../src/runbooks/engine.ts';
 import type { ReportSink } from '../../src/runbooks/ports/report-sink.ts';
 import type { UseCaseDeps } from '../../src/runbooks/use-cases/deps.ts';
 import { goRefusal } from '../../src/runbooks/use-cases/go.ts';
 import { createValidationRecords, type ValidationRun } from '../../src/validation/index.ts';
-import { REDIS_URL } from '../helpers/redis.ts';
-import { textsOf } from '../helpers/slack-world.ts';
+import { CHANNEL, textsOf } from '../helpers/slack-world.ts';
+import { runIdOf, useValidationSlack } from './slack-bot.ts';
 import {
   PROD,
   PROD_CONTROL_REVISION,
@@ -44,34 +35,19 @@ import {
 // sinks (Cloud Storage twin, through the real client library; one write when both share a sink), a sink
 // that fails said in the thread without losing the Slack files, and /report fetching the run back.
 
-const SIGNING_SECRET = 'validation-envs-signing-secret-0123';
-const CHANNEL = '#deploys';
 const SHARED = 'shiftgate-reports-shared';
 const STAGING_BUCKET = 'shiftgate-reports-staging';
 const PROD_BUCKET = 'shiftgate-reports-prod';
-const slack = createSlackTwin();
 const storage = createStorageTwin({ buckets: [SHARED, STAGING_BUCKET, PROD_BUCKET] });
-const world = useValidationWorld('validation-envs', [
-  ...slack.handlers,
-  ...storage.handlers,
-  ...prodServices.handlers,
-  http.all(/^http:\/\/127\.0\.0\.1:\d+\//, () => passthrough()),
-]);
-const log = pino({ level: 'silent' });
-let client: WebClient;
-let running: { bot: Bot; engine: Engine; url: string } | undefined;
-
-beforeAll(() => {
-  client = new WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
-});
-afterEach(async () => {
-  if (running) {
-    await running.bot.stop().catch(() => {});
-    await running.engine.close({ force: true }).catch(() => {});
-  }
-  running = undefined;
-  slack.reset();
-  storage.reset();
+const {
+  slack,
+  world,
+  start,
+  type: typeAs,
+  verdictCard,
+} = useValidationSlack((handlers) => useValidationWorld('validation-envs', handlers), {
+  handlers: [...storage.handlers, ...prodServices.handlers],
+  reset: () => storage.reset(),
 });
 
 /** Each environment's sink as the bot builds it (platform.ts): from its `reports` config, once. */
@@ -91,81 +67,13 @@ function sinksOf(config: ShiftgateConfig) {
   };
 }
 
-async function startBot(config: ShiftgateConfig) {
-  const reportSinks = sinksOf(config);
-  const side = buildSlackSide({ config, store: world.store, client, log, sinks: reportSinks });
-  const engine = createEngine({
-    store: world.store,
-    redisUrl: REDIS_URL,
-    cloudRun: world.ports.cloudRun,
-    gates: world.ports.gates,
-    config,
-    notify: side.notify,
-    worker: { start: false },
-    sweep: { intervalMs: 0 },
-  });
-  const bot = createBot({
-    signingSecret: SIGNING_SECRET,
-    botToken: slack.botToken,
-    slackApiUrl: slack.apiUrl,
-    surface: surfaceOf(side, {
-      config,
-      store: world.store,
-      engine,
-      log,
-      validation: world.ports,
-      reportSinks,
-    }),
-    notReady: async () => undefined,
-    log,
-  });
-  const server = await bot.start(0, '127.0.0.1');
-  if (!server) throw new Error('no HTTP server');
-  running = { bot, engine, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events` };
-  return running;
-}
+const startBot = (config: ShiftgateConfig) => start(config, sinksOf(config));
 
 /** Types `/<command> <text>` as `userId` in #deploys: the ack's text, or the first reply's. */
-async function type(userId: string, text: string, command = '/validate'): Promise<string> {
-  const channelId = slack.channelId(CHANNEL);
-  const responseUrl = slack.responseUrl(userId, channelId);
-  const body = slashCommandBody({
-    command,
-    text,
-    userId,
-    channelId,
-    channelName: CHANNEL.slice(1),
-    responseUrl,
-  });
-  const response = await sendToBot((running as { url: string }).url, SIGNING_SECRET, body);
-  expect(response.status).toBe(200);
-  const ack = await response.text();
-  if (ack) return (JSON.parse(ack) as { text: string }).text;
-  const reply = await vi.waitFor(
-    () => {
-      const [first] = slack.responses(responseUrl);
-      expect(first).toBeDefined();
-      return first as { text?: string; blocks?: unknown[] };
-    },
-    { timeout: 10_000, interval: 20 },
-  );
-  return [reply.text ?? '', ...textsOf(reply.blocks)].join('\n');
-}
+const type = async (userId: string, text: string, command?: string) =>
+  (await typeAs(userId, text, command)).text;
 
-const runIdOf = (text: string) => /`(val-[^`]+)`/.exec(text)?.[1] as string;
-
-function finishedCard(runId: string): Promise<TwinMessage> {
-  return vi.waitFor(
-    () => {
-      const card = slack
-        .channel(slack.channelId(CHANNEL))
-        .find((m) => JSON.stringify(m.blocks).includes(runId) && /: (GO|NO-GO|BASELINE)/.test(m.text));
-      expect(card, 'the card with its verdict').toBeDefined();
-      return card as TwinMessage;
-    },
-    { timeout: 20_000, interval: 25 },
-  );
-}
+const finishedCard = (runId: string) => verdictCard(runId, /: (GO|NO-GO|BASELINE)/, 20_000);
 
 /** The files in the card's thread once both are uploaded, by name. */
 function threadFiles(card: TwinMessage) {

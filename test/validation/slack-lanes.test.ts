@@ -1,19 +1,7 @@
-import type { AddressInfo } from 'node:net';
-import { WebClient } from '@slack/web-api';
-import { http, passthrough } from 'msw';
-import { pino } from 'pino';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createSlackTwin } from '../../sandbox/twins/slack/index.ts';
-import { sendToBot, slashCommandBody } from '../../sandbox/twins/slack/sign.ts';
-import type { TwinMessage } from '../../sandbox/twins/slack/state.ts';
-import { type Bot, createBot } from '../../src/bot/app.ts';
-import { createEngine } from '../../src/bot/engine.ts';
-import { buildSlackSide, surfaceOf } from '../../src/bot/wiring.ts';
+import { describe, expect, it, vi } from 'vitest';
 import { TSV_COLUMNS, unescapeTsv } from '../../src/reports/validation-tsv.ts';
-import type { Engine } from '../../src/runbooks/engine.ts';
 import { ACCESS_TOKEN } from '../helpers/fake-control-service.ts';
-import { REDIS_URL } from '../helpers/redis.ts';
-import { textsOf } from '../helpers/slack-world.ts';
+import { CHANNEL, textsOf } from '../helpers/slack-world.ts';
 import {
   BACKUP_BUCKET,
   BACKUP_PREFIX,
@@ -23,92 +11,20 @@ import {
   REPO,
   useLanesWorld,
 } from './lanes-world.ts';
+import { runIdOf, useValidationSlack } from './slack-bot.ts';
 import { DEPLOYER, PROJECT } from './world.ts';
 
 // /validate with the external-ci, runtime-smoke and backup lanes, through Slack alone: signed slash
 // commands with --phase, --sha and --image to the real Bolt receiver, the matrix run against the Cloud
 // Build, GitHub, Cloud Storage and service twins, the card and files read back from the Slack twin.
 
-const SIGNING_SECRET = 'validation-lanes-signing-secret-0123';
-const CHANNEL = '#deploys';
-const slack = createSlackTwin();
-const world = useLanesWorld('validation-slack-lanes', [
-  ...slack.handlers,
-  http.all(/^http:\/\/127\.0\.0\.1:\d+\//, () => passthrough()),
-]);
-const log = pino({ level: 'silent' });
-let client: WebClient;
-let running: { bot: Bot; engine: Engine; url: string } | undefined;
+const { slack, world, start, type, verdictCard } = useValidationSlack((handlers) =>
+  useLanesWorld('validation-slack-lanes', handlers),
+);
 
-beforeAll(() => {
-  client = new WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
-});
-afterEach(async () => {
-  if (running) {
-    await running.bot.stop().catch(() => {});
-    await running.engine.close({ force: true }).catch(() => {});
-  }
-  running = undefined;
-  slack.reset();
-});
-
-async function startBot(config = lanesConfig()) {
-  const side = buildSlackSide({ config, store: world.store, client, log });
-  const engine = createEngine({
-    store: world.store,
-    redisUrl: REDIS_URL,
-    cloudRun: world.ports.cloudRun,
-    gates: world.ports.gates,
-    config,
-    notify: side.notify,
-    worker: { start: false },
-    sweep: { intervalMs: 0 },
-  });
-  const bot = createBot({
-    signingSecret: SIGNING_SECRET,
-    botToken: slack.botToken,
-    slackApiUrl: slack.apiUrl,
-    surface: surfaceOf(side, { config, store: world.store, engine, log, validation: world.ports }),
-    notReady: async () => undefined,
-    log,
-  });
-  const server = await bot.start(0, '127.0.0.1');
-  if (!server) throw new Error('no HTTP server');
-  running = { bot, engine, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events` };
-}
-
+const startBot = () => start(lanesConfig());
 /** Types `/validate <text>` as the deployer in #deploys: the ack's text, or the first reply's. */
-async function validate(text: string): Promise<{ ephemeral: boolean; text: string }> {
-  const channelId = slack.channelId(CHANNEL);
-  const responseUrl = slack.responseUrl(DEPLOYER, channelId);
-  const body = slashCommandBody({
-    command: '/validate',
-    text,
-    userId: DEPLOYER,
-    channelId,
-    channelName: CHANNEL.slice(1),
-    responseUrl,
-  });
-  const response = await sendToBot((running as { url: string }).url, SIGNING_SECRET, body);
-  expect(response.status).toBe(200);
-  const ack = await response.text();
-  if (ack) {
-    const parsed = JSON.parse(ack) as { text: string; response_type?: string };
-    return { ephemeral: parsed.response_type === 'ephemeral', text: parsed.text };
-  }
-  const reply = await vi.waitFor(
-    () => {
-      const [first] = slack.responses(responseUrl);
-      expect(first).toBeDefined();
-      return first as { text?: string; blocks?: unknown[]; response_type: string };
-    },
-    { timeout: 10_000, interval: 20 },
-  );
-  return {
-    ephemeral: reply.response_type === 'ephemeral',
-    text: [reply.text ?? '', ...textsOf(reply.blocks)].join('\n'),
-  };
-}
+const validate = (text: string) => type(DEPLOYER, text);
 
 /** results.tsv back into rows of named fields. */
 function readTsv(text: string): Record<string, string>[] {
@@ -118,22 +34,9 @@ function readTsv(text: string): Record<string, string>[] {
   );
 }
 
-const runIdOf = (text: string) => /`(val-[^`]+)`/.exec(text)?.[1] as string;
-
 /** The card once edited to a verdict, and the run's files in its thread. */
 async function finished(runId: string) {
-  const card = await vi.waitFor(
-    () => {
-      const found = slack
-        .channel(slack.channelId(CHANNEL))
-        .find(
-          (m) => JSON.stringify(m.blocks).includes(runId) && /Validation of staging: (GO|NO-GO)/.test(m.text),
-        );
-      expect(found, 'the card with its verdict').toBeDefined();
-      return found as TwinMessage;
-    },
-    { timeout: 15_000, interval: 25 },
-  );
+  const card = await verdictCard(runId, /Validation of staging: (GO|NO-GO)/);
   const files = await vi.waitFor(() => {
     const found = slack.files().filter((f) => f.thread_ts === card.ts);
     expect(found).toHaveLength(2);

@@ -1,125 +1,24 @@
-import type { AddressInfo } from 'node:net';
-import { WebClient } from '@slack/web-api';
-import { HttpResponse, http, passthrough } from 'msw';
-import { pino } from 'pino';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createSlackTwin } from '../../sandbox/twins/slack/index.ts';
-import { sendToBot, slashCommandBody } from '../../sandbox/twins/slack/sign.ts';
+import { HttpResponse, http } from 'msw';
+import { describe, expect, it, vi } from 'vitest';
 import type { TwinMessage } from '../../sandbox/twins/slack/state.ts';
-import { type Bot, createBot } from '../../src/bot/app.ts';
-import { createEngine } from '../../src/bot/engine.ts';
-import { buildSlackSide, surfaceOf } from '../../src/bot/wiring.ts';
 import { TSV_COLUMNS } from '../../src/reports/validation-tsv.ts';
-import type { Engine } from '../../src/runbooks/engine.ts';
 import type { ValidationRun } from '../../src/validation/index.ts';
-import { REDIS_URL } from '../helpers/redis.ts';
-import { textsOf } from '../helpers/slack-world.ts';
+import { CHANNEL, textsOf } from '../helpers/slack-world.ts';
+import { runIdOf, useValidationSlack } from './slack-bot.ts';
 import { DEPLOYER, matrixConfig, OUTSIDER, RUNTIME_URL, useValidationWorld } from './world.ts';
 
 // /validate through Slack alone: signed slash commands to the real Bolt receiver, the card and the files
 // read back from the Slack twin, the matrix run against the Cloud Run, Logging and service twins.
 
-const SIGNING_SECRET = 'validation-signing-secret-0123456789';
-const CHANNEL = '#deploys';
-const slack = createSlackTwin();
-const world = useValidationWorld('validation-slack', [
-  ...slack.handlers,
-  http.all(/^http:\/\/127\.0\.0\.1:\d+\//, () => passthrough()),
-]);
-const log = pino({ level: 'silent' });
-let client: WebClient;
-let running: { bot: Bot; engine: Engine; url: string } | undefined;
+const { slack, world, start, type, verdictCard } = useValidationSlack((handlers) =>
+  useValidationWorld('validation-slack', handlers),
+);
 
-beforeAll(() => {
-  client = new WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
-});
-afterEach(async () => {
-  if (running) {
-    await running.bot.stop().catch(() => {});
-    await running.engine.close({ force: true }).catch(() => {});
-  }
-  running = undefined;
-  slack.reset();
-});
-
-async function startBot(config = matrixConfig()) {
-  const side = buildSlackSide({ config, store: world.store, client, log });
-  const engine = createEngine({
-    store: world.store,
-    redisUrl: REDIS_URL,
-    cloudRun: world.ports.cloudRun,
-    gates: world.ports.gates,
-    config,
-    notify: side.notify,
-    worker: { start: false },
-    sweep: { intervalMs: 0 },
-  });
-  const bot = createBot({
-    signingSecret: SIGNING_SECRET,
-    botToken: slack.botToken,
-    slackApiUrl: slack.apiUrl,
-    surface: surfaceOf(side, { config, store: world.store, engine, log, validation: world.ports }),
-    notReady: async () => undefined,
-    log,
-  });
-  const server = await bot.start(0, '127.0.0.1');
-  if (!server) throw new Error('no HTTP server');
-  running = { bot, engine, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events` };
-  return running;
-}
-
-/** Types `/validate <text>` as `userId` in #deploys: the ack's text, or the first reply's. */
-async function validate(userId: string, text: string): Promise<{ ephemeral: boolean; text: string }> {
-  const channelId = slack.channelId(CHANNEL);
-  const responseUrl = slack.responseUrl(userId, channelId);
-  const body = slashCommandBody({
-    command: '/validate',
-    text,
-    userId,
-    channelId,
-    channelName: CHANNEL.slice(1),
-    responseUrl,
-  });
-  const response = await sendToBot((running as { url: string }).url, SIGNING_SECRET, body);
-  expect(response.status).toBe(200);
-  const ack = await response.text();
-  if (ack) {
-    const parsed = JSON.parse(ack) as { text: string; response_type?: string };
-    return { ephemeral: parsed.response_type === 'ephemeral', text: parsed.text };
-  }
-  const reply = await vi.waitFor(
-    () => {
-      const [first] = slack.responses(responseUrl);
-      expect(first).toBeDefined();
-      return first as { text?: string; blocks?: unknown[]; response_type: string };
-    },
-    { timeout: 10_000, interval: 20 },
-  );
-  return {
-    ephemeral: reply.response_type === 'ephemeral',
-    text: [reply.text ?? '', ...textsOf(reply.blocks)].join('\n'),
-  };
-}
-
-const runIdOf = (text: string) => /`(val-[^`]+)`/.exec(text)?.[1] as string;
+const startBot = () => start(matrixConfig());
+const validate = (userId: string, text: string) => type(userId, text);
 
 /** The card once edited to a verdict. */
-function finishedCard(runId: string): Promise<TwinMessage> {
-  return vi.waitFor(
-    () => {
-      const card = slack
-        .channel(slack.channelId(CHANNEL))
-        .find(
-          (m) =>
-            JSON.stringify(m.blocks).includes(runId) &&
-            /Validation of staging: (GO|NO-GO|BASELINE)/.test(m.text),
-        );
-      expect(card, 'the card with its verdict').toBeDefined();
-      return card as TwinMessage;
-    },
-    { timeout: 15_000, interval: 25 },
-  );
-}
+const finishedCard = (runId: string) => verdictCard(runId, /Validation of staging: (GO|NO-GO|BASELINE)/);
 
 describe('/validate through Slack', () => {
   it('a replica stopped during a run finishes it first: files in the thread, card edited', async () => {

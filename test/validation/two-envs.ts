@@ -2,22 +2,18 @@ import type { ReportsConfig } from '../../src/config/environments.ts';
 import { type ShiftgateConfig, shiftgateConfig } from '../../src/config/schema.ts';
 import { createFakeControlService } from '../helpers/fake-control-service.ts';
 import {
-  ADMIN,
-  APPROVER,
+  CONTROL_BASE,
   CONTROL_IMAGE,
-  CONTROL_REF,
-  CONTROL_REVISION,
   CONTROL_SERVICE,
   CONTROL_URL,
-  DEPLOYER,
-  JOB_REF,
+  HEALTH_GATES,
   MIGRATE_JOB,
-  OLD_RUNTIME_IMAGE,
+  PEOPLE,
   PROJECT,
   REGION,
+  RUNBOOKS,
+  RUNTIME_BASE,
   RUNTIME_IMAGE,
-  RUNTIME_REF,
-  RUNTIME_REVISION,
   RUNTIME_SERVICE,
   RUNTIME_URL,
   TOKEN_REF,
@@ -47,11 +43,6 @@ export const prodServices = createFakeControlService([PROD_CONTROL_URL, PROD_RUN
 export function twoEnvConfig(
   reports: { staging?: ReportsConfig; prod?: ReportsConfig; requireGo?: boolean } = {},
 ): ShiftgateConfig {
-  const people = {
-    deployers: { users: [DEPLOYER] },
-    admins: { users: [ADMIN] },
-    approval: { approvers: { users: [APPROVER] }, required: 1 },
-  };
   const lanes = [
     { name: 'control-health', kind: 'gates', services: ['control'], gates: ['healthz', 'readyz'] },
     { name: 'runtime-health', kind: 'gates', services: ['runtime'], gates: ['healthz'] },
@@ -61,12 +52,12 @@ export function twoEnvConfig(
   return shiftgateConfig.parse({
     environments: {
       staging: {
-        ...people,
+        ...PEOPLE,
         validation: { description: 'Staging readiness', lanes },
         ...(reports.staging ? { reports: reports.staging } : {}),
       },
       [PROD]: {
-        ...people,
+        ...PEOPLE,
         validation: { description: 'Production readiness', lanes },
         ...(reports.prod ? { reports: reports.prod } : {}),
         ...(reports.requireGo ? { requireGo: { from: 'staging', within: '1d' } } : {}),
@@ -74,10 +65,7 @@ export function twoEnvConfig(
     },
     services: {
       control: {
-        project: PROJECT,
-        region: REGION,
-        image: 'us-central1-docker.pkg.dev/openagentsgemini/control/control',
-        slackChannel: '#deploys',
+        ...CONTROL_BASE,
         environments: {
           staging: { cloudRunService: CONTROL_SERVICE, publicUrl: CONTROL_URL, accessToken: TOKEN_REF },
           [PROD]: {
@@ -88,10 +76,7 @@ export function twoEnvConfig(
         },
       },
       runtime: {
-        project: PROJECT,
-        region: REGION,
-        image: 'us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime',
-        slackChannel: '#runtime',
+        ...RUNTIME_BASE,
         environments: {
           staging: { cloudRunService: RUNTIME_SERVICE, publicUrl: RUNTIME_URL, migrateJob: MIGRATE_JOB },
           [PROD]: {
@@ -102,31 +87,14 @@ export function twoEnvConfig(
         },
       },
     },
-    runbooks: {
-      canary: {
-        kind: 'canary',
-        stages: [
-          { name: 'A', traffic: 0, approval: false, checks: ['healthz'] },
-          { name: 'B', traffic: 100, checks: ['healthz'] },
-        ],
-      },
-    },
-    gates: {
-      healthz: { kind: 'http', path: '/healthz', expect: { status: 200, maxLatency: '2s' } },
-      readyz: { kind: 'http', path: '/readyz' },
-    },
+    runbooks: RUNBOOKS,
+    gates: HEALTH_GATES,
   });
 }
 
-/** Staging as world.seed() has it, and prod beside it: both healthy, each on its own revisions. */
+/** Staging's services as world.seed() has them, and prod beside them: both healthy, each on its own revisions. */
 export function seedBoth(world: ReturnType<typeof useValidationWorld>): void {
-  world.cloudRun.seedService({ ...CONTROL_REF, image: CONTROL_IMAGE, revision: CONTROL_REVISION });
-  world.cloudRun.seedService({ ...RUNTIME_REF, image: RUNTIME_IMAGE, revision: RUNTIME_REVISION });
-  world.cloudRun.seedJob({
-    ...JOB_REF,
-    image: RUNTIME_IMAGE,
-    executions: [{ outcome: 'succeeded', image: OLD_RUNTIME_IMAGE }, { outcome: 'succeeded' }],
-  });
+  world.seedServices();
   world.cloudRun.seedService({ ...PROD_CONTROL_REF, image: CONTROL_IMAGE, revision: PROD_CONTROL_REVISION });
   world.cloudRun.seedService({ ...PROD_RUNTIME_REF, image: RUNTIME_IMAGE, revision: PROD_RUNTIME_REVISION });
   world.cloudRun.seedJob({ ...PROD_JOB_REF, image: RUNTIME_IMAGE, executions: [{ outcome: 'succeeded' }] });

@@ -43,6 +43,44 @@ export const CONTROL_REF = { project: PROJECT, region: REGION, service: CONTROL_
 export const RUNTIME_REF = { project: PROJECT, region: REGION, service: RUNTIME_SERVICE };
 export const JOB_REF = { project: PROJECT, region: REGION, job: MIGRATE_JOB };
 
+/** Who may do what in every environment of these worlds. */
+export const PEOPLE = {
+  deployers: { users: [DEPLOYER] },
+  admins: { users: [ADMIN] },
+  approval: { approvers: { users: [APPROVER] }, required: 1 },
+};
+
+/** A two-stage canary: validation never runs it, but a config needs a runbook. */
+export const RUNBOOKS = {
+  canary: {
+    kind: 'canary',
+    stages: [
+      { name: 'A', traffic: 0, approval: false, checks: ['healthz'] },
+      { name: 'B', traffic: 100, checks: ['healthz'] },
+    ],
+  },
+};
+
+/** What the control and runtime services are in every environment of these worlds. */
+export const CONTROL_BASE = {
+  project: PROJECT,
+  region: REGION,
+  image: 'us-central1-docker.pkg.dev/openagentsgemini/control/control',
+  slackChannel: '#deploys',
+};
+export const RUNTIME_BASE = {
+  project: PROJECT,
+  region: REGION,
+  image: 'us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime',
+  slackChannel: '#runtime',
+};
+
+/** The control and runtime services' health gates. */
+export const HEALTH_GATES = {
+  healthz: { kind: 'http', path: '/healthz', expect: { status: 200, maxLatency: '2s' } },
+  readyz: { kind: 'http', path: '/readyz' },
+};
+
 export interface MatrixKnobs {
   /** Whether staging's control service has an access token configured; default true. */
   accessToken?: boolean;
@@ -53,11 +91,6 @@ export interface MatrixKnobs {
 
 /** Seed 002's lanes for staging, and `dev` with no matrix. */
 export function matrixConfig(knobs: MatrixKnobs = {}): ShiftgateConfig {
-  const people = {
-    deployers: { users: [DEPLOYER] },
-    admins: { users: [ADMIN] },
-    approval: { approvers: { users: [APPROVER] }, required: 1 },
-  };
   const gatesLane = (name: string, services: string[], gates: string[]) => ({
     name,
     kind: 'gates',
@@ -67,7 +100,7 @@ export function matrixConfig(knobs: MatrixKnobs = {}): ShiftgateConfig {
   return shiftgateConfig.parse({
     environments: {
       [ENV]: {
-        ...people,
+        ...PEOPLE,
         validation: {
           description: 'Cutover readiness (seed 002)',
           lanes: [
@@ -88,14 +121,11 @@ export function matrixConfig(knobs: MatrixKnobs = {}): ShiftgateConfig {
           ],
         },
       },
-      dev: people,
+      dev: PEOPLE,
     },
     services: {
       control: {
-        project: PROJECT,
-        region: REGION,
-        image: 'us-central1-docker.pkg.dev/openagentsgemini/control/control',
-        slackChannel: '#deploys',
+        ...CONTROL_BASE,
         defaultEnvironment: ENV,
         environments: {
           [ENV]: {
@@ -107,27 +137,15 @@ export function matrixConfig(knobs: MatrixKnobs = {}): ShiftgateConfig {
         },
       },
       runtime: {
-        project: PROJECT,
-        region: REGION,
-        image: 'us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime',
-        slackChannel: '#runtime',
+        ...RUNTIME_BASE,
         environments: {
           [ENV]: { cloudRunService: RUNTIME_SERVICE, publicUrl: RUNTIME_URL, migrateJob: MIGRATE_JOB },
         },
       },
     },
-    runbooks: {
-      canary: {
-        kind: 'canary',
-        stages: [
-          { name: 'A', traffic: 0, approval: false, checks: ['healthz'] },
-          { name: 'B', traffic: 100, checks: ['healthz'] },
-        ],
-      },
-    },
+    runbooks: RUNBOOKS,
     gates: {
-      healthz: { kind: 'http', path: '/healthz', expect: { status: 200, maxLatency: '2s' } },
-      readyz: { kind: 'http', path: '/readyz' },
+      ...HEALTH_GATES,
       'manifest-json': {
         kind: 'http',
         target: 'public',
@@ -243,6 +261,14 @@ export function useValidationWorld(label: string, extra: RequestHandler[] = []) 
 
     /** Everything healthy: both services serving one revision, the migration of the runtime's image done. */
     seed(): void {
+      world.seedServices();
+      // A little noise below the error-log limit.
+      logs.addEntries(CONTROL_REVISION, 2, { service: CONTROL_SERVICE, severity: 'ERROR' });
+      logs.addEntries(CONTROL_REVISION, 20, { service: CONTROL_SERVICE, severity: 'INFO' });
+    },
+
+    /** Both services serving one revision and the migration of the runtime's image done, in Cloud Run. */
+    seedServices(): void {
       cloudRun.seedService({ ...CONTROL_REF, image: CONTROL_IMAGE, revision: CONTROL_REVISION });
       cloudRun.seedService({ ...RUNTIME_REF, image: RUNTIME_IMAGE, revision: RUNTIME_REVISION });
       cloudRun.seedJob({
@@ -250,9 +276,6 @@ export function useValidationWorld(label: string, extra: RequestHandler[] = []) 
         image: RUNTIME_IMAGE,
         executions: [{ outcome: 'succeeded', image: OLD_RUNTIME_IMAGE }, { outcome: 'succeeded' }],
       });
-      // A little noise below the error-log limit.
-      logs.addEntries(CONTROL_REVISION, 2, { service: CONTROL_SERVICE, severity: 'ERROR' });
-      logs.addEntries(CONTROL_REVISION, 20, { service: CONTROL_SERVICE, severity: 'INFO' });
     },
 
     /** The runtime's public URL stops answering: a network error, as for a host that is down. */

@@ -1,7 +1,8 @@
 import type { CloudBuildClient } from '@google-cloud/cloudbuild';
 import type { BuildQuery, CiBuild, CloudBuilds } from '../../validation/ports.ts';
 import { type GoogleTarget, googleClientOptions } from '../google.ts';
-import { type CallPolicy, callGoogle, DEFAULT_CALL_POLICY } from '../monitoring/google-call.ts';
+import { type CallPolicy, callGoogle, callPolicyOf } from '../monitoring/google-call.ts';
+import { isoOf } from '../proto-timestamp.ts';
 
 // Cloud Build builds through @google-cloud/cloudbuild (CloudBuildClient.listBuilds ->
 // GET /v1/projects/P/builds?parent=projects/P/locations/L&filter=&pageSize=), newest first as Cloud Build
@@ -21,14 +22,6 @@ export interface CloudBuildAdapter extends CloudBuilds {
   close(): Promise<void>;
 }
 
-type Timestamp = { seconds?: unknown; nanos?: unknown } | null | undefined;
-
-function isoOf(time: Timestamp): string | undefined {
-  if (!time || time.seconds === undefined || time.seconds === null) return undefined;
-  const ms = Number(time.seconds) * 1000 + Math.round(Number(time.nanos ?? 0) / 1e6);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
-}
-
 /** The status's name whether the transport gave a name or a number. */
 function statusName(status: unknown, names: Record<number, string>): string {
   if (typeof status === 'number') return names[status] ?? `STATUS_${status}`;
@@ -36,11 +29,7 @@ function statusName(status: unknown, names: Record<number, string>): string {
 }
 
 export function createCloudBuild(options: CloudBuildOptions): CloudBuildAdapter {
-  const policy: CallPolicy = {
-    timeoutMs: options.timeoutMs ?? DEFAULT_CALL_POLICY.timeoutMs,
-    attempts: options.attempts ?? DEFAULT_CALL_POLICY.attempts,
-    retryDelayMs: options.retryDelayMs ?? DEFAULT_CALL_POLICY.retryDelayMs,
-  };
+  const policy = callPolicyOf(options);
   let loading: Promise<{ client: CloudBuildClient; statuses: Record<number, string> }> | undefined;
   const load = () => {
     loading ??= import('@google-cloud/cloudbuild').then((lib) => ({

@@ -1,7 +1,8 @@
 import type { SqlBackupRunsServiceClient } from '@google-cloud/sql';
 import type { BackupRun, SqlBackups } from '../../validation/ports.ts';
 import { type GoogleTarget, googleClientOptions } from '../google.ts';
-import { type CallPolicy, callGoogle, DEFAULT_CALL_POLICY } from '../monitoring/google-call.ts';
+import { type CallPolicy, callGoogle, callPolicyOf } from '../monitoring/google-call.ts';
+import { isoOf } from '../proto-timestamp.ts';
 
 // Cloud SQL backup runs through @google-cloud/sql (SqlBackupRunsServiceClient.list ->
 // GET /v1/projects/P/instances/I/backupRuns?maxResults=), which answers them newest first by the time
@@ -25,25 +26,13 @@ export interface CloudSqlAdapter extends SqlBackups {
   close(): Promise<void>;
 }
 
-type Timestamp = { seconds?: unknown; nanos?: unknown } | null | undefined;
-
-function isoOf(time: Timestamp): string | undefined {
-  if (!time || time.seconds === undefined || time.seconds === null) return undefined;
-  const ms = Number(time.seconds) * 1000 + Math.round(Number(time.nanos ?? 0) / 1e6);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
-}
-
 function nameOf(value: unknown, names: Record<number, string>): string | undefined {
   if (typeof value === 'number') return names[value];
   return typeof value === 'string' && value ? value : undefined;
 }
 
 export function createCloudSql(options: CloudSqlOptions): CloudSqlAdapter {
-  const policy: CallPolicy = {
-    timeoutMs: options.timeoutMs ?? DEFAULT_CALL_POLICY.timeoutMs,
-    attempts: options.attempts ?? DEFAULT_CALL_POLICY.attempts,
-    retryDelayMs: options.retryDelayMs ?? DEFAULT_CALL_POLICY.retryDelayMs,
-  };
+  const policy = callPolicyOf(options);
   let loading: Promise<Loaded> | undefined;
   const load = () => {
     loading ??= import('@google-cloud/sql').then((lib) => ({

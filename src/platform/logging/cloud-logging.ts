@@ -9,7 +9,7 @@ import type {
 } from '../../gates/ports/logging.ts';
 import { PlatformError } from '../../runbooks/ports/errors.ts';
 import { type GoogleTarget, googleClientOptions } from '../google.ts';
-import { type CallPolicy, callGoogle, DEFAULT_CALL_POLICY } from '../monitoring/google-call.ts';
+import { type CallPolicy, callGoogle, callPolicyOf } from '../monitoring/google-call.ts';
 import { entryField } from './entry-field.ts';
 import { anyOf, checkField, scopeFilter, withScope } from './filters.ts';
 
@@ -55,11 +55,7 @@ export type EntryLister = (
 ) => Promise<Listing>;
 
 export function createCloudLogging(options: CloudLoggingOptions): CloudLoggingAdapter {
-  const policy: CallPolicy = {
-    timeoutMs: options.timeoutMs ?? DEFAULT_CALL_POLICY.timeoutMs,
-    attempts: options.attempts ?? DEFAULT_CALL_POLICY.attempts,
-    retryDelayMs: options.retryDelayMs ?? DEFAULT_CALL_POLICY.retryDelayMs,
-  };
+  const policy = callPolicyOf(options);
   const pageSize = Math.min(options.pageSize ?? 1_000, 1_000);
   const defaultMaxPages = options.maxPages ?? 5;
   const logging = new Logging(googleClientOptions(options.target));

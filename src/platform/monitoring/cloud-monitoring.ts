@@ -11,7 +11,7 @@ import {
 } from '../../gates/ports/monitoring.ts';
 import { PlatformError } from '../../runbooks/ports/errors.ts';
 import { type GoogleTarget, googleClientOptions } from '../google.ts';
-import { type CallPolicy, callGoogle, DEFAULT_CALL_POLICY } from './google-call.ts';
+import { type CallPolicy, callGoogle, callPolicyOf } from './google-call.ts';
 import {
   CODE_CLASS_LABEL,
   countRequest,
@@ -44,11 +44,7 @@ export interface CloudMonitoringAdapter extends CloudMonitoring {
 }
 
 export function createCloudMonitoring(options: CloudMonitoringOptions): CloudMonitoringAdapter {
-  const policy: CallPolicy = {
-    timeoutMs: options.timeoutMs ?? DEFAULT_CALL_POLICY.timeoutMs,
-    attempts: options.attempts ?? DEFAULT_CALL_POLICY.attempts,
-    retryDelayMs: options.retryDelayMs ?? DEFAULT_CALL_POLICY.retryDelayMs,
-  };
+  const policy = callPolicyOf(options);
   const maxPages = options.maxPages ?? 5;
   const client = new MetricServiceClient(googleClientOptions(options.target));
 

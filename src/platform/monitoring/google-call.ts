@@ -16,6 +16,15 @@ export interface CallPolicy {
 
 export const DEFAULT_CALL_POLICY: CallPolicy = { timeoutMs: 15_000, attempts: 2, retryDelayMs: 500 };
 
+/** An adapter's policy: what its options set, the default for the rest. */
+export function callPolicyOf(options: Partial<CallPolicy>): CallPolicy {
+  return {
+    timeoutMs: options.timeoutMs ?? DEFAULT_CALL_POLICY.timeoutMs,
+    attempts: options.attempts ?? DEFAULT_CALL_POLICY.attempts,
+    retryDelayMs: options.retryDelayMs ?? DEFAULT_CALL_POLICY.retryDelayMs,
+  };
+}
+
 /** The systems that read through callGoogle, and their names in messages. */
 const SYSTEM_NAMES = {
   monitoring: 'Cloud Monitoring',

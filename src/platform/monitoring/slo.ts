@@ -2,7 +2,7 @@ import { MetricServiceClient, ServiceMonitoringServiceClient } from '@google-clo
 import type { ErrorBudget, ErrorBudgetReader } from '../../runbooks/ports/error-budget.ts';
 import { PlatformError } from '../../runbooks/ports/errors.ts';
 import { type GoogleTarget, googleClientOptions } from '../google.ts';
-import { type CallContext, type CallPolicy, callGoogle, DEFAULT_CALL_POLICY } from './google-call.ts';
+import { type CallContext, type CallPolicy, callGoogle, callPolicyOf } from './google-call.ts';
 import { quote } from './queries.ts';
 
 // An SLO's error budget through @google-cloud/monitoring: the SLO itself (goal, period) from the
@@ -31,11 +31,7 @@ export interface ErrorBudgetAdapter extends ErrorBudgetReader {
 }
 
 export function createErrorBudgetReader(options: ErrorBudgetReaderOptions): ErrorBudgetAdapter {
-  const policy: CallPolicy = {
-    timeoutMs: options.timeoutMs ?? DEFAULT_CALL_POLICY.timeoutMs,
-    attempts: options.attempts ?? DEFAULT_CALL_POLICY.attempts,
-    retryDelayMs: options.retryDelayMs ?? DEFAULT_CALL_POLICY.retryDelayMs,
-  };
+  const policy = callPolicyOf(options);
   const lookbackMs = options.lookbackMs ?? 3_600_000;
   const now = options.now ?? (() => new Date());
   const clientOptions = googleClientOptions(options.target);

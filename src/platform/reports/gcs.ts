@@ -127,8 +127,11 @@ export function createGcsSink(options: GcsSinkOptions): ReportSink {
   };
 }
 
-/** What Cloud Storage said: a failed download's message is the whole JSON error body. */
-function saidOf(error: unknown): string {
+/**
+ * What Cloud Storage said: its JSON error body's message when the error carries the body (a failed
+ * download's message is the whole body).
+ */
+export function saidOf(error: unknown): string {
   const message = (error as Error)?.message ?? String(error);
   try {
     const parsed = JSON.parse(message) as { error?: { message?: unknown } };

@@ -3,7 +3,7 @@ import { PlatformError } from '../../runbooks/ports/errors.ts';
 import type { NewestObject, StorageObjects, StoredObject } from '../../validation/ports.ts';
 import type { GoogleTarget } from '../google.ts';
 import { kindOfStatus } from '../reports/errors.ts';
-import { gcsStorageOptions } from '../reports/gcs.ts';
+import { gcsStorageOptions, saidOf } from '../reports/gcs.ts';
 
 // The newest object under a Cloud Storage prefix (a backup lane's artifact), through
 // @google-cloud/storage: objects.list answers in name order, not by time, so every page under the prefix
@@ -19,16 +19,6 @@ export interface StorageObjectsOptions {
   timeoutMs?: number;
   /** Retries of a request Cloud Storage answered 408, 429 or 5xx (the library's backoff). */
   maxRetries?: number;
-}
-
-/** What Cloud Storage said: its JSON error body's message when the error carries the body. */
-function saidOf(error: unknown): string {
-  const message = (error as Error)?.message ?? String(error);
-  try {
-    const parsed = JSON.parse(message) as { error?: { message?: unknown } };
-    if (typeof parsed.error?.message === 'string') return parsed.error.message;
-  } catch {}
-  return message;
 }
 
 export function createStorageObjects(options: StorageObjectsOptions): StorageObjects {
