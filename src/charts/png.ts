@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Resvg } from '@resvg/resvg-js';
 import { parse, View } from 'vega';
 import { compile } from 'vega-lite';
@@ -10,13 +11,23 @@ import type { StageChart } from './stage-series.ts';
 // build (node-canvas compiles against cairo); @resvg/resvg-js is a prebuilt binary per platform, and
 // Vega's SVG output needs nothing of the DOM.
 //
-// resvg draws text with the fonts it finds: the system's, under the first family of FONTS installed
-// (Debian: fonts-dejavu-core, which the CI's Chromium pulls in). Where none is, the chart is still drawn,
-// lines, band and all, only without its words: `font` in the answer is then undefined, and callers say so.
+// resvg draws text with the font file it is given: DejaVu Sans from the dejavu-fonts-ttf package, so the
+// production image (node:24-slim has no font at all) and every test machine draw the same words; failing
+// that, the first family of FONTS installed on the system. Where none is, the chart is still drawn, lines,
+// band and all, only without its words: `font` in the answer is then undefined, and callers say so.
 
-/** Families tried in order, each with the files that say it is installed. */
+/** The bundled DejaVu Sans, when the package is installed. */
+function bundled(): string[] {
+  try {
+    return [createRequire(import.meta.url).resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf')];
+  } catch {
+    return [];
+  }
+}
+
+/** Families tried in order, each with the files that hold it (the first that exists is used). */
 const FONTS: readonly { family: string; files: readonly string[] }[] = [
-  { family: 'DejaVu Sans', files: ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'] },
+  { family: 'DejaVu Sans', files: [...bundled(), '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'] },
   {
     family: 'Liberation Sans',
     files: [
@@ -42,20 +53,35 @@ export interface ChartPng {
 export interface RenderOptions {
   /** Font families to look for instead of FONTS (tests: none, to draw as a machine with no font would). */
   fonts?: readonly { family: string; files: readonly string[] }[];
-  /** Load the system's fonts (default true); false draws with `fontFiles` alone. */
+  /** Also load the system's fonts (default false: the font file found is enough, and scanning is slow). */
   loadSystemFonts?: boolean;
 }
 
-let found: { family: string } | null | undefined;
+interface FoundFont {
+  family: string;
+  file: string;
+}
 
-/** The first installed family of the list, looked up once for the default list. */
-export function chartFont(fonts: RenderOptions['fonts'] = FONTS): string | undefined {
-  if (fonts !== FONTS) return fonts.find((f) => f.files.some(existsSync))?.family;
-  if (found === undefined) {
-    const family = FONTS.find((f) => f.files.some(existsSync))?.family;
-    found = family ? { family } : null;
+let found: FoundFont | null | undefined;
+
+function findFont(fonts: NonNullable<RenderOptions['fonts']>): FoundFont | undefined {
+  for (const { family, files } of fonts) {
+    const file = files.find(existsSync);
+    if (file) return { family, file };
   }
-  return found?.family;
+  return undefined;
+}
+
+/** The first family of the list with a file that exists, looked up once for the default list. */
+function fontOf(fonts: RenderOptions['fonts'] = FONTS): FoundFont | undefined {
+  if (fonts !== FONTS) return findFont(fonts);
+  if (found === undefined) found = findFont(FONTS) ?? null;
+  return found ?? undefined;
+}
+
+/** The font family charts are drawn in; undefined when there is none and charts have no words. */
+export function chartFont(fonts: RenderOptions['fonts'] = FONTS): string | undefined {
+  return fontOf(fonts)?.family;
 }
 
 export async function renderChartSvg(chart: StageChart, font = 'sans-serif'): Promise<string> {
@@ -69,13 +95,15 @@ export async function renderChartSvg(chart: StageChart, font = 'sans-serif'): Pr
 }
 
 export async function renderChartPng(chart: StageChart, options: RenderOptions = {}): Promise<ChartPng> {
-  const family = chartFont(options.fonts);
+  const font = fontOf(options.fonts);
+  const family = font?.family;
   const svg = await renderChartSvg(chart, family ?? 'sans-serif');
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: SCALE },
     background: 'white',
     font: {
-      loadSystemFonts: options.loadSystemFonts ?? true,
+      loadSystemFonts: options.loadSystemFonts ?? false,
+      fontFiles: font ? [font.file] : [],
       ...(family ? { defaultFontFamily: family, sansSerifFamily: family } : {}),
     },
   });

@@ -93,9 +93,12 @@ export function createStageChartPoster(deps: StageChartDeps) {
     const drawn = await renderChartPng(chart);
     if (!drawn.font && !warnedFont) {
       warnedFont = true;
-      log.warn('stage charts are drawn without words: no font found (install fonts-dejavu-core)', {
-        rolloutId: state.id,
-      });
+      log.warn(
+        'stage charts are drawn without words: no font found (reinstall the dejavu-fonts-ttf package, or install fonts-dejavu-core)',
+        {
+          rolloutId: state.id,
+        },
+      );
     }
     const stage = state.stages[chart.stage];
     const verdict = chart.subtitle.split(' · ')[0] ?? '';
