@@ -154,7 +154,9 @@ export type CanaryRunbook = Omit<z.infer<typeof canaryRunbook>, 'stages'> & {
 export function withGateModes(runbook: CanaryRunbook, gates: Record<string, Gate>): CanaryRunbook {
   const { gateModes: _pinned, ...plain } = runbook;
   const modes: PinnedModes = {};
-  for (const stage of runbook.stages) {
+  // The post-promotion stage's gates too: one named only there keeps its mode.
+  const post = stageAt(runbook, runbook.stages.length);
+  for (const stage of post === undefined ? runbook.stages : [...runbook.stages, post]) {
     for (const name of [...stage.checks, ...stage.gates]) {
       const mode = gates[name]?.mode ?? 'enforce';
       if (mode !== 'enforce') modes[name] = mode;

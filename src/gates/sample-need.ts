@@ -1,6 +1,6 @@
 import { type CompleteWindow, type RevisionPair, readRevisionPair } from './baseline.ts';
 import type { CloudMonitoring } from './ports/monitoring.ts';
-import type { GateResult, SampleNeed } from './result.ts';
+import type { GateContext, GateResult, SampleNeed } from './result.ts';
 
 // What a cloud-monitoring gate that needs `minRequests` canary requests saw while it had fewer (result.ts
 // SampleNeed), so that time-to-decision.ts can foresee when it will judge. In the window: the counts it
@@ -26,15 +26,18 @@ export function needInWindow(needed: number, pair: RevisionPair, window: Complet
     // ctx.window ends at the complete data (baseline.ts completeWindow).
     through: ctx.window.end.toISOString(),
     share: ctx.canaryShare,
-    traffic: trafficOf(pair),
+    traffic: trafficOf(pair, ctx),
   };
 }
 
-/** The requests each revision served in the pair's window. */
-function trafficOf(pair: RevisionPair): SampleNeed['traffic'] {
+/**
+ * The requests each revision served in the pair's window. After promotion (ctx.baseline) the previous
+ * revision's counts are from its own past window, not this one: nothing else served beside the canary.
+ */
+function trafficOf(pair: RevisionPair, ctx: GateContext): SampleNeed['traffic'] {
   return {
     canary: pair.canary.requests,
-    stable: pair.stable.requests,
+    stable: ctx.baseline === undefined ? pair.stable.requests : 0,
     from: pair.window.start.toISOString(),
     through: pair.window.end.toISOString(),
   };
@@ -67,7 +70,7 @@ export async function needBefore(
     counted: 0,
     through: through.toISOString(),
     share: ctx.canaryShare,
-    traffic: { ...trafficOf(pair), before: true },
+    traffic: { ...trafficOf(pair, ctx), before: true },
   };
 }
 

@@ -265,6 +265,37 @@ describe('the post-promotion watch through Slack', () => {
     },
   );
 
+  it(
+    '/canary done while an advisory gate of the watch asks: the ask is closed as decided, its buttons gone',
+    SLOW,
+    async () => {
+      const config = postConfig('5m');
+      config.gates['latency-p95'] = gate.parse({ ...config.gates['latency-p95'], mode: 'advisory' });
+      await s.start(config);
+      const { id, canary } = await toWatch('v5.4.0');
+      slowDown(canary);
+      const ask = await s.waitForMessage(
+        (m) => buttonsOf(m).some((b) => b.action_id === ACTIONS.advisoryContinue),
+        30_000,
+      );
+      await world.until(s.current.engine, id, (v) => expect(v.status).toBe('needs-attention'));
+      await s.command(REQUESTER, '/canary', 'done slow but fine');
+      const ended = await world.until(s.current.engine, id, (v) => expect(v.status).toBe('promoted'));
+      expect(canaryState(ended).stages[3]?.asks?.[0]?.decision).toMatchObject({
+        choice: 'continue',
+        by: REQUESTER,
+      });
+      await vi.waitFor(
+        () => {
+          const closed = s.slack.message(ask.channel, ask.ts);
+          expect(closed && buttonsOf(closed)).toEqual([]);
+          expect(JSON.stringify(closed?.blocks)).toContain('*Continued* past advisory');
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+    },
+  );
+
   it('a dry run walks the watch too and says what it would tag, changing nothing', SLOW, async () => {
     await s.start(postConfig());
     world.seed();

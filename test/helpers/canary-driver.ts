@@ -31,8 +31,15 @@ const policy: RunbookPolicy = {
   backoffMs: () => 1000,
 };
 
-/** Stages A (0 %, smoke), B (5 %), C (100 %); the watched ones tick every minute for 3 minutes. */
-export function runbookWith(modes: { smoke?: GateMode; logs?: GateMode }, failureLimit = 0): CanaryRunbook {
+/**
+ * Stages A (0 %, smoke), B (5 %), C (100 %); the watched ones tick every minute for 3 minutes. With
+ * `postPromotion`, a post-promotion watch after C of the same gates, as long, tag `previous`.
+ */
+export function runbookWith(
+  modes: { smoke?: GateMode; logs?: GateMode },
+  failureLimit = 0,
+  options: { postPromotion?: boolean } = {},
+): CanaryRunbook {
   const watched = (name: string, traffic: number) => ({
     name,
     traffic,
@@ -63,6 +70,9 @@ export function runbookWith(modes: { smoke?: GateMode; logs?: GateMode }, failur
           watched('B', 5),
           watched('C', 100),
         ],
+        ...(options.postPromotion
+          ? { postPromotion: { watch: '3m', interval: '1m', gates: ['error-rate', 'error-logs'] } }
+          : {}),
       },
     },
     gates: {

@@ -317,6 +317,8 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notify {
           break;
         }
         case 'watch-ended':
+          // An advisory ask open then was answered by it: its buttons go.
+          await closeAsks(state);
           await line(
             md`:checkered_flag: ${mention(n.by)} ended the post-promotion watch early${n.reason ? md`: ${n.reason}` : ''}.`,
           );

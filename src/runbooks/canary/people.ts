@@ -210,12 +210,17 @@ export function endWatch(d: CanaryDraft, e: Ev<'end-watch'>, _ctx: StepContext):
     return 'the previous revision is being tagged or released: try again in a moment';
   if (s.status !== 'watching' && s.status !== 'paused' && s.status !== 'needs-attention')
     return `nothing to end: the rollout is ${s.status}`;
+  // An advisory ask open now is answered by this: the new revision stays, as a Continue would keep it.
+  decideAsk(s, 'continue', e.by, e.at);
   // An evaluation in flight is dropped: its results will find the watch over.
   cancelTimers(d);
   s.pending = undefined;
   s.hold = undefined;
   s.postPromotion.endedEarly = { by: e.by, at: e.at, ...reasonOf(e.reason) };
-  const kept = cause === 'gate-failed' ? ', keeping the new revision despite the failed gate' : '';
+  const kept =
+    cause === 'gate-failed' || cause === 'advisory-failed'
+      ? ', keeping the new revision despite the failed gate'
+      : '';
   note(s, e.at, `post-promotion watch ended early${kept}${e.reason ? `: ${e.reason}` : ''}`, e.by);
   notify(d, { kind: 'watch-ended', by: e.by, ...reasonOf(e.reason) });
   return finishWatch(d, e.at);

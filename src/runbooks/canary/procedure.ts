@@ -506,7 +506,8 @@ function windowFallsShort(
 ): GateWait | undefined {
   const stage = current(s);
   const end = stage.windowEndsAt;
-  if (stage.decisionWarnedAt !== undefined || s.promoteNow !== undefined) return undefined;
+  // promote-now leaves no window to fall short, except the post-promotion watch (hurried).
+  if (stage.decisionWarnedAt !== undefined || hurried(s)) return undefined;
   if (end === undefined || !isBefore(evaluatedUntil, end)) return undefined;
   const wait = stageWait(results, { start: windowStart(stage), end });
   return cannotDecide(wait) ? wait : undefined;
