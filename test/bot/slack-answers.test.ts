@@ -1,9 +1,9 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { blockActionsBody, sendToBot, slashCommandBody } from '../../sandbox/twins/slack/sign.ts';
 import { ACTIONS } from '../../src/blocks/actions.ts';
 import type { CanaryState } from '../../src/runbooks/types.ts';
 import { APPROVERS, REQUESTER } from '../helpers/engine-world.ts';
-import { buttonsOf, CHANNEL, SIGNING_SECRET, useSlackWorld } from '../helpers/slack-world.ts';
+import { buttonsOf, CHANNEL, firstReply, SIGNING_SECRET, useSlackWorld } from '../helpers/slack-world.ts';
 
 // Inputs a person (or a mangled request) can produce, each answered in plain words and run at most once:
 // a field repeated, a replayed command, a button naming an id the store would refuse, a reason too long,
@@ -12,16 +12,7 @@ import { buttonsOf, CHANNEL, SIGNING_SECRET, useSlackWorld } from '../helpers/sl
 const s = useSlackWorld('slack-answers');
 const { world, slack } = s;
 
-async function responseTo(url: string): Promise<string> {
-  return vi.waitFor(
-    () => {
-      const text = slack.responses(url)[0]?.text;
-      expect(text).toBeDefined();
-      return text as string;
-    },
-    { timeout: 10_000, interval: 20 },
-  );
-}
+const responseTo = (url: string) => firstReply(slack, url);
 
 describe('commands', () => {
   it('a field given twice is acked with what was wrong, not left without an answer', async () => {

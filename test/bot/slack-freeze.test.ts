@@ -13,7 +13,7 @@ import {
   STABLE_REVISION,
   testConfig,
 } from '../helpers/engine-world.ts';
-import { buttonsOf, SIGNING_SECRET, textsOf, useSlackWorld } from '../helpers/slack-world.ts';
+import { buttonsOf, firstReply, SIGNING_SECRET, textsOf, useSlackWorld } from '../helpers/slack-world.ts';
 
 // Scheduled freeze windows through Slack (issue 19): prod freezes from Friday 16:00 to Monday 09:00 New
 // York time. The bot's clock is moved to chosen instants (the weekend of the March 2026 DST change): a new
@@ -72,15 +72,7 @@ async function startBot(at: string) {
 }
 
 const idOf = (text: string) => /: `([^`]+)`\./.exec(text)?.[1] as string;
-const replyTo = (url: string) =>
-  vi.waitFor(
-    () => {
-      const reply = slack.responses(url)[0] as { text?: string } | undefined;
-      expect(reply?.text).toBeDefined();
-      return reply?.text as string;
-    },
-    { timeout: 10_000, interval: 20 },
-  );
+const replyTo = (url: string) => firstReply(slack, url);
 
 describe('a new rollout during a freeze window', () => {
   it('is refused with the window and its end; a deployer may not override; an admin may, audited', async () => {

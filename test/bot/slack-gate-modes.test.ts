@@ -3,7 +3,7 @@ import type { TwinMessage } from '../../sandbox/twins/slack/state.ts';
 import { ACTIONS } from '../../src/blocks/actions.ts';
 import type { CanaryState } from '../../src/runbooks/types.ts';
 import { APPROVERS, DEPLOYER_2, OUTSIDER, REQUESTER, testConfig } from '../helpers/engine-world.ts';
-import { buttonsOf, useSlackWorld } from '../helpers/slack-world.ts';
+import { buttonsOf, firstReply, useSlackWorld } from '../helpers/slack-world.ts';
 
 // Shadow and advisory gates through Slack alone: the error-rate gate fails on every tick (half of the
 // canary's requests are 5xx). In shadow mode the rollout is promoted and the thread says the gate would
@@ -32,16 +32,7 @@ async function approve(card: TwinMessage, stage: number, by: string = APPROVERS[
   await s.click(by, request, ACTIONS.approve);
 }
 
-async function reply(url: string): Promise<string> {
-  return vi.waitFor(
-    () => {
-      const text = slack.responses(url)[0]?.text;
-      expect(text).toBeDefined();
-      return text as string;
-    },
-    { timeout: 10_000, interval: 20 },
-  );
-}
+const reply = (url: string) => firstReply(slack, url);
 
 describe('a shadow gate through Slack', () => {
   it('fails on every tick and the rollout is promoted; the thread and /gates report say what it would have done', async () => {

@@ -10,22 +10,14 @@ import {
   SERVICE,
   STABLE_REVISION,
 } from '../helpers/engine-world.ts';
-import { buttonsOf, useSlackWorld } from '../helpers/slack-world.ts';
+import { buttonsOf, firstReply, useSlackWorld } from '../helpers/slack-world.ts';
 
 // Rollbacks, incidents and deploy freezes through Slack alone.
 
 const s = useSlackWorld('slack-rollback');
 const { world, slack } = s;
 
-const responseText = (url: string) =>
-  vi.waitFor(
-    () => {
-      const text = slack.responses(url)[0]?.text;
-      expect(text).toBeDefined();
-      return text as string;
-    },
-    { timeout: 10_000, interval: 20 },
-  );
+const responseText = (url: string) => firstReply(slack, url);
 
 describe('/rollback through Slack', () => {
   it('by a deployer posts a request; an approver clicks it; traffic goes back and an incident opens', async () => {

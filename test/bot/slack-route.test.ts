@@ -16,7 +16,7 @@ import {
   STABLE_REVISION,
   testConfig,
 } from '../helpers/engine-world.ts';
-import { buttonsOf, SIGNING_SECRET, textsOf, useSlackWorld } from '../helpers/slack-world.ts';
+import { buttonsOf, firstReply, SIGNING_SECRET, textsOf, useSlackWorld } from '../helpers/slack-world.ts';
 
 // /route through Slack alone, down to the route-split twin: status with evaluate for the route gates'
 // paths and cohorts, a change by approval (self-approval refused), break-glass alone, and the lifecycle of
@@ -41,15 +41,7 @@ function routeConfig(): ShiftgateConfig {
   return config;
 }
 
-const responseText = (url: string) =>
-  vi.waitFor(
-    () => {
-      const reply = slack.responses(url)[0] as { text?: string } | undefined;
-      expect(reply?.text).toBeDefined();
-      return reply?.text as string;
-    },
-    { timeout: 10_000, interval: 20 },
-  );
+const responseText = (url: string) => firstReply(slack, url);
 
 /** Opens App Home as REQUESTER (a signed app_home_opened event); resolves to the published view's text. */
 async function openHome(eventId: string): Promise<string> {

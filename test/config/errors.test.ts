@@ -1,22 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatIssue, parseConfig } from '../../src/config/index.ts';
+import { brokenExample } from '../helpers/broken-example.ts';
 
-const EXAMPLE = readFileSync('examples/shiftgate.yaml', 'utf8');
+const _EXAMPLE = readFileSync('examples/shiftgate.yaml', 'utf8');
 
-/** Issues of the example with each [from, to] replacement applied once. */
+/** The broken example's issues, and the line of the file a snippet is on. */
 function issuesOf(...edits: [string, string][]) {
-  let text = EXAMPLE;
-  for (const [from, to] of edits) {
-    expect(text, `the example contains ${from}`).toContain(from);
-    text = text.replace(from, to);
-  }
-  const result = parseConfig(text, 'broken.yaml');
-  if (result.ok) throw new Error('expected the broken config to be refused');
-  return {
-    issues: result.issues,
-    lineOf: (snippet: string) => text.slice(0, text.indexOf(snippet)).split('\n').length,
-  };
+  const { issues, text } = brokenExample(...edits);
+  return { issues, lineOf: (snippet: string) => text.slice(0, text.indexOf(snippet)).split('\n').length };
 }
 
 describe('a broken config', () => {

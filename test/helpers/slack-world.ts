@@ -254,6 +254,18 @@ export async function typeCommand(
   };
 }
 
+/** The text of the first answer sent to a command's response_url, once it comes. */
+export function firstReply(slack: { responses(url: string): unknown[] }, url: string): Promise<string> {
+  return vi.waitFor(
+    () => {
+      const reply = slack.responses(url)[0] as { text?: string } | undefined;
+      expect(reply?.text).toBeDefined();
+      return reply?.text as string;
+    },
+    { timeout: 10_000, interval: 20 },
+  );
+}
+
 /** Every text inside Block Kit blocks, in order. */
 export function textsOf(blocks: unknown): string[] {
   const out: string[] = [];

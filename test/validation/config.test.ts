@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseConfig } from '../../src/config/index.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { serviceTarget } from '../../src/config/target.ts';
 import { planOf } from '../../src/validation/index.ts';
+import { issueLines } from '../helpers/broken-example.ts';
 
 // The validation matrix in the config: examples/shiftgate.yaml encodes seed 002 for staging and prod,
 // and a lane that names what does not exist, or a gate that needs a canary, is refused where it stands.
 
-const EXAMPLE = readFileSync('examples/shiftgate.yaml', 'utf8');
+const _EXAMPLE = readFileSync('examples/shiftgate.yaml', 'utf8');
 const config = await loadConfig('examples/shiftgate.yaml');
 
 describe('examples/shiftgate.yaml encodes seed 002', () => {
@@ -93,20 +94,9 @@ describe('examples/shiftgate.yaml encodes seed 002', () => {
   });
 });
 
-function issuesOf(...edits: [string, string][]) {
-  let text = EXAMPLE;
-  for (const [from, to] of edits) {
-    expect(text, `the example contains ${from}`).toContain(from);
-    text = text.replace(from, to);
-  }
-  const result = parseConfig(text, 'broken.yaml');
-  if (result.ok) throw new Error('expected the broken config to be refused');
-  return result.issues.map((i) => `${i.path}: ${i.message}`);
-}
-
 describe('a broken matrix', () => {
   it('needs one source for an external-ci lane, one artifact for a backup lane, and distinct smoke rows', () => {
-    const issues = issuesOf(
+    const issues = issueLines(
       ['          cloudBuild:\n            tags: [khala-contract]\n', '          cloudBuild: {}\n'],
       ['          gcs: { bucket: openagentsgemini-laravel-backups, prefix: laravel-db/ }\n', ''],
       ['            - name: authority-status\n', '            - name: GET /healthz\n'],
@@ -124,7 +114,7 @@ describe('a broken matrix', () => {
 
   it('names an unknown service or gate where it stands, with a hint', () => {
     expect(
-      issuesOf([
+      issueLines([
         'services: [runtime]\n          gates: [healthz]',
         'services: [runtim]\n          gates: [healthzz]',
       ]),
@@ -137,7 +127,10 @@ describe('a broken matrix', () => {
   });
 
   it('refuses gates that compare a canary with its stable revision', () => {
-    const issues = issuesOf(['gates: [healthz, readyz]', 'gates: [healthz, error-rate, auth-verify-errors]']);
+    const issues = issueLines([
+      'gates: [healthz, readyz]',
+      'gates: [healthz, error-rate, auth-verify-errors]',
+    ]);
     expect(issues).toContain(
       'environments.staging.validation.lanes[0].gates[1]: gate "error-rate" (cloud-monitoring) compares a canary revision with its stable one, and a validation has no canary',
     );
@@ -147,7 +140,7 @@ describe('a broken matrix', () => {
   });
 
   it('needs a migrate job for a migration-drift lane, and one name per lane', () => {
-    const issues = issuesOf(
+    const issues = issueLines(
       [
         'kind: migration-drift\n          services: [runtime]',
         'kind: migration-drift\n          services: [control]',
@@ -163,7 +156,7 @@ describe('a broken matrix', () => {
   });
 
   it('checks lane kinds and their keys', () => {
-    const issues = issuesOf(
+    const issues = issueLines(
       ['kind: canary-status', 'kind: canary-stat'],
       ['filter: severity>=ERROR', 'filtr: x'],
     );
