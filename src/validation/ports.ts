@@ -23,7 +23,7 @@ export interface BuildQuery {
   project: string;
   /** `global`, or the region of regional builds. */
   location: string;
-  /** Cloud Build's list filter, e.g. `tags="khala-contract" AND substitutions.COMMIT_SHA="abc..."`. */
+  /** Cloud Build's list filter, on the fields its API evaluates, e.g. `tags="khala-contract"`. */
   filter: string;
   /** At most this many builds. */
   limit: number;

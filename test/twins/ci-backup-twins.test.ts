@@ -62,6 +62,11 @@ describe('the Cloud Build twin', () => {
       .listBuilds({ project: 'p', location: 'global', filter: 'colour="blue"', limit: 5 })
       .catch((e: unknown) => e);
     expect((unknown as Error).message).toContain('unsupported field "colour"');
+    // Substitutions are not among the fields the API evaluates (gcloud filters them itself).
+    const substitution = await cloudBuild
+      .listBuilds({ project: 'p', location: 'global', filter: 'substitutions.COMMIT_SHA="abc"', limit: 5 })
+      .catch((e: unknown) => e);
+    expect((substitution as Error).message).toContain('unsupported field "substitutions.COMMIT_SHA"');
   });
 });
 

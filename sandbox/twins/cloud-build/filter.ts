@@ -1,8 +1,10 @@
 import { InvalidArgument } from '../google-rest.ts';
 
 // The part of Cloud Build's list filter the twin speaks: `field="value"` terms joined by AND, on the
-// fields an external-ci lane filters by. Anything else is refused with 400, as a filter Cloud Build
-// cannot parse is: the twin never matches more loosely than the real service.
+// fields the API evaluates (gcloud's cloudbuild filter rewrite lists them: tags, status, images,
+// results.images.*, build_id, trigger_id, ...). Anything else, a substitution among them (gcloud filters
+// those itself, on what the API listed), is refused with 400: the twin never matches more loosely than
+// the real service.
 
 export interface FilterableBuild {
   id: string;
@@ -27,11 +29,7 @@ export function parseBuildFilter(filter: string): Term[] {
     if (!match) throw new InvalidArgument(`Invalid filter: cannot parse "${raw.trim()}"`);
     const field = match[1] as string;
     const value = (match[2] as string).replace(/\\(.)/g, '$1');
-    if (
-      !/^(tags|status|images|build_id|trigger_id|results\.images\.digest|substitutions\.[A-Z_][A-Z0-9_]*)$/.test(
-        field,
-      )
-    )
+    if (!/^(tags|status|images|build_id|trigger_id|results\.images\.digest)$/.test(field))
       throw new InvalidArgument(`Invalid filter: unsupported field "${field}"`);
     return { field, value };
   });
@@ -44,7 +42,6 @@ export function matches(build: FilterableBuild, terms: readonly Term[]): boolean
     if (field === 'images') return build.images.includes(value);
     if (field === 'build_id') return build.id === value;
     if (field === 'trigger_id') return build.triggerId === value;
-    if (field === 'results.images.digest') return build.digests.includes(value);
-    return build.substitutions[field.slice('substitutions.'.length)] === value;
+    return build.digests.includes(value); // results.images.digest
   });
 }

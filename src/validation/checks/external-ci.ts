@@ -20,8 +20,13 @@ const PASSED = new Set(['SUCCESS']);
 const FAILED = new Set(['FAILURE', 'TIMEOUT', 'INTERNAL_ERROR', 'CANCELLED', 'EXPIRED']);
 const UNFINISHED = new Set(['PENDING', 'QUEUED', 'WORKING']);
 
-/** Builds read to find the newest; Cloud Build answers newest first, so one is enough, five are plenty. */
-const BUILD_LIMIT = 5;
+/**
+ * Builds read to find the newest match. Cloud Build's list filter cannot select by substitution (its
+ * server-side fields are tags, status, images, results.images.*, build_id, trigger_id, the source's commit
+ * and times; gcloud applies any other term itself), so the commit's substitution is matched here, over the
+ * newest builds the server-side terms select.
+ */
+const BUILD_LIMIT = 50;
 
 export async function externalCiCheck(
   ctx: CheckContext,
@@ -37,28 +42,47 @@ export async function externalCiCheck(
 
 const quoted = (value: string) => `"${value.replace(/["\\]/g, '\\$&')}"`;
 
-/** The list filter: the lane's tags and substitutions, and the commit or the image. */
+/**
+ * What selects the builds: `filter`, the whole filter as a person gives it to `gcloud builds list`;
+ * `server`, its terms Cloud Build's API evaluates (tags, the image); `substitutions`, the rest, which the
+ * lane matches on the builds listed.
+ */
+export interface BuildSelection {
+  filter: string;
+  server: string;
+  substitutions: Record<string, string>;
+}
+
+/** The builds of the lane's tags and substitutions, and of the commit or the image. */
 export function buildFilter(
   source: CloudBuildSource,
   subject: Pick<ReleaseSubjectOf, 'sha' | 'image'>,
-): { filter: string } | { problem: string } {
-  const clauses = [
-    ...(source.tags ?? []).map((tag) => `tags=${quoted(tag)}`),
-    ...Object.entries(source.substitutions ?? {}).map(([k, v]) => `substitutions.${k}=${quoted(v)}`),
-  ];
+): BuildSelection | { problem: string } {
+  const tags = (source.tags ?? []).map((tag) => `tags=${quoted(tag)}`);
+  const substitutions: Record<string, string> = { ...(source.substitutions ?? {}) };
+  const image: string[] = [];
   if (subject.sha) {
-    if (subject.sha.length === 40)
-      clauses.push(`substitutions.${source.commitSubstitution}=${quoted(subject.sha)}`);
-    else if (subject.sha.length === 7) clauses.push(`substitutions.SHORT_SHA=${quoted(subject.sha)}`);
+    if (subject.sha.length === 40) substitutions[source.commitSubstitution] = subject.sha;
+    else if (subject.sha.length === 7) substitutions.SHORT_SHA = subject.sha;
     else
       return {
         problem: `Cloud Build records a commit as its full 40-character SHA or its 7-character SHORT_SHA, not ${subject.sha.length} characters: pass one of those with --sha`,
       };
   } else if (subject.image) {
     const digest = subject.image.includes('@') ? subject.image.slice(subject.image.indexOf('@') + 1) : '';
-    clauses.push(digest ? `results.images.digest=${quoted(digest)}` : `images=${quoted(subject.image)}`);
+    image.push(digest ? `results.images.digest=${quoted(digest)}` : `images=${quoted(subject.image)}`);
   }
-  return { filter: clauses.join(' AND ') };
+  const local = Object.entries(substitutions).map(([k, v]) => `substitutions.${k}=${quoted(v)}`);
+  return {
+    filter: [...tags, ...local, ...image].join(' AND '),
+    server: [...tags, ...image].join(' AND '),
+    substitutions,
+  };
+}
+
+/** A listed build has every substitution the selection names. */
+function hasSubstitutions(build: CiBuild, wanted: Record<string, string>): boolean {
+  return Object.entries(wanted).every(([key, value]) => build.substitutions[key] === value);
 }
 
 async function cloudBuildCheck(
@@ -90,13 +114,13 @@ async function cloudBuildCheck(
     builds = await ports.cloudBuild.listBuilds({
       project,
       location: source.location,
-      filter: built.filter,
+      filter: built.server,
       limit: BUILD_LIMIT,
     });
   } catch (error) {
     return notMeasured(label, expected, evidence, messageOf(error));
   }
-  const newest = builds[0];
+  const newest = builds.find((build) => hasSubstitutions(build, built.substitutions));
   if (!newest)
     return judged(label, 'no build', expected, evidence, [`no Cloud Build build matches ${built.filter}`]);
   const seen = `build ${newest.id} ${newest.status}${newest.createTime ? ` (created ${newest.createTime})` : ''}`;
