@@ -163,6 +163,20 @@ export function plannedMonitoringEvidence(ctx: GateContext, measures: string): s
   return `Cloud Monitoring ${measures} of ${revisions} ${where} ${span({ start, end })}`;
 }
 
+/** "svc-00010-abc from 08:00:00Z to 10:00:00Z": a baseline revision over its past window, for a gate's line. */
+export function pastWindowText(base: NonNullable<GateContext['baseline']>): string {
+  return `${base.revision} ${spanText(base.window)}`;
+}
+
+/** "from 08:00:00Z to 10:00:00Z", with the start's date when the window crosses midnight (up to 24 h). */
+export function spanText(window: { start: Date; end: Date }): string {
+  const start = window.start.toISOString();
+  const end = window.end.toISOString();
+  const from =
+    start.slice(0, 10) === end.slice(0, 10) ? clockOf(start) : `${start.slice(0, 10)} ${clockOf(start)}`;
+  return `from ${from} to ${clockOf(end)}`;
+}
+
 /** A revision's errors and the requests they were counted among. */
 export interface ErrorCount {
   errors: number;

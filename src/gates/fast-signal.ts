@@ -36,10 +36,14 @@ export type LogSignal =
   | { kind: 'unreadable'; reason: string }
   | { kind: 'error'; reason: string };
 
-/** The fast signal's settings when the gate has one and the stage can be tested (0 < share < 1). */
+/**
+ * The fast signal's settings when the gate has one and the stage can be tested (0 < share < 1). Never
+ * against a past baseline (after promotion): the logs test compares two revisions serving at once, and
+ * nothing serves beside the promoted revision; Cloud Monitoring's test against the past window judges.
+ */
 export function fastSignalFor(gate: ErrorRateGate, ctx: GateContext): FastSignal | undefined {
   const signal = fastSignalOf(gate);
-  if (!signal) return undefined;
+  if (!signal || ctx.baseline) return undefined;
   const testable = ctx.canaryShare > 0 && ctx.canaryShare < 1 && ctx.alpha > 0 && ctx.alpha < 1;
   return testable ? signal : undefined;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fastSignalFor } from '../../src/gates/fast-signal.ts';
 import { createCloudMonitoringGate } from '../../src/gates/providers/cloud-monitoring.ts';
 import { renderGate } from '../../src/gates/render.ts';
 import {
@@ -211,6 +212,66 @@ describe('error-rate', () => {
     expect(result.reason).toMatch(reason);
     expect(result.observed).toBeUndefined();
     expect(result.evidence).toContain('request_count of svc revisions');
+  });
+});
+
+describe('error-rate after promotion, against the previous revision before it', () => {
+  // The watch after 100 %: the promoted CANARY serves everything over the window, and STABLE (the
+  // previous revision) is read over the two hours before the promotion (GateContext.baseline).
+  const PAST = { start: minute(-120), end: START };
+  const watch = () => context({ canaryShare: 1, baseline: { revision: STABLE, window: PAST } });
+
+  /** The previous revision at 0.1 % over its past window; the promoted one with `errors5xx` of 10,000. */
+  function promoted(errors5xx: number) {
+    twin.addTraffic(STABLE, { requests: 100_000, errors5xx: 100, at: minute(-60) });
+    twin.addTraffic(CANARY, { requests: 10_000, errors5xx, at: minute(5) });
+  }
+
+  it('fails five times the past 5xx rate, under the absolute bound, naming the revision and its window', async () => {
+    promoted(50); // 0.5 % against 0.1 % before: under 1 %, five times worse
+    const result = await gates.evaluate('error-rate', ERROR_RATE, watch());
+    expect(result).toMatchObject({ status: 'fail', observed: { value: 0.5 }, baseline: { value: 0.1 } });
+    expect(result.threshold).toBe(
+      `< 1 % (shown at alpha 0.01), no regression vs previous revision ${STABLE} from 08:00:00Z to 10:00:00Z`,
+    );
+    expect(result.reason).toMatch(
+      new RegExp(
+        `^regression vs previous revision ${STABLE} from 08:00:00Z to 10:00:00Z: 50 of 150 5xx on the canary, ` +
+          'which served 9.09 % of the requests compared, sequential p = [\\d.e-]+$',
+      ),
+    );
+    expect(result.summary).toBe(
+      "The canary's 5xx rate is worse than the previous revision's before promotion.",
+    );
+    // Both Monitoring reads are the evidence: the canary's window, then the previous revision's past one.
+    const [now, before] = result.evidence.split(' && ').map(urlIn);
+    expect(decodeURIComponent(now ?? '')).toContain(CANARY);
+    expect(decodeURIComponent(before ?? '')).toContain(STABLE);
+    expect(decodeURIComponent(before ?? '')).toContain('interval.startTime=2026-11-20T08:00:00Z');
+  });
+
+  it('passes the same rate as before promotion', async () => {
+    promoted(10); // 0.1 %, as before
+    const result = await gates.evaluate('error-rate', ERROR_RATE, watch());
+    expect(result).toMatchObject({ status: 'pass', observed: { value: 0.1 }, baseline: { value: 0.1 } });
+    expect(result.reason).toMatch(
+      /^10 of 110 5xx on the canary, which served 9\.09 % of the requests compared/,
+    );
+    expect(result.summary).toBe('Under 1 %, and no worse than the previous revision before promotion.');
+  });
+
+  it('with no past traffic to compare with, judges on the absolute bound and says why', async () => {
+    twin.addTraffic(CANARY, { requests: 10_000, errors5xx: 50, at: minute(5) });
+    const result = await gates.evaluate('error-rate', ERROR_RATE, watch());
+    expect(result.status).toBe('pass');
+    expect(result.reason).toBe(
+      `no regression test: ${STABLE} served no requests from 08:00:00Z to 10:00:00Z`,
+    );
+  });
+
+  it('has no fast signal: the request logs have no stable serving beside the promoted revision', () => {
+    expect(fastSignalFor(ERROR_RATE, context({ canaryShare: 0.5 }))).toBeDefined();
+    expect(fastSignalFor(ERROR_RATE, { ...watch(), canaryShare: 0.5 })).toBeUndefined();
   });
 });
 

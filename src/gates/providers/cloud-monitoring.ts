@@ -4,9 +4,11 @@ import {
   errorRates,
   judgedOn,
   monitoringEvidence,
+  pastWindowText,
   plannedMonitoringEvidence,
   type RevisionPair,
   readRevisionPair,
+  spanText,
   waitingResult,
 } from '../baseline.ts';
 import { errorResult, messageOf } from '../error-result.ts';
@@ -15,9 +17,9 @@ import type { RequestErrorSource } from '../ports/error-counts.ts';
 import type { CloudMonitoring } from '../ports/monitoring.ts';
 import { rateBoundTest } from '../rate-bound.ts';
 import { formatNumber } from '../render.ts';
-import type { GateOf, GateProvider, GateResult, Quantity } from '../result.ts';
+import type { GateContext, GateOf, GateProvider, GateResult, Quantity } from '../result.ts';
 import { needBefore, needInWindow, withNeed } from '../sample-need.ts';
-import { sequentialErrorTest } from '../sequential.ts';
+import { type SequentialErrorTest, sequentialErrorTest } from '../sequential.ts';
 
 // Cloud Run's request metrics of the canary against the stable revision over the same window (seed 000:
 // "HTTP 5xx rate remains below 1 %", "P95 latency does not regress by more than 20 % from stable").
@@ -30,7 +32,12 @@ import { sequentialErrorTest } from '../sequential.ts';
 //      0.1 % is under the 1 % bound and five times worse; it is caught, and at 0.1 % base rates
 //      typically within a few thousand canary requests. The test is anytime-valid when each tick reads
 //      the window from the stage start, so reading it at every tick does not inflate false alarms. It
-//      needs stable traffic to compare with: at 100 % canary (or 0 %) only the absolute rule applies.
+//      needs stable traffic to compare with: at 100 % canary (or 0 %) only the absolute rule applies,
+//      except after promotion (ctx.baseline): there the baseline is the previous revision over its own
+//      past window. Under "same 5xx rate" the canary's share of all the 5xx of both windows is then
+//      Binomial(5xx, rho) with rho = canary requests / (canary + baseline requests), so the same test
+//      applies with that rho. Each tick's test is valid; rho grows with the canary's window from tick to
+//      tick, so the sequence of them is not strictly anytime-valid as it is at a fixed traffic share.
 // latency compares the canary's pN with stable's pN and/or an absolute bound; a stable revision with
 // fewer than minRequests requests (idle, or 100 % canary) is no baseline: only maxMs judges then, and
 // without maxMs the gate is inconclusive.
@@ -77,11 +84,15 @@ async function errorRate(
 ): Promise<GateResult> {
   const { ctx } = window;
   const metric = '5xx rate';
-  const sequential = ctx.canaryShare > 0 && ctx.canaryShare < 1 && ctx.alpha > 0 && ctx.alpha < 1;
+  const past = ctx.baseline;
+  const alphaOk = ctx.alpha > 0 && ctx.alpha < 1;
+  const sequential = alphaOk && (past !== undefined || (ctx.canaryShare > 0 && ctx.canaryShare < 1));
+  const against = past ? `previous revision ${pastWindowText(past)}` : 'stable';
+  const worse = past ? "the previous revision's before promotion" : "stable's";
   const at = `alpha ${formatNumber(ctx.alpha)}`;
   const shown = gate.rule !== 'point' && ctx.alpha > 0 && ctx.alpha < 1;
   const split = testAlpha !== ctx.alpha ? ` (alpha ${formatNumber(testAlpha)})` : shown ? '' : ` (${at})`;
-  const regression = sequential ? `, no regression vs stable${split}` : '';
+  const regression = sequential ? `, no regression vs ${against}${split}` : '';
   const threshold = `< ${formatNumber(gate.belowPercent)} %${shown ? ` (shown at ${at})` : ''}${regression}`;
   if (window.waiting) {
     const evidence = plannedMonitoringEvidence(ctx, 'request_count');
@@ -128,37 +139,49 @@ async function errorRate(
     };
   }
 
-  const test = sequential
-    ? sequentialErrorTest({
-        canaryErrors: canary.errors5xx,
-        stableErrors: stable.errors5xx,
-        rho: ctx.canaryShare,
-        alpha: testAlpha,
-      })
-    : undefined;
+  // The canary's share of the requests compared: its traffic share, or, against a past window, its
+  // requests among both windows' (none in the past window: nothing to compare with, no test).
+  const rho = past ? canary.requests / (canary.requests + stable.requests) : ctx.canaryShare;
+  const test =
+    sequential && rho > 0 && rho < 1
+      ? sequentialErrorTest({
+          canaryErrors: canary.errors5xx,
+          stableErrors: stable.errors5xx,
+          rho,
+          alpha: testAlpha,
+        })
+      : undefined;
+  const where = (t: SequentialErrorTest) =>
+    past
+      ? `, which served ${formatNumber(Number((100 * t.rho).toPrecision(3)))} % of the requests compared`
+      : ` at ${formatNumber(100 * t.rho)} % traffic`;
   const share = test
     ? `${formatNumber(test.canaryErrors)} of ${formatNumber(test.canaryErrors + test.stableErrors)} 5xx` +
-      ` on the canary at ${formatNumber(100 * test.rho)} % traffic, sequential p = ${formatP(test.pValue)}`
+      ` on the canary${where(test)}, sequential p = ${formatP(test.pValue)}`
     : undefined;
   const reasons: string[] = [];
   if (bound.over) reasons.push(`not below ${formatNumber(gate.belowPercent)} %${bound.said}`);
-  if (test?.reject) reasons.push(`regression vs stable: ${share}`);
+  if (test?.reject) reasons.push(`regression vs ${against}: ${share}`);
+  const untested = past && sequential && !test ? `no regression test: ${noPastTraffic(past)}` : '';
   const limit = `${formatNumber(gate.belowPercent)} %`;
-  if (reasons.length > 0) {
+  if (bound.over || test?.reject) {
     const summary =
       bound.over && test?.reject
-        ? `The canary's 5xx rate is above ${limit}, and worse than stable's.`
+        ? `The canary's 5xx rate is above ${limit}, and worse than ${worse}.`
         : bound.over
           ? `The canary's 5xx rate is above ${limit}.`
-          : 'The canary draws more than its share of the 5xx: worse than stable.';
-    return { ...plotted, status: 'fail', reason: reasons.join('; and '), summary };
+          : past
+            ? "The canary's 5xx rate is worse than the previous revision's before promotion."
+            : 'The canary draws more than its share of the 5xx: worse than stable.';
+    const reason = [reasons.join('; and '), untested].filter((r) => r).join('; ');
+    return { ...plotted, status: 'fail', reason, summary };
   }
-  const said = [bound.said.replace(/^: /, ''), share].filter((s) => s);
+  const said = [bound.said.replace(/^: /, ''), share, untested].filter((s) => s);
   const point = (100 * canary.errors5xx) / canary.requests;
   const summary =
     point >= gate.belowPercent
       ? `Over ${limit} in this sample, but not shown to be above it yet.`
-      : `Under ${limit}${test ? ', and no worse than stable' : ''}.`;
+      : `Under ${limit}${test ? `, and no worse than ${past ? 'the previous revision before promotion' : 'stable'}` : ''}.`;
   return { ...plotted, status: 'pass', summary, ...(said.length > 0 ? { reason: said.join('; ') } : {}) };
 }
 
@@ -321,6 +344,11 @@ function tooFew(minRequests: number): string {
 }
 
 const ms = (value: number): Quantity => ({ value, unit: 'ms' });
+
+/** Why a watch after promotion has no regression test: the previous revision served nothing then. */
+function noPastTraffic(past: NonNullable<GateContext['baseline']>): string {
+  return `${past.revision} served no requests ${spanText(past.window)}`;
+}
 
 /** 0.41, 0.0032, 8.2e-5. */
 function formatP(p: number): string {
