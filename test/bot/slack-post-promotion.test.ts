@@ -114,6 +114,19 @@ function slowDown(revision: string): void {
   }
 }
 
+/** `perSecond` requests a second, `errors` of them 5xx, served by `revision` over [from, to] s from now. */
+function serve(revision: string, errors: number, from: number, to: number, perSecond = 1_000): void {
+  const now = Date.now();
+  for (let t = from; t <= to; t++) {
+    world.metrics.addTraffic(revision, {
+      requests: perSecond,
+      errors5xx: errors,
+      at: now + t * 1000,
+      service: CLOUD_RUN_SERVICE,
+    });
+  }
+}
+
 const card = (tag: string) =>
   s.channelMessages().find((m) => m.thread_ts === undefined && m.text.includes(tag));
 const threadText = (tag: string) =>
@@ -236,6 +249,43 @@ describe('the post-promotion watch through Slack', () => {
       const { summary } = await s.reportFiles<RolloutSummary>();
       expect(summary.outcome).toMatchObject({ status: 'rolled-back', stage: 'post-promotion' });
       expect(summary.postPromotion).toMatchObject({ result: 'failed', previousRevision: stable });
+    },
+  );
+
+  it(
+    "a 5xx rate five times the previous revision's before promotion, under the 1 % bound, rolls back",
+    SLOW,
+    async () => {
+      await s.start(postConfig('6s'));
+      const { id, stable, canary } = await toWatch('v5.1.1');
+      // Before promotion the previous revision answered 0.1 % 5xx (its baseline window is the minute
+      // before stage E); from now the promoted one answers 0.5 %: under the bound, five times worse.
+      serve(stable, 1, -130, 0);
+      serve(canary, 5, 0, 30);
+
+      const ended = await world.until(
+        s.current.engine,
+        id,
+        (v) => expect(v.status).toBe('rolled-back'),
+        30_000,
+      );
+      const state = canaryState(ended);
+      expect(state.rollback).toMatchObject({
+        trigger: 'gate',
+        failedStage: 'post-promotion',
+        fromRevision: canary,
+        toRevision: stable,
+      });
+      expect(state.rollback?.reason).toContain('error-rate');
+      const failing = state.stages[3]?.ticks.at(-1)?.find((r) => r.gate === 'error-rate');
+      expect(failing?.status).toBe('fail');
+      expect(Number(failing?.observed?.value)).toBeLessThan(1);
+      expect(failing?.reason).toMatch(
+        new RegExp(
+          `^regression vs previous revision ${stable} from [\\d:]+Z to [\\d:]+Z: \\d+ of \\d+ 5xx on the canary`,
+        ),
+      );
+      expect(world.split()).toEqual({ [stable]: 100 });
     },
   );
 

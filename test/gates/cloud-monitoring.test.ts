@@ -270,6 +270,7 @@ describe('error-rate after promotion, against the previous revision before it', 
   });
 
   it('has no fast signal: the request logs have no stable serving beside the promoted revision', () => {
+    if (ERROR_RATE.metric !== 'error-rate') throw new Error('the example error-rate gate is not one');
     expect(fastSignalFor(ERROR_RATE, context({ canaryShare: 0.5 }))).toBeDefined();
     expect(fastSignalFor(ERROR_RATE, { ...watch(), canaryShare: 0.5 })).toBeUndefined();
   });
