@@ -58,7 +58,10 @@ export async function needBefore(
   const period = monitoring.samplePeriodMs;
   const wanted = period !== undefined && period > 0 ? SAMPLES_BEFORE * period : DEFAULT_BEFORE_MS;
   const span = Math.max(wanted, monitoring.shortestWindowMs ?? 0);
-  const before = { ...ctx, window: { start: new Date(through.getTime() - span), end: through } };
+  // After promotion the previous revision's past window says nothing about the canary's rate (trafficOf
+  // counts it as 0): read the minutes before without it, one call.
+  const { baseline: _past, ...current } = ctx;
+  const before = { ...current, window: { start: new Date(through.getTime() - span), end: through } };
   let pair: RevisionPair;
   try {
     pair = await readRevisionPair(monitoring, before, []);

@@ -42,3 +42,27 @@ export function kindOfGrpcError(error: unknown): PlatformErrorKind {
       return 'unavailable';
   }
 }
+
+/** The kind an HTTP status stands for (Google's REST and JSON APIs and GitHub's alike). */
+export function kindOfHttpStatus(status: number | undefined): PlatformErrorKind {
+  switch (status) {
+    case 400:
+    case 422:
+      return 'invalid';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'permission-denied';
+    case 404:
+      return 'not-found';
+    case 409:
+    case 412:
+      return 'conflict';
+    case 429:
+      return 'rate-limited';
+    case 408:
+      return 'timeout';
+    default:
+      return 'unavailable';
+  }
+}

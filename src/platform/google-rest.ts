@@ -1,5 +1,6 @@
 import { type AuthClient, GoogleAuth, PassThroughClient } from 'google-auth-library';
 import { PlatformError, type PlatformErrorKind } from '../runbooks/ports/errors.ts';
+import { kindOfHttpStatus } from './errors.ts';
 import type { GoogleTarget } from './google.ts';
 
 // Google REST APIs that have no @google-cloud client (Cloud Run's v1 domain mappings, IAM's service
@@ -90,30 +91,6 @@ export function restFailure(
 export function googleMessage(body: unknown): string | undefined {
   const message = (body as { error?: { message?: unknown } } | undefined)?.error?.message;
   return typeof message === 'string' && message ? message.slice(0, 300) : undefined;
-}
-
-/** The kind an HTTP status stands for (Google's REST APIs and GitHub's alike). */
-export function kindOfHttpStatus(status: number | undefined): PlatformErrorKind {
-  switch (status) {
-    case 400:
-    case 422:
-      return 'invalid';
-    case 401:
-      return 'unauthorized';
-    case 403:
-      return 'permission-denied';
-    case 404:
-      return 'not-found';
-    case 409:
-    case 412:
-      return 'conflict';
-    case 429:
-      return 'rate-limited';
-    case 408:
-      return 'timeout';
-    default:
-      return 'unavailable';
-  }
 }
 
 function parseJson(text: string): unknown {

@@ -19,7 +19,6 @@ export function createPreconditions(parts: {
     serviceExists: (ref) => cloudRun.serviceExists(ref),
     mayDeploy: (ref, permissions) => cloudRun.mayDeploy(ref, permissions),
     serviceEnv: (ref) => cloudRun.serviceEnv(ref),
-    runtimeAccount: (ref) => cloudRun.runtimeAccount(ref),
     mayActAs: (project, email) => iam.mayActAs(project, email),
   };
 }

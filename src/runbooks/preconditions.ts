@@ -3,7 +3,7 @@ import { messageOf } from '../gates/error-result.ts';
 import type { GateResult } from '../gates/result.ts';
 import type { ServiceRef } from './ports/cloud-run.ts';
 import { PlatformError } from './ports/errors.ts';
-import { ACT_AS, type Preconditions } from './ports/preconditions.ts';
+import { ACT_AS, type Preconditions, type ServiceEnvNames } from './ports/preconditions.ts';
 
 // The preconditions of a canary, before anything is deployed (seeds 000 and 001): the image tag exists in
 // Artifact Registry (it is then deployed by its digest), the Cloud Run service exists, the bot may update
@@ -59,6 +59,12 @@ export async function checkPreconditions(input: {
       blocking.push(result.gate);
   };
   const { port, ref } = input;
+  // The template holds both the runtime account (permissions) and the variables (env): read it once.
+  let read: Promise<ServiceEnvNames> | undefined;
+  const template = (from: Preconditions) => {
+    read ??= from.serviceEnv(ref);
+    return read;
+  };
   const service = `${ref.service} (project ${ref.project}, region ${ref.region})`;
   const describe = `gcloud run services describe ${ref.service} --project ${ref.project} --region ${ref.region}`;
   const skipped = (gate: string, metric: string, why: string): GateResult => ({
@@ -134,7 +140,7 @@ export async function checkPreconditions(input: {
       try {
         const may = await port.mayDeploy(ref);
         // A revision runs as the template's account: deploying it needs actAs on that account too.
-        const account = await port.runtimeAccount(ref);
+        const account = (await template(port)).serviceAccount;
         const actAs = account === undefined ? undefined : await port.mayActAs(ref.project, account);
         const missing = [...may.missing, ...(actAs === false ? [`${ACT_AS} on ${account}`] : [])];
         add(
@@ -172,7 +178,7 @@ export async function checkPreconditions(input: {
     if (!port) add(policy.env, skipped('env', b.metric, 'no Cloud Run check is wired in this replica'));
     else {
       try {
-        const names = await port.serviceEnv(ref);
+        const names = await template(port);
         const missing = [
           ...input.requiredEnv.filter((n) => !names.env.includes(n) && !names.secrets.includes(n)),
           ...input.requiredSecrets.filter((n) => !names.secrets.includes(n)).map((n) => `${n} (secret)`),

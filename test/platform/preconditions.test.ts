@@ -265,11 +265,11 @@ describe('Cloud Run preconditions, through @google-cloud/run', () => {
 describe('actAs on the runtime account, through IAM testIamPermissions', () => {
   const account = 'control-runtime@openagentsgemini.iam.gserviceaccount.com';
 
-  it("runtimeAccount: the template's account, or undefined for the default compute account", async () => {
+  it("serviceEnv: the template's runtime account, or none for the default compute account", async () => {
     run.seedService({ ...ref, image: `${IMAGE}:v1.41.0`, serviceAccount: account });
-    expect(await preconditions.runtimeAccount(ref)).toBe(account);
+    expect((await preconditions.serviceEnv(ref)).serviceAccount).toBe(account);
     run.seedService({ ...ref, service: 'plain', image: `${IMAGE}:v1.41.0` });
-    expect(await preconditions.runtimeAccount({ ...ref, service: 'plain' })).toBeUndefined();
+    expect((await preconditions.serviceEnv({ ...ref, service: 'plain' })).serviceAccount).toBeUndefined();
   });
 
   it('mayActAs: asks IAM for iam.serviceAccounts.actAs on the account, and reads the subset granted', async () => {

@@ -158,13 +158,9 @@ export class CloudRunAdapter implements CloudRun, ServicePreconditions {
   }
 
   async serviceEnv(ref: ServiceRef): Promise<ServiceEnvNames> {
-    const service = await this.read(ref);
-    return envNamesOf(service.template?.containers);
-  }
-
-  async runtimeAccount(ref: ServiceRef): Promise<string | undefined> {
-    const service = await this.read(ref);
-    return service.template?.serviceAccount || undefined;
+    const { template } = await this.read(ref);
+    const account = template?.serviceAccount;
+    return { ...envNamesOf(template?.containers), ...(account ? { serviceAccount: account } : {}) };
   }
 
   async deployNoTraffic(ref: ServiceRef, request: DeployRequest): Promise<Deployment> {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { DomainMapping, DomainMappingRef, DomainMappings } from '../../gates/ports/domain-mappings.ts';
+import { kindOfHttpStatus } from '../errors.ts';
 import type { GoogleTarget } from '../google.ts';
 import {
   callGoogleRest,
   googleMessage,
-  kindOfHttpStatus,
   type RestAuth,
   restAuthOf,
   restFailure,

@@ -1,7 +1,8 @@
 import { Octokit } from '@octokit/rest';
 import { PlatformError, type PlatformErrorKind } from '../../runbooks/ports/errors.ts';
 import type { CheckRun, CheckRunQuery, CheckRuns } from '../../validation/ports.ts';
-import { kindOfStatus, redact } from '../reports/errors.ts';
+import { kindOfHttpStatus } from '../errors.ts';
+import { redact } from '../reports/errors.ts';
 
 // GitHub check runs of a commit through @octokit/rest (checks.listForRef ->
 // GET /repos/O/R/commits/REF/check-runs?check_name=&filter=latest), newest first. The token is the
@@ -109,7 +110,7 @@ function failed(subject: string, query: CheckRunQuery, error: unknown, timeoutMs
     ? 'rate-limited'
     : said.status === 422
       ? 'not-found'
-      : kindOfStatus(said.status);
+      : kindOfHttpStatus(said.status);
   const hint: Partial<Record<PlatformErrorKind, string>> = {
     unauthorized: `; GitHub rejected the token from ${query.tokenSource}`,
     'permission-denied': `; the token from ${query.tokenSource} needs checks:read on ${query.repo}`,

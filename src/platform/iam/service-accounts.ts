@@ -1,10 +1,9 @@
-import type { ServiceAccounts } from '../../runbooks/ports/preconditions.ts';
-import { ACT_AS } from '../../runbooks/ports/preconditions.ts';
+import { ACT_AS, type ServiceAccounts } from '../../runbooks/ports/preconditions.ts';
+import { kindOfHttpStatus } from '../errors.ts';
 import type { GoogleTarget } from '../google.ts';
 import {
   callGoogleRest,
   googleMessage,
-  kindOfHttpStatus,
   type RestAuth,
   restAuthOf,
   restFailure,

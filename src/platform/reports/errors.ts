@@ -1,5 +1,4 @@
 import { PlatformError, type PlatformErrorKind } from '../../runbooks/ports/errors.ts';
-import { kindOfHttpStatus } from '../google-rest.ts';
 
 // Failures of every report sink, as PlatformErrors of system 'reports' (the port's contract), and the
 // names a sink accepts: a run id and a file name become object names and repository paths, so neither
@@ -10,9 +9,6 @@ export const SYSTEM = 'reports';
 export function failure(kind: PlatformErrorKind, message: string, cause?: unknown): PlatformError {
   return new PlatformError(SYSTEM, kind, message, cause === undefined ? undefined : { cause });
 }
-
-/** The kind an HTTP status stands for (Cloud Storage's JSON API and GitHub's REST API alike). */
-export const kindOfStatus = kindOfHttpStatus;
 
 // As the store's ids (store/keys.ts), and never only dots: "." and ".." would name a parent folder.
 const SEGMENT = /^(?!\.+$)[A-Za-z0-9._-]{1,128}$/;

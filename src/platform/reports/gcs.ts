@@ -1,7 +1,8 @@
 import { IdempotencyStrategy, Storage } from '@google-cloud/storage';
 import type { ReportFile, ReportSink, StoredReport } from '../../runbooks/ports/report-sink.ts';
+import { kindOfHttpStatus } from '../errors.ts';
 import type { GoogleTarget } from '../google.ts';
-import { checkSegments, failure, kindOfStatus } from './errors.ts';
+import { checkSegments, failure } from './errors.ts';
 
 // Evidence reports as Cloud Storage objects, gs://<bucket>/<prefix><runId>/<name>, through
 // @google-cloud/storage (JSON API over HTTP; it has no gRPC transport to switch off).
@@ -62,7 +63,7 @@ export function createGcsSink(options: GcsSinkOptions): ReportSink {
       );
     }
     const code = typeof status === 'number' ? status : undefined;
-    const kind = kindOfStatus(code);
+    const kind = kindOfHttpStatus(code);
     const hint =
       kind === 'permission-denied'
         ? `; grant the bot's service account roles/storage.objectUser (create, read, list) on gs://${bucketName}`

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Octokit } from '@octokit/rest';
 import { PlatformError, type PlatformErrorKind } from '../../runbooks/ports/errors.ts';
 import type { ReportFile, ReportSink, StoredReport } from '../../runbooks/ports/report-sink.ts';
-import { checkSegments, failure, kindOfStatus, redact } from './errors.ts';
+import { kindOfHttpStatus } from '../errors.ts';
+import { checkSegments, failure, redact } from './errors.ts';
 
 // Evidence reports committed to a GitHub repository through the contents API (@octokit/rest), as the
 // seeds keep theirs under docs/reports: <path>/<runId>/<name> on <branch>.
@@ -139,7 +140,7 @@ export function createGithubSink(options: GithubSinkOptions): ReportSink {
     ) {
       return failure('timeout', `GitHub: ${what}: no answer within ${timeoutMs} ms`);
     }
-    let kind: PlatformErrorKind = kindOfStatus(said.status);
+    let kind: PlatformErrorKind = kindOfHttpStatus(said.status);
     let hint = '';
     if (said.status === undefined) hint = `; GitHub could not be reached`;
     else if (said.status === 401)

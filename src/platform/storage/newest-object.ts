@@ -1,8 +1,8 @@
 import { Storage } from '@google-cloud/storage';
 import { PlatformError } from '../../runbooks/ports/errors.ts';
 import type { NewestObject, StorageObjects, StoredObject } from '../../validation/ports.ts';
+import { kindOfHttpStatus } from '../errors.ts';
 import type { GoogleTarget } from '../google.ts';
-import { kindOfStatus } from '../reports/errors.ts';
 import { gcsStorageOptions, saidOf } from '../reports/gcs.ts';
 
 // The newest object under a Cloud Storage prefix (a backup lane's artifact), through
@@ -58,7 +58,7 @@ export function createStorageObjects(options: StorageObjectsOptions): StorageObj
       } catch (error) {
         const code = (error as { code?: unknown }).code;
         const status = typeof code === 'number' ? code : undefined;
-        const kind = kindOfStatus(status);
+        const kind = kindOfHttpStatus(status);
         const hint =
           kind === 'permission-denied'
             ? `; grant the bot's service account roles/storage.objectViewer on gs://${bucket}`

@@ -46,6 +46,8 @@ export interface ServiceEnvNames {
   env: string[];
   /** Variables read from Secret Manager (`valueSource.secretKeyRef`). */
   secrets: string[];
+  /** The template's runtime service account; absent when it runs as the default compute account. */
+  serviceAccount?: string;
 }
 
 export interface ServicePreconditions {
@@ -57,9 +59,7 @@ export interface ServicePreconditions {
    * runtime service account lives on that account (ServiceAccounts.mayActAs).
    */
   mayDeploy(ref: ServiceRef, permissions?: readonly string[]): Promise<DeployPermissions>;
-  /** The template's runtime service account; undefined when it runs as the default compute account. */
-  runtimeAccount(ref: ServiceRef): Promise<string | undefined>;
-  /** The template's variables: what the next revision (the canary) gets. */
+  /** The template's variables and runtime account: what the next revision (the canary) gets. */
   serviceEnv(ref: ServiceRef): Promise<ServiceEnvNames>;
 }
 
