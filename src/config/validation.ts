@@ -36,10 +36,14 @@ const common = {
   window: duration.prefault('10m').meta({
     description: 'How far back the lane reads logs (log probes, audit-event gates); the seed reads 10m',
   }),
-  phases: z.array(name).min(1).optional().meta({
-    description:
-      'Run this lane only when /validate names one of these phases (`--phase legacy-deletion`); without phases it runs in every run',
-  }),
+  phases: z
+    .array(name)
+    .min(1, { error: 'name at least one phase, or leave phases out to run the lane in every validation' })
+    .optional()
+    .meta({
+      description:
+        'Run this lane only when /validate names one of these phases (`--phase legacy-deletion`); without phases it runs in every run',
+    }),
 };
 
 const gatesLane = z.strictObject({

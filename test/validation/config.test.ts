@@ -95,6 +95,12 @@ describe('examples/shiftgate.yaml encodes seed 002', () => {
 });
 
 describe('a broken matrix', () => {
+  it('refuses an empty phase list, saying what to do instead', () => {
+    expect(issueLines(['phases: [legacy-deletion]', 'phases: []'])).toContain(
+      'environments.staging.validation.lanes[12].phases: name at least one phase, or leave phases out to run the lane in every validation',
+    );
+  });
+
   it('needs one source for an external-ci lane, one artifact for a backup lane, and distinct smoke rows', () => {
     const issues = issueLines(
       ['          cloudBuild:\n            tags: [khala-contract]\n', '          cloudBuild: {}\n'],
